@@ -1,0 +1,77 @@
+"""The settings model: where data lives, which index backend to use, politeness and limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexSettings(_Strict):
+    backend: Literal["sqlite", "elasticsearch"] = Field(
+        "sqlite", description="Search index backend: embedded SQLite FTS5, or an Elasticsearch cluster."
+    )
+    url: str | None = Field(
+        None, description="Elasticsearch URL (backend=elasticsearch). Credentials come from the environment."
+    )
+    sqlite_file: str = Field("index.sqlite3", description="Index file name, relative to data_dir.")
+
+
+class HttpSettings(_Strict):
+    user_agent: str = Field(
+        "edufed/0.1 (+https://github.com/edufed/edufed; lifelong-learning catalogue harvester)",
+        description="Honest User-Agent sent with every request, with a contact URL.",
+    )
+    timeout_seconds: float = Field(20.0, gt=0, le=300, description="Connect and read timeout per request.")
+    max_response_bytes: int = Field(
+        20_000_000, gt=0, description="A response larger than this is cut off with an error."
+    )
+    delay_seconds: float = Field(1.0, ge=0, le=60, description="Pause between requests to one host.")
+    retries: int = Field(2, ge=0, le=10, description="Retries for connection errors, 429 and 5xx responses.")
+    backoff_seconds: float = Field(1.0, ge=0, le=60, description="First retry delay; doubles each retry.")
+    max_retry_after_seconds: float = Field(
+        120.0, ge=0, description="Longest Retry-After the harvester will honour before failing the request."
+    )
+
+
+class SearchSettings(_Strict):
+    max_query_chars: int = Field(100, gt=0, le=1000, description="Longest accepted query text.")
+    max_page_size: int = Field(50, gt=0, le=200, description="Largest accepted page size.")
+    default_page_size: int = Field(10, gt=0, le=200, description="Page size when none is asked for.")
+    max_page: int = Field(100, gt=0, description="Deepest page number; use the cursor to go further.")
+
+
+class ServerSettings(_Strict):
+    host: str = Field("127.0.0.1", description="Address the API and web pages listen on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the API and web pages listen on.")
+    public_url: str | None = Field(None, description="Public base URL, used in links and JSON-LD.")
+
+
+class SchedulerSettings(_Strict):
+    enabled: bool = Field(True, description="Run scheduled harvests inside `edufed serve`.")
+    harvest_on_start: bool = Field(
+        False, description="Harvest every enabled source once when the service starts."
+    )
+
+
+class Settings(_Strict):
+    data_dir: Path = Field(Path("data"), description="Directory for the index file, state and raw payloads.")
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    state_db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the state database; default is a SQLite file in data_dir."
+    )
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    sources_file: Path | None = Field(None, description="sources.yaml to load; default is the bundled one.")
+    themes_file: Path | None = Field(None, description="themes.yaml to load; default is the bundled one.")
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / self.index.sqlite_file

@@ -1,0 +1,91 @@
+"""The theme rule table: platform categories and keywords mapped to the ten national learning themes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+THEMES = (
+    "思想道德",
+    "科学文化",
+    "养生保健",
+    "心理健康",
+    "职业技能",
+    "法律法规",
+    "家庭理财",
+    "闲暇生活",
+    "代际沟通",
+    "生命尊严",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CategoryRule(_Strict):
+    id: str = Field(description="Stable rule id, recorded in theme_evidence.")
+    match: list[str] = Field(min_length=1, description="Terms matched inside category path segments.")
+    primary: str | None = Field(None, description="Theme given when a category matches (none = audience marker).")
+    secondary: list[str] = Field(default_factory=list, description="Further themes given with a lower score.")
+    programmes: list[str] = Field(default_factory=list, description="Programmes a matching record belongs to.")
+    audience: list[str] = Field(default_factory=list, description="Audience a matching record is for.")
+
+
+class KeywordRule(_Strict):
+    id: str = Field(description="Stable rule id, recorded in theme_evidence.")
+    theme: str = Field(description="Theme this keyword list points to.")
+    keywords: list[str] = Field(min_length=1, description="Terms matched in tags, title and description.")
+
+
+class ConflictRule(_Strict):
+    id: str = Field(description="Stable rule id.")
+    when: list[str] = Field(min_length=1, description="Applies when any of these terms occurs in the text.")
+    prefer: list[str] = Field(min_length=2, description="Themes in the order they must rank.")
+
+
+class AudienceRule(_Strict):
+    id: str = Field(description="Stable rule id.")
+    audience: str = Field(description="Audience label given.")
+    keywords: list[str] = Field(min_length=1, description="Terms in categories, tags or text that imply it.")
+
+
+class ProgrammeRule(_Strict):
+    id: str = Field(description="Stable rule id.")
+    programme: str = Field(description="Programme label given (智慧助老, 能者为师, ...).")
+    keywords: list[str] = Field(min_length=1, description="Terms in categories, tags or title that imply it.")
+
+
+class Weights(_Strict):
+    category: float = Field(3.0, description="Score of a primary theme from a category rule.")
+    category_secondary: float = Field(1.5, description="Score of a secondary theme from a category rule.")
+    tag: float = Field(2.0, description="Score per keyword found in tags.")
+    title: float = Field(1.5, description="Score per keyword found in the title or subtitle.")
+    description: float = Field(0.5, description="Score per keyword found in the description.")
+    threshold: float = Field(1.5, description="Lowest score for a keyword-only theme to be kept.")
+
+
+class ThemeTable(_Strict):
+    version: str = Field(description="Version of this rule table, recorded with every classification.")
+    max_themes: int = Field(3, ge=1, le=10, description="Most themes one record gets.")
+    weights: Weights = Field(default_factory=Weights)
+    category_rules: list[CategoryRule] = Field(default_factory=list)
+    keyword_rules: list[KeywordRule] = Field(default_factory=list)
+    conflict_rules: list[ConflictRule] = Field(default_factory=list)
+    audience_rules: list[AudienceRule] = Field(default_factory=list)
+    programme_rules: list[ProgrammeRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _themes_are_the_ten(self) -> ThemeTable:
+        named: list[tuple[str, str]] = []
+        for c in self.category_rules:
+            named += [(c.id, t) for t in ([c.primary] if c.primary else []) + c.secondary]
+        named += [(k.id, k.theme) for k in self.keyword_rules]
+        named += [(r.id, t) for r in self.conflict_rules for t in r.prefer]
+        unknown = [f"{rule}: {theme}" for rule, theme in named if theme not in THEMES]
+        if unknown:
+            raise ValueError("not one of the ten national themes: " + ", ".join(unknown))
+        ids = [r.id for r in [*self.category_rules, *self.keyword_rules, *self.conflict_rules]]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError("duplicate rule ids: " + ", ".join(duplicates))
+        return self

@@ -1,0 +1,1 @@
+"""Search index backends behind one IndexBackend protocol: embedded SQLite FTS5, or Elasticsearch."""

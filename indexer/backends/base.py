@@ -1,0 +1,94 @@
+"""The IndexBackend protocol and the search request/response types every backend speaks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from indexer.record import Record
+
+Sort = Literal["relevance", "newest", "popular"]
+FACET_FIELDS = ("theme", "platform", "audience", "media_type", "is_free")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """One search: free text plus filters. Within a filter values are OR-ed; filters are AND-ed.
+
+    `q` may be empty: then the filters browse the catalogue (sorted by `newest` when sort is relevance).
+    `cursor` (opaque, from a previous SearchResult.next_cursor) replaces `page` for deep paging.
+    """
+
+    q: str = ""
+    themes: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    media_types: tuple[str, ...] = ()
+    record_types: tuple[str, ...] = ()
+    is_free: bool | None = None
+    sort: Sort = "relevance"
+    page: int = 1
+    size: int = 10
+    cursor: str | None = None
+    with_facets: bool = True
+
+
+@dataclass
+class SearchHit:
+    record: Record
+    score: float
+    highlight: dict[str, str] = field(default_factory=dict)
+    """Field -> HTML-escaped snippet with matches wrapped in <mark>…</mark> (title, description)."""
+    also_on: list[Record] = field(default_factory=list)
+    """The same course on other platforms (same cluster_id)."""
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+    """Facet field (FACET_FIELDS) -> value -> count. Each facet counts the whole result set filtered by
+    every *other* filter, so a learner sees how many records picking another value would give."""
+    next_cursor: str | None = None
+
+
+@dataclass
+class UpsertResult:
+    written: int = 0
+    unchanged: int = 0
+
+
+class IndexBackend(Protocol):
+    """What the harvest pipeline and the search API need from an index."""
+
+    def upsert(self, records: Iterable[Record]) -> UpsertResult:
+        """Insert or replace records by uid; a record whose content_hash is unchanged is not rewritten."""
+
+    def withdraw(self, uids: Iterable[str]) -> int:
+        """Remove records by uid; returns how many were present."""
+
+    def withdraw_source(self, source: str) -> int:
+        """Remove every record of one source; returns how many."""
+
+    def get(self, uid: str) -> Record | None:
+        """One record with its raw payload, or None."""
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Ranked, filtered, faceted, highlighted results. Raises QueryError for a bad cursor."""
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Titles (or title words) that complete a prefix, for the search box."""
+
+    def count(self, source: str | None = None) -> int:
+        """Records in the index, for one source or all."""
+
+    def content_hashes(self, source: str) -> dict[str, str]:
+        """uid -> content_hash of every record of a source (for change detection)."""
+
+    def iter_records(self, source: str | None = None) -> Iterable[Record]:
+        """Every stored record (with raw), for reindexing."""
+
+    def close(self) -> None:
+        """Release files and connections."""

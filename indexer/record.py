@@ -1,0 +1,121 @@
+"""The normalized record every platform's data becomes, and the raw record harvesters hand over."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from config.sources import MediaType, RecordType
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class RawRecord:
+    """One item as a harvester found it: the platform's own id, the mapped fields and the untouched payload.
+
+    `fields` holds values under record field names (title, subtitle, description, instructors, provider, tags,
+    categories, learner_count, cover_image_url, published_at, updated_at, duration_seconds, lessons, url,
+    record_type, media_type, is_free) exactly as the platform gave them; the normalizers clean them.
+    """
+
+    source_id: str
+    fields: dict[str, Any]
+    payload: Any
+    api_url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    title: str | None = None
+    org: str | None = None
+
+
+class Provider(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    id: str | None = None
+
+
+class Lesson(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    order: int
+    duration_seconds: int | None = None
+    url: str | None = None
+
+
+class ThemeEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    theme: str
+    rule_id: str
+    matched: str
+    score: float
+
+
+class Record(BaseModel):
+    """A course or resource, normalized (PLATFORMS.md section 5.1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uid: str = Field(description="'{source}:{source_id}', the stable primary key.")
+    source: str
+    source_id: str
+    record_type: RecordType = "course"
+    url: str
+    api_url: str | None = None
+    title: str
+    subtitle: str | None = None
+    description: str | None = None
+    language: str = "zh-CN"
+    instructors: list[Person] = Field(default_factory=list)
+    provider: Provider | None = None
+    platform: str = Field(description="Platform id (le_ouchn, lndx, ...).")
+    platform_name: str
+    region: dict[str, str] = Field(default_factory=dict)
+    categories_raw: list[list[str]] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
+    theme_evidence: list[ThemeEvidence] = Field(default_factory=list)
+    programmes: list[str] = Field(default_factory=list)
+    audience: list[str] = Field(default_factory=list)
+    level: str | None = None
+    media_type: MediaType | None = None
+    lessons: list[Lesson] = Field(default_factory=list)
+    lesson_count: int | None = None
+    duration_seconds: int | None = None
+    learner_count: int | None = None
+    cover_image_url: str | None = None
+    is_free: bool = True
+    requires_login: bool = False
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    fetched_at: datetime
+    content_hash: str = ""
+    cluster_id: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    raw: Any = None
+
+    def compute_hash(self) -> str:
+        """Hash of the normalized content: unchanged when only fetched_at (or the hash itself) differs."""
+        body = self.model_dump(mode="json", exclude={"fetched_at", "content_hash", "raw"})
+        encoded = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Rejection:
+    """A raw record that did not become a valid Record, kept aside with the reason."""
+
+    source: str
+    source_id: str
+    reason: str
+    payload: Any
