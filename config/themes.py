@@ -57,7 +57,7 @@ class ProgrammeRule(_Strict):
 
 class Weights(_Strict):
     category: float = Field(3.0, description="Score of a primary theme from a category rule.")
-    category_secondary: float = Field(1.5, description="Score of a secondary theme from a category rule.")
+    category_secondary: float = Field(1.0, description="Score of a secondary theme from a category rule.")
     tag: float = Field(2.0, description="Score per keyword found in tags.")
     title: float = Field(1.5, description="Score per keyword found in the title or subtitle.")
     description: float = Field(0.5, description="Score per keyword found in the description.")

@@ -1,0 +1,1 @@
+"""Normalizers: platform values (HTML, dates, counts, people, categories) made clean and uniform."""

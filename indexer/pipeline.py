@@ -1,0 +1,153 @@
+"""Build a validated, classified Record from a harvester's RawRecord (the normalize step of every run)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from config.sources import MEDIA_TYPES, RECORD_TYPES, SourceBase
+from config.themes import ThemeTable
+from indexer.dedupe import cluster_id
+from indexer.errors import RecordInvalidError
+from indexer.normalize.audience import AudienceDetector, detect_level
+from indexer.normalize.dates import parse_datetime
+from indexer.normalize.text import category_paths, clean_text, http_url, parse_count, split_list
+from indexer.normalize.themes import ThemeClassifier
+from indexer.record import Lesson, Person, Provider, RawRecord, Record
+
+MAX_TITLE = 300
+MAX_SUBTITLE = 500
+MAX_DESCRIPTION = 5000
+MAX_ID = 200
+MAX_LESSONS = 500
+_DEFAULT_MEDIA = {"micro_course": "video", "video": "video", "live": "live", "ebook": "ebook",
+                  "document": "document", "article": "html", "case": "html"}
+
+
+class RecordBuilder:
+    """Normalizes, classifies and validates raw records; one per run (or per process), reused for every item."""
+
+    def __init__(self, themes: ThemeTable) -> None:
+        self.themes = themes
+        self.classifier = ThemeClassifier(themes)
+        self.audience = AudienceDetector(themes)
+
+    def build(self, raw: RawRecord, source: SourceBase, *, fetched_at: datetime) -> Record:
+        """The Record for one raw item; raises RecordInvalidError (with the field) when it cannot be one."""
+        f = raw.fields
+        source_id = clean_text(raw.source_id, max_chars=MAX_ID + 1)
+        if not source_id or len(source_id) > MAX_ID:
+            raise RecordInvalidError("missing or over-long platform id", field="source_id")
+        title = clean_text(f.get("title"), max_chars=MAX_TITLE)
+        if not title:
+            raise RecordInvalidError("no title", field="title")
+        url = http_url(f.get("url"))
+        if url is None:
+            raise RecordInvalidError(f"url is not an http(s) URL: {str(f.get('url'))[:200]!r}", field="url")
+        defaults = source.defaults
+        subtitle = clean_text(f.get("subtitle"), max_chars=MAX_SUBTITLE)
+        description = clean_text(f.get("description"), max_chars=MAX_DESCRIPTION)
+        tags = split_list(f.get("tags"))
+        categories = defaults.categories + [p for p in category_paths(f.get("categories"))
+                                            if p not in defaults.categories]
+        found = self.classifier.classify(
+            categories=categories, tags=tags, title=title, subtitle=subtitle, description=description
+        )
+        label_text = " ".join([title, subtitle or "", *tags, *(s for p in categories for s in p)])
+        record_type = f.get("record_type") if f.get("record_type") in RECORD_TYPES else defaults.record_type
+        lessons = _lessons(f.get("lessons"))
+        record = Record(
+            uid=f"{source.id}:{source_id}",
+            source=source.id,
+            source_id=source_id,
+            record_type=record_type,
+            url=url,
+            api_url=raw.api_url,
+            title=title,
+            subtitle=subtitle,
+            description=description,
+            language=defaults.language,
+            instructors=[Person(name=n) for n in split_list(f.get("instructors"), max_items=20)],
+            provider=_provider(f.get("provider")),
+            platform=source.platform,
+            platform_name=source.platform_name,
+            region=dict(defaults.region),
+            categories_raw=categories,
+            tags=tags,
+            themes=found.themes,
+            theme_evidence=found.evidence,
+            programmes=self.audience.programmes(label_text, given=found.programmes),
+            audience=self.audience.audience(label_text, given=[*defaults.audience, *found.audience]),
+            level=detect_level(title),
+            media_type=_media_type(f.get("media_type"), defaults.media_type, record_type),
+            lessons=lessons,
+            lesson_count=len(lessons) or parse_count(f.get("lesson_count")),
+            duration_seconds=parse_count(f.get("duration_seconds")) or _lesson_seconds(lessons),
+            learner_count=parse_count(f.get("learner_count")),
+            cover_image_url=http_url(f.get("cover_image_url")),
+            is_free=f["is_free"] if isinstance(f.get("is_free"), bool) else defaults.is_free,
+            requires_login=defaults.requires_login,
+            published_at=parse_datetime(f.get("published_at")),
+            updated_at=parse_datetime(f.get("updated_at")),
+            fetched_at=fetched_at,
+            cluster_id=cluster_id(title),
+            raw=stored_raw(raw),
+        )
+        record.content_hash = record.compute_hash()
+        return record
+
+    def rebuild(self, record: Record, source: SourceBase) -> Record:
+        """Normalize a stored record again from its raw payload, without the network (for reindexing)."""
+        raw = record.raw if isinstance(record.raw, dict) else {}
+        if "fields" not in raw:
+            raise RecordInvalidError("stored record has no raw fields to rebuild from", field="raw")
+        again = RawRecord(source_id=record.source_id, fields=raw["fields"], payload=raw.get("payload"),
+                          api_url=record.api_url)
+        return self.build(again, source, fetched_at=record.fetched_at)
+
+
+def stored_raw(raw: RawRecord) -> dict[str, Any]:
+    """The raw item as stored beside the record: mapped fields and the untouched payload, JSON-safe."""
+    return json.loads(json.dumps({"fields": raw.fields, "payload": raw.payload}, ensure_ascii=False, default=str))
+
+
+def _provider(value: Any) -> Provider | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        name = clean_text(value.get("name"), max_chars=200)
+        return Provider(name=name, id=str(value["id"]) if value.get("id") else None) if name else None
+    name = clean_text(value, max_chars=200)
+    return Provider(name=name) if name else None
+
+
+def _media_type(value: Any, default: str | None, record_type: str) -> Any:
+    if value in MEDIA_TYPES:
+        return value
+    return default or _DEFAULT_MEDIA.get(record_type)
+
+
+def _lessons(value: Any) -> list[Lesson]:
+    if not isinstance(value, list):
+        return []
+    lessons = []
+    for item in value[:MAX_LESSONS]:
+        if not isinstance(item, dict):
+            continue
+        title = clean_text(item.get("title"), max_chars=MAX_TITLE)
+        if not title:
+            continue
+        lessons.append(Lesson(
+            id=str(item.get("id") or len(lessons) + 1),
+            title=title,
+            order=len(lessons) + 1,
+            duration_seconds=parse_count(item.get("duration_seconds")),
+            url=http_url(item.get("url")),
+        ))
+    return lessons
+
+
+def _lesson_seconds(lessons: list[Lesson]) -> int | None:
+    known = [lesson.duration_seconds for lesson in lessons if lesson.duration_seconds]
+    return sum(known) if known else None

@@ -1,0 +1,136 @@
+"""The theme classifier on realistic course titles: every theme, categories before keywords, conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import load_themes
+from config.themes import THEMES
+from indexer.normalize.themes import ThemeClassifier
+
+
+@pytest.fixture(scope="module")
+def classifier() -> ThemeClassifier:
+    return ThemeClassifier(load_themes())
+
+
+def themes_of(
+    classifier: ThemeClassifier,
+    title: str,
+    *,
+    tags: tuple[str, ...] = (),
+    categories=(),
+    description: str | None = None,
+) -> list[str]:
+    return classifier.classify(
+        categories=[list(c) for c in categories],
+        tags=list(tags),
+        title=title,
+        subtitle=None,
+        description=description,
+    ).themes
+
+
+# (title, tags, the theme that must come first)
+FIRST_THEME_CASES = [
+    ("学党史 悟思想：中国共产党的百年奋斗", (), "思想道德"),
+    ("新时代文明礼仪与好家风建设", (), "思想道德"),
+    ("社区志愿服务入门", ("志愿",), "思想道德"),
+    ("唐诗宋词鉴赏十讲", (), "科学文化"),
+    ("天文科普：认识我们头顶的星空", (), "科学文化"),
+    ("老年人学英语：旅行日常口语", ("外语",), "科学文化"),
+    ("中医养生十二讲", (), "养生保健"),
+    ("二十四式太极拳分解教学", (), "养生保健"),
+    ("高血压患者的合理用药", (), "养生保健"),
+    ("如何过好退休生活？", (), "心理健康"),
+    ("告别失眠：老年人的睡眠与情绪调适", (), "心理健康"),
+    ("办公软件Excel数据处理实战", (), "职业技能"),
+    ("乡村振兴：农村电商直播带货入门", (), "职业技能"),
+    ("老年人爱民法典", (), "法律法规"),
+    ("识破电信网络诈骗：反诈防骗十招", (), "法律法规"),
+    ("遗嘱与继承：家庭财产怎样传承", (), "法律法规"),
+    ("养老金与医保：退休后的钱怎么管", (), "家庭理财"),
+    ("财富管理N课-西湖十景", (), "家庭理财"),
+    ("书法入门：楷书基本笔画", (), "闲暇生活"),
+    ("古筝演奏基础（一年级）", (), "闲暇生活"),
+    ("手机摄影与短视频制作", (), "闲暇生活"),
+    ("隔代教育：祖孙沟通的艺术", (), "代际沟通"),
+    ("家庭教育中的亲子阅读", (), "代际沟通"),
+    ("安宁疗护：有尊严地走完最后一程", (), "生命尊严"),
+    ("失能老人的居家照护", (), "生命尊严"),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "tags", "expected"), FIRST_THEME_CASES, ids=[c[0] for c in FIRST_THEME_CASES]
+)
+def test_realistic_title_gets_its_theme_first(classifier, title, tags, expected):
+    assert themes_of(classifier, title, tags=tags)[0] == expected
+
+
+def test_cases_cover_all_ten_themes():
+    assert {case[2] for case in FIRST_THEME_CASES} == set(THEMES)
+
+
+def test_category_path_beats_keywords(classifier):
+    # The title talks about health, but the platform files it under 书画系 > 书法.
+    found = themes_of(classifier, "练书法，养身心、保健康", categories=[("书画系", "书法")])
+    assert found[0] == "闲暇生活"
+    assert "养生保健" in found
+
+
+def test_category_audience_marker_gives_no_theme_but_an_audience(classifier):
+    result = classifier.classify(
+        categories=[["银龄课堂"]], tags=[], title="银龄课堂开学第一课", subtitle=None, description=None
+    )
+    assert result.themes == []
+    assert result.audience == ["老年人"]
+
+
+def test_fraud_prefers_law_before_family_finance(classifier):
+    found = themes_of(classifier, "养老理财防骗指南：警惕以理财为名的诈骗")
+    assert found.index("法律法规") < found.index("家庭理财")
+
+
+def test_smartphone_is_science_and_culture_before_leisure(classifier):
+    found = themes_of(classifier, "智能手机拍照与短视频", categories=[("智慧助老", "智能手机")])
+    assert found[0] == "科学文化"
+
+
+def test_psychology_is_not_misread_as_physical_health(classifier):
+    assert themes_of(classifier, "老年心理健康讲座") == ["心理健康"]
+
+
+def test_traditional_characters_are_classified_like_simplified(classifier):
+    assert themes_of(classifier, "中醫養生十二講") == themes_of(classifier, "中医养生十二讲")
+
+
+def test_latin_keyword_matches_only_whole_words(classifier):
+    assert "科学文化" in themes_of(classifier, "AI 人门：和人工智能聊天")
+    assert themes_of(classifier, "Email 收发") == []
+
+
+def test_a_single_description_mention_is_below_threshold(classifier):
+    assert themes_of(classifier, "春季课程安排", description="本学期还将安排一次健康讲座。") == []
+
+
+def test_at_most_three_themes_each_with_evidence(classifier):
+    result = classifier.classify(
+        categories=[["书画系", "书法"]],
+        tags=["养生", "理财", "民法典", "心理"],
+        title="书法养生与理财中的民法典心理学",
+        subtitle=None,
+        description=None,
+    )
+    assert len(result.themes) == 3
+    for theme in result.themes:
+        assert any(e.theme == theme and e.rule_id for e in result.evidence)
+    assert {e.theme for e in result.evidence} == set(result.themes)
+
+
+def test_zhihui_zhulao_category_marks_programme_and_elderly(classifier):
+    result = classifier.classify(
+        categories=[["智慧助老"]], tags=[], title="微信视频通话", subtitle=None, description=None
+    )
+    assert result.programmes == ["智慧助老"]
+    assert "老年人" in result.audience
