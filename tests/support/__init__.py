@@ -1,0 +1,1 @@
+"""Reusable parts for edufed tests: a local HTTP fixture server serving hand-written payloads."""
