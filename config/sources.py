@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
@@ -122,7 +123,248 @@ class RssSourceConfig(SourceBase):
     )
 
 
-SourceConfig = Annotated[JsonApiSourceConfig | RssSourceConfig, Field(discriminator="kind")]
+def _ndr_fields() -> dict[str, str | list[str]]:
+    return {
+        "title": ["title", "global_title.zh-CN"],
+        "description": "description",
+        "tags": "tag_list.*.tag_name",
+        "instructors": "teacher_list.*.name",
+        "provider": "provider_list.0.name",
+        "cover_image_url": ["custom_properties.thumbnails.0", "custom_properties.preview.frame1"],
+        "published_at": ["online_time", "create_time"],
+        "updated_at": "update_time",
+        "lessons": "relations.*.*",
+    }
+
+
+def _ndr_lesson_fields() -> dict[str, str | list[str]]:
+    return {"id": "id", "title": ["title", "global_title.zh-CN"]}
+
+
+class ResourceTypeMapping(_Strict):
+    record_type: RecordType = Field(description="Record type of items carrying this platform type code.")
+    media_type: MediaType | None = Field(None, description="Media type of items carrying this type code.")
+
+
+def _ndr_types() -> dict[str, ResourceTypeMapping]:
+    pairs = {
+        "assets_video": ("video", "video"),
+        "assets_document": ("document", "document"),
+        "teachingmaterials": ("ebook", "ebook"),
+        "thematic_course": ("course", "mixed"),
+        "national_lesson": ("course", "video"),
+        "coursewares": ("document", "document"),
+        "lesson_plandesign": ("document", "document"),
+    }
+    return {
+        code: ResourceTypeMapping.model_validate({"record_type": r, "media_type": m})
+        for code, (r, m) in pairs.items()
+    }
+
+
+class StaticCatalogSourceConfig(SourceBase):
+    kind: Literal["static_catalog"]
+    version_url: HttpUrl = Field(
+        description="Version index (smartedu `data_version.json`): {module, module_version, urls} of the "
+        "part files."
+    )
+    part_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts part files may be on besides the version index's own host "
+        "(e.g. s-file-2.ykt.cbern.com.cn).",
+    )
+    max_parts: int = Field(1000, ge=1, description="Safety bound on part files per run.")
+    items_path: str | None = Field(
+        None, description="Dotted path of the record list in a part file; none = the part file is the list."
+    )
+    id_field: str = Field("id", description="Dotted path of the platform's own id within a record.")
+    url_template: str = Field(
+        description="Human page URL with {field} placeholders, e.g. "
+        "https://basic.smartedu.cn/sedu/detail?contentType={resource_type_code}&contentId={id}."
+    )
+    fields: dict[str, str | list[str]] = Field(
+        default_factory=_ndr_fields,
+        description="Record field -> dotted path, or a list of paths where the first with a value wins; `*` "
+        "takes every element of a list or every value of an object (tag_list.*.tag_name). Default: NDR.",
+    )
+    lesson_fields: dict[str, str | list[str]] = Field(
+        default_factory=_ndr_lesson_fields,
+        description="Lesson field (id, title, duration_seconds, url) -> path in each item of fields.lessons.",
+    )
+    type_field: str = Field(
+        "resource_type_code", description="Dotted path of the platform's resource type code."
+    )
+    type_map: dict[str, ResourceTypeMapping] = Field(
+        default_factory=_ndr_types, description="Resource type code -> record type and media type."
+    )
+    tag_list_path: str = Field(
+        "tag_list", description="Dotted path of the NDR tag list ({tag_name, tag_dimension_id})."
+    )
+    category_dimensions: list[str] = Field(
+        default_factory=list,
+        description="Tag dimension ids whose tag names, in this order, form the category path "
+        "(e.g. zxxxd, zxxxk); empty = every tag in listed order.",
+    )
+    keep_tags: list[str] = Field(
+        default_factory=list,
+        description="Keep only records with one of these tag names (fields.tags), e.g. 家庭教育, 德育, 科普; "
+        "empty = keep all.",
+    )
+    status_field: str = Field("status", description="Dotted path of the record's publication status.")
+    keep_statuses: list[str] = Field(
+        default_factory=lambda: ["ONLINE"],
+        description="Statuses of published records; others are left out. A record without status is kept.",
+    )
+
+
+class OaiPmhSourceConfig(SourceBase):
+    kind: Literal["oai_pmh"]
+    base_url: HttpUrl = Field(
+        description="OAI-PMH base URL (the verb and arguments are added as query parameters)."
+    )
+    metadata_prefix: str = Field("oai_dc", min_length=1, description="metadataPrefix to harvest.")
+    lom_prefix: str | None = Field(
+        None,
+        description="metadataPrefix of the repository's IEEE LOM format (e.g. lom, oai_lom); used instead of "
+        "metadata_prefix when ListMetadataFormats offers it.",
+    )
+    set_spec: str | None = Field(
+        None, description="OAI set to harvest (the `set` argument); none = everything."
+    )
+    url_template: str | None = Field(
+        None,
+        description="Human page URL with an {identifier} placeholder, for records whose metadata has no "
+        "http(s) identifier or location.",
+    )
+    type_map: dict[str, ResourceTypeMapping] = Field(
+        default_factory=dict,
+        description="dc:type (or LOM learningResourceType) value, case-insensitive -> record and media type.",
+    )
+    max_pages: int = Field(10000, ge=1, description="Safety bound on ListRecords pages per run.")
+    max_restarts: int = Field(
+        1, ge=0, le=5, description="How often a badResumptionToken restarts the list from the run's `from`."
+    )
+
+
+class CrawlSourceBase(SourceBase):
+    """Options shared by the kinds crawled with the Scrapy engine (sitemap, html)."""
+
+    concurrency: int = Field(
+        2, ge=1, le=8, description="Most requests in flight to one host at a time (Scrapy per-domain limit)."
+    )
+    run_timeout_seconds: float = Field(
+        3600.0, gt=0, le=86400, description="A crawl still running after this long is stopped and fails its run."
+    )
+    max_pages: int = Field(
+        10000, ge=1, description="Safety bound on pages fetched per run (list and detail pages, sitemap pages)."
+    )
+
+
+class SitemapSourceConfig(CrawlSourceBase):
+    kind: Literal["sitemap"]
+    url: HttpUrl = Field(description="A sitemap or sitemap index (plain or gzip-compressed).")
+    since: datetime | None = Field(
+        None,
+        description="Skip pages whose sitemap lastmod is not newer than this (an incremental run); the "
+        "harvest run sets it from the cursor it stored. None = fetch every listed page.",
+    )
+    schema_types: list[str] = Field(
+        default_factory=lambda: ["Course", "LearningResource", "CreativeWork", "VideoObject"],
+        min_length=1,
+        description="schema.org types (JSON-LD @type or microdata itemtype) whose items become records.",
+    )
+    url_pattern: str | None = Field(
+        None, description="Regular expression a page URL must match (searched) to be fetched; none = all."
+    )
+    max_sitemaps: int = Field(200, ge=1, description="Safety bound on sitemap documents read per run.")
+
+
+class ProgrammeRows(_Strict):
+    selector: str = Field(description="CSS selector of the rows on a programme page (e.g. table.list tr).")
+    columns: dict[Literal["name", "organisation", "region", "honour", "year", "programme", "summary"], str] = Field(
+        description="Entry field -> CSS selector inside a row (e.g. td:nth-child(3)); `name` is required."
+    )
+    programme: str | None = Field(
+        None, description="Programme every row belongs to (百姓学习之星, 终身学习品牌项目) unless a column says."
+    )
+    honour: str | None = Field(None, description="Honour every row carries unless a column says.")
+    level: str | None = Field(None, description="Level of the list (国家级, 省级, 市级, 区县级).")
+    year_pattern: str = Field(
+        r"(?P<year>(?:19|20)\d{2})\s*年",
+        description="Regular expression with a `year` group, searched in the page title when no column gives it.",
+    )
+
+    @model_validator(mode="after")
+    def _name_is_mapped(self) -> ProgrammeRows:
+        if "name" not in self.columns:
+            raise ValueError("columns.name must say where each row's name is")
+        return self
+
+
+class HtmlSourceConfig(CrawlSourceBase):
+    kind: Literal["html"]
+    start_urls: list[HttpUrl] = Field(default_factory=list, description="List pages to start from.")
+    detail_urls: list[HttpUrl] = Field(
+        default_factory=list, description="Detail pages harvested directly (e.g. one programme list page)."
+    )
+    item_links: str | None = Field(
+        None, description="CSS selector of the links (or their containers) to detail pages on a list page."
+    )
+    link_pattern: str | None = Field(
+        None, description="Regular expression a detail URL must match (searched); other links are ignored."
+    )
+    next_page: str | None = Field(None, description="CSS selector of the next-page link on a list page.")
+    max_list_pages: int = Field(50, ge=1, description="Safety bound on list pages followed from each start URL.")
+    id_pattern: str = Field(
+        r"/(?P<id>[^/?#]+?)(?:\.[A-Za-z]{2,5})?(?:[?#].*)?$",
+        description="Regular expression with an `id` group, searched in a detail URL: the platform id "
+        "(default: the last path segment without extension, e.g. the CMS GUID).",
+    )
+    date_pattern: str = Field(
+        r"/(?P<year>\d{4})[/-](?P<month>\d{1,2})[/-](?P<day>\d{1,2})/",
+        description="Regular expression with year/month/day groups, searched in a detail URL: the date when "
+        "the page gives none (/Pages/News/2022/12/05/..., /lnjyxx/zxdtxx/2018-12-19/...).",
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Record field (title, published_at, description, provider, tags, cover_image_url, ...) -> "
+        "CSS selector on a detail page; the matched elements' text, or the values of a ::attr(x) selector.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Label on a detail page (案例名称, 申报单位, 案例介绍) -> record field; the text after "
+        "'label：' up to the next label is the value. A label seen again starts another record.",
+    )
+    label_scope: str = Field(
+        "body", description="CSS selector of the element whose text holds the labelled fields."
+    )
+    rows: ProgrammeRows | None = Field(
+        None, description="Programme pages: one programme_entry record per row these selectors find."
+    )
+    encoding: str | None = Field(
+        None, description="Force this encoding when pages declare none or declare it wrongly (e.g. gb18030)."
+    )
+
+    @model_validator(mode="after")
+    def _reachable_and_titled(self) -> HtmlSourceConfig:
+        if not self.start_urls and not self.detail_urls:
+            raise ValueError("start_urls or detail_urls must name at least one page")
+        if self.start_urls and not self.item_links:
+            raise ValueError("item_links must say which links on a list page lead to detail pages")
+        if "title" not in self.fields and "title" not in self.labels.values() and self.rows is None:
+            raise ValueError("fields.title (or a label mapped to title, or rows) must say where the title is")
+        return self
+
+
+SourceConfig = Annotated[
+    JsonApiSourceConfig
+    | RssSourceConfig
+    | StaticCatalogSourceConfig
+    | OaiPmhSourceConfig
+    | SitemapSourceConfig
+    | HtmlSourceConfig,
+    Field(discriminator="kind"),
+]
 
 
 class SourcesFile(_Strict):

@@ -1,0 +1,73 @@
+"""The cursor contract of incremental sources: what they saw last time, what they see now, deletions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from config.sources import SourceBase
+from crawlers.fetch import Fetcher
+from crawlers.sources.base import Source
+
+Scope = Literal["full", "incremental", "unchanged"]
+FINGERPRINT_KEY = "config_fingerprint"
+# Settings that change how politely or how often a source is fetched, but not which records it gives.
+_OPERATIONAL = {"name", "enabled", "schedule", "obey_robots", "delay_seconds", "max_records"}
+
+
+def config_fingerprint(config: SourceBase) -> str:
+    """A short hash of every setting that shapes the records; a cursor is only valid for the same hash."""
+    shaping = config.model_dump(mode="json", exclude=_OPERATIONAL)
+    encoded = json.dumps(shaping, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:16]
+
+
+class IncrementalSource(Source):
+    """A Source that resumes from a cursor and can report deletions.
+
+    Contract with the run (crawlers/run.py and the state store):
+    - before `iter_records`, the run sets `cursor_in` to the `cursor_out` it stored after the last successful
+      run of this source (an empty dict the first time);
+    - `cursor_out` stays None until `iter_records` has run to its end; only then does it hold the JSON-ready
+      cursor to store. None after the run means the listing was cut short (error, max_records, a loop guard):
+      store nothing, treat the run as incomplete;
+    - `scope` says what the records cover: "full" (every current record), "incremental" (only the records that
+      changed since `cursor_in`) or "unchanged" (the source says nothing changed: no records, nothing to do);
+      absence-based withdrawal is only sound after a complete "full" run;
+    - `deleted_ids` are platform ids the source itself reported deleted (OAI `status="deleted"`); an id that
+      reappears alive later in the same run is taken out again, so the list is the final word of this run;
+    - `notes` are informational lines for the run report (not warnings: they do not make a run partial).
+    """
+
+    def __init__(self, config: SourceBase, fetcher: Fetcher) -> None:
+        super().__init__(config, fetcher)
+        self.cursor_in: dict[str, Any] = {}
+        self.cursor_out: dict[str, Any] | None = None
+        self.scope: Scope = "full"
+        self.notes: list[str] = []
+        self._deleted: dict[str, None] = {}
+
+    @property
+    def deleted_ids(self) -> list[str]:
+        """Platform ids reported deleted in this run, in the order first seen."""
+        return list(self._deleted)
+
+    def mark_deleted(self, source_id: str) -> None:
+        self._deleted[source_id] = None
+
+    def mark_alive(self, source_id: str) -> None:
+        self._deleted.pop(source_id, None)
+
+    def stored_cursor(self) -> dict[str, Any]:
+        """`cursor_in` when it was made under the same configuration; else empty (a fresh full harvest)."""
+        if not self.cursor_in:
+            return {}
+        if self.cursor_in.get(FINGERPRINT_KEY) != config_fingerprint(self.config):
+            self.notes.append("the source configuration changed since the stored cursor; harvesting in full")
+            return {}
+        return dict(self.cursor_in)
+
+    def finish(self, cursor: dict[str, Any]) -> None:
+        """Record the cursor of a listing that ran to its end."""
+        self.cursor_out = {**cursor, FINGERPRINT_KEY: config_fingerprint(self.config)}

@@ -1,0 +1,57 @@
+"""Serve the hand-written OAI-PMH responses of tests/data/oai_pmh on a FixtureServer, with their config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.sources import OaiPmhSourceConfig
+from tests.support.http_server import FixtureServer, Reply
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "oai_pmh"
+OAI_PATH = "/oai"
+XML = "text/xml; charset=utf-8"
+
+
+def document(name: str) -> bytes:
+    """The bytes of one file in tests/data/oai_pmh."""
+    return (DATA_DIR / name).read_bytes()
+
+
+def xml_reply(name: str, *, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status=status, body=document(name), headers={"Content-Type": XML, **(headers or {})})
+
+
+def expected(name: str, server: FixtureServer) -> dict[str, Any]:
+    """tests/data/oai_pmh/<name> with BASE_URL pointed at `server`."""
+    text = (DATA_DIR / name).read_text(encoding="utf-8").replace("BASE_URL", server.base_url)
+    return dict(json.loads(text))
+
+
+def source_config(server: FixtureServer, **overrides: Any) -> OaiPmhSourceConfig:
+    """The repository of source.yaml, pointed at `server`; top-level keys can be overridden."""
+    text = (DATA_DIR / "source.yaml").read_text(encoding="utf-8").replace("BASE_URL", server.base_url)
+    data = yaml.safe_load(text)
+    data.update(overrides)
+    return OaiPmhSourceConfig.model_validate(data)
+
+
+def serve(server: FixtureServer, query: dict[str, str], name: str | bytes, *, status: int = 200) -> None:
+    """Answer OAI requests whose query includes `query` with a data file (by name) or raw bytes."""
+    body = document(name) if isinstance(name, str) else name
+    server.route(OAI_PATH, query=query, status=status, body=body, content_type=XML)
+
+
+def serve_repository(server: FixtureServer, *, identify: str = "identify.xml") -> None:
+    """Identify plus the two-page oai_dc list (list-1.xml, then list-2.xml for token page-2)."""
+    serve(server, {"verb": "Identify"}, identify)
+    serve(server, {"verb": "ListRecords", "metadataPrefix": "oai_dc"}, "list-1.xml")
+    serve(server, {"verb": "ListRecords", "resumptionToken": "page-2"}, "list-2.xml")
+
+
+def oai_queries(server: FixtureServer) -> list[dict[str, str]]:
+    """The query of every request the repository received, in order."""
+    return [r.query for r in server.requests_for(OAI_PATH)]
