@@ -1,1 +1,22 @@
 """Search index backends behind one IndexBackend protocol: embedded SQLite FTS5, or Elasticsearch."""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from indexer.backends.base import IndexBackend
+from indexer.errors import IndexBackendError
+
+
+def open_backend(settings: Settings) -> IndexBackend:
+    """The index the settings name: the SQLite file at `settings.index_path` (data_dir created if needed)."""
+    if settings.index.backend == "elasticsearch":
+        raise IndexBackendError(
+            "the elasticsearch index backend is not available yet; set index.backend to 'sqlite'"
+        )
+    from indexer.backends.sqlite import SqliteBackend
+
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexBackendError(f"cannot create data directory {settings.data_dir}: {exc}") from exc
+    return SqliteBackend(settings.index_path)

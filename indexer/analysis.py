@@ -1,0 +1,265 @@
+"""The Chinese text pipeline every index backend shares: folding, segmentation, pinyin and query parsing.
+
+Index side, every text field goes through `fold` (NFKC, traditional -> simplified, lowercase) and rjieba in
+search mode (HMM off), and is stored as space-separated tokens: `analyze_fields`. Titles get two more fields:
+`chars`, the title/subtitle/tags split into single CJK characters (so one-character queries such as 茶 or 琴
+find 茶艺 and 古琴), and `pinyin`, the toneless pinyin of every multi-character title word (书法 -> "shufa",
+智能手机 -> "zhineng", "shouji", "zhinengshouji"), so a learner typing `shufa` finds 书法.
+
+Query side, `parse_query` folds the text, splits it on whitespace and cuts each part in precise mode. The
+result is a list of `QueryTerm`s that must all match (AND); each term matches if any of its `Alternative`s
+does:
+
+* a multi-character word W: W as a token of a text field, or (when rjieba's search mode splits W into
+  dictionary sub-words covering it) all of those sub-words, so 智能手机 still finds "智能型手机"; with
+  `widen=True` also W's characters as a phrase in `chars` (a substring match on the title), which a
+  backend tries only when the plain query found nothing, because unigram phrases are slow on a big index;
+* a run of single characters (能智, 茶): the characters as a phrase of adjacent tokens in the text fields, or
+  as a phrase in `chars`. A phrase keeps order and adjacency, so 能智 does not match 智能手机;
+* a latin word: the token in the text fields (Excel, AI), and, when it spells two or more pinyin
+  syllables, the token in `pinyin` (shufa, yangsheng).
+
+Tokens are normalized the way an FTS5 unicode61 tokenizer would see them (runs of non-word characters become
+one space), so a backend may store the strings as they are and tokenize on whitespace.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pypinyin
+import rjieba
+
+TEXT_FIELDS = ("title", "subtitle", "tags", "description", "people", "provider")
+"""Fields holding segmented words; a query word may match any of them."""
+
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_NONWORD = re.compile(r"[\W_]+")
+_PUNCTUATION_TOKENS = re.compile(r"[^\w\x1f ]+|_+")
+_CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_ONLY = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile("[a-z]+")
+_SEPARATOR = "\x1f"
+_NOT_SYLLABLES = {"n", "m", "ng", "hm", "hng", "ê"}
+_QUERY_STOP_CHARS = set("的了和与及或之在是也就都而着吗呢吧啊")
+_MAX_TERMS = 32
+
+_converter_lock = threading.Lock()
+_converter: object | None = None
+_syllables: frozenset[str] | None = None
+
+
+def _t2s() -> object:
+    """The OpenCC traditional->simplified converter, built once.
+
+    OpenCC's converter is immutable after construction, so one instance serves every thread; only its
+    creation is guarded by a lock.
+    """
+    global _converter
+    if _converter is None:
+        with _converter_lock:
+            if _converter is None:
+                import opencc
+
+                _converter = opencc.OpenCC("t2s")
+    return _converter
+
+
+def fold(text: str) -> str:
+    """Full-width -> half-width (NFKC), traditional -> simplified, lowercase."""
+    text = _FULLWIDTH.sub(_fullwidth_char, text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return str(_t2s().convert(text)).lower()  # type: ignore[attr-defined]
+
+
+def _fullwidth_char(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
+def clean_tokens(text: str) -> str:
+    """Runs of non-word characters (punctuation, spaces, symbols) collapsed to one space."""
+    return _NONWORD.sub(" ", text).strip()
+
+
+def segment(text: str) -> list[str]:
+    """Search-mode tokens of the folded text, without punctuation or whitespace tokens."""
+    return index_text(text).split()
+
+
+def index_text(text: str) -> str:
+    """One field as the index stores it: folded, cut in search mode, tokens joined by spaces."""
+    return analyze_fields([text])[0]
+
+
+def analyze_fields(texts: Sequence[str]) -> list[str]:
+    """`index_text` of several fields at once (one fold and one rjieba call for a whole record)."""
+    joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
+    return _cut_fields(fold(joined))
+
+
+def _cut_fields(folded: str) -> list[str]:
+    """Search-mode tokens of separator-joined folded fields, cleaned, one string per field."""
+    tokens = " ".join(rjieba.cut_for_search(folded, False))
+    # Replacing only non-space runs, then split/join, is ~2x faster than a regex over every space.
+    return [" ".join(part.split()) for part in _PUNCTUATION_TOKENS.sub(" ", tokens).split(_SEPARATOR)]
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A record's text as the index stores it: `fields` maps TEXT_FIELDS, "pinyin" and "chars" to tokens."""
+
+    fields: dict[str, str]
+    folded_title: str
+    title_pinyin: str
+
+
+def analyze_document(
+    *, title: str, subtitle: str, tags: str, description: str, people: str, provider: str
+) -> DocumentText:
+    """Every indexed field of one record, with one fold and one rjieba call for the whole record."""
+    raw = (title, subtitle, tags, description, people, provider)
+    folded = fold(_SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in raw))
+    fields = dict(zip(TEXT_FIELDS, _cut_fields(folded), strict=True))
+    folded_title, folded_subtitle, folded_tags = folded.split(_SEPARATOR)[:3]
+    fields["pinyin"] = pinyin_tokens(fields["title"])
+    fields["chars"] = chars_text(f"{folded_title} {folded_subtitle} {folded_tags}")
+    return DocumentText(fields=fields, folded_title=folded_title, title_pinyin=title_pinyin_key(folded_title))
+
+
+def chars_text(folded: str) -> str:
+    """Folded text with every character as its own token (only Chinese characters are ever queried here)."""
+    return clean_tokens(" ".join(folded))
+
+
+@functools.lru_cache(maxsize=200_000)
+def word_pinyin(word: str) -> str:
+    """Toneless pinyin of a (folded) word, syllables joined: 书法 -> "shufa"; non-Chinese text is kept."""
+    return clean_tokens("".join(pypinyin.lazy_pinyin(word))).replace(" ", "")
+
+
+def pinyin_tokens(title_tokens: str) -> str:
+    """The `pinyin` field: pinyin of every multi-character Chinese token of the indexed title."""
+    words = [t for t in title_tokens.split() if len(t) > 1 and _CJK_ONLY.fullmatch(t)]
+    return " ".join(word_pinyin(w) for w in words)
+
+
+def title_pinyin_key(folded_title: str) -> str:
+    """Whole-title pinyin without spaces (智能手机入门 -> "zhinengshoujirumen"), for pinyin prefix suggest."""
+    words = rjieba.cut(folded_title, False)
+    return "".join(word_pinyin(w) for w in words if not _NONWORD.fullmatch(w))
+
+
+def _pinyin_syllables() -> frozenset[str]:
+    global _syllables
+    if _syllables is None:
+        from pypinyin.constants import PINYIN_DICT
+        from pypinyin.contrib.tone_convert import to_normal
+
+        found = {to_normal(p) for value in PINYIN_DICT.values() for p in value.split(",")}
+        _syllables = frozenset(s for s in found if s.isascii() and s.isalpha()) - _NOT_SYLLABLES
+    return _syllables
+
+
+def pinyin_syllable_count(word: str) -> int:
+    """Most syllables `word` splits into as toneless pinyin, or 0 when it is not pinyin at all."""
+    if not _LATIN_WORD.fullmatch(word):
+        return 0
+    syllables = _pinyin_syllables()
+    best = [0] + [-1] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 6), end):
+            if best[start] >= 0 and word[start:end] in syllables:
+                best[end] = max(best[end], best[start] + 1)
+    return max(best[-1], 0)
+
+
+def is_pinyin(word: str) -> bool:
+    """True when a latin word reads as two or more pinyin syllables (shufa, yangsheng, but not ai, excel)."""
+    return pinyin_syllable_count(word) >= 2
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way a query term can match: `tokens` in `field` (all of them, or as one phrase)."""
+
+    field: Literal["text", "chars", "pinyin"]
+    tokens: tuple[str, ...]
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """A query term (`text`, folded); it matches a record if any alternative does."""
+
+    text: str
+    alternatives: tuple[Alternative, ...]
+
+
+def parse_query(q: str, *, widen: bool = False) -> list[QueryTerm]:
+    """Query text -> terms that must all match. Never raises: any user text becomes plain tokens.
+
+    `widen` adds the title-substring alternative to Chinese words (the fallback when nothing matched).
+    """
+    terms: list[QueryTerm] = []
+    for part in fold(q).split():
+        run: list[str] = []
+        for raw in rjieba.cut(part, False):
+            for word in clean_tokens(raw).split():
+                if len(word) == 1 and _CJK_CHAR.fullmatch(word):
+                    run.append(word)
+                    continue
+                terms.extend(_char_run_terms(run))
+                run = []
+                terms.append(_word_term(word, widen=widen))
+        terms.extend(_char_run_terms(run))
+    meaningful = [t for t in terms if t.text not in _QUERY_STOP_CHARS]
+    return (meaningful or terms)[:_MAX_TERMS]
+
+
+def _char_run_terms(run: list[str]) -> list[QueryTerm]:
+    if not run:
+        return []
+    tokens = tuple(run)
+    text = Alternative("text", tokens, phrase=len(tokens) > 1)
+    return [QueryTerm("".join(tokens), (text, Alternative("chars", tokens, phrase=True)))]
+
+
+def can_widen(terms: Sequence[QueryTerm]) -> bool:
+    """True when `parse_query(..., widen=True)` would add alternatives to these terms."""
+    return any(len(t.text) > 1 and _CJK_ONLY.fullmatch(t.text) for t in terms)
+
+
+def _word_term(word: str, *, widen: bool) -> QueryTerm:
+    alternatives = [Alternative("text", (word,))]
+    if _CJK_ONLY.fullmatch(word):
+        cover = _sub_word_cover(word)
+        if cover:
+            alternatives.append(Alternative("text", cover))
+        if widen:
+            alternatives.append(Alternative("chars", tuple(word), phrase=True))
+    elif is_pinyin(word):
+        alternatives.append(Alternative("pinyin", (word,)))
+    return QueryTerm(word, tuple(alternatives))
+
+
+def _sub_word_cover(word: str) -> tuple[str, ...]:
+    """Dictionary sub-words (search mode) that cover `word` left to right, longest first; () if none do."""
+    starts: dict[int, tuple[str, int]] = {}
+    for token, start, end in rjieba.tokenize(word, "search", False):
+        if end - start < len(word) and (start not in starts or end > starts[start][1]):
+            starts[start] = (token, end)
+    cover: list[str] = []
+    position = 0
+    while position < len(word):
+        if position not in starts:
+            return ()
+        token, position = starts[position]
+        cover.append(token)
+    return tuple(cover)

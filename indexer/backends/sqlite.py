@@ -1,0 +1,311 @@
+"""The embedded index backend: one SQLite file (WAL) with an FTS5 table of jieba-segmented Chinese text.
+
+Threads: every thread gets its own connection (created on first use, all closed by `close`), so FastAPI's
+worker threads search in parallel while a harvest writes; WAL lets readers see the last committed state
+without waiting. Writes are serialized by a lock in this process and by `BEGIN IMMEDIATE` (with a busy
+timeout) across processes; one `upsert` or `withdraw` call is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic_core import PydanticSerializationError
+
+from indexer.analysis import fold
+from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
+from indexer.backends.sqlite_facets import FacetColumns
+from indexer.backends.sqlite_schema import (
+    DDL,
+    DOC_COLUMNS,
+    FTS_COLUMNS,
+    SCHEMA_VERSION,
+    FacetCodes,
+    RecordRows,
+    record_rows,
+)
+from indexer.backends.sqlite_search import SqliteSearch
+from indexer.errors import IndexBackendError
+from indexer.record import Record
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 500
+_BUSY_TIMEOUT_SECONDS = 30.0
+_SUGGEST_SCAN = 2000
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA cache_size = -65536",
+    "PRAGMA mmap_size = 1073741824",
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+class SqliteBackend:
+    """IndexBackend on a SQLite file at `path` (created with its tables when missing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self.codes = FacetCodes()
+        try:
+            conn = self._conn()
+            with self._write_lock:
+                self._create_schema(conn)
+            self.codes.load(conn)
+        except BaseException:
+            self.close()
+            raise
+        self._search = SqliteSearch(self._conn, codes=self.codes, columns=FacetColumns())
+
+    # -- connections --------------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise IndexBackendError(f"index {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # check_same_thread=False only so that close() may close every thread's connection;
+            # each connection is otherwise used by the thread that opened it.
+            conn = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
+        try:
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                if row is None or str(row[0]) != SCHEMA_VERSION:
+                    raise IndexBackendError(
+                        f"index {self.path} has layout version {row and row[0]}, this edufed needs "
+                        f"{SCHEMA_VERSION}: move the file away and run `edufed reindex`"
+                    )
+            for statement in DDL.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except (sqlite3.Error, IndexBackendError) as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, IndexBackendError):
+                raise
+            raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[sqlite3.Connection, int]]:
+        """One write transaction with its generation number, serialized with every other writer."""
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                self.codes.load(conn)
+                conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+                generation = int(
+                    conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+                )
+                yield conn, generation
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                self.codes.load(conn)
+                raise
+
+    def close(self) -> None:
+        """Close every connection this backend opened, in any thread."""
+        self._closed = True
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    # -- writes -------------------------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[Record]) -> UpsertResult:
+        """Insert or replace records by uid in one transaction; an unchanged content_hash is skipped."""
+        result = UpsertResult()
+        iterator = iter(records)
+        try:
+            with self._writing() as (conn, generation):
+                while chunk := list(islice(iterator, _CHUNK)):
+                    self._upsert_chunk(conn, chunk, result=result, generation=generation)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+        return result
+
+    def _upsert_chunk(
+        self, conn: sqlite3.Connection, chunk: Sequence[Record], *, result: UpsertResult, generation: int
+    ) -> None:
+        latest = {r.uid: r for r in chunk}
+        existing = _existing(conn, list(latest))
+        next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM docs").fetchone()[0]
+        inserts: list[tuple[int, RecordRows]] = []
+        replaced: list[int] = []
+        for uid, record in latest.items():
+            if not record.content_hash:
+                record = record.model_copy(update={"content_hash": record.compute_hash()})
+            old = existing.get(uid)
+            if old is not None and old[1] == record.content_hash:
+                result.unchanged += 1
+                continue
+            rows = _rows(record, codes=self.codes, conn=conn)
+            if old is not None:
+                replaced.append(old[0])
+                inserts.append((old[0], rows))
+            else:
+                inserts.append((next_id, rows))
+                next_id += 1
+            result.written += 1
+        _delete_rows(conn, replaced)
+        _insert_rows(conn, inserts, generation=generation)
+
+    def withdraw(self, uids: Iterable[str]) -> int:
+        """Remove records by uid; returns how many were present."""
+        removed = 0
+        iterator = iter(uids)
+        try:
+            with self._writing() as (conn, generation):
+                while chunk := list(dict.fromkeys(islice(iterator, _CHUNK))):
+                    row_ids = [row_id for row_id, _ in _existing(conn, chunk).values()]
+                    _delete_rows(conn, row_ids)
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO removed (id, gen) VALUES (?, ?)",
+                        [(i, generation) for i in row_ids],
+                    )
+                    removed += len(row_ids)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+        return removed
+
+    def withdraw_source(self, source: str) -> int:
+        """Remove every record of one source; returns how many."""
+        rows = self._read("SELECT uid FROM docs WHERE source = ?", (source,))
+        return self.withdraw(uid for (uid,) in rows)
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
+
+    def get(self, uid: str) -> Record | None:
+        """One record with its raw payload, or None."""
+        rows = self._read("SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.uid = ?", (uid,))
+        return Record.model_validate_json(str(rows[0][0])) if rows else None
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Ranked, filtered, faceted, highlighted results (see sqlite_search)."""
+        try:
+            return self._search.search(query)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot search index {self.path}: {exc}") from exc
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Titles starting with the folded prefix (or its pinyin), then containing it, popular first."""
+        folded = fold(prefix).strip()
+        if not folded or limit <= 0:
+            return []
+        end = folded + "\U0010ffff"
+        sql = (
+            "SELECT title FROM (SELECT title, popularity FROM docs WHERE {0} >= ? AND {0} < ? LIMIT ?) "
+            "ORDER BY popularity DESC, title"
+        )
+        titles = [t for (t,) in self._read(sql.format("title_fold"), (folded, end, _SUGGEST_SCAN))]
+        compact = folded.replace(" ", "")
+        if compact.isascii() and compact.isalpha():
+            pinyin = self._read(sql.format("title_pinyin"), (compact, compact + "~", _SUGGEST_SCAN))
+            titles += [t for (t,) in pinyin]
+        if len(dict.fromkeys(titles)) < limit:
+            try:
+                titles += self._search.titles_containing(folded, scan=_SUGGEST_SCAN)
+            except sqlite3.Error as exc:
+                raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
+        return [str(t) for t in dict.fromkeys(titles)][:limit]
+
+    def count(self, source: str | None = None) -> int:
+        """Records in the index, for one source or all."""
+        if source is None:
+            return int(self._read("SELECT COUNT(*) FROM docs")[0][0])
+        return int(self._read("SELECT COUNT(*) FROM docs WHERE source = ?", (source,))[0][0])
+
+    def content_hashes(self, source: str) -> dict[str, str]:
+        """uid -> content_hash of every record of a source."""
+        rows = self._read("SELECT uid, content_hash FROM docs WHERE source = ?", (source,))
+        return {str(uid): str(h) for uid, h in rows}
+
+    def iter_records(self, source: str | None = None) -> Iterator[Record]:
+        """Every stored record (with raw), in pages, so the caller may write to the index meanwhile."""
+        last = 0
+        where = "d.id > ?" + (" AND d.source = ?" if source is not None else "")
+        sql = "SELECT d.id, p.json FROM docs d JOIN payloads p ON p.id = d.id "
+        sql += f"WHERE {where} ORDER BY d.id LIMIT ?"
+        while True:
+            params: list[object] = [last, *([source] if source is not None else []), _CHUNK]
+            rows = self._read(sql, params)
+            if not rows:
+                return
+            for row_id, payload in rows:
+                yield Record.model_validate_json(str(payload))
+                last = int(row_id)
+
+
+def _rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
+    try:
+        return record_rows(record, codes=codes, conn=conn)
+    except PydanticSerializationError as exc:
+        raise IndexBackendError(f"record {record.uid} cannot be stored (nothing was written): {exc}") from exc
+
+
+def _existing(conn: sqlite3.Connection, uids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """uid -> (rowid, content_hash) of the stored records among `uids`."""
+    sql = f"SELECT id, uid, content_hash FROM docs WHERE uid IN ({', '.join('?' * len(uids))})"
+    return {uid: (row_id, h) for row_id, uid, h in conn.execute(sql, uids)}
+
+
+def _delete_rows(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
+    params = [(i,) for i in row_ids]
+    conn.executemany("DELETE FROM fts WHERE rowid = ?", params)
+    conn.executemany("DELETE FROM docs WHERE id = ?", params)
+    conn.executemany("DELETE FROM payloads WHERE id = ?", params)
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRows]], *, generation: int
+) -> None:
+    doc_sql = f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})"
+    fts_sql = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
+    conn.executemany(doc_sql, [(i, generation, *r.doc) for i, r in inserts])
+    conn.executemany(fts_sql, [(i, *r.fts) for i, r in inserts])
+    conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", [(i, r.payload) for i, r in inserts])

@@ -1,0 +1,175 @@
+"""The SQLite index layout: tables, facet value codes and the rows one record becomes.
+
+Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the rowid):
+
+* `docs` — narrow columns for filtering, facets, sorting and paging: facet values as small integers
+  (`platform_id`, `media_id`, `rtype_id`, `free`) or bit masks (`theme_mask`, `aud_mask`: one bit per theme
+  or audience value), `sort_date` (published, else updated, else fetched, in epoch microseconds),
+  `popularity` (learner count, -1 when unknown), and the folded title and title pinyin for suggestions.
+* `fts` — the FTS5 table of segmented text (indexer.analysis); unicode61 leaves our space-separated
+  Chinese tokens whole.
+* `payloads` — the full Record JSON (with raw), read only for the returned page.
+* `codes` — facet value <-> integer code.
+* `meta` — layout version and the write `generation`; `docs.gen` and `removed` (rowid, gen) let readers
+  bring their in-memory facet columns up to date incrementally (sqlite_facets).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from indexer.analysis import analyze_document
+from indexer.record import Record
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+MASK_FACETS = ("theme", "audience")
+"""Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
+CODE_FACETS = ("platform", "media_type", "record_type")
+FACET_COLUMNS = {
+    "theme": "theme_mask",
+    "platform": "platform_id",
+    "audience": "aud_mask",
+    "media_type": "media_id",
+    "is_free": "free",
+    "record_type": "rtype_id",
+}
+DOC_COLUMNS = (
+    "id", "gen", "uid", "source", "content_hash", "platform_id", "media_id", "rtype_id", "theme_mask",
+    "aud_mask", "free", "sort_date", "popularity", "cluster_id", "title", "title_fold", "title_pinyin",
+)  # fmt: skip
+FTS_COLUMNS = ("title", "subtitle", "tags", "description", "people", "provider", "pinyin", "chars")
+BM25_WEIGHTS = (10.0, 5.0, 5.0, 2.0, 2.0, 1.0, 6.0, 4.0)
+"""Column weights, in FTS_COLUMNS order: title first, then subtitle/tags, description, people, provider."""
+_MAX_MASK_BITS = 63
+_CHINA = timezone(timedelta(hours=8))
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}'), ('generation', 0);
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY, gen INTEGER NOT NULL, uid TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    platform_id INTEGER NOT NULL, media_id INTEGER NOT NULL, rtype_id INTEGER NOT NULL,
+    theme_mask INTEGER NOT NULL, aud_mask INTEGER NOT NULL, free INTEGER NOT NULL,
+    sort_date INTEGER NOT NULL, popularity INTEGER NOT NULL, cluster_id TEXT,
+    title TEXT NOT NULL, title_fold TEXT NOT NULL, title_pinyin TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_gen ON docs (gen);
+CREATE INDEX IF NOT EXISTS docs_source ON docs (source);
+CREATE INDEX IF NOT EXISTS docs_newest ON docs (sort_date DESC, uid);
+CREATE INDEX IF NOT EXISTS docs_popular ON docs (popularity DESC, uid);
+CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id) WHERE cluster_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS docs_title_fold ON docs (title_fold);
+CREATE INDEX IF NOT EXISTS docs_title_pinyin ON docs (title_pinyin);
+CREATE TABLE IF NOT EXISTS payloads (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (
+    facet TEXT NOT NULL, value TEXT NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (facet, value));
+CREATE TABLE IF NOT EXISTS removed (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS removed_gen ON removed (gen);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
+    {", ".join(FTS_COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0');
+"""
+
+
+class FacetCodes:
+    """Facet value <-> integer code, cached from the `codes` table.
+
+    Codes are only assigned inside a write transaction; `load` re-reads the table (at the start of every
+    write, after a rollback, and when a reader meets a code or value it does not know, which happens when
+    another process added it).
+    """
+
+    def __init__(self) -> None:
+        self._codes: dict[tuple[str, str], int] = {}
+        self._values: dict[tuple[str, int], str] = {}
+        self._lock = threading.Lock()
+
+    def load(self, conn: sqlite3.Connection) -> None:
+        rows = conn.execute("SELECT facet, value, code FROM codes").fetchall()
+        with self._lock:
+            self._codes = {(f, v): c for f, v, c in rows}
+            self._values = {(f, c): v for f, v, c in rows}
+
+    def code(self, facet: str, value: str) -> int | None:
+        return self._codes.get((facet, value))
+
+    def value(self, facet: str, code: int) -> str | None:
+        return self._values.get((facet, code))
+
+    def known(self, facet: str) -> list[tuple[str, int]]:
+        return [(v, c) for (f, v), c in self._codes.items() if f == facet]
+
+    def assign(self, conn: sqlite3.Connection, facet: str, value: str) -> int | None:
+        """The code of a value, creating it; None when a mask facet has no free bit left."""
+        found = self._codes.get((facet, value))
+        if found is not None:
+            return found
+        used = [c for (f, _), c in self._codes.items() if f == facet]
+        code = max(used, default=-1 if facet in MASK_FACETS else 0) + 1
+        if facet in MASK_FACETS and code >= _MAX_MASK_BITS:
+            logger.warning("facet %s has more than %d values; %r is left out of filters", facet, code, value)
+            return None
+        conn.execute("INSERT INTO codes (facet, value, code) VALUES (?, ?, ?)", (facet, value, code))
+        with self._lock:
+            self._codes[(facet, value)] = code
+            self._values[(facet, code)] = value
+        return code
+
+
+@dataclass
+class RecordRows:
+    """What one record writes: the `docs` values (without id and gen), the `fts` values and the JSON."""
+
+    doc: tuple[object, ...]
+    fts: tuple[str, ...]
+    payload: str
+
+
+def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
+    """Analyze one record into its rows (codes for new facet values are created in `conn`)."""
+    text = analyze_document(
+        title=record.title,
+        subtitle=record.subtitle or "",
+        tags=" ".join(record.tags),
+        description=record.description or "",
+        people=" ".join(" ".join(filter(None, (p.name, p.title, p.org))) for p in record.instructors),
+        provider=record.provider.name if record.provider else "",
+    )
+    combo = (
+        _mask(codes, conn, "theme", record.themes),
+        _mask(codes, conn, "audience", record.audience),
+        codes.assign(conn, "platform", record.platform) or 0,
+        (codes.assign(conn, "media_type", record.media_type) or 0) if record.media_type else 0,
+        codes.assign(conn, "record_type", record.record_type) or 0,
+        int(record.is_free),
+    )
+    sort_date = record.published_at or record.updated_at or record.fetched_at
+    doc = (
+        record.uid, record.source, record.content_hash, combo[2], combo[3], combo[4], combo[0], combo[1],
+        combo[5], epoch_micros(sort_date), record.learner_count if record.learner_count is not None else -1,
+        record.cluster_id, record.title, text.folded_title, text.title_pinyin,
+    )  # fmt: skip
+    payload = record.model_dump_json()
+    return RecordRows(doc=doc, fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=payload)
+
+
+def _mask(codes: FacetCodes, conn: sqlite3.Connection, facet: str, values: list[str]) -> int:
+    mask = 0
+    for value in values:
+        code = codes.assign(conn, facet, value)
+        if code is not None:
+            mask |= 1 << code
+    return mask
+
+
+def epoch_micros(moment: datetime) -> int:
+    """Microseconds since the epoch; a naive time is taken as China time (UTC+8), where the platforms are."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_CHINA)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

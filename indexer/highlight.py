@@ -1,0 +1,100 @@
+"""HTML-safe highlighting of query matches in third-party text: escape the text, wrap matches in <mark>."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from indexer.analysis import QueryTerm, fold, segment, word_pinyin
+
+SNIPPET_CHARS = 120
+"""Length of a description snippet."""
+_LEAD_CHARS = 30
+"""How much text a snippet shows before its first match."""
+_TITLE_CHARS = 200
+
+
+def needles(terms: Sequence[QueryTerm], *, title: str = "") -> list[str]:
+    """The folded strings to mark for these terms, longest first (a pinyin term marks the words it spells)."""
+    found: set[str] = set()
+    for term in terms:
+        for alt in term.alternatives:
+            if alt.field == "pinyin":
+                found.update(w for w in segment(title) if word_pinyin(w) in alt.tokens)
+            elif alt.phrase:
+                found.add("".join(alt.tokens))
+            else:
+                found.update(alt.tokens)
+    return sorted(found, key=lambda n: (-len(n), n))
+
+
+def highlight(text: str, marks: Sequence[str], *, width: int | None = None) -> str:
+    """`text` HTML-escaped, every needle found in <mark>; `width` cuts a window around the first match."""
+    spans = match_spans(text, marks)
+    if width is None or len(text) <= width:
+        start, end = 0, len(text)
+    else:
+        first = spans[0][0] if spans else 0
+        start = max(0, min(first - _LEAD_CHARS, len(text) - width))
+        end = start + width
+    body = _render(text, spans, start=start, end=end)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def highlight_record(*, title: str, description: str | None, terms: Sequence[QueryTerm]) -> dict[str, str]:
+    """The `title` and `description` highlights of one search hit."""
+    marks = needles(terms, title=title)
+    return {
+        "title": highlight(title, marks, width=_TITLE_CHARS),
+        "description": highlight(description or "", marks, width=SNIPPET_CHARS),
+    }
+
+
+def match_spans(text: str, marks: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) offsets in `text` of non-overlapping needle matches, compared after folding."""
+    if not marks or not text:
+        return []
+    folded, offsets = _fold_aligned(text)
+    pattern = re.compile("|".join(_needle_pattern(n) for n in marks))
+    spans = [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
+    if offsets is None:
+        return spans
+    return [(offsets[s], offsets[e]) for s, e in spans]
+
+
+def _needle_pattern(needle: str) -> str:
+    """Latin and digit needles match whole words only, so "ai" is not marked inside "email"."""
+    escaped = re.escape(needle)
+    if needle.isascii():
+        return rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"
+    return escaped
+
+
+def _fold_aligned(text: str) -> tuple[str, list[int] | None]:
+    """The folded text and, when folding changed its length, the original offset of each folded offset."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded, None
+    pieces: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        piece = fold(char)
+        pieces.append(piece)
+        offsets.extend([index] * len(piece))
+    offsets.append(len(text))
+    return "".join(pieces), offsets
+
+
+def _render(text: str, spans: Sequence[tuple[int, int]], *, start: int, end: int) -> str:
+    out: list[str] = []
+    position = start
+    for span_start, span_end in spans:
+        span_start, span_end = max(span_start, position), min(span_end, end)
+        if span_end <= span_start:
+            continue
+        out.append(html.escape(text[position:span_start]))
+        out.append("<mark>" + html.escape(text[span_start:span_end]) + "</mark>")
+        position = span_end
+    out.append(html.escape(text[position:end]))
+    return "".join(out)

@@ -1,0 +1,147 @@
+"""The shared Chinese text pipeline: folding, segmentation, pinyin and query parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.analysis import (
+    analyze_document,
+    can_widen,
+    chars_text,
+    fold,
+    index_text,
+    is_pinyin,
+    parse_query,
+    pinyin_tokens,
+    segment,
+    title_pinyin_key,
+    word_pinyin,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("ＥＸＣＥＬ　表格（１２３）", "excel 表格(123)"),
+        ("書法入門", "书法入门"),
+        ("養生太極", "养生太极"),
+        ("Python AI", "python ai"),
+        ("已是简体", "已是简体"),
+        ("", ""),
+    ],
+)
+def test_fold_makes_full_width_half_width_simplified_and_lowercase(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_segment_in_search_mode_adds_the_sub_words_of_long_words() -> None:
+    tokens = segment("老年人学习智能手机")
+    assert {"老年人", "老年", "智能手机", "智能", "手机"} <= set(tokens)
+
+
+def test_segment_drops_punctuation_and_whitespace_tokens() -> None:
+    tokens = segment("书法，入门！  《茶艺》…… C++编程")
+    assert tokens == ["书法", "入门", "茶艺", "c", "编程"]
+
+
+def test_index_text_folds_before_cutting() -> None:
+    assert index_text("書法入門") == "书法 入门"
+
+
+def test_analyze_document_fills_every_field() -> None:
+    text = analyze_document(
+        title="智能手机入門", subtitle="第一讲", tags="智慧助老 手机", description="视频通话。",
+        people="王明 教授", provider="国家开放大学",
+    )  # fmt: skip
+    assert text.fields["title"].split() == ["智能", "能手", "手机", "智能手机", "入门"]
+    assert text.fields["description"].split() == ["视频", "通话"]
+    assert "shouji" in text.fields["pinyin"].split() and "zhinengshouji" in text.fields["pinyin"].split()
+    assert text.fields["chars"].split()[:6] == ["智", "能", "手", "机", "入", "门"]
+    assert text.folded_title == "智能手机入门"
+    assert text.title_pinyin == "zhinengshoujirumen"
+
+
+def test_separator_characters_in_the_text_do_not_shift_fields() -> None:
+    text = analyze_document(
+        title="书法\x1f入门", subtitle="", tags="", description="养生", people="", provider=""
+    )
+    assert text.fields["title"] == "书法 入门" and text.fields["description"] == "养生"
+
+
+def test_pinyin_of_words_and_titles() -> None:
+    assert word_pinyin("书法") == "shufa"
+    assert word_pinyin("养生") == "yangsheng"
+    assert word_pinyin("绿色") == "lvse"
+    assert pinyin_tokens("书法 入门 茶 excel") == "shufa rumen"
+    assert title_pinyin_key("银行理财") == "yinhanglicai"
+
+
+@pytest.mark.parametrize("word", ["shufa", "yangsheng", "taijiquan", "zhinengshouji", "xian"])
+def test_words_of_two_or_more_pinyin_syllables_are_pinyin(word: str) -> None:
+    assert is_pinyin(word)
+
+
+@pytest.mark.parametrize("word", ["ai", "excel", "python", "ppt", "cha", "AI", "shu1fa", ""])
+def test_other_latin_words_are_not_pinyin(word: str) -> None:
+    assert not is_pinyin(word)
+
+
+def test_chars_text_splits_every_character() -> None:
+    assert chars_text("茶艺 ai") == "茶 艺 a i"
+
+
+def test_run_of_single_characters_becomes_one_phrase_term() -> None:
+    (term,) = parse_query("能智")
+    assert term.text == "能智"
+    assert {(a.field, a.tokens, a.phrase) for a in term.alternatives} == {
+        ("text", ("能", "智"), True),
+        ("chars", ("能", "智"), True),
+    }
+
+
+def test_single_character_query_may_match_inside_title_words() -> None:
+    (term,) = parse_query("茶")
+    assert ("chars", ("茶",)) in {(a.field, a.tokens) for a in term.alternatives}
+
+
+def test_words_are_separate_terms_and_long_words_offer_their_sub_words() -> None:
+    terms = parse_query("老年人 智能手机")
+    assert [t.text for t in terms] == ["老年人", "智能手机"]
+    assert ("智能", "手机") in {a.tokens for a in terms[1].alternatives}
+
+
+def test_traditional_and_full_width_queries_are_folded() -> None:
+    assert [t.text for t in parse_query("書法 ＥＸＣＥＬ")] == ["书法", "excel"]
+
+
+def test_pinyin_query_gets_a_pinyin_alternative_and_plain_latin_does_not() -> None:
+    (shufa,) = parse_query("shufa")
+    (excel,) = parse_query("Excel")
+    assert "pinyin" in {a.field for a in shufa.alternatives}
+    assert {a.field for a in excel.alternatives} == {"text"}
+
+
+@pytest.mark.parametrize(
+    "q", ['"书法"', "书法*", "NEAR(书法 养生)", "-书法", "title:书法", "^书法 AND (养生)"]
+)
+def test_fts_syntax_becomes_plain_word_tokens(q: str) -> None:
+    for term in parse_query(q):
+        for alt in term.alternatives:
+            assert all(token.isalnum() for token in alt.tokens), (q, alt)
+
+
+def test_lone_function_words_are_dropped_when_other_terms_exist() -> None:
+    assert [t.text for t in parse_query("老年人的手机")] == ["老年人", "手机"]
+    assert [t.text for t in parse_query("的")] == ["的"]
+
+
+def test_punctuation_only_query_has_no_terms() -> None:
+    assert parse_query("，。！？ “”") == []
+
+
+def test_widen_adds_title_substring_alternatives_to_chinese_words() -> None:
+    plain, wide = parse_query("书法"), parse_query("书法", widen=True)
+    assert can_widen(plain)
+    assert ("chars", ("书", "法")) not in {(a.field, a.tokens) for a in plain[0].alternatives}
+    assert ("chars", ("书", "法")) in {(a.field, a.tokens) for a in wide[0].alternatives}
+    assert not can_widen(parse_query("excel"))
