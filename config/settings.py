@@ -20,6 +20,15 @@ class IndexSettings(_Strict):
         None, description="Elasticsearch URL (backend=elasticsearch). Credentials come from the environment."
     )
     sqlite_file: str = Field("index.sqlite3", description="Index file name, relative to data_dir.")
+    es_alias: str = Field(
+        "edufed-records", pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Elasticsearch alias searched and written; versioned indices sit behind it.",
+    )
+    es_shards: int = Field(1, ge=1, le=64, description="Primary shards of a new Elasticsearch index.")
+    es_replicas: int = Field(1, ge=0, le=8, description="Replicas of a new Elasticsearch index.")
+    es_plugin_analyzer: Literal["ik_smart", "ik_max_word", "smartcn"] | None = Field(
+        None, description="Also index with this cluster plugin analyzer (only if the cluster has it)."
+    )
 
 
 class HttpSettings(_Strict):

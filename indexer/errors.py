@@ -3,10 +3,18 @@
 IndexerError
  +-- IndexBackendError        the index cannot be opened, read or written
  |    +-- QueryError          a search request is invalid (bad cursor, unknown sort)
+ |    +-- BulkWriteError      some records of a bulk write failed (carries each failed item)
+ |    +-- ClientVersionError  the Elasticsearch client's major version differs from the cluster's
  +-- RecordInvalidError       a raw record cannot become a valid Record (carries the reason)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.backends.base import UpsertResult
 
 
 class IndexerError(Exception):
@@ -32,3 +40,31 @@ class RecordInvalidError(IndexerError):
         super().__init__(reason)
         self.reason = reason
         self.field = field
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    """One record the index did not take: `status` 0 means it never reached the cluster."""
+
+    uid: str
+    status: int
+    error_type: str
+    reason: str
+
+
+class BulkWriteError(IndexBackendError):
+    """Some items of a bulk write failed; `failed` lists them, `result` counts what was written anyway."""
+
+    def __init__(self, message: str, *, failed: list[FailedItem], result: UpsertResult | None = None) -> None:
+        super().__init__(message)
+        self.failed = failed
+        self.result = result
+
+
+class ClientVersionError(IndexBackendError):
+    """The client's major version differs from the cluster's; `server` and `client` hold both versions."""
+
+    def __init__(self, message: str, *, server: str, client: str) -> None:
+        super().__init__(message)
+        self.server = server
+        self.client = client

@@ -8,11 +8,12 @@ from indexer.errors import IndexBackendError
 
 
 def open_backend(settings: Settings) -> IndexBackend:
-    """The index the settings name: the SQLite file at `settings.index_path` (data_dir created if needed)."""
+    """The index the settings name: the Elasticsearch cluster at `index.url`, or the SQLite file at
+    `settings.index_path` (data_dir created if needed)."""
     if settings.index.backend == "elasticsearch":
-        raise IndexBackendError(
-            "the elasticsearch index backend is not available yet; set index.backend to 'sqlite'"
-        )
+        from indexer.backends.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend.from_settings(settings.index)
     from indexer.backends.sqlite import SqliteBackend
 
     try:

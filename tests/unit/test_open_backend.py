@@ -22,11 +22,17 @@ def test_sqlite_backend_is_opened_in_a_new_data_dir(tmp_path: Path) -> None:
         backend.close()
 
 
-def test_elasticsearch_backend_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+def test_unreachable_elasticsearch_is_a_clear_index_error(tmp_path: Path) -> None:
     settings = Settings(
         data_dir=tmp_path, index=IndexSettings(backend="elasticsearch", url="http://127.0.0.1:9")
     )
-    with pytest.raises(IndexBackendError, match="elasticsearch"):
+    with pytest.raises(IndexBackendError, match=r"cannot use Elasticsearch at http://127\.0\.0\.1:9"):
+        open_backend(settings)
+
+
+def test_elasticsearch_without_a_url_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, index=IndexSettings(backend="elasticsearch"))
+    with pytest.raises(IndexBackendError, match="index.url is not set"):
         open_backend(settings)
 
 

@@ -1,0 +1,347 @@
+"""The shared index backend: an Elasticsearch cluster, behind one alias over versioned indices.
+
+Records live in `<alias>-v<timestamp>` indices created from the index template in `es_mapping`; searches
+and writes go through the alias (`edufed-records` by default). `rebuild` loads a fresh index and moves the
+alias to it in one atomic `_aliases` call, so searches answer throughout, then deletes the older indices.
+Writes to the alias meanwhile land in the old index: pause harvests while `edufed reindex` runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from config.settings import IndexSettings
+from indexer.analysis import fold
+from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
+from indexer.backends.es_bulk import BulkOptions, write
+from indexer.backends.es_client import Credentials, client_module, connect
+from indexer.backends.es_mapping import (
+    MAPPING_VERSION,
+    PluginAnalyzer,
+    document_record,
+    index_template,
+    record_document,
+)
+from indexer.backends.es_query import Ranking
+from indexer.backends.es_search import EsSearch, call_errors
+from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
+from indexer.record import Record
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ALIAS = "edufed-records"
+_SCAN_PAGE = 500
+_LOAD_SETTINGS = {"refresh_interval": "-1", "number_of_replicas": 0}
+
+
+class ElasticsearchBackend:
+    """IndexBackend on an Elasticsearch 8/9 cluster at `url`; makes the template, first index and alias."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        credentials: Credentials | None = None,
+        alias: str = DEFAULT_ALIAS,
+        shards: int = 1,
+        replicas: int = 1,
+        plugin_analyzer: PluginAnalyzer | None = None,
+        ranking: Ranking | None = None,
+        bulk: BulkOptions | None = None,
+        refresh: bool = True,
+        use_pit: bool = True,
+        request_timeout: float = 30.0,
+    ) -> None:
+        if alias != alias.lower() or not alias or alias.startswith(("_", "-", "+")):
+            raise IndexBackendError(f"index alias {alias!r} must be lowercase and not start with _, - or +")
+        self.url = url
+        self.alias = alias
+        self.shards, self.replicas, self.plugin_analyzer = shards, replicas, plugin_analyzer
+        self.bulk = bulk or BulkOptions()
+        self.refresh = refresh
+        self._es = client_module()
+        self.client = connect(url, credentials=credentials or Credentials(), request_timeout=request_timeout)
+        ranking = ranking or Ranking(plugin_field=plugin_analyzer is not None)
+        try:
+            with self._errors("prepare index"):
+                self._put_template()
+                self._ensure_alias()
+        except BaseException:
+            self.client.close()
+            raise
+        self._search = EsSearch(
+            self.client, alias=alias, ranking=ranking, use_pit=use_pit, errors=self._errors
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: IndexSettings, *, environ: Mapping[str, str] | None = None
+    ) -> ElasticsearchBackend:
+        """The backend `index:` settings describe; credentials and the CA file come from the environment."""
+        if not settings.url:
+            raise IndexBackendError("index.backend is elasticsearch but index.url is not set")
+        return cls(
+            settings.url,
+            credentials=Credentials.from_environ(os.environ if environ is None else environ),
+            alias=settings.es_alias,
+            shards=settings.es_shards,
+            replicas=settings.es_replicas,
+            plugin_analyzer=settings.es_plugin_analyzer,
+        )
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        with call_errors(self._es, action=f"{action} ({self.alias} at {self.url})"):
+            yield
+
+    # -- indices and alias --------------------------------------------------------------------------
+
+    def _put_template(self) -> None:
+        body = index_template(
+            alias=self.alias, shards=self.shards, replicas=self.replicas, plugin_analyzer=self.plugin_analyzer
+        )
+        self.client.indices.put_index_template(
+            name=self.alias,
+            index_patterns=body["index_patterns"],
+            priority=body["priority"],
+            template=body["template"],
+            meta=body["_meta"],
+        )
+
+    def _ensure_alias(self) -> None:
+        if self.client.indices.exists_alias(name=self.alias):
+            for name, body in self.client.indices.get_mapping(index=self.alias).items():
+                version = (body.get("mappings", {}).get("_meta") or {}).get("edufed_mapping")
+                if version != MAPPING_VERSION:
+                    logger.warning(
+                        "index %s has mapping version %s, this edufed writes %s: run `edufed reindex`",
+                        name,
+                        version,
+                        MAPPING_VERSION,
+                    )
+            return
+        first = self._create_index(loading=False)
+        self.client.indices.update_aliases(
+            actions=[{"add": {"index": first, "alias": self.alias, "is_write_index": True}}]
+        )
+        logger.info("created index %s behind alias %s", first, self.alias)
+
+    def _create_index(self, *, loading: bool) -> str:
+        name = f"{self.alias}-v{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
+        self.client.indices.create(index=name, settings=dict(_LOAD_SETTINGS) if loading else None)
+        return name
+
+    def indices(self) -> list[str]:
+        """Every versioned index of this alias, oldest first."""
+        with self._errors("list indices"):
+            found = self.client.indices.get(index=f"{self.alias}-v*", expand_wildcards="open,closed")
+        return sorted(found)
+
+    def current_index(self) -> str:
+        """The index the alias points to now."""
+        with self._errors("read alias"):
+            return next(iter(sorted(self.client.indices.get_alias(name=self.alias))))
+
+    # -- writes -------------------------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[Record]) -> UpsertResult:
+        """Index records by uid (unchanged content_hash skipped); raises BulkWriteError after writing the rest
+        when some items failed."""
+        result = UpsertResult()
+        failed: list[FailedItem] = []
+        actions = self._changed_actions(records, result=result, failed=failed)
+        with self._errors("write records"):
+            outcome = write(self.client, actions, options=self.bulk)
+            self._refresh(self.alias)
+        result.written += outcome.count("created", "updated", "ok")
+        failed.extend(outcome.failed)
+        if failed:
+            raise BulkWriteError(f"{len(failed)} record(s) were not indexed", failed=failed, result=result)
+        return result
+
+    def _changed_actions(
+        self, records: Iterable[Record], *, result: UpsertResult, failed: list[FailedItem]
+    ) -> Iterator[dict[str, Any]]:
+        iterator = iter(records)
+        while chunk := list(islice(iterator, self.bulk.chunk_size)):
+            latest = {r.uid: r for r in chunk}
+            with self._errors("read content hashes"):
+                found = self.client.mget(index=self.alias, ids=list(latest), source_includes=["content_hash"])
+            stored = {d["_id"]: d["_source"].get("content_hash") for d in found["docs"] if d.get("found")}
+            for uid, record in latest.items():
+                if not record.content_hash:
+                    record = record.model_copy(update={"content_hash": record.compute_hash()})
+                if stored.get(uid) == record.content_hash:
+                    result.unchanged += 1
+                    continue
+                action = _index_action(record, index=self.alias, failed=failed)
+                if action is not None:
+                    yield action
+
+    def withdraw(self, uids: Iterable[str]) -> int:
+        """Remove records by uid; returns how many were present."""
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": uid} for uid in dict.fromkeys(uids))
+        with self._errors("withdraw records"):
+            outcome = write(self.client, actions, options=self.bulk)
+            self._refresh(self.alias)
+        if outcome.failed:
+            raise BulkWriteError(f"{len(outcome.failed)} withdrawal(s) failed", failed=outcome.failed)
+        return outcome.count("deleted")
+
+    def withdraw_source(self, source: str) -> int:
+        """Remove every record of one source; returns how many."""
+        with self._errors(f"withdraw source {source}"):
+            done = self.client.delete_by_query(
+                index=self.alias, query={"term": {"source": source}}, conflicts="proceed", refresh=True
+            )
+        if done.get("failures"):
+            raise IndexBackendError(f"withdrawing source {source} failed in part: {done['failures'][:3]}")
+        return int(done.get("deleted", 0))
+
+    def rebuild(self, records: Iterable[Record]) -> UpsertResult:
+        """Load `records` into a new index, swap the alias to it atomically, delete the older indices.
+
+        If any record fails, the new index is deleted and the alias keeps pointing to the old one
+        (BulkWriteError lists the failures), so a broken rebuild never empties the search.
+        """
+        result = UpsertResult()
+        failed: list[FailedItem] = []
+        with self._errors("create index"):
+            new = self._create_index(loading=True)
+        try:
+            actions = (a for r in records if (a := _index_action(_hashed(r), index=new, failed=failed)))
+            with self._errors(f"load index {new}"):
+                outcome = write(self.client, actions, options=self.bulk)
+                result.written = outcome.count("created", "updated", "ok")
+                failed.extend(outcome.failed)
+                if failed:
+                    raise BulkWriteError(
+                        f"rebuild stopped: {len(failed)} record(s) were not indexed; "
+                        "the old index stays in use",
+                        failed=failed,
+                        result=result,
+                    )
+                self.client.indices.put_settings(
+                    index=new, settings={"refresh_interval": "1s", "number_of_replicas": self.replicas}
+                )
+                self._refresh(new, force=True)
+        except BaseException:
+            with self._errors(f"delete index {new}"):
+                self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        self._swap_alias(new)
+        return result
+
+    def _swap_alias(self, new: str) -> None:
+        with self._errors("swap alias"):
+            current = (
+                list(self.client.indices.get_alias(name=self.alias))
+                if self.client.indices.exists_alias(name=self.alias)
+                else []
+            )
+            actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in current]
+            actions.append({"add": {"index": new, "alias": self.alias, "is_write_index": True}})
+            self.client.indices.update_aliases(actions=actions)
+        logger.info("alias %s now points to %s (was %s)", self.alias, new, ", ".join(current) or "nothing")
+        for old in self.indices():
+            if old != new:
+                with self._errors(f"delete old index {old}"):
+                    self.client.indices.delete(index=old, ignore_unavailable=True)
+
+    def _refresh(self, index: str, *, force: bool = False) -> None:
+        if self.refresh or force:
+            self.client.indices.refresh(index=index)
+
+    def drop(self) -> None:
+        """Delete every index of this alias and its template (tests, and uninstalling)."""
+        with self._errors("drop indices"):
+            for name in self.indices():
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+            if self.client.indices.exists_index_template(name=self.alias):
+                self.client.indices.delete_index_template(name=self.alias)
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def get(self, uid: str) -> Record | None:
+        """One record with its raw payload, or None."""
+        with self._errors("read record"):
+            found = self.client.options(ignore_status=404).get(
+                index=self.alias, id=uid, source_includes=["payload"]
+            )
+        return document_record(found["_source"]) if found.get("found") else None
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Ranked, filtered, faceted, highlighted results (see es_search)."""
+        return self._search.search(query)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Titles starting with the folded prefix (or its pinyin), then titles containing it."""
+        folded = fold(prefix).strip()
+        if not folded or limit <= 0:
+            return []
+        return self._search.suggest(folded, limit=limit)
+
+    def count(self, source: str | None = None) -> int:
+        """Records in the index, for one source or all."""
+        query = {"term": {"source": source}} if source is not None else {"match_all": {}}
+        with self._errors("count records"):
+            return int(self.client.count(index=self.alias, query=query)["count"])
+
+    def content_hashes(self, source: str) -> dict[str, str]:
+        """uid -> content_hash of every record of a source."""
+        docs = self._scan({"term": {"source": source}}, fields=["uid", "content_hash"])
+        return {d["uid"]: d["content_hash"] for d in docs}
+
+    def iter_records(self, source: str | None = None) -> Iterator[Record]:
+        """Every stored record (with raw), in uid order, page by page (writes meanwhile are safe)."""
+        query = {"term": {"source": source}} if source is not None else {"match_all": {}}
+        for doc in self._scan(query, fields=["payload"]):
+            yield document_record(doc)
+
+    def _scan(self, query: dict[str, Any], *, fields: list[str]) -> Iterator[dict[str, Any]]:
+        after: list[Any] | None = None
+        while True:
+            extra = {"search_after": after} if after is not None else {}
+            with self._errors("scan records"):
+                hits = self.client.search(
+                    index=self.alias,
+                    query=query,
+                    sort=[{"uid": "asc"}],
+                    size=_SCAN_PAGE,
+                    source=fields,
+                    track_total_hits=False,
+                    **extra,
+                )["hits"]["hits"]
+            for hit in hits:
+                yield hit["_source"]
+            if len(hits) < _SCAN_PAGE:
+                return
+            after = hits[-1]["sort"]
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+
+def _hashed(record: Record) -> Record:
+    if record.content_hash:
+        return record
+    return record.model_copy(update={"content_hash": record.compute_hash()})
+
+
+def _index_action(record: Record, *, index: str, failed: list[FailedItem]) -> dict[str, Any] | None:
+    """The bulk action of one record, or None (and a FailedItem) when the record cannot be serialized."""
+    try:
+        document = record_document(_hashed(record))
+    except (ValueError, TypeError) as exc:  # pydantic's serialization error is a ValueError
+        failed.append(
+            FailedItem(uid=record.uid, status=0, error_type="serialization", reason=str(exc)[:1000])
+        )
+        return None
+    return {"_op_type": "index", "_index": index, "_id": record.uid, "_source": document}

@@ -1,0 +1,162 @@
+"""The Elasticsearch index layout as code: the index template, its mapping and a record's document.
+
+Text is indexed from the tokens `indexer.analysis` produces (folded, jieba-segmented, space-separated),
+under a whitespace analyzer, so the Elasticsearch index sees the same words as the embedded SQLite index
+and the two rank alike. Beside them:
+
+* `text.*` — the six segmented text fields (title, subtitle, tags, description, people, provider);
+* `pinyin`, `chars` — the title pinyin words and the title/subtitle/tags split into single characters;
+* `all` — every token of those fields repeated by its field weight; single words are matched on their own
+  field but scored here, so a word's score counts the whole record's length, as FTS5's bm25 does;
+* `title_fold` — the folded title as a keyword (prefix suggestions), with a `cjk` bigram sub-field for recall
+  and, when the cluster has the plugin, an IK or smartcn sub-field (`plugin_analyzer`, off by default);
+* keyword fields for facets and filters, `sort_date` (epoch microseconds, as the embedded index keeps it),
+  `popularity`, the record dates, and `payload`: the full Record JSON, stored but not indexed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Literal
+
+from indexer.analysis import TEXT_FIELDS, analyze_document
+from indexer.record import Record
+
+MAPPING_VERSION = "1"
+"""Bump when the mapping changes incompatibly; an index of another version asks for `edufed reindex`."""
+PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
+TOKENS_ANALYZER = "edufed_tokens"
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 10.0, "subtitle": 5.0, "tags": 5.0, "description": 2.0, "people": 2.0, "provider": 1.0,
+    "pinyin": 6.0, "chars": 4.0,
+}  # fmt: skip
+"""Field boosts, the same weights the embedded backend gives its FTS5 columns."""
+FACET_KEYWORDS = {
+    "theme": "theme", "platform": "platform", "audience": "audience", "media_type": "media_type",
+    "is_free": "is_free", "record_type": "record_type",
+}  # fmt: skip
+"""Facet / filter name -> document field."""
+_KEYWORD = {"type": "keyword"}
+_LONG_KEYWORD = {"type": "keyword", "ignore_above": 2048}
+_TOKENS = {"type": "text", "analyzer": TOKENS_ANALYZER}
+_CHINA = timezone(timedelta(hours=8))
+
+
+def index_template(
+    *, alias: str, shards: int = 1, replicas: int = 1, plugin_analyzer: PluginAnalyzer | None = None
+) -> dict[str, Any]:
+    """The body of the index template that every versioned index `<alias>-v<stamp>` is created from."""
+    settings: dict[str, Any] = {
+        "number_of_shards": shards,
+        "number_of_replicas": replicas,
+        "max_result_window": 10_000,
+        "analysis": {"analyzer": {TOKENS_ANALYZER: {"type": "custom", "tokenizer": "whitespace"}}},
+    }
+    return {
+        "index_patterns": [f"{alias}-v*"],
+        "priority": 200,
+        "template": {"settings": settings, "mappings": mappings(plugin_analyzer=plugin_analyzer)},
+        "_meta": {"description": "edufed records (one versioned index per rebuild, behind an alias)"},
+    }
+
+
+def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]:
+    """The strict mapping of a records index."""
+    title_fold: dict[str, Any] = {
+        **_LONG_KEYWORD,
+        "fields": {"cjk": {"type": "text", "analyzer": "cjk"}},
+    }
+    if plugin_analyzer is not None:
+        title_fold["fields"]["plugin"] = {"type": "text", "analyzer": plugin_analyzer}
+    keywords = ("uid", "source", "source_id", "content_hash", "cluster_id", "platform", "theme", "audience",
+                "media_type", "record_type")  # fmt: skip
+    properties: dict[str, Any] = {name: dict(_KEYWORD) for name in keywords}
+    properties.update(
+        {
+            "is_free": {"type": "boolean"},
+            "sort_date": {"type": "long"},
+            "popularity": {"type": "long"},
+            "published_at": {"type": "date"},
+            "updated_at": {"type": "date"},
+            "fetched_at": {"type": "date"},
+            "title": dict(_LONG_KEYWORD),
+            "title_fold": title_fold,
+            "title_pinyin": dict(_LONG_KEYWORD),
+            "text": {"properties": {name: dict(_TOKENS) for name in TEXT_FIELDS}},
+            "pinyin": dict(_TOKENS),
+            "chars": dict(_TOKENS),
+            "all": dict(_TOKENS),
+            "payload": {"type": "text", "index": False},
+        }
+    )
+    return {"dynamic": "strict", "_meta": {"edufed_mapping": MAPPING_VERSION}, "properties": properties}
+
+
+def record_document(record: Record) -> dict[str, Any]:
+    """The document one record is indexed as (the record must carry its content_hash)."""
+    text = analyze_document(
+        title=record.title,
+        subtitle=record.subtitle or "",
+        tags=" ".join(record.tags),
+        description=record.description or "",
+        people=" ".join(" ".join(filter(None, (p.name, p.title, p.org))) for p in record.instructors),
+        provider=record.provider.name if record.provider else "",
+    )
+    sort_date = record.published_at or record.updated_at or record.fetched_at
+    return {
+        "uid": record.uid,
+        "source": record.source,
+        "source_id": record.source_id,
+        "content_hash": record.content_hash,
+        "cluster_id": record.cluster_id,
+        "platform": record.platform,
+        "theme": list(record.themes),
+        "audience": list(record.audience),
+        "media_type": record.media_type,
+        "record_type": record.record_type,
+        "is_free": record.is_free,
+        "sort_date": epoch_micros(sort_date),
+        "popularity": record.learner_count if record.learner_count is not None else -1,
+        "published_at": _iso(record.published_at),
+        "updated_at": _iso(record.updated_at),
+        "fetched_at": _iso(record.fetched_at),
+        "title": record.title,
+        "title_fold": text.folded_title,
+        "title_pinyin": text.title_pinyin,
+        "text": {name: text.fields[name] for name in TEXT_FIELDS},
+        "pinyin": text.fields["pinyin"],
+        "chars": text.fields["chars"],
+        "all": weighted_tokens(text.fields),
+        "payload": record.model_dump_json(),
+    }
+
+
+def weighted_tokens(fields: dict[str, str]) -> str:
+    """Every token of every scored field, repeated by the field's weight: its frequency here is the weighted
+    frequency the embedded index's bm25 uses, and the whole record shares one length normalization."""
+    return " ".join(
+        " ".join([token] * int(FIELD_WEIGHTS[name]))
+        for name in FIELD_WEIGHTS
+        for token in fields[name].split()
+    )
+
+
+def document_record(source: dict[str, Any]) -> Record:
+    """The Record stored in a document's `payload`."""
+    return Record.model_validate_json(source["payload"])
+
+
+def epoch_micros(moment: datetime) -> int:
+    """Microseconds since the epoch; a naive time is China time (UTC+8), as in the embedded index."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_CHINA)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_CHINA)
+    return moment.isoformat()
