@@ -1,0 +1,158 @@
+"""Build the FastAPI application: JSON API, learner pages, static files, one error body everywhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from config.settings import Settings
+from config.sources import SourceBase
+from config.themes import THEMES
+from indexer.backends.base import IndexBackend
+from indexer.errors import IndexBackendError, QueryError
+from search_api.catalogue import Catalogue
+from search_api.errors import ApiError, ProblemDetail
+from search_api.labels import media_type_label, record_type_label
+from search_api.middleware import GuardMiddleware
+from search_api.responses import error_for
+from search_api.routes import health, pages, records, search
+from search_api.views import record_url
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def edufed_version() -> str:
+    """The installed edufed version."""
+    try:
+        return metadata.version("edufed")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(
+    *,
+    settings: Settings,
+    backend: IndexBackend,
+    sources: Sequence[SourceBase] = (),
+    version: str | None = None,
+) -> FastAPI:
+    """The web service over `backend`; the caller owns the backend (opens and closes it).
+
+    `sources` gives display names of platforms before any of their records has been seen.
+    """
+    app = FastAPI(
+        title="edufed",
+        version=version or edufed_version(),
+        summary="One search over China's lifelong-learning platforms.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.version = version or edufed_version()
+    app.state.backend_name = settings.index.backend
+    app.state.catalogue = Catalogue(
+        backend, limits=settings.search, platforms={s.platform: s.platform_name for s in sources}
+    )
+    app.state.templates = _templates(settings)
+    for router in (search.router, records.router, health.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    _add_error_handlers(app)
+    app.add_middleware(GuardMiddleware)
+    return app
+
+
+def _templates(settings: Settings) -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
+        autoescape=True,  # every third-party string is escaped; only highlight snippets are marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["themes"] = THEMES
+    env.globals["max_query_chars"] = settings.search.max_query_chars
+    env.filters["media_type_label"] = media_type_label
+    env.filters["record_type_label"] = record_type_label
+    env.filters["record_url"] = record_url
+    env.filters["count"] = _count
+    env.tests["web_url"] = is_web_url
+    return Jinja2Templates(env=env)
+
+
+def is_web_url(value: object) -> bool:
+    """True for an absolute http(s) URL: the only kind of third-party link a page may carry."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _count(value: int | None) -> str:
+    """A count the Chinese way: 12,345 below ten thousand, 1.2万 above."""
+    if value is None:
+        return ""
+    if value >= 10_000:
+        return f"{value / 10_000:.1f}".rstrip("0").rstrip(".") + "万"
+    return f"{value:,}"
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_for(request.scope, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = {404: "no such resource", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+        error = ApiError(exc.status_code, code, message)
+        return error_for(request.scope, error, headers=dict(exc.headers or {}))
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        details = [
+            ProblemDetail(_field(err.get("loc", ())), str(err.get("msg", "invalid"))) for err in exc.errors()
+        ]
+        return error_for(
+            request.scope, ApiError(422, "validation_error", "invalid request parameters", details)
+        )
+
+    async def query_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, QueryError)
+        status, code = (400, "bad_cursor") if exc.field == "cursor" else (422, "validation_error")
+        message = "cursor is not valid" if code == "bad_cursor" else "invalid search parameters"
+        return error_for(request.scope, ApiError(status, code, message, [ProblemDetail(exc.field, str(exc))]))
+
+    async def backend_error(request: Request, exc: Exception) -> Response:
+        logger.error("index error answering %s: %s", request.url.path, exc)
+        error = ApiError(
+            503, "index_unavailable", "the catalogue index cannot be read right now; try again later"
+        )
+        return error_for(request.scope, error, headers={"Retry-After": "30"})
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(QueryError, query_error)
+    app.add_exception_handler(IndexBackendError, backend_error)
+
+
+def _field(loc: Sequence[object]) -> str:
+    """`("query", "size")` -> `size`: the parameter a client sent."""
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header")]
+    return ".".join(parts) or "request"

@@ -1,0 +1,32 @@
+"""The health endpoint: is the index readable, how many records it holds, which backend and version."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from indexer.errors import IndexBackendError
+from search_api.catalogue import Catalogue
+from search_api.routes.search import catalogue
+from search_api.schemas import HealthResponse
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["health"])
+
+
+@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+def health(request: Request, cat: Annotated[Catalogue, Depends(catalogue)]) -> JSONResponse:
+    """ok with the record count, or 503 with status error when the index cannot be read."""
+    body = {"status": "ok", "records": None, "backend": request.app.state.backend_name,
+            "version": request.app.state.version}  # fmt: skip
+    try:
+        body["records"] = cat.backend.count()
+    except IndexBackendError as exc:
+        logger.error("health check cannot read the index: %s", exc)
+        body["status"] = "error"
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)

@@ -1,0 +1,51 @@
+"""The search and suggest endpoints of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from search_api.catalogue import Catalogue
+from search_api.errors import InvalidRequestError, ProblemDetail
+from search_api.params import SearchParams, build_query, clean_query_text, search_params
+from search_api.schemas import ERROR_RESPONSES, SearchResponse, SuggestResponse
+
+router = APIRouter(prefix="/api/v1", tags=["search"])
+
+MAX_SUGGESTIONS = 20
+
+
+def catalogue(request: Request) -> Catalogue:
+    """FastAPI dependency: the app's Catalogue."""
+    found: Catalogue = request.app.state.catalogue
+    return found
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
+def search(
+    params: Annotated[SearchParams, Depends(search_params)],
+    cat: Annotated[Catalogue, Depends(catalogue)],
+) -> dict[str, Any]:
+    """Search the catalogue: free text (Chinese, traditional or pinyin) plus filters; empty q browses."""
+    query = build_query(params, limits=cat.limits)
+    result = cat.search(query)
+    return cat.response(result, query=query, page=params.page)
+
+
+@router.get("/suggest", response_model=SuggestResponse, responses=ERROR_RESPONSES)
+def suggest(
+    cat: Annotated[Catalogue, Depends(catalogue)],
+    q: Annotated[str, Query(description="What the learner has typed so far.")] = "",
+    limit: Annotated[int, Query(description=f"Most suggestions, 1 to {MAX_SUGGESTIONS}.")] = 8,
+) -> dict[str, Any]:
+    """Titles that complete what has been typed, for the search box."""
+    problems = []
+    if len(q) > cat.limits.max_query_chars:
+        problems.append(ProblemDetail("q", f"longer than {cat.limits.max_query_chars} characters ({len(q)})"))
+    if not 1 <= limit <= MAX_SUGGESTIONS:
+        problems.append(ProblemDetail("limit", f"must be between 1 and {MAX_SUGGESTIONS}"))
+    if problems:
+        raise InvalidRequestError("invalid suggest parameters", details=problems)
+    text = clean_query_text(q)
+    return {"q": text, "suggestions": cat.backend.suggest(text, limit) if text else []}
