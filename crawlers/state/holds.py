@@ -1,0 +1,114 @@
+"""Held deletions: withdrawals a run kept back (mass-deletion guard) until an admin decides on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, insert, select, update
+
+from crawlers.state.db import Database, utcnow
+from crawlers.state.errors import HoldAlreadyDecidedError, InvalidStateValueError, StateNotFoundError
+from crawlers.state.schema import held_deletions
+
+HOLD_STATUSES = ("pending", "approved", "rejected")
+
+
+@dataclass(frozen=True)
+class HeldDeletion:
+    """A run's withheld withdrawals and the admin's decision on them."""
+
+    id: int
+    run_id: str
+    source_id: str
+    uids: list[str]
+    reason: str
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+def _to_hold(row: RowMapping) -> HeldDeletion:
+    return HeldDeletion(
+        id=row["id"],
+        run_id=row["run_id"],
+        source_id=row["source_id"],
+        uids=list(row["uids"]),
+        reason=row["reason"],
+        status=row["status"],
+        created_at=row["created_at"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+    )
+
+
+class HeldDeletions:
+    """Create holds, list them, and decide them exactly once.
+
+    After `approve`, the caller withdraws the uids from the index and then calls `RecordStates.withdraw`;
+    both are idempotent, so a crash in between is repaired by applying the approved hold again.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _row(self, connection: Connection, hold_id: int) -> RowMapping:
+        row = connection.execute(select(held_deletions).where(held_deletions.c.id == hold_id)).mappings().first()
+        if row is None:
+            raise StateNotFoundError("held deletion", hold_id)
+        return row
+
+    def create(self, source_id: str, uids: Sequence[str], *, run_id: str, reason: str) -> HeldDeletion:
+        """Hold back a run's withdrawals, pending an admin's decision."""
+        values = {
+            "run_id": run_id,
+            "source_id": source_id,
+            "uids": sorted(set(uids)),
+            "uid_count": len(set(uids)),
+            "reason": reason,
+            "status": "pending",
+            "created_at": utcnow(),
+        }
+        with self._db.begin() as connection:
+            inserted = insert(held_deletions).values(**values).returning(held_deletions.c.id)
+            hold_id = connection.execute(inserted).scalar_one()
+            return _to_hold(self._row(connection, hold_id))
+
+    def get(self, hold_id: int) -> HeldDeletion:
+        """One held deletion."""
+        with self._db.begin() as connection:
+            return _to_hold(self._row(connection, hold_id))
+
+    def find(self, *, source_id: str | None = None, status: str | None = None, limit: int = 100) -> list[HeldDeletion]:
+        """Held deletions newest first, by source and/or status."""
+        query = select(held_deletions).order_by(held_deletions.c.id.desc()).limit(max(1, limit))
+        if source_id is not None:
+            query = query.where(held_deletions.c.source_id == source_id)
+        if status is not None:
+            if status not in HOLD_STATUSES:
+                raise InvalidStateValueError("status", status, allowed=HOLD_STATUSES)
+            query = query.where(held_deletions.c.status == status)
+        with self._db.begin() as connection:
+            return [_to_hold(row) for row in connection.execute(query).mappings()]
+
+    def approve(self, hold_id: int, *, by: str) -> HeldDeletion:
+        """Approve a pending hold: its uids may now be withdrawn."""
+        return self._decide(hold_id, status="approved", by=by)
+
+    def reject(self, hold_id: int, *, by: str) -> HeldDeletion:
+        """Reject a pending hold: its records stay."""
+        return self._decide(hold_id, status="rejected", by=by)
+
+    def _decide(self, hold_id: int, *, status: str, by: str) -> HeldDeletion:
+        with self._db.begin() as connection:
+            decided = connection.execute(
+                update(held_deletions)
+                .where(held_deletions.c.id == hold_id, held_deletions.c.status == "pending")
+                .values(status=status, decided_by=by, decided_at=utcnow())
+            )
+            row = self._row(connection, hold_id)
+            if decided.rowcount != 1:
+                raise HoldAlreadyDecidedError(hold_id, status=row["status"])
+            return _to_hold(row)

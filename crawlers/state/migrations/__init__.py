@@ -1,0 +1,1 @@
+"""Alembic migrations of the state database; `crawlers.state.migrate.upgrade` runs them at open."""

@@ -1,0 +1,225 @@
+"""Run history: one row per harvest run, from start to its final status, counts and report."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, func, or_, select, update
+
+from crawlers.state.db import Database, utcnow
+from crawlers.state.errors import InvalidStateValueError, RunAlreadyFinishedError, StateNotFoundError
+from crawlers.state.schema import runs, sources
+
+logger = logging.getLogger(__name__)
+
+TRIGGERS = ("schedule", "manual", "retry", "startup")
+STATUSES = ("running", "succeeded", "partial", "failed", "held", "timed_out")
+FINAL_STATUSES = STATUSES[1:]
+MAX_ERROR_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """What a run did with the records it met."""
+
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Everything `RunLog.finish` records about a finished run."""
+
+    status: str
+    counts: RunCounts = field(default_factory=RunCounts)
+    http: dict[str, Any] | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    report: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as stored."""
+
+    id: str
+    source_id: str
+    trigger: str
+    status: str
+    holder: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    counts: RunCounts
+    http: dict[str, Any] | None
+    error_type: str | None
+    error_message: str | None
+    report: dict[str, Any] | None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to finish; None while running."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+COUNT_NAMES = tuple(RunCounts.__dataclass_fields__)
+
+
+def to_run(row: RowMapping) -> RunRecord:
+    """A runs row as a RunRecord."""
+    return RunRecord(
+        id=row["id"],
+        source_id=row["source_id"],
+        trigger=row["trigger"],
+        status=row["status"],
+        holder=row["holder"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        counts=RunCounts(**{name: row[name] for name in COUNT_NAMES}),
+        http=row["http"],
+        error_type=row["error_type"],
+        error_message=row["error_message"],
+        report=row["report"],
+    )
+
+
+def _check(field_name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidStateValueError(field_name, value, allowed=allowed)
+
+
+class RunLog:
+    """Start and finish runs, and read the history back by source, by status or by id."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _row(self, connection: Connection, run_id: str) -> RowMapping:
+        row = connection.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise StateNotFoundError("run", run_id)
+        return row
+
+    def start(
+        self,
+        source_id: str,
+        *,
+        trigger: str,
+        run_id: str | None = None,
+        holder: str | None = None,
+        started_at: datetime | None = None,
+    ) -> RunRecord:
+        """Record that a run of a registered source has begun (status running)."""
+        _check("trigger", trigger, TRIGGERS)
+        run_id = run_id or uuid.uuid4().hex
+        values = {
+            "id": run_id,
+            "source_id": source_id,
+            "trigger": trigger,
+            "status": "running",
+            "holder": holder,
+            "started_at": started_at or utcnow(),
+            **dict.fromkeys(COUNT_NAMES, 0),
+        }
+        with self._db.begin() as connection:
+            if connection.execute(select(sources.c.id).where(sources.c.id == source_id)).first() is None:
+                raise StateNotFoundError("source", source_id)
+            connection.execute(runs.insert().values(**values))
+            return to_run(self._row(connection, run_id))
+
+    def finish(self, run_id: str, outcome: RunOutcome, *, finished_at: datetime | None = None) -> RunRecord:
+        """Record a run's final status, counts, HTTP stats, error and report; a run finishes once."""
+        _check("status", outcome.status, FINAL_STATUSES)
+        message = outcome.error_message
+        values = {
+            "status": outcome.status,
+            "finished_at": finished_at or utcnow(),
+            **asdict(outcome.counts),
+            "http": outcome.http,
+            "error_type": outcome.error_type,
+            "error_message": message[:MAX_ERROR_CHARS] if message else message,
+            "report": outcome.report,
+        }
+        with self._db.begin() as connection:
+            row = self._row(connection, run_id)
+            if row["status"] != "running":
+                raise RunAlreadyFinishedError(run_id, status=row["status"])
+            done = connection.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(**values)
+            )
+            if done.rowcount != 1:  # finished by another process between our read and write
+                raise RunAlreadyFinishedError(run_id, status=self._row(connection, run_id)["status"])
+            return to_run(self._row(connection, run_id))
+
+    def get(self, run_id: str) -> RunRecord:
+        """One run; StateNotFoundError when there is none with this id."""
+        with self._db.begin() as connection:
+            return to_run(self._row(connection, run_id))
+
+    def find(
+        self,
+        *,
+        source_id: str | None = None,
+        status: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+    ) -> list[RunRecord]:
+        """Runs newest first, by source and status; pass the last run's id as `before` for the next page."""
+        if status is not None:
+            _check("status", status, STATUSES)
+        query = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(max(1, limit))
+        if source_id is not None:
+            query = query.where(runs.c.source_id == source_id)
+        if status is not None:
+            query = query.where(runs.c.status == status)
+        with self._db.begin() as connection:
+            if before is not None:
+                edge = self._row(connection, before)
+                query = query.where(
+                    or_(
+                        runs.c.started_at < edge["started_at"],
+                        and_(runs.c.started_at == edge["started_at"], runs.c.id < edge["id"]),
+                    )
+                )
+            return [to_run(row) for row in connection.execute(query).mappings()]
+
+    def latest_per_source(self) -> dict[str, RunRecord]:
+        """The most recently started run of every source that has run at all."""
+        ranked = select(
+            runs,
+            func.row_number()
+            .over(partition_by=runs.c.source_id, order_by=(runs.c.started_at.desc(), runs.c.id.desc()))
+            .label("rank"),
+        ).subquery()
+        query = select(ranked).where(ranked.c.rank == 1)
+        with self._db.begin() as connection:
+            return {row["source_id"]: to_run(row) for row in connection.execute(query).mappings()}
+
+    def abandon_unfinished(self, source_id: str, *, reason: str, keep: str | None = None) -> int:
+        """Mark a source's runs still `running` (their process died) as failed; returns how many.
+
+        Call it right after taking the source's lease over: whoever held it before is gone.
+        """
+        query = update(runs).where(runs.c.source_id == source_id, runs.c.status == "running")
+        if keep is not None:
+            query = query.where(runs.c.id != keep)
+        values = {
+            "status": "failed",
+            "finished_at": utcnow(),
+            "error_type": "RunAbandoned",
+            "error_message": reason,
+        }
+        with self._db.begin() as connection:
+            count = connection.execute(query.values(**values)).rowcount
+        if count:
+            logger.warning("marked %d unfinished run(s) of %s as failed: %s", count, source_id, reason)
+        return count
