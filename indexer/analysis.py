@@ -133,9 +133,15 @@ def analyze_document(
     return DocumentText(fields=fields, folded_title=folded_title, title_pinyin=title_pinyin_key(folded_title))
 
 
+CHARS_BOUNDARY = "zzsep"
+"""Token put between the words of `chars` (at spaces and punctuation, and between tags), so that a phrase of
+single characters never matches across them: tags 人工智能 / 智能手机 must not make 能智 adjacent."""
+
+
 def chars_text(folded: str) -> str:
     """Folded text with every character as its own token (only Chinese characters are ever queried here)."""
-    return clean_tokens(" ".join(folded))
+    runs = [" ".join(run) for run in _NONWORD.split(folded) if run]
+    return f" {CHARS_BOUNDARY} ".join(runs)
 
 
 @functools.lru_cache(maxsize=200_000)

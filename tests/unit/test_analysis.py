@@ -87,7 +87,17 @@ def test_other_latin_words_are_not_pinyin(word: str) -> None:
 
 
 def test_chars_text_splits_every_character() -> None:
-    assert chars_text("茶艺 ai") == "茶 艺 a i"
+    assert chars_text("茶艺ai") == "茶 艺 a i"
+
+
+def test_chars_text_keeps_words_and_tags_apart() -> None:
+    document = analyze_document(
+        title="用AI助手写春联、查资料", subtitle="", tags="人工智能 智能手机", description="", people="", provider=""
+    )
+    chars = document.fields["chars"]
+    assert "能 智" not in chars
+    assert "联 查" not in chars
+    assert "智 能 手 机" in chars
 
 
 def test_run_of_single_characters_becomes_one_phrase_term() -> None:
