@@ -19,6 +19,7 @@ from starlette.responses import Response
 from config.settings import Settings
 from config.sources import SourceBase
 from config.themes import THEMES
+from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
 from search_api.catalogue import Catalogue
@@ -48,11 +49,13 @@ def create_app(
     settings: Settings,
     backend: IndexBackend,
     sources: Sequence[SourceBase] = (),
+    store: StateStore | None = None,
     version: str | None = None,
 ) -> FastAPI:
-    """The web service over `backend`; the caller owns the backend (opens and closes it).
+    """The web service over `backend`; the caller owns the backend and the store (opens and closes them).
 
-    `sources` gives display names of platforms before any of their records has been seen.
+    `sources` gives display names of platforms before any of their records has been seen. `store` is the
+    state database (sources, runs, keys); without it only the public search endpoints work.
     """
     app = FastAPI(
         title="edufed",
@@ -62,6 +65,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.store = store
     app.state.version = version or edufed_version()
     app.state.backend_name = settings.index.backend
     app.state.catalogue = Catalogue(

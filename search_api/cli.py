@@ -18,6 +18,7 @@ from config.sources import SourceBase
 from crawlers.demo import DemoPlatforms, demo_sources
 from crawlers.errors import HarvestError
 from crawlers.run import RunReport, harvest
+from crawlers.state import StateError, StateStore
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexerError
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     except UsageError as exc:
         console.note(f"edufed: {exc}")
         return EXIT_USAGE
-    except (IndexerError, HarvestError) as exc:
+    except (IndexerError, HarvestError, StateError) as exc:
         console.note(f"edufed: {exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -138,13 +139,38 @@ def _index(settings: Settings) -> Iterator[IndexBackend]:
 
 
 @contextmanager
+def _state(settings: Settings) -> Iterator[StateStore]:
+    """The state database (migrated on open), closed when the command ends."""
+    store = StateStore.for_settings(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
 def _sources_for(settings: Settings, *, demo: bool) -> Iterator[list[SourceBase]]:
-    """The configured sources, or the demo sources while the demo platforms run."""
+    """The configured sources, or the demo sources while the demo platforms run.
+
+    The demo platforms prefer the port after the server's, so the links stored in demo records keep working
+    from one start to the next; a random free port is used when that one is taken.
+    """
     if not demo:
         yield list(load_sources(settings.sources_file))
         return
-    with DemoPlatforms() as platforms:
+    with _demo_platforms(preferred_port=settings.server.port + 1) as platforms:
         yield list(demo_sources(platforms.base_url))
+
+
+def _demo_platforms(*, preferred_port: int) -> DemoPlatforms:
+    if 0 < preferred_port < 65536:
+        platforms = DemoPlatforms(port=preferred_port)
+        try:
+            platforms.start()
+            return platforms
+        except OSError:
+            logger.info("port %d is taken; the demo platforms use a free port", preferred_port)
+    return DemoPlatforms()
 
 
 def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -153,11 +179,26 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
     builder = RecordBuilder(load_themes(settings.themes_file))
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
-    with _sources_for(settings, demo=args.demo) as sources, _index(settings) as backend:
+    with (
+        _sources_for(settings, demo=args.demo) as sources,
+        _index(settings) as backend,
+        _state(settings) as store,
+    ):
+        _seed(store, sources)
         on_start = sources if args.demo or settings.scheduler.harvest_on_start else []
         options = ServeOptions(host=host, port=port, harvest_sources=on_start)
-        serve(options, settings=settings, backend=backend, builder=builder, sources=sources)
+        serve(options, settings=settings, backend=backend, builder=builder, sources=sources, store=store)
     return EXIT_OK
+
+
+def _seed(store: StateStore, sources: Sequence[SourceBase]) -> None:
+    """Make the state database's sources match the configuration file; say what it could not take."""
+    result = store.sources.seed(sources)  # type: ignore[arg-type]
+    for source_id in result.conflicts:
+        logger.warning("source %s from the configuration is ignored: one with that id was added through the API",
+                       source_id)
+    for source_id in result.not_in_config:
+        logger.info("source %s is no longer in the configuration; its state is kept", source_id)
 
 
 def _pick(sources: Sequence[SourceBase], args: argparse.Namespace) -> list[SourceBase]:

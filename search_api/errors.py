@@ -3,6 +3,8 @@
 ApiError                 a request cannot be answered; carries status, code, message and details
  +-- NotFoundError       the thing asked for does not exist (404)
  +-- InvalidRequestError a parameter is invalid (422, or 400 for a bad cursor); details name the field
+ +-- UnauthorizedError   no key, an unknown key or a revoked key (401)
+ +-- ForbiddenError      a valid key whose role or platform does not allow the request (403)
 """
 
 from __future__ import annotations
@@ -62,3 +64,17 @@ def error_response(error: ApiError, *, headers: dict[str, str] | None = None) ->
     """The JSON response for an ApiError."""
     body = error_body(code=error.code, message=error.message, details=error.details)
     return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+class UnauthorizedError(ApiError):
+    """No valid `Authorization: Bearer <key>` came with a request that needs one."""
+
+    def __init__(self, message: str = "a valid API key is required (Authorization: Bearer <key>)") -> None:
+        super().__init__(401, "unauthorized", message, [])
+
+
+class ForbiddenError(ApiError):
+    """The key is valid but its role or platform does not cover this request."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(403, "forbidden", message, [])

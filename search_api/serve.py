@@ -14,6 +14,7 @@ import uvicorn
 from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.run import harvest
+from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.app import create_app
@@ -98,9 +99,10 @@ def serve(
     backend: IndexBackend,
     builder: RecordBuilder,
     sources: Sequence[SourceBase],
+    store: StateStore | None = None,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM; harvest `options.harvest_sources` once the server is up."""
-    app = create_app(settings=settings, backend=backend, sources=sources)
+    app = create_app(settings=settings, backend=backend, sources=sources, store=store)
     config = uvicorn.Config(
         app,
         host=options.host,

@@ -1,0 +1,68 @@
+"""Who is calling: bearer API keys checked against the state store, and the role checks routes depend on.
+
+Roles: `admin` (everything), `operator` (the sources of one platform), anonymous callers (search only).
+Keys are stored only as salted hashes (crawlers.state.keys); a key never appears in logs or error bodies.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from crawlers.state import Principal, StateStore
+from search_api.errors import ApiError, ForbiddenError, UnauthorizedError
+
+ADMIN = "admin"
+OPERATOR = "operator"
+
+
+def state_store(request: Request) -> StateStore:
+    """The app's state database; 503 when the service runs without one."""
+    store: StateStore | None = getattr(request.app.state, "store", None)
+    if store is None:
+        raise ApiError(503, "state_unavailable", "this service runs without a state database")
+    return store
+
+
+def bearer_key(request: Request) -> str | None:
+    """The key from `Authorization: Bearer <key>`, or None."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+def current_principal(request: Request) -> Principal:
+    """The verified caller; 401 for a missing, unknown or revoked key."""
+    key = bearer_key(request)
+    if key is None:
+        raise UnauthorizedError()
+    principal = state_store(request).keys.verify(key)
+    if principal is None:
+        raise UnauthorizedError("the API key is unknown or revoked")
+    request.state.principal = principal
+    return principal
+
+
+def require_admin(request: Request) -> Principal:
+    """FastAPI dependency: an admin key."""
+    principal = current_principal(request)
+    if principal.role != ADMIN:
+        raise ForbiddenError("this needs an admin key")
+    return principal
+
+
+def require_operator(request: Request) -> Principal:
+    """FastAPI dependency: an operator or admin key (check the platform with `ensure_platform`)."""
+    principal = current_principal(request)
+    if principal.role not in (ADMIN, OPERATOR):
+        raise ForbiddenError("this needs an operator or admin key")
+    return principal
+
+
+def ensure_platform(principal: Principal, platform: str) -> None:
+    """403 unless the caller is an admin or an operator of `platform`."""
+    if principal.role == ADMIN:
+        return
+    if principal.platform != platform:
+        raise ForbiddenError(f"this key may only act for platform {principal.platform!r}")
