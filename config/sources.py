@@ -250,18 +250,18 @@ class CrawlSourceBase(SourceBase):
     """Options shared by the kinds crawled with the Scrapy engine (sitemap, html)."""
 
     concurrency: int = Field(
-        2, ge=1, le=8, description="Most requests in flight to one host at a time (Scrapy per-domain limit)."
+        2, ge=1, le=8, description="Most requests in flight to one host at once (Scrapy per-domain limit)."
     )
     run_timeout_seconds: float = Field(
-        3600.0, gt=0, le=86400, description="A crawl still running after this long is stopped and fails its run."
+        3600.0, gt=0, le=86400, description="A crawl still running after this long is stopped; its run fails."
     )
     max_pages: int = Field(
-        10000, ge=1, description="Safety bound on pages fetched per run (list and detail pages, sitemap pages)."
+        10000, ge=1, description="Safety bound on pages fetched per run (list, detail and sitemap pages)."
     )
 
 
 class SitemapSourceConfig(CrawlSourceBase):
-    kind: Literal["sitemap"]
+    kind: Literal["sitemap"] = Field(description="Source kind: a sitemap crawled by the Scrapy engine.")
     url: HttpUrl = Field(description="A sitemap or sitemap index (plain or gzip-compressed).")
     since: datetime | None = Field(
         None,
@@ -279,19 +279,22 @@ class SitemapSourceConfig(CrawlSourceBase):
     max_sitemaps: int = Field(200, ge=1, description="Safety bound on sitemap documents read per run.")
 
 
+ProgrammeField = Literal["name", "organisation", "region", "honour", "year", "programme", "summary"]
+
+
 class ProgrammeRows(_Strict):
     selector: str = Field(description="CSS selector of the rows on a programme page (e.g. table.list tr).")
-    columns: dict[Literal["name", "organisation", "region", "honour", "year", "programme", "summary"], str] = Field(
+    columns: dict[ProgrammeField, str] = Field(
         description="Entry field -> CSS selector inside a row (e.g. td:nth-child(3)); `name` is required."
     )
     programme: str | None = Field(
-        None, description="Programme every row belongs to (百姓学习之星, 终身学习品牌项目) unless a column says."
+        None, description="Programme of every row (百姓学习之星, 终身学习品牌项目) unless a column says."
     )
     honour: str | None = Field(None, description="Honour every row carries unless a column says.")
     level: str | None = Field(None, description="Level of the list (国家级, 省级, 市级, 区县级).")
     year_pattern: str = Field(
         r"(?P<year>(?:19|20)\d{2})\s*年",
-        description="Regular expression with a `year` group, searched in the page title when no column gives it.",
+        description="Regular expression with a `year` group, searched in the page title if no column has it.",
     )
 
     @model_validator(mode="after")
@@ -302,7 +305,7 @@ class ProgrammeRows(_Strict):
 
 
 class HtmlSourceConfig(CrawlSourceBase):
-    kind: Literal["html"]
+    kind: Literal["html"] = Field(description="Source kind: CMS pages crawled by the Scrapy engine.")
     start_urls: list[HttpUrl] = Field(default_factory=list, description="List pages to start from.")
     detail_urls: list[HttpUrl] = Field(
         default_factory=list, description="Detail pages harvested directly (e.g. one programme list page)."
@@ -314,7 +317,9 @@ class HtmlSourceConfig(CrawlSourceBase):
         None, description="Regular expression a detail URL must match (searched); other links are ignored."
     )
     next_page: str | None = Field(None, description="CSS selector of the next-page link on a list page.")
-    max_list_pages: int = Field(50, ge=1, description="Safety bound on list pages followed from each start URL.")
+    max_list_pages: int = Field(
+        50, ge=1, description="Safety bound on list pages followed from each start URL."
+    )
     id_pattern: str = Field(
         r"/(?P<id>[^/?#]+?)(?:\.[A-Za-z]{2,5})?(?:[?#].*)?$",
         description="Regular expression with an `id` group, searched in a detail URL: the platform id "
@@ -327,7 +332,7 @@ class HtmlSourceConfig(CrawlSourceBase):
     )
     fields: dict[str, str] = Field(
         default_factory=dict,
-        description="Record field (title, published_at, description, provider, tags, cover_image_url, ...) -> "
+        description="Record field (title, published_at, description, provider, tags, cover_image_url...) -> "
         "CSS selector on a detail page; the matched elements' text, or the values of a ::attr(x) selector.",
     )
     labels: dict[str, str] = Field(

@@ -1,6 +1,19 @@
 """Source kinds: one harvester class per kind of feed, chosen from a source config by its `kind`."""
 
-from crawlers.sources import json_api, rss
+# importing a kind's module registers it
+from crawlers.sources import html, json_api, oai_pmh, rss, sitemap, static_catalog
 from crawlers.sources.base import SOURCE_KINDS, ItemProblem, Source, build_source, lookup
 
-__all__ = ["SOURCE_KINDS", "ItemProblem", "Source", "build_source", "json_api", "lookup", "rss"]
+__all__ = [
+    "SOURCE_KINDS",
+    "ItemProblem",
+    "Source",
+    "build_source",
+    "html",
+    "json_api",
+    "lookup",
+    "oai_pmh",
+    "rss",
+    "sitemap",
+    "static_catalog",
+]

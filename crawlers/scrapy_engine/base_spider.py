@@ -1,0 +1,163 @@
+"""What every edufed spider shares: events, page budget, host checks, failures as our errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from config.sources import CrawlSourceBase
+from crawlers.errors import (
+    FetchError,
+    HarvestError,
+    ResponseTooLargeError,
+    RobotsDisallowedError,
+    SourceConfigError,
+)
+from crawlers.scrapy_engine.requestlog import failure_kind
+from crawlers.scrapy_engine.robots import RobotsForbiddenError
+from crawlers.scrapy_engine.signals import send_event
+
+logger = logging.getLogger(__name__)
+
+Callback = Callable[..., Any]
+
+
+def check_patterns(source_id: str, patterns: dict[str, str | None]) -> None:
+    """Raise SourceConfigError naming the first configured regular expression that does not compile."""
+    for name, pattern in patterns.items():
+        if pattern is None:
+            continue
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SourceConfigError(source_id, reason=f"{name} is not a valid regular expression: {exc}") from exc
+
+
+def request_of(failure: Failure) -> scrapy.Request | None:
+    """The request a failure belongs to (download errors carry it; HTTP errors carry their response)."""
+    request = getattr(failure, "request", None)
+    if request is None:
+        response = getattr(failure.value, "response", None)
+        request = getattr(response, "request", None)
+    return request if isinstance(request, scrapy.Request) else None
+
+
+class EngineSpider(scrapy.Spider):
+    """Base of the crawl spiders: `config` is the source config, `fatal` the error that ended the crawl."""
+
+    config: CrawlSourceBase
+
+    def __init__(self, *, config: CrawlSourceBase, **kwargs: Any) -> None:
+        super().__init__(name=f"edufed_{config.id}", **kwargs)
+        self.config = config
+        self.fatal: HarvestError | None = None
+        self.counts: dict[str, int] = {}
+        self.pages_requested = 0
+        self.hosts = {urlsplit(url).netloc.lower() for url in self.configured_urls()}
+
+    @classmethod
+    def check(cls, config: CrawlSourceBase) -> None:
+        """Raise SourceConfigError when the config cannot be crawled (checked before Scrapy starts)."""
+
+    def configured_urls(self) -> list[str]:
+        """The URLs in the config that the crawl starts from (their hosts are the ones crawled)."""
+        raise NotImplementedError
+
+    def count(self, what: str, by: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + by
+
+    def warn(self, message: str, *, counted_as: str | None = None) -> None:
+        if counted_as:
+            self.count(counted_as)
+        send_event(self.crawler, {"type": "warning", "message": message})
+
+    def reject(self, reason: str, *, source_id: str | None = None, payload: Any = None) -> None:
+        self.count("rejected")
+        send_event(self.crawler, {"type": "problem", "reason": reason, "source_id": source_id, "payload": payload})
+
+    def fail(self, error: HarvestError) -> None:
+        """End the crawl because the source cannot be harvested (a listing page failed)."""
+        if self.fatal is None:
+            self.fatal = error
+            logger.warning("crawl of %s failed: %s", self.config.id, error)
+        raise CloseSpider("failed")
+
+    def page_request(self, url: str, callback: Callback, *, listing: bool, **kwargs: Any) -> Iterator[scrapy.Request]:
+        """A request for a page on a crawled host within the page budget; otherwise a warning and nothing.
+
+        A `listing` page (sitemap, list page) that fails fails the crawl; any other page only its item.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() not in self.hosts:
+            self.warn(
+                f"link {url} leaves the crawled host(s) {sorted(self.hosts)}; not followed",
+                counted_as="offsite",
+            )
+            return
+        if self.pages_requested >= self.config.max_pages:
+            if not self.counts.get("page_budget_reached"):
+                self.warn(
+                    f"stopped at max_pages={self.config.max_pages}; the site may have more",
+                    counted_as="page_budget_reached",
+                )
+            return
+        self.pages_requested += 1
+        errback = self.listing_failed if listing else self.page_failed
+        yield scrapy.Request(url, callback=callback, errback=errback, **kwargs)
+
+    def listing_failed(self, failure: Failure) -> None:
+        self.fail(self.harvest_error(failure))
+
+    def page_failed(self, failure: Failure) -> None:
+        error = self.harvest_error(failure)
+        if isinstance(error, RobotsDisallowedError):
+            self.warn(str(error), counted_as="robots_disallowed")
+            return
+        request = request_of(failure)
+        source_id = request.meta.get("edufed_source_id") if request is not None else None
+        self.reject(f"page not harvested: {error}", source_id=source_id)
+
+    def harvest_error(self, failure: Failure) -> HarvestError:
+        """The edufed error for a failed request, with the data the Fetcher would have given."""
+        exc = failure.value
+        request = request_of(failure)
+        url = request.url if request is not None else str(getattr(exc, "url", ""))
+        if isinstance(exc, RobotsForbiddenError):
+            return RobotsDisallowedError(exc.url, robots_url=exc.robots_url, reason=exc.reason)
+        if isinstance(exc, HttpError):
+            return self._http_error(exc)
+        if isinstance(exc, DownloadCancelledError):
+            return ResponseTooLargeError(url, limit=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if isinstance(exc, IgnoreRequest):
+            return FetchError(url, cause=f"request dropped: {exc}")
+        kind = failure_kind(exc)
+        if kind == "timeout":
+            limit = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
+            return FetchError(url, cause=f"timed out after {limit:g} s ({type(exc).__name__})")
+        return FetchError(url, cause=f"{type(exc).__name__}: {exc}")
+
+    def _http_error(self, exc: HttpError) -> FetchError:
+        response = exc.response
+        asked = response.meta.get("edufed_retry_after") if response.request is not None else None
+        if asked is None:
+            return FetchError(response.url, status=response.status)
+        limit = self.crawler.settings.getfloat("EDUFED_MAX_RETRY_AFTER")
+        return FetchError(
+            response.url,
+            status=response.status,
+            cause="retry-after too long",
+            message=f"fetching {response.url} failed: HTTP {response.status} asks to retry after "
+            f"{asked:.0f} s, longer than the {limit:.0f} s limit",
+        )
+
+    def cursor(self) -> dict[str, Any] | None:
+        """What the next run may start from (None: nothing to remember)."""
+        return None

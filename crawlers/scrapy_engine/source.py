@@ -1,0 +1,99 @@
+"""The Source face of the crawl engine: start a child crawl, turn its event stream into RawRecords."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from typing import Any
+
+from config.sources import CrawlSourceBase
+from crawlers.fetch import Fetcher, RequestLogEntry
+from crawlers.scrapy_engine.events import Event, error_from_event
+from crawlers.scrapy_engine.process import ENGINE_COMMAND, CrawlJob, EngineProcess
+from crawlers.sources.base import ItemProblem, Source
+from indexer.record import RawRecord
+
+logger = logging.getLogger(__name__)
+
+
+def _log_entry(event: Event) -> RequestLogEntry:
+    """A request-log entry from a `request` event, as if the parent's Fetcher had made the request."""
+    status = event.get("status")
+    return RequestLogEntry(
+        method=str(event.get("method") or "GET"),
+        url=str(event.get("url") or ""),
+        status=int(status) if isinstance(status, int) else None,
+        bytes=int(event.get("bytes") or 0),
+        elapsed_seconds=float(event.get("elapsed_seconds") or 0.0),
+        robots=str(event.get("robots") or "not checked"),
+        sent=bool(event.get("sent", True)),
+        error=str(event["error"]) if event.get("error") else None,
+    )
+
+
+def crawl_job(config: CrawlSourceBase, fetcher: Fetcher) -> CrawlJob:
+    """The job for a source: its config, the fetcher's HTTP settings, robots choice and per-host delay."""
+    return CrawlJob(
+        source=config.model_dump(mode="json"),
+        http=fetcher.settings.model_dump(mode="json"),
+        obey_robots=fetcher.robots is not None,
+        delay_seconds=fetcher.delay_seconds,
+    )
+
+
+class EngineSource(Source):
+    """A Source crawled by Scrapy in a child process; records arrive while the crawl goes on.
+
+    The child's requests join `fetcher.log`, so the run report counts them like any other source's.
+    After a complete crawl `stats` holds Scrapy's and the spider's counters and `cursor` what the spider
+    asks the next run to remember; a failed crawl leaves `cursor` None.
+    """
+
+    config: CrawlSourceBase
+    engine_command: Sequence[str] = ENGINE_COMMAND
+
+    def __init__(self, config: CrawlSourceBase, fetcher: Fetcher) -> None:
+        super().__init__(config, fetcher)
+        self.stats: dict[str, Any] = {}
+        self.cursor: dict[str, Any] | None = None
+        self.engine: EngineProcess | None = None
+
+    def iter_records(self) -> Iterator[RawRecord]:
+        self.engine = EngineProcess(
+            crawl_job(self.config, self.fetcher),
+            timeout_seconds=self.config.run_timeout_seconds,
+            command=self.engine_command,
+        )
+        failure: Event | None = None
+        with closing(self.engine.events()) as events:
+            for event in events:
+                kind = event["type"]
+                if kind == "record":
+                    yield self._raw(event)
+                elif kind == "error":
+                    failure = event
+                elif kind == "done":
+                    self.stats = dict(event.get("stats") or {})
+                    self.cursor = event.get("cursor") if failure is None else None
+                else:
+                    self._note(kind, event)
+        if failure is not None:
+            raise error_from_event(failure)
+
+    def _raw(self, event: Event) -> RawRecord:
+        return RawRecord(
+            source_id=str(event["source_id"]),
+            fields=dict(event.get("fields") or {}),
+            payload=event.get("payload"),
+            api_url=event.get("api_url"),
+            warnings=list(event.get("warnings") or []),
+        )
+
+    def _note(self, kind: str, event: Event) -> None:
+        if kind == "warning":
+            self.warnings.append(str(event.get("message")))
+        elif kind == "problem":
+            self.problems.append(ItemProblem(str(event.get("reason")), event.get("source_id"), event.get("payload")))
+        elif kind == "request":
+            self.fetcher.log.append(_log_entry(event))
