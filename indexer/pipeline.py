@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,13 +15,14 @@ from indexer.normalize.audience import AudienceDetector, detect_level
 from indexer.normalize.dates import parse_datetime
 from indexer.normalize.text import category_paths, clean_text, http_url, parse_count, split_list
 from indexer.normalize.themes import ThemeClassifier
-from indexer.record import Lesson, Person, Provider, RawRecord, Record
+from indexer.record import Lesson, Person, ProgrammeEntry, Provider, RawRecord, Record
 
 MAX_TITLE = 300
 MAX_SUBTITLE = 500
 MAX_DESCRIPTION = 5000
 MAX_ID = 200
 MAX_LESSONS = 500
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _DEFAULT_MEDIA = {"micro_course": "video", "video": "video", "live": "live", "ebook": "ebook",
                   "document": "document", "article": "html", "case": "html"}
 
@@ -55,6 +57,8 @@ class RecordBuilder:
             categories=categories, tags=tags, title=title, subtitle=subtitle, description=description
         )
         label_text = " ".join([title, subtitle or "", *tags, *(s for p in categories for s in p)])
+        entry = _programme_entry(f, title) if f.get("record_type") == "programme_entry" else None
+        programmes = [*found.programmes, *([entry.programme] if entry and entry.programme else [])]
         record_type = f.get("record_type") if f.get("record_type") in RECORD_TYPES else defaults.record_type
         lessons = _lessons(f.get("lessons"))
         record = Record(
@@ -67,21 +71,24 @@ class RecordBuilder:
             title=title,
             subtitle=subtitle,
             description=description,
-            language=defaults.language,
+            language=_language(f.get("language"), defaults.language),
             instructors=[Person(name=n) for n in split_list(f.get("instructors"), max_items=20)],
             provider=_provider(f.get("provider")),
             platform=source.platform,
             platform_name=source.platform_name,
-            region=dict(defaults.region),
+            region=_region(f.get("region"), defaults.region),
             categories_raw=categories,
             tags=tags,
             themes=found.themes,
             theme_evidence=found.evidence,
-            programmes=self.audience.programmes(label_text, given=found.programmes),
-            audience=self.audience.audience(label_text, given=[*defaults.audience, *found.audience]),
-            level=detect_level(title),
+            programmes=self.audience.programmes(label_text, given=programmes),
+            audience=self.audience.audience(
+                label_text, given=[*defaults.audience, *found.audience, *split_list(f.get("audience"), max_items=5)]
+            ),
+            level=None if entry else (clean_text(f.get("level"), max_chars=20) or detect_level(title)),
             media_type=_media_type(f.get("media_type"), defaults.media_type, record_type),
             lessons=lessons,
+            programme_entry=entry,
             lesson_count=len(lessons) or parse_count(f.get("lesson_count")),
             duration_seconds=parse_count(f.get("duration_seconds")) or _lesson_seconds(lessons),
             learner_count=parse_count(f.get("learner_count")),
@@ -110,6 +117,33 @@ class RecordBuilder:
 def stored_raw(raw: RawRecord) -> dict[str, Any]:
     """The raw item as stored beside the record: mapped fields and the untouched payload, JSON-safe."""
     return json.loads(json.dumps({"fields": raw.fields, "payload": raw.payload}, ensure_ascii=False, default=str))
+
+
+def _programme_entry(fields: dict[str, Any], title: str) -> ProgrammeEntry:
+    year = parse_count(fields.get("year"))
+    return ProgrammeEntry(
+        programme=clean_text(fields.get("programme"), max_chars=60),
+        year=year if year and 1990 <= year <= 2100 else None,
+        level=clean_text(fields.get("level"), max_chars=20),
+        name=clean_text(fields.get("name"), max_chars=MAX_TITLE) or title,
+        organisation=clean_text(fields.get("organisation"), max_chars=200),
+        honour=clean_text(fields.get("honour"), max_chars=100),
+    )
+
+
+def _language(value: Any, default: str) -> str:
+    if isinstance(value, str) and _LANGUAGE.match(value.strip()):
+        return value.strip()
+    return default
+
+
+def _region(value: Any, default: dict[str, str]) -> dict[str, str]:
+    region = dict(default)
+    if isinstance(value, dict):
+        region.update({str(k): str(v) for k, v in value.items() if isinstance(v, str | int) and str(v).strip()})
+    elif (name := clean_text(value, max_chars=60)) is not None:
+        region.setdefault("name", name)
+    return region
 
 
 def _provider(value: Any) -> Provider | None:

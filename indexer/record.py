@@ -53,6 +53,21 @@ class Lesson(BaseModel):
     url: str | None = None
 
 
+class ProgrammeEntry(BaseModel):
+    """A 百姓学习之星 / 终身学习品牌项目 / 智慧助老案例 listing (PLATFORMS.md 5.3): a person or project, not a course.
+
+    Names of 学习之星 are personal data: only name, region and honour are kept, from official list pages.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    programme: str | None = None
+    year: int | None = None
+    level: str | None = None
+    name: str
+    organisation: str | None = None
+    honour: str | None = None
+
+
 class ThemeEvidence(BaseModel):
     model_config = ConfigDict(extra="forbid")
     theme: str
@@ -90,6 +105,7 @@ class Record(BaseModel):
     level: str | None = None
     media_type: MediaType | None = None
     lessons: list[Lesson] = Field(default_factory=list)
+    programme_entry: ProgrammeEntry | None = None
     lesson_count: int | None = None
     duration_seconds: int | None = None
     learner_count: int | None = None

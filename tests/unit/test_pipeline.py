@@ -125,3 +125,33 @@ def test_same_course_title_on_two_platforms_shares_a_cluster(builder):
     short = builder.build(le_ouchn_item(title="书法"), SOURCE, fetched_at=FETCHED)
     assert a.cluster_id == b.cluster_id is not None
     assert short.cluster_id is None
+
+
+def test_programme_row_becomes_a_programme_entry(builder):
+    raw = RawRecord(
+        source_id="35210#3",
+        fields={
+            "record_type": "programme_entry", "title": "李桂芳", "name": "李桂芳", "programme": "百姓学习之星",
+            "honour": "事迹特别感人的百姓学习之星", "year": "2023", "level": "国家级", "region": "浙江省杭州市",
+            "organisation": "杭州市上城区社区学院", "url": "https://www.caea.org.cn/list/35210.html",
+        },
+        payload={},
+    )
+    record = builder.build(raw, SOURCE, fetched_at=FETCHED)
+    assert record.record_type == "programme_entry"
+    assert record.programme_entry is not None
+    assert record.programme_entry.year == 2023
+    assert record.programme_entry.honour == "事迹特别感人的百姓学习之星"
+    assert "百姓学习之星" in record.programmes
+    assert record.region == {"name": "浙江省杭州市"}
+    assert record.level is None
+
+
+def test_structured_language_level_and_audience_are_kept(builder):
+    record = builder.build(
+        le_ouchn_item(language="en", level="中级", audience=["家长"]), SOURCE, fetched_at=FETCHED
+    )
+    assert record.language == "en"
+    assert record.level == "中级"
+    assert "家长" in record.audience
+    assert builder.build(le_ouchn_item(language="<b>"), SOURCE, fetched_at=FETCHED).language == "zh-CN"
