@@ -149,7 +149,7 @@ def _state(settings: Settings) -> Iterator[StateStore]:
 
 
 @contextmanager
-def _sources_for(settings: Settings, *, demo: bool) -> Iterator[list[SourceBase]]:
+def _sources_for(settings: Settings, *, demo: bool, server_port: int | None = None) -> Iterator[list[SourceBase]]:
     """The configured sources, or the demo sources while the demo platforms run.
 
     The demo platforms prefer the port after the server's, so the links stored in demo records keep working
@@ -158,12 +158,13 @@ def _sources_for(settings: Settings, *, demo: bool) -> Iterator[list[SourceBase]
     if not demo:
         yield list(load_sources(settings.sources_file))
         return
-    with _demo_platforms(preferred_port=settings.server.port + 1) as platforms:
+    port = settings.server.port if server_port is None else server_port
+    with _demo_platforms(preferred_port=port + 1 if port else 0) as platforms:
         yield list(demo_sources(platforms.base_url))
 
 
 def _demo_platforms(*, preferred_port: int) -> DemoPlatforms:
-    if 0 < preferred_port < 65536:
+    if 1024 < preferred_port < 65536:
         platforms = DemoPlatforms(port=preferred_port)
         try:
             platforms.start()
@@ -180,7 +181,7 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     with (
-        _sources_for(settings, demo=args.demo) as sources,
+        _sources_for(settings, demo=args.demo, server_port=port) as sources,
         _index(settings) as backend,
         _state(settings) as store,
     ):
