@@ -3,7 +3,8 @@
 Threads: every thread gets its own connection (created on first use, all closed by `close`), so FastAPI's
 worker threads search in parallel while a harvest writes; WAL lets readers see the last committed state
 without waiting. Writes are serialized by a lock in this process and by `BEGIN IMMEDIATE` (with a busy
-timeout) across processes; one `upsert` or `withdraw` call is one transaction.
+timeout) across processes; one `upsert` or `withdraw` call is one transaction. Opening starts a short-lived
+thread that loads the in-memory search columns (sqlite_facets), so the first search need not; `close` joins it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ logger = logging.getLogger(__name__)
 _CHUNK = 500
 _BUSY_TIMEOUT_SECONDS = 30.0
 _SUGGEST_SCAN = 2000
+_WRITE_CACHE = "PRAGMA cache_size = -262144"
+"""A writing connection caches 256 MiB of pages: index b-trees of a million records stay in memory."""
+_KEEP_REMOVED = 1000
+"""Write generations the `removed` log keeps; a reader that has not searched for longer reloads its columns."""
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
@@ -60,6 +65,9 @@ class SqliteBackend:
         self._write_lock = threading.Lock()
         self._closed = False
         self.codes = FacetCodes()
+        self._write_codes = FacetCodes()
+        """Codes as the current write transaction sees them; readers reload `codes` from their snapshots,
+        so the writer keeps its own copy, which a reader's older snapshot can never overwrite."""
         try:
             conn = self._conn()
             with self._write_lock:
@@ -69,6 +77,15 @@ class SqliteBackend:
             self.close()
             raise
         self._search = SqliteSearch(self._conn, codes=self.codes, columns=FacetColumns())
+        self._warming = threading.Thread(target=self._warm, name=f"edufed-warm-{self.path.name}", daemon=True)
+        self._warming.start()
+
+    def _warm(self) -> None:
+        """Load the in-memory facet columns in the background, so the first search does not wait long."""
+        try:
+            self._search.warm()
+        except (sqlite3.Error, IndexBackendError) as exc:
+            logger.warning("could not preload the facet columns of %s: %s", self.path, exc)
 
     # -- connections --------------------------------------------------------------------------------
 
@@ -127,22 +144,24 @@ class SqliteBackend:
         conn = self._conn()
         with self._write_lock:
             try:
+                conn.execute(_WRITE_CACHE)
                 conn.execute("BEGIN IMMEDIATE")
-                self.codes.load(conn)
+                self._write_codes.load(conn)
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-                generation = int(
-                    conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
-                )
+                generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
                 yield conn, generation
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                self.codes.load(conn)
+                self._write_codes.load(conn)
                 raise
 
     def close(self) -> None:
         """Close every connection this backend opened, in any thread."""
+        warming = getattr(self, "_warming", None)
+        if warming is not None and warming is not threading.current_thread():
+            warming.join()
         self._closed = True
         with self._connections_lock:
             connections, self._connections = self._connections, []
@@ -178,7 +197,7 @@ class SqliteBackend:
             if old is not None and old[1] == record.content_hash:
                 result.unchanged += 1
                 continue
-            rows = _rows(record, codes=self.codes, conn=conn)
+            rows = _rows(record, codes=self._write_codes, conn=conn)
             if old is not None:
                 replaced.append(old[0])
                 inserts.append((old[0], rows))
@@ -203,6 +222,7 @@ class SqliteBackend:
                         [(i, generation) for i in row_ids],
                     )
                     removed += len(row_ids)
+                _prune_removed(conn, generation=generation)
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
         return removed
@@ -294,6 +314,14 @@ def _existing(conn: sqlite3.Connection, uids: Sequence[str]) -> dict[str, tuple[
     return {uid: (row_id, h) for row_id, uid, h in conn.execute(sql, uids)}
 
 
+def _prune_removed(conn: sqlite3.Connection, *, generation: int) -> None:
+    """Forget removals older than _KEEP_REMOVED generations; readers further behind reload (sqlite_facets)."""
+    horizon = generation - _KEEP_REMOVED
+    if horizon > 0 and conn.execute("SELECT 1 FROM removed WHERE gen <= ? LIMIT 1", (horizon,)).fetchone():
+        conn.execute("DELETE FROM removed WHERE gen <= ?", (horizon,))
+        conn.execute("UPDATE meta SET value = MAX(value, ?) WHERE key = 'pruned'", (horizon,))
+
+
 def _delete_rows(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     params = [(i,) for i in row_ids]
     conn.executemany("DELETE FROM fts WHERE rowid = ?", params)
@@ -301,9 +329,7 @@ def _delete_rows(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     conn.executemany("DELETE FROM payloads WHERE id = ?", params)
 
 
-def _insert_rows(
-    conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRows]], *, generation: int
-) -> None:
+def _insert_rows(conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRows]], *, generation: int) -> None:
     doc_sql = f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})"
     fts_sql = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
     conn.executemany(doc_sql, [(i, generation, *r.doc) for i, r in inserts])

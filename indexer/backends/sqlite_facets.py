@@ -1,8 +1,9 @@
-"""Facet counts and totals from in-memory facet columns (numpy arrays indexed by rowid).
+"""Filters, facet counts, totals and sort keys from in-memory columns (numpy arrays indexed by rowid).
 
-Counting facets in SQL means visiting every matched row several times; with the facet columns of every
-record held in arrays (about 26 bytes a record), a search fetches only the matched rowids from FTS5 and
-counts each facet with vectorized masks and `bincount`. Browsing without a query counts over all live rows.
+Counting facets in SQL means visiting every matched row several times; with the facet and sort columns of
+every record held in arrays (about 42 bytes a record), a search fetches only the matched rowids (and bm25
+scores) from FTS5, filters and counts each facet with vectorized masks and `bincount`, and hands the
+surviving rows with their sort keys to the pager. Browsing without a query works on all live rows.
 
 The arrays follow the index file through a generation number: every write transaction bumps
 `meta.generation` and stamps the rows it writes (`docs.gen`) and removes (`removed.gen`), so a reader, in
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,10 +26,15 @@ from indexer.backends.sqlite_schema import FACET_COLUMNS, MASK_FACETS, FacetCode
 
 _DTYPES = {
     "theme_mask": np.int64, "aud_mask": np.int64, "platform_id": np.int32, "media_id": np.int32,
-    "rtype_id": np.int32, "free": np.int8,
+    "rtype_id": np.int32, "free": np.int8, "sort_date": np.int64, "popularity": np.int64,
 }  # fmt: skip
 _COLUMNS = tuple(_DTYPES)
+_BINCOUNT_BITS = 16
+"""Mask facets with at most this many values are counted by one bincount over the masks."""
+_ROW = np.dtype([("id", np.int64), *_DTYPES.items()])
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_] | None
 
 
 @dataclass
@@ -51,48 +58,66 @@ class Filters:
         return " AND ".join(parts) or "1"
 
 
+@dataclass
+class Matched:
+    """Rows that match the query and pass every filter: rowids with their sort keys, and the facets."""
+
+    ids: IntArray
+    scores: FloatArray | None
+    sort_date: IntArray
+    popularity: IntArray
+    facets: dict[str, dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        return len(self.ids)
+
+
 class FacetColumns:
     """The facet columns of every record, kept in step with the index file (see module docstring)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generation = -1
+        self._size = 0
         self._live = np.zeros(0, dtype=np.bool_)
         self._columns = {name: np.zeros(0, dtype=dtype) for name, dtype in _DTYPES.items()}
 
     def sync(self, conn: sqlite3.Connection) -> bool:
         """Apply the writes committed since the last sync (call inside the reader's transaction).
 
-        Returns True when something changed (the caller then reloads the facet value codes too).
+        Returns True when something changed (the caller then reloads the facet value codes too). A reader
+        further behind than the pruned part of the `removed` log reloads every row.
         """
-        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'pruned')"))
+        generation, pruned = int(meta["generation"]), int(meta.get("pruned", 0))
         if generation <= self._generation:
             return False
         with self._lock:
             if generation <= self._generation:
                 return False
-            removed = [
-                i for (i,) in conn.execute("SELECT id FROM removed WHERE gen > ?", (self._generation,))
-            ]
-            changed = conn.execute(
-                f"SELECT id, {', '.join(_COLUMNS)} FROM docs WHERE gen > ?", (self._generation,)
-            ).fetchall()
-            self._apply(removed, changed)
+            if 0 <= self._generation < pruned:
+                self._generation = -1
+                self._live[:] = False
+            since = (self._generation,)
+            removed = np.fromiter(
+                (i for (i,) in conn.execute("SELECT id FROM removed WHERE gen > ?", since)), dtype=np.int64
+            )
+            cursor = conn.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM docs WHERE gen > ?", since)
+            self._apply(removed, np.fromiter(cursor, dtype=_ROW))
             self._generation = generation
         return True
 
-    def _apply(self, removed: Sequence[int], changed: Sequence[tuple[int, ...]]) -> None:
-        top = max([0, *removed, *(row[0] for row in changed)])
+    def _apply(self, removed: IntArray, changed: npt.NDArray[np.void]) -> None:
+        top = max(int(removed.max(initial=0)), int(changed["id"].max(initial=0)))
         if top >= len(self._live):
             self._grow(top + 1)
-        if removed:
-            self._live[np.asarray(removed, dtype=np.int64)] = False
-        if changed:
-            table = np.asarray(changed, dtype=np.int64)
-            ids = table[:, 0]
-            for index, name in enumerate(_COLUMNS, start=1):
-                self._columns[name][ids] = table[:, index]
-            self._live[ids] = True
+        self._size = max(self._size, top + 1)
+        self._live[removed] = False
+        ids = changed["id"]
+        for name in _COLUMNS:
+            self._columns[name][ids] = changed[name]
+        self._live[ids] = True
 
     def _grow(self, size: int) -> None:
         size = max(size, len(self._live) * 3 // 2, 1024)
@@ -104,29 +129,47 @@ class FacetColumns:
             columns[name][: len(old)] = old
         self._live, self._columns = live, columns
 
-    def count(
-        self, rowids: IntArray | None, *, filters: Filters, codes: FacetCodes, with_facets: bool
-    ) -> tuple[int, dict[str, dict[str, int]]]:
-        """Total and facets of the matched rows (None: all live rows); each facet ignores its own filter."""
+    def match(
+        self,
+        rowids: IntArray | None,
+        *,
+        scores: FloatArray | None = None,
+        filters: Filters,
+        codes: FacetCodes,
+        with_facets: bool,
+    ) -> Matched:
+        """The matched live rows passing every filter (None: all live rows), with total and facets.
+
+        `scores` (aligned with `rowids`) follow the rows that pass; each facet ignores its own filter.
+        """
         live, columns = self._live, self._columns
         if rowids is None:
-            base = live
-            values = columns
+            size = self._size
+            base, values = live[:size], {name: column[:size] for name, column in columns.items()}
         else:
-            rowids = rowids[rowids < len(live)]
+            inside = rowids < len(live)
+            if not inside.all():
+                rowids = rowids[inside]
+                scores = None if scores is None else scores[inside]
             base = live[rowids]
             values = {name: column[rowids] for name, column in columns.items()}
+        every: Mask = None if base.all() else base  # None: every row, so no copies are made
         passing = {f: _passes(values[FACET_COLUMNS[f]], filters, f) for f in filters.facets()}
-        everything = _all(base, passing.values())
-        total = int(np.count_nonzero(everything))
-        if not with_facets:
-            return total, {}
-        facets = {}
-        for facet in FACET_FIELDS:
-            selected = _all(base, (p for f, p in passing.items() if f != facet))
-            column = values[FACET_COLUMNS[facet]][selected]
-            facets[facet] = _sorted(_facet_counts(facet, column, codes))
-        return total, facets
+        everything = _all(every, passing.values())
+        facets: dict[str, dict[str, int]] = {}
+        if with_facets:
+            for facet in FACET_FIELDS:
+                selected = _all(every, (p for f, p in passing.items() if f != facet))
+                column = _take(values[FACET_COLUMNS[facet]], selected)
+                facets[facet] = _sorted(_facet_counts(facet, column, codes))
+        ids = np.arange(len(base), dtype=np.int64) if rowids is None else rowids
+        return Matched(
+            ids=_take(ids, everything),
+            scores=None if scores is None else _take(scores, everything),
+            sort_date=_take(values["sort_date"], everything),
+            popularity=_take(values["popularity"], everything),
+            facets=facets,
+        )
 
 
 def _passes(column: npt.NDArray[np.int64], filters: Filters, facet: str) -> npt.NDArray[np.bool_]:
@@ -135,11 +178,15 @@ def _passes(column: npt.NDArray[np.int64], filters: Filters, facet: str) -> npt.
     return np.isin(column, np.asarray(filters.codes[facet], dtype=np.int64))
 
 
-def _all(base: npt.NDArray[np.bool_], conditions: object) -> npt.NDArray[np.bool_]:
+def _all(base: Mask, conditions: Iterable[npt.NDArray[np.bool_]]) -> Mask:
     result = base
-    for condition in conditions:  # type: ignore[attr-defined]
-        result = result & condition
+    for condition in conditions:
+        result = condition if result is None else result & condition
     return result
+
+
+def _take(values: npt.NDArray[Any], selected: Mask) -> npt.NDArray[Any]:
+    return values if selected is None else values[selected]
 
 
 def _facet_counts(facet: str, column: npt.NDArray[np.int64], codes: FacetCodes) -> dict[str, int]:
@@ -149,15 +196,24 @@ def _facet_counts(facet: str, column: npt.NDArray[np.int64], codes: FacetCodes) 
     counts: dict[str, int] = {}
     if facet in MASK_FACETS:
         present = int(np.bitwise_or.reduce(column)) if len(column) else 0
-        for bit in range(present.bit_length()):
-            if present >> bit & 1:
-                _add(counts, codes.value(facet, bit), int(np.count_nonzero(column & (1 << bit))))
+        for bit, n in _bit_counts(column, present):
+            _add(counts, codes.value(facet, bit), n)
         return counts
     per_code = np.bincount(column) if len(column) else np.zeros(0, dtype=np.int64)
     for code in np.flatnonzero(per_code):
         if code:
             _add(counts, codes.value(facet, int(code)), int(per_code[code]))
     return counts
+
+
+def _bit_counts(column: npt.NDArray[np.int64], present: int) -> list[tuple[int, int]]:
+    """(bit, rows with that bit set) for every bit of `present`; one bincount when the masks are small."""
+    bits = [bit for bit in range(present.bit_length()) if present >> bit & 1]
+    if present.bit_length() > _BINCOUNT_BITS:
+        return [(bit, int(np.count_nonzero(column & (1 << bit)))) for bit in bits]
+    per_mask = np.bincount(column, minlength=1 << present.bit_length())
+    masks = np.arange(len(per_mask))
+    return [(bit, int(per_mask[(masks >> bit) & 1 == 1].sum())) for bit in bits]
 
 
 def _add(counts: dict[str, int], name: str | None, n: int) -> None:

@@ -10,8 +10,12 @@ Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the 
   Chinese tokens whole.
 * `payloads` — the full Record JSON (with raw), read only for the returned page.
 * `codes` — facet value <-> integer code.
-* `meta` — layout version and the write `generation`; `docs.gen` and `removed` (rowid, gen) let readers
-  bring their in-memory facet columns up to date incrementally (sqlite_facets).
+* `meta` — layout version, the write `generation` and `pruned`; `docs.gen` and `removed` (rowid, gen) let
+  readers bring their in-memory columns up to date incrementally (sqlite_facets). `removed` keeps the last
+  1000 generations; `pruned` says up to which generation it was cut, and a reader older than that reloads.
+
+Sorting and filtering happen in memory (sqlite_facets), so `docs` carries only the indexes that lookups
+need: uid, source, gen, cluster (with uid, for "also on") and the two suggestion keys.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ _CHINA = timezone(timedelta(hours=8))
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}'), ('generation', 0);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}'), ('generation', 0), ('pruned', 0);
 CREATE TABLE IF NOT EXISTS docs (
     id INTEGER PRIMARY KEY, gen INTEGER NOT NULL, uid TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
     content_hash TEXT NOT NULL,
@@ -61,9 +65,10 @@ CREATE TABLE IF NOT EXISTS docs (
     title TEXT NOT NULL, title_fold TEXT NOT NULL, title_pinyin TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_gen ON docs (gen);
 CREATE INDEX IF NOT EXISTS docs_source ON docs (source);
-CREATE INDEX IF NOT EXISTS docs_newest ON docs (sort_date DESC, uid);
-CREATE INDEX IF NOT EXISTS docs_popular ON docs (popularity DESC, uid);
-CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id) WHERE cluster_id IS NOT NULL;
+DROP INDEX IF EXISTS docs_newest;
+DROP INDEX IF EXISTS docs_popular;
+DROP INDEX IF EXISTS docs_cluster;
+CREATE INDEX IF NOT EXISTS docs_cluster_uid ON docs (cluster_id, uid) WHERE cluster_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS docs_title_fold ON docs (title_fold);
 CREATE INDEX IF NOT EXISTS docs_title_pinyin ON docs (title_pinyin);
 CREATE TABLE IF NOT EXISTS payloads (id INTEGER PRIMARY KEY, json TEXT NOT NULL);

@@ -1,24 +1,28 @@
 """Search over the SQLite index: FTS5 MATCH from parsed query terms, filters, facets, paging, hits.
 
-A text search runs FTS5 twice: once for the page (bm25 or the chosen sort, filters joined from `docs`,
-LIMIT size + 1) and once for the bare rowids of every match, from which sqlite_facets counts the total and
-the facets. Browsing without a query pages through the `docs` sort indexes and counts over every live row.
+A text search runs FTS5 once, fetching every matching rowid (with its bm25 score when ranking by
+relevance) into numpy; sqlite_facets filters those rows and counts the total and facets from its in-memory
+columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
+the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
+live row. Only the page's payloads are read from `payloads`.
 When a Chinese query finds nothing, it is retried once with title-substring alternatives (`widen`).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from indexer.analysis import Alternative, QueryTerm, can_widen, chars_text, parse_query
 from indexer.backends.base import SearchHit, SearchQuery, SearchResult
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
-from indexer.backends.sqlite_facets import FacetColumns, Filters
+from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
 from indexer.errors import QueryError
 from indexer.highlight import highlight_record
@@ -28,8 +32,9 @@ MAX_PAGE_SIZE = 1000
 ALSO_ON_LIMIT = 5
 _TEXT_COLUMNS = "{title subtitle tags description people provider}"
 _ALT_COLUMNS = {"text": _TEXT_COLUMNS, "chars": "chars", "pinyin": "pinyin"}
-_ORDER = {"relevance": "score, uid", "newest": "sort_date DESC, uid", "popular": "popularity DESC, uid"}
-_KEY = {"relevance": ("score", ">"), "newest": ("sort_date", "<"), "popular": ("popularity", "<")}
+_SORTS = ("relevance", "newest", "popular")
+"""Every sort orders by its key (bm25 ascending, sort_date or popularity descending), then by uid."""
+_Row = tuple[int, str, Any]
 _BM25 = f"bm25(fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
 _FILTERED_FACETS = {
     "theme": "themes", "audience": "audience", "platform": "platforms", "media_type": "media_types",
@@ -61,12 +66,20 @@ class _Page:
 class SqliteSearch:
     """Runs SearchQuery objects on the connection `connect()` returns for the calling thread."""
 
-    def __init__(
-        self, connect: Callable[[], sqlite3.Connection], *, codes: FacetCodes, columns: FacetColumns
-    ) -> None:
+    def __init__(self, connect: Callable[[], sqlite3.Connection], *, codes: FacetCodes, columns: FacetColumns) -> None:
         self._connect = connect
         self._codes = codes
         self._columns = columns
+
+    def warm(self) -> None:
+        """Bring the facet columns up to date now (a full load on a fresh process)."""
+        conn = self._connect()
+        conn.execute("BEGIN")
+        try:
+            if self._columns.sync(conn):
+                self._codes.load(conn)
+        finally:
+            conn.execute("COMMIT")
 
     def search(self, query: SearchQuery) -> SearchResult:
         terms = parse_query(query.q) if query.q.strip() else []
@@ -94,46 +107,21 @@ class SqliteSearch:
         filters: Filters,
         page: _Page,
     ) -> SearchResult:
-        match = match_expression(terms) if terms else None
-        rows = self._page_rows(conn, match=match, filters=filters, page=page, size=query.size)
-        rowids = None
-        if match is not None:
-            cursor = conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))
-            rowids = np.fromiter((r for (r,) in cursor), dtype=np.int64)
-        total, facets = self._columns.count(
-            rowids, filters=filters, codes=self._codes, with_facets=query.with_facets
+        rowids, scores = None, None
+        if terms:
+            rowids, scores = _fts_rows(conn, match_expression(terms), ranked=page.sort == "relevance")
+        matched = self._columns.match(
+            rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
+        rows = _page_rows(conn, matched, page=page, limit=query.size + 1)
         next_cursor = None
         if len(rows) > query.size:
             rows = rows[: query.size]
-            key_index = {"relevance": 2, "newest": 3, "popular": 4}[page.sort]
-            last = rows[-1]
-            next_cursor = encode_cursor(Cursor(sort=page.sort, key=last[key_index], uid=last[1]))
-        hits = self._hits(conn, rows, terms=terms)
-        return SearchResult(total=int(total), hits=hits, facets=facets, next_cursor=next_cursor)
-
-    def _page_rows(
-        self, conn: sqlite3.Connection, *, match: str | None, filters: Filters, page: _Page, size: int
-    ) -> list[Any]:
-        params: list[object] = []
-        if match is None:
-            inner = f"SELECT id, uid, 0.0 AS score, sort_date, popularity FROM docs WHERE {filters.sql()}"
-        else:
-            score = _BM25 if page.sort == "relevance" else "0.0"
-            inner = (
-                f"SELECT d.id AS id, d.uid AS uid, {score} AS score, d.sort_date AS sort_date, "
-                f"d.popularity AS popularity FROM fts JOIN docs d ON d.id = fts.rowid "
-                f"WHERE fts MATCH ? AND {filters.sql()}"
-            )
-            params.append(match)
-        after = "1"
-        if page.after is not None:
-            column, op = _KEY[page.sort]
-            after = f"{column} {op}= ? AND ({column} {op} ? OR uid > ?)"
-            params += [page.after.key, page.after.key, page.after.uid]
-        sql = f"SELECT id, uid, score, sort_date, popularity FROM ({inner}) WHERE {after} "
-        sql += f"ORDER BY {_ORDER[page.sort]} LIMIT ? OFFSET ?"
-        return conn.execute(sql, [*params, size + 1, page.offset]).fetchall()
+            _, uid, key = rows[-1]
+            next_cursor = encode_cursor(Cursor(sort=page.sort, key=key, uid=uid))
+        scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
+        hits = self._hits(conn, scored, terms=terms)
+        return SearchResult(total=matched.total, hits=hits, facets=matched.facets, next_cursor=next_cursor)
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
         filters = Filters()
@@ -155,15 +143,15 @@ class SqliteSearch:
             self._codes.load(conn)
         return [int(c) for c in (self._codes.code(facet, v) for v in values) if c is not None]
 
-    def _hits(self, conn: sqlite3.Connection, rows: list[Any], *, terms: list[QueryTerm]) -> list[SearchHit]:
+    def _hits(
+        self, conn: sqlite3.Connection, rows: list[tuple[int, float]], *, terms: list[QueryTerm]
+    ) -> list[SearchHit]:
         if not rows:
             return []
         ids = [row[0] for row in rows]
-        payloads = dict(
-            conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids)
-        )
+        payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
         hits = []
-        for row_id, _, score, _, _ in rows:
+        for row_id, score in rows:
             record = Record.model_validate_json(payloads[row_id])
             highlight = highlight_record(title=record.title, description=record.description, terms=terms)
             also_on = self._also_on(conn, record) if record.cluster_id else []
@@ -196,10 +184,76 @@ class SqliteSearch:
         return [str(title) for (title,) in rows]
 
 
+def _fts_rows(conn: sqlite3.Connection, match: str, *, ranked: bool) -> tuple[IntArray, FloatArray | None]:
+    """Every matching rowid, with its bm25 score when `ranked`: one FTS5 pass for the page and the facets.
+
+    The rows come back as one comma-joined string per column, parsed by numpy: stepping through a million
+    rows one by one would take the GIL a million times and stall every other search thread. Scores keep
+    the 15 significant digits SQLite prints; the page order and cursors all use these same values.
+    """
+    if not ranked:
+        (ids,) = conn.execute("SELECT group_concat(rowid) FROM fts WHERE fts MATCH ?", (match,)).fetchone()
+        return _parse(ids, np.int64), None
+    sql = (
+        f"SELECT group_concat(id), group_concat(score) FROM (SELECT rowid AS id, "
+        f"{_BM25} AS score FROM fts WHERE fts MATCH ? LIMIT -1)"  # LIMIT -1: keeps bm25 out of the aggregate
+    )
+    ids, scores = conn.execute(sql, (match,)).fetchone()
+    return _parse(ids, np.int64), _parse(scores, np.float64)
+
+
+def _parse(joined: str | None, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    if not joined:
+        return np.zeros(0, dtype=dtype)
+    return np.fromstring(joined, dtype=dtype, sep=",")
+
+
+def _page_rows(conn: sqlite3.Connection, matched: Matched, *, page: _Page, limit: int) -> list[_Row]:
+    """(rowid, uid, sort key) of the page, ordered by key then uid; uids are read only near the boundary."""
+    ids, keys = matched.ids, _sort_key(matched, page.sort)
+    ascending = keys if page.sort == "relevance" else -keys
+    if page.after is not None:
+        after = page.after.key if page.sort == "relevance" else -page.after.key
+        keep = ascending > after
+        tied = np.flatnonzero(ascending == after)
+        if tied.size:
+            uids = _uids(conn, ids[tied])
+            later = [uids.get(i, "") > page.after.uid for i in ids[tied].tolist()]
+            keep[tied[np.asarray(later, dtype=np.bool_)]] = True
+        ids, keys, ascending = ids[keep], keys[keep], ascending[keep]
+    need = page.offset + limit
+    if len(ids) > need:
+        near = ascending <= np.partition(ascending, need - 1)[need - 1]  # keeps every tie at the boundary
+        ids, keys, ascending = ids[near], keys[near], ascending[near]
+    uids = _uids(conn, ids)
+    ranked = sorted(
+        (order, uids[row_id], row_id, key)
+        for order, row_id, key in zip(ascending.tolist(), ids.tolist(), keys.tolist(), strict=True)
+        if row_id in uids  # a row written after this snapshot began is not on the page
+    )
+    return [(row_id, uid, key) for _, uid, row_id, key in ranked[page.offset : need]]
+
+
+def _sort_key(matched: Matched, sort: str) -> npt.NDArray[Any]:
+    if sort == "newest":
+        return matched.sort_date
+    if sort == "popular":
+        return matched.popularity
+    assert matched.scores is not None, "relevance needs scores"
+    return matched.scores
+
+
+def _uids(conn: sqlite3.Connection, ids: IntArray) -> dict[int, str]:
+    if not len(ids):
+        return {}
+    sql = "SELECT id, uid FROM docs WHERE id IN (SELECT value FROM json_each(?))"
+    return dict(conn.execute(sql, (json.dumps(ids.tolist()),)))
+
+
 def _page(query: SearchQuery, *, has_text: bool) -> _Page:
     """Validate sort, page, size and cursor; relevance without a query browses newest first."""
-    if query.sort not in _ORDER:
-        raise QueryError(f"unknown sort {query.sort!r}; use one of {', '.join(_ORDER)}", field="sort")
+    if query.sort not in _SORTS:
+        raise QueryError(f"unknown sort {query.sort!r}; use one of {', '.join(_SORTS)}", field="sort")
     if not isinstance(query.size, int) or not 1 <= query.size <= MAX_PAGE_SIZE:
         raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}", field="size")
     if not isinstance(query.page, int) or query.page < 1:

@@ -1,0 +1,1 @@
+"""Benchmarks for edufed: a realistic generated corpus and scripts that measure indexing and search."""
