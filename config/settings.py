@@ -46,6 +46,13 @@ class HttpSettings(_Strict):
     max_retry_after_seconds: float = Field(
         120.0, ge=0, description="Longest Retry-After the harvester will honour before failing the request."
     )
+    allow_private_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts the harvester may fetch although they resolve to a loopback, private, link-local or "
+        "other non-public address: an IP (127.0.0.1), a network (10.1.0.0/16) or a host name, each with an "
+        "optional :port (127.0.0.1:8001, [::1]:8001). Empty (the default) = only public addresses; for local "
+        "test and demo servers only.",
+    )
 
 
 class SearchSettings(_Strict):
@@ -66,6 +73,49 @@ class SchedulerSettings(_Strict):
     harvest_on_start: bool = Field(
         False, description="Harvest every enabled source once when the service starts."
     )
+    max_concurrent_runs: int = Field(
+        4, ge=1, le=64, description="Harvest runs this process executes at once (the scheduler's thread pool)."
+    )
+    lease_ttl_seconds: float = Field(
+        120.0, gt=0, le=3600,
+        description="A source's lease lasts this long unless renewed; another process takes over after it lapses.",
+    )
+    run_timeout_seconds: float = Field(
+        7200.0, gt=0, description="A run still going after this long is ended and recorded as timed_out.",
+    )
+    misfire_grace_seconds: int = Field(
+        3600, ge=1, description="A run missed (service down) by less than this still runs, once (coalesced).",
+    )
+    sync_seconds: float = Field(
+        60.0, gt=0, description="How often the scheduler picks up sources added, changed or removed elsewhere.",
+    )
+    health_check_seconds: float = Field(
+        300.0, gt=0, description="How often the scheduler checks every source for staleness.",
+    )
+    stale_after_hours: float = Field(
+        72.0, gt=0, description="A source whose data is older than this is stale (sources may override it).",
+    )
+    alert_url: str | None = Field(
+        None, description="POST a JSON alert here when a source keeps failing or goes stale; none = no alerts.",
+    )
+    alert_after_failures: int = Field(
+        3, ge=1, description="Alert when a source has failed this many runs in a row (once per streak).",
+    )
+    alert_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Timeout of one alert POST.")
+
+
+class OperatorSettings(_Strict):
+    dry_run_records: int = Field(20, ge=1, le=200, description="Items a dry-run fetches and shows at most.")
+    dry_run_seconds: float = Field(
+        30.0, gt=0, le=300, description="A dry-run stops sending requests after this long and shows what it got."
+    )
+    dry_run_max_bytes: int = Field(
+        2_000_000, gt=0, description="Response size cap during a dry-run (at most http.max_response_bytes)."
+    )
+    dry_runs_per_minute: int = Field(6, ge=1, description="Dry-runs one API key may start per minute.")
+    registrations_per_hour: int = Field(
+        30, ge=1, description="Sources one API key may register or change per hour."
+    )
 
 
 class Settings(_Strict):
@@ -78,6 +128,7 @@ class Settings(_Strict):
     search: SearchSettings = Field(default_factory=SearchSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    operators: OperatorSettings = Field(default_factory=OperatorSettings)
     sources_file: Path | None = Field(None, description="sources.yaml to load; default is the bundled one.")
     themes_file: Path | None = Field(None, description="themes.yaml to load; default is the bundled one.")
 

@@ -37,6 +37,12 @@ class Schedule(_Strict):
     )
     cron: str | None = Field(None, description="Crontab expression (minute hour day month weekday), Asia/Shanghai.")
     jitter_seconds: int = Field(300, ge=0, description="Random delay added to each start, to spread load.")
+    timeout_minutes: float | None = Field(
+        None, gt=0, description="End a run still going after this long (default: scheduler.run_timeout_seconds)."
+    )
+    stale_after_hours: float | None = Field(
+        None, gt=0, description="Data older than this counts as stale (default: scheduler.stale_after_hours)."
+    )
 
 
 class RecordDefaults(_Strict):

@@ -23,6 +23,7 @@ from crawlers.errors import (
     RobotsDisallowedError,
     UrlRefusedError,
 )
+from crawlers.netguard import AddressPolicy, GuardedAdapter
 from crawlers.robots import RobotsAnswer, RobotsCache
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,9 @@ class Fetcher:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = settings.user_agent
         self._session.max_redirects = MAX_REDIRECTS
+        guard = GuardedAdapter(AddressPolicy.from_list(settings.allow_private_hosts))
+        for scheme in ALLOWED_SCHEMES:  # every connection, redirects included, goes to a checked address
+            self._session.mount(f"{scheme}://", guard)
         self.robots: RobotsCache | None = (
             RobotsCache(user_agent=settings.user_agent, load=self._load_robots) if obey_robots else None
         )
@@ -235,7 +239,7 @@ class Fetcher:
                 response = self._exchange(
                     method, url, headers=headers, json_body=json_body, robots=robots, max_bytes=max_bytes
                 )
-            except ResponseTooLargeError:
+            except (ResponseTooLargeError, UrlRefusedError):
                 raise
             except FetchError:
                 if attempt >= self.settings.retries:
@@ -297,6 +301,9 @@ class Fetcher:
         except ResponseTooLargeError as exc:
             entry.error = f"too large: {exc}"
             raise
+        except UrlRefusedError as exc:
+            entry.error = f"refused: {exc.cause}"
+            raise UrlRefusedError(url, reason=str(exc.cause)) from exc
         except requests.Timeout as exc:
             entry.error = f"timeout: {exc}"
             raise FetchError(

@@ -13,6 +13,7 @@ _ENGINE = "crawlers.scrapy_engine"
 # Scrapy's own robots.txt and retry middlewares are replaced by ours (same slots in the chain): ours follow
 # RFC 9309 like crawlers.robots does, and honour Retry-After.
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    f"{_ENGINE}.guard.AddressGuardMiddleware": 50,  # SSRF guard: before robots.txt, redirects come back here
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     f"{_ENGINE}.robots.RobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -31,6 +32,8 @@ def scrapy_settings(
         "ROBOTSTXT_OBEY": obey_robots,
         "EDUFED_MAX_RETRY_AFTER": http.max_retry_after_seconds,
         "EDUFED_BACKOFF": http.backoff_seconds,
+        "EDUFED_ALLOW_PRIVATE_HOSTS": list(http.allow_private_hosts),
+        "TWISTED_DNS_RESOLVER": f"{_ENGINE}.guard.GuardedResolver",
         "AUTOTHROTTLE_ENABLED": delay_seconds > 0,
         "AUTOTHROTTLE_START_DELAY": max(delay_seconds, 0.1),
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, delay_seconds),

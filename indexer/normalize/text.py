@@ -50,11 +50,7 @@ def split_list(value: Any, *, max_items: int = 50, max_chars: int = 60) -> list[
     """Tags or names from a string with Chinese or Latin separators, or from a list; deduplicated, in order."""
     if value is None:
         return []
-    pieces: Iterable[Any]
-    if isinstance(value, list | tuple):
-        pieces = value
-    else:
-        pieces = _LIST_SEPARATORS.split(str(value))
+    pieces: Iterable[Any] = value if isinstance(value, list | tuple) else _LIST_SEPARATORS.split(str(value))
     seen: dict[str, None] = {}
     for piece in pieces:
         if isinstance(piece, dict):

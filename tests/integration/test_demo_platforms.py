@@ -18,7 +18,6 @@ import requests
 
 from config.errors import ConfigError
 from config.loader import load_themes
-from config.settings import HttpSettings
 from config.sources import JsonApiSourceConfig, RssSourceConfig
 from crawlers.demo import DemoCatalogue, DemoPlatforms, demo_sources, load_catalogue
 from crawlers.demo.catalogue import DATA_DIR
@@ -27,6 +26,7 @@ from crawlers.sources import build_source
 from indexer.errors import RecordInvalidError
 from indexer.pipeline import RecordBuilder
 from indexer.record import Record
+from tests.support.settings import local_http
 
 # PLATFORMS.md section 6.2, copied on purpose: the data must cover the themes in the research's own words,
 # independently of the classifier's rule table.
@@ -34,8 +34,7 @@ THEME_KEYWORDS = {
     "思想道德": "党史|党的|二十大|思政|核心价值观|道德|文明|礼仪|家风|志愿|红色",
     "科学文化": "科普|科学|历史|文史|国学|诗词|文学|外语|英语|地理|天文|"
     "智能手机|手机|电脑|微信|数字|互联网|AI|人工智能",
-    "养生保健": "养生|保健|健康|中医|针灸|推拿|饮食|营养|用药|慢病|"
-    "高血压|糖尿病|太极|八段锦|气功|瑜伽|健身|康复",
+    "养生保健": "养生|保健|健康|中医|针灸|推拿|饮食|营养|用药|慢病|高血压|糖尿病|太极|八段锦|气功|瑜伽|健身|康复",
     "心理健康": "心理|情绪|焦虑|抑郁|孤独|幸福感|压力|睡眠|退休生活|心态",
     "职业技能": "职业|技能|岗位|培训|考证|就业|创业|电商|直播带货|办公软件|Excel|农业技术|乡村振兴|工匠",
     "法律法规": "法|民法典|权益|维权|诈骗|反诈|防骗|合同|继承|监护|遗嘱",
@@ -189,9 +188,7 @@ def test_feed_items_link_to_article_pages_served_without_their_scripts(
         assert "<script" not in html
 
 
-def test_conditional_get_answers_304_for_an_unchanged_document(
-    http: requests.Session, demo: DemoPlatforms
-) -> None:
+def test_conditional_get_answers_304_for_an_unchanged_document(http: requests.Session, demo: DemoPlatforms) -> None:
     url = demo.base_url + "/shequ/rss.xml"
     first = http.get(url)
     etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -205,9 +202,7 @@ def test_conditional_get_answers_304_for_an_unchanged_document(
     assert paging(http, demo, PageNum=3).headers["ETag"] != page.headers["ETag"]
 
 
-def test_robots_txt_allows_everything_and_unknown_paths_are_404(
-    http: requests.Session, demo: DemoPlatforms
-) -> None:
+def test_robots_txt_allows_everything_and_unknown_paths_are_404(http: requests.Session, demo: DemoPlatforms) -> None:
     robots = http.get(demo.base_url + "/robots.txt")
     assert robots.status_code == 200 and "Allow: /" in robots.text and "Disallow: /" not in robots.text
     assert http.get(demo.base_url + "/le/api/Nothing").status_code == 404
@@ -236,7 +231,7 @@ def harvest(source_id: str, base_url: str) -> tuple[list[Record], list[str]]:
     """Run one demo source with the real harvester and record builder; (records, reasons for rejects)."""
     config = next(s for s in demo_sources(base_url) if s.id == source_id)
     builder = RecordBuilder(load_themes())
-    settings = HttpSettings(timeout_seconds=10, retries=0, delay_seconds=0)
+    settings = local_http(timeout_seconds=10)
     records: list[Record] = []
     with Fetcher(settings, delay_seconds=0) as fetcher:
         source = build_source(config, fetcher)
@@ -277,9 +272,7 @@ def searchable_text(catalogue: DemoCatalogue) -> list[str]:
 
 
 @pytest.mark.parametrize("theme", list(THEME_KEYWORDS))
-def test_the_data_covers_each_national_theme_with_several_records(
-    catalogue: DemoCatalogue, theme: str
-) -> None:
+def test_the_data_covers_each_national_theme_with_several_records(catalogue: DemoCatalogue, theme: str) -> None:
     pattern = re.compile(THEME_KEYWORDS[theme])
     matching = [text for text in searchable_text(catalogue) if pattern.search(text)]
     assert len(matching) >= 8, (theme, matching)

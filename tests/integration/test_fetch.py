@@ -12,6 +12,7 @@ from config.settings import HttpSettings
 from crawlers.errors import FetchError, ResponseTooLargeError, RobotsDisallowedError, UrlRefusedError
 from crawlers.fetch import Fetcher, retry_after_seconds
 from tests.support.http_server import FixtureServer, LoggedRequest, Reply, http_server_fixture  # noqa: F401
+from tests.support.settings import LOOPBACK
 
 UA = "edufed-test/0.1 (+https://example.org/edufed; test harvester)"
 
@@ -24,6 +25,7 @@ def http_settings(**overrides: object) -> HttpSettings:
         "retries": 2,
         "backoff_seconds": 0,
         "max_retry_after_seconds": 60,
+        "allow_private_hosts": list(LOOPBACK),
     }
     values.update(overrides)
     return HttpSettings.model_validate(values)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from config import load_themes
-from config.settings import HttpSettings, Settings
+from config.settings import Settings
 from config.sources import JsonApiSourceConfig
 from crawlers.run import RunProgress, RunReport, harvest
 from indexer.backends.sqlite import SqliteBackend
@@ -18,6 +18,7 @@ from indexer.pipeline import RecordBuilder
 from tests.support.feeds import rss_config, serve_feed
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 from tests.support.le_ouchn import DATA_DIR, PAGING_PATH, expected, serve_le_ouchn, source_config
+from tests.support.settings import local_http
 
 BAD_DETAIL = "00000000-0000-0000-0000-000000000bad"
 
@@ -29,7 +30,7 @@ def builder() -> RecordBuilder:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    http = HttpSettings(delay_seconds=0, retries=1, backoff_seconds=0, timeout_seconds=5)
+    http = local_http(retries=1)
     return Settings(data_dir=tmp_path, http=http)
 
 
@@ -40,9 +41,7 @@ def backend(settings: Settings) -> Iterator[SqliteBackend]:
     index.close()
 
 
-def run(
-    source: Any, *, settings: Settings, backend: SqliteBackend, builder: RecordBuilder, **kw: Any
-) -> RunReport:
+def run(source: Any, *, settings: Settings, backend: SqliteBackend, builder: RecordBuilder, **kw: Any) -> RunReport:
     report = harvest(source, settings=settings, backend=backend, builder=builder, **kw)
     json.dumps(report.to_dict(), ensure_ascii=False)  # every report must be JSON-ready
     return report
@@ -211,9 +210,7 @@ def test_a_dry_run_builds_records_but_writes_nothing(
     http_server: FixtureServer, settings: Settings, backend: SqliteBackend, builder: RecordBuilder
 ) -> None:
     serve_le_ouchn(http_server)
-    report = run(
-        source_config(http_server), settings=settings, backend=backend, builder=builder, dry_run=True
-    )
+    report = run(source_config(http_server), settings=settings, backend=backend, builder=builder, dry_run=True)
     assert report.dry_run and report.new == 7 and report.written == 0
     assert backend.count("le_ouchn_test") == 0
     assert [r["source_id"] for r in report.records] == [r["source_id"] for r in expected()["records"]]
@@ -235,9 +232,7 @@ def test_progress_is_reported_while_running_and_at_the_end(
 ) -> None:
     serve_feed(http_server, "atom.xml", content_type="application/atom+xml")
     seen: list[RunProgress] = []
-    report = run(
-        rss_config(http_server), settings=settings, backend=backend, builder=builder, progress=seen.append
-    )
+    report = run(rss_config(http_server), settings=settings, backend=backend, builder=builder, progress=seen.append)
     assert [p.phase for p in seen] == ["fetching", "fetching", "writing", "done"]
     assert [p.fetched for p in seen] == [1, 2, 2, 2]
     assert seen[-1].written == report.written == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config import load_themes
-from config.settings import HttpSettings, Settings
+from config.settings import Settings
 from config.sources import HtmlSourceConfig
 from crawlers.errors import FetchError, SourceConfigError
 from crawlers.fetch import Fetcher
@@ -21,8 +21,9 @@ from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord
 from tests.support.cms import CMS_DIR, cms_config, cms_expected, serve_cms, with_base
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.settings import local_http
 
-HTTP = HttpSettings(delay_seconds=0, retries=0, backoff_seconds=0, timeout_seconds=5)
+HTTP = local_http()
 LABELS = {"案例名称": "title", "申报单位": "provider", "案例介绍": "description"}
 
 
@@ -33,9 +34,7 @@ def crawl(config: HtmlSourceConfig) -> tuple[list[RawRecord], Source]:
 
 
 @pytest.mark.parametrize("site", ["lnjyw", "shequ", "caea"])
-def test_a_cms_site_gives_the_expected_records_problems_and_warnings(
-    http_server: FixtureServer, site: str
-) -> None:
+def test_a_cms_site_gives_the_expected_records_problems_and_warnings(http_server: FixtureServer, site: str) -> None:
     serve_cms(http_server, site)
     want = with_base(cms_expected(site), http_server.base_url)
     records, source = crawl(cms_config(http_server, site))

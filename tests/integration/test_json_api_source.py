@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from config.settings import HttpSettings
 from config.sources import JsonApiSourceConfig, RssSourceConfig
 from crawlers.errors import ParseError
 from crawlers.fetch import Fetcher
@@ -17,8 +16,9 @@ from crawlers.sources.rss import RssSource
 from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 from tests.support.le_ouchn import PAGING_PATH, detail_path, expected, serve_le_ouchn, source_config
+from tests.support.settings import local_http
 
-SETTINGS = HttpSettings(delay_seconds=0, retries=1, backoff_seconds=0, timeout_seconds=5)
+SETTINGS = local_http(retries=1)
 
 
 def harvest(config: JsonApiSourceConfig) -> tuple[list[RawRecord], Source]:
@@ -143,9 +143,7 @@ def test_a_source_without_a_page_param_reads_one_page(http_server: FixtureServer
 
 def test_a_post_list_sends_its_params_as_a_json_body(http_server: FixtureServer) -> None:
     http_server.route("/items", json={"data": {"items": [{"id": "a", "name": "甲"}]}, "count": 1})
-    config = small_api(
-        http_server, method="POST", page_param="pageNo", page_count_path="count", params={"k": 1}
-    )
+    config = small_api(http_server, method="POST", page_param="pageNo", page_count_path="count", params={"k": 1})
     records, _ = harvest(config)
     assert [r.source_id for r in records] == ["a"]
     sent = http_server.requests_for("/items")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from config import load_themes
-from config.settings import HttpSettings, Settings
+from config.settings import Settings
 from config.sources import OaiPmhSourceConfig
 from crawlers.errors import FetchError, ParseError, SourceConfigError
 from crawlers.fetch import Fetcher
@@ -31,8 +31,9 @@ from tests.support.oai import (
     source_config,
     xml_reply,
 )
+from tests.support.settings import local_http
 
-SETTINGS = HttpSettings(delay_seconds=0, retries=0, backoff_seconds=0, timeout_seconds=5)
+SETTINGS = local_http()
 
 
 class RecordingSleep:
@@ -220,8 +221,7 @@ def test_a_repeated_resumption_token_stops_the_list_with_a_warning(http_server: 
     ]
     assert len(oai_queries(http_server)) == 3
     assert source.warnings == [
-        "resumptionToken 'page-2' came back a second time; stopped the list to avoid a loop, "
-        "the cursor is not advanced"
+        "resumptionToken 'page-2' came back a second time; stopped the list to avoid a loop, the cursor is not advanced"
     ]
     assert source.cursor_out is None
 
@@ -269,9 +269,7 @@ def test_oai_error_codes_fail_with_a_clear_error(
         (b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><GetRecord/></OAI-PMH>', "no <ListRecords>"),
     ],
 )
-def test_a_malformed_list_fails_the_run_naming_the_page(
-    http_server: FixtureServer, body: bytes, reason: str
-) -> None:
+def test_a_malformed_list_fails_the_run_naming_the_page(http_server: FixtureServer, body: bytes, reason: str) -> None:
     serve(http_server, {"verb": "Identify"}, "identify.xml")
     serve(http_server, {"verb": "ListRecords"}, body)
     with pytest.raises(ParseError) as caught:
@@ -281,9 +279,7 @@ def test_a_malformed_list_fails_the_run_naming_the_page(
 
 
 @pytest.mark.parametrize("document_name", ["billion-laughs.xml", "external-entity.xml"])
-def test_documents_declaring_entities_are_refused_unexpanded(
-    http_server: FixtureServer, document_name: str
-) -> None:
+def test_documents_declaring_entities_are_refused_unexpanded(http_server: FixtureServer, document_name: str) -> None:
     serve(http_server, {"verb": "Identify"}, document_name)
     started = time.monotonic()
     with pytest.raises(ParseError) as caught:
@@ -375,9 +371,7 @@ def test_lom_durations_become_seconds(value: str, want: int | None) -> None:
     assert iso_duration_seconds(value) == want
 
 
-def test_a_harvest_run_writes_the_repository_into_a_sqlite_index(
-    tmp_path: Path, http_server: FixtureServer
-) -> None:
+def test_a_harvest_run_writes_the_repository_into_a_sqlite_index(tmp_path: Path, http_server: FixtureServer) -> None:
     serve_repository(http_server)
     settings = Settings(data_dir=tmp_path, http=SETTINGS)
     backend = SqliteBackend(settings.index_path)

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from config.settings import HttpSettings
 from config.sources import RssSourceConfig
 from crawlers.errors import FetchError, ParseError, SourceConfigError
 from crawlers.fetch import Fetcher
@@ -17,8 +16,9 @@ from crawlers.sources.rss import decode_feed
 from indexer.record import RawRecord
 from tests.support.feeds import RSS_DIR, expected_cases, load_case, rss_config, serve_feed
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.settings import local_http
 
-SETTINGS = HttpSettings(delay_seconds=0, retries=0, backoff_seconds=0, timeout_seconds=5)
+SETTINGS = local_http()
 
 
 def harvest(config: RssSourceConfig) -> tuple[list[RawRecord], Source]:
@@ -39,9 +39,7 @@ def test_each_recorded_feed_gives_its_expected_records(http_server: FixtureServe
         assert caught.value.url == http_server.url("/feed")
         return
     records, source = harvest(config)
-    assert [(r.source_id, r.fields) for r in records] == [
-        (w["source_id"], w["fields"]) for w in case["records"]
-    ]
+    assert [(r.source_id, r.fields) for r in records] == [(w["source_id"], w["fields"]) for w in case["records"]]
     assert all(r.api_url == http_server.url("/feed") for r in records)
     assert len(source.problems) == len(case["problems"])
     for problem, fragment in zip(source.problems, case["problems"], strict=True):
@@ -70,9 +68,7 @@ def test_a_feed_declaring_utf8_but_written_in_gb18030_is_decoded_with_a_warning(
     http_server.route("/feed", body=mislabelled, content_type="application/rss+xml; charset=utf-8")
     records, source = harvest(rss_config(http_server))
     assert [r.fields["title"] for r in records] == ["口腔保健：认识咬𬌗与假牙护理", "甬剧欣赏入门"]
-    assert source.warnings == [
-        f"{http_server.url('/feed')}: feed bytes are not valid utf-8; decoded as gb18030"
-    ]
+    assert source.warnings == [f"{http_server.url('/feed')}: feed bytes are not valid utf-8; decoded as gb18030"]
 
 
 def test_an_unknown_encoding_setting_is_a_source_config_error(http_server: FixtureServer) -> None:

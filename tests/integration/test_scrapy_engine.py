@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config import load_themes
-from config.settings import HttpSettings, Settings
+from config.settings import Settings
 from config.sources import SitemapSourceConfig
 from crawlers.errors import FetchError
 from crawlers.fetch import Fetcher
@@ -24,8 +24,9 @@ from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from tests.support.cms import cms_config, serve_cms, serve_sitemap_site, sitemap_config
 from tests.support.http_server import FixtureServer, Reply, http_server_fixture  # noqa: F401
+from tests.support.settings import local_http
 
-HTTP = HttpSettings(delay_seconds=0, retries=1, backoff_seconds=0, timeout_seconds=5)
+HTTP = local_http(retries=1)
 
 
 def course_page(name: str) -> bytes:
@@ -120,9 +121,7 @@ def test_the_user_agent_from_settings_is_sent_everywhere(http_server: FixtureSer
 def test_a_killed_child_fails_the_run_with_a_clear_error(http_server: FixtureServer) -> None:
     config = small_site(http_server, ["/c/fast.html", "/c/stuck.html"])
     http_server.route("/c/fast.html", body=course_page("快"), content_type="text/html; charset=utf-8")
-    http_server.route(
-        "/c/stuck.html", body=course_page("慢"), delay=30, content_type="text/html; charset=utf-8"
-    )
+    http_server.route("/c/stuck.html", body=course_page("慢"), delay=30, content_type="text/html; charset=utf-8")
     with Fetcher(HTTP, delay_seconds=0) as fetcher:
         source, records = start(config, fetcher)
         next(records)
@@ -131,9 +130,7 @@ def test_a_killed_child_fails_the_run_with_a_clear_error(http_server: FixtureSer
         with pytest.raises(EngineCrashedError) as caught:
             next(records)
     assert caught.value.exit_code == -signal.SIGKILL
-    assert str(caught.value).startswith(
-        f"crawl engine for 'city_lll' was killed by signal {int(signal.SIGKILL)}"
-    )
+    assert str(caught.value).startswith(f"crawl engine for 'city_lll' was killed by signal {int(signal.SIGKILL)}")
 
 
 def test_a_hanging_crawl_is_stopped_at_its_time_limit(http_server: FixtureServer) -> None:

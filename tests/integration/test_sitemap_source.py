@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from config import load_themes
-from config.settings import HttpSettings, Settings
+from config.settings import Settings
 from config.sources import SitemapSourceConfig
 from crawlers.errors import FetchError, ParseError
 from crawlers.fetch import Fetcher
@@ -25,8 +25,9 @@ from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord
 from tests.support.cms import serve_sitemap_site, sitemap_config, sitemap_expected
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.settings import local_http
 
-HTTP = HttpSettings(delay_seconds=0, retries=0, backoff_seconds=0, timeout_seconds=5)
+HTTP = local_http()
 
 
 def crawl(config: SitemapSourceConfig) -> tuple[list[RawRecord], SitemapSource, Fetcher]:
@@ -48,8 +49,7 @@ def test_a_sitemap_index_gives_one_record_per_marked_up_page(http_server: Fixtur
     for fragment in want["warnings_containing"]:
         assert any(fragment in w for w in source.warnings), fragment
     assert [
-        (p.source_id, w["reason_contains"] in p.reason)
-        for p, w in zip(source.problems, want["problems"], strict=True)
+        (p.source_id, w["reason_contains"] in p.reason) for p, w in zip(source.problems, want["problems"], strict=True)
     ] == [(w["source_id"], True) for w in want["problems"]]
 
 

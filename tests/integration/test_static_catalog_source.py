@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from config import load_themes
-from config.settings import HttpSettings, Settings
+from config.settings import Settings
 from config.sources import StaticCatalogSourceConfig
 from crawlers.errors import FetchError, ParseError
 from crawlers.fetch import Fetcher
@@ -20,6 +20,7 @@ from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.settings import local_http
 from tests.support.smartedu import (
     DATA_DIR,
     VERSION_PATH,
@@ -29,21 +30,17 @@ from tests.support.smartedu import (
     source_config,
 )
 
-SETTINGS = HttpSettings(delay_seconds=0, retries=0, backoff_seconds=0, timeout_seconds=5)
+SETTINGS = local_http()
 
 
-def open_source(
-    config: StaticCatalogSourceConfig, fetcher: Fetcher, cursor: Any = None
-) -> StaticCatalogSource:
+def open_source(config: StaticCatalogSourceConfig, fetcher: Fetcher, cursor: Any = None) -> StaticCatalogSource:
     source = build_source(config, fetcher)
     assert isinstance(source, StaticCatalogSource)
     source.cursor_in = dict(cursor or {})
     return source
 
 
-def harvest(
-    config: StaticCatalogSourceConfig, cursor: Any = None
-) -> tuple[list[RawRecord], StaticCatalogSource]:
+def harvest(config: StaticCatalogSourceConfig, cursor: Any = None) -> tuple[list[RawRecord], StaticCatalogSource]:
     with Fetcher(SETTINGS, obey_robots=False) as fetcher:
         source = open_source(config, fetcher, cursor)
         return list(source.iter_records()), source
@@ -151,9 +148,7 @@ def test_without_keep_tags_every_published_record_is_kept(http_server: FixtureSe
 
 
 @pytest.mark.parametrize("broken", ["part_100.json", "part_101.json"])
-def test_a_broken_part_fails_the_run_after_the_good_parts_records(
-    http_server: FixtureServer, broken: str
-) -> None:
+def test_a_broken_part_fails_the_run_after_the_good_parts_records(http_server: FixtureServer, broken: str) -> None:
     truncated = (DATA_DIR / "v1" / broken).read_bytes()[:700]
     serve_catalogue(http_server, "v1", replace={broken: truncated})
     want = expected("v1", http_server)
@@ -165,10 +160,7 @@ def test_a_broken_part_fails_the_run_after_the_good_parts_records(
                 got.append(record.source_id)
     assert got == [w["source_id"] for w in want["records"] if w["part"] != broken]
     assert caught.value.url == http_server.url(part_path(broken))
-    assert (
-        "1 of 2 part files could not be read" in caught.value.reason
-        and "not valid JSON" in caught.value.reason
-    )
+    assert "1 of 2 part files could not be read" in caught.value.reason and "not valid JSON" in caught.value.reason
     assert source.cursor_out is None
     assert len(source.warnings) == 1 and broken in source.warnings[0]
 
@@ -206,9 +198,7 @@ def test_a_failing_version_index_fails_before_any_part(http_server: FixtureServe
         (b'{"module": "m", "module_version": 3, "urls": " , "}', "lists no part files"),
     ],
 )
-def test_a_malformed_version_index_is_a_parse_error(
-    http_server: FixtureServer, body: bytes, reason: str
-) -> None:
+def test_a_malformed_version_index_is_a_parse_error(http_server: FixtureServer, body: bytes, reason: str) -> None:
     http_server.route(VERSION_PATH, body=body, content_type="application/json")
     with pytest.raises(ParseError) as caught:
         harvest(source_config(http_server))
@@ -264,9 +254,7 @@ def test_version_index_urls_may_be_relative_comma_joined_and_repeated() -> None:
         "module_version": "12",
         "urls": "../part_100.json, part_101.json,,../part_100.json",
     }
-    module, version, parts = parse_version_index(
-        data, url="https://cdn.example.cn/zxx/ndrs/version/data_version.json"
-    )
+    module, version, parts = parse_version_index(data, url="https://cdn.example.cn/zxx/ndrs/version/data_version.json")
     assert (module, version) == ("tch_material", 12)
     assert parts == [
         "https://cdn.example.cn/zxx/ndrs/part_100.json",
@@ -300,9 +288,7 @@ def test_the_first_path_with_a_value_wins() -> None:
     assert first_value(item, "global_title") == {"zh-CN": "全局标题"}
 
 
-def test_a_harvest_run_writes_the_kept_records_into_a_sqlite_index(
-    tmp_path: Path, http_server: FixtureServer
-) -> None:
+def test_a_harvest_run_writes_the_kept_records_into_a_sqlite_index(tmp_path: Path, http_server: FixtureServer) -> None:
     serve_catalogue(http_server, "v1")
     settings = Settings(data_dir=tmp_path, http=SETTINGS)
     backend = SqliteBackend(settings.index_path)
@@ -330,9 +316,7 @@ def test_a_harvest_run_writes_the_kept_records_into_a_sqlite_index(
         ]
         assert course.categories_raw == [["德育", "爱国主义教育"]]
         assert [p.name for p in course.instructors] == ["王立新", "陈静"]
-        assert (
-            course.published_at is not None and course.published_at.isoformat() == "2021-09-20T14:30:00+08:00"
-        )
+        assert course.published_at is not None and course.published_at.isoformat() == "2021-09-20T14:30:00+08:00"
         again = run_harvest(
             source_config(http_server),
             settings=settings,
