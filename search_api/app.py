@@ -22,12 +22,15 @@ from config.themes import THEMES
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
+from search_api import ratelimit
 from search_api.catalogue import Catalogue
 from search_api.errors import ApiError, ProblemDetail
 from search_api.labels import media_type_label, record_type_label
+from search_api.metrics import AppMetrics, ErrorCountingMiddleware
 from search_api.middleware import GuardMiddleware
 from search_api.responses import error_for
-from search_api.routes import health, pages, records, search
+from search_api.routes import admin, admin_pages, health, keys, metrics, operator, pages, records, runs, search
+from search_api.routes import sources as source_routes
 from search_api.views import record_url
 
 logger = logging.getLogger(__name__)
@@ -72,11 +75,17 @@ def create_app(
         backend, limits=settings.search, platforms={s.platform: s.platform_name for s in sources}
     )
     app.state.templates = _templates(settings)
-    for router in (search.router, records.router, health.router, pages.router):
+    app.state.scheduler = None  # `edufed serve` sets its HarvestScheduler here
+    app.state.metrics = AppMetrics(store=store, backend=backend)
+    for router in (search.router, records.router, health.router, pages.router, admin.router, runs.router,
+                   metrics.router, admin_pages.router, source_routes.router, keys.router,
+                   operator.router):  # fmt: skip
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     _add_error_handlers(app)
+    ratelimit.install(app)  # 429 with Retry-After
     app.add_middleware(GuardMiddleware)
+    app.add_middleware(ErrorCountingMiddleware, metrics=app.state.metrics)  # outermost: counts the 500s too
     return app
 
 

@@ -17,14 +17,18 @@ from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.demo import DemoPlatforms, demo_sources
 from crawlers.errors import HarvestError
+from crawlers.logcontext import install as install_log_context
+from crawlers.netguard import allow_source_hosts
 from crawlers.run import RunReport, harvest
-from crawlers.state import StateError, StateStore
+from crawlers.state import SourceHealth, StateError, StateStore, state_url
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexerError
 from indexer.pipeline import RecordBuilder
+from search_api import key_commands
 from search_api.reindex import reindex
-from search_api.reports import ProgressLine, report_text, reports_json, source_yaml, sources_table
+from search_api.reports import report_text, reports_json, source_yaml
+from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
 from search_api.serve import ServeOptions, serve
 
 logger = logging.getLogger(__name__)
@@ -87,8 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     show = src_commands.add_parser("show", parents=[common], help="show one source's configuration")
     show.add_argument("source_id")
 
+    runs = commands.add_parser("runs", parents=[common], help="show the harvest run history, newest first")
+    runs.add_argument("--source", metavar="S", help="only this source's runs")
+    runs.add_argument("--failed", action="store_true", help="only failed and timed-out runs")
+    runs.add_argument("--limit", type=int, default=50, help="how many runs (default 50)")
+    runs.add_argument("--json", action="store_true", help="print the runs as JSON")
+    runs.add_argument("--demo", action="store_true", help="the demo catalogue's runs")
+
     r = commands.add_parser("reindex", parents=[common], help="rebuild the index from the stored raw records")
     r.add_argument("--demo", action="store_true", help="rebuild the demo catalogue's index")
+    key_commands.add_parser(commands, common)
     return parser
 
 
@@ -98,7 +110,8 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     args = build_parser().parse_args(argv)
     _configure_logging(verbose=args.verbose, quiet=args.command == "harvest")
     commands: dict[str, Callable[[argparse.Namespace, Settings, Console], int]] = {
-        "serve": _serve, "harvest": _harvest, "sources": _sources, "reindex": _reindex,
+        "serve": _serve, "harvest": _harvest, "sources": _sources, "reindex": _reindex, "runs": _runs,
+        "keys": key_commands.run,
     }  # fmt: skip
     try:
         settings = load_settings(args.config)
@@ -119,9 +132,9 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
 
 def _configure_logging(*, verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    install_log_context(handler)  # every line says which source and run it is about
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _demo_settings(settings: Settings) -> Settings:
@@ -177,7 +190,7 @@ def _demo_platforms(*, preferred_port: int) -> DemoPlatforms:
 def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if args.demo:
         settings = _demo_settings(settings)
-    builder = RecordBuilder(load_themes(settings.themes_file))
+    load_themes(settings.themes_file)  # a broken themes file stops the start, not every later run
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     with (
@@ -186,9 +199,11 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
         _state(settings) as store,
     ):
         _seed(store, sources)
-        on_start = sources if args.demo or settings.scheduler.harvest_on_start else []
-        options = ServeOptions(host=host, port=port, harvest_sources=on_start)
-        serve(options, settings=settings, backend=backend, builder=builder, sources=sources, store=store)
+        first_runs = args.demo or settings.scheduler.harvest_on_start
+        options = ServeOptions(host=host, port=port, first_runs=first_runs)
+        if args.demo:  # the demo platforms serve on loopback, which the SSRF guard refuses unless allowed
+            settings = allow_source_hosts(settings, sources)
+        serve(options, settings=settings, backend=backend, sources=sources, store=store)
     return EXIT_OK
 
 
@@ -221,10 +236,13 @@ def _harvest(args: argparse.Namespace, settings: Settings, console: Console) -> 
     reports: list[RunReport] = []
     with _sources_for(settings, demo=args.demo) as sources:
         chosen = _pick(sources, args)
+        if args.demo:
+            settings = allow_source_hosts(settings, sources)
         with _index(settings) as backend:
             for source in chosen:
+                bar = ProgressBar(console.err, expected=_expected_items(settings, source.id))
                 report = harvest(source, settings=settings, backend=backend, builder=builder,
-                                 dry_run=args.dry_run, progress=ProgressLine(console.err))  # fmt: skip
+                                 dry_run=args.dry_run, progress=bar)  # fmt: skip
                 reports.append(report)
     if args.json:
         console.result(reports_json(reports, single=not args.all))
@@ -236,7 +254,8 @@ def _harvest(args: argparse.Namespace, settings: Settings, console: Console) -> 
 def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     sources = load_sources(settings.sources_file)
     if args.sources_command == "list":
-        console.result(sources_table(sources))
+        registered, health = _health(settings, [s.id for s in sources])
+        console.result(health_table(sources, health, registered))
         return EXIT_OK
     for source in sources:
         if source.id == args.source_id:
@@ -244,6 +263,39 @@ def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> 
             return EXIT_OK
     known = ", ".join(s.id for s in sources) or "(none configured)"
     raise UsageError(f"unknown source {args.source_id!r}; known sources: {known}")
+
+
+def _runs(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    if args.demo:
+        settings = _demo_settings(settings)
+    limit = max(1, min(args.limit, 1000))
+    with _state(settings) as store:
+        if args.failed:  # failed and timed-out runs, merged newest first
+            found = store.runs.find(source_id=args.source, status="failed", limit=limit)
+            found += store.runs.find(source_id=args.source, status="timed_out", limit=limit)
+            found = sorted(found, key=lambda run: (run.started_at, run.id), reverse=True)[:limit]
+        else:
+            found = store.runs.find(source_id=args.source, limit=limit)
+    console.result(runs_json(found) if args.json else runs_table(found))
+    return EXIT_OK
+
+
+def _health(settings: Settings, source_ids: list[str]) -> tuple[dict[str, bool], dict[str, SourceHealth]]:
+    """Paused switches and health of the sources, from the state database (none before it exists)."""
+    if settings.state_db_url is None and not Path(state_url(settings).removeprefix("sqlite:///")).exists():
+        return {}, {}
+    with _state(settings) as store:
+        registered = {s.id: s.paused for s in store.sources.find()}
+        return registered, store.health([i for i in source_ids if i in registered])
+
+
+def _expected_items(settings: Settings, source_id: str) -> int | None:
+    """How many items the source's last data-delivering run fetched: the size of the progress bar."""
+    with _state(settings) as store:
+        for run in store.runs.find(source_id=source_id, limit=20):
+            if run.status in ("succeeded", "partial", "held"):
+                return run.counts.fetched
+    return None
 
 
 def _reindex(args: argparse.Namespace, settings: Settings, console: Console) -> int:

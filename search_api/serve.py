@@ -1,4 +1,4 @@
-"""`edufed serve`: the web service under uvicorn, with an optional background harvest right after start."""
+"""`edufed serve`: the web service under uvicorn, with the harvest scheduler started once the server answers."""
 
 from __future__ import annotations
 
@@ -13,47 +13,37 @@ import uvicorn
 
 from config.settings import Settings
 from config.sources import SourceBase
-from crawlers.run import harvest
+from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
-from indexer.pipeline import RecordBuilder
 from search_api.app import create_app
 
 logger = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
-_HARVEST_JOIN_SECONDS = 30.0
+_START_JOIN_SECONDS = 30.0
 
 
 @dataclass
 class ServeOptions:
-    """Where to listen and what to harvest once the server is up."""
+    """Where to listen, and whether every source runs once as soon as the server is up."""
 
     host: str
     port: int
-    harvest_sources: Sequence[SourceBase] = ()
+    first_runs: bool = False
 
 
-class StartupHarvest:
-    """Harvests sources in turn, in a daemon thread, once the server answers; stops between sources."""
+class SchedulerStart:
+    """Starts the harvest scheduler in a daemon thread once the server answers, and stops it at the end."""
 
-    def __init__(
-        self,
-        sources: Sequence[SourceBase],
-        *,
-        settings: Settings,
-        backend: IndexBackend,
-        builder: RecordBuilder,
-    ) -> None:
-        self.sources = [s for s in sources if s.enabled]
-        self.settings = settings
-        self.backend = backend
-        self.builder = builder
+    def __init__(self, scheduler: HarvestScheduler | None, *, first_runs: bool) -> None:
+        self.scheduler = scheduler
+        self.first_runs = first_runs
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
     def start(self, server: uvicorn.Server) -> None:
-        self.thread = threading.Thread(target=self._run, args=(server,), name="edufed-harvest", daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(server,), name="edufed-scheduler-start", daemon=True)
         self.thread.start()
 
     def _run(self, server: uvicorn.Server) -> None:
@@ -61,22 +51,19 @@ class StartupHarvest:
             if self.stopping.wait(_POLL_SECONDS):
                 return
         logger.info("edufed is serving on %s (open it in a browser)", open_url(server))
-        if self.sources:
-            logger.info("harvesting %d source(s) in the background", len(self.sources))
-        for source in self.sources:
-            if self.stopping.is_set():
-                return
-            # crawlers.run logs the one line per report (and the reason of a failure)
-            harvest(source, settings=self.settings, backend=self.backend, builder=self.builder)
-        if self.sources:
-            logger.info("background harvest finished: %d records in the catalogue", self.backend.count())
+        if self.scheduler is None:
+            logger.info("the harvest scheduler is switched off (scheduler.enabled: false)")
+            return
+        self.scheduler.start(first_runs=self.first_runs)
+        if self.first_runs:
+            logger.info("harvesting every enabled source once now, in the background")
 
     def stop(self) -> None:
         self.stopping.set()
         if self.thread is not None:
-            self.thread.join(timeout=_HARVEST_JOIN_SECONDS)
-            if self.thread.is_alive():
-                logger.warning("a harvest is still running at shutdown; it will be cut off")
+            self.thread.join(timeout=_START_JOIN_SECONDS)
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
 
 
 def open_url(server: uvicorn.Server) -> str:
@@ -97,12 +84,13 @@ def serve(
     *,
     settings: Settings,
     backend: IndexBackend,
-    builder: RecordBuilder,
     sources: Sequence[SourceBase],
-    store: StateStore | None = None,
+    store: StateStore,
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM; harvest `options.harvest_sources` once the server is up."""
+    """Serve until Ctrl-C or SIGTERM, with the harvest scheduler (unless settings switch it off)."""
     app = create_app(settings=settings, backend=backend, sources=sources, store=store)
+    scheduler = HarvestScheduler(settings=settings, store=store) if settings.scheduler.enabled else None
+    app.state.scheduler = scheduler
     config = uvicorn.Config(
         app,
         host=options.host,
@@ -113,7 +101,7 @@ def serve(
         ws="none",
     )
     server = uvicorn.Server(config)
-    background = StartupHarvest(options.harvest_sources, settings=settings, backend=backend, builder=builder)
+    background = SchedulerStart(scheduler, first_runs=options.first_runs)
     background.start(server)
     previous = _catch_sigterm()
     try:

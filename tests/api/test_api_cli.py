@@ -50,7 +50,9 @@ def test_sources_list_shows_every_bundled_source() -> None:
     result = run("sources", "list")
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["ID", "KIND", "PLATFORM", "ENABLED", "URL"]
+    assert header.split() == [
+        "ID", "KIND", "PLATFORM", "ENABLED", "PAUSED", "LAST_RUN", "LAST_SUCCESS", "FRESHNESS", "FAILURES", "URL",
+    ]  # fmt: skip
     assert [row.split()[0] for row in rows] == [s.id for s in load_sources()]
 
 

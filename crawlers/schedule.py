@@ -1,0 +1,434 @@
+"""The harvest scheduler: one APScheduler job per source, kept in the state database, every run isolated.
+
+    scheduler = HarvestScheduler(settings=settings, store=store)
+    scheduler.start(first_runs=demo)         # jobs synced from store.sources; optional run of each now
+    holder = scheduler.run_now("demo_shequ") # SourceBusyError when a run of it is going anywhere
+    scheduler.pause("demo_shequ"); scheduler.resume("demo_shequ")
+    scheduler.shutdown()
+
+Jobs live in a SQLAlchemy job store on the state database, so schedules and next run times survive a
+restart; a job names a module-level function and the source id, and reaches the live scheduler through a
+process-level registry. At most one run of a source goes at a time anywhere: a lease in the database
+(many processes) plus `max_instances=1` (this process). The thread pool caps this process's concurrent runs.
+A firing that finds the lease held watches it; if the lease lapses unreleased (its process died), the
+watcher takes the source over with a `retry` run. Runs happen in child processes (crawlers.supervise).
+
+Errors (HarvestError subclasses):
+SchedulerError
+ +-- SourceBusyError        the source's lease is held: a run of it is going on (carries the holder)
+ +-- ScheduleInvalidError   a source's schedule cannot be turned into a trigger (carries the reason)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.settings import Settings
+from config.sources import Schedule
+from crawlers.alerts import AlertHook
+from crawlers.errors import HarvestError
+from crawlers.logcontext import log_context
+from crawlers.state import RunRecord, StateNotFoundError, StateStore, StoredSource
+from crawlers.state.db import utcnow
+from crawlers.supervise import AttemptResult, ChildRun, LeaseKeeper, supervise
+
+logger = logging.getLogger(__name__)
+
+TIMEZONE = "Asia/Shanghai"
+JOB_TABLE = "edufed_scheduler_jobs"
+PERSISTENT, VOLATILE = "default", "volatile"
+RUNS, LIGHT = "default", "light"
+_WATCH_MARGIN = timedelta(seconds=0.5)
+_POLL_SECONDS = 0.1
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SchedulerError(HarvestError):
+    """Base of the scheduler's errors."""
+
+
+class SourceBusyError(SchedulerError):
+    """A run of the source is already going (here or in another process)."""
+
+    def __init__(self, source_id: str, *, holder: str | None) -> None:
+        self.source_id = source_id
+        self.holder = holder
+        super().__init__(f"a run of {source_id} is already going (held by {holder or 'another process'})")
+
+
+class ScheduleInvalidError(SchedulerError):
+    """A source's schedule cannot be turned into a trigger."""
+
+    def __init__(self, source_id: str, *, reason: str) -> None:
+        self.source_id = source_id
+        self.reason = reason
+        super().__init__(f"the schedule of {source_id} is invalid: {reason}")
+
+
+_SERVICES: dict[str, HarvestScheduler] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _service(name: str) -> HarvestScheduler | None:
+    with _REGISTRY_LOCK:
+        found = _SERVICES.get(name)
+    if found is None:
+        logger.warning("a job of scheduler %r fired, but no such scheduler runs in this process", name)
+    return found
+
+
+def scheduled_job(service: str, source_id: str) -> None:
+    """The persistent job of one source (referenced by name in the job store)."""
+    found = _service(service)
+    if found is not None:
+        found.run_scheduled(source_id)
+
+
+def acquired_job(service: str, source_id: str, trigger: str, holder: str) -> None:
+    """A run asked for now, whose lease was taken when it was asked for."""
+    found = _service(service)
+    if found is not None:
+        found.run_acquired(source_id, trigger=trigger, holder=holder)
+
+
+def watch_job(service: str, source_id: str) -> None:
+    """Look at a lease held elsewhere once it should have lapsed; take the source over if its holder died."""
+    found = _service(service)
+    if found is not None:
+        found.watch(source_id)
+
+
+def health_job(service: str) -> None:
+    """The periodic staleness check."""
+    found = _service(service)
+    if found is not None:
+        found.check_alerts()
+
+
+def sync_job(service: str) -> None:
+    """The periodic pick-up of sources added, changed or removed through the API or by another process."""
+    found = _service(service)
+    if found is not None:
+        found.sync()
+
+
+def new_holder() -> str:
+    """A lease holder id for one run attempt: host, process id and a random part."""
+    return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def holder_pid(holder: str) -> int | None:
+    """The process id inside a holder id made by `new_holder`."""
+    parts = holder.rsplit(":", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
+def _crontab_weekdays(field: str) -> str:
+    """Crontab numbers weekdays from Sunday=0 (7 too); APScheduler from Monday=0, so use names."""
+    return re.sub(r"\d+", lambda m: _DOW_NAMES[int(m.group())] if int(m.group()) < 8 else m.group(), field)
+
+
+def build_trigger(source_id: str, schedule: Schedule) -> BaseTrigger:
+    """The APScheduler trigger of a source's schedule (cron in Asia/Shanghai, else an interval)."""
+    jitter = schedule.jitter_seconds or None
+    if schedule.cron:
+        fields = schedule.cron.split()
+        if len(fields) != 5:
+            raise ScheduleInvalidError(source_id, reason=f"cron needs 5 fields, got {schedule.cron!r}")
+        minute, hour, day, month, weekday = fields
+        try:
+            return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                               day_of_week=_crontab_weekdays(weekday), timezone=TIMEZONE, jitter=jitter)  # fmt: skip
+        except ValueError as exc:
+            raise ScheduleInvalidError(source_id, reason=str(exc)) from exc
+    if not schedule.interval_minutes:
+        raise ScheduleInvalidError(source_id, reason="neither cron nor interval_minutes is set")
+    return IntervalTrigger(minutes=schedule.interval_minutes, timezone=TIMEZONE, jitter=jitter)
+
+
+def schedule_fingerprint(schedule: Schedule) -> str:
+    """A short text that changes exactly when the trigger must change."""
+    return json.dumps([schedule.cron, schedule.interval_minutes, schedule.jitter_seconds])
+
+
+def job_id(source_id: str) -> str:
+    """The persistent job id of a source."""
+    return f"harvest:{source_id}"
+
+
+class HarvestScheduler:
+    """Schedules, starts, watches and stops the harvest runs of this process."""
+
+    def __init__(self, *, settings: Settings, store: StateStore, name: str = "edufed") -> None:
+        self.settings = settings
+        self.config = settings.scheduler
+        self.store = store
+        self.name = name
+        self.alerts = AlertHook(store, settings=settings.scheduler)
+        self.keeper = LeaseKeeper(store, ttl=self.config.lease_ttl_seconds)
+        self.stopping = threading.Event()
+        self._lost: dict[str, threading.Event] = {}
+        self._jobstore = SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE)
+        self.scheduler = BackgroundScheduler(
+            jobstores={PERSISTENT: self._jobstore, VOLATILE: MemoryJobStore()},
+            executors={RUNS: ThreadPoolExecutor(self.config.max_concurrent_runs), LIGHT: ThreadPoolExecutor(2)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.config.misfire_grace_seconds,
+            },  # fmt: skip
+            timezone=TIMEZONE,
+        )
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    def start(self, *, first_runs: bool = False) -> None:
+        """Start scheduling; with `first_runs`, also run every schedulable source once right away."""
+        self._create_job_table()
+        with _REGISTRY_LOCK:
+            _SERVICES[self.name] = self
+        self.keeper.start()
+        self.scheduler.start()
+        self.sync()
+        self.scheduler.add_job(health_job, "interval", seconds=self.config.health_check_seconds, args=[self.name],
+                               id="health", jobstore=VOLATILE, executor=LIGHT, replace_existing=True)  # fmt: skip
+        self.scheduler.add_job(sync_job, "interval", seconds=self.config.sync_seconds, args=[self.name],
+                               id="sync", jobstore=VOLATILE, executor=LIGHT, replace_existing=True)  # fmt: skip
+        if first_runs:
+            for source in self.store.sources.find(enabled=True):
+                if source.schedulable:
+                    self._first_run(source.id)
+
+    def _first_run(self, source_id: str) -> None:
+        try:
+            self.run_now(source_id, trigger="startup")
+        except SourceBusyError as exc:  # another process runs it: take it over should that process die
+            logger.info("no start-up run of %s: %s", source_id, exc)
+            self._watch_later(source_id)
+
+    def _create_job_table(self) -> None:
+        # Two processes starting together on one PostgreSQL may race to create the table: retry once.
+        for attempt in range(3):
+            try:
+                self._jobstore.jobs_t.create(self.store.engine, checkfirst=True)
+                return
+            except SQLAlchemyError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def shutdown(self) -> None:
+        """Stop scheduling; runs still going are stopped and recorded as interrupted."""
+        self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.keeper.stop()
+        with _REGISTRY_LOCK:
+            if _SERVICES.get(self.name) is self:
+                del _SERVICES[self.name]
+
+    # -- jobs ---------------------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Make the persistent jobs match the registered sources (add, reschedule, pause, remove)."""
+        wanted = set()
+        for source in self.store.sources.find():
+            if self._sync_one(source):
+                wanted.add(job_id(source.id))
+        for job in self.scheduler.get_jobs(jobstore=PERSISTENT):
+            if job.id not in wanted:
+                self._remove(job.id)
+
+    def _sync_one(self, source: StoredSource) -> bool:
+        if not source.enabled:
+            return False
+        try:
+            trigger = build_trigger(source.id, source.config.schedule)
+        except ScheduleInvalidError as exc:
+            logger.error("%s; the source is not scheduled", exc)
+            return False
+        name = f"{source.id} {schedule_fingerprint(source.config.schedule)}"
+        job = self.scheduler.get_job(job_id(source.id), jobstore=PERSISTENT)
+        if job is None:
+            job = self._add(source, trigger=trigger, name=name)
+        elif job.name != name:
+            job = self.scheduler.reschedule_job(job.id, jobstore=PERSISTENT, trigger=trigger)
+            job = self.scheduler.modify_job(job.id, jobstore=PERSISTENT, name=name)
+        if job is not None:
+            self._set_paused(job, paused=source.paused)
+        return True
+
+    def _add(self, source: StoredSource, *, trigger: BaseTrigger, name: str) -> Job | None:
+        extra = {"next_run_time": None} if source.paused else {}
+        try:
+            return self.scheduler.add_job(scheduled_job, trigger, args=[self.name, source.id], id=job_id(source.id),
+                                          name=name, jobstore=PERSISTENT, executor=RUNS, **extra)  # fmt: skip
+        except ConflictingIdError:  # another process on the same database added it a moment ago
+            return self.scheduler.get_job(job_id(source.id), jobstore=PERSISTENT)
+
+    def _set_paused(self, job: Job, *, paused: bool) -> None:
+        if paused and job.next_run_time is not None:
+            self.scheduler.pause_job(job.id, jobstore=PERSISTENT)
+        elif not paused and job.next_run_time is None:
+            self.scheduler.resume_job(job.id, jobstore=PERSISTENT)
+
+    def _remove(self, identifier: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.remove_job(identifier, jobstore=PERSISTENT)
+
+    def next_run_time(self, source_id: str) -> datetime | None:
+        """When the source's job fires next; None when it is paused, disabled or unknown."""
+        job = self.scheduler.get_job(job_id(source_id), jobstore=PERSISTENT)
+        return job.next_run_time if job is not None else None
+
+    def pause(self, source_id: str) -> StoredSource:
+        """Pause a source: no scheduled runs until resumed (a run going on is left to finish)."""
+        source = self.store.sources.set_paused(source_id, True)
+        self._sync_one(source)
+        return source
+
+    def resume(self, source_id: str) -> StoredSource:
+        """Resume a paused source's schedule, from now."""
+        source = self.store.sources.set_paused(source_id, False)
+        self._sync_one(source)
+        return source
+
+    # -- runs ---------------------------------------------------------------------------------------
+
+    def run_now(self, source_id: str, *, trigger: str = "manual") -> str:
+        """Queue a run of a source now (within the concurrency limit); returns its holder id."""
+        self.store.sources.get(source_id)
+        holder = new_holder()
+        if not self._acquire(source_id, holder):
+            lease = self.store.leases.get(source_id)
+            raise SourceBusyError(source_id, holder=lease.holder if lease else None)
+        try:
+            self.scheduler.add_job(acquired_job, DateTrigger(utcnow()), args=[self.name, source_id, trigger, holder],
+                                   id=f"run:{holder}", jobstore=VOLATILE, executor=RUNS,
+                                   misfire_grace_time=None)  # fmt: skip
+        except Exception:
+            self._release(source_id, holder)
+            raise
+        return holder
+
+    def wait_for_run(self, source_id: str, holder: str, *, timeout: float) -> RunRecord | None:
+        """The run a `run_now` holder started, once it is recorded (None if not within `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for run in self.store.runs.find(source_id=source_id, limit=10):
+                if run.holder == holder:
+                    return run
+            if time.monotonic() >= deadline or self.stopping.wait(_POLL_SECONDS):
+                return None
+
+    def run_scheduled(self, source_id: str) -> AttemptResult | None:
+        """A scheduled firing: run the source unless it is paused or running elsewhere."""
+        with log_context(source_id=source_id):
+            try:
+                source = self.store.sources.get(source_id)
+            except StateNotFoundError:
+                self._remove(job_id(source_id))
+                return None
+            if not source.schedulable:
+                logger.info("%s is paused or disabled; scheduled run skipped", source_id)
+                return None
+            holder = new_holder()
+            if not self._acquire(source_id, holder):
+                logger.info("%s is being harvested elsewhere; this firing is skipped", source_id)
+                self._watch_later(source_id)
+                return None
+            return self.run_acquired(source_id, trigger="schedule", holder=holder)
+
+    def run_acquired(self, source_id: str, *, trigger: str, holder: str) -> AttemptResult | None:
+        """Run a source whose lease `holder` holds; the lease is released at the end."""
+        with log_context(source_id=source_id):
+            lost = self._lost.pop(holder, None) or threading.Event()
+            try:
+                if self.stopping.is_set():
+                    return None
+                self.store.runs.abandon_unfinished(source_id, reason="the process running it stopped")
+                request = ChildRun(source_id, trigger, holder, self._state_url(), self.settings,
+                                   logging.getLogger().getEffectiveLevel())  # fmt: skip
+                result = supervise(request, store=self.store, limit_seconds=self._limit(source_id),
+                                   lease_lost=lost, stopping=self.stopping)  # fmt: skip
+            finally:
+                self._release(source_id, holder)
+            with log_context(run_id=result.run_id):
+                logger.info("run of %s (%s) ended: %s", source_id, trigger, result.status)
+            self.check_alerts([source_id])
+            return result
+
+    def watch(self, source_id: str) -> AttemptResult | None:
+        """Follow a lease held elsewhere; take the source over once it lapses without being released."""
+        lease = self.store.leases.get(source_id)
+        if lease is None or self.stopping.is_set():
+            return None  # released: its run ended normally
+        if lease.expires_at > utcnow():
+            self._watch_later(source_id)
+            return None
+        holder = new_holder()
+        if not self._acquire(source_id, holder):
+            self._watch_later(source_id)
+            return None
+        try:
+            schedulable = self.store.sources.get(source_id).schedulable
+        except StateNotFoundError:
+            schedulable = False
+        if not schedulable:
+            self._release(source_id, holder)
+            return None
+        logger.warning("taking %s over from %s, whose lease lapsed at %s", source_id, lease.holder, lease.expires_at)
+        return self.run_acquired(source_id, trigger="retry", holder=holder)
+
+    def _watch_later(self, source_id: str) -> None:
+        lease = self.store.leases.get(source_id)
+        if lease is None or self.stopping.is_set():
+            return
+        self.scheduler.add_job(watch_job, DateTrigger(lease.expires_at + _WATCH_MARGIN), args=[self.name, source_id],
+                               id=f"watch:{source_id}", jobstore=VOLATILE, executor=RUNS, replace_existing=True,
+                               misfire_grace_time=None)  # fmt: skip
+
+    def _acquire(self, source_id: str, holder: str) -> bool:
+        if not self.store.leases.try_acquire(source_id, holder, ttl=self.config.lease_ttl_seconds):
+            return False
+        self._lost[holder] = self.keeper.hold(source_id, holder)
+        return True
+
+    def _release(self, source_id: str, holder: str) -> None:
+        self._lost.pop(holder, None)
+        self.keeper.release(source_id, holder)
+
+    def _limit(self, source_id: str) -> float:
+        minutes = self.store.sources.get(source_id).config.schedule.timeout_minutes
+        return minutes * 60 if minutes else self.config.run_timeout_seconds
+
+    def _state_url(self) -> str:
+        return self.store.engine.url.render_as_string(hide_password=False)
+
+    def check_alerts(self, source_ids: list[str] | None = None) -> None:
+        """Send the alerts that are due (never lets an alert problem break a run)."""
+        try:
+            self.alerts.check(source_ids)
+        except Exception:
+            logger.exception("checking alerts failed")

@@ -1,0 +1,213 @@
+"""The admin pages at /admin: sources with traffic lights, run history, run details, and the buttons to act.
+
+No JavaScript: the admin key is entered once in a form and kept in an HttpOnly, SameSite=Strict cookie;
+every button is a POST form carrying a CSRF token derived from that key, answered by a 303 back to the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from crawlers.schedule import HarvestScheduler
+from crawlers.state import Principal, StateStore
+from search_api import admin_actions as actions
+from search_api.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
+from search_api.auth import ADMIN, state_store
+from search_api.errors import ApiError
+from search_api.routes.admin import scheduler_of
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+COOKIE = "edufed_admin"
+COOKIE_SECONDS = 8 * 3600
+MAX_FORM_BYTES = 4096
+MAX_KEY_CHARS = 200
+SORTS = ("health", "freshness", "id")
+
+
+@dataclass(frozen=True)
+class AdminSession:
+    """The admin signed in through the cookie, and the CSRF token their forms carry."""
+
+    principal: Principal
+    csrf: str
+
+
+def csrf_token(key: str) -> str:
+    """The CSRF token of a key: only someone who holds the key (or was shown a page) knows it."""
+    return hmac.new(key.encode("utf-8"), b"edufed-admin-form", hashlib.sha256).hexdigest()
+
+
+def _session(request: Request, store: StateStore) -> AdminSession | None:
+    key = request.cookies.get(COOKIE, "")
+    if not key or len(key) > MAX_KEY_CHARS:
+        return None
+    principal = store.keys.verify(key)
+    if principal is None or principal.role != ADMIN:
+        return None
+    return AdminSession(principal, csrf_token(key))
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a small urlencoded form (first value of each); anything else is an empty form."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=20)
+    return {name: values[0] for name, values in parsed.items()}
+
+
+Store = Annotated[StateStore, Depends(state_store)]
+Form = Annotated[dict[str, str], Depends(form_fields)]
+Scheduler = Annotated[HarvestScheduler | None, Depends(scheduler_of)]
+
+
+def _page(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    notice = {"done": DONE_MESSAGES.get(request.query_params.get("done", "")),
+              "error": ERROR_MESSAGES.get(request.query_params.get("error", ""))}  # fmt: skip
+    full = {"fmt": AdminFormat(), "notice": notice, **context}
+    response: HTMLResponse = templates.TemplateResponse(request, name, full, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> HTMLResponse:
+    return _page(request, "admin_login.html", {"login_error": error}, status=status)
+
+
+@router.get("", response_class=HTMLResponse)
+def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str = "health") -> Response:
+    """The sources table, sortable by health and freshness, and the held deletions waiting for a decision."""
+    session = _session(request, store)
+    if session is None:
+        return _login_page(request)
+    rows = actions.source_rows(store, scheduler=scheduler, settings=request.app.state.settings.scheduler)
+    sort = sort if sort in SORTS else "health"
+    holds = store.holds.find(status="pending", limit=50)
+    context = {"session": session, "rows": actions.sort_rows(rows, key=sort), "sort": sort, "holds": holds,
+               "scheduler_running": scheduler is not None}  # fmt: skip
+    return _page(request, "admin.html", context)
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, store: Store, form: Form) -> Response:
+    """Check the key once and keep it in the cookie."""
+    key = form.get("key", "").strip()
+    principal = store.keys.verify(key) if key and len(key) <= MAX_KEY_CHARS else None
+    if principal is None or principal.role != ADMIN:
+        return _login_page(request, error="这个密钥不对，或者不是管理员密钥。", status=401)
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(COOKIE, key, max_age=COOKIE_SECONDS, path="/admin", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")  # fmt: skip
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(request: Request, store: Store, form: Form) -> Response:
+    """Forget the key."""
+    session = _session(request, store)
+    if session is not None and not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+        return _redirect("/admin", error="csrf")
+    response = RedirectResponse("/admin", status_code=303)
+    response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, source_id: str, store: Store, scheduler: Scheduler) -> Response:
+    """One source: health, buttons and its run history."""
+    session = _session(request, store)
+    if session is None:
+        return _login_page(request)
+    source = actions.get_source(store, source_id)
+    rows = actions.source_rows(store, scheduler=scheduler, settings=request.app.state.settings.scheduler)
+    row = next(r for r in rows if r.source.id == source.id)
+    runs = store.runs.find(source_id=source.id, limit=50)
+    holds = store.holds.find(source_id=source.id, limit=20)
+    context = {"session": session, "row": row, "runs": runs, "holds": holds,
+               "scheduler_running": scheduler is not None}  # fmt: skip
+    return _page(request, "admin_source.html", context)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: str, store: Store) -> Response:
+    """One run: timing, counts, HTTP figures, its error and the records it rejected."""
+    session = _session(request, store)
+    if session is None:
+        return _login_page(request)
+    run = actions.get_run(store, run_id[:64])
+    rejected = store.quarantine.page(run_id=run.id, limit=100)
+    holds = [hold for hold in store.holds.find(source_id=run.source_id, limit=50) if hold.run_id == run.id]
+    return _page(request, "admin_run.html", {"session": session, "run": run, "rejected": rejected, "holds": holds})
+
+
+def _redirect(back: str, *, done: str | None = None, error: str | None = None) -> RedirectResponse:
+    target = back if back.startswith("/admin") and "//" not in back and "\\" not in back else "/admin"
+    mark = f"done={quote(done)}" if done else f"error={quote(error or 'failed')}"
+    target = target.split("?", 1)[0]
+    return RedirectResponse(f"{target}?{mark}", status_code=303)
+
+
+def _act(
+    request: Request, store: Store, form: dict[str, str], action: Callable[[str], object], *, done: str
+) -> Response:
+    session = _session(request, store)
+    back = form.get("next", "/admin")
+    if session is None:
+        return RedirectResponse("/admin", status_code=303)
+    if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+        return _redirect(back, error="csrf")
+    try:
+        action(actions.actor_of(session.principal))
+    except ApiError as exc:
+        return _redirect(back, error=exc.code)
+    return _redirect(back, done=done)
+
+
+@router.post("/sources/{source_id}/run", response_model=None)
+def run_button(request: Request, source_id: str, store: Store, scheduler: Scheduler, form: Form) -> Response:
+    """The run-now button."""
+
+    def act(actor: str) -> object:
+        return actions.start_run(store, scheduler, source_id, actor=actor)
+
+    return _act(request, store, form, act, done="run")
+
+
+@router.post("/sources/{source_id}/{switch}", response_model=None)
+def pause_button(
+    request: Request, source_id: str, switch: str, store: Store, scheduler: Scheduler, form: Form
+) -> Response:
+    """The pause and resume buttons."""
+    if switch not in ("pause", "resume"):
+        return _redirect(form.get("next", "/admin"), error="not_found")
+
+    def act(actor: str) -> object:
+        return actions.set_paused(store, scheduler, source_id, paused=switch == "pause", actor=actor)
+
+    return _act(request, store, form, act, done="paused" if switch == "pause" else "resumed")
+
+
+@router.post("/holds/{hold_id}/{decision}", response_model=None)
+def hold_button(request: Request, hold_id: int, decision: str, store: Store, form: Form) -> Response:
+    """The approve and reject buttons of a held deletion."""
+    if decision not in ("approve", "reject"):
+        return _redirect(form.get("next", "/admin"), error="not_found")
+    backend = request.app.state.catalogue.backend
+
+    def act(actor: str) -> object:
+        return actions.decide_hold(store, backend, hold_id, approve=decision == "approve", actor=actor)
+
+    return _act(request, store, form, act, done="approved" if decision == "approve" else "rejected")

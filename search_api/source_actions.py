@@ -1,0 +1,183 @@
+"""What operators (and admins) do to sources, shared by the sources API and the operator pages.
+
+Each change is validated in full before anything is written, and written together with its audit entry
+in one transaction: a request either changes the source and logs it, or changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from config.settings import Settings
+from config.sources import SourceConfig
+from crawlers.netguard import AddressPolicy
+from crawlers.state import Principal, SourceExistsError, StateNotFoundError, StateStore, StoredSource
+from indexer.backends.base import IndexBackend
+from indexer.pipeline import RecordBuilder
+from search_api.auth import ADMIN, ensure_platform
+from search_api.dry_run import DryRunReport, dry_run
+from search_api.errors import ApiError, NotFoundError
+from search_api.source_checks import LocalizedProblem, check_addresses, invalid, parse_config
+
+logger = logging.getLogger(__name__)
+
+MAX_CHANGE_CHARS = 2000
+
+
+def actor_of(principal: Principal) -> str:
+    """How the audit log names a key (its public id, never the secret)."""
+    return f"key:{principal.key_id}"
+
+
+def policy_of(settings: Settings) -> AddressPolicy:
+    """The SSRF address policy of these settings."""
+    return AddressPolicy.from_list(settings.http.allow_private_hosts)
+
+
+def visible_sources(store: StateStore, principal: Principal) -> list[StoredSource]:
+    """Every source for an admin; an operator's own platform's otherwise."""
+    platform = None if principal.role == ADMIN else principal.platform
+    return store.sources.find(platform=platform)
+
+
+def owned_source(store: StateStore, principal: Principal, source_id: str) -> StoredSource:
+    """A source the caller may act on: 404 when none, 403 when it is another platform's."""
+    try:
+        source = store.sources.get(source_id)
+    except StateNotFoundError as exc:
+        raise NotFoundError(f"no source {source_id!r}") from exc
+    ensure_platform(principal, source.platform)
+    return source
+
+
+def config_for(principal: Principal, data: Any) -> SourceConfig:
+    """A config from a request body; an operator's platform is filled in when missing and must be theirs."""
+    if isinstance(data, dict) and principal.role != ADMIN and "platform" not in data:
+        data = {**data, "platform": principal.platform}
+    config = parse_config(data)
+    ensure_platform(principal, config.platform)
+    return config
+
+
+def source_dict(source: StoredSource) -> dict[str, Any]:
+    """A source as the API shows it: the switches, the bookkeeping and the full config."""
+    return {
+        "id": source.id, "platform": source.platform, "kind": source.kind, "name": source.name,
+        "enabled": source.enabled, "paused": source.paused, "schedulable": source.schedulable,
+        "created_by": source.created_by, "created_at": source.created_at.isoformat(),
+        "updated_at": source.updated_at.isoformat(), "config": source.config.model_dump(mode="json"),
+        "links": {"self": f"/api/v1/sources/{source.id}", "runs": f"/api/v1/sources/{source.id}/runs",
+                  "dry_run": f"/api/v1/sources/{source.id}/dry-run", "page": f"/operator/sources/{source.id}"},
+    }  # fmt: skip
+
+
+def create_source(store: StateStore, principal: Principal, data: Any, *, settings: Settings) -> StoredSource:
+    """Register a new source (validated, addresses checked) and log it; 409 when the id is taken."""
+    config = config_for(principal, data)
+    check_addresses(config, policy_of(settings))
+    actor = actor_of(principal)
+    try:
+        with store.transaction() as tx:
+            source = tx.sources.add(config, created_by=actor)
+            tx.audit.record(actor=actor, action="source.create", target=source.id,
+                            details={"platform": source.platform, "kind": source.kind, "enabled": source.enabled})
+    except SourceExistsError as exc:
+        raise ApiError(409, "source_exists", f"a source with id {config.id!r} is already registered",
+                       [LocalizedProblem("id", "this id is taken", "这个编号已被使用，请换一个")]) from exc  # fmt: skip
+    return source
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge key by key, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Top-level keys whose value changed, with both values (cut short for the audit log)."""
+    changed = {}
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            changed[key] = {"from": _short(before.get(key)), "to": _short(after.get(key))}
+    return changed
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= MAX_CHANGE_CHARS else text[:MAX_CHANGE_CHARS] + "..."
+
+
+def update_source(store: StateStore, principal: Principal, source_id: str, patch: Any, *,
+                  settings: Settings, replace: bool = False) -> StoredSource:  # fmt: skip
+    """Apply a merge patch to a source's config (or, with `replace`, a whole new config); the id and platform
+    stay; validated, address-checked and logged in full before anything is written."""
+    current = owned_source(store, principal, source_id)
+    if not isinstance(patch, dict):
+        invalid([LocalizedProblem("request", "the body must be a JSON object", "请求内容应该是一个 JSON 对象")])
+    for fixed in ("id", "platform"):
+        if fixed in patch and patch[fixed] != getattr(current, fixed):
+            invalid([LocalizedProblem(fixed, f"the {fixed} of a source cannot change", "这一项注册后不能修改")])
+    before = current.config.model_dump(mode="json")
+    config = parse_config(patch if replace else merge_patch(before, patch))
+    check_addresses(config, policy_of(settings))
+    actor = actor_of(principal)
+    after = config.model_dump(mode="json")
+    with store.transaction() as tx:
+        source = tx.sources.replace(config)
+        tx.audit.record(actor=actor, action="source.update", target=source_id,
+                        details={"changed": changes_between(before, after)})  # fmt: skip
+    return source
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting a source did."""
+
+    source_id: str
+    withdrawn: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.source_id, "deleted": True, "withdrawn_records": self.withdrawn}
+
+
+def delete_source(store: StateStore, backend: IndexBackend, principal: Principal, source_id: str) -> Deletion:
+    """Withdraw a source's records from the catalogue, then unregister it (with its history) and log it.
+
+    Records leave the index first: if unregistering then fails, the source is still there and can be
+    deleted again. A running harvest is waited out (409) so it cannot put records back afterwards.
+    """
+    owned_source(store, principal, source_id)
+    if store.leases.get(source_id) is not None:
+        raise ApiError(409, "run_in_progress", f"a run of {source_id} is going; delete it when the run ends")
+    withdrawn = backend.withdraw_source(source_id)
+    actor = actor_of(principal)
+    with store.transaction() as tx:
+        tx.sources.remove(source_id)
+        tx.audit.record(actor=actor, action="source.delete", target=source_id, details={"withdrawn": withdrawn})
+    logger.info("source %s deleted by %s; %d records withdrawn", source_id, actor, withdrawn)
+    return Deletion(source_id, withdrawn)
+
+
+def preview(config: SourceConfig, *, settings: Settings, builder: RecordBuilder) -> DryRunReport:
+    """A dry-run of a config whose addresses pass the SSRF check (422 otherwise)."""
+    check_addresses(config, policy_of(settings))
+    return dry_run(config, http=settings.http, limits=settings.operators, builder=builder)
+
+
+def runs_dicts(store: StateStore, source_id: str, *, limit: int) -> list[dict[str, Any]]:
+    """A source's runs newest first, with counts and the error of a failed one."""
+    return [{
+        "id": run.id, "trigger": run.trigger, "status": run.status, "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "duration_seconds": run.duration_seconds, "counts": vars(run.counts).copy(),
+        "error": {"type": run.error_type, "message": run.error_message} if run.error_type else None,
+    } for run in store.runs.find(source_id=source_id, limit=limit)]  # fmt: skip
