@@ -6,70 +6,36 @@ every button is a POST form carrying a CSRF token derived from that key, answere
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from crawlers.schedule import HarvestScheduler
-from crawlers.state import Principal, StateStore
+from crawlers.state import StateStore
 from search_api import admin_actions as actions
 from search_api.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
 from search_api.auth import ADMIN, state_store
 from search_api.errors import ApiError
+from search_api.key_cookies import KeyCookie, PageSession, form_reader
 from search_api.routes.admin import scheduler_of
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-COOKIE = "edufed_admin"
-COOKIE_SECONDS = 8 * 3600
-MAX_FORM_BYTES = 4096
-MAX_KEY_CHARS = 200
+COOKIE = KeyCookie("edufed_admin", "/admin", frozenset({ADMIN}), b"edufed-admin-form")
 SORTS = ("health", "freshness", "id")
 
 
-@dataclass(frozen=True)
-class AdminSession:
-    """The admin signed in through the cookie, and the CSRF token their forms carry."""
-
-    principal: Principal
-    csrf: str
-
-
-def csrf_token(key: str) -> str:
-    """The CSRF token of a key: only someone who holds the key (or was shown a page) knows it."""
-    return hmac.new(key.encode("utf-8"), b"edufed-admin-form", hashlib.sha256).hexdigest()
-
-
-def _session(request: Request, store: StateStore) -> AdminSession | None:
-    key = request.cookies.get(COOKIE, "")
-    if not key or len(key) > MAX_KEY_CHARS:
-        return None
-    principal = store.keys.verify(key)
-    if principal is None or principal.role != ADMIN:
-        return None
-    return AdminSession(principal, csrf_token(key))
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a small urlencoded form (first value of each); anything else is an empty form."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    parsed = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=20)
-    return {name: values[0] for name, values in parsed.items()}
+def _session(request: Request, store: StateStore) -> PageSession | None:
+    return COOKIE.session(request, store)
 
 
 Store = Annotated[StateStore, Depends(state_store)]
-Form = Annotated[dict[str, str], Depends(form_fields)]
+Form = Annotated[dict[str, str], Depends(form_reader(max_bytes=4096, max_fields=20))]
 Scheduler = Annotated[HarvestScheduler | None, Depends(scheduler_of)]
 
 
@@ -105,12 +71,10 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
 def login(request: Request, store: Store, form: Form) -> Response:
     """Check the key once and keep it in the cookie."""
     key = form.get("key", "").strip()
-    principal = store.keys.verify(key) if key and len(key) <= MAX_KEY_CHARS else None
-    if principal is None or principal.role != ADMIN:
+    if COOKIE.verify(store, key) is None:
         return _login_page(request, error="这个密钥不对，或者不是管理员密钥。", status=401)
     response = RedirectResponse("/admin", status_code=303)
-    response.set_cookie(COOKIE, key, max_age=COOKIE_SECONDS, path="/admin", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")  # fmt: skip
+    COOKIE.sign_in(request, response, key)
     return response
 
 
@@ -121,7 +85,7 @@ def logout(request: Request, store: Store, form: Form) -> Response:
     if session is not None and not hmac.compare_digest(form.get("csrf", ""), session.csrf):
         return _redirect("/admin", error="csrf")
     response = RedirectResponse("/admin", status_code=303)
-    response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="strict")
+    COOKIE.sign_out(response)
     return response
 
 

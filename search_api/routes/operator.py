@@ -6,12 +6,10 @@ every POST form carries a CSRF token derived from the key. An operator sees only
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +21,7 @@ from search_api import source_actions as actions
 from search_api.admin_format import AdminFormat
 from search_api.auth import ADMIN, OPERATOR, state_store
 from search_api.errors import ApiError
+from search_api.key_cookies import KeyCookie, PageSession, form_reader
 from search_api.operator_forms import KIND_LABELS, FormProblems, SourceForm
 from search_api.ratelimit import DRY_RUN, REGISTER
 from search_api.routes.sources import rate_limits, record_builder
@@ -30,10 +29,7 @@ from search_api.source_checks import LocalizedProblem
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
-COOKIE = "edufed_operator"
-COOKIE_SECONDS = 8 * 3600
-MAX_FORM_BYTES = 64 * 1024
-MAX_KEY_CHARS = 200
+COOKIE = KeyCookie("edufed_operator", "/operator", frozenset({ADMIN, OPERATOR}), b"edufed-operator-form")
 DONE = {"created": "已登记。请先试采集，确认无误后再启用。", "enabled": "已启用，将按计划定时采集。",
         "disabled": "已停用，不再定时采集。", "deleted": "已删除这个来源，它的课程已从目录中撤下。",
         "saved": "已保存修改。"}  # fmt: skip
@@ -43,42 +39,12 @@ ERRORS = {"csrf": "表单已过期，请重新操作一次。", "forbidden": "�
           "failed": "操作没有成功，请稍后再试。"}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class OperatorSession:
-    """The key holder signed in through the cookie, and the CSRF token their forms carry."""
-
-    principal: Principal
-    csrf: str
-
-
-def csrf_token(key: str) -> str:
-    """The CSRF token of a key (differs from the admin pages' token of the same key)."""
-    return hmac.new(key.encode("utf-8"), b"edufed-operator-form", hashlib.sha256).hexdigest()
-
-
-def _session(request: Request, store: StateStore) -> OperatorSession | None:
-    key = request.cookies.get(COOKIE, "")
-    if not key or len(key) > MAX_KEY_CHARS:
-        return None
-    principal = store.keys.verify(key)
-    if principal is None or principal.role not in (ADMIN, OPERATOR):
-        return None
-    return OperatorSession(principal, csrf_token(key))
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The fields of an urlencoded form up to 64 KB (first value of each); anything else is an empty form."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    parsed = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=40)
-    return {name: values[0] for name, values in parsed.items()}
+def _session(request: Request, store: StateStore) -> PageSession | None:
+    return COOKIE.session(request, store)
 
 
 Store = Annotated[StateStore, Depends(state_store)]
-Form = Annotated[dict[str, str], Depends(form_fields)]
+Form = Annotated[dict[str, str], Depends(form_reader(max_bytes=64 * 1024, max_fields=40))]
 
 
 def _page(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
@@ -96,7 +62,7 @@ def _redirect(target: str, *, done: str | None = None, error: str | None = None)
     return RedirectResponse(f"{target}?{mark}", status_code=303)
 
 
-def _checked(request: Request, store: StateStore, form: dict[str, str]) -> OperatorSession | Response:
+def _checked(request: Request, store: StateStore, form: dict[str, str]) -> PageSession | Response:
     """The session of a POST whose CSRF token matches; else the answer to give instead."""
     session = _session(request, store)
     if session is None:
@@ -126,12 +92,10 @@ def _rows(request: Request, store: StateStore, principal: Principal) -> list[adm
 def login(request: Request, store: Store, form: Form) -> Response:
     """Check the key once and keep it in the cookie."""
     key = form.get("key", "").strip()
-    principal = store.keys.verify(key) if key and len(key) <= MAX_KEY_CHARS else None
-    if principal is None or principal.role not in (ADMIN, OPERATOR):
+    if COOKIE.verify(store, key) is None:
         return _page(request, "operator_login.html", {"login_error": "这个密钥不对，或者已经作废。"}, status=401)
     response = RedirectResponse("/operator", status_code=303)
-    response.set_cookie(COOKIE, key, max_age=COOKIE_SECONDS, path="/operator", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")  # fmt: skip
+    COOKIE.sign_in(request, response, key)
     return response
 
 
@@ -142,7 +106,7 @@ def logout(request: Request, store: Store, form: Form) -> Response:
     if isinstance(checked, Response):
         return checked
     response = RedirectResponse("/operator", status_code=303)
-    response.delete_cookie(COOKIE, path="/operator", httponly=True, samesite="strict")
+    COOKIE.sign_out(response)
     return response
 
 
@@ -157,7 +121,7 @@ def new_form(request: Request, store: Store) -> Response:
                                                  "action": "/operator/new", "editing": False})  # fmt: skip
 
 
-def _platform_name(store: StateStore, session: OperatorSession) -> str:
+def _platform_name(store: StateStore, session: PageSession) -> str:
     own = actions.visible_sources(store, session.principal) if session.principal.platform else []
     return own[0].config.platform_name if own else ""
 
@@ -178,7 +142,7 @@ def register(request: Request, store: Store, form: Form) -> Response:
     return _submit(request, checked, source_form, form.get("action", "preview"), save, target="/operator/new")
 
 
-def _submit(request: Request, session: OperatorSession, source_form: SourceForm, action: str,
+def _submit(request: Request, session: PageSession, source_form: SourceForm, action: str,
             save: Callable[[dict[str, Any]], Response], *, target: str) -> Response:  # fmt: skip
     """Preview or save a posted source form; the form again with the problems when it is wrong."""
     context: dict[str, Any] = {"session": session, "form": source_form, "problems": [], "preview": None,
@@ -212,7 +176,7 @@ def source_page(request: Request, source_id: str, store: Store) -> Response:
             exc.code, ERRORS["failed"])}, status=exc.status)  # fmt: skip
 
 
-def _source_page(request: Request, store: StateStore, session: OperatorSession, source_id: str, *,
+def _source_page(request: Request, store: StateStore, session: PageSession, source_id: str, *,
                  preview: dict[str, Any] | None) -> HTMLResponse:  # fmt: skip
     source = actions.owned_source(store, session.principal, source_id)
     row = next(r for r in _rows(request, store, session.principal) if r.source.id == source.id)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from config.settings import OperatorSettings, SchedulerSettings, Settings
 from crawlers.schedule import HarvestScheduler
@@ -101,3 +102,32 @@ def operator_site(
         finally:
             scheduler.shutdown()
             backend.close()
+
+
+# Fixtures shared by the operator and security tests (their conftest modules import these).
+
+
+@pytest.fixture
+def site(tmp_path: Path, http_server: FixtureServer) -> Iterator[OperatorSite]:
+    with operator_site(tmp_path, http_server) as running:
+        yield running
+
+
+@pytest.fixture
+def operator(site: OperatorSite) -> Iterator[httpx.Client]:
+    """A client with the test_platform operator key."""
+    with site.client(site.operator_key) as client:
+        yield client
+
+
+@pytest.fixture
+def admin(site: OperatorSite) -> Iterator[httpx.Client]:
+    with site.client(site.admin_key) as client:
+        yield client
+
+
+@pytest.fixture
+def other(site: OperatorSite) -> Iterator[httpx.Client]:
+    """A client with another platform's operator key."""
+    with site.client(site.other_key) as client:
+        yield client
