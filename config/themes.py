@@ -84,7 +84,8 @@ class ThemeTable(_Strict):
         unknown = [f"{rule}: {theme}" for rule, theme in named if theme not in THEMES]
         if unknown:
             raise ValueError("not one of the ten national themes: " + ", ".join(unknown))
-        ids = [r.id for r in [*self.category_rules, *self.keyword_rules, *self.conflict_rules]]
+        ids = [c.id for c in self.category_rules] + [k.id for k in self.keyword_rules]
+        ids += [r.id for r in self.conflict_rules]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError("duplicate rule ids: " + ", ".join(duplicates))
