@@ -11,32 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from config.settings import SchedulerSettings, Settings
 from config.sources import JsonApiSourceConfig
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import RunRecord, StateStore
-from tests.state.conftest import drop_schema, postgres_admin, postgres_schema_url  # noqa: F401
+from tests.state.conftest import postgres_admin, state_url_fixture  # noqa: F401
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 from tests.support.settings import local_http
 
 GOOD_ITEMS = [{"id": f"c{i}", "name": f"书法入门第{i}讲"} for i in range(1, 6)]
 BAD_ITEMS = [{"id": "bad1"}, {"name": "没有编号的课程"}]  # no title; no id
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty state database: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.sqlite3'}"
-        return
-    admin: Engine = request.getfixturevalue("postgres_admin")
-    schema, url = postgres_schema_url(admin)
-    try:
-        yield url
-    finally:
-        drop_schema(admin, schema)
 
 
 def make_settings(data_dir: Path, state_url: str, **scheduler: Any) -> Settings:

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from crawlers.schedule import holder_pid
 from crawlers.state import RunRecord, StateStore
 from tests.scheduler.conftest import GOOD_ITEMS, api_source, wait_until
-from tests.scheduler.serve_process import serve_process
 from tests.state.conftest import drop_schema, postgres_schema_url
 from tests.support.http_server import FixtureServer, Reply
+from tests.support.serve_process import serve_process
 from tests.support.settings import LOOPBACK
 
 SOURCE = "shared_feed"

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -69,8 +70,8 @@ def drop_schema(admin: Engine, schema: str) -> None:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+@pytest.fixture(name="state_url", params=["sqlite", "postgresql"])
+def state_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty state database: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.sqlite3'}"

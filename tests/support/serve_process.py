@@ -1,4 +1,4 @@
-"""`edufed serve` as a real process for the scheduler tests: started, its log lines read, stopped."""
+"""`edufed serve` as a real process for end-to-end tests: started, its log lines read, stopped."""
 
 from __future__ import annotations
 
