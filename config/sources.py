@@ -127,6 +127,11 @@ class RssSourceConfig(SourceBase):
     encoding: str | None = Field(
         None, description="Force this encoding when the feed declares none or declares it wrongly (e.g. gb18030)."
     )
+    complete_listing: bool = Field(
+        False,
+        description="The feed lists every current item, not only the latest ones: an item missing from it "
+        "is gone. Most feeds show a window of recent items, so this is off by default.",
+    )
 
 
 def _ndr_fields() -> dict[str, str | list[str]]:
@@ -271,8 +276,8 @@ class SitemapSourceConfig(CrawlSourceBase):
     url: HttpUrl = Field(description="A sitemap or sitemap index (plain or gzip-compressed).")
     since: datetime | None = Field(
         None,
-        description="Skip pages whose sitemap lastmod is not newer than this (an incremental run); the "
-        "harvest run sets it from the cursor it stored. None = fetch every listed page.",
+        description="Never fetch pages whose sitemap lastmod is not newer than this (a floor: the stored "
+        "cursor moves it forward between runs). None = every listed page on the first run.",
     )
     schema_types: list[str] = Field(
         default_factory=lambda: ["Course", "LearningResource", "CreativeWork", "VideoObject"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -60,6 +61,11 @@ class FetchResponse:
     @property
     def content_type(self) -> str:
         return self.headers.get("Content-Type", "")
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the body: equal digests mean byte-identical documents (for servers without ETags)."""
+        return hashlib.sha256(self.content).hexdigest()
 
     def json(self) -> Any:
         """The body as JSON; a body that is not JSON raises ParseError naming the URL."""

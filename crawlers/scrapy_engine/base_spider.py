@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -17,6 +18,7 @@ from config.sources import CrawlSourceBase
 from crawlers.errors import (
     FetchError,
     HarvestError,
+    ParseError,
     ResponseTooLargeError,
     RobotsDisallowedError,
     SourceConfigError,
@@ -28,6 +30,8 @@ from crawlers.scrapy_engine.signals import send_event
 logger = logging.getLogger(__name__)
 
 Callback = Callable[..., Any]
+# A page that answers these is gone from the site, not missed by this crawl.
+GONE_STATUSES = frozenset({404, 410})
 
 
 def check_patterns(source_id: str, patterns: dict[str, str | None]) -> None:
@@ -51,17 +55,33 @@ def request_of(failure: Failure) -> scrapy.Request | None:
 
 
 class EngineSpider(scrapy.Spider):
-    """Base of the crawl spiders: `config` is the source config, `fatal` the error that ended the crawl."""
+    """Base of the crawl spiders: `config` is the source config, `fatal` the error that ended the crawl.
+
+    How complete the crawl was decides what the run may conclude: `cut` (a budget stopped the listing) leaves
+    no cursor; `holes` (pages that failed for a reason that may pass: 5xx, timeout, a parse bug) make the
+    listing partial, so records missing from it are not taken for gone. A page that answers 404/410 is gone
+    and no hole; robots.txt refusals are no holes either (those pages are never harvested).
+    """
 
     config: CrawlSourceBase
 
-    def __init__(self, *, config: CrawlSourceBase, **kwargs: Any) -> None:
+    def __init__(self, *, config: CrawlSourceBase, cursor: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(name=f"edufed_{config.id}", **kwargs)
         self.config = config
+        self.stored: dict[str, Any] = dict(cursor or {})
         self.fatal: HarvestError | None = None
         self.counts: dict[str, int] = {}
         self.pages_requested = 0
+        self.cut = False
+        self.holes: dict[str, Any] = {}
         self.hosts = {urlsplit(url).netloc.lower() for url in self.configured_urls()}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EngineSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.page_broken, signal=signals.spider_error)
+        assert isinstance(spider, EngineSpider)
+        return spider
 
     @classmethod
     def check(cls, config: CrawlSourceBase) -> None:
@@ -103,6 +123,7 @@ class EngineSpider(scrapy.Spider):
             )
             return
         if self.pages_requested >= self.config.max_pages:
+            self.cut = True
             if not self.counts.get("page_budget_reached"):
                 self.warn(
                     f"stopped at max_pages={self.config.max_pages}; the site may have more",
@@ -111,7 +132,8 @@ class EngineSpider(scrapy.Spider):
             return
         self.pages_requested += 1
         errback = self.listing_failed if listing else self.page_failed
-        yield scrapy.Request(url, callback=callback, errback=errback, **kwargs)
+        meta = {**kwargs.pop("meta", {}), "edufed_url": url, "edufed_listing": listing}
+        yield scrapy.Request(url, callback=callback, errback=errback, meta=meta, **kwargs)
 
     def listing_failed(self, failure: Failure) -> None:
         self.fail(self.harvest_error(failure))
@@ -124,6 +146,23 @@ class EngineSpider(scrapy.Spider):
         request = request_of(failure)
         source_id = request.meta.get("edufed_source_id") if request is not None else None
         self.reject(f"page not harvested: {error}", source_id=source_id)
+        if not (isinstance(error, FetchError) and error.status in GONE_STATUSES):
+            self.hole(request.meta if request is not None else {"edufed_url": getattr(error, "url", "?")})
+
+    def page_broken(self, failure: Failure, response: Any, **_: Any) -> None:
+        """A callback raised (the emitter reports the problem): a listing page fails the crawl, a page is a hole."""
+        meta = response.meta if response is not None and response.request is not None else {}
+        url = str(meta.get("edufed_url") or getattr(response, "url", "?"))
+        if meta.get("edufed_listing"):
+            if self.fatal is None:
+                self.fatal = ParseError(url, reason=f"listing page could not be parsed ({failure.value!r})")
+            return
+        self.hole(meta or {"edufed_url": url})
+
+    def hole(self, meta: Any) -> None:
+        """Remember a page this crawl could not harvest (keyed by the URL it was listed as)."""
+        self.count("holes")
+        self.holes[str(meta.get("edufed_url"))] = meta.get("edufed_sitemap")
 
     def harvest_error(self, failure: Failure) -> HarvestError:
         """The edufed error for a failed request, with the data the Fetcher would have given."""
@@ -159,5 +198,16 @@ class EngineSpider(scrapy.Spider):
         )
 
     def cursor(self) -> dict[str, Any] | None:
-        """What the next run may start from (None: nothing to remember)."""
-        return None
+        """What the next run may start from, after a crawl that finished; None when a budget cut the listing."""
+        return None if self.cut else {}
+
+    def scope(self) -> str:
+        """What the records of a finished crawl cover: "full" when every listed page was harvested."""
+        return "incremental" if self.holes else "full"
+
+    def notes(self) -> list[str]:
+        """Lines for the run report about what this crawl skipped or could not vouch for."""
+        if not self.holes:
+            return []
+        count = len(self.holes)
+        return [f"{count} page{'' if count == 1 else 's'} could not be harvested (see problems): a partial listing"]

@@ -78,6 +78,7 @@ class CmsCrawlSpider(EngineSpider):
         page = self._page(response)
         if page is None:
             self.warn(f"{response.url}: list page is not HTML; skipped", counted_as="bad_list_pages")
+            self.hole(response.meta)
             return
         assert self.config.item_links is not None
         links = 0
@@ -98,6 +99,7 @@ class CmsCrawlSpider(EngineSpider):
                 f"{response.url}: no detail links match item_links; has the layout changed?",
                 counted_as="empty_list_pages",
             )
+            self.hole(response.meta)  # an empty list page says nothing about the records it used to list
         yield from self._next_list_page(page, response=response, number=number)
 
     def _next_list_page(self, page: Selector, *, response: Response, number: int) -> Iterator[scrapy.Request]:
@@ -109,6 +111,7 @@ class CmsCrawlSpider(EngineSpider):
         if not href or response.urljoin(href) == response.url:
             return
         if number >= self.config.max_list_pages:
+            self.cut = True
             self.warn(f"stopped after max_list_pages={self.config.max_list_pages} list pages; the list goes on")
             return
         yield from self.page_request(

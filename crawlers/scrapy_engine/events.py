@@ -1,7 +1,8 @@
 """The line protocol between the crawl child and its parent: one JSON object per line on stdout.
 
 Event types: `record` (a RawRecord), `problem` (an item that could not become one), `warning`, `request` (one
-entry of the request log), `error` (the crawl failed: the HarvestError's data), `done` (stats, cursor).
+entry of the request log), `error` (the crawl failed: the HarvestError's data), `done` (stats, and the cursor,
+scope and notes of the incremental contract; the cursor is null unless the crawl finished whole).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,12 +38,14 @@ _LEVELS = {
 
 @dataclass(frozen=True)
 class CrawlJob:
-    """What the child needs: the source config and HTTP settings as JSON data, robots and delay choices."""
+    """What the child needs: the source config and HTTP settings as JSON data, robots and delay choices,
+    and the cursor of the last complete crawl (empty: crawl in full)."""
 
     source: dict[str, Any]
     http: dict[str, Any]
     obey_robots: bool
     delay_seconds: float
+    cursor: dict[str, Any] = field(default_factory=dict)
 
     @property
     def source_id(self) -> str:

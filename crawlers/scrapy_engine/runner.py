@@ -100,7 +100,8 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     crawler.signals.connect(emitter.on_item, signal=signals.item_scraped)
     crawler.signals.connect(emitter.on_event, signal=engine_event)
     crawler.signals.connect(emitter.on_spider_error, signal=signals.spider_error)
-    process.crawl(crawler, config=config)
+    cursor = job.get("cursor")
+    process.crawl(crawler, config=config, cursor=cursor if isinstance(cursor, dict) else {})
     process.start(install_signal_handlers=False)
     spider = crawler.spider
     assert isinstance(spider, EngineSpider)
@@ -111,4 +112,12 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
         message = f"crawl of {config.id!r} ended early ({reason}); its listing is incomplete"
         emitter.emit({"type": "error", "error": "CrawlIncomplete", "message": message})
     finished = spider.fatal is None and crawler.stats.get_value("finish_reason") == "finished"
-    emitter.emit({"type": "done", "stats": _stats(crawler, spider), "cursor": spider.cursor() if finished else None})
+    emitter.emit(
+        {
+            "type": "done",
+            "stats": _stats(crawler, spider),
+            "cursor": spider.cursor() if finished else None,
+            "scope": spider.scope(),
+            "notes": spider.notes(),
+        }
+    )

@@ -1,4 +1,14 @@
-"""The sitemap spider: sitemap index -> sitemaps -> pages newer than `since` -> schema.org items."""
+"""The sitemap spider: sitemap index -> sitemaps -> pages changed since the last run -> schema.org items.
+
+Incremental runs start from the cursor of the last complete crawl: each sitemap's ETag / Last-Modified (a
+sitemap answering 304 lists nothing new, so none of its pages is fetched; an index answering 304 still has
+its stored sitemaps asked), the newest `lastmod` seen (only pages listed as modified after it are fetched)
+and the pages that could not be harvested last time (fetched again whatever their lastmod). A sitemap that
+was not there last time has all its pages fetched. `config.since` stays a floor under all of this.
+
+A sitemap keeps its validators only when a 304 for it is trustworthy: every entry has a lastmod (an undated
+page may change while its sitemap stays the same) and none of its pages failed.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +25,15 @@ from config.sources import SitemapSourceConfig
 from crawlers.errors import ParseError, ResponseTooLargeError
 from crawlers.scrapy_engine.base_spider import EngineSpider, check_patterns
 from crawlers.scrapy_engine.schema_org import node_id, record_fields
-from crawlers.scrapy_engine.sitemaps import SitemapEntry, read_sitemap
+from crawlers.scrapy_engine.sitemaps import SitemapEntry, SitemapListing, read_sitemap
 from crawlers.scrapy_engine.structured import extract
 from indexer.normalize.dates import parse_datetime
+
+NOT_MODIFIED = 304
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 class SitemapCrawlSpider(EngineSpider):
@@ -27,8 +43,16 @@ class SitemapCrawlSpider(EngineSpider):
 
     def __init__(self, *, config: SitemapSourceConfig, **kwargs: Any) -> None:
         super().__init__(config=config, **kwargs)
-        self.since = parse_datetime(config.since) if config.since else None
-        self.newest_lastmod: datetime | None = None
+        stored = self.stored
+        known = stored.get("sitemaps")
+        self.known: dict[str, dict[str, Any]] = known if isinstance(known, dict) else {}
+        self.incremental = bool(self.known)
+        self.floor = parse_datetime(config.since) if config.since else None
+        last = parse_datetime(stored.get("lastmod")) if self.incremental else None
+        self.since = _later(self.floor, last)
+        self.retry = set(stored.get("retry") or []) if self.incremental else set()
+        self.newest_lastmod: datetime | None = last  # a sitemap answering 304 must not move it back
+        self.seen: dict[str, dict[str, Any]] = {}
         self.sitemaps_read = 0
         self.pattern = re.compile(config.url_pattern) if config.url_pattern else None
 
@@ -47,9 +71,20 @@ class SitemapCrawlSpider(EngineSpider):
         if self.sitemaps_read >= self.config.max_sitemaps:
             self.fail(ParseError(url, reason=f"more than max_sitemaps={self.config.max_sitemaps} sitemaps listed"))
         self.sitemaps_read += 1
-        yield from self.page_request(url, self.parse_sitemap, listing=True)
+        stored = self.known.get(url, {})
+        headers = {}
+        if stored.get("etag"):
+            headers["If-None-Match"] = stored["etag"]
+        if stored.get("last_modified"):
+            headers["If-Modified-Since"] = stored["last_modified"]
+        meta = {"handle_httpstatus_list": [NOT_MODIFIED]} if headers else {}
+        yield from self.page_request(url, self.parse_sitemap, listing=True, headers=headers, meta=meta)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        url = str(response.meta.get("edufed_url") or response.url)
+        if response.status == NOT_MODIFIED:
+            yield from self._not_modified(url)
+            return
         limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         try:
             listing = read_sitemap(response.body, url=response.url, max_bytes=limit)
@@ -57,24 +92,60 @@ class SitemapCrawlSpider(EngineSpider):
             self.fail(exc)
             return
         self.count("sitemaps")
-        for entry in listing.entries:
-            url = urljoin(response.url, entry.loc)
-            if listing.kind == "sitemapindex":
-                yield from self._sitemap_request(url)
-            elif self._wanted(entry, url=url):
-                yield from self.page_request(url, self.parse_page, listing=False, meta={"edufed_source_id": url})
+        entry: dict[str, Any] = {
+            "etag": _header(response, b"ETag"),
+            "last_modified": _header(response, b"Last-Modified"),
+        }
+        self.seen[url] = entry
+        if listing.kind == "sitemapindex":
+            entry["children"] = [urljoin(response.url, e.loc) for e in listing.entries]
+            for child in entry["children"]:
+                yield from self._sitemap_request(child)
+            return
+        yield from self._pages(listing, response=response, sitemap=url, entry=entry)
 
-    def _wanted(self, entry: SitemapEntry, *, url: str) -> bool:
+    def _not_modified(self, url: str) -> Iterator[scrapy.Request]:
+        """A sitemap unchanged since the last run: its pages are skipped, an index's sitemaps asked again."""
+        stored = self.known.get(url)
+        if stored is None:
+            self.fail(ParseError(url, reason="answered 304 Not Modified to an unconditional request"))
+            return
+        self.count("sitemaps_not_modified")
+        self.seen[url] = stored
+        for child in stored.get("children") or []:
+            yield from self._sitemap_request(child)
+
+    def _pages(
+        self, listing: SitemapListing, *, response: Response, sitemap: str, entry: dict[str, Any]
+    ) -> Iterator[scrapy.Request]:
+        new_sitemap = self.incremental and sitemap not in self.known
+        if new_sitemap:
+            self.count("sitemaps_new")
+        since = self.floor if new_sitemap else self.since
+        dated = True
+        for found in listing.entries:
+            url = urljoin(response.url, found.loc)
+            lastmod = parse_datetime(found.lastmod) if found.lastmod else None
+            dated = dated and lastmod is not None
+            if self._wanted(found, url=url, lastmod=lastmod, since=since):
+                meta = {"edufed_source_id": url, "edufed_sitemap": sitemap}
+                for request in self.page_request(url, self.parse_page, listing=False, meta=meta):
+                    self.count("pages_requested")
+                    yield request
+        entry["dated"] = dated
+
+    def _wanted(self, entry: SitemapEntry, *, url: str, lastmod: datetime | None, since: datetime | None) -> bool:
         self.count("pages_listed")
         if self.pattern is not None and not self.pattern.search(url):
             self.count("pages_not_matching")
             return False
-        lastmod = parse_datetime(entry.lastmod) if entry.lastmod else None
         if entry.lastmod and lastmod is None:
             self.warn(f"{url}: unreadable lastmod {entry.lastmod!r}; fetched anyway", counted_as="bad_lastmod")
-        if lastmod is not None and (self.newest_lastmod is None or lastmod > self.newest_lastmod):
-            self.newest_lastmod = lastmod
-        if self.since is not None and lastmod is not None and lastmod <= self.since:
+        self.newest_lastmod = _later(self.newest_lastmod, lastmod)
+        if url in self.retry:
+            self.count("pages_retried")
+            return True
+        if since is not None and lastmod is not None and lastmod <= since:
             self.count("pages_unchanged")
             return False
         return True
@@ -108,6 +179,40 @@ class SitemapCrawlSpider(EngineSpider):
             }
 
     def cursor(self) -> dict[str, Any] | None:
-        if self.newest_lastmod is None:
+        if self.cut:
             return None
-        return {"lastmod": self.newest_lastmod.isoformat()}
+        broken = set(self.holes.values())
+        sitemaps: dict[str, dict[str, Any]] = {}
+        for url, entry in self.seen.items():
+            trusted = entry.get("dated", True) and url not in broken
+            sitemaps[url] = entry if trusted else {**entry, "etag": None, "last_modified": None}
+        return {
+            "lastmod": self.newest_lastmod.isoformat() if self.newest_lastmod else None,
+            "sitemaps": sitemaps,
+            "retry": sorted(self.holes),
+        }
+
+    def scope(self) -> str:
+        if not self.incremental:
+            return "incremental" if self.floor is not None or self.holes else "full"
+        if not self.counts.get("pages_requested") and not self.holes:
+            return "unchanged"
+        return "incremental"
+
+    def notes(self) -> list[str]:
+        found = super().notes()
+        if self.incremental:
+            found.append(
+                f"incremental crawl from lastmod {self.since.isoformat() if self.since else 'none'}: "
+                f"{self.counts.get('sitemaps_not_modified', 0)} sitemaps answered 304 Not Modified, "
+                f"{self.counts.get('pages_unchanged', 0)} pages listed as unchanged, "
+                f"{self.counts.get('pages_requested', 0)} pages fetched"
+            )
+        elif self.floor is not None:
+            found.append(f"pages not modified after since={self.floor.isoformat()} were skipped: a partial listing")
+        return found
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -11,7 +11,8 @@ from config.sources import CrawlSourceBase
 from crawlers.fetch import Fetcher, RequestLogEntry
 from crawlers.scrapy_engine.events import Event, error_from_event
 from crawlers.scrapy_engine.process import ENGINE_COMMAND, CrawlJob, EngineProcess
-from crawlers.sources.base import ItemProblem, Source
+from crawlers.sources.base import ItemProblem
+from crawlers.sources.cursor import FINGERPRINT_KEY, IncrementalSource
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)
@@ -32,22 +33,24 @@ def _log_entry(event: Event) -> RequestLogEntry:
     )
 
 
-def crawl_job(config: CrawlSourceBase, fetcher: Fetcher) -> CrawlJob:
-    """The job for a source: its config, the fetcher's HTTP settings, robots choice and per-host delay."""
+def crawl_job(config: CrawlSourceBase, fetcher: Fetcher, *, cursor: dict[str, Any] | None = None) -> CrawlJob:
+    """The job for a source: its config, the fetcher's HTTP settings, robots choice, per-host delay, cursor."""
     return CrawlJob(
         source=config.model_dump(mode="json"),
         http=fetcher.settings.model_dump(mode="json"),
         obey_robots=fetcher.robots is not None,
         delay_seconds=fetcher.delay_seconds,
+        cursor=dict(cursor or {}),
     )
 
 
-class EngineSource(Source):
+class EngineSource(IncrementalSource):
     """A Source crawled by Scrapy in a child process; records arrive while the crawl goes on.
 
-    The child's requests join `fetcher.log`, so the run report counts them like any other source's.
-    After a complete crawl `stats` holds Scrapy's and the spider's counters and `cursor` what the spider
-    asks the next run to remember; a failed crawl leaves `cursor` None.
+    The child's requests join `fetcher.log`, so the run report counts them like any other source's. The
+    stored cursor goes to the child with the job; the child's `done` line brings back the new cursor, the
+    scope and notes. After a complete crawl `stats` holds Scrapy's and the spider's counters; a failed or cut
+    crawl leaves `cursor_out` None.
     """
 
     config: CrawlSourceBase
@@ -56,16 +59,17 @@ class EngineSource(Source):
     def __init__(self, config: CrawlSourceBase, fetcher: Fetcher) -> None:
         super().__init__(config, fetcher)
         self.stats: dict[str, Any] = {}
-        self.cursor: dict[str, Any] | None = None
         self.engine: EngineProcess | None = None
 
     def iter_records(self) -> Iterator[RawRecord]:
+        stored = {k: v for k, v in self.stored_cursor().items() if k != FINGERPRINT_KEY}
         self.engine = EngineProcess(
-            crawl_job(self.config, self.fetcher),
+            crawl_job(self.config, self.fetcher, cursor=stored),
             timeout_seconds=self.config.run_timeout_seconds,
             command=self.engine_command,
         )
         failure: Event | None = None
+        done: Event = {}
         with closing(self.engine.events()) as events:
             for event in events:
                 kind = event["type"]
@@ -74,12 +78,23 @@ class EngineSource(Source):
                 elif kind == "error":
                     failure = event
                 elif kind == "done":
+                    done = event
                     self.stats = dict(event.get("stats") or {})
-                    self.cursor = event.get("cursor") if failure is None else None
                 else:
                     self._note(kind, event)
         if failure is not None:
             raise error_from_event(failure)
+        self._finish_crawl(done)
+
+    def _finish_crawl(self, done: Event) -> None:
+        """Take the scope, notes and cursor of the child's `done` line."""
+        self.notes.extend(str(note) for note in done.get("notes") or [])
+        scope = done.get("scope")
+        if scope in ("full", "incremental", "unchanged"):
+            self.scope = scope
+        cursor = done.get("cursor")
+        if isinstance(cursor, dict):
+            self.finish(cursor)
 
     def _raw(self, event: Event) -> RawRecord:
         return RawRecord(

@@ -32,9 +32,11 @@ class IncrementalSource(Source):
     - `cursor_out` stays None until `iter_records` has run to its end; only then does it hold the JSON-ready
       cursor to store. None after the run means the listing was cut short (error, max_records, a loop guard):
       store nothing, treat the run as incomplete;
-    - `scope` says what the records cover: "full" (every current record), "incremental" (only the records that
-      changed since `cursor_in`) or "unchanged" (the source says nothing changed: no records, nothing to do);
-      absence-based withdrawal is only sound after a complete "full" run;
+    - `scope` says what the records cover: "full" (every current record: a complete listing), "incremental" (a
+      partial listing: the records changed since `cursor_in`, the window of recent items a feed shows, or a
+      listing with holes where pages could not be read) or "unchanged" (the source says nothing changed: no
+      records, nothing to do); absence-based withdrawal is only sound after a complete "full" run, so a source
+      that cannot vouch for its listing says "incremental" (`complete_listing` sums this up);
     - `deleted_ids` are platform ids the source itself reported deleted (OAI `status="deleted"`); an id that
       reappears alive later in the same run is taken out again, so the list is the final word of this run;
     - `notes` are informational lines for the run report (not warnings: they do not make a run partial).
@@ -52,6 +54,11 @@ class IncrementalSource(Source):
     def deleted_ids(self) -> list[str]:
         """Platform ids reported deleted in this run, in the order first seen."""
         return list(self._deleted)
+
+    @property
+    def complete_listing(self) -> bool:
+        """Whether this run listed every current record, so records missing from it may count as gone."""
+        return self.scope == "full" and self.cursor_out is not None
 
     def mark_deleted(self, source_id: str) -> None:
         self._deleted[source_id] = None

@@ -3,6 +3,11 @@
 Detail pages give one record from `fields`, one record per labelled block (案例名称：… 申报单位：…), or, on
 programme pages, one `programme_entry` record per row (百姓学习之星, 终身学习品牌项目). The CMS GUID in
 /Pages/<Section>/YYYY/MM/DD/<GUID>.htm is the platform id and the path date the fallback publication date.
+
+Every run walks the whole section (these CMSs give no trustworthy change signal per page). A walk that reached
+the end of every list, with every detail page harvested or gone (404/410), is a complete listing: scope "full".
+Detail pages that failed otherwise, or list pages without any detail link, leave holes: scope "incremental".
+A walk cut by max_list_pages or max_pages is incomplete: no cursor.
 """
 
 from __future__ import annotations

@@ -1,16 +1,20 @@
-"""The `json_api` kind: a paged JSON list mapped by dotted paths, with an optional detail request per item."""
+"""The `json_api` kind: a paged JSON list mapped by dotted paths, with an optional detail request per item.
+
+A listing read to its end (not cut by max_pages) is complete: scope "full", and a cursor of page validators.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from config.sources import DetailRequest, JsonApiSourceConfig
 from crawlers.errors import FetchError, ParseError
 from crawlers.fetch import FetchResponse
-from crawlers.sources.base import MISSING, ItemProblem, Source, fill_template, lookup, map_fields, register
+from crawlers.sources.base import MISSING, ItemProblem, fill_template, lookup, map_fields, register
+from crawlers.sources.cursor import IncrementalSource
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)
@@ -22,6 +26,7 @@ class _Page:
     number: int | None
     items: list[Any]
     data: Any
+    validators: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -34,38 +39,103 @@ class _Detail:
     warnings: list[str] = field(default_factory=list)
 
 
+def _validators(response: FetchResponse) -> dict[str, str | None]:
+    return {"etag": response.etag, "last_modified": response.last_modified, "sha256": response.sha256}
+
+
 @register("json_api")
-class JsonApiSource(Source):
-    """Walks the pages of a JSON list endpoint, mapping each item by dotted paths; details per item."""
+class JsonApiSource(IncrementalSource):
+    """Walks the pages of a JSON list endpoint, mapping each item by dotted paths; details per item.
+
+    The cursor keeps each page's ETag / Last-Modified and body digest. Next run, when every page of the last
+    listing can be checked (each has a validator, or the list is one document), the pages are asked again
+    conditionally: all unchanged means scope "unchanged" and nothing is parsed. At the first changed page the
+    run turns into a full read (the pages before it fetched again), so a listing is always whole. Items with a
+    detail request are always read in full: a detail can change while its list page stays the same.
+    """
 
     config: JsonApiSourceConfig
 
     def iter_records(self) -> Iterator[RawRecord]:
-        for page in self._pages():
+        known = self._checkable(self.stored_cursor())
+        changed: _Page | None = None
+        if known:
+            fresh, changed = self._first_changed(known)
+            if changed is None:
+                self.scope = "unchanged"
+                self.notes.append(f"unchanged list: none of its {len(known)} pages changed; nothing parsed")
+                self.finish({"pages": fresh})
+                return
+            self.notes.append(f"page {len(fresh) + 1} of the list changed since the last run; reading it all")
+        read: list[dict[str, str | None]] = []
+        complete = yield from self._read_all(read, changed)
+        if complete:
+            self.scope = "full"
+            self.finish({"pages": read})
+
+    def _checkable(self, stored: dict[str, Any]) -> list[dict[str, Any]]:
+        """The stored pages' validators when they can tell an unchanged list; else [] (read in full)."""
+        pages = stored.get("pages")
+        if not isinstance(pages, list) or not pages or not all(isinstance(p, dict) for p in pages):
+            return []
+        if self.config.detail is not None:
+            self.notes.append("items have detail requests, which may change on their own: read in full")
+            return []
+        return pages if all(map(self._conditional, pages)) or len(pages) == 1 else []
+
+    def _conditional(self, validators: dict[str, Any]) -> bool:
+        """Whether a request with these stored validators is sent conditionally (a GET with an ETag or date)."""
+        return self.config.method == "GET" and bool(validators.get("etag") or validators.get("last_modified"))
+
+    def _first_changed(self, known: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], _Page | None]:
+        """Ask each known page conditionally: (validators of the unchanged ones, the first changed page)."""
+        fresh: list[dict[str, Any]] = []
+        for index, stored in enumerate(known):
+            number = self.config.page_start + index if self.config.page_param else None
+            response = self._request(self._params(number), validators=stored)
+            if response.not_modified and self._conditional(stored):
+                fresh.append(stored)
+            elif not response.not_modified and response.sha256 == stored.get("sha256"):
+                fresh.append(_validators(response))
+            else:
+                return fresh, self._page(response, number)  # a 304 nobody asked for raises there
+        return fresh, None
+
+    def _read_all(self, read: list[dict[str, str | None]], changed: _Page | None) -> Generator[RawRecord, None, bool]:
+        """Yield every page's records in order; return whether the list ended (not cut by max_pages)."""
+        for page in self._pages(changed):
+            read.append(page.validators)
             for index, item in enumerate(page.items):
                 raw = self._record(item, where=f"item {index} on {page.url}", page_url=page.url)
                 if raw is not None:
                     yield raw
+            if page.number is None or not page.items or self._is_last(page, page.number):
+                return True
+        self.warnings.append(f"stopped after max_pages={self.config.max_pages} pages; the list may go on")
+        return False
 
-    def _pages(self) -> Iterator[_Page]:
+    def _pages(self, changed: _Page | None) -> Iterator[_Page]:
+        """The list's pages in order (the already fetched changed page in its place), up to max_pages."""
         cfg = self.config
-        if cfg.page_param is None:
-            yield self._fetch_page(None)
-            return
-        last = cfg.page_start + cfg.max_pages - 1
-        for number in range(cfg.page_start, last + 1):
-            page = self._fetch_page(number)
-            yield page
-            if not page.items or self._is_last(page, number):
-                return
-        self.warnings.append(f"stopped after max_pages={cfg.max_pages} pages; the list may go on")
+        numbers: Iterable[int | None] = (
+            [None] if cfg.page_param is None else range(cfg.page_start, cfg.page_start + cfg.max_pages)
+        )
+        for number in numbers:
+            if changed is not None and changed.number == number:
+                yield changed
+            else:
+                yield self._page(self._request(self._params(number)), number)
 
-    def _fetch_page(self, number: int | None) -> _Page:
+    def _params(self, number: int | None) -> dict[str, Any]:
+        params: dict[str, Any] = dict(self.config.params)
+        if number is not None and self.config.page_param:
+            params[self.config.page_param] = number
+        return params
+
+    def _page(self, response: FetchResponse, number: int | None) -> _Page:
+        if response.not_modified:
+            raise ParseError(response.url, reason="answered 304 Not Modified to an unconditional request")
         cfg = self.config
-        params: dict[str, Any] = dict(cfg.params)
-        if number is not None and cfg.page_param:
-            params[cfg.page_param] = number
-        response = self._request(params)
         data = response.json()
         items = lookup(data, cfg.items_path)
         if items is MISSING:
@@ -77,13 +147,21 @@ class JsonApiSource(Source):
                 response.url, reason=f"{cfg.items_path!r} holds {type(items).__name__}, not a list of items"
             )
         logger.debug("%s: page %s has %d items", cfg.id, number, len(items))
-        return _Page(response.url, number, items, data)
+        return _Page(response.url, number, items, data, _validators(response))
 
-    def _request(self, params: dict[str, Any]) -> FetchResponse:
+    def _request(self, params: dict[str, Any], *, validators: dict[str, Any] | None = None) -> FetchResponse:
+        """One list request; a GET carries the stored validators, if given (a POST is never conditional)."""
         cfg = self.config
         if cfg.method == "POST":
             return self.fetcher.request("POST", str(cfg.url), json_body=params, headers=cfg.headers)
-        return self.fetcher.get(str(cfg.url), params=params, headers=cfg.headers)
+        known = validators or {}
+        return self.fetcher.get(
+            str(cfg.url),
+            params=params,
+            headers=cfg.headers,
+            etag=known.get("etag"),
+            last_modified=known.get("last_modified"),
+        )
 
     def _is_last(self, page: _Page, number: int) -> bool:
         path = self.config.page_count_path
@@ -115,9 +193,7 @@ class JsonApiSource(Source):
         try:
             fields["url"] = fill_template(cfg.url_template, item)
         except KeyError as exc:
-            self._reject(
-                f"{where}: url_template needs {exc.args[0]!r}, which the item lacks", source_id=source_id
-            )
+            self._reject(f"{where}: url_template needs {exc.args[0]!r}, which the item lacks", source_id=source_id)
             return None
         if cfg.detail is None:
             return RawRecord(source_id=source_id, fields=fields, payload=item, api_url=page_url)
@@ -138,9 +214,7 @@ class JsonApiSource(Source):
                 self._reject(f"detail request failed: {found.failure}", source_id=source_id, payload=item)
                 return None
             warning = f"{source_id}: detail request failed, kept without details: {found.failure}"
-            return RawRecord(
-                source_id=source_id, fields=fields, payload=item, api_url=page_url, warnings=[warning]
-            )
+            return RawRecord(source_id=source_id, fields=fields, payload=item, api_url=page_url, warnings=[warning])
         for name, value in map_fields(found.data, detail.fields).items():
             if value is not None:
                 fields[name] = value

@@ -1,4 +1,9 @@
-"""The `rss` kind: RSS 0.9x/1.0/2.0 and Atom feeds via feedparser, with Chinese encodings handled first."""
+"""The `rss` kind: RSS 0.9x/1.0/2.0 and Atom feeds via feedparser, with Chinese encodings handled first.
+
+Incremental runs: the feed is asked with the ETag / Last-Modified of the last complete run; a 304 means scope
+"unchanged" and nothing is parsed. A feed shows a window of recent items, so a read feed is a partial listing
+(scope "incremental": an item that left the window is not gone) unless its config sets `complete_listing`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ import feedparser
 
 from config.sources import RssSourceConfig
 from crawlers.errors import ParseError, SourceConfigError
-from crawlers.sources.base import ItemProblem, Source, register
+from crawlers.fetch import FetchResponse
+from crawlers.sources.base import ItemProblem, register
+from crawlers.sources.cursor import IncrementalSource
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)
@@ -29,6 +36,8 @@ WIDER_CODEC = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "ascii
 # A bare HTTP default charset says nothing about the feed.
 UNINFORMATIVE_CHARSETS = {"iso8859-1", "latin-1", "latin1", "iso-8859-1"}
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
+# What the cursor keeps of the last complete read: HTTP validators and the body's digest.
+VALIDATORS = ("etag", "last_modified", "sha256")
 
 
 @dataclass(frozen=True)
@@ -99,9 +108,7 @@ def decode_feed(content: bytes, *, content_type: str = "", forced: str | None = 
         return DecodedFeed(_as_utf8(text), codec, warning)
     codec = _codec(first_choice or "utf-8") or "utf-8"
     text = content.decode(codec, errors="replace")
-    return DecodedFeed(
-        _as_utf8(text), codec, f"feed bytes are not valid in any known encoding; {codec} with ?"
-    )
+    return DecodedFeed(_as_utf8(text), codec, f"feed bytes are not valid in any known encoding; {codec} with ?")
 
 
 def _as_utf8(text: str) -> bytes:
@@ -125,27 +132,61 @@ def json_safe(value: Any) -> Any:
 
 
 @register("rss")
-class RssSource(Source):
+class RssSource(IncrementalSource):
     """Fetches one feed and yields a raw record per entry; a malformed feed is parsed as far as it goes."""
 
     config: RssSourceConfig
 
     def iter_records(self) -> Iterator[RawRecord]:
-        url = str(self.config.url)
-        response = self.fetcher.get(url)
-        try:
-            decoded = decode_feed(
-                response.content, content_type=response.content_type, forced=self.config.encoding
-            )
-        except LookupError as exc:
-            raise SourceConfigError(self.config.id, reason=str(exc)) from exc
-        if decoded.warning:
-            self.warnings.append(f"{response.url}: {decoded.warning}")
-        parsed = self._parse(decoded.data, url=response.url)
+        stored = self.stored_cursor()
+        response = self.fetcher.get(
+            str(self.config.url), etag=stored.get("etag"), last_modified=stored.get("last_modified")
+        )
+        if response.not_modified:
+            if not (stored.get("etag") or stored.get("last_modified")):
+                raise ParseError(response.url, reason="answered 304 Not Modified to an unconditional request")
+            self._unchanged(stored, why="it answered 304 Not Modified")
+            return
+        if stored.get("sha256") and stored["sha256"] == response.sha256:
+            self._unchanged(stored, why="the same bytes as last time")
+            return
+        parsed = self._parse(self._decode(response), url=response.url)
         for index, entry in enumerate(parsed.entries):
             raw = self._record(entry, where=f"entry {index} of {response.url}", feed_url=response.url)
             if raw is not None:
                 yield raw
+        self.finish(self._listed(response, well_formed=not parsed.get("bozo")))
+
+    def _unchanged(self, stored: dict[str, Any], *, why: str) -> None:
+        self.scope = "unchanged"
+        self.notes.append(f"unchanged feed: {why}; nothing parsed")
+        self.finish({k: stored.get(k) for k in VALIDATORS})
+
+    def _decode(self, response: FetchResponse) -> bytes:
+        try:
+            decoded = decode_feed(response.content, content_type=response.content_type, forced=self.config.encoding)
+        except LookupError as exc:
+            raise SourceConfigError(self.config.id, reason=str(exc)) from exc
+        if decoded.warning:
+            self.warnings.append(f"{response.url}: {decoded.warning}")
+        return decoded.data
+
+    def _listed(self, response: FetchResponse, *, well_formed: bool) -> dict[str, Any]:
+        """The scope of a read feed and the validators to send next time.
+
+        A feed parsed only as far as it went may have lost entries: it is never a complete listing, and its
+        validators are not kept, so the next run reads it again rather than trusting a 304 for it. The body's
+        digest serves servers that send no validators: the same bytes under the same config give the same
+        records, so they need no parsing.
+        """
+        if not well_formed:
+            self.scope = "incremental"
+            self.notes.append("the feed is not well-formed: a partial listing; it is read again next run")
+            return dict.fromkeys(VALIDATORS)
+        self.scope = "full" if self.config.complete_listing else "incremental"
+        if not self.config.complete_listing:
+            self.notes.append("the feed shows its latest items only: items missing from it are not withdrawn")
+        return {"etag": response.etag, "last_modified": response.last_modified, "sha256": response.sha256}
 
     def _parse(self, data: bytes, *, url: str) -> Any:
         with warnings.catch_warnings(record=True) as caught:

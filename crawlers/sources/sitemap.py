@@ -1,9 +1,10 @@
 """The `sitemap` kind: sitemap index -> sitemaps -> pages -> schema.org JSON-LD / microdata, via Scrapy.
 
-Incremental runs: `config.since` skips pages whose lastmod is not newer. After a crawl that ended without
-error, `newest_lastmod` is the newest lastmod listed (skipped pages included); the harvest run stores it and
-passes it back as `since` next time. A run with `since` set lists only changed pages, so it is not a complete
-listing: records missing from it must not count towards withdrawal.
+Incremental runs (crawlers/scrapy_engine/sitemap_spider.py has the details): the cursor keeps each sitemap's
+ETag / Last-Modified, the newest `lastmod` listed and the pages to try again. The first crawl (or the first
+after a config change) lists every page: scope "full" when every page was harvested. Later crawls fetch only
+what changed: scope "incremental", or "unchanged" when nothing did. `config.since` is a floor under the cursor;
+with it set no crawl is a complete listing.
 """
 
 from __future__ import annotations
@@ -23,11 +24,6 @@ class SitemapSource(EngineSource):
 
     @property
     def newest_lastmod(self) -> datetime | None:
-        """The cursor to persist: the newest lastmod of a completed crawl (None before it or on failure)."""
-        value = (self.cursor or {}).get("lastmod")
+        """The newest lastmod listed, as stored after a complete crawl (None before it or on failure)."""
+        value = (self.cursor_out or {}).get("lastmod")
         return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-    @property
-    def complete_listing(self) -> bool:
-        """Whether this run saw every page (no `since` cursor), so absences may count towards withdrawal."""
-        return self.config.since is None

@@ -9,6 +9,7 @@ port in a background thread and shuts down cleanly.
     http_server.route("/feed.xml", body=path.read_bytes(), content_type="application/rss+xml")
     http_server.route("/flaky", responses=[Reply(status=503), Reply(body=b"ok")])  # in turn; last repeats
     http_server.route("/slow", body=b"late", delay=5)                     # answer after 5 s (timeout tests)
+    http_server.route("/feed.xml", responder=conditional(body, etag='"v1"'))  # 304 to a matching If-None-Match
     assert http_server.requests_for("/api/items")[0].query == {"page": "1"}
 """
 
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -179,6 +181,40 @@ class FixtureServer:
 
     def _wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)
+
+
+def conditional(
+    body: bytes,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    content_type: str = "application/octet-stream",
+) -> Responder:
+    """A responder that sends `body` with these validators, or 304 when the request's validators match them.
+
+    If-None-Match wins over If-Modified-Since (RFC 9110); a date matches when it is not before Last-Modified.
+    """
+    validators = {k: v for k, v in (("ETag", etag), ("Last-Modified", last_modified)) if v}
+
+    def answer(request: LoggedRequest) -> Reply:
+        if _not_modified(request, etag=etag, last_modified=last_modified):
+            return Reply(status=304, headers=validators)
+        return Reply(body=body, headers={**validators, "Content-Type": content_type})
+
+    return answer
+
+
+def _not_modified(request: LoggedRequest, *, etag: str | None, last_modified: str | None) -> bool:
+    asked_tags = request.header("If-None-Match")
+    if asked_tags is not None:
+        return etag is not None and (asked_tags.strip() == "*" or etag in [t.strip() for t in asked_tags.split(",")])
+    asked_date = request.header("If-Modified-Since")
+    if asked_date is None or last_modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(asked_date) >= parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError):
+        return False
 
 
 def _reply(
