@@ -11,7 +11,7 @@ STATUS_LABELS = {
     "running": "运行中", "succeeded": "成功", "partial": "部分成功", "failed": "失败",
     "held": "删除待审批", "timed_out": "超时", "queued": "排队中",
 }  # fmt: skip
-TRIGGER_LABELS = {"schedule": "定时", "manual": "手动", "retry": "接管重试", "startup": "启动时"}
+TRIGGER_LABELS = {"schedule": "定时", "manual": "手动", "retry": "接管重试", "startup": "启动时", "delete": "删除来源"}
 LIGHT_LABELS = {"red": "异常", "amber": "注意", "green": "正常"}
 HOLD_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}
 DONE_MESSAGES = {

@@ -13,7 +13,15 @@ from typing import Any
 from config.settings import Settings
 from config.sources import SourceConfig
 from crawlers.netguard import AddressPolicy
-from crawlers.state import Principal, SourceExistsError, StateNotFoundError, StateStore, StoredSource
+from crawlers.state import (
+    HeldDeletion,
+    Principal,
+    RunOutcome,
+    SourceExistsError,
+    StateNotFoundError,
+    StateStore,
+    StoredSource,
+)
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.auth import ADMIN, ensure_platform
@@ -37,9 +45,14 @@ def policy_of(settings: Settings) -> AddressPolicy:
 
 
 def visible_sources(store: StateStore, principal: Principal) -> list[StoredSource]:
-    """Every source for an admin; an operator's own platform's otherwise."""
+    """Every source for an admin; an operator's own platform's otherwise; deleted ones left out."""
     platform = None if principal.role == ADMIN else principal.platform
-    return store.sources.find(platform=platform)
+    return [s for s in store.sources.find(platform=platform) if not is_deleted(store, s.id)]
+
+
+def is_deleted(store: StateStore, source_id: str) -> bool:
+    hold = deletion_hold(store, source_id)
+    return hold is not None and hold.status == "approved"
 
 
 def owned_source(store: StateStore, principal: Principal, source_id: str) -> StoredSource:
@@ -121,6 +134,7 @@ def update_source(store: StateStore, principal: Principal, source_id: str, patch
     """Apply a merge patch to a source's config (or, with `replace`, a whole new config); the id and platform
     stay; validated, address-checked and logged in full before anything is written."""
     current = owned_source(store, principal, source_id)
+    ensure_not_deleted(store, source_id)
     if not isinstance(patch, dict):
         invalid([LocalizedProblem("request", "the body must be a JSON object", "请求内容应该是一个 JSON 对象")])
     for fixed in ("id", "platform"):
@@ -138,33 +152,117 @@ def update_source(store: StateStore, principal: Principal, source_id: str, patch
     return source
 
 
+DELETION_TRIGGER = "delete"
+"""The trigger of the run row a held source deletion is recorded under (holds belong to a run)."""
+DELETION_REASON = "source deleted by "
+"""How the reason of a held deletion made by deleting a source begins (the actor follows)."""
+_HOLDS_LOOKED_AT = 50
+
+
 @dataclass(frozen=True)
 class Deletion:
-    """What deleting a source did."""
+    """What deleting a source did: removed at once (it had no live records) or held for an admin's approval."""
 
     source_id: str
-    withdrawn: int
+    hold: HeldDeletion | None = None
+
+    @property
+    def status_code(self) -> int:
+        """200 when the source is gone, 202 when its records wait for an admin to approve their withdrawal."""
+        return 200 if self.hold is None else 202
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.source_id, "deleted": True, "withdrawn_records": self.withdrawn}
+        if self.hold is None:
+            return {"id": self.source_id, "deleted": True, "withdrawn_records": 0}  # it had none left to withdraw
+        hold_id = self.hold.id
+        return {
+            "id": self.source_id, "deleted": False, "status": "held", "enabled": False, "hold_id": hold_id,
+            "held_records": len(self.hold.uids),
+            "message": f"the source is disabled; its {len(self.hold.uids)} records leave the catalogue when an "
+                       f"admin approves held deletion {hold_id}",
+            "links": {"holds": f"/api/v1/holds?source={self.source_id}", "source": f"/api/v1/sources/{self.source_id}"},
+        }  # fmt: skip
+
+
+def is_deletion_hold(hold: HeldDeletion) -> bool:
+    """Whether a held deletion was made by deleting its source (not by a run's mass-deletion guard)."""
+    return hold.reason.startswith(DELETION_REASON)
+
+
+def deletion_hold(store: StateStore, source_id: str) -> HeldDeletion | None:
+    """The newest held deletion made by deleting this source; None when nobody deleted it.
+
+    Its status is the source's deletion state: pending (disabled, records still searchable), approved
+    (records withdrawn: the source counts as deleted and is hidden from lists) or rejected (records kept,
+    the source stays disabled until its operator enables it again).
+    """
+    for hold in store.holds.find(source_id=source_id, limit=_HOLDS_LOOKED_AT):
+        if is_deletion_hold(hold):
+            return hold
+    return None
+
+
+def ensure_not_deleted(store: StateStore, source_id: str) -> None:
+    """409 while the source's deletion waits for approval, or once it was approved."""
+    hold = deletion_hold(store, source_id)
+    if hold is not None and hold.status == "pending":
+        raise _deletion_pending(source_id, hold)
+    if hold is not None and hold.status == "approved":
+        message = f"{source_id} was deleted (held deletion {hold.id} approved); delete it again to unregister it"
+        raise ApiError(409, "source_deleted", message)
+
+
+def _deletion_pending(source_id: str, hold: HeldDeletion) -> ApiError:
+    message = f"deleting {source_id} waits for an admin's approval (held deletion {hold.id})"
+    return ApiError(409, "deletion_pending", message)
+
+
+def live_uids(store: StateStore, backend: IndexBackend, source_id: str) -> list[str]:
+    """The source's records in the catalogue: those in the index and those the state database counts as live
+    (after a crash between the two writes, either may hold a record the other lacks)."""
+    indexed = set(backend.content_hashes(source_id))
+    remembered = {uid for uid, state in store.records.load(source_id).items() if not state.withdrawn}
+    return sorted(indexed | remembered)
 
 
 def delete_source(store: StateStore, backend: IndexBackend, principal: Principal, source_id: str) -> Deletion:
-    """Withdraw a source's records from the catalogue, then unregister it (with its history) and log it.
+    """Delete a source under the mass-deletion rules: one without live records is unregistered at once; one
+    with live records is disabled and its records held for an admin's approval (202 with the hold).
 
-    Records leave the index first: if unregistering then fails, the source is still there and can be
-    deleted again. A running harvest is waited out (409) so it cannot put records back afterwards.
+    The source row stays while a hold references it; once the hold is approved the source is hidden from
+    lists, and deleting it again unregisters it (its history goes with it; the audit log keeps the story).
+    A running harvest is waited out (409), so it cannot put records back after they were counted.
     """
-    owned_source(store, principal, source_id)
+    source = owned_source(store, principal, source_id)
+    earlier = deletion_hold(store, source_id)
+    if earlier is not None and earlier.status == "pending":
+        raise _deletion_pending(source_id, earlier)
     if store.leases.get(source_id) is not None:
         raise ApiError(409, "run_in_progress", f"a run of {source_id} is going; delete it when the run ends")
-    withdrawn = backend.withdraw_source(source_id)
     actor = actor_of(principal)
+    uids = live_uids(store, backend, source_id)
+    if not uids:
+        with store.transaction() as tx:
+            tx.sources.remove(source_id)
+            tx.audit.record(actor=actor, action="source.delete", target=source_id, details={"withdrawn": 0})
+        logger.info("source %s deleted by %s; it had no records in the catalogue", source_id, actor)
+        return Deletion(source_id)
+    hold = _hold_records(store, source, uids, actor=actor)
+    logger.info("source %s deleted by %s: disabled, %d records held (hold %d)", source_id, actor, len(uids), hold.id)
+    return Deletion(source_id, hold=hold)
+
+
+def _hold_records(store: StateStore, source: StoredSource, uids: list[str], *, actor: str) -> HeldDeletion:
+    """Disable the source and hold its records' withdrawal, recorded as a held run, in one transaction."""
     with store.transaction() as tx:
-        tx.sources.remove(source_id)
-        tx.audit.record(actor=actor, action="source.delete", target=source_id, details={"withdrawn": withdrawn})
-    logger.info("source %s deleted by %s; %d records withdrawn", source_id, actor, withdrawn)
-    return Deletion(source_id, withdrawn)
+        tx.sources.replace(source.config.model_copy(update={"enabled": False}))
+        run = tx.runs.start(source.id, trigger=DELETION_TRIGGER, holder=actor)
+        hold = tx.holds.create(source.id, uids, run_id=run.id, reason=f"{DELETION_REASON}{actor}")
+        report = {"deletion": {"requested_by": actor, "hold_id": hold.id, "held_records": len(uids)}}
+        tx.runs.finish(run.id, RunOutcome(status="held", report=report))
+        details = {"hold_id": hold.id, "held_records": len(uids), "was_enabled": source.enabled}
+        tx.audit.record(actor=actor, action="source.delete_requested", target=source.id, details=details)
+    return hold
 
 
 def preview(config: SourceConfig, *, settings: Settings, builder: RecordBuilder) -> DryRunReport:

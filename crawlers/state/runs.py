@@ -16,7 +16,7 @@ from crawlers.state.schema import runs, sources
 
 logger = logging.getLogger(__name__)
 
-TRIGGERS = ("schedule", "manual", "retry", "startup")
+TRIGGERS = ("schedule", "manual", "retry", "startup", "delete")  # delete: a held source deletion
 STATUSES = ("running", "succeeded", "partial", "failed", "held", "timed_out")
 FINAL_STATUSES = STATUSES[1:]
 MAX_ERROR_CHARS = 4000

@@ -90,5 +90,11 @@ class IndexBackend(Protocol):
     def iter_records(self, source: str | None = None) -> Iterable[Record]:
         """Every stored record (with raw), for reindexing."""
 
+    def rebuild(self, records: Iterable[Record]) -> UpsertResult:
+        """Make the index hold exactly `records` while searches keep answering (`edufed reindex`).
+
+        Nothing is removed unless every record was written: a failed rebuild leaves the old content searchable.
+        """
+
     def close(self) -> None:
         """Release files and connections."""

@@ -39,6 +39,7 @@ from indexer.record import Record
 logger = logging.getLogger(__name__)
 
 _CHUNK = 500
+_REBUILD_CHUNK = 5000
 _BUSY_TIMEOUT_SECONDS = 30.0
 _SUGGEST_SCAN = 2000
 _WRITE_CACHE = "PRAGMA cache_size = -262144"
@@ -125,7 +126,8 @@ class SqliteBackend:
                 if row is None or str(row[0]) != SCHEMA_VERSION:
                     raise IndexBackendError(
                         f"index {self.path} has layout version {row and row[0]}, this edufed needs "
-                        f"{SCHEMA_VERSION}: move the file away and run `edufed reindex`"
+                        f"{SCHEMA_VERSION}: move the file away and load a new one from it with "
+                        "`edufed reindex --from-sqlite MOVED_FILE`"
                     )
             for statement in DDL.split(";"):
                 if statement.strip():
@@ -231,6 +233,28 @@ class SqliteBackend:
         """Remove every record of one source; returns how many."""
         rows = self._read("SELECT uid FROM docs WHERE source = ?", (source,))
         return self.withdraw(uid for (uid,) in rows)
+
+    def rebuild(self, records: Iterable[Record]) -> UpsertResult:
+        """Make the index hold exactly `records`, rewritten in place one chunk per transaction.
+
+        In place, not copy-and-swap: a running service keeps its connections to this file, so a new file
+        would go unseen until a restart; WAL readers meanwhile search the last committed chunk. Unchanged
+        records are skipped by content hash. Records missing from the stream are withdrawn only after every
+        chunk was written, so a rebuild that fails part-way has removed nothing.
+        """
+        result = UpsertResult()
+        seen: set[str] = set()
+        iterator = iter(records)
+        while chunk := list(islice(iterator, _REBUILD_CHUNK)):
+            seen.update(r.uid for r in chunk)
+            done = self.upsert(chunk)
+            result.written += done.written
+            result.unchanged += done.unchanged
+        absent = [uid for (uid,) in self._read("SELECT uid FROM docs") if uid not in seen]
+        if absent:
+            logger.info("rebuild of %s withdrew %d record(s) it was not given", self.path, len(absent))
+            self.withdraw(absent)
+        return result
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -32,11 +32,13 @@ router = APIRouter(prefix="/operator", include_in_schema=False)
 COOKIE = KeyCookie("edufed_operator", "/operator", frozenset({ADMIN, OPERATOR}), b"edufed-operator-form")
 DONE = {"created": "已登记。请先试采集，确认无误后再启用。", "enabled": "已启用，将按计划定时采集。",
         "disabled": "已停用，不再定时采集。", "deleted": "已删除这个来源，它的课程已从目录中撤下。",
-        "saved": "已保存修改。"}  # fmt: skip
+        "saved": "已保存修改。",
+        "deletion_held": "已申请删除：这个来源已停用，管理员批准后它的课程从目录中撤下。"}  # fmt: skip
 ERRORS = {"csrf": "表单已过期，请重新操作一次。", "forbidden": "这个密钥不能管理这个来源。",
           "not_found": "没有找到这个来源。", "run_in_progress": "这个来源正在采集，请等采集结束后再试。",
           "rate_limited": "操作太频繁了，请过一会儿再试。", "validation_error": "填写的内容有误。",
-          "failed": "操作没有成功，请稍后再试。"}  # fmt: skip
+          "failed": "操作没有成功，请稍后再试。", "deletion_pending": "删除申请正在等待管理员审批。",
+          "source_deleted": "这个来源已经删除。"}  # fmt: skip
 
 
 def _session(request: Request, store: StateStore) -> PageSession | None:
@@ -240,8 +242,8 @@ def switch_button(request: Request, source_id: str, switch: str, store: Store, f
             actions.update_source(store, checked.principal, source_id, {"enabled": switch == "enable"},
                                   settings=settings)  # fmt: skip
         elif switch == "delete":
-            actions.delete_source(store, request.app.state.catalogue.backend, checked.principal, source_id)
-            back = "/operator"
+            deletion = actions.delete_source(store, request.app.state.catalogue.backend, checked.principal, source_id)
+            back, switch = "/operator", "delete" if deletion.hold is None else "deletion_held"
         else:
             return _redirect(back, error="not_found")
     except ApiError as exc:
@@ -249,5 +251,6 @@ def switch_button(request: Request, source_id: str, switch: str, store: Store, f
     scheduler = getattr(request.app.state, "scheduler", None)
     if scheduler is not None:
         scheduler.sync()
-    return _redirect(back, done={"enable": "enabled", "disable": "disabled"}.get(switch, "deleted"))
+    done = {"enable": "enabled", "disable": "disabled", "delete": "deleted"}.get(switch, switch)
+    return _redirect(back, done=done)
 

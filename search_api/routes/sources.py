@@ -116,12 +116,13 @@ def update(request: Request, source_id: str, operator: Operator, store: Store, b
 
 
 @router.delete("/sources/{source_id}")
-def delete(request: Request, source_id: str, operator: Operator, store: Store) -> dict[str, Any]:
-    """Withdraw a source's records from the catalogue and unregister it."""
+def delete(request: Request, source_id: str, operator: Operator, store: Store) -> JSONResponse:
+    """Unregister a source without records (200), or disable one with records and hold their withdrawal for
+    an admin's approval (202 with the hold), as a mass deletion is held."""
     backend = request.app.state.catalogue.backend
     deletion = actions.delete_source(store, backend, operator, source_id)
     sync_scheduler(request)
-    return deletion.to_dict()
+    return JSONResponse(deletion.to_dict(), status_code=deletion.status_code)
 
 
 @router.post("/sources/{source_id}/dry-run")

@@ -73,23 +73,6 @@ def test_rejected_records_are_listed_with_their_reasons(
     assert rejected["items"][0]["item_id"] == "c9" and "title" in rejected["items"][0]["reason"]
 
 
-def test_deleting_a_source_withdraws_its_records_and_unregisters_it(
-    site: OperatorSite, operator: httpx.Client, admin: httpx.Client
-) -> None:
-    url = site.serve_courses("/courses", COURSES)
-    operator.post("/api/v1/sources", json=course_source(url, enabled=True))
-    _finished_run(admin, "my_courses")
-    wait_until(lambda: site.store.leases.get("my_courses") is None, what="the run's lease to be released")
-    assert operator.get("/api/v1/search", params={"q": "书法"}).json()["total"] == 1
-
-    deleted = operator.delete("/api/v1/sources/my_courses")
-    assert deleted.status_code == 200, deleted.text
-    assert deleted.json() == {"id": "my_courses", "deleted": True, "withdrawn_records": 3}
-    assert operator.get("/api/v1/search", params={"q": "书法"}).json()["total"] == 0
-    assert operator.get("/api/v1/sources/my_courses").status_code == 404
-    assert "my_courses" not in site.store.sources.ids()
-
-
 def test_every_change_is_in_the_audit_log_with_the_acting_key(site: OperatorSite, operator: httpx.Client) -> None:
     url = site.serve_courses("/courses", COURSES)
     operator.post("/api/v1/sources", json=course_source(url))
