@@ -75,6 +75,16 @@ class SourceBase(_Strict):
     obey_robots: bool = Field(True, description="Honour the host's robots.txt.")
     delay_seconds: float | None = Field(None, ge=0, le=60, description="Per-host delay; default from settings.")
     max_records: int | None = Field(None, ge=1, description="Stop after this many records (for previews).")
+    withdraw_after_missed_runs: int = Field(
+        2, ge=1, description="Withdraw a record missing from this many consecutive complete full listings."
+    )
+    max_withdraw_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="A run that would withdraw more than this share of the source's live records is held for "
+        "an admin to approve (so is a complete listing that suddenly lists nothing).",
+    )
 
 
 class DetailRequest(_Strict):

@@ -1,110 +1,47 @@
-"""One harvest run of one source: fetch, parse, build records, diff by content hash, write in batches."""
+"""One harvest run of one source: fetch, parse, build records, diff by content hash, write in batches.
+
+Given a state store (crawlers/state), a run also remembers: it records its run row, resumes the source from
+the cursor of its last complete run, diffs against the stored content hashes (checked against the index,
+crawlers/run_state.py), quarantines rejected items with their payloads, withdraws the records the source
+deleted or stopped listing (crawlers/withdrawals.py, behind the mass-deletion guard) and stores the new cursor
+only after a complete run whose writes all succeeded. Without one (dry runs, tests, previews) it diffs against
+the index and writes records only.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.errors import HarvestError
-from crawlers.fetch import Fetcher, FetchStats
+from crawlers.fetch import Fetcher
+from crawlers.run_report import Phase, RejectedItem, RunError, RunProgress, RunReport, RunStatus, stored_report
+from crawlers.run_state import RunState
 from crawlers.sources import build_source
 from crawlers.sources.base import Source
+from crawlers.sources.cursor import IncrementalSource
+from crawlers.state import RunOutcome, StateStore
+from crawlers.state.errors import StateError
+from crawlers.state.quarantine import QuarantineItem
+from crawlers.withdrawals import settle
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexerError, RecordInvalidError
-from indexer.pipeline import RecordBuilder
+from indexer.normalize.text import clean_text
+from indexer.pipeline import MAX_ID, RecordBuilder
 from indexer.record import RawRecord, Record
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-MAX_LISTED_REJECTIONS = 200
-MAX_LISTED_WARNINGS = 200
 MAX_LOGGED_REQUESTS = 200
 DRY_RUN_RECORDS = 20
 
-RunStatus = Literal["running", "succeeded", "partial", "failed"]
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """A snapshot handed to the progress callback while a run goes on."""
-
-    source_id: str
-    phase: Literal["fetching", "writing", "done"]
-    fetched: int
-    rejected: int
-    written: int
-
-
-@dataclass(frozen=True)
-class RejectedItem:
-    """An item that did not become a record: the platform id (when known) and why."""
-
-    source_id: str | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class RunError:
-    """Why a source could not be harvested: the error class and its message."""
-
-    type: str
-    message: str
-
-
-@dataclass
-class RunReport:
-    """What one run did. `rejections` and `warnings` list the first few; the counts count all."""
-
-    run_id: str
-    source_id: str
-    dry_run: bool
-    started_at: datetime
-    finished_at: datetime | None = None
-    status: RunStatus = "running"
-    fetched: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    written: int = 0
-    rejections: list[RejectedItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    warning_count: int = 0
-    error: RunError | None = None
-    http: FetchStats = field(default_factory=FetchStats)
-    http_log: list[dict[str, Any]] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
-    def reject(self, source_id: str | None, reason: str) -> None:
-        self.rejected += 1
-        if len(self.rejections) < MAX_LISTED_REJECTIONS:
-            self.rejections.append(RejectedItem(source_id, reason))
-
-    def warn(self, message: str) -> None:
-        self.warning_count += 1
-        if len(self.warnings) < MAX_LISTED_WARNINGS:
-            self.warnings.append(message)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (datetimes as ISO 8601 strings)."""
-        data = asdict(self)
-        data["started_at"] = self.started_at.isoformat()
-        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        data["duration_seconds"] = self.duration_seconds
-        return data
+__all__ = ["Phase", "RejectedItem", "RunError", "RunProgress", "RunReport", "RunStatus", "harvest", "record_uid"]
 
 
 class _Run:
@@ -118,23 +55,30 @@ class _Run:
         backend: IndexBackend,
         builder: RecordBuilder,
         progress: Callable[[RunProgress], None] | None,
+        state: RunState | None,
     ) -> None:
         self.source = source
         self.report = report
         self.backend = backend
         self.builder = builder
         self.progress = progress
-        self.existing: dict[str, str] = {}
-        self.seen: set[str] = set()
+        self.state = state
+        self.existing: dict[str, str] | None = None  # loaded with the first record: an unchanged run needs none
+        self.seen: set[str] = set()  # uids of the records built, to refuse a second item with the same id
+        self.named: set[str] = set()  # uids of rejected items: listed too, so not gone, though not rewritten
         self.batch: list[Record] = []
+        self.rejects: list[QuarantineItem] = []
         self.problems_taken = 0
+        self.cut = False
+        self.cursor: dict[str, Any] | None = None  # what the run's end stores: set once the run is complete
 
     def execute(self, fetcher: Fetcher) -> None:
         """Harvest the source; any failure ends the run with status failed instead of raising."""
         harvested: Source | None = None
         try:
-            self.existing = self.backend.content_hashes(self.source.id)
             harvested = build_source(self.source, fetcher)
+            if self.state is not None and isinstance(harvested, IncrementalSource):
+                harvested.cursor_in = self.state.cursor()
             self._consume(harvested)
         except Exception as exc:  # a run is isolated: whatever breaks, the caller gets a report
             self._fail(exc)
@@ -146,6 +90,8 @@ class _Run:
             self._flush()  # records built before a failure are kept
         except Exception as exc:
             self._fail(exc)
+        if isinstance(harvested, IncrementalSource):
+            self._conclude(harvested)
 
     def _consume(self, harvested: Source) -> None:
         limit = self.source.max_records
@@ -155,10 +101,11 @@ class _Run:
                 self._take_problems(harvested)
                 self.report.fetched += 1
                 self._take(raw)
-                if len(self.batch) >= BATCH_SIZE:
+                if len(self.batch) >= BATCH_SIZE or len(self.rejects) >= BATCH_SIZE:
                     self._flush()
                 self.tick("fetching")
                 if limit is not None and self.report.fetched >= limit:
+                    self.cut = True
                     break
         finally:
             _close(records)
@@ -166,7 +113,7 @@ class _Run:
     def _take_problems(self, harvested: Source) -> None:
         for problem in harvested.problems[self.problems_taken :]:
             self.report.fetched += 1
-            self.report.reject(problem.source_id, problem.reason)
+            self._reject(problem.source_id, problem.reason, problem.payload)
         self.problems_taken = len(harvested.problems)
 
     def _take(self, raw: RawRecord) -> None:
@@ -176,19 +123,28 @@ class _Run:
             record = self.builder.build(raw, self.source, fetched_at=datetime.now(UTC))
         except RecordInvalidError as exc:
             where = f"{exc.field}: " if exc.field else ""
-            self.report.reject(raw.source_id, f"{where}{exc.reason}")
+            self._reject(raw.source_id, f"{where}{exc.reason}", _raw_payload(raw))
             return
         if record.uid in self.seen:
-            self.report.reject(raw.source_id, "duplicate id in this run; the first item with it was kept")
+            self._reject(raw.source_id, "duplicate id in this run; the first item with it was kept", _raw_payload(raw))
             return
         self.seen.add(record.uid)
         self._count_and_queue(record)
+
+    def _reject(self, platform_id: str | None, reason: str, payload: Any) -> None:
+        """Count and quarantine a rejected item; one with an id still counts as listed (it is not gone)."""
+        self.report.reject(platform_id, reason)
+        uid = record_uid(self.source, platform_id)
+        if uid is not None:
+            self.named.add(uid)
+        if self.state is not None:
+            self.rejects.append(QuarantineItem(platform_id, reason, payload))
 
     def _count_and_queue(self, record: Record) -> None:
         report = self.report
         if report.dry_run and len(report.records) < DRY_RUN_RECORDS:
             report.records.append(record.model_dump(mode="json", exclude={"raw"}))
-        previous = self.existing.get(record.uid)
+        previous = self._known().get(record.uid)
         if previous == record.content_hash:
             report.unchanged += 1
             return
@@ -199,13 +155,57 @@ class _Run:
         if not report.dry_run:
             self.batch.append(record)
 
+    def _known(self) -> dict[str, str]:
+        """uid -> content hash of the source's records in the catalogue (state and index brought in line)."""
+        if self.existing is None:
+            if self.state is None:
+                self.existing = self.backend.content_hashes(self.source.id)
+            else:
+                reconciled = self.state.known(self.backend)
+                if note := reconciled.note():
+                    self.report.notes.append(note)
+                self.existing = reconciled.hashes
+        return self.existing
+
     def _flush(self) -> None:
-        if not self.batch:
+        """Write the queued records to the index, then remember them (and the rejections) in the state."""
+        if self.batch:
+            batch, self.batch = self.batch, []
+            self.tick("writing")
+            result = self.backend.upsert(batch)
+            self.report.written += result.written
+            if self.state is not None:
+                self.state.observe(batch)
+        if self.rejects and self.state is not None:
+            rejects, self.rejects = self.rejects, []
+            self.state.quarantine(rejects)
+
+    def _conclude(self, harvested: IncrementalSource) -> None:
+        """Take the source's scope and notes; after a complete run, settle deletions and keep its cursor."""
+        report = self.report
+        report.notes.extend(harvested.notes)
+        if harvested.cursor_out is None or report.error is not None or self.cut or report.dry_run:
             return
-        batch, self.batch = self.batch, []
-        self.tick("writing")
-        result = self.backend.upsert(batch)
-        self.report.written += result.written
+        report.scope = harvested.scope
+        if self.state is not None:
+            self.tick("withdrawing")
+            deleted = self._uids(harvested.deleted_ids)
+            try:
+                done = settle(self.state.store, self.backend, self.source, run_id=report.run_id,
+                              seen=self.seen | self.named, deleted=deleted,
+                              complete_listing=harvested.complete_listing, fetched=report.fetched)  # fmt: skip
+            except Exception as exc:
+                self._fail(exc)
+                return
+            report.withdrawn += done.withdrawn
+            report.held = done.held
+            report.notes.extend(done.notes)
+        report.complete = True
+        self.cursor = harvested.cursor_out
+
+    def _uids(self, platform_ids: Sequence[str]) -> set[str]:
+        """The uids of platform ids the source reported deleted, but for any it also listed alive."""
+        return {uid for uid in (record_uid(self.source, i) for i in platform_ids) if uid} - self.seen - self.named
 
     def _fail(self, exc: Exception) -> None:
         if self.report.error is None:
@@ -213,20 +213,31 @@ class _Run:
         level = logging.WARNING if _expected_failure(exc) else logging.ERROR
         logger.log(level, "run of %s failed: %s", self.source.id, exc, exc_info=not _expected_failure(exc))
 
-    def tick(self, phase: Literal["fetching", "writing", "done"]) -> None:
+    def tick(self, phase: Phase) -> None:
         if self.progress is None:
             return
-        snapshot = RunProgress(
-            self.source.id, phase, self.report.fetched, self.report.rejected, self.report.written
-        )
+        snapshot = RunProgress(self.source.id, phase, self.report.fetched, self.report.rejected, self.report.written)
         try:
             self.progress(snapshot)
         except Exception:  # a broken progress display must not break the harvest
             logger.exception("progress callback failed for %s", self.source.id)
 
 
+def record_uid(source: SourceBase, platform_id: str | None) -> str | None:
+    """The uid a record with this platform id has (as RecordBuilder makes it); None without a usable id."""
+    cleaned = clean_text(platform_id, max_chars=MAX_ID + 1)
+    if not cleaned or len(cleaned) > MAX_ID:
+        return None
+    return f"{source.id}:{cleaned}"
+
+
+def _raw_payload(raw: RawRecord) -> Any:
+    """What a rejected record is quarantined with: the platform's payload, else the fields mapped from it."""
+    return raw.payload if raw.payload is not None else raw.fields
+
+
 def _expected_failure(exc: Exception) -> bool:
-    return isinstance(exc, HarvestError | IndexerError)
+    return isinstance(exc, HarvestError | IndexerError | StateError)
 
 
 def _close(records: Iterator[RawRecord]) -> None:
@@ -244,34 +255,73 @@ def harvest(
     dry_run: bool = False,
     progress: Callable[[RunProgress], None] | None = None,
     fetcher: Fetcher | None = None,
+    state: StateStore | None = None,
+    trigger: str = "manual",
+    holder: str | None = None,
 ) -> RunReport:
     """Harvest `source` into `backend` (nothing written when dry_run); never raises, always reports.
 
+    With `state`, the run is recorded there (started with `trigger` and `holder`), resumes from the stored
+    cursor and withdraws what the source deleted or stopped listing; a dry run reads and writes no state.
     Pass `fetcher` to reuse or customise one; by default a Fetcher is built from settings.http and closed.
     """
     report = RunReport(uuid.uuid4().hex, source.id, dry_run, datetime.now(UTC))
-    run = _Run(source, report=report, backend=backend, builder=builder, progress=progress)
+    recorder = None if state is None or dry_run else RunState(state, source.id, run_id=report.run_id)
+    run = _Run(source, report=report, backend=backend, builder=builder, progress=progress, state=recorder)
+    if recorder is not None and not _started(recorder, run, trigger=trigger, holder=holder):
+        _finish(report, fetcher=None)
+        run.tick("done")
+        return report
     own_fetcher = fetcher is None
-    active = fetcher or Fetcher(
-        settings.http, obey_robots=source.obey_robots, delay_seconds=source.delay_seconds
-    )
+    active = fetcher or Fetcher(settings.http, obey_robots=source.obey_robots, delay_seconds=source.delay_seconds)
     try:
         run.execute(active)
     finally:
         if own_fetcher:
             active.close()
     _finish(report, fetcher=active)
+    if recorder is not None:
+        _record(recorder, report, cursor=run.cursor)
     run.tick("done")
     return report
 
 
-def _finish(report: RunReport, *, fetcher: Fetcher) -> None:
-    report.http = fetcher.stats()
-    report.http_log = [entry.to_dict() for entry in fetcher.log[:MAX_LOGGED_REQUESTS]]
+def _started(recorder: RunState, run: _Run, *, trigger: str, holder: str | None) -> bool:
+    """Record the run's start; a run the state database cannot record does not harvest."""
+    try:
+        recorder.start(trigger=trigger, holder=holder)
+    except Exception as exc:
+        run._fail(exc)
+        return False
+    return True
+
+
+def _record(recorder: RunState, report: RunReport, *, cursor: dict[str, Any] | None) -> None:
+    """Record the run's end (and the cursor of a complete run); a failure to do so fails the report."""
+    error = report.error
+    outcome = RunOutcome(
+        status=report.status, counts=report.counts(), http=report.http.to_dict(),
+        error_type=error.type if error else None, error_message=error.message if error else None,
+        report=stored_report(report),
+    )  # fmt: skip
+    try:
+        recorder.finish(outcome, cursor=cursor if report.status != "failed" else None)
+    except Exception as exc:  # the run row stays `running` until the scheduler marks it abandoned
+        logger.error("could not record the end of run %s of %s: %s", report.run_id, report.source_id, exc)
+        if report.error is None:
+            report.error = RunError(type(exc).__name__, str(exc) or repr(exc))
+        report.complete = False
+        report.status = "failed"
+
+
+def _finish(report: RunReport, *, fetcher: Fetcher | None) -> None:
+    if fetcher is not None:
+        report.http = fetcher.stats()
+        report.http_log = [entry.to_dict() for entry in fetcher.log[:MAX_LOGGED_REQUESTS]]
     report.finished_at = datetime.now(UTC)
     report.status = _status(report)
     logger.info(
-        "run %s of %s %s: %d fetched, %d new, %d updated, %d unchanged, %d rejected",
+        "run %s of %s %s: %d fetched, %d new, %d updated, %d unchanged, %d withdrawn, %d rejected",
         report.run_id,
         report.source_id,
         report.status,
@@ -279,6 +329,7 @@ def _finish(report: RunReport, *, fetcher: Fetcher) -> None:
         report.new,
         report.updated,
         report.unchanged,
+        report.withdrawn,
         report.rejected,
     )
 
@@ -286,6 +337,8 @@ def _finish(report: RunReport, *, fetcher: Fetcher) -> None:
 def _status(report: RunReport) -> RunStatus:
     if report.error is not None:
         return "failed"
+    if report.held is not None:
+        return "held"
     if report.rejected or report.warning_count:
         return "partial"
     return "succeeded"

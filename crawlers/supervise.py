@@ -10,7 +10,6 @@ A child whose parent dies exits at once, so a crashed service never leaves a har
 
 from __future__ import annotations
 
-import inspect
 import logging
 import multiprocessing
 import os
@@ -18,7 +17,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,9 +26,8 @@ from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.logcontext import install, log_context
 from crawlers.run import harvest
-from crawlers.state import RunCounts, RunOutcome, RunRecord, StateStore
+from crawlers.state import RunOutcome, RunRecord, StateStore
 from crawlers.state.errors import RunAlreadyFinishedError, StateError
-from crawlers.state.quarantine import QuarantineItem
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
@@ -99,22 +97,9 @@ def _exit_with_parent() -> None:
 def _harvest(
     config: SourceBase, *, request: ChildRun, store: StateStore, backend: IndexBackend, builder: RecordBuilder
 ) -> None:
-    common: dict[str, Any] = {"settings": request.settings, "backend": backend, "builder": builder}
-    if "state" in inspect.signature(harvest).parameters:
-        harvest(config, **common, state=store, trigger=request.trigger, holder=request.holder)
-        return
-    # Until crawlers.run.harvest records its own runs, record this one around it (never both).
-    run = store.runs.start(config.id, trigger=request.trigger, holder=request.holder)
-    report = harvest(config, **common)
-    store.quarantine.add(config.id, [QuarantineItem(r.source_id, r.reason) for r in report.rejections], run_id=run.id)
-    counts = RunCounts(fetched=report.fetched, new=report.new, updated=report.updated,
-                       unchanged=report.unchanged, rejected=report.rejected)  # fmt: skip
-    error = report.error
-    store.runs.finish(run.id, RunOutcome(
-        status=report.status, counts=counts, http=report.http.to_dict(),
-        error_type=error.type if error else None, error_message=error.message if error else None,
-        report={"warnings": report.warnings[:20], "warning_count": report.warning_count},
-    ))  # fmt: skip
+    """Harvest one source; the run records itself (start, counts, cursor, withdrawals) in the state store."""
+    harvest(config, settings=request.settings, backend=backend, builder=builder, state=store,
+            trigger=request.trigger, holder=request.holder)  # fmt: skip
 
 
 def supervise(

@@ -23,8 +23,10 @@ from crawlers.state import (
     StoredSource,
 )
 from crawlers.state.quarantine import QuarantinedRecord
+from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends.base import IndexBackend
 from search_api.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
+from search_api.source_actions import ensure_not_deleted, is_deleted
 
 Light = Literal["red", "amber", "green"]
 LIGHT_RANK = {"red": 0, "amber": 1, "green": 2}
@@ -85,8 +87,8 @@ def light_of(
 def source_rows(
     store: StateStore, *, scheduler: HarvestScheduler | None, settings: SchedulerSettings
 ) -> list[SourceRow]:
-    """Every registered source with its health and traffic light, by id."""
-    sources = store.sources.find()
+    """Every registered source with its health and traffic light, by id; deleted ones (withdrawal approved) left out."""
+    sources = [s for s in store.sources.find() if not is_deleted(store, s.id)]
     health = store.health([s.id for s in sources])
     pending: dict[str, int] = {}
     for hold in store.holds.find(status="pending", limit=1000):
@@ -190,6 +192,7 @@ def require_scheduler(scheduler: HarvestScheduler | None) -> HarvestScheduler:
 def start_run(store: StateStore, scheduler: HarvestScheduler | None, source_id: str, *, actor: str) -> dict[str, Any]:
     """Run a source now: 409 while a run of it is going; the run's id once the run is recorded."""
     get_source(store, source_id)
+    ensure_not_deleted(store, source_id)  # a source waiting for (or past) its deletion is not harvested again
     running = require_scheduler(scheduler)
     try:
         holder = running.run_now(source_id, trigger="manual")
@@ -215,20 +218,12 @@ def set_paused(
 
 
 def decide_hold(store: StateStore, backend: IndexBackend, hold_id: int, *, approve: bool, actor: str) -> HeldDeletion:
-    """Approve (withdraw the held records) or reject (keep them) a held deletion; 404 / 409 as fitting."""
+    """Approve (withdraw the held records) or reject (keep them) a held deletion, audited; 404 / 409 as fitting."""
     try:
-        hold = store.holds.get(hold_id)
         if approve:
-            hold = store.holds.approve(hold_id, by=actor)
-            backend.withdraw(hold.uids)
-            store.records.withdraw(hold.source_id, hold.uids)
-        else:
-            hold = store.holds.reject(hold_id, by=actor)
+            return apply_hold(store, backend, hold_id, actor=actor)
+        return reject_hold(store, hold_id, actor=actor)
     except StateNotFoundError as exc:
         raise NotFoundError(f"no held deletion {hold_id}") from exc
     except HoldAlreadyDecidedError as exc:
-        raise ApiError(409, "already_decided", f"held deletion {hold_id} was already decided") from exc
-    action = "hold.approve" if approve else "hold.reject"
-    store.audit.record(actor=actor, action=action, target=hold.source_id,
-                       details={"hold_id": hold_id, "uids": len(hold.uids)})  # fmt: skip
-    return hold
+        raise ApiError(409, "already_decided", f"held deletion {hold_id} was already {exc.status}") from exc

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -20,12 +20,15 @@ from crawlers.errors import HarvestError
 from crawlers.logcontext import install as install_log_context
 from crawlers.netguard import allow_source_hosts
 from crawlers.run import RunReport, harvest
+from crawlers.schedule import new_holder
 from crawlers.state import SourceHealth, StateError, StateStore, state_url
+from crawlers.supervise import LeaseKeeper
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
-from indexer.errors import IndexerError
+from indexer.backends.sqlite_file import SqliteIndexFile
+from indexer.errors import BulkWriteError, IndexBackendError, IndexerError
 from indexer.pipeline import RecordBuilder
-from search_api import key_commands
+from search_api import hold_commands, key_commands
 from search_api.reindex import reindex
 from search_api.reports import report_text, reports_json, source_yaml
 from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
@@ -37,6 +40,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 DEMO_SUBDIR = "demo"
+REINDEX_FAILURES_SHOWN = 20
 
 
 class UsageError(Exception):
@@ -100,7 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = commands.add_parser("reindex", parents=[common], help="rebuild the index from the stored raw records")
     r.add_argument("--demo", action="store_true", help="rebuild the demo catalogue's index")
+    r.add_argument(
+        "--from-sqlite", type=Path, metavar="PATH",
+        help="load the configured index from the records of this SQLite index file (moving to Elasticsearch)",
+    )  # fmt: skip
     key_commands.add_parser(commands, common)
+    hold_commands.add_parsers(commands, common)
     return parser
 
 
@@ -111,7 +120,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     _configure_logging(verbose=args.verbose, quiet=args.command == "harvest")
     commands: dict[str, Callable[[argparse.Namespace, Settings, Console], int]] = {
         "serve": _serve, "harvest": _harvest, "sources": _sources, "reindex": _reindex, "runs": _runs,
-        "keys": key_commands.run,
+        "keys": key_commands.run, "holds": hold_commands.run_holds, "quarantine": hold_commands.run_quarantine,
     }  # fmt: skip
     try:
         settings = load_settings(args.config)
@@ -236,21 +245,67 @@ def _harvest(args: argparse.Namespace, settings: Settings, console: Console) -> 
         settings = _demo_settings(settings)
     builder = RecordBuilder(load_themes(settings.themes_file))
     reports: list[RunReport] = []
+    busy: list[str] = []
     with _sources_for(settings, demo=args.demo) as sources:
         chosen = _pick(sources, args)
         if args.demo:
             settings = allow_source_hosts(settings, sources)
-        with _index(settings) as backend:
+        with _index(settings) as backend, ExitStack() as stack:
+            store = None if args.dry_run else stack.enter_context(_state(settings))  # a dry run changes no state
+            if store is not None:
+                _seed(store, sources)
             for source in chosen:
-                bar = ProgressBar(console.err, expected=_expected_items(settings, source.id))
-                report = harvest(source, settings=settings, backend=backend, builder=builder,
-                                 dry_run=args.dry_run, progress=bar)  # fmt: skip
-                reports.append(report)
+                bar = ProgressBar(console.err, expected=_expected_items(settings, source.id, store))
+                report: RunReport | None
+                if store is None:
+                    report = harvest(source, settings=settings, backend=backend, builder=builder, dry_run=True,
+                                     progress=bar)  # fmt: skip
+                else:
+                    report = _harvest_leased(source, store=store, settings=settings, backend=backend,
+                                             builder=builder, progress=bar, console=console)  # fmt: skip
+                if report is None:
+                    busy.append(source.id)
+                else:
+                    reports.append(report)
     if args.json:
-        console.result(reports_json(reports, single=not args.all))
+        console.result(reports_json(reports, single=not args.all) if reports else "[]")
     else:
-        console.result("\n\n".join(report_text(r) for r in reports) or "no enabled sources to harvest")
-    return EXIT_FAILED if any(r.status == "failed" for r in reports) else EXIT_OK
+        console.result("\n\n".join(report_text(r) for r in reports) or _nothing_run(busy))
+    return EXIT_FAILED if busy or any(r.status == "failed" for r in reports) else EXIT_OK
+
+
+def _harvest_leased(
+    source: SourceBase,
+    *,
+    store: StateStore,
+    settings: Settings,
+    backend: IndexBackend,
+    builder: RecordBuilder,
+    progress: ProgressBar,
+    console: Console,
+) -> RunReport | None:
+    """Harvest under the source's lease, recorded in the state database; None when a run of it is going."""
+    holder = new_holder()
+    ttl = settings.scheduler.lease_ttl_seconds
+    if not store.leases.try_acquire(source.id, holder, ttl=ttl):
+        lease = store.leases.get(source.id)
+        console.note(f"edufed: {source.id}: a run of it is going ({lease.holder if lease else 'just ended'}); "
+                     "skipped, try again when it ends")  # fmt: skip
+        return None
+    keeper = LeaseKeeper(store, ttl=ttl)
+    keeper.hold(source.id, holder)
+    keeper.start()
+    try:
+        store.runs.abandon_unfinished(source.id, reason="the process running it stopped")
+        return harvest(source, settings=settings, backend=backend, builder=builder, progress=progress, state=store,
+                       trigger="manual", holder=holder)  # fmt: skip
+    finally:
+        keeper.stop()
+        keeper.release(source.id, holder)
+
+
+def _nothing_run(busy: list[str]) -> str:
+    return f"no run: {', '.join(busy)} already running" if busy else "no enabled sources to harvest"
 
 
 def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -291,11 +346,12 @@ def _health(settings: Settings, source_ids: list[str]) -> tuple[dict[str, bool],
         return registered, store.health([i for i in source_ids if i in registered])
 
 
-def _expected_items(settings: Settings, source_id: str) -> int | None:
+def _expected_items(settings: Settings, source_id: str, store: StateStore | None) -> int | None:
     """How many items the source's last data-delivering run fetched: the size of the progress bar."""
-    with _state(settings) as store:
+    with ExitStack() as stack:
+        store = store or stack.enter_context(_state(settings))
         for run in store.runs.find(source_id=source_id, limit=20):
-            if run.status in ("succeeded", "partial", "held"):
+            if run.status in ("succeeded", "partial", "held") and run.counts.fetched:
                 return run.counts.fetched
     return None
 
@@ -307,7 +363,37 @@ def _reindex(args: argparse.Namespace, settings: Settings, console: Console) -> 
     else:
         sources = list(load_sources(settings.sources_file))
     builder = RecordBuilder(load_themes(settings.themes_file))
-    with _index(settings) as backend:
-        summary = reindex(backend, builder=builder, sources=sources, progress=console.err)
+    with ExitStack() as stack:
+        origin = stack.enter_context(_sqlite_origin(args.from_sqlite, settings)) if args.from_sqlite else None
+        backend = stack.enter_context(_index(settings))
+        expected = origin.count() if origin else backend.count()
+        console.note(f"reindex: {expected} records from {origin.path if origin else 'the index itself'} "
+                     f"into {_index_name(settings)}")  # fmt: skip
+        if settings.index.backend == "elasticsearch":
+            console.note("reindex: harvests that write before the alias swap are lost: keep the scheduler paused")
+        try:
+            summary = reindex(backend, builder=builder, sources=sources, records=origin.records() if origin else None,
+                              expected=expected, progress=console.err)  # fmt: skip
+        except BulkWriteError as exc:
+            console.note(f"edufed: {exc}")
+            for item in exc.failed[:REINDEX_FAILURES_SHOWN]:
+                console.note(f"  {item.uid}: {item.error_type}: {item.reason}")
+            return EXIT_FAILED
     console.result(summary.text())
     return EXIT_OK
+
+
+def _sqlite_origin(path: Path, settings: Settings) -> SqliteIndexFile:
+    """The index file `--from-sqlite` names, opened read-only; a usage error when it is not one."""
+    if settings.index.backend == "sqlite" and path.resolve() == settings.index_path.resolve():
+        raise UsageError(f"--from-sqlite {path} is the configured index itself: run `edufed reindex` without it")
+    try:
+        return SqliteIndexFile(path)
+    except IndexBackendError as exc:
+        raise UsageError(f"--from-sqlite: {exc}") from exc
+
+
+def _index_name(settings: Settings) -> str:
+    if settings.index.backend == "elasticsearch":
+        return f"a new index behind Elasticsearch alias {settings.index.es_alias} at {settings.index.url}"
+    return str(settings.index_path)

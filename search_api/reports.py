@@ -45,9 +45,14 @@ def report_text(report: RunReport) -> str:
         f"{report.source_id}: {report.status}{' (dry run, nothing written)' if report.dry_run else ''}"
         f" in {seconds:.1f} s",
         f"  fetched {report.fetched}, new {report.new}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, rejected {report.rejected}, written {report.written}",
+        f"unchanged {report.unchanged}, withdrawn {report.withdrawn}, rejected {report.rejected}, "
+        f"written {report.written}",
         f"  HTTP requests {report.http.requests}, {report.http.bytes} bytes",
     ]
+    if report.held is not None:
+        lines.append(f"  held: {report.held.records} withdrawals wait for an admin (edufed holds approve|reject "
+                     f"{report.held.hold_id}): {report.held.reason}")  # fmt: skip
+    lines += [f"  note: {note}" for note in report.notes[:MAX_SHOWN]]
     if report.error is not None:
         lines.append(f"  error: {report.error.type}: {report.error.message}")
     if report.rejections:

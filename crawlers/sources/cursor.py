@@ -13,7 +13,10 @@ from crawlers.sources.base import Source
 Scope = Literal["full", "incremental", "unchanged"]
 FINGERPRINT_KEY = "config_fingerprint"
 # Settings that change how politely or how often a source is fetched, but not which records it gives.
-_OPERATIONAL = {"name", "enabled", "schedule", "obey_robots", "delay_seconds", "max_records"}
+_OPERATIONAL = {
+    "name", "enabled", "schedule", "obey_robots", "delay_seconds", "max_records",
+    "withdraw_after_missed_runs", "max_withdraw_share",
+}  # fmt: skip
 
 
 def config_fingerprint(config: SourceBase) -> str:

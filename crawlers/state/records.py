@@ -117,6 +117,12 @@ class RecordStates:
         with self._db.begin() as connection:
             return self._update(connection, source_id, targets, {"withdrawn_at": at or utcnow()}, only_live=True)
 
+    def keep(self, source_id: str, uids: Iterable[str]) -> int:
+        """Reset the missed counts of live records an admin chose to keep (a rejected hold); returns how many."""
+        targets = sorted(set(uids))
+        with self._db.begin() as connection:
+            return self._update(connection, source_id, targets, {"missed_complete_runs": 0}, only_live=True)
+
     def live_count(self, source_id: str) -> int:
         """How many records of the source are not withdrawn (the base of the mass-deletion share)."""
         query = select(func.count()).where(record_state.c.source_id == source_id, record_state.c.withdrawn_at.is_(None))

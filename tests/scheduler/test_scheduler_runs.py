@@ -37,8 +37,11 @@ def test_run_history_counts_match_what_the_fixture_source_served(
     finally:
         index.close()
 
+    serve_items(http_server, source_id, list(reversed(GOOD_ITEMS + BAD_ITEMS)))  # other bytes: read again
     again = finished_run(store, _run_now(scheduler, source_id))
     assert (again.counts.fetched, again.counts.new, again.counts.unchanged) == (served, 0, len(GOOD_ITEMS))
+    same = finished_run(store, _run_now(scheduler, source_id))  # the same bytes: nothing parsed
+    assert (same.status, same.counts.fetched, same.report and same.report["scope"]) == ("succeeded", 0, "unchanged")
     wait_until(lambda: store.leases.get(source_id) is None, what="the lease to be released after the run")
 
 

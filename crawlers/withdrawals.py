@@ -1,0 +1,160 @@
+"""Taking records out of the catalogue: the mass-deletion guard, index-first withdrawal, admins' hold decisions.
+
+Every withdrawal leaves the index before the state database marks it: a crash in between leaves a record the
+state still counts as live but the index no longer has, which the source's next run repairs (crawlers/run_state.py
+reconciles the two). The other order could leave a withdrawn record searchable for good.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from config.sources import SourceBase
+from crawlers.state import HeldDeletion, HoldAlreadyDecidedError, StateStore
+from indexer.backends.base import IndexBackend
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HeldWithdrawal:
+    """Withdrawals the mass-deletion guard kept back: the hold an admin decides on, its size, and why."""
+
+    hold_id: int
+    records: int
+    reason: str
+
+
+@dataclass
+class Settlement:
+    """What a complete run withdrew, or held back, and the lines its report shows about it."""
+
+    withdrawn: int = 0
+    held: HeldWithdrawal | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def settle(
+    store: StateStore,
+    backend: IndexBackend,
+    source: SourceBase,
+    *,
+    run_id: str,
+    seen: Collection[str],
+    deleted: Collection[str],
+    complete_listing: bool,
+    fetched: int,
+) -> Settlement:
+    """Withdraw what a listing that ran to its end says is gone; call it only after all its records were written.
+
+    `deleted` (uids the source reported deleted) leave at once. After a complete full listing (`seen` holds every
+    uid it named), records missing from `withdraw_after_missed_runs` of them in a row leave too, unless the
+    mass-deletion guard holds them for an admin. An incremental listing says nothing about absent records.
+    """
+    done = Settlement()
+    if deleted:
+        done.withdrawn += withdraw(store, backend, source.id, deleted)
+        done.notes.append(f"the source reported {len(deleted)} records deleted; {done.withdrawn} withdrawn")
+    if not complete_listing:
+        return done
+    live = store.records.live_count(source.id)
+    after = source.withdraw_after_missed_runs
+    due = store.records.close_complete_run(source.id, seen=seen, withdraw_after=after)
+    reason = guard_reason(due, live=live, listed=len(seen), fetched=fetched, share=source.max_withdraw_share)
+    if reason is None:
+        if due:
+            count = withdraw(store, backend, source.id, due)
+            done.withdrawn += count
+            done.notes.append(f"{count} records missing from {after} complete listings in a row withdrawn")
+        return done
+    if not seen:  # the listing named nothing: what an admin approves is that every live record is gone
+        due = sorted(uid for uid, state in store.records.load(source.id).items() if not state.withdrawn)
+    done.held = _hold(store, source.id, due, run_id=run_id, reason=reason, notes=done.notes)
+    return done
+
+
+def _hold(
+    store: StateStore, source_id: str, uids: list[str], *, run_id: str, reason: str, notes: list[str]
+) -> HeldWithdrawal:
+    """Keep withdrawals back for an admin; the same withdrawals already pending are not held twice."""
+    pending = store.holds.find(source_id=source_id, status="pending")
+    hold = next((h for h in pending if set(h.uids) == set(uids)), None)
+    if hold is None:
+        hold = store.holds.create(source_id, uids, run_id=run_id, reason=reason)
+    else:
+        notes.append(f"the same withdrawals already wait for an admin's decision in hold {hold.id}")
+    notes.append(f"held {len(hold.uids)} withdrawals for an admin (hold {hold.id}): {reason}")
+    logger.warning("run of %s held %d withdrawals (hold %d): %s", source_id, len(hold.uids), hold.id, reason)
+    return HeldWithdrawal(hold.id, len(hold.uids), reason)
+
+
+def guard_reason(due: Collection[str], *, live: int, listed: int, fetched: int, share: float) -> str | None:
+    """Why the withdrawals a complete listing calls for must wait for an admin; None when they may go ahead.
+
+    `live` is how many records the source had before the run, `listed` how many uids the listing named (records
+    and rejected items with an id), `fetched` how many items it held in all, `share` the source's
+    max_withdraw_share. A listing that suddenly names nothing is held even before anything is due: it is far
+    more often a broken endpoint than a platform that closed.
+    """
+    if listed == 0 and live > 0:
+        if fetched == 0:
+            return f"the source listed no records; it had {live}"
+        return f"none of the {fetched} items listed had a usable id; the source had {live} records"
+    if due and len(due) > share * live:
+        return f"would withdraw {len(due)} of {live} records ({_percent(len(due) / live)} > {_percent(share)})"
+    return None
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.3g} %"
+
+
+def withdraw(store: StateStore, backend: IndexBackend, source_id: str, uids: Iterable[str]) -> int:
+    """Take records out of the index, then mark them withdrawn in the state; returns how many were there.
+
+    Both steps are idempotent, so doing it again after a crash finishes the job.
+    """
+    targets = sorted(set(uids))
+    if not targets:
+        return 0
+    removed = backend.withdraw(targets)
+    marked = store.records.withdraw(source_id, targets)
+    return max(removed, marked)
+
+
+def apply_hold(store: StateStore, backend: IndexBackend, hold_id: int, *, actor: str) -> HeldDeletion:
+    """Approve a pending hold and withdraw its records; raises StateNotFoundError or HoldAlreadyDecidedError.
+
+    The records leave the index first; the approval, the state's withdrawal marks and the audit entry then
+    commit together. A crash after the index step leaves the hold pending, and approving it again completes it.
+    """
+    hold = store.holds.get(hold_id)
+    if hold.status != "pending":
+        raise HoldAlreadyDecidedError(hold_id, status=hold.status)
+    removed = backend.withdraw(hold.uids)
+    with store.transaction() as tx:
+        approved = tx.holds.approve(hold_id, by=actor)
+        marked = tx.records.withdraw(hold.source_id, hold.uids)
+        details = {"hold_id": hold_id, "uids": len(hold.uids), "withdrawn": max(removed, marked)}
+        tx.audit.record(actor=actor, action="hold.approve", target=hold.source_id, details=details)
+    logger.info(
+        "hold %d of %s approved by %s: %d records withdrawn", hold_id, hold.source_id, actor, details["withdrawn"]
+    )
+    return approved
+
+
+def reject_hold(store: StateStore, hold_id: int, *, actor: str) -> HeldDeletion:
+    """Reject a pending hold: its records stay, and their missed-run counts start again from zero.
+
+    Without the reset, the next complete listing that still misses them would make them due (and held) again
+    at once. Raises StateNotFoundError or HoldAlreadyDecidedError.
+    """
+    with store.transaction() as tx:
+        rejected = tx.holds.reject(hold_id, by=actor)
+        kept = tx.records.keep(rejected.source_id, rejected.uids)
+        details = {"hold_id": hold_id, "uids": len(rejected.uids), "kept": kept}
+        tx.audit.record(actor=actor, action="hold.reject", target=rejected.source_id, details=details)
+    logger.info("hold %d of %s rejected by %s: %d records kept", hold_id, rejected.source_id, actor, kept)
+    return rejected
