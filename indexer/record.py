@@ -121,8 +121,12 @@ class Record(BaseModel):
     raw: Any = None
 
     def compute_hash(self) -> str:
-        """Hash of the normalized content: unchanged when only fetched_at (or the hash itself) differs."""
-        body = self.model_dump(mode="json", exclude={"fetched_at", "content_hash", "raw"})
+        """Hash of the normalized content: unchanged when only when or where it was fetched differs.
+
+        api_url (the list page or OAI resumption page the record came from) is left out: a record that moves
+        to another page of a listing, or arrives under a new resumption token, has not changed.
+        """
+        body = self.model_dump(mode="json", exclude={"fetched_at", "content_hash", "raw", "api_url"})
         encoded = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
