@@ -17,6 +17,7 @@ from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from tests.support.feeds import rss_config, serve_feed
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.json_sources import json_api_config
 from tests.support.le_ouchn import DATA_DIR, PAGING_PATH, expected, serve_le_ouchn, source_config
 from tests.support.settings import local_http
 
@@ -49,20 +50,7 @@ def run(source: Any, *, settings: Settings, backend: SqliteBackend, builder: Rec
 
 def small_api(server: FixtureServer, items: list[Any], **overrides: Any) -> JsonApiSourceConfig:
     server.route("/items", json={"data": {"items": items}})
-    values: dict[str, Any] = {
-        "id": "small_api",
-        "kind": "json_api",
-        "name": "测试接口",
-        "platform": "test_platform",
-        "platform_name": "测试平台",
-        "url": server.url("/items"),
-        "items_path": "data.items",
-        "id_field": "id",
-        "url_template": "https://example.edu.cn/course/{id}",
-        "fields": {"title": "name"},
-    }
-    values.update(overrides)
-    return JsonApiSourceConfig.model_validate(values)
+    return json_api_config(server, **overrides)
 
 
 def test_le_ouchn_paging_and_details_end_up_in_the_index(

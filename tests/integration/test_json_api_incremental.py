@@ -14,6 +14,7 @@ from crawlers.sources import build_source
 from crawlers.sources.json_api import JsonApiSource
 from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, Reply, conditional, http_server_fixture  # noqa: F401
+from tests.support.json_sources import json_api_config
 from tests.support.le_ouchn import PAGING_PATH, expected, serve_le_ouchn, source_config
 from tests.support.settings import local_http
 
@@ -34,21 +35,7 @@ def harvest(config: JsonApiSourceConfig, cursor: dict[str, Any] | None = None) -
 
 
 def small_api(server: FixtureServer, **overrides: Any) -> JsonApiSourceConfig:
-    values: dict[str, Any] = {
-        "id": "small_api",
-        "kind": "json_api",
-        "name": "测试接口",
-        "platform": "test_platform",
-        "platform_name": "测试平台",
-        "url": server.url("/items"),
-        "items_path": "data.items",
-        "id_field": "id",
-        "url_template": "https://example.edu.cn/course/{id}",
-        "fields": {"title": "name"},
-        "obey_robots": False,
-    }
-    values.update(overrides)
-    return JsonApiSourceConfig.model_validate(values)
+    return json_api_config(server, **{"obey_robots": False, **overrides})
 
 
 def body(items: list[dict[str, str]]) -> bytes:

@@ -15,6 +15,7 @@ from crawlers.sources.json_api import JsonApiSource
 from crawlers.sources.rss import RssSource
 from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.json_sources import json_api_config
 from tests.support.le_ouchn import PAGING_PATH, detail_path, expected, serve_le_ouchn, source_config
 from tests.support.settings import local_http
 
@@ -28,20 +29,7 @@ def harvest(config: JsonApiSourceConfig) -> tuple[list[RawRecord], Source]:
 
 
 def small_api(server: FixtureServer, **overrides: Any) -> JsonApiSourceConfig:
-    values: dict[str, Any] = {
-        "id": "small_api",
-        "kind": "json_api",
-        "name": "测试接口",
-        "platform": "test_platform",
-        "platform_name": "测试平台",
-        "url": server.url("/items"),
-        "items_path": "data.items",
-        "id_field": "id",
-        "url_template": "https://example.edu.cn/course/{id}",
-        "fields": {"title": "name"},
-    }
-    values.update(overrides)
-    return JsonApiSourceConfig.model_validate(values)
+    return json_api_config(server, **overrides)
 
 
 def test_le_ouchn_pages_and_details_give_the_expected_raw_records(http_server: FixtureServer) -> None:

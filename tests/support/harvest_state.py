@@ -21,6 +21,7 @@ from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from tests.support.http_server import FixtureServer, LoggedRequest, Reply
+from tests.support.json_sources import json_api_config
 from tests.support.settings import local_http
 
 COURSES_PATH = "/courses"
@@ -88,22 +89,8 @@ def courses(count: int, *, prefix: str = "c", title: str = "老年人学用智�
 
 def course_list(server: FixtureServer, source_id: str = "course_list", **overrides: Any) -> JsonApiSourceConfig:
     """A json_api source reading the paged course list `serve_courses` serves (no validators: read in full)."""
-    values: dict[str, Any] = {
-        "id": source_id,
-        "kind": "json_api",
-        "name": "课程列表",
-        "platform": "test_platform",
-        "platform_name": "测试平台",
-        "url": server.url(f"/{source_id}{COURSES_PATH}"),
-        "page_param": "p",
-        "items_path": "data.items",
-        "id_field": "id",
-        "url_template": "https://example.edu.cn/course/{id}",
-        "fields": {"title": "name"},
-        "obey_robots": False,
-    }
-    values.update(overrides)
-    return JsonApiSourceConfig.model_validate(values)
+    values = {"id": source_id, "name": "课程列表", "page_param": "p", "obey_robots": False, **overrides}
+    return json_api_config(server, f"/{source_id}{COURSES_PATH}", **values)
 
 
 def serve_courses(
