@@ -40,6 +40,7 @@ TEXT_FIELDS = ("title", "subtitle", "tags", "description", "people", "provider")
 """Fields holding segmented words; a query word may match any of them."""
 
 _FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_HALF_WIDTH = {c: unicodedata.normalize("NFKC", c) for c in map(chr, [*range(0xFF01, 0xFF5F), 0x3000])}
 _NONWORD = re.compile(r"[\W_]+")
 _PUNCTUATION_TOKENS = re.compile(r"[^\w\x1f ]+|_+")
 _CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -73,6 +74,24 @@ def _t2s() -> object:
 
 def fold(text: str) -> str:
     """Full-width -> half-width (NFKC), traditional -> simplified, lowercase."""
+    if len(text) <= _SHORT_TEXT:
+        return _fold_short(text)
+    return _fold(text)
+
+
+_SHORT_TEXT = 64
+"""Short texts (titles, tags, category names, people) repeat across a catalogue's records: their folds are
+cached (a few MB at most); long ones (descriptions) rarely repeat and are folded every time."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
+    # Full-width forms first, by table: NFKC of a whole Chinese text costs ~5x this, and only runs when
+    # something else is left to normalize.
     text = _FULLWIDTH.sub(_fullwidth_char, text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
@@ -80,7 +99,7 @@ def fold(text: str) -> str:
 
 
 def _fullwidth_char(match: re.Match[str]) -> str:
-    return unicodedata.normalize("NFKC", match.group())
+    return _HALF_WIDTH[match.group()]
 
 
 def clean_tokens(text: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from config.sources import MEDIA_TYPES, RECORD_TYPES, SourceBase
 from config.themes import ThemeTable
+from indexer.analysis import fold
 from indexer.dedupe import cluster_id
 from indexer.errors import RecordInvalidError
 from indexer.normalize.audience import AudienceDetector, detect_level
@@ -56,7 +57,7 @@ class RecordBuilder:
         found = self.classifier.classify(
             categories=categories, tags=tags, title=title, subtitle=subtitle, description=description
         )
-        label_text = " ".join([title, subtitle or "", *tags, *(s for p in categories for s in p)])
+        folded_labels = fold(" ".join([title, subtitle or "", *tags, *(s for p in categories for s in p)]))
         entry = _programme_entry(f, title) if f.get("record_type") == "programme_entry" else None
         programmes = [*found.programmes, *([entry.programme] if entry and entry.programme else [])]
         record_type = f.get("record_type") if f.get("record_type") in RECORD_TYPES else defaults.record_type
@@ -81,9 +82,10 @@ class RecordBuilder:
             tags=tags,
             themes=found.themes,
             theme_evidence=found.evidence,
-            programmes=self.audience.programmes(label_text, given=programmes),
-            audience=self.audience.audience(
-                label_text, given=[*defaults.audience, *found.audience, *split_list(f.get("audience"), max_items=5)]
+            programmes=self.audience.programmes_folded(folded_labels, given=programmes),
+            audience=self.audience.audience_folded(
+                folded_labels,
+                given=[*defaults.audience, *found.audience, *split_list(f.get("audience"), max_items=5)],
             ),
             level=None if entry else (clean_text(f.get("level"), max_chars=20) or detect_level(title)),
             media_type=_media_type(f.get("media_type"), defaults.media_type, record_type),
@@ -156,7 +158,7 @@ def _provider(value: Any) -> Provider | None:
     return Provider(name=name) if name else None
 
 
-def _media_type(value: Any, default: str | None, record_type: str) -> Any:
+def _media_type(value: Any, default: str | None, record_type: Any) -> Any:
     if value in MEDIA_TYPES:
         return value
     return default or _DEFAULT_MEDIA.get(record_type)
@@ -165,7 +167,7 @@ def _media_type(value: Any, default: str | None, record_type: str) -> Any:
 def _lessons(value: Any) -> list[Lesson]:
     if not isinstance(value, list):
         return []
-    lessons = []
+    lessons: list[Lesson] = []
     for item in value[:MAX_LESSONS]:
         if not isinstance(item, dict):
             continue

@@ -15,8 +15,12 @@ from crawlers.errors import ParseError
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NAMESPACES = ("http://purl.org/dc/elements/1.1/", "http://purl.org/dc/terms/")
+_DC_PREFIXES = tuple(f"{{{ns}}}" for ns in DC_NAMESPACES)
+"""Clark-notation tag prefixes of the Dublin Core namespaces (a string test is cheaper than QName)."""
 LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
 _O = {"o": OAI_NS}
+_RECORD, _HEADER, _METADATA, _TOKEN = (f"{{{OAI_NS}}}{n}" for n in ("record", "header", "metadata", "resumptionToken"))
+_IDENTIFIER, _DATESTAMP, _SET_SPEC = (f"{{{OAI_NS}}}{n}" for n in ("identifier", "datestamp", "setSpec"))
 _L = {"l": LOM_NS}
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _VCARD_NAME = re.compile(r"^FN[^:]*:(.+)$", re.MULTILINE)
@@ -49,6 +53,8 @@ def parse_xml(content: bytes, *, url: str) -> etree._Element:
 
 def text_of(element: etree._Element) -> str:
     """An element's text content, stripped."""
+    if len(element) == 0:  # no child elements, comments or entities: the text is all there is (the common case)
+        return (element.text or "").strip()
     return "".join(t for t in element.itertext() if isinstance(t, str)).strip()
 
 
@@ -112,24 +118,29 @@ def verb_element(root: etree._Element, verb: str, *, url: str) -> etree._Element
 def read_records(element: etree._Element) -> tuple[list[OaiRecord], str | None]:
     """The records of a ListRecords element and its resumption token (None or empty at the end)."""
     records = []
-    for record in element.findall("o:record", _O):
-        header = record.find("o:header", _O)
-        metadata = record.find("o:metadata", _O)
+    for record in element.iterchildren(_RECORD):
+        header = _first_child(record, _HEADER)
+        metadata = _first_child(record, _METADATA)
         children = [] if metadata is None else [c for c in metadata if isinstance(c.tag, str)]
         records.append(OaiRecord(_header(header), children[0] if children else None))
-    token = element.find("o:resumptionToken", _O)
+    token = _first_child(element, _TOKEN)
     return records, (text_of(token) or None) if token is not None else None
+
+
+def _first_child(element: etree._Element, tag: str) -> etree._Element | None:
+    """The first child with this (Clark notation) tag: `find` without parsing a path for every record."""
+    return next(element.iterchildren(tag), None)
 
 
 def _header(header: etree._Element | None) -> OaiHeader:
     if header is None:
         return OaiHeader(None, None, [], False)
-    identifier = header.find("o:identifier", _O)
-    datestamp = header.find("o:datestamp", _O)
+    identifier = _first_child(header, _IDENTIFIER)
+    datestamp = _first_child(header, _DATESTAMP)
     return OaiHeader(
         identifier=text_of(identifier) or None if identifier is not None else None,
         datestamp=text_of(datestamp) or None if datestamp is not None else None,
-        sets=[text_of(s) for s in header.findall("o:setSpec", _O)],
+        sets=[text_of(s) for s in header.iterchildren(_SET_SPEC)],
         deleted=header.get("status") == "deleted",
     )
 
@@ -148,11 +159,12 @@ def read_dc(element: etree._Element) -> MetadataFields:
     """oai_dc: Dublin Core elements to record fields (subjects become categories, their last level tags)."""
     values: dict[str, list[str]] = {}
     for child in element:
-        if not isinstance(child.tag, str) or etree.QName(child).namespace not in DC_NAMESPACES:
+        tag = child.tag
+        if not isinstance(tag, str) or not tag.startswith(_DC_PREFIXES):
             continue
         text = text_of(child)
         if text:
-            values.setdefault(etree.QName(child).localname, []).append(text)
+            values.setdefault(tag.rpartition("}")[2], []).append(text)
     found = MetadataFields("oai_dc", types=values.get("type", []), links=values.get("identifier", []))
     titles, subjects = values.get("title", []), values.get("subject", [])
     _set(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from config.sources import OaiPmhSourceConfig
+from config.sources import OaiPmhSourceConfig, ResourceTypeMapping
 from crawlers.errors import ParseError, SourceConfigError
 from crawlers.sources.base import ItemProblem, fill_template, register
 from crawlers.sources.cursor import IncrementalSource
@@ -246,8 +247,13 @@ class OaiPmhSource(IncrementalSource):
         except KeyError:
             return None
 
+    @functools.cached_property
+    def _known_types(self) -> dict[str, ResourceTypeMapping]:
+        """type_map with its keys stripped and lowercased, built once per run rather than per record."""
+        return {key.strip().lower(): mapping for key, mapping in self.config.type_map.items()}
+
     def _types(self, values: list[str]) -> dict[str, Any]:
-        known = {key.strip().lower(): mapping for key, mapping in self.config.type_map.items()}
+        known = self._known_types
         for value in values:
             mapping = known.get(value.strip().lower())
             if mapping is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from config.themes import ThemeTable
+from indexer.analysis import fold
 from indexer.normalize.terms import TermMatcher
 
 GENERAL_AUDIENCE = "通用"
@@ -25,14 +26,22 @@ class AudienceDetector:
 
     def audience(self, text: str, *, given: list[str]) -> list[str]:
         """Given audiences first, then detected ones; 通用 when nothing narrower is known."""
+        return self.audience_folded(fold(text), given=given)
+
+    def audience_folded(self, folded: str, *, given: list[str]) -> list[str]:
+        """`audience` of text that is already folded (one fold serves both audiences and programmes)."""
         found = dict.fromkeys(given)
-        found.update(dict.fromkeys(label for matcher, label in self._audience if matcher.find(text)))
+        found.update(dict.fromkeys(label for matcher, label in self._audience if matcher.occurs_in_folded(folded)))
         found.pop(GENERAL_AUDIENCE, None)
         return list(found) or [GENERAL_AUDIENCE]
 
     def programmes(self, text: str, *, given: list[str]) -> list[str]:
+        return self.programmes_folded(fold(text), given=given)
+
+    def programmes_folded(self, folded: str, *, given: list[str]) -> list[str]:
+        """`programmes` of text that is already folded."""
         found = dict.fromkeys(given)
-        found.update(dict.fromkeys(label for matcher, label in self._programmes if matcher.find(text)))
+        found.update(dict.fromkeys(label for matcher, label in self._programmes if matcher.occurs_in_folded(folded)))
         return list(found)
 
 

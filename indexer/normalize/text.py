@@ -92,7 +92,7 @@ def parse_count(value: Any) -> int | None:
 
 def http_url(value: Any) -> str | None:
     """The value as an absolute http(s) URL with a host, or None."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or ":" not in value:  # no scheme at all (an id, a path): not a URL
         return None
     url = value.strip()
     try:

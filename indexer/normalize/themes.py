@@ -21,13 +21,18 @@ class Classification:
 
 @dataclass
 class _Scores:
+    """Scores per theme and the rules behind them; evidence becomes models only for the themes kept."""
+
     total: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     from_category: set[str] = field(default_factory=set)
-    evidence: dict[str, list[ThemeEvidence]] = field(default_factory=lambda: defaultdict(list))
+    found: dict[str, list[tuple[str, str, float]]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, theme: str, *, rule_id: str, matched: str, score: float) -> None:
         self.total[theme] += score
-        self.evidence[theme].append(ThemeEvidence(theme=theme, rule_id=rule_id, matched=matched, score=score))
+        self.found[theme].append((rule_id, matched, score))
+
+    def evidence(self, theme: str) -> list[ThemeEvidence]:
+        return [ThemeEvidence(theme=theme, rule_id=r, matched=m, score=s) for r, m, s in self.found[theme]]
 
 
 class ThemeClassifier:
@@ -67,7 +72,7 @@ class ThemeClassifier:
                 for rule_id, theme in self._keyword_rules[term]:
                     scores.add(theme, rule_id=rule_id, matched=term, score=weight)
         themes = self._rank(scores, " ".join(filter(None, (title, subtitle, " ".join(tags), description))))
-        evidence = [e for theme in themes for e in scores.evidence[theme]]
+        evidence = [e for theme in themes for e in scores.evidence(theme)]
         return Classification(themes=themes, evidence=evidence, programmes=programmes, audience=audience)
 
     def _apply_categories(self, categories: list[list[str]], scores: _Scores) -> tuple[list[str], list[str]]:
@@ -94,8 +99,9 @@ class ThemeClassifier:
         threshold = self.table.weights.threshold
         kept = [t for t, s in scores.total.items() if t in scores.from_category or s >= threshold]
         kept.sort(key=lambda t: (t not in scores.from_category, -scores.total[t]))
+        folded = fold(text) if self._conflict_matchers else ""
         for matcher, prefer in self._conflict_matchers:
-            if matcher.find(text):
+            if matcher.occurs_in_folded(folded):
                 kept = _reorder(kept, prefer)
         return kept[: self.table.max_themes]
 

@@ -1,0 +1,35 @@
+"""The harvest benchmark end to end at a small size: its catalogue server, the real harvest, the bare parser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.bench_harvest import main
+from bench.corpus import generate
+from indexer.backends.sqlite import SqliteBackend
+
+COUNT = 250
+
+
+@pytest.mark.parametrize("kind", ["json_api", "oai_pmh"])
+def test_the_benchmark_harvests_every_generated_record(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = tmp_path / "bench.sqlite3"
+    status = main([kind, "--count", str(COUNT), "--page-size", "40", "--checkpoint", "100", "--index", str(index)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    result = lines[-1]
+    assert status == 0
+    assert (result["status"], result["fetched"], result["new"], result["indexed"]) == ("succeeded", COUNT, COUNT, COUNT)
+    assert result["bare_parser"]["items"] == COUNT
+    assert result["records_per_s"] > 0 and result["peak_rss_mb"] >= result["rss_before_mb"] > 0
+    assert [line["fetched"] for line in lines[:-1]] == [100, 200]
+    backend = SqliteBackend(index)
+    try:
+        titles = sorted(record.title for record in backend.iter_records())
+    finally:
+        backend.close()
+    assert titles == sorted(record.title for record in generate(COUNT))
