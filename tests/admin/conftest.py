@@ -17,10 +17,9 @@ from config.settings import Settings
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
-from search_api.app import create_app
-from tests.api.catalogue import live_server
 from tests.scheduler.conftest import GOOD_ITEMS, api_source, make_settings, serve_items, wait_until
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.live_service import live_service
 
 
 @dataclass
@@ -48,20 +47,10 @@ class AdminSite:
 def admin_site(tmp_path: Path, platform: FixtureServer) -> Iterator[AdminSite]:
     """A server with a SQLite state database and index in tmp_path, a running scheduler and two keys."""
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    with StateStore.for_settings(settings) as store:
-        backend = SqliteBackend(settings.index_path)
-        scheduler = HarvestScheduler(settings=settings, store=store, name="admin-test")
-        scheduler.start()
-        try:
-            app = create_app(settings=settings, backend=backend, store=store)
-            app.state.scheduler = scheduler
-            admin = store.keys.create(role="admin", label="测试管理员").key
-            operator = store.keys.create(role="operator", platform="test_platform").key
-            with live_server(app) as server:
-                yield AdminSite(server.url, settings, store, backend, scheduler, admin, operator, platform)
-        finally:
-            scheduler.shutdown()
-            backend.close()
+    with live_service(settings, name="admin-test") as service:
+        operator = service.store.keys.create(role="operator", platform="test_platform").key
+        yield AdminSite(service.url, settings, service.store, service.backend, service.scheduler, service.admin_key,
+                        operator, platform)  # fmt: skip
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from config.settings import OperatorSettings, SchedulerSettings, Settings
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
-from search_api.app import create_app
-from tests.api.catalogue import live_server
 from tests.support.http_server import FixtureServer
+from tests.support.live_service import live_service
 from tests.support.settings import LOOPBACK, local_http
 
 PLATFORM = "test_platform"
@@ -87,21 +86,12 @@ def operator_site(
 ) -> Iterator[OperatorSite]:
     """A service over a SQLite state database and index in tmp_path with a started scheduler."""
     settings = settings or make_settings(tmp_path)
-    with StateStore.for_settings(settings) as store:
-        backend = SqliteBackend(settings.index_path)
-        scheduler = HarvestScheduler(settings=settings, store=store, name=f"operator-test-{tmp_path.name}")
-        scheduler.start()
-        try:
-            app = create_app(settings=settings, backend=backend, store=store)
-            app.state.scheduler = scheduler
-            admin = store.keys.create(role="admin", label="测试管理员").key
-            operator = store.keys.create(role="operator", platform=PLATFORM, label="测试平台运营").key
-            other = store.keys.create(role="operator", platform=OTHER_PLATFORM).key
-            with live_server(app) as server:
-                yield OperatorSite(server.url, settings, store, backend, scheduler, admin, operator, other, platform)
-        finally:
-            scheduler.shutdown()
-            backend.close()
+    with live_service(settings, name=f"operator-test-{tmp_path.name}") as service:
+        keys = service.store.keys
+        operator = keys.create(role="operator", platform=PLATFORM, label="测试平台运营").key
+        other = keys.create(role="operator", platform=OTHER_PLATFORM).key
+        yield OperatorSite(service.url, settings, service.store, service.backend, service.scheduler,
+                           service.admin_key, operator, other, platform)  # fmt: skip
 
 
 # Fixtures shared by the operator and security tests (their conftest modules import these).
