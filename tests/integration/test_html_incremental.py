@@ -14,6 +14,7 @@ from crawlers.sources.html import HtmlSource
 from indexer.record import RawRecord
 from tests.support.cms import cms_config, cms_expected, serve_cms, with_base
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
+from tests.support.resume import resume
 from tests.support.settings import local_http
 
 HTTP = local_http()
@@ -21,11 +22,8 @@ CASE_TWO = "/Pages/News/2022/12/12/5b1f3c2e-8d4a-4c61-9e7b-2a6d0c9f1e84.htm"
 
 
 def crawl(config: HtmlSourceConfig, cursor: dict[str, Any] | None = None) -> tuple[list[RawRecord], HtmlSource]:
-    with Fetcher(HTTP, obey_robots=config.obey_robots, delay_seconds=0) as fetcher:
-        source = build_source(config, fetcher)
-        assert isinstance(source, HtmlSource)
-        source.cursor_in = dict(cursor or {})
-        return sorted(source.iter_records(), key=lambda r: r.source_id), source
+    records, source = resume(config, HtmlSource, cursor, http=HTTP)
+    return sorted(records, key=lambda r: r.source_id), source
 
 
 def test_a_whole_walk_is_complete_though_a_detail_page_is_gone(http_server: FixtureServer) -> None:

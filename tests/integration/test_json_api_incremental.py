@@ -16,6 +16,7 @@ from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, Reply, conditional, http_server_fixture  # noqa: F401
 from tests.support.json_sources import json_api_config
 from tests.support.le_ouchn import PAGING_PATH, expected, serve_le_ouchn, source_config
+from tests.support.resume import resume
 from tests.support.settings import local_http
 
 SETTINGS = local_http(retries=1)
@@ -27,11 +28,7 @@ PAGES = {
 
 
 def harvest(config: JsonApiSourceConfig, cursor: dict[str, Any] | None = None) -> tuple[list[RawRecord], JsonApiSource]:
-    with Fetcher(SETTINGS, obey_robots=config.obey_robots) as fetcher:
-        source = build_source(config, fetcher)
-        assert isinstance(source, JsonApiSource)
-        source.cursor_in = dict(cursor or {})
-        return list(source.iter_records()), source
+    return resume(config, JsonApiSource, cursor, http=SETTINGS)
 
 
 def small_api(server: FixtureServer, **overrides: Any) -> JsonApiSourceConfig:

@@ -14,6 +14,7 @@ from crawlers.sources.rss import RssSource
 from indexer.record import RawRecord
 from tests.support.feeds import RSS_DIR, load_case, rss_config
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401
+from tests.support.resume import resume
 from tests.support.settings import local_http
 
 SETTINGS = local_http()
@@ -21,11 +22,7 @@ LAST_MODIFIED = "Tue, 07 Jan 2025 02:00:00 GMT"
 
 
 def harvest(config: RssSourceConfig, cursor: dict[str, Any] | None = None) -> tuple[list[RawRecord], RssSource]:
-    with Fetcher(SETTINGS) as fetcher:
-        source = build_source(config, fetcher)
-        assert isinstance(source, RssSource)
-        source.cursor_in = dict(cursor or {})
-        return list(source.iter_records()), source
+    return resume(config, RssSource, cursor, http=SETTINGS)
 
 
 def serve(server: FixtureServer, feed: str, **validators: str) -> None:

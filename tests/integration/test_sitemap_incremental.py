@@ -14,6 +14,7 @@ from crawlers.sources.sitemap import SitemapSource
 from indexer.record import RawRecord
 from tests.support.cms import SITEMAP_DIR, serve_sitemap_site, sitemap_config, sitemap_expected
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401
+from tests.support.resume import resume
 from tests.support.settings import local_http
 
 HTTP = local_http()
@@ -21,11 +22,8 @@ B_MODIFIED = "Wed, 01 May 2024 00:00:00 GMT"
 
 
 def crawl(config: SitemapSourceConfig, cursor: dict[str, Any] | None = None) -> tuple[list[RawRecord], SitemapSource]:
-    with Fetcher(HTTP, obey_robots=config.obey_robots, delay_seconds=0) as fetcher:
-        source = build_source(config, fetcher)
-        assert isinstance(source, SitemapSource)
-        source.cursor_in = dict(cursor or {})
-        return sorted(source.iter_records(), key=lambda r: r.source_id), source
+    records, source = resume(config, SitemapSource, cursor, http=HTTP)
+    return sorted(records, key=lambda r: r.source_id), source
 
 
 def xml(server: FixtureServer, root: str, child: str, entries: dict[str, str | None]) -> bytes:
