@@ -6,12 +6,12 @@ backend whose storage lives under the given directory. The tests never name a ba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_corpus import BackendFactory, build_corpus
+from contract_corpus import BackendFactory, SearchAll, build_corpus
 from es_backend import ELASTICSEARCH_FACTORY, elasticsearch_session  # noqa: F401 (session fixture)
 
 from indexer.backends.base import IndexBackend, SearchQuery
@@ -57,9 +57,6 @@ def by_uid(corpus: list[Record]) -> dict[str, Record]:
 def uid(corpus: list[Record]) -> dict[str, str]:
     """source_id -> uid of the corpus records (tests name records by their short source ids)."""
     return {r.source_id: r.uid for r in corpus}
-
-
-SearchAll = Callable[..., list[Any]]
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from indexer.backends.base import IndexBackend
 from indexer.record import Person, Provider, Record
 
 BackendFactory = Callable[[Path], IndexBackend]
+SearchAll = Callable[..., list[Any]]
+"""The `search_all` fixture: every hit of a query, page after page."""
 """Opens (or reopens) a backend whose storage lives under the given directory."""
 
 CHINA = timezone(timedelta(hours=8))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SearchAll
+from contract_corpus import SearchAll
 
 from indexer.backends.base import IndexBackend, SearchQuery
 

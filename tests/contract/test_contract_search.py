@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import SearchAll
+from contract_corpus import SearchAll
 
 from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.errors import QueryError
