@@ -16,13 +16,18 @@ _LIST_SEPARATORS = re.compile(r"[,，、;；|/／]+")
 _PATH_SEPARATORS = re.compile(r"\s*(?:>|＞|›|»|/|／)\s*")
 _NUMBER = re.compile(r"^\s*([0-9][0-9,，]*(?:\.[0-9]+)?)\s*(万|亿|w|W|k|K)?\s*(?:人|次|人次)?\s*\+?\s*$")
 _UNITS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000}
+MAX_COUNT = 10**12
+"""The largest learner, lesson or duration count taken as real."""
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::[0-9]{1,5})?(?:[/?#][^\s<>\"']*)?\Z")
+"""http(s), a host name or IPv4 address (and port), then anything but whitespace and the characters refused."""
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object")
 
 
 def strip_html(value: str) -> str:
     """Plain text of an HTML fragment: tags and scripts dropped, entities decoded, whitespace folded."""
     if "<" not in value:
-        return _WS.sub(" ", html.unescape(value)).strip()
+        # str.split() splits at exactly the characters the regex \s matches, and is several times faster
+        return " ".join((html.unescape(value) if "&" in value else value).split())
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -78,16 +83,21 @@ def category_paths(value: Any) -> list[list[str]]:
 
 
 def parse_count(value: Any) -> int | None:
-    """A non-negative count from 1234, '1,234', '1.2万', '3k人次'; None when it is not a count."""
+    """A non-negative count from 1234, '1,234', '1.2万', '3k人次'; None when it is not a count.
+
+    Beyond MAX_COUNT (and for infinity or NaN, which JSON parsers accept) a value is not a count: it would
+    overflow the index's 64-bit integers and fail the record's write.
+    """
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value) if value >= 0 else None
-    match = _NUMBER.match(str(value))
-    if not match:
-        return None
-    number = float(match.group(1).replace(",", "").replace("，", ""))
-    return int(number * _UNITS.get(match.group(2) or "", 1))
+        number = value
+    else:
+        match = _NUMBER.match(str(value))
+        if not match:
+            return None
+        number = float(match.group(1).replace(",", "").replace("，", "")) * _UNITS.get(match.group(2) or "", 1)
+    return int(number) if 0 <= number <= MAX_COUNT else None
 
 
 def http_url(value: Any) -> str | None:
@@ -95,6 +105,8 @@ def http_url(value: Any) -> str | None:
     if not isinstance(value, str) or ":" not in value:  # no scheme at all (an id, a path): not a URL
         return None
     url = value.strip()
+    if _PLAIN_URL.match(url):  # the common shape, which urlsplit would accept: no need to split it
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:

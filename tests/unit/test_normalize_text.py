@@ -61,6 +61,11 @@ def test_split_list_handles_chinese_separators(raw, items):
         (-3, None),
         (True, None),
         ("2亿", 200_000_000),
+        (float("inf"), None),
+        (float("nan"), None),
+        (10**20, None),
+        ("9999999亿", None),
+        (10**12, 10**12),
     ],
 )
 def test_parse_count(raw, count):
