@@ -29,7 +29,7 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -140,13 +140,21 @@ class DocumentText:
 
 
 def analyze_document(
-    *, title: str, subtitle: str, tags: str, description: str, people: str, provider: str
-) -> DocumentText:
-    """Every indexed field of one record, with one fold and one rjieba call for the whole record."""
+    *, title: str, subtitle: str, tags: str, description: str, people: str, provider: str,
+    folded: Mapping[str, str] | None = None,
+) -> DocumentText:  # fmt: skip
+    """Every indexed field of one record, with one rjieba call for the whole record.
+
+    `folded` may map some of the texts to their `fold` already computed (RecordBuilder folds title, subtitle,
+    tags and description for its rules); folding field by field gives what folding the joined text gives.
+    """
     raw = (title, subtitle, tags, description, people, provider)
-    folded = fold(_SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in raw))
-    fields = dict(zip(TEXT_FIELDS, _cut_fields(folded), strict=True))
-    folded_title, folded_subtitle, folded_tags = folded.split(_SEPARATOR)[:3]
+    if folded:
+        joined = _SEPARATOR.join((folded.get(t) or fold(t)).replace(_SEPARATOR, " ") if t else "" for t in raw)
+    else:
+        joined = fold(_SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in raw))
+    fields = dict(zip(TEXT_FIELDS, _cut_fields(joined), strict=True))
+    folded_title, folded_subtitle, folded_tags = joined.split(_SEPARATOR, 3)[:3]
     fields["pinyin"] = pinyin_tokens(fields["title"])
     fields["chars"] = chars_text(f"{folded_title} {folded_subtitle} {folded_tags}")
     return DocumentText(fields=fields, folded_title=folded_title, title_pinyin=title_pinyin_key(folded_title))

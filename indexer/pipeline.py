@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+import orjson
 
 from config.sources import MEDIA_TYPES, RECORD_TYPES, SourceBase
 from config.themes import ThemeTable
-from indexer.analysis import fold
 from indexer.dedupe import cluster_id
 from indexer.errors import RecordInvalidError
 from indexer.normalize.audience import AudienceDetector, detect_level
 from indexer.normalize.dates import parse_datetime
 from indexer.normalize.text import category_paths, clean_text, http_url, parse_count, split_list
-from indexer.normalize.themes import ThemeClassifier
-from indexer.record import Lesson, Person, ProgrammeEntry, Provider, RawRecord, Record
+from indexer.normalize.themes import FoldedFields, ThemeClassifier
+from indexer.record import Lesson, ProgrammeEntry, Provider, RawRecord, Record
 
 MAX_TITLE = 300
 MAX_SUBTITLE = 500
@@ -24,6 +25,7 @@ MAX_DESCRIPTION = 5000
 MAX_ID = 200
 MAX_LESSONS = 500
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_RAW_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _DEFAULT_MEDIA = {"micro_course": "video", "video": "video", "live": "live", "ebook": "ebook",
                   "document": "document", "article": "html", "case": "html"}
 
@@ -54,10 +56,10 @@ class RecordBuilder:
         tags = split_list(f.get("tags"))
         categories = defaults.categories + [p for p in category_paths(f.get("categories"))
                                             if p not in defaults.categories]
-        found = self.classifier.classify(
-            categories=categories, tags=tags, title=title, subtitle=subtitle, description=description
-        )
-        folded_labels = fold(" ".join([title, subtitle or "", *tags, *(s for p in categories for s in p)]))
+        folded = FoldedFields.of(title=title, subtitle=subtitle, tags=tags, description=description,
+                                 categories=categories)  # fmt: skip
+        found = self.classifier.classify_folded(folded, categories=categories)
+        folded_labels = folded.labels()
         entry = _programme_entry(f, title) if f.get("record_type") == "programme_entry" else None
         programmes = [*found.programmes, *([entry.programme] if entry and entry.programme else [])]
         record_type = f.get("record_type") if f.get("record_type") in RECORD_TYPES else defaults.record_type
@@ -73,7 +75,7 @@ class RecordBuilder:
             subtitle=subtitle,
             description=description,
             language=_language(f.get("language"), defaults.language),
-            instructors=[Person(name=n) for n in split_list(f.get("instructors"), max_items=20)],
+            instructors=[{"name": n} for n in split_list(f.get("instructors"), max_items=20)],
             provider=_provider(f.get("provider")),
             platform=source.platform,
             platform_name=source.platform_name,
@@ -81,7 +83,7 @@ class RecordBuilder:
             categories_raw=categories,
             tags=tags,
             themes=found.themes,
-            theme_evidence=found.evidence,
+            theme_evidence=found.evidence_rows,
             programmes=self.audience.programmes_folded(folded_labels, given=programmes),
             audience=self.audience.audience_folded(
                 folded_labels,
@@ -104,6 +106,10 @@ class RecordBuilder:
             raw=stored_raw(raw),
         )
         record.content_hash = record.compute_hash()
+        record.remember_folds({
+            title: folded.title, subtitle or "": folded.subtitle, " ".join(tags): " ".join(folded.tags),
+            description or "": folded.description,
+        })  # fmt: skip
         return record
 
     def rebuild(self, record: Record, source: SourceBase) -> Record:
@@ -117,8 +123,17 @@ class RecordBuilder:
 
 
 def stored_raw(raw: RawRecord) -> dict[str, Any]:
-    """The raw item as stored beside the record: mapped fields and the untouched payload, JSON-safe."""
-    return json.loads(json.dumps({"fields": raw.fields, "payload": raw.payload}, ensure_ascii=False, default=str))
+    """The raw item as stored beside the record: mapped fields and the untouched payload, JSON-safe.
+
+    What the json module makes of it (values it cannot write become their str(), non-string keys strings),
+    through orjson, which does the same several times faster; NaN and infinity become null (as they would in
+    the stored JSON anyway).
+    """
+    item = {"fields": raw.fields, "payload": raw.payload}
+    try:
+        return cast(dict[str, Any], orjson.loads(orjson.dumps(item, default=str, option=_RAW_OPTIONS)))
+    except (orjson.JSONEncodeError, TypeError):  # beyond orjson: integers over 64 bits, exotic keys
+        return cast(dict[str, Any], json.loads(json.dumps(item, ensure_ascii=False, default=str)))
 
 
 def _programme_entry(fields: dict[str, Any], title: str) -> ProgrammeEntry:

@@ -19,8 +19,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from indexer.analysis import TEXT_FIELDS, analyze_document
+from indexer.analysis import TEXT_FIELDS
 from indexer.record import Record
+from indexer.record_text import record_text
 
 MAPPING_VERSION = "1"
 """Bump when the mapping changes incompatibly; an index of another version asks for `edufed reindex`."""
@@ -94,14 +95,7 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
 
 def record_document(record: Record) -> dict[str, Any]:
     """The document one record is indexed as (the record must carry its content_hash)."""
-    text = analyze_document(
-        title=record.title,
-        subtitle=record.subtitle or "",
-        tags=" ".join(record.tags),
-        description=record.description or "",
-        people=" ".join(" ".join(filter(None, (p.name, p.title, p.org))) for p in record.instructors),
-        provider=record.provider.name if record.provider else "",
-    )
+    text = record_text(record)
     sort_date = record.published_at or record.updated_at or record.fetched_at
     return {
         "uid": record.uid,

@@ -26,8 +26,8 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from indexer.analysis import analyze_document
 from indexer.record import Record
+from indexer.record_text import record_text
 
 logger = logging.getLogger(__name__)
 
@@ -137,14 +137,7 @@ class RecordRows:
 
 def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
     """Analyze one record into its rows (codes for new facet values are created in `conn`)."""
-    text = analyze_document(
-        title=record.title,
-        subtitle=record.subtitle or "",
-        tags=" ".join(record.tags),
-        description=record.description or "",
-        people=" ".join(" ".join(filter(None, (p.name, p.title, p.org))) for p in record.instructors),
-        provider=record.provider.name if record.provider else "",
-    )
+    text = record_text(record)
     combo = (
         _mask(codes, conn, "theme", record.themes),
         _mask(codes, conn, "audience", record.audience),

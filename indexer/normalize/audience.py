@@ -6,7 +6,7 @@ import re
 
 from config.themes import ThemeTable
 from indexer.analysis import fold
-from indexer.normalize.terms import TermMatcher
+from indexer.normalize.terms import LabelMatcher
 
 GENERAL_AUDIENCE = "通用"
 _LEVELS = (
@@ -21,8 +21,8 @@ class AudienceDetector:
     """Labels records with audiences and programmes by the table's keyword rules."""
 
     def __init__(self, table: ThemeTable) -> None:
-        self._audience = [(TermMatcher(r.keywords), r.audience) for r in table.audience_rules]
-        self._programmes = [(TermMatcher(r.keywords), r.programme) for r in table.programme_rules]
+        self._audience = LabelMatcher([(r.audience, r.keywords) for r in table.audience_rules])
+        self._programmes = LabelMatcher([(r.programme, r.keywords) for r in table.programme_rules])
 
     def audience(self, text: str, *, given: list[str]) -> list[str]:
         """Given audiences first, then detected ones; 通用 when nothing narrower is known."""
@@ -31,7 +31,7 @@ class AudienceDetector:
     def audience_folded(self, folded: str, *, given: list[str]) -> list[str]:
         """`audience` of text that is already folded (one fold serves both audiences and programmes)."""
         found = dict.fromkeys(given)
-        found.update(dict.fromkeys(label for matcher, label in self._audience if matcher.occurs_in_folded(folded)))
+        found.update(dict.fromkeys(self._audience.labels_in_folded(folded)))
         found.pop(GENERAL_AUDIENCE, None)
         return list(found) or [GENERAL_AUDIENCE]
 
@@ -41,7 +41,7 @@ class AudienceDetector:
     def programmes_folded(self, folded: str, *, given: list[str]) -> list[str]:
         """`programmes` of text that is already folded."""
         found = dict.fromkeys(given)
-        found.update(dict.fromkeys(label for matcher, label in self._programmes if matcher.occurs_in_folded(folded)))
+        found.update(dict.fromkeys(self._programmes.labels_in_folded(folded)))
         return list(found)
 
 

@@ -4,24 +4,64 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from config.themes import CategoryRule, ThemeTable
 from indexer.analysis import fold
-from indexer.normalize.terms import TermMatcher
+from indexer.normalize.terms import LabelMatcher, TermMatcher
 from indexer.record import ThemeEvidence
 
 
 @dataclass
 class Classification:
+    """Themes found, with the evidence as plain dicts (Record validates them; `evidence` gives models)."""
+
     themes: list[str]
-    evidence: list[ThemeEvidence]
+    evidence_rows: list[dict[str, Any]]
     programmes: list[str] = field(default_factory=list)
     audience: list[str] = field(default_factory=list)
+
+    @property
+    def evidence(self) -> list[ThemeEvidence]:
+        return [ThemeEvidence.model_validate(row) for row in self.evidence_rows]
+
+
+@dataclass(frozen=True)
+class FoldedFields:
+    """A record's texts folded once (indexer.analysis.fold), for every matcher that reads them.
+
+    `subtitle` and `description` are "" when absent; `categories` holds the folded segments of each path.
+    Folding works character by character and phrase by phrase within words, so folding fields one by one and
+    joining them with spaces gives what folding the joined text gives.
+    """
+
+    title: str
+    subtitle: str
+    tags: list[str]
+    description: str
+    categories: list[list[str]]
+
+    @classmethod
+    def of(
+        cls, *, title: str, subtitle: str | None, tags: list[str], description: str | None,
+        categories: list[list[str]],
+    ) -> FoldedFields:  # fmt: skip
+        return cls(
+            title=fold(title),
+            subtitle=fold(subtitle) if subtitle else "",
+            tags=[fold(t) for t in tags],
+            description=fold(description) if description else "",
+            categories=[[fold(s) for s in path] for path in categories],
+        )
+
+    def labels(self) -> str:
+        """Title, subtitle, tags and category names: the text audience and programme rules read."""
+        return " ".join([self.title, self.subtitle, *self.tags, *(s for path in self.categories for s in path)])
 
 
 @dataclass
 class _Scores:
-    """Scores per theme and the rules behind them; evidence becomes models only for the themes kept."""
+    """Scores per theme and the rules behind them; evidence is written out only for the themes kept."""
 
     total: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     from_category: set[str] = field(default_factory=set)
@@ -31,8 +71,8 @@ class _Scores:
         self.total[theme] += score
         self.found[theme].append((rule_id, matched, score))
 
-    def evidence(self, theme: str) -> list[ThemeEvidence]:
-        return [ThemeEvidence(theme=theme, rule_id=r, matched=m, score=s) for r, m, s in self.found[theme]]
+    def evidence(self, theme: str) -> list[dict[str, Any]]:
+        return [{"theme": theme, "rule_id": r, "matched": m, "score": s} for r, m, s in self.found[theme]]
 
 
 class ThemeClassifier:
@@ -55,54 +95,63 @@ class ThemeClassifier:
             for term in kw_rule.keywords:
                 self._keyword_rules[fold(term)].append((kw_rule.id, kw_rule.theme))
         self._keyword_matcher = TermMatcher(self._keyword_rules)
-        self._conflict_matchers = [(TermMatcher(r.when), r.prefer) for r in table.conflict_rules]
+        self._conflicts = LabelMatcher([(str(i), r.when) for i, r in enumerate(table.conflict_rules)])
 
     def classify(
         self, *, categories: list[list[str]], tags: list[str], title: str, subtitle: str | None, description: str | None
     ) -> Classification:
+        folded = FoldedFields.of(
+            title=title, subtitle=subtitle, tags=tags, description=description, categories=categories
+        )
+        return self.classify_folded(folded, categories=categories)
+
+    def classify_folded(self, folded: FoldedFields, *, categories: list[list[str]]) -> Classification:
+        """`classify` of fields folded once by the caller; `categories` are the raw paths, named in evidence."""
         scores = _Scores()
-        programmes, audience = self._apply_categories(categories, scores)
+        programmes, audience = self._apply_categories(categories, folded.categories, scores)
         weights = self.table.weights
+        tags = " ".join(folded.tags)
         for text, weight in (
-            (" ".join(tags), weights.tag),
-            (" ".join(filter(None, (title, subtitle))), weights.title),
-            (description, weights.description),
+            (tags, weights.tag),
+            (" ".join(filter(None, (folded.title, folded.subtitle))), weights.title),
+            (folded.description, weights.description),
         ):
-            for term in self._keyword_matcher.find(text):
+            for term in self._keyword_matcher.find_folded(text):
                 for rule_id, theme in self._keyword_rules[term]:
                     scores.add(theme, rule_id=rule_id, matched=term, score=weight)
-        themes = self._rank(scores, " ".join(filter(None, (title, subtitle, " ".join(tags), description))))
+        themes = self._rank(scores, " ".join(filter(None, (folded.title, folded.subtitle, tags, folded.description))))
         evidence = [e for theme in themes for e in scores.evidence(theme)]
-        return Classification(themes=themes, evidence=evidence, programmes=programmes, audience=audience)
+        return Classification(themes=themes, evidence_rows=evidence, programmes=programmes, audience=audience)
 
-    def _apply_categories(self, categories: list[list[str]], scores: _Scores) -> tuple[list[str], list[str]]:
+    def _apply_categories(
+        self, categories: list[list[str]], folded: list[list[str]], scores: _Scores
+    ) -> tuple[list[str], list[str]]:
         weights = self.table.weights
         programmes: dict[str, None] = {}
         audience: dict[str, None] = {}
         seen: set[str] = set()
-        for segment in (s for path in categories for s in path):
-            for term in self._category_matcher.find(segment):
-                for rule in self._category_terms[term]:
-                    if rule.id in seen:
-                        continue
-                    seen.add(rule.id)
-                    programmes.update(dict.fromkeys(rule.programmes))
-                    audience.update(dict.fromkeys(rule.audience))
-                    if rule.primary:
-                        scores.add(rule.primary, rule_id=rule.id, matched=segment, score=weights.category)
-                        scores.from_category.add(rule.primary)
-                    for theme in rule.secondary:
-                        scores.add(theme, rule_id=rule.id, matched=segment, score=weights.category_secondary)
+        for path, folded_path in zip(categories, folded, strict=True):
+            for segment, folded_segment in zip(path, folded_path, strict=True):
+                for term in self._category_matcher.find_folded(folded_segment):
+                    for rule in self._category_terms[term]:
+                        if rule.id in seen:
+                            continue
+                        seen.add(rule.id)
+                        programmes.update(dict.fromkeys(rule.programmes))
+                        audience.update(dict.fromkeys(rule.audience))
+                        if rule.primary:
+                            scores.add(rule.primary, rule_id=rule.id, matched=segment, score=weights.category)
+                            scores.from_category.add(rule.primary)
+                        for theme in rule.secondary:
+                            scores.add(theme, rule_id=rule.id, matched=segment, score=weights.category_secondary)
         return list(programmes), list(audience)
 
-    def _rank(self, scores: _Scores, text: str) -> list[str]:
+    def _rank(self, scores: _Scores, folded: str) -> list[str]:
         threshold = self.table.weights.threshold
         kept = [t for t, s in scores.total.items() if t in scores.from_category or s >= threshold]
         kept.sort(key=lambda t: (t not in scores.from_category, -scores.total[t]))
-        folded = fold(text) if self._conflict_matchers else ""
-        for matcher, prefer in self._conflict_matchers:
-            if matcher.occurs_in_folded(folded):
-                kept = _reorder(kept, prefer)
+        for index in self._conflicts.lists_in_folded(folded):
+            kept = _reorder(kept, self.table.conflict_rules[index].prefer)
         return kept[: self.table.max_themes]
 
 

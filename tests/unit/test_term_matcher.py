@@ -9,7 +9,7 @@ import pytest
 
 from config import load_themes
 from indexer.analysis import fold
-from indexer.normalize.terms import TermMatcher
+from indexer.normalize.terms import LabelMatcher, TermMatcher
 
 
 def reference_find(terms: list[str], text: str) -> list[str]:
@@ -54,4 +54,24 @@ def test_matches_equal_one_plain_alternation_on_random_text(index: int) -> None:
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
         expected = reference_find(terms, text)
         assert matcher.find(text) == expected, text
-        assert matcher.occurs_in_folded(fold(text)) == bool(expected), text
+
+
+def test_label_matcher_names_exactly_the_lists_a_term_matcher_finds_something_of() -> None:
+    """One pass for many rules: a list is named exactly when its own matcher would find one of its terms."""
+    lists = rule_tables()
+    labels = LabelMatcher([(f"rule{i}", terms) for i, terms in enumerate(lists)])
+    matchers = [TermMatcher(terms) for terms in lists]
+    rng = random.Random(7)
+    pieces = [*(t for terms in lists for t in terms), "的", "，", " ", "email", "mail2ai", "x", "0", "養生"]
+    pieces.append("ＥＸＣＥＬ")
+    for _ in range(2000):
+        folded = fold("".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))))
+        expected = [f"rule{i}" for i, m in enumerate(matchers) if m.find_folded(folded)]
+        assert labels.labels_in_folded(folded) == expected, folded
+
+
+def test_overlapping_terms_of_different_lists_are_all_seen() -> None:
+    labels = LabelMatcher([("elder", ["老年人"]), ("rights", ["人权益"]), ("ai", ["AI"]), ("course", ["ai course"])])
+    assert labels.labels_in_folded(fold("老年人权益")) == ["elder", "rights"]
+    assert labels.labels_in_folded(fold("AI Course")) == ["ai", "course"]
+    assert labels.labels_in_folded("") == []
