@@ -10,9 +10,11 @@ the index and writes records only.
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 MAX_LOGGED_REQUESTS = 200
 DRY_RUN_RECORDS = 20
+GC_YOUNG_THRESHOLD = 50_000
 
 __all__ = ["Phase", "RejectedItem", "RunError", "RunProgress", "RunReport", "RunStatus", "harvest", "record_uid"]
 
@@ -275,7 +278,8 @@ def harvest(
     own_fetcher = fetcher is None
     active = fetcher or Fetcher(settings.http, obey_robots=source.obey_robots, delay_seconds=source.delay_seconds)
     try:
-        run.execute(active)
+        with _fewer_collections():
+            run.execute(active)
     finally:
         if own_fetcher:
             active.close()
@@ -284,6 +288,26 @@ def harvest(
         _record(recorder, report, cursor=run.cursor)
     run.tick("done")
     return report
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Fewer, smaller garbage collections while a run goes; the collector's settings are restored after.
+
+    Building a record allocates hundreds of small containers, so at Python's default threshold (700) the
+    collector ran every few records, and its older generations walked every object the process holds (modules,
+    dictionaries, the batch waiting to be written): ~10% of a harvest's time. During a run the young generation
+    is collected every GC_YOUNG_THRESHOLD allocations (the garbage waiting for it is bounded by that count, not
+    by the run's length), and what existed before the run is frozen out of the collections' walks.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(before[0], GC_YOUNG_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _started(recorder: RunState, run: _Run, *, trigger: str, holder: str | None) -> bool:

@@ -119,10 +119,14 @@ def read_records(element: etree._Element) -> tuple[list[OaiRecord], str | None]:
     """The records of a ListRecords element and its resumption token (None or empty at the end)."""
     records = []
     for record in element.iterchildren(_RECORD):
-        header = _first_child(record, _HEADER)
-        metadata = _first_child(record, _METADATA)
-        children = [] if metadata is None else [c for c in metadata if isinstance(c.tag, str)]
-        records.append(OaiRecord(_header(header), children[0] if children else None))
+        header = metadata = None
+        for child in record:  # one pass over the (two) children: cheaper than a search per tag
+            if child.tag == _HEADER and header is None:
+                header = child
+            elif child.tag == _METADATA and metadata is None:
+                metadata = child
+        content = None if metadata is None else next((c for c in metadata if isinstance(c.tag, str)), None)
+        records.append(OaiRecord(_header(header), content))
     token = _first_child(element, _TOKEN)
     return records, (text_of(token) or None) if token is not None else None
 
@@ -135,13 +139,18 @@ def _first_child(element: etree._Element, tag: str) -> etree._Element | None:
 def _header(header: etree._Element | None) -> OaiHeader:
     if header is None:
         return OaiHeader(None, None, [], False)
-    identifier = _first_child(header, _IDENTIFIER)
-    datestamp = _first_child(header, _DATESTAMP)
+    identifier = datestamp = None
+    sets: list[str] = []
+    for child in header:
+        tag = child.tag
+        if tag == _IDENTIFIER:
+            identifier = identifier if identifier is not None else text_of(child)
+        elif tag == _DATESTAMP:
+            datestamp = datestamp if datestamp is not None else text_of(child)
+        elif tag == _SET_SPEC:
+            sets.append(text_of(child))
     return OaiHeader(
-        identifier=text_of(identifier) or None if identifier is not None else None,
-        datestamp=text_of(datestamp) or None if datestamp is not None else None,
-        sets=[text_of(s) for s in header.iterchildren(_SET_SPEC)],
-        deleted=header.get("status") == "deleted",
+        identifier=identifier or None, datestamp=datestamp or None, sets=sets, deleted=header.get("status") == "deleted"
     )
 
 
