@@ -15,6 +15,8 @@ _CHINESE = re.compile(
     r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?(?:\s*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?"
 )
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+_ENDS_WITH_COMPACT_OFFSET = re.compile(r"\d[+-]\d{4}$")
+_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?\Z")
 
 
 def _from_number(value: Any) -> datetime | None:
@@ -34,7 +36,7 @@ def _from_iso(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     text = value.strip().replace("/", "-")
-    text = _COMPACT_OFFSET.sub(r"\1:\2", text) if re.search(r"\d[+-]\d{4}$", text) else text
+    text = _COMPACT_OFFSET.sub(r"\1:\2", text) if _ENDS_WITH_COMPACT_OFFSET.search(text) else text
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -72,13 +74,22 @@ PARSERS: tuple[Callable[[Any], datetime | None], ...] = (
 )
 
 
+def _plain_iso(value: Any) -> datetime | None:
+    """An ISO 8601 string as it comes (most platforms' dates): what _from_iso would read, without its rewrites."""
+    if not isinstance(value, str) or not _PLAIN_ISO.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def parse_datetime(value: Any, *, now: datetime | None = None) -> datetime | None:
     """The first parser that understands the value wins; naive times are China time; absurd dates give None."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        parsed: datetime | None = value
-    else:
+    parsed: datetime | None = value if isinstance(value, datetime) else _plain_iso(value)
+    if parsed is None:
         parsed = next((p for p in (parser(value) for parser in PARSERS) if p is not None), None)
     if parsed is None:
         return None
