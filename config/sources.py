@@ -298,6 +298,13 @@ class SitemapSourceConfig(CrawlSourceBase):
         None, description="Regular expression a page URL must match (searched) to be fetched; none = all."
     )
     max_sitemaps: int = Field(200, ge=1, description="Safety bound on sitemap documents read per run.")
+    full_crawl_days: float | None = Field(
+        7,
+        ge=0,
+        description="Crawl every listed page again, ignoring lastmods and validators, when the last full crawl "
+        "is this many days old: only a full crawl notices pages taken off the site (and pages changed without "
+        "a new lastmod). None = only the first crawl is full.",
+    )
 
 
 ProgrammeField = Literal["name", "organisation", "region", "honour", "year", "programme", "summary"]

@@ -6,6 +6,10 @@ its stored sitemaps asked), the newest `lastmod` seen (only pages listed as modi
 and the pages that could not be harvested last time (fetched again whatever their lastmod). A sitemap that
 was not there last time has all its pages fetched. `config.since` stays a floor under all of this.
 
+Only a crawl that lists every page can tell that a page was taken off the site, so when the last full crawl
+(`full_at` in the cursor) is `config.full_crawl_days` old, a crawl ignores the cursor and fetches everything
+unconditionally, as the first one did.
+
 A sitemap keeps its validators only when a 304 for it is trustworthy: every entry has a lastmod (an undated
 page may change while its sitemap stays the same) and none of its pages failed.
 """
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -46,8 +50,11 @@ class SitemapCrawlSpider(EngineSpider):
         stored = self.stored
         known = stored.get("sitemaps")
         self.known: dict[str, dict[str, Any]] = known if isinstance(known, dict) else {}
-        self.incremental = bool(self.known)
         self.floor = parse_datetime(config.since) if config.since else None
+        self.started = datetime.now(UTC)
+        self.full_at = parse_datetime(stored.get("full_at"), now=self.started) if self.known else None
+        self.full_due = bool(self.known) and self._full_crawl_due()
+        self.incremental = bool(self.known) and not self.full_due
         last = parse_datetime(stored.get("lastmod")) if self.incremental else None
         self.since = _later(self.floor, last)
         self.retry = set(stored.get("retry") or []) if self.incremental else set()
@@ -55,6 +62,13 @@ class SitemapCrawlSpider(EngineSpider):
         self.seen: dict[str, dict[str, Any]] = {}
         self.sitemaps_read = 0
         self.pattern = re.compile(config.url_pattern) if config.url_pattern else None
+
+    def _full_crawl_due(self) -> bool:
+        """Whether the last full crawl is full_crawl_days old (or unknown): then this one lists every page."""
+        days = self.config.full_crawl_days
+        if days is None or self.floor is not None:  # with a floor no crawl is ever a complete listing
+            return False
+        return self.full_at is None or self.started - self.full_at >= timedelta(days=days)
 
     @classmethod
     def check(cls, config: SitemapSourceConfig) -> None:  # type: ignore[override]
@@ -71,7 +85,7 @@ class SitemapCrawlSpider(EngineSpider):
         if self.sitemaps_read >= self.config.max_sitemaps:
             self.fail(ParseError(url, reason=f"more than max_sitemaps={self.config.max_sitemaps} sitemaps listed"))
         self.sitemaps_read += 1
-        stored = self.known.get(url, {})
+        stored = self.known.get(url, {}) if self.incremental else {}
         headers = {}
         if stored.get("etag"):
             headers["If-None-Match"] = stored["etag"]
@@ -186,10 +200,13 @@ class SitemapCrawlSpider(EngineSpider):
         for url, entry in self.seen.items():
             trusted = entry.get("dated", True) and url not in broken
             sitemaps[url] = entry if trusted else {**entry, "etag": None, "last_modified": None}
+        # a crawl that tried every page counts as the full one even with holes: their retry is incremental
+        full_at = self.full_at if self.incremental else self.started
         return {
             "lastmod": self.newest_lastmod.isoformat() if self.newest_lastmod else None,
             "sitemaps": sitemaps,
             "retry": sorted(self.holes),
+            "full_at": full_at.isoformat() if full_at else None,
         }
 
     def scope(self) -> str:
@@ -210,6 +227,12 @@ class SitemapCrawlSpider(EngineSpider):
             )
         elif self.floor is not None:
             found.append(f"pages not modified after since={self.floor.isoformat()} were skipped: a partial listing")
+        elif self.full_due:
+            last = self.full_at.date().isoformat() if self.full_at else "never"
+            found.append(
+                f"full crawl (last full crawl: {last}; full_crawl_days={self.config.full_crawl_days:g}): "
+                "every listed page fetched, so pages taken off the site count as missing"
+            )
         return found
 
 

@@ -160,3 +160,30 @@ def test_the_recorded_site_is_complete_despite_its_404_and_robots_pages_and_then
     assert again.scope == "incremental" and again.cursor_out is not None
     dated = sum(p.read_text(encoding="utf-8").count("<lastmod>") for p in (SITEMAP_DIR / "sitemaps").glob("*.xml"))
     assert again.stats["edufed/pages_unchanged"] == dated  # every dated page; /member/1029.html is undated
+
+
+def test_a_full_crawl_comes_round_after_full_crawl_days_and_notices_removed_pages(http_server: FixtureServer) -> None:
+    config = small_site(http_server)
+    _, first = crawl(config)
+    assert first.cursor_out is not None and first.cursor_out["full_at"] is not None
+
+    http_server.requests.clear()
+    _, soon = crawl(config, first.cursor_out)  # the last full crawl is minutes old: incremental, all 304
+    assert soon.scope == "unchanged" and pages_fetched(http_server) == []
+    assert soon.cursor_out is not None and soon.cursor_out["full_at"] == first.cursor_out["full_at"]
+
+    serve_urlset(http_server, "/sm/a.xml", {"/c/1.html": "2024-03-01"}, etag='"a-1"')  # /c/2 taken off, same ETag
+    week_old = {**soon.cursor_out, "full_at": "2020-01-01T00:00:00+00:00"}
+    http_server.requests.clear()
+    records, full = crawl(config, week_old)
+    assert [r.header("If-None-Match") for r in http_server.requests if r.path.endswith(".xml")] == [None] * 3
+    assert pages_fetched(http_server) == ["/c/1.html", "/c/3.html"]  # every listed page, whatever its lastmod
+    assert titles(records) == ["太极拳", "手机摄影"]
+    assert full.scope == "full" and full.complete_listing  # so the run may count /c/2 as missing
+    assert full.cursor_out is not None and full.cursor_out["full_at"] > "2020"
+    assert any("full crawl (last full crawl: 2020-01-01" in note for note in full.notes)
+
+    never = config.model_copy(update={"full_crawl_days": None})
+    http_server.requests.clear()
+    _, incremental = crawl(never, week_old)
+    assert incremental.scope == "unchanged" and pages_fetched(http_server) == []
