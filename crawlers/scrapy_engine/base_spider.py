@@ -12,6 +12,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from config.sources import CrawlSourceBase
@@ -105,10 +106,13 @@ class EngineSpider(scrapy.Spider):
 
     def fail(self, error: HarvestError) -> None:
         """End the crawl because the source cannot be harvested (a listing page failed)."""
+        self._failed(error)
+        raise CloseSpider("failed")
+
+    def _failed(self, error: HarvestError) -> None:
         if self.fatal is None:
             self.fatal = error
             logger.warning("crawl of %s failed: %s", self.config.id, error)
-        raise CloseSpider("failed")
 
     def page_request(self, url: str, callback: Callback, *, listing: bool, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A request for a page on a crawled host within the page budget; otherwise a warning and nothing.
@@ -136,7 +140,13 @@ class EngineSpider(scrapy.Spider):
         yield scrapy.Request(url, callback=callback, errback=errback, meta=meta, **kwargs)
 
     def listing_failed(self, failure: Failure) -> None:
-        self.fail(self.harvest_error(failure))
+        """A listing page that could not be fetched fails the crawl.
+
+        The spider is closed rather than CloseSpider raised: Scrapy logs the download error of an errback that
+        raises (whatever it raises) with its whole traceback, where the warning above already says it all.
+        """
+        self._failed(self.harvest_error(failure))
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="failed"))
 
     def page_failed(self, failure: Failure) -> None:
         error = self.harvest_error(failure)

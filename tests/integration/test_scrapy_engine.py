@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,6 +117,26 @@ def test_the_user_agent_from_settings_is_sent_everywhere(http_server: FixtureSer
     with Fetcher(HTTP.model_copy(update={"user_agent": agent}), delay_seconds=0) as fetcher:
         list(build_source(sitemap_config(http_server), fetcher).iter_records())
     assert http_server.requests and {r.header("User-Agent") for r in http_server.requests} == {agent}
+
+
+def test_a_host_refusing_connections_fails_the_crawl_with_one_clear_error_and_no_traceback(
+    http_server: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = sitemap_config(http_server, url=f"http://127.0.0.1:{closed_port()}/sitemap.xml", obey_robots=False)
+    with Fetcher(HTTP, obey_robots=False, delay_seconds=0) as fetcher:
+        source, records = start(config, fetcher)
+        with pytest.raises(FetchError, match="Connection refused|ConnectionRefused"):
+            list(records)
+    relayed = [r.getMessage() for r in caplog.records if r.name == "crawlers.scrapy_engine.child"]
+    assert any("crawl of city_lll failed" in line for line in relayed)
+    assert not any("Traceback" in line for line in relayed), "\n".join(relayed)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound for a moment by this process, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_a_killed_child_fails_the_run_with_a_clear_error(http_server: FixtureServer) -> None:
