@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -10,6 +11,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+
+import yaml
 
 from config.errors import ConfigError
 from config.loader import load_settings, load_sources, load_themes
@@ -21,7 +24,8 @@ from crawlers.logcontext import install as install_log_context
 from crawlers.netguard import allow_source_hosts
 from crawlers.run import RunReport, harvest
 from crawlers.schedule import new_holder
-from crawlers.state import SourceHealth, StateError, StateStore, state_url
+from crawlers.state import Principal, SourceHealth, StateError, StateStore, state_url
+from crawlers.state.sources import CONFIG_ACTOR
 from crawlers.supervise import LeaseKeeper
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
@@ -29,10 +33,13 @@ from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError, IndexerError
 from indexer.pipeline import RecordBuilder
 from search_api import hold_commands, key_commands
+from search_api.auth import ADMIN
+from search_api.errors import ApiError
 from search_api.reindex import reindex
 from search_api.reports import report_text, reports_json, source_yaml
 from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
 from search_api.serve import ServeOptions, serve
+from search_api.source_actions import create_source, delete_source, is_deleted
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +48,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 DEMO_SUBDIR = "demo"
 REINDEX_FAILURES_SHOWN = 20
+_CLI_ADMIN = Principal(key_id="cli", role=ADMIN, platform=None)
+"""Who acts at the command line: whoever can run `edufed` on the server is an admin."""
 
 
 class UsageError(Exception):
@@ -89,11 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--demo", action="store_true", help="harvest the bundled demo platforms")
     h.add_argument("--json", action="store_true", help="print the run report as JSON")
 
-    src = commands.add_parser("sources", parents=[common], help="list or show configured sources")
-    src_commands = src.add_subparsers(dest="sources_command", required=True, metavar="list|show")
-    src_commands.add_parser("list", parents=[common], help="list configured sources")
+    src = commands.add_parser("sources", parents=[common], help="list, show, add or remove sources")
+    src_commands = src.add_subparsers(dest="sources_command", required=True, metavar="list|show|add|remove")
+    src_commands.add_parser("list", parents=[common], help="list the sources with their health")
     show = src_commands.add_parser("show", parents=[common], help="show one source's configuration")
     show.add_argument("source_id")
+    add = src_commands.add_parser(
+        "add", parents=[common], help="register a source from a file holding its YAML or JSON block (- = stdin)"
+    )
+    add.add_argument("file", metavar="FILE")
+    remove = src_commands.add_parser(
+        "remove", parents=[common], help="delete a registered source (its records are held for approval)"
+    )
+    remove.add_argument("source_id")
 
     runs = commands.add_parser("runs", parents=[common], help="show the harvest run history, newest first")
     runs.add_argument("--source", metavar="S", help="only this source's runs")
@@ -131,6 +148,12 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     except UsageError as exc:
         console.note(f"edufed: {exc}")
         return EXIT_USAGE
+    except ApiError as exc:  # the checks the sources API makes, met from the command line
+        console.note(f"edufed: {exc.message}")
+        for problem in exc.details:
+            zh = getattr(problem, "reason_zh", None)
+            console.note(f"  {problem.field}: {problem.reason}" + (f"（{zh}）" if zh else ""))
+        return EXIT_USAGE if exc.status < 500 else EXIT_FAILED
     except (IndexerError, HarvestError, StateError) as exc:
         console.note(f"edufed: {exc}")
         return EXIT_FAILED
@@ -247,7 +270,7 @@ def _harvest(args: argparse.Namespace, settings: Settings, console: Console) -> 
     reports: list[RunReport] = []
     busy: list[str] = []
     with _sources_for(settings, demo=args.demo) as sources:
-        chosen = _pick(sources, args)
+        chosen = _pick(sources if args.demo else _with_registered(settings, sources), args)
         if args.demo:
             settings = allow_source_hosts(settings, sources)
         with _index(settings) as backend, ExitStack() as stack:
@@ -309,7 +332,11 @@ def _nothing_run(busy: list[str]) -> str:
 
 
 def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    sources = load_sources(settings.sources_file)
+    if args.sources_command == "add":
+        return _add_source(args, settings, console)
+    if args.sources_command == "remove":
+        return _remove_source(args, settings, console)
+    sources = _with_registered(settings, list(load_sources(settings.sources_file)))
     if args.sources_command == "list":
         registered, health = _health(settings, [s.id for s in sources])
         console.result(health_table(sources, health, registered))
@@ -320,6 +347,81 @@ def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> 
             return EXIT_OK
     known = ", ".join(s.id for s in sources) or "(none configured)"
     raise UsageError(f"unknown source {args.source_id!r}; known sources: {known}")
+
+
+def _with_registered(settings: Settings, configured: list[SourceBase]) -> list[SourceBase]:
+    """sources.yaml's sources and, after them, those registered through the API or `edufed sources add`.
+
+    A registered source wins over a file block with its id (as when `edufed serve` seeds the file); deleted
+    sources (their held deletion approved) are left out, as the API's lists leave them out.
+    """
+    if not _state_exists(settings):
+        return configured
+    with _state(settings) as store:
+        added = [s.config for s in store.sources.find() if s.created_by != CONFIG_ACTOR and not is_deleted(store, s.id)]
+    taken = {s.id for s in added}
+    return [s for s in configured if s.id not in taken] + added
+
+
+def _add_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Register a source from a file, with every check and the audit entry of the sources API."""
+    block = _source_block(args.file)
+    _not_in_file(settings, block.get("id"))
+    with _state(settings) as store:
+        source = create_source(store, _CLI_ADMIN, block, settings=settings, actor=_cli_actor())
+    state = "enabled: it runs on its schedule" if source.enabled else "disabled: enable it to schedule it"
+    console.result(f"added {source.id} ({source.kind}, platform {source.platform}), {state}; "
+                   f"preview it with `edufed harvest {source.id} --dry-run`")  # fmt: skip
+    return EXIT_OK
+
+
+def _remove_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Delete a source as the API does: at once without records, else disabled with its records held."""
+    _not_in_file(settings, args.source_id)
+    with _index(settings) as backend, _state(settings) as store:
+        deletion = delete_source(store, backend, _CLI_ADMIN, args.source_id, actor=_cli_actor())
+    if deletion.hold is None:
+        console.result(f"removed {args.source_id}: it had no records in the catalogue")
+    else:
+        hold = deletion.hold
+        console.result(
+            f"{args.source_id} is disabled; its {len(hold.uids)} records leave the catalogue when held deletion "
+            f"{hold.id} is approved: `edufed holds approve {hold.id}` (or reject it to keep them)"
+        )
+    return EXIT_OK
+
+
+def _source_block(path: str) -> dict[str, object]:
+    """The one source block a file (or stdin for `-`) holds, as YAML or JSON; also `sources: [block]`."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path} is not a YAML or JSON source block: {exc}") from exc
+    if isinstance(data, dict) and set(data) == {"sources"} and isinstance(data["sources"], list):
+        data = data["sources"][0] if len(data["sources"]) == 1 else None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} must hold one source block (a mapping with id, kind, url, ...)")
+    return data
+
+
+def _not_in_file(settings: Settings, source_id: object) -> None:
+    if any(s.id == source_id for s in load_sources(settings.sources_file)):
+        raise UsageError(
+            f"{source_id} is defined in {settings.sources_file}: change or remove its block there (once the "
+            "block is gone and `edufed serve` restarted, `edufed sources remove` takes its records out)"
+        )
+
+
+def _cli_actor() -> str:
+    """How the audit log names an admin at the command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _runs(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -337,9 +439,14 @@ def _runs(args: argparse.Namespace, settings: Settings, console: Console) -> int
     return EXIT_OK
 
 
+def _state_exists(settings: Settings) -> bool:
+    """Whether there is a state database to read (a SQLite one is only created by commands that write)."""
+    return settings.state_db_url is not None or Path(state_url(settings).removeprefix("sqlite:///")).exists()
+
+
 def _health(settings: Settings, source_ids: list[str]) -> tuple[dict[str, bool], dict[str, SourceHealth]]:
     """Paused switches and health of the sources, from the state database (none before it exists)."""
-    if settings.state_db_url is None and not Path(state_url(settings).removeprefix("sqlite:///")).exists():
+    if not _state_exists(settings):
         return {}, {}
     with _state(settings) as store:
         registered = {s.id: s.paused for s in store.sources.find()}

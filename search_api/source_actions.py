@@ -86,11 +86,14 @@ def source_dict(source: StoredSource) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def create_source(store: StateStore, principal: Principal, data: Any, *, settings: Settings) -> StoredSource:
-    """Register a new source (validated, addresses checked) and log it; 409 when the id is taken."""
+def create_source(
+    store: StateStore, principal: Principal, data: Any, *, settings: Settings, actor: str | None = None
+) -> StoredSource:
+    """Register a new source (validated, addresses checked) and log it (as `actor`, else the key); 409 when the
+    id is taken."""
     config = config_for(principal, data)
     check_addresses(config, policy_of(settings))
-    actor = actor_of(principal)
+    actor = actor or actor_of(principal)
     try:
         with store.transaction() as tx:
             source = tx.sources.add(config, created_by=actor)
@@ -225,7 +228,9 @@ def live_uids(store: StateStore, backend: IndexBackend, source_id: str) -> list[
     return sorted(indexed | remembered)
 
 
-def delete_source(store: StateStore, backend: IndexBackend, principal: Principal, source_id: str) -> Deletion:
+def delete_source(
+    store: StateStore, backend: IndexBackend, principal: Principal, source_id: str, *, actor: str | None = None
+) -> Deletion:
     """Delete a source under the mass-deletion rules: one without live records is unregistered at once; one
     with live records is disabled and its records held for an admin's approval (202 with the hold).
 
@@ -239,7 +244,7 @@ def delete_source(store: StateStore, backend: IndexBackend, principal: Principal
         raise _deletion_pending(source_id, earlier)
     if store.leases.get(source_id) is not None:
         raise ApiError(409, "run_in_progress", f"a run of {source_id} is going; delete it when the run ends")
-    actor = actor_of(principal)
+    actor = actor or actor_of(principal)
     uids = live_uids(store, backend, source_id)
     if not uids:
         with store.transaction() as tx:
