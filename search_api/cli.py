@@ -39,7 +39,7 @@ from search_api.reindex import reindex
 from search_api.reports import report_text, reports_json, source_yaml
 from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
 from search_api.serve import ServeOptions, serve
-from search_api.source_actions import create_source, delete_source, is_deleted
+from search_api.source_actions import create_source, delete_source, deletion_hold
 
 logger = logging.getLogger(__name__)
 
@@ -242,8 +242,16 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 
 def _seed(store: StateStore, sources: Sequence[SourceBase]) -> None:
-    """Make the state database's sources match the configuration file; say what it could not take."""
-    result = store.sources.seed(sources)  # type: ignore[arg-type]
+    """Make the state database's sources match the configuration file; say what it could not take.
+
+    A block whose source was deleted through the API (its held deletion pending or approved) is not seeded:
+    the file would switch the source back on and its next run would bring the records back.
+    """
+    deleting = {s.id for s in sources if _being_deleted(store, s.id)}
+    for source_id in sorted(deleting):
+        logger.warning("source %s from the configuration is ignored: it was deleted through the API; "
+                       "remove its block from the file", source_id)  # fmt: skip
+    result = store.sources.seed([s for s in sources if s.id not in deleting])  # type: ignore[misc]
     for source_id in result.conflicts:
         logger.warning("source %s from the configuration is ignored: one with that id was added through the API",
                        source_id)
@@ -352,15 +360,23 @@ def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> 
 def _with_registered(settings: Settings, configured: list[SourceBase]) -> list[SourceBase]:
     """sources.yaml's sources and, after them, those registered through the API or `edufed sources add`.
 
-    A registered source wins over a file block with its id (as when `edufed serve` seeds the file); deleted
-    sources (their held deletion approved) are left out, as the API's lists leave them out.
+    A registered source wins over a file block with its id (as when `edufed serve` seeds the file); sources
+    deleted through the API (their held deletion approved, or still pending) are left out, file blocks too.
     """
     if not _state_exists(settings):
         return configured
     with _state(settings) as store:
-        added = [s.config for s in store.sources.find() if s.created_by != CONFIG_ACTOR and not is_deleted(store, s.id)]
-    taken = {s.id for s in added}
+        stored = store.sources.find()
+        gone = {s.id for s in stored if _being_deleted(store, s.id)}
+    added = [s.config for s in stored if s.created_by != CONFIG_ACTOR and s.id not in gone]
+    taken = {s.id for s in added} | gone
     return [s for s in configured if s.id not in taken] + added
+
+
+def _being_deleted(store: StateStore, source_id: str) -> bool:
+    """Whether the source was deleted through the API: its held deletion approved, or waiting for an admin."""
+    hold = deletion_hold(store, source_id)
+    return hold is not None and hold.status in ("pending", "approved")
 
 
 def _add_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from config.loader import load_settings
-from crawlers.state import StateStore
+from crawlers.state import Principal, StateStore
+from indexer.backends.sqlite import SqliteBackend
+from search_api.auth import ADMIN
+from search_api.source_actions import delete_source
 from tests.integration.test_incremental_cli import edufed, write_config
 from tests.support.harvest_state import course_list, courses, serve_courses
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
@@ -123,3 +127,31 @@ def test_taken_ids_private_addresses_and_file_sources_are_refused(tmp_path: Path
     assert code == 2 and "course_list is defined in" in err
     code, _, err = edufed(settings, "sources", "remove", "no_such_source")
     assert code == 2 and "no source 'no_such_source'" in err
+
+
+def test_a_file_source_deleted_through_the_api_stays_deleted_at_the_next_start(
+    tmp_path: Path, http_server: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    serve_courses(http_server, courses(3))
+    settings = write_config(tmp_path, http_server)
+    assert edufed(settings, "harvest", "course_list")[0] == 0
+    admin = Principal(key_id="k-admin", role=ADMIN, platform=None)
+    backend = SqliteBackend(load_settings(settings, environ={}).index_path)
+    try:
+        with store_of(settings) as store:
+            hold = delete_source(store, backend, admin, "course_list").hold
+    finally:
+        backend.close()
+    assert hold is not None
+
+    code, out, _ = edufed(settings, "harvest", "--all")  # seeds the file again, as `edufed serve` does at start
+    assert code == 0 and out.strip() == "no enabled sources to harvest"
+    assert "source course_list from the configuration is ignored: it was deleted through the API" in caplog.text
+    with store_of(settings) as store:
+        assert not store.sources.get("course_list").enabled  # the file's `enabled: true` did not switch it back
+
+    assert edufed(settings, "holds", "approve", str(hold.id))[0] == 0
+    code, out, _ = edufed(settings, "sources", "list")
+    assert "course_list" not in out
+    code, _, err = edufed(settings, "harvest", "course_list")
+    assert code == 2 and "unknown source 'course_list'" in err
