@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +44,9 @@ BATCH_SIZE = 500
 MAX_LOGGED_REQUESTS = 200
 DRY_RUN_RECORDS = 20
 GC_YOUNG_THRESHOLD = 50_000
+_gc_lock = threading.Lock()
+_relaxed_runs = 0
+_thresholds_before: tuple[int, int, int] = gc.get_threshold()
 
 __all__ = ["Phase", "RejectedItem", "RunError", "RunProgress", "RunReport", "RunStatus", "harvest", "record_uid"]
 
@@ -299,15 +303,25 @@ def _fewer_collections() -> Iterator[None]:
     dictionaries, the batch waiting to be written): ~10% of a harvest's time. During a run the young generation
     is collected every GC_YOUNG_THRESHOLD allocations (the garbage waiting for it is bounded by that count, not
     by the run's length), and what existed before the run is frozen out of the collections' walks.
+
+    The settings are process-wide: with runs in several threads, the first to start changes them and the last
+    to end puts them back.
     """
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(before[0], GC_YOUNG_THRESHOLD), *before[1:])
+    global _relaxed_runs, _thresholds_before
+    with _gc_lock:
+        if _relaxed_runs == 0:
+            _thresholds_before = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(_thresholds_before[0], GC_YOUNG_THRESHOLD), *_thresholds_before[1:])
+        _relaxed_runs += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _gc_lock:
+            _relaxed_runs -= 1
+            if _relaxed_runs == 0:
+                gc.set_threshold(*_thresholds_before)
+                gc.unfreeze()
 
 
 def _started(recorder: RunState, run: _Run, *, trigger: str, holder: str | None) -> bool:

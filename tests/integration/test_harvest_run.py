@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +237,33 @@ def test_a_closed_index_fails_the_run_without_raising(
     report = run(rss_config(http_server), settings=settings, backend=backend, builder=builder)
     assert report.status == "failed"
     assert report.error is not None and report.error.type == "IndexBackendError"
+
+
+def test_runs_in_parallel_threads_give_the_garbage_collector_its_settings_back(
+    http_server: FixtureServer, settings: Settings, backend: SqliteBackend, builder: RecordBuilder
+) -> None:
+    """A run relaxes the process-wide collector settings; overlapping runs must not leave them relaxed.
+
+    The second run starts once the first is waiting for its list and ends after it: the last run to end started
+    while the settings were already relaxed, and must still put back the ones from before both.
+    """
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    page = {"data": {"items": [{"id": "1", "name": "课程"}]}}
+    http_server.route("/first", json=page, delay=0.6)
+    http_server.route("/second", json=page, delay=1.2)
+    relaxed: list[tuple[int, int, int]] = []
+
+    def harvest_one(name: str) -> RunReport:
+        return run(json_api_config(http_server, f"/{name}", id=name), settings=settings, backend=backend,
+                   builder=builder, progress=lambda _: relaxed.append(gc.get_threshold()))  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(harvest_one, "first")
+        deadline = time.monotonic() + 10
+        while not http_server.requests_for("/first") and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first run is inside: it asked for its list
+        second = pool.submit(harvest_one, "second")
+        reports = [first.result(), second.result()]
+    assert [r.status for r in reports] == ["succeeded", "succeeded"]
+    assert any(t[0] > before[0] for t in relaxed)  # relaxed while the runs went
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
