@@ -35,6 +35,7 @@ from indexer.backends.sqlite_schema import (
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.errors import IndexBackendError
 from indexer.record import Record
+from indexer.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ _WRITE_CACHE = "PRAGMA cache_size = -262144"
 _KEEP_REMOVED = 1000
 """Write generations the `removed` log keeps; a reader that has not searched for longer reloads its columns."""
 _PRAGMAS = (
-    "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA cache_size = -65536",
     "PRAGMA mmap_size = 1073741824",
@@ -109,6 +109,7 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
         try:
+            enable_wal(conn, timeout_seconds=_BUSY_TIMEOUT_SECONDS)
             for pragma in _PRAGMAS:
                 conn.execute(pragma)
         except sqlite3.Error as exc:

@@ -25,7 +25,10 @@ def test_the_benchmark_harvests_every_generated_record(
     assert status == 0
     assert (result["status"], result["fetched"], result["new"], result["indexed"]) == ("succeeded", COUNT, COUNT, COUNT)
     assert result["bare_parser"]["items"] == COUNT
-    assert result["records_per_s"] > 0 and result["peak_rss_mb"] >= result["rss_before_mb"] > 0
+    assert result["records_per_s"] > 0 and result["rss_before_mb"] > 0
+    # the peak (getrusage) and the RSS before (/proc/self/statm) are different kernel counters, which may
+    # disagree by a few pages: the peak is never far below the earlier reading
+    assert result["peak_rss_mb"] >= result["rss_before_mb"] - 1
     assert [line["fetched"] for line in lines[:-1]] == [100, 200]
     backend = SqliteBackend(index)
     try:
