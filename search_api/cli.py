@@ -167,8 +167,10 @@ def _configure_logging(*, verbose: bool, quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     install_log_context(handler)  # every line says which source and run it is about
     logging.basicConfig(level=level, handlers=[handler])
-    if not verbose:  # the scheduler's own bookkeeping (job added, job ran) says nothing our run logs do not
+    if not verbose:  # the scheduler's bookkeeping (job added, job ran) and the state database's migration
+        # context lines (printed whenever a command opens it) say nothing our own lines do not
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _demo_settings(settings: Settings) -> Settings:

@@ -8,6 +8,7 @@ removing it follows the deletion rules of the API: records are held for an admin
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,14 @@ def test_a_file_source_deleted_through_the_api_stays_deleted_at_the_next_start(
     assert "course_list" not in out
     code, _, err = edufed(settings, "harvest", "course_list")
     assert code == 2 and "unknown source 'course_list'" in err
+
+
+def test_commands_that_open_the_state_database_print_no_migration_chatter(
+    tmp_path: Path, http_server: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = write_config(tmp_path, http_server)
+    caplog.set_level(logging.INFO)
+    code, out, _ = edufed(settings, "runs")
+    assert (code, out) == (0, "no runs\n")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
+    assert any(r.name == "crawlers.state.migrate" for r in caplog.records)  # our own line about it stays
