@@ -66,6 +66,8 @@ def test_two_services_on_one_postgres_never_overlap_and_the_survivor_takes_over(
         running = wait_until(lambda: [r for r in _runs(store) if r.status == "running"], what="the first run")
         survivor = second if owner == first.process.pid else first
         survivor.wait_for_line(re.compile(rf"no start-up run of {SOURCE}"), timeout=60)
+        # the owner's run child asks for the list (and gets the stalling reply) once it has started up
+        wait_until(lambda: http_server.requests_for(f"/{SOURCE}/items"), what="the owner's list request")
         assert len(http_server.requests_for(f"/{SOURCE}/items")) == 1  # the other process did not run it too
 
         pids[owner].process.kill()  # dies mid-run, without releasing its lease
