@@ -34,7 +34,7 @@ from typing import Any
 import requests
 from lxml import etree
 
-from bench.bench_index import directory_bytes
+from bench.bench_index import directory_bytes, fresh_sqlite
 from bench.harvest_server import OAI_PATH, PAGING_PATH
 from config.loader import load_themes
 from config.settings import HttpSettings, Settings
@@ -221,7 +221,7 @@ class Timers:
 def run_harvest(args: argparse.Namespace, catalogue: Catalogue) -> dict[str, Any]:
     """One timed harvest of the catalogue into a fresh index (and state database with --state)."""
     index = Path(args.index or f"bench/out/harvest-{catalogue.kind}-{catalogue.records}.sqlite3")
-    _fresh(index)
+    fresh_sqlite(index)
     http = HttpSettings(delay_seconds=0, retries=0, timeout_seconds=60, allow_private_hosts=["127.0.0.1"])
     source = source_config(catalogue, page_size=args.page_size)
     timers = Timers(TimedFetcher(http, delay_seconds=0), TimedBuilder(load_themes()), TimedBackend(index))
@@ -282,7 +282,7 @@ def _state_arguments(
     from crawlers.state.store import StateStore
 
     path = index.with_name(index.stem + "-state.sqlite3")
-    _fresh(path)
+    fresh_sqlite(path)
     store = StateStore.open(f"sqlite:///{path.resolve()}")
     store.sources.seed([source])
     return {"state": store}, store
@@ -324,12 +324,6 @@ def bare_parse(kind: str, pages: Sequence[bytes]) -> dict[str, Any]:
         "records_per_s": round(items / seconds),
         "payload_mb": round(sum(map(len, pages)) / 2**20, 1),
     }
-
-
-def _fresh(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

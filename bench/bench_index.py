@@ -79,7 +79,7 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, object]:
     from indexer.backends.sqlite import SqliteBackend
 
     path = Path(args.index)
-    _fresh(path)
+    fresh_sqlite(path)
     backend = SqliteBackend(path)
     try:
         result = run_batches(
@@ -97,7 +97,7 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, object]:
 def bench_reference(args: argparse.Namespace) -> dict[str, object]:
     """Segmentation + FTS5 insert into a bare table: the floor for the backend's indexing rate."""
     path = Path(args.index)
-    _fresh(path)
+    fresh_sqlite(path)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -167,7 +167,8 @@ def _wait_forever() -> None:
         return
 
 
-def _fresh(path: Path) -> None:
+def fresh_sqlite(path: Path) -> None:
+    """Make room for a new SQLite file at `path`: its directory exists, no old file, WAL or shared memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
