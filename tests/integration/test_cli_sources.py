@@ -19,7 +19,7 @@ from crawlers.state import Principal, StateStore
 from indexer.backends.sqlite import SqliteBackend
 from search_api.auth import ADMIN
 from search_api.source_actions import delete_source
-from tests.integration.test_incremental_cli import edufed, write_config
+from tests.support.cli import edufed, write_config
 from tests.support.harvest_state import course_list, courses, serve_courses
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 

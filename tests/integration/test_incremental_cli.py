@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-import yaml
-
 from config.loader import load_settings
 from crawlers.state import StateStore
-from search_api.cli import Console, main
-from tests.support.harvest_state import course_list, courses, serve_courses
+from tests.support.cli import edufed, write_config
+from tests.support.harvest_state import courses, serve_courses
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
 ITEMS = courses(6)
-
-
-def write_config(tmp_path: Path, server: FixtureServer) -> Path:
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(yaml.safe_dump({"sources": [course_list(server).model_dump(mode="json")]}), encoding="utf-8")
-    settings = tmp_path / "settings.yaml"
-    settings.write_text(
-        f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\n"
-        "http: {retries: 0, delay_seconds: 0, backoff_seconds: 0, allow_private_hosts: ['127.0.0.1']}\n",
-        encoding="utf-8",
-    )
-    return settings
-
-
-def edufed(settings: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([*args, "--config", str(settings)], console=Console(out=out, err=err))
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_the_command_line_records_its_runs_under_the_lease(tmp_path: Path, http_server: FixtureServer) -> None:
