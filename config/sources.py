@@ -85,6 +85,13 @@ class SourceBase(_Strict):
         description="A run that would withdraw more than this share of the source's live records is held for "
         "an admin to approve (so is a complete listing that suddenly lists nothing).",
     )
+    min_held_reported_deletions: int = Field(
+        10,
+        ge=1,
+        description="Records the source itself reports deleted (OAI status=\"deleted\") leave at once, unless "
+        "they are more than max_withdraw_share of its live records and at least this many: then they are held "
+        "too. Small repositories deleting a few records are not held every time.",
+    )
 
 
 class DetailRequest(_Strict):

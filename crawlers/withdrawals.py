@@ -49,29 +49,45 @@ def settle(
 ) -> Settlement:
     """Withdraw what a listing that ran to its end says is gone; call it only after all its records were written.
 
-    `deleted` (uids the source reported deleted) leave at once. After a complete full listing (`seen` holds every
-    uid it named), records missing from `withdraw_after_missed_runs` of them in a row leave too, unless the
-    mass-deletion guard holds them for an admin. An incremental listing says nothing about absent records.
+    `deleted` (uids the source reported deleted) leave at once, unless the mass-deletion guard holds them: more
+    than max_withdraw_share of the live records and at least min_held_reported_deletions of them. After a
+    complete full listing (`seen` holds every uid it named), records missing from `withdraw_after_missed_runs`
+    of them in a row leave too, unless the guard holds them. A run holds at most one set of withdrawals: what
+    both rules keep back goes to an admin together.
     """
     done = Settlement()
+    held: list[str] = []
+    reasons: list[str] = []
     if deleted:
-        done.withdrawn += withdraw(store, backend, source.id, deleted)
-        done.notes.append(f"the source reported {len(deleted)} records deleted; {done.withdrawn} withdrawn")
-    if not complete_listing:
-        return done
-    live = store.records.live_count(source.id)
-    after = source.withdraw_after_missed_runs
-    due = store.records.close_complete_run(source.id, seen=seen, withdraw_after=after)
-    reason = guard_reason(due, live=live, listed=len(seen), fetched=fetched, share=source.max_withdraw_share)
-    if reason is None:
-        if due:
-            count = withdraw(store, backend, source.id, due)
-            done.withdrawn += count
-            done.notes.append(f"{count} records missing from {after} complete listings in a row withdrawn")
-        return done
-    if not seen:  # the listing named nothing: what an admin approves is that every live record is gone
-        due = sorted(uid for uid, state in store.records.load(source.id).items() if not state.withdrawn)
-    done.held = _hold(store, source.id, due, run_id=run_id, reason=reason, notes=done.notes)
+        live = store.records.live_count(source.id)
+        reported = store.records.live_among(source.id, deleted)
+        reason = reported_guard_reason(
+            len(reported), live=live, share=source.max_withdraw_share, floor=source.min_held_reported_deletions
+        )
+        if reason is None:
+            done.withdrawn += withdraw(store, backend, source.id, deleted)  # the index too, whatever the state says
+            done.notes.append(f"the source reported {len(deleted)} records deleted; {done.withdrawn} withdrawn")
+        else:
+            held.extend(reported)
+            reasons.append(reason)
+    if complete_listing:
+        live = store.records.live_count(source.id)
+        after = source.withdraw_after_missed_runs
+        due = store.records.close_complete_run(source.id, seen=seen, withdraw_after=after)
+        reason = guard_reason(due, live=live, listed=len(seen), fetched=fetched, share=source.max_withdraw_share)
+        if reason is None:
+            if due:
+                count = withdraw(store, backend, source.id, due)
+                done.withdrawn += count
+                done.notes.append(f"{count} records missing from {after} complete listings in a row withdrawn")
+        else:
+            if not seen:  # the listing named nothing: what an admin approves is that every live record is gone
+                due = [uid for uid, state in store.records.load(source.id).items() if not state.withdrawn]
+            held.extend(due)
+            reasons.append(reason)
+    if reasons:
+        uids = sorted(set(held))
+        done.held = _hold(store, source.id, uids, run_id=run_id, reason="; ".join(reasons), notes=done.notes)
     return done
 
 
@@ -104,6 +120,21 @@ def guard_reason(due: Collection[str], *, live: int, listed: int, fetched: int, 
         return f"none of the {fetched} items listed had a usable id; the source had {live} records"
     if due and len(due) > share * live:
         return f"would withdraw {len(due)} of {live} records ({_percent(len(due) / live)} > {_percent(share)})"
+    return None
+
+
+def reported_guard_reason(reported: int, *, live: int, share: float, floor: int) -> str | None:
+    """Why deletions the source reported must wait for an admin; None when they may leave at once.
+
+    `reported` counts the live records among them, `live` the source's live records before the run. Both
+    limits must be passed: a repository suddenly reporting most of what it has deleted is far more often a
+    reset or a migration than a cleanup, while a small one deleting a few records is ordinary.
+    """
+    if live and reported >= floor and reported > share * live:
+        return (
+            f"the source reported {reported} of its {live} records deleted "
+            f"({_percent(reported / live)} > {_percent(share)})"
+        )
     return None
 
 

@@ -15,7 +15,7 @@ FINGERPRINT_KEY = "config_fingerprint"
 # Settings that change how politely or how often a source is fetched, but not which records it gives.
 _OPERATIONAL = {
     "name", "enabled", "schedule", "obey_robots", "delay_seconds", "max_records",
-    "withdraw_after_missed_runs", "max_withdraw_share", "full_crawl_days",
+    "withdraw_after_missed_runs", "max_withdraw_share", "min_held_reported_deletions", "full_crawl_days",
 }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from crawlers.state.schema import record_state
 logger = logging.getLogger(__name__)
 
 BATCH = 5000  # rows per executemany
+IN_BATCH = 500  # uids per IN list (SQLite allows 32,766 bound values, older builds 999)
 
 
 class RecordState(NamedTuple):
@@ -128,6 +129,20 @@ class RecordStates:
         query = select(func.count()).where(record_state.c.source_id == source_id, record_state.c.withdrawn_at.is_(None))
         with self._db.begin() as connection:
             return int(connection.execute(query).scalar_one())
+
+    def live_among(self, source_id: str, uids: Collection[str]) -> list[str]:
+        """Which of `uids` the source has live (known and not withdrawn), sorted."""
+        targets = sorted(set(uids))
+        query = select(record_state.c.uid).where(
+            record_state.c.source_id == source_id,
+            record_state.c.uid.in_(bindparam("uids", expanding=True)),
+            record_state.c.withdrawn_at.is_(None),
+        )
+        live: list[str] = []
+        with self._db.begin() as connection:
+            for part in chunked(targets, IN_BATCH):
+                live.extend(uid for (uid,) in connection.execute(query, {"uids": list(part)}))
+        return sorted(live)
 
     @staticmethod
     def _update(

@@ -14,6 +14,7 @@ from crawlers.state import HoldAlreadyDecidedError, StateNotFoundError
 from crawlers.withdrawals import apply_hold, reject_hold
 from search_api.cli import Console, main
 from tests.state.conftest import postgres_admin, state_url_fixture  # noqa: F401 (fixtures)
+from tests.support import oai
 from tests.support.feeds import rss_config
 from tests.support.harvest_state import Harness, course_list, courses, serve_courses
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401
@@ -153,6 +154,71 @@ def test_the_guard_holds_a_listing_gone_empty_and_a_rejection_keeps_the_records(
 def both(tmp_path: Path, state_url: str) -> Iterator[Harness]:
     with Harness.open(tmp_path / "data", state_url) as opened:
         yield opened
+
+
+def serve_oai(server: FixtureServer, records: list[tuple[str, str, str | None]]) -> None:
+    oai.serve(server, {"verb": "Identify"}, "identify.xml")
+    oai.serve(server, {"verb": "ListRecords", "metadataPrefix": "oai_dc"}, oai.list_records(records))
+
+
+def test_a_few_records_a_small_repository_reports_deleted_leave_at_once(
+    harness: Harness, http_server: FixtureServer
+) -> None:
+    ids = [f"res/{n}" for n in range(10)]
+    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
+    config = oai.source_config(http_server)
+    harness.run(config)
+    serve_oai(http_server, [(i, "2024-03-05T00:00:00Z", None) for i in ids[:3]])
+    report = harness.run(config)  # 30 % of the source, but fewer than min_held_reported_deletions (10)
+    assert (report.status, report.scope, report.withdrawn, report.held) == ("succeeded", "incremental", 3, None)
+    assert set(harness.index_hashes(config.id)) == {oai.oai_uid(config, i) for i in ids[3:]}
+    harness.assert_consistent(config.id)
+
+
+def test_a_repository_suddenly_reporting_most_of_its_records_deleted_is_held(
+    both: Harness, http_server: FixtureServer
+) -> None:
+    ids = [f"res/{n}" for n in range(30)]
+    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
+    config = oai.source_config(http_server)
+    both.run(config)
+    everything = {oai.oai_uid(config, i) for i in ids}
+    unknown = ("res/never-harvested", "2024-03-05T00:00:00Z", None)
+    serve_oai(http_server, [*((i, "2024-03-05T00:00:00Z", None) for i in ids[:20]), unknown])
+    held = both.run(config)
+    assert (held.status, held.scope, held.withdrawn) == ("held", "incremental", 0)
+    assert held.held is not None
+    assert held.held.reason == "the source reported 20 of its 30 records deleted (66.7 % > 20 %)"
+    assert set(both.index_hashes(config.id)) == everything
+    assert both.store.cursors.get(config.id)["from"] == '"2024-03-05T00:00:00Z"'  # read on from the deletions
+    hold = both.store.holds.get(held.held.hold_id)
+    assert set(hold.uids) == {oai.oai_uid(config, i) for i in ids[:20]}  # live records only
+
+    apply_hold(both.store, both.backend, hold.id, actor="admin:test")
+    assert set(both.index_hashes(config.id)) == {oai.oai_uid(config, i) for i in ids[20:]}
+    both.assert_consistent(config.id)
+
+
+def test_reported_deletions_and_missed_records_held_together_in_one_hold(
+    harness: Harness, http_server: FixtureServer
+) -> None:
+    ids = [f"res/{n}" for n in range(20)]
+    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
+    config = oai.source_config(http_server, withdraw_after_missed_runs=1, min_held_reported_deletions=2)
+    harness.run(config)
+    # a set change makes the next run a full listing: 5 reported deleted, 5 simply gone, 10 still there
+    changed = config.model_copy(update={"set_spec": "courses"})
+    listing = [*((i, "2024-03-05T00:00:00Z", None) for i in ids[:5]),
+               *((i, "2024-03-05T00:00:00Z", f"社区课程 {i}") for i in ids[10:])]  # fmt: skip
+    query = {"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "courses"}
+    oai.serve(http_server, query, oai.list_records(listing))
+    held = harness.run(changed)
+    assert (held.status, held.scope) == ("held", "full")
+    assert held.held is not None and held.held.reason == (
+        "the source reported 5 of its 20 records deleted (25 % > 20 %); would withdraw 10 of 20 records (50 % > 20 %)"
+    )
+    assert harness.store.holds.get(held.held.hold_id).uids == sorted(oai.oai_uid(config, i) for i in ids[:10])
+    assert len(harness.index_hashes(config.id)) == 20
 
 
 def edufed(harness: Harness, *args: str) -> tuple[int, str, str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import yaml
 
@@ -55,3 +57,35 @@ def serve_repository(server: FixtureServer, *, identify: str = "identify.xml") -
 def oai_queries(server: FixtureServer) -> list[dict[str, str]]:
     """The query of every request the repository received, in order."""
     return [r.query for r in server.requests_for(OAI_PATH)]
+
+
+def list_records(records: Sequence[tuple[str, str, str | None]]) -> bytes:
+    """A one-page oai_dc ListRecords answer: (local id, datestamp, title) per record, title None for a deletion.
+
+    Identifiers are `oai:learn.example.edu.cn:<local id>`, as in the hand-written files.
+    """
+    parts = []
+    for local_id, stamp, title in records:
+        identifier = f"oai:learn.example.edu.cn:{escape(local_id)}"
+        if title is None:
+            parts.append(f'<record><header status="deleted"><identifier>{identifier}</identifier>'
+                         f"<datestamp>{stamp}</datestamp></header></record>")
+            continue
+        parts.append(
+            f"<record><header><identifier>{identifier}</identifier><datestamp>{stamp}</datestamp></header>"
+            '<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{escape(title)}</dc:title>'
+            f"<dc:identifier>https://learn.example.edu.cn/course/{escape(local_id)}</dc:identifier>"
+            "</oai_dc:dc></metadata></record>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+        "<responseDate>2024-03-12T02:00:00Z</responseDate>"
+        '<request verb="ListRecords">http://learn.example.edu.cn/oai</request>'
+        f"<ListRecords>{''.join(parts)}</ListRecords></OAI-PMH>\n"
+    ).encode()
+
+
+def oai_uid(config: OaiPmhSourceConfig, local_id: str) -> str:
+    """The uid of the record list_records names `local_id`."""
+    return f"{config.id}:oai:learn.example.edu.cn:{local_id}"
