@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from config.settings import SearchSettings
-from indexer.backends.base import IndexBackend, SearchHit, SearchQuery, SearchResult
+from indexer.backends.base import IndexBackend, SearchHit, SearchQuery, SearchResult, merge_duplicates
 from indexer.record import Record
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,11 @@ class Catalogue:
         self.limits = limits
         self.platforms = PlatformNames(backend, known=platforms)
 
-    def search(self, query: SearchQuery) -> SearchResult:
+    def search(self, query: SearchQuery, *, merge: bool = False) -> SearchResult:
+        """The backend's result; with `merge`, later hits of a course the page already shows are left out."""
         result = self.backend.search(query)
         self.platforms.learn(hit.record for hit in result.hits)
-        return result
+        return merge_duplicates(result) if merge else result
 
     def get(self, uid: str) -> Record | None:
         record = self.backend.get(uid)
@@ -68,6 +69,7 @@ class Catalogue:
             "items": [search_item(hit) for hit in result.hits],
             "facets": result.facets,
             "next_cursor": result.next_cursor,
+            "merged": result.merged,
             "page": page,
             "size": query.size,
         }

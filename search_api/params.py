@@ -41,6 +41,12 @@ class SearchParams:
     page: int = 1
     size: int | None = None
     cursor: str | None = None
+    collapse: str | None = None
+
+    @property
+    def merges_duplicates(self) -> bool:
+        """Whether the page leaves out hits an earlier hit lists in also_on (collapse=true, the default)."""
+        return self.collapse is None or self.collapse.lower() not in _FALSE
 
 
 def _values(raw: list[str] | None) -> tuple[str, ...]:
@@ -63,6 +69,11 @@ def search_params(
     page: Annotated[int, Query(description="Page number, from 1 (deep pages: use cursor).")] = 1,
     size: Annotated[int | None, Query(description="Results per page.")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    collapse: Annotated[
+        str | None,
+        Query(description="true (default): the same course on several platforms is one item, its other "
+              "platforms in also_on; false: every record is an item of its own."),
+    ] = None,
 ) -> SearchParams:
     """FastAPI dependency: the search parameters of a request (filters repeatable, e.g. theme=A&theme=B)."""
     return SearchParams(
@@ -77,6 +88,7 @@ def search_params(
         page=page,
         size=size,
         cursor=cursor or None,
+        collapse=collapse.strip() if collapse and collapse.strip() else None,
     )
 
 
@@ -142,8 +154,10 @@ def _filter_problems(params: SearchParams) -> list[ProblemDetail]:
     bad_platforms = [p for p in params.platform if not _PLATFORM_ID.match(p)]
     if bad_platforms:
         problems.append(ProblemDetail("platform", f"not a platform id: {', '.join(bad_platforms)[:200]}"))
-    if params.free is not None and params.free.lower() not in _TRUE | _FALSE:
-        problems.append(ProblemDetail("free", "must be true or false"))
+    for name in ("free", "collapse"):
+        value = getattr(params, name)
+        if value is not None and value.lower() not in _TRUE | _FALSE:
+            problems.append(ProblemDetail(name, "must be true or false"))
     return problems
 
 

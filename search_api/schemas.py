@@ -47,6 +47,11 @@ class SearchResponse(BaseModel):
         "other filters applied."
     )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    merged: int = Field(
+        0,
+        description="Records of this page left out because an earlier item lists them in also_on (the same "
+        "course on another platform; collapse=false shows them).",
+    )
     page: int
     size: int
 

@@ -45,6 +45,7 @@ class SearchView:
     params: SearchParams
     total: int
     items: list[dict[str, Any]]
+    merged: int
     page: int
     themes: list[Choice]
     groups: list[FacetGroup]
@@ -80,6 +81,8 @@ def query_pairs(params: SearchParams) -> list[tuple[str, str]]:
         pairs.append(("sort", params.sort))
     if params.size:
         pairs.append(("size", str(params.size)))
+    if params.collapse:
+        pairs.append(("collapse", params.collapse))
     return pairs
 
 
@@ -120,6 +123,7 @@ def build_view(
         params=params,
         total=result.total,
         items=items,
+        merged=result.merged,
         page=params.page,
         themes=themes,
         groups=[g for g in groups if g.choices],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from indexer.record import Record
@@ -52,6 +52,25 @@ class SearchResult:
     """Facet field (FACET_FIELDS) -> value -> count. Each facet counts the whole result set filtered by
     every *other* filter, so a learner sees how many records picking another value would give."""
     next_cursor: str | None = None
+    merged: int = 0
+    """Hits left out of `hits` because an earlier hit lists them in also_on (see `merge_duplicates`)."""
+
+
+def merge_duplicates(result: SearchResult) -> SearchResult:
+    """The page without the later hits of a course it already shows: the same course on several platforms.
+
+    A hit is left out when an earlier hit of the page lists it in also_on, so it stays one tap away, under the
+    earlier hit's "also on". Totals, facets and the cursor still count records: the pages after this one
+    are the same, and a page may hold fewer than `size` items.
+    """
+    shown: set[str] = set()
+    kept: list[SearchHit] = []
+    for hit in result.hits:
+        if hit.record.uid in shown:
+            continue
+        kept.append(hit)
+        shown.update(other.uid for other in hit.also_on)
+    return replace(result, hits=kept, merged=result.merged + len(result.hits) - len(kept))
 
 
 @dataclass

@@ -34,7 +34,7 @@ def search_page(
 ) -> HTMLResponse:
     """The search box, the ten theme chips, results with facets and paging."""
     query = build_query(params, limits=cat.limits)
-    result = cat.search(query)
+    result = cat.search(query, merge=params.merges_duplicates)
     view = build_view(
         params,
         result=result,

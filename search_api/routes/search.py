@@ -29,7 +29,7 @@ def search(
 ) -> dict[str, Any]:
     """Search the catalogue: free text (Chinese, traditional or pinyin) plus filters; empty q browses."""
     query = build_query(params, limits=cat.limits)
-    result = cat.search(query)
+    result = cat.search(query, merge=params.merges_duplicates)
     return cat.response(result, query=query, page=params.page)
 
 

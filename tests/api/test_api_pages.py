@@ -52,6 +52,19 @@ def test_also_on_links_lead_to_the_other_platform(client: httpx.Client) -> None:
     assert [(a.text, a.get("href")) for a in links] == [("国家老年大学", RECORDS["lndx:1"].url)]
 
 
+def test_the_same_course_on_two_platforms_is_one_result_with_a_note(client: httpx.Client) -> None:
+    doc = page(client, "/", q="楷书")
+    [result] = doc.cssselect("li.result")
+    others = [a.text for a in result.cssselect(".also-on a")]
+    assert others in (["国家老年大学"], ["国家开放大学终身教育平台"])
+    assert "共找到 2 门课程" in " ".join(doc.text_content().split())
+    assert "合在一条里显示" in doc.cssselect(".merged-note")[0].text_content()
+    every = page(client, "/", q="楷书", collapse="false")
+    assert len(every.cssselect("li.result")) == 2 and not every.cssselect(".merged-note")
+    sort_links = [a.get("href") for a in every.cssselect(".sort-link")]
+    assert sort_links and all(query_of(href)["collapse"] == ["false"] for href in sort_links)
+
+
 def test_theme_chip_link_filters_by_theme_and_keeps_the_query(client: httpx.Client) -> None:
     doc = page(client, "/", q="书法")
     chip = next(a for a in doc.cssselect(".themes a.chip") if a.text_content().split()[0] == "闲暇生活")

@@ -22,8 +22,8 @@ def _mentions(word: str) -> set[str]:
 
 
 def test_search_finds_every_record_mentioning_a_chinese_word_with_highlights(client: httpx.Client) -> None:
-    body = client.get("/api/v1/search", params={"q": "书法", "size": 50}).json()
-    assert body["total"] == len(_mentions("书法"))
+    body = client.get("/api/v1/search", params={"q": "书法", "size": 50, "collapse": "false"}).json()
+    assert body["total"] == len(_mentions("书法")) and body["merged"] == 0
     assert {item["id"] for item in body["items"]} == _mentions("书法")
     titled = [item for item in body["items"] if "书法" in item["title"] and "<" not in item["title"]]
     assert titled and all("<mark>书法</mark>" in item["highlight"]["title"] for item in titled)
@@ -31,7 +31,7 @@ def test_search_finds_every_record_mentioning_a_chinese_word_with_highlights(cli
 
 def test_search_items_have_the_documented_shape(client: httpx.Client) -> None:
     body = client.get("/api/v1/search", params={"q": "太极拳"}).json()
-    assert set(body) == {"total", "items", "facets", "next_cursor", "page", "size"}
+    assert set(body) == {"total", "items", "facets", "next_cursor", "merged", "page", "size"}
     assert set(body["facets"]) == {"theme", "platform", "audience", "media_type", "is_free"}
     item = body["items"][0]
     assert set(item) == ITEM_KEYS
@@ -96,10 +96,32 @@ def test_the_same_course_on_another_platform_is_listed_in_also_on(client: httpx.
     ]
 
 
+def test_the_same_course_on_two_platforms_is_one_item_unless_collapse_is_false(client: httpx.Client) -> None:
+    word = "书法"
+    body = client.get("/api/v1/search", params={"q": word, "size": 50}).json()
+    ids = [item["id"] for item in body["items"]]
+    assert body["total"] == len(_mentions(word)) and body["merged"] == len(_mentions(word)) - len(ids) == 1
+    [kept] = [item for item in body["items"] if item["also_on"]]
+    [other] = kept["also_on"]
+    assert {kept["id"], other["id"]} == {"le_ouchn:1", "lndx:1"} and other["id"] not in ids
+    assert set(ids) | {other["id"]} == _mentions(word)
+    every = client.get("/api/v1/search", params={"q": word, "size": 50, "collapse": "false"}).json()
+    assert {item["id"] for item in every["items"]} == _mentions(word) and every["merged"] == 0
+    # with one platform filtered out, nothing is left to merge
+    one = client.get("/api/v1/search", params={"q": word, "size": 50, "platform": ["le_ouchn", "shequ"]}).json()
+    assert one["merged"] == 0 and "le_ouchn:1" in {item["id"] for item in one["items"]}
+
+
+def test_collapse_must_be_true_or_false(client: httpx.Client) -> None:
+    response = client.get("/api/v1/search", params={"q": "书法", "collapse": "maybe"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == [{"field": "collapse", "reason": "must be true or false"}]
+
+
 def test_empty_query_browses_the_whole_catalogue(client: httpx.Client) -> None:
     body = client.get("/api/v1/search").json()
     assert body["total"] == len(RECORDS)
-    assert body["size"] == 10 and len(body["items"]) == 10 and body["next_cursor"]
+    assert body["size"] == 10 and len(body["items"]) + body["merged"] == 10 and body["next_cursor"]
 
 
 def test_following_next_cursor_visits_every_record_once(client: httpx.Client) -> None:
@@ -134,7 +156,7 @@ def test_sort_popular_orders_by_learner_count(client: httpx.Client) -> None:
 
 
 def test_sort_newest_puts_the_latest_update_first(client: httpx.Client) -> None:
-    body = client.get("/api/v1/search", params={"sort": "newest", "size": 3}).json()
+    body = client.get("/api/v1/search", params={"sort": "newest", "size": 3, "collapse": "false"}).json()
     newest = sorted(RECORDS, key=lambda r: r.updated_at or r.fetched_at, reverse=True)[:3]
     assert [item["id"] for item in body["items"]] == [r.uid for r in newest]
 
