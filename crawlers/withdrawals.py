@@ -18,6 +18,11 @@ from indexer.backends.base import IndexBackend
 logger = logging.getLogger(__name__)
 
 
+SOURCE_DELETION_REASON = "source deleted by "
+"""How the reason of a hold made by deleting a whole source begins (the actor follows): its records leave
+because the source does, whatever its platform still lists."""
+
+
 @dataclass(frozen=True)
 class HeldWithdrawal:
     """Withdrawals the mass-deletion guard kept back: the hold an admin decides on, its size, and why."""
@@ -56,6 +61,7 @@ def settle(
     both rules keep back goes to an admin together.
     """
     done = Settlement()
+    _release(store, source.id, seen, run_id=run_id, notes=done.notes)
     held: list[str] = []
     reasons: list[str] = []
     if deleted:
@@ -89,6 +95,17 @@ def settle(
         uids = sorted(set(held))
         done.held = _hold(store, source.id, uids, run_id=run_id, reason="; ".join(reasons), notes=done.notes)
     return done
+
+
+def _release(store: StateStore, source_id: str, alive: Collection[str], *, run_id: str, notes: list[str]) -> None:
+    """Take records this run listed alive out of the source's pending holds, so approving one never withdraws a
+    record its platform still has (an incremental source would not list it again to bring it back). A held
+    deletion of the whole source keeps every record: they leave with the source."""
+    changed = store.holds.release(source_id, alive, by=f"run:{run_id}", unless_reason=SOURCE_DELETION_REASON)
+    for hold, released in changed:
+        closed = "; nothing is left to decide, so it is closed" if hold.status != "pending" else ""
+        notes.append(f"{released} records of hold {hold.id} were listed alive again and leave the hold{closed}")
+        logger.info("run %s released %d records of hold %d of %s", run_id, released, hold.id, source_id)
 
 
 def _hold(

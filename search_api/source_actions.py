@@ -22,6 +22,7 @@ from crawlers.state import (
     StateStore,
     StoredSource,
 )
+from crawlers.withdrawals import SOURCE_DELETION_REASON
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.auth import ADMIN, ensure_platform
@@ -157,8 +158,7 @@ def update_source(store: StateStore, principal: Principal, source_id: str, patch
 
 DELETION_TRIGGER = "delete"
 """The trigger of the run row a held source deletion is recorded under (holds belong to a run)."""
-DELETION_REASON = "source deleted by "
-"""How the reason of a held deletion made by deleting a source begins (the actor follows)."""
+DELETION_REASON = SOURCE_DELETION_REASON
 _HOLDS_LOOKED_AT = 50
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
@@ -92,6 +93,41 @@ class HeldDeletions:
             query = query.where(held_deletions.c.status == status)
         with self._db.begin() as connection:
             return [_to_hold(row) for row in connection.execute(query).mappings()]
+
+    def release(
+        self, source_id: str, alive: Collection[str], *, by: str, unless_reason: str
+    ) -> list[tuple[HeldDeletion, int]]:
+        """Take records a later run listed alive out of the source's pending holds, but those whose reason
+        starts with `unless_reason`.
+
+        Returns (hold as it is now, how many records left it) for each hold that changed. A hold left with no
+        records is closed as rejected by `by`: there is nothing for an admin to decide any more.
+        """
+        if not alive:
+            return []
+        changed: list[tuple[HeldDeletion, int]] = []
+        pending = (
+            select(held_deletions)
+            .where(held_deletions.c.source_id == source_id, held_deletions.c.status == "pending")
+            .order_by(held_deletions.c.id)
+        )
+        with self._db.begin() as connection:
+            for row in connection.execute(pending).mappings().all():
+                if row["reason"].startswith(unless_reason):
+                    continue
+                remaining = [uid for uid in row["uids"] if uid not in alive]
+                if len(remaining) == len(row["uids"]):
+                    continue
+                values: dict[str, Any] = {"uids": remaining, "uid_count": len(remaining)}
+                if not remaining:
+                    values.update(status="rejected", decided_by=by, decided_at=utcnow())
+                connection.execute(
+                    update(held_deletions)
+                    .where(held_deletions.c.id == row["id"], held_deletions.c.status == "pending")
+                    .values(**values)
+                )
+                changed.append((_to_hold(self._row(connection, row["id"])), len(row["uids"]) - len(remaining)))
+        return changed
 
     def approve(self, hold_id: int, *, by: str) -> HeldDeletion:
         """Approve a pending hold: its uids may now be withdrawn."""

@@ -199,6 +199,36 @@ def test_a_repository_suddenly_reporting_most_of_its_records_deleted_is_held(
     both.assert_consistent(config.id)
 
 
+def test_records_listed_alive_again_leave_a_pending_hold(both: Harness, http_server: FixtureServer) -> None:
+    ids = [f"res/{n}" for n in range(30)]
+    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
+    config = oai.source_config(http_server)
+    both.run(config)
+    serve_oai(http_server, [(i, "2024-03-05T00:00:00Z", None) for i in ids[:20]])
+    first = both.run(config)
+    assert first.held is not None
+    # the repository undoes part of it: two of the "deleted" records are listed alive again, changed
+    serve_oai(http_server, [(i, "2024-03-06T00:00:00Z", f"社区课程 {i}（修订）") for i in ids[:2]])
+    back = both.run(config)
+    assert (back.status, back.updated, back.held) == ("succeeded", 2, None)
+    assert f"2 records of hold {first.held.hold_id} were listed alive again and leave the hold" in back.notes
+    hold = both.store.holds.get(first.held.hold_id)
+    assert (hold.status, set(hold.uids)) == ("pending", {oai.oai_uid(config, i) for i in ids[2:20]})
+    apply_hold(both.store, both.backend, hold.id, actor="admin:test")
+    assert set(both.index_hashes(config.id)) == {oai.oai_uid(config, i) for i in [*ids[:2], *ids[20:]]}
+    both.assert_consistent(config.id)
+
+    serve_oai(http_server, [(i, "2024-03-07T00:00:00Z", None) for i in ids[20:]])  # 10 of 12: held
+    second = both.run(config)
+    assert second.held is not None
+    serve_oai(http_server, [(i, "2024-03-08T00:00:00Z", f"社区课程 {i}") for i in ids[20:]])  # all back
+    again = both.run(config)
+    closed = both.store.holds.get(second.held.hold_id)
+    assert (closed.status, closed.uids, closed.decided_by) == ("rejected", [], f"run:{again.run_id}")
+    assert any("nothing is left to decide" in note for note in again.notes)
+    assert len(both.index_hashes(config.id)) == 12
+
+
 def test_reported_deletions_and_missed_records_held_together_in_one_hold(
     harness: Harness, http_server: FixtureServer
 ) -> None:
@@ -235,9 +265,9 @@ def test_holds_and_quarantine_from_the_command_line(harness: Harness, http_serve
     serve_courses(http_server, [*ITEMS, bad])
     config = course_list(http_server, withdraw_after_missed_runs=1)
     harness.run(config)
-    serve_courses(http_server, [bad])
-    first = harness.run(config)
     serve_courses(http_server, [*ITEMS[5:], bad])
+    first = harness.run(config)
+    serve_courses(http_server, [bad])
     second = harness.run(config)
     assert first.held is not None and second.held is not None and first.held.hold_id != second.held.hold_id
 
@@ -246,22 +276,22 @@ def test_holds_and_quarantine_from_the_command_line(harness: Harness, http_serve
     header, *rows = out.splitlines()
     assert header.split()[:4] == ["ID", "SOURCE", "STATUS", "RECORDS"]
     assert [row.split()[:4] for row in rows] == [
-        [str(second.held.hold_id), config.id, "pending", "5"], [str(first.held.hold_id), config.id, "pending", "10"],
+        [str(second.held.hold_id), config.id, "pending", "10"], [str(first.held.hold_id), config.id, "pending", "5"],
     ]  # fmt: skip
-    code, out, _ = edufed(harness, "holds", "reject", str(first.held.hold_id))
-    assert (code, out.strip()) == (0, f"held deletion {first.held.hold_id} rejected: 10 records of {config.id} "
+    code, out, _ = edufed(harness, "holds", "reject", str(second.held.hold_id))
+    assert (code, out.strip()) == (0, f"held deletion {second.held.hold_id} rejected: 10 records of {config.id} "
                                        "kept in the catalogue")  # fmt: skip
-    code, out, _ = edufed(harness, "holds", "approve", str(second.held.hold_id))
+    code, out, _ = edufed(harness, "holds", "approve", str(first.held.hold_id))
     assert code == 0 and "5 records of course_list withdrawn" in out
     assert set(harness.index_hashes(config.id)) == uids(config.id, ITEMS[5:])
-    for args in (("approve", str(second.held.hold_id)), ("reject", str(first.held.hold_id))):
+    for args in (("approve", str(first.held.hold_id)), ("reject", str(second.held.hold_id))):
         code, _, err = edufed(harness, "holds", *args)
         assert code == 2 and "was already" in err and "nothing changed" in err
     code, _, err = edufed(harness, "holds", "approve", "999")
     assert (code, err.strip()) == (2, "edufed: no held deletion 999")
     code, out, _ = edufed(harness, "holds", "list", "--json")
     assert [(h["id"], h["status"]) for h in json.loads(out)] == [
-        (second.held.hold_id, "approved"), (first.held.hold_id, "rejected"),
+        (second.held.hold_id, "rejected"), (first.held.hold_id, "approved"),
     ]  # fmt: skip
 
     code, out, _ = edufed(harness, "quarantine", "list", "--source", config.id)

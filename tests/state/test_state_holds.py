@@ -51,3 +51,22 @@ def test_unknown_hold_or_status_is_a_clear_error(store):
         store.holds.approve(999_999, by="key:admin1")
     with pytest.raises(InvalidStateValueError):
         store.holds.find(status="maybe")
+
+
+def test_release_takes_records_listed_alive_out_of_pending_holds_only(store, registered, held_run):
+    shrinking = store.holds.create(registered, ["elder_news:1", "elder_news:2"], run_id=held_run, reason="guard")
+    emptied = store.holds.create(registered, ["elder_news:3"], run_id=held_run, reason="guard")
+    deleting = store.holds.create(registered, ["elder_news:1"], run_id=held_run, reason="source deleted by key:7")
+    decided = store.holds.create(registered, ["elder_news:2"], run_id=held_run, reason="guard")
+    store.holds.reject(decided.id, by="key:admin1")
+
+    alive = {"elder_news:1", "elder_news:3", "elder_news:9"}
+    changed = store.holds.release(registered, alive, by="run:r2", unless_reason="source deleted by ")
+    assert [(hold.id, released) for hold, released in changed] == [(shrinking.id, 1), (emptied.id, 1)]
+    assert store.holds.get(shrinking.id).uids == ["elder_news:2"]
+    assert store.holds.get(shrinking.id).status == "pending"
+    closed = store.holds.get(emptied.id)
+    assert (closed.status, closed.uids, closed.decided_by) == ("rejected", [], "run:r2")
+    assert store.holds.get(deleting.id).uids == ["elder_news:1"]  # a whole source's deletion keeps its records
+    assert store.holds.get(decided.id).uids == ["elder_news:2"]
+    assert store.holds.release(registered, set(), by="run:r3", unless_reason="source deleted by ") == []
