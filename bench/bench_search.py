@@ -30,6 +30,7 @@ from pathlib import Path
 from indexer.analysis import parse_query
 from indexer.backends.sqlite_schema import BM25_WEIGHTS
 from indexer.backends.sqlite_search import match_expression
+from indexer.query_words import bundled_vocabulary
 
 _ES_ALIAS = "edufed-bench"
 Params = list[tuple[str, str]]
@@ -155,7 +156,12 @@ def bare_fts(index: Path, *, repeats: int, clients: int, exclude: Sequence[str] 
     """A bare ranked FTS5 top-10 (`MATCH` + `bm25`) for every text query of the mix, by `clients` threads."""
     weights = ", ".join(str(w) for w in BM25_WEIGHTS)
     sql = f"SELECT rowid, bm25(fts, {weights}) AS s FROM fts WHERE fts MATCH ? ORDER BY s LIMIT 10"
-    texts = [(k, dict(p)["q"], match_expression(parse_query(dict(p)["q"]))) for k, p in query_set() if "q" in dict(p)]
+    vocabulary = bundled_vocabulary()
+    texts = [
+        (k, dict(p)["q"], match_expression(parse_query(dict(p)["q"], vocabulary=vocabulary)))
+        for k, p in query_set()
+        if "q" in dict(p)
+    ]
     texts = [t for t in texts if t[0] not in exclude]
     timings: list[tuple[str, str, float]] = []
     lock = threading.Lock()
@@ -190,7 +196,11 @@ def hit_counts(index: Path) -> dict[str, int]:
     try:
         queries = [dict(p)["q"] for _, p in query_set() if "q" in dict(p)]
         sql = "SELECT count(*) FROM fts WHERE fts MATCH ?"
-        return {q: conn.execute(sql, (match_expression(parse_query(q)),)).fetchone()[0] for q in queries}
+        vocabulary = bundled_vocabulary()
+        return {
+            q: conn.execute(sql, (match_expression(parse_query(q, vocabulary=vocabulary)),)).fetchone()[0]
+            for q in queries
+        }
     finally:
         conn.close()
 

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from config.errors import ConfigError, ConfigProblem
+from config.query_words import QueryWords
 from config.settings import Settings
 from config.sources import SourceConfig, SourcesFile
 from config.themes import ThemeTable
@@ -100,6 +101,12 @@ def load_sources(path: Path | None = None) -> list[SourceConfig]:
     """Every source in a sources.yaml (default: the bundled list of national platforms)."""
     path = path or BUNDLED_DIR / "sources.yaml"
     return validate(SourcesFile, _read_yaml(path), str(path)).sources
+
+
+def load_query_words(path: Path | None = None) -> QueryWords:
+    """How learners phrase a search: fillers, course-form endings, synonyms (default: the bundled query_words.yaml)."""
+    path = path or BUNDLED_DIR / "query_words.yaml"
+    return validate(QueryWords, _read_yaml(path), str(path))
 
 
 def load_themes(path: Path | None = None) -> ThemeTable:

@@ -131,6 +131,9 @@ class Settings(_Strict):
     operators: OperatorSettings = Field(default_factory=OperatorSettings)
     sources_file: Path | None = Field(None, description="sources.yaml to load; default is the bundled one.")
     themes_file: Path | None = Field(None, description="themes.yaml to load; default is the bundled one.")
+    query_words_file: Path | None = Field(
+        None, description="query_words.yaml (fillers, synonyms) to load; default is the bundled one."
+    )
 
     @property
     def index_path(self) -> Path:

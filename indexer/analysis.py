@@ -30,7 +30,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pypinyin
@@ -235,25 +236,78 @@ class QueryTerm:
     alternatives: tuple[Alternative, ...]
 
 
-def parse_query(q: str, *, widen: bool = False) -> list[QueryTerm]:
+@dataclass(frozen=True)
+class QueryVocabulary:
+    """How learners phrase a search (config/query_words.yaml, folded by indexer.query_words).
+
+    `synonyms` maps a folded query word to the alternatives its catalogue words add; `fillers` are left out of
+    a query that has other words; `course_suffixes` are endings a query word also matches without.
+    """
+
+    synonyms: Mapping[str, Sequence[Alternative]] = field(default_factory=dict)
+    fillers: frozenset[str] = frozenset()
+    course_suffixes: tuple[str, ...] = ()
+
+
+PLAIN_QUERIES = QueryVocabulary()
+"""No synonyms, no fillers: every word of the query must match (only the stop characters are left out)."""
+
+
+def parse_query(q: str, *, widen: bool = False, vocabulary: QueryVocabulary = PLAIN_QUERIES) -> list[QueryTerm]:
     """Query text -> terms that must all match. Never raises: any user text becomes plain tokens.
 
     `widen` adds the title-substring alternative to Chinese words (the fallback when nothing matched).
+    `vocabulary` drops filler words (怎么, 我想, 课程) and stop characters when other words are left, and adds
+    synonyms: of a whitespace-separated part as a whole first (防骗, 带孙子, which the cut splits up), else of
+    each term, and of a term's stem without a course ending (书法课 -> 书法).
     """
+    parts = fold(q).split()
+    skip = _QUERY_STOP_CHARS | vocabulary.fillers
+    terms = [t for part in parts for t in _part_terms(part, widen=widen, vocabulary=vocabulary, skip=skip)]
+    if not terms:  # nothing but fillers and stop characters: search for them after all
+        terms = [t for part in parts for t in _part_terms(part, widen=widen, vocabulary=vocabulary, skip=frozenset())]
+    return terms[:_MAX_TERMS]
+
+
+def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: AbstractSet[str]) -> list[QueryTerm]:
+    """The terms of one whitespace-separated part of the query."""
+    words = [word for raw in rjieba.cut(part, False) for word in clean_tokens(raw).split()]
+    whole = vocabulary.synonyms.get(part)
+    if whole:
+        plain = _word_terms(words, widen=widen, skip=frozenset())
+        base = plain[0].alternatives if len(plain) == 1 else (Alternative("text", tuple(words), phrase=True),)
+        return [QueryTerm(part, (*base, *whole))]
+    return [_expanded(term, vocabulary, widen=widen) for term in _word_terms(words, widen=widen, skip=skip)]
+
+
+def _word_terms(words: Sequence[str], *, widen: bool, skip: AbstractSet[str]) -> list[QueryTerm]:
+    """Words -> terms: runs of single Chinese characters become one term; skipped words break a run."""
     terms: list[QueryTerm] = []
-    for part in fold(q).split():
-        run: list[str] = []
-        for raw in rjieba.cut(part, False):
-            for word in clean_tokens(raw).split():
-                if len(word) == 1 and _CJK_CHAR.fullmatch(word):
-                    run.append(word)
-                    continue
-                terms.extend(_char_run_terms(run))
-                run = []
-                terms.append(_word_term(word, widen=widen))
-        terms.extend(_char_run_terms(run))
-    meaningful = [t for t in terms if t.text not in _QUERY_STOP_CHARS]
-    return (meaningful or terms)[:_MAX_TERMS]
+    run: list[str] = []
+    for word in words:
+        if word in skip:
+            terms.extend(_char_run_terms(run))
+            run = []
+        elif len(word) == 1 and _CJK_CHAR.fullmatch(word):
+            run.append(word)
+        else:
+            terms.extend(_char_run_terms(run))
+            run = []
+            terms.append(_word_term(word, widen=widen))
+    terms.extend(_char_run_terms(run))
+    return terms
+
+
+def _expanded(term: QueryTerm, vocabulary: QueryVocabulary, *, widen: bool) -> QueryTerm:
+    """The term with the alternatives of its synonyms and, for a word with a course ending, of its stem."""
+    extra = list(vocabulary.synonyms.get(term.text, ()))
+    if _CJK_ONLY.fullmatch(term.text):
+        for suffix in vocabulary.course_suffixes:
+            stem = term.text[: -len(suffix)]
+            if term.text.endswith(suffix) and len(stem) >= 2:
+                extra += [*_word_term(stem, widen=widen).alternatives, *vocabulary.synonyms.get(stem, ())]
+                break
+    return QueryTerm(term.text, (*term.alternatives, *extra)) if extra else term
 
 
 def _char_run_terms(run: list[str]) -> list[QueryTerm]:
@@ -261,7 +315,10 @@ def _char_run_terms(run: list[str]) -> list[QueryTerm]:
         return []
     tokens = tuple(run)
     text = Alternative("text", tokens, phrase=len(tokens) > 1)
-    return [QueryTerm("".join(tokens), (text, Alternative("chars", tokens, phrase=True)))]
+    alternatives: tuple[Alternative, ...] = (text, Alternative("chars", tokens, phrase=True))
+    if len(tokens) > 1:  # the cut may split a word it keeps whole elsewhere (发微信 -> 发 微 信; the index has 微信)
+        alternatives += (Alternative("text", ("".join(tokens),)),)
+    return [QueryTerm("".join(tokens), alternatives)]
 
 
 def can_widen(terms: Sequence[QueryTerm]) -> bool:

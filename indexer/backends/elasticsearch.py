@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 from config.settings import IndexSettings
-from indexer.analysis import fold
+from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
@@ -31,6 +31,7 @@ from indexer.backends.es_mapping import (
 from indexer.backends.es_query import Ranking
 from indexer.backends.es_search import EsSearch, call_errors
 from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
+from indexer.query_words import bundled_vocabulary
 from indexer.record import Record
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class ElasticsearchBackend:
         refresh: bool = True,
         use_pit: bool = True,
         request_timeout: float = 30.0,
+        vocabulary: QueryVocabulary | None = None,
     ) -> None:
         if alias != alias.lower() or not alias or alias.startswith(("_", "-", "+")):
             raise IndexBackendError(f"index alias {alias!r} must be lowercase and not start with _, - or +")
@@ -76,12 +78,17 @@ class ElasticsearchBackend:
             self.client.close()
             raise
         self._search = EsSearch(
-            self.client, alias=alias, ranking=ranking, use_pit=use_pit, errors=self._errors
+            self.client, alias=alias, ranking=ranking, use_pit=use_pit, errors=self._errors,
+            vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary,
         )
 
     @classmethod
     def from_settings(
-        cls, settings: IndexSettings, *, environ: Mapping[str, str] | None = None
+        cls,
+        settings: IndexSettings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        vocabulary: QueryVocabulary | None = None,
     ) -> ElasticsearchBackend:
         """The backend `index:` settings describe; credentials and the CA file come from the environment."""
         if not settings.url:
@@ -93,6 +100,7 @@ class ElasticsearchBackend:
             shards=settings.es_shards,
             replicas=settings.es_replicas,
             plugin_analyzer=settings.es_plugin_analyzer,
+            vocabulary=vocabulary,
         )
 
     @contextmanager

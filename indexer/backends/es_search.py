@@ -18,7 +18,7 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from indexer.analysis import Alternative, QueryTerm, can_widen, chars_text, parse_query
+from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, can_widen, chars_text, parse_query
 from indexer.backends.base import SearchHit, SearchQuery, SearchResult
 from indexer.backends.cursor import Cursor, encode_cursor
 from indexer.backends.es_mapping import document_record
@@ -68,22 +68,24 @@ class EsSearch:
         ranking: Ranking,
         use_pit: bool,
         errors: Callable[[str], AbstractContextManager[None]],
+        vocabulary: QueryVocabulary,
     ) -> None:
         self.client = client
         self.alias = alias
         self.ranking = ranking
         self.use_pit = use_pit
         self._errors = errors
+        self._vocabulary = vocabulary
 
     def search(self, query: SearchQuery) -> SearchResult:
         base_cursor, pit = split_cursor(query.cursor) if query.cursor else (None, None)
-        terms = parse_query(query.q) if query.q.strip() else []
+        terms = parse_query(query.q, vocabulary=self._vocabulary) if query.q.strip() else []
         page = page_of(replace(query, cursor=base_cursor), has_text=bool(terms))
         if page.after is not None and self.use_pit:
             pit = pit or self._open_pit()
         result = self._run(query, terms=terms, page=page, pit=pit, widened=False)
         if terms and result.total == 0 and can_widen(terms):
-            terms = parse_query(query.q, widen=True)
+            terms = parse_query(query.q, widen=True, vocabulary=self._vocabulary)
             result = self._run(query, terms=terms, page=page, pit=pit, widened=True)
         return result
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic_core import PydanticSerializationError
 
-from indexer.analysis import fold
+from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.sqlite_facets import FacetColumns
 from indexer.backends.sqlite_schema import (
@@ -34,6 +34,7 @@ from indexer.backends.sqlite_schema import (
 )
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.errors import IndexBackendError
+from indexer.query_words import bundled_vocabulary
 from indexer.record import Record
 from indexer.sqlite_wal import enable_wal
 
@@ -58,7 +59,7 @@ _PRAGMAS = (
 class SqliteBackend:
     """IndexBackend on a SQLite file at `path` (created with its tables when missing)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, vocabulary: QueryVocabulary | None = None) -> None:
         self.path = Path(path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -77,7 +78,10 @@ class SqliteBackend:
         except BaseException:
             self.close()
             raise
-        self._search = SqliteSearch(self._conn, codes=self.codes, columns=FacetColumns())
+        self._search = SqliteSearch(
+            self._conn, codes=self.codes, columns=FacetColumns(),
+            vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary,
+        )
         self._warming = threading.Thread(target=self._warm, name=f"edufed-warm-{self.path.name}", daemon=True)
         self._warming.start()
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import Alternative, QueryTerm, can_widen, chars_text, parse_query
+from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, can_widen, chars_text, parse_query
 from indexer.backends.base import SearchHit, SearchQuery, SearchResult
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
@@ -66,10 +66,18 @@ class _Page:
 class SqliteSearch:
     """Runs SearchQuery objects on the connection `connect()` returns for the calling thread."""
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], *, codes: FacetCodes, columns: FacetColumns) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        *,
+        codes: FacetCodes,
+        columns: FacetColumns,
+        vocabulary: QueryVocabulary,
+    ) -> None:
         self._connect = connect
         self._codes = codes
         self._columns = columns
+        self._vocabulary = vocabulary
 
     def warm(self) -> None:
         """Bring the facet columns up to date now (a full load on a fresh process)."""
@@ -82,7 +90,7 @@ class SqliteSearch:
             conn.execute("COMMIT")
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = parse_query(query.q) if query.q.strip() else []
+        terms = parse_query(query.q, vocabulary=self._vocabulary) if query.q.strip() else []
         page = _page(query, has_text=bool(terms))
         conn = self._connect()
         conn.execute("BEGIN")  # one snapshot for the page, the total and the facets
@@ -92,7 +100,7 @@ class SqliteSearch:
             filters = self._filters(conn, query)
             result = self._run(conn, query, terms=terms, filters=filters, page=page)
             if terms and result.total == 0 and can_widen(terms):
-                terms = parse_query(query.q, widen=True)
+                terms = parse_query(query.q, widen=True, vocabulary=self._vocabulary)
                 result = self._run(conn, query, terms=terms, filters=filters, page=page)
         finally:
             conn.execute("COMMIT")

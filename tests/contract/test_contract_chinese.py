@@ -136,3 +136,26 @@ def test_every_hit_of_a_long_result_is_returned_once(loaded: IndexBackend, searc
     hits = search_all(q="入门")
     uids = [h.record.uid for h in hits]
     assert len(uids) == len(set(uids)) == loaded.search(SearchQuery(q="入门")).total >= 8
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("跳舞", {"gc1"}),  # 广场舞入门, through the synonym 广场舞 (two index tokens, a phrase)
+        ("拍照", {"sy1"}),  # 摄影基础
+        ("怎么防骗", {"fz1", "fz2"}),  # fillers left out; 防骗 -> 诈骗
+        ("我想学书法", {"sf1", "sf2", "sf3", "sf4", "sf5", "ht1"}),  # as 书法
+        ("书法课", {"sf1", "sf2", "sf3", "sf4", "sf5", "ht1"}),  # a course ending
+    ],
+)
+def test_learners_phrasing_finds_what_the_catalogue_calls_it(
+    loaded: IndexBackend, uid: dict[str, str], q: str, expected: set[str]
+) -> None:
+    assert {uid[s] for s in expected} <= _found(loaded, q)
+
+
+def test_synonyms_add_to_the_word_itself_and_fillers_alone_are_still_searched(
+    loaded: IndexBackend, uid: dict[str, str]
+) -> None:
+    assert _found(loaded, "书法课") == _found(loaded, "书法")
+    assert _found(loaded, "怎么") == set()  # nothing but a filler: searched for as it is, and nothing has it
