@@ -69,6 +69,7 @@ class Catalogue:
             "items": [search_item(hit) for hit in result.hits],
             "facets": result.facets,
             "next_cursor": result.next_cursor,
+            "relaxed": result.relaxed,
             "merged": result.merged,
             "page": page,
             "size": query.size,

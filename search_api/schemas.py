@@ -47,6 +47,10 @@ class SearchResponse(BaseModel):
         "other filters applied."
     )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    relaxed: bool = Field(
+        False,
+        description="No record holds every word of q: these items hold some of them, those holding more first.",
+    )
     merged: int = Field(
         0,
         description="Records of this page left out because an earlier item lists them in also_on (the same "

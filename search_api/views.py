@@ -46,6 +46,7 @@ class SearchView:
     total: int
     items: list[dict[str, Any]]
     merged: int
+    relaxed: bool
     page: int
     themes: list[Choice]
     groups: list[FacetGroup]
@@ -124,6 +125,7 @@ def build_view(
         total=result.total,
         items=items,
         merged=result.merged,
+        relaxed=result.relaxed,
         page=params.page,
         themes=themes,
         groups=[g for g in groups if g.choices],

@@ -52,6 +52,8 @@ class SearchResult:
     """Facet field (FACET_FIELDS) -> value -> count. Each facet counts the whole result set filtered by
     every *other* filter, so a learner sees how many records picking another value would give."""
     next_cursor: str | None = None
+    relaxed: bool = False
+    """No record holds every word of the query: these hits hold some of them, those with more first."""
     merged: int = 0
     """Hits left out of `hits` because an earlier hit lists them in also_on (see `merge_duplicates`)."""
 

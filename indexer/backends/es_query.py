@@ -83,10 +83,15 @@ def page_of(query: SearchQuery, *, has_text: bool) -> Page:
     return Page(sort=sort, offset=offset, after=None)
 
 
-def text_query(terms: Sequence[QueryTerm], *, ranking: Ranking, widened: bool = False) -> dict[str, Any]:
-    """Every term must match; the score sums the matching alternatives over the weighted fields."""
-    must = [_term_query(t, cjk=ranking.cjk_recall and widened) for t in terms]
-    query: dict[str, Any] = {"bool": {"must": must}}
+def text_query(
+    terms: Sequence[QueryTerm], *, ranking: Ranking, widened: bool = False, any_term: bool = False
+) -> dict[str, Any]:
+    """Every term must match (or, `any_term`, at least one); the score sums the matching alternatives over the
+    weighted fields."""
+    clauses = [_term_query(t, cjk=ranking.cjk_recall and widened) for t in terms]
+    if any_term:
+        clauses = [{"bool": {"should": clauses, "minimum_should_match": 1}}]
+    query: dict[str, Any] = {"bool": {"must": clauses}}
     if ranking.plugin_field:
         text = " ".join(t.text for t in terms)
         query["bool"]["should"] = [{"match": {"title_fold.plugin": {"query": text, "boost": 2.0}}}]

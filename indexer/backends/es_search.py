@@ -84,15 +84,26 @@ class EsSearch:
         if page.after is not None and self.use_pit:
             pit = pit or self._open_pit()
         result = self._run(query, terms=terms, page=page, pit=pit, widened=False)
+        widened = False
         if terms and result.total == 0 and can_widen(terms):
-            terms = parse_query(query.q, widen=True, vocabulary=self._vocabulary)
+            terms, widened = parse_query(query.q, widen=True, vocabulary=self._vocabulary), True
             result = self._run(query, terms=terms, page=page, pit=pit, widened=True)
+        if result.total == 0 and len(terms) > 1:  # no record holds every term: those holding any, best first
+            relaxed = self._run(query, terms=terms, page=page, pit=pit, widened=widened, any_term=True)
+            result = relaxed if relaxed.total else result
         return result
 
     def _run(
-        self, query: SearchQuery, *, terms: list[QueryTerm], page: Page, pit: str | None, widened: bool
+        self,
+        query: SearchQuery,
+        *,
+        terms: list[QueryTerm],
+        page: Page,
+        pit: str | None,
+        widened: bool,
+        any_term: bool = False,
     ) -> SearchResult:
-        text = text_query(terms, ranking=self.ranking, widened=widened) if terms else None
+        text = text_query(terms, ranking=self.ranking, widened=widened, any_term=any_term) if terms else None
         body = search_body(query, text=text, page=page, ranking=self.ranking)
         hits, response, pit = self._page_hits(body, page=page, size=query.size, pit=pit)
         next_cursor = None
@@ -104,7 +115,8 @@ class EsSearch:
         facets = parse_facets(response.get("aggregations", {})) if query.with_facets else {}
         total = int(response["hits"]["total"]["value"])
         return SearchResult(
-            total=total, hits=self._hits(hits, terms=terms), facets=facets, next_cursor=next_cursor
+            total=total, hits=self._hits(hits, terms=terms), facets=facets, next_cursor=next_cursor,
+            relaxed=any_term,
         )
 
     def _page_hits(

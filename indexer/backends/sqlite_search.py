@@ -5,7 +5,9 @@ relevance) into numpy; sqlite_facets filters those rows and counts the total and
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
 live row. Only the page's payloads are read from `payloads`.
-When a Chinese query finds nothing, it is retried once with title-substring alternatives (`widen`).
+When a Chinese query finds nothing, it is retried once with title-substring alternatives (`widen`); when
+a query of several terms still finds nothing, records holding any of them are returned, ranked by bm25 (so
+those holding more, and rarer, terms come first), and the result says it is `relaxed`.
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ _FILTERED_FACETS = {
 }  # fmt: skip
 
 
-def match_expression(terms: Sequence[QueryTerm]) -> str:
-    """The FTS5 MATCH string for parsed terms; every token is quoted, so user text is never FTS syntax."""
-    return " AND ".join("(" + " OR ".join(_alternative(a) for a in t.alternatives) + ")" for t in terms)
+def match_expression(terms: Sequence[QueryTerm], *, any_term: bool = False) -> str:
+    """The FTS5 MATCH string for parsed terms (all of them, or `any_term`); every token is quoted, so user text
+    is never FTS syntax."""
+    joiner = " OR " if any_term else " AND "
+    return joiner.join("(" + " OR ".join(_alternative(a) for a in t.alternatives) + ")" for t in terms)
 
 
 def _alternative(alt: Alternative) -> str:
@@ -102,6 +106,9 @@ class SqliteSearch:
             if terms and result.total == 0 and can_widen(terms):
                 terms = parse_query(query.q, widen=True, vocabulary=self._vocabulary)
                 result = self._run(conn, query, terms=terms, filters=filters, page=page)
+            if result.total == 0 and len(terms) > 1:
+                relaxed = self._run(conn, query, terms=terms, filters=filters, page=page, any_term=True)
+                result = relaxed if relaxed.total else result
         finally:
             conn.execute("COMMIT")
         return result
@@ -114,10 +121,12 @@ class SqliteSearch:
         terms: list[QueryTerm],
         filters: Filters,
         page: _Page,
+        any_term: bool = False,
     ) -> SearchResult:
         rowids, scores = None, None
         if terms:
-            rowids, scores = _fts_rows(conn, match_expression(terms), ranked=page.sort == "relevance")
+            match = match_expression(terms, any_term=any_term)
+            rowids, scores = _fts_rows(conn, match, ranked=page.sort == "relevance")
         matched = self._columns.match(
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
@@ -129,7 +138,9 @@ class SqliteSearch:
             next_cursor = encode_cursor(Cursor(sort=page.sort, key=key, uid=uid))
         scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
         hits = self._hits(conn, scored, terms=terms)
-        return SearchResult(total=matched.total, hits=hits, facets=matched.facets, next_cursor=next_cursor)
+        return SearchResult(
+            total=matched.total, hits=hits, facets=matched.facets, next_cursor=next_cursor, relaxed=any_term
+        )
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
         filters = Filters()

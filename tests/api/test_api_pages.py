@@ -65,6 +65,13 @@ def test_the_same_course_on_two_platforms_is_one_result_with_a_note(client: http
     assert sort_links and all(query_of(href)["collapse"] == ["false"] for href in sort_links)
 
 
+def test_a_relaxed_search_says_the_results_hold_only_some_of_the_words(client: httpx.Client) -> None:
+    doc = page(client, "/", q="书法 理财")
+    assert doc.cssselect("li.result")
+    assert "包含其中一部分" in doc.cssselect(".relaxed-note")[0].text_content()
+    assert not page(client, "/", q="书法").cssselect(".relaxed-note")
+
+
 def test_theme_chip_link_filters_by_theme_and_keeps_the_query(client: httpx.Client) -> None:
     doc = page(client, "/", q="书法")
     chip = next(a for a in doc.cssselect(".themes a.chip") if a.text_content().split()[0] == "闲暇生活")

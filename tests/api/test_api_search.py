@@ -31,7 +31,7 @@ def test_search_finds_every_record_mentioning_a_chinese_word_with_highlights(cli
 
 def test_search_items_have_the_documented_shape(client: httpx.Client) -> None:
     body = client.get("/api/v1/search", params={"q": "太极拳"}).json()
-    assert set(body) == {"total", "items", "facets", "next_cursor", "merged", "page", "size"}
+    assert set(body) == {"total", "items", "facets", "next_cursor", "relaxed", "merged", "page", "size"}
     assert set(body["facets"]) == {"theme", "platform", "audience", "media_type", "is_free"}
     item = body["items"][0]
     assert set(item) == ITEM_KEYS
@@ -110,6 +110,13 @@ def test_the_same_course_on_two_platforms_is_one_item_unless_collapse_is_false(c
     # with one platform filtered out, nothing is left to merge
     one = client.get("/api/v1/search", params={"q": word, "size": 50, "platform": ["le_ouchn", "shequ"]}).json()
     assert one["merged"] == 0 and "le_ouchn:1" in {item["id"] for item in one["items"]}
+
+
+def test_words_no_record_holds_together_give_the_records_holding_some_of_them(client: httpx.Client) -> None:
+    both = client.get("/api/v1/search", params={"q": "书法 理财", "size": 50, "collapse": "false"}).json()
+    assert both["relaxed"] is True
+    assert {item["id"] for item in both["items"]} == _mentions("书法") | _mentions("理财")
+    assert client.get("/api/v1/search", params={"q": "书法"}).json()["relaxed"] is False
 
 
 def test_collapse_must_be_true_or_false(client: httpx.Client) -> None:

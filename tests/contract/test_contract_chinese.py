@@ -159,3 +159,18 @@ def test_synonyms_add_to_the_word_itself_and_fillers_alone_are_still_searched(
 ) -> None:
     assert _found(loaded, "书法课") == _found(loaded, "书法")
     assert _found(loaded, "怎么") == set()  # nothing but a filler: searched for as it is, and nothing has it
+
+
+def test_when_no_record_holds_every_word_those_holding_some_are_returned_relaxed(
+    loaded: IndexBackend, uid: dict[str, str]
+) -> None:
+    strict = loaded.search(SearchQuery(q="老年人 智能手机", size=100))
+    assert strict.total and not strict.relaxed  # sj1 holds both: only such records
+    result = loaded.search(SearchQuery(q="书法 理财", size=100))
+    assert result.relaxed and result.total == len(result.hits)
+    assert {h.record.uid for h in result.hits} == _found(loaded, "书法") | _found(loaded, "理财")
+    cursor_page = loaded.search(SearchQuery(q="书法 理财", size=3))
+    following = loaded.search(SearchQuery(q="书法 理财", size=100, cursor=cursor_page.next_cursor))
+    assert following.relaxed and len(cursor_page.hits) + len(following.hits) == result.total
+    nothing = loaded.search(SearchQuery(q="量子 纠缠"))
+    assert (nothing.total, nothing.relaxed) == (0, False)
