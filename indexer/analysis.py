@@ -19,6 +19,11 @@ does:
 * a latin word: the token in the text fields (Excel, AI), and, when it spells two or more pinyin
   syllables, the token in `pinyin` (shufa, yangsheng).
 
+With a `QueryVocabulary` (config/query_words.yaml, through indexer.query_words), filler words and stop
+characters are left out while other words remain (怎么用微信 -> 微信), a word's synonyms join its
+alternatives (跳舞 -> 舞蹈, 广场 舞 as a phrase), and a word with a course ending also matches its stem
+(书法课 -> 书法).
+
 Tokens are normalized the way an FTS5 unicode61 tokenizer would see them (runs of non-word characters become
 one space), so a backend may store the strings as they are and tokenize on whitespace.
 """
