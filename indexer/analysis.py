@@ -304,15 +304,18 @@ def _word_terms(words: Sequence[str], *, widen: bool, skip: AbstractSet[str]) ->
 
 
 def _expanded(term: QueryTerm, vocabulary: QueryVocabulary, *, widen: bool) -> QueryTerm:
-    """The term with the alternatives of its synonyms and, for a word with a course ending, of its stem."""
-    extra = list(vocabulary.synonyms.get(term.text, ()))
-    if _CJK_ONLY.fullmatch(term.text):
-        for suffix in vocabulary.course_suffixes:
-            stem = term.text[: -len(suffix)]
-            if term.text.endswith(suffix) and len(stem) >= 2:
+    """The term with the alternatives of its synonyms and of its stem: without a course ending (书法课) or a
+    one-character filler verb in front (跳交谊舞), when at least two characters are left."""
+    text = term.text
+    extra = list(vocabulary.synonyms.get(text, ()))
+    if _CJK_ONLY.fullmatch(text):
+        stems = [text[: -len(s)] for s in vocabulary.course_suffixes if text.endswith(s)][:1]
+        if text[0] in vocabulary.fillers:
+            stems.append(text[1:])
+        for stem in stems:
+            if len(stem) >= 2:
                 extra += [*_word_term(stem, widen=widen).alternatives, *vocabulary.synonyms.get(stem, ())]
-                break
-    return QueryTerm(term.text, (*term.alternatives, *extra)) if extra else term
+    return QueryTerm(text, (*term.alternatives, *extra)) if extra else term
 
 
 def _char_run_terms(run: list[str]) -> list[QueryTerm]:

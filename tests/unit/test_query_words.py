@@ -16,7 +16,7 @@ from indexer.query_words import bundled_vocabulary, query_vocabulary
 VOCABULARY = query_vocabulary(
     QueryWords(
         version="test",
-        fillers=["怎么", "学", "我", "想"],
+        fillers=["怎么", "学", "我", "想", "跳"],
         course_suffixes=["课", "课程"],
         synonyms={"跳舞": ["舞蹈", "广场舞"], "防骗": ["诈骗"], "畫畫": ["绘画"]},
     )
@@ -51,6 +51,11 @@ def test_a_word_with_a_course_ending_also_matches_without_it() -> None:
     assert {("text", ("书法课",), False), ("text", ("书法",), False)} <= alternatives(term)
     (short,) = parse_query("上课", vocabulary=VOCABULARY)  # one character left: not a stem
     assert ("text", ("上",), False) not in alternatives(short)
+
+
+def test_a_word_kept_whole_with_a_filler_verb_in_front_also_matches_without_it() -> None:
+    (term,) = parse_query("跳交谊舞", vocabulary=VOCABULARY)  # the cut keeps 跳交谊舞 whole; the index has 交谊舞
+    assert {("text", ("跳交谊舞",), False), ("text", ("交谊舞",), False)} <= alternatives(term)
 
 
 def test_keys_are_folded_so_either_script_finds_the_synonyms() -> None:
