@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +62,38 @@ def _alternative(alt: Alternative) -> str:
     return f"{_ALT_COLUMNS[alt.field]} : {body}"
 
 
+RECENT_RESULTS = 128
+"""Results kept for repeated searches (a page of hits each, a few hundred kB at most in all)."""
+
+
+class RecentResults:
+    """The latest search results by (query, index generation), least recently used dropped first.
+
+    Learners ask the same few words again and again (健康, 老年, 手机), and on a big index such a word costs a
+    ranked pass over most of it (about a second at 1M records). Every write transaction makes a new generation,
+    so a kept result is only ever returned for the very index state it was computed on.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[SearchQuery, int], SearchResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[SearchQuery, int]) -> SearchResult | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[SearchQuery, int], result: SearchResult) -> None:
+        with self._lock:
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 @dataclass
 class _Page:
     sort: str
@@ -82,6 +116,7 @@ class SqliteSearch:
         self._codes = codes
         self._columns = columns
         self._vocabulary = vocabulary
+        self._recent = RecentResults(RECENT_RESULTS)
 
     def warm(self) -> None:
         """Bring the facet columns up to date now (a full load on a fresh process)."""
@@ -99,6 +134,10 @@ class SqliteSearch:
         conn = self._connect()
         conn.execute("BEGIN")  # one snapshot for the page, the total and the facets
         try:
+            (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            key = (query, int(generation))
+            if (known := self._recent.get(key)) is not None:
+                return known
             if self._columns.sync(conn):
                 self._codes.load(conn)
             filters = self._filters(conn, query)
@@ -111,6 +150,7 @@ class SqliteSearch:
                 result = relaxed if relaxed.total else result
         finally:
             conn.execute("COMMIT")
+        self._recent.put(key, result)
         return result
 
     def _run(

@@ -166,3 +166,14 @@ def test_searches_in_several_threads_while_a_harvest_writes(
     assert backend.search(SearchQuery(q="太极拳")).total == 200 + sum(
         "太极拳" in r.title for r in corpus[:10]
     )
+
+
+def test_a_search_repeated_after_a_write_or_a_withdrawal_sees_it(backend: IndexBackend, corpus: list[Record]) -> None:
+    backend.upsert(corpus)
+    before = _uids(backend, "围棋")
+    assert _uids(backend, "围棋") == before  # asked again, nothing changed
+    added = make_record("wq-new", "围棋中级：布局与定式", themes=["闲暇生活"])
+    backend.upsert([added])
+    assert _uids(backend, "围棋") == before | {added.uid}
+    backend.withdraw([added.uid])
+    assert _uids(backend, "围棋") == before
