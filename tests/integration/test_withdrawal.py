@@ -7,9 +7,11 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from config.sources import OaiPmhSourceConfig
 from crawlers.state import HoldAlreadyDecidedError, StateNotFoundError
 from crawlers.withdrawals import apply_hold, reject_hold
 from search_api.cli import Console, main
@@ -161,13 +163,21 @@ def serve_oai(server: FixtureServer, records: list[tuple[str, str, str | None]])
     oai.serve(server, {"verb": "ListRecords", "metadataPrefix": "oai_dc"}, oai.list_records(records))
 
 
+def harvested_repository(
+    h: Harness, server: FixtureServer, count: int, **overrides: Any
+) -> tuple[OaiPmhSourceConfig, list[str]]:
+    """An OAI repository of `count` records (res/0 ...), harvested once in full: its config and local ids."""
+    ids = [f"res/{n}" for n in range(count)]
+    serve_oai(server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
+    config = oai.source_config(server, **overrides)
+    h.run(config)
+    return config, ids
+
+
 def test_a_few_records_a_small_repository_reports_deleted_leave_at_once(
     harness: Harness, http_server: FixtureServer
 ) -> None:
-    ids = [f"res/{n}" for n in range(10)]
-    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
-    config = oai.source_config(http_server)
-    harness.run(config)
+    config, ids = harvested_repository(harness, http_server, 10)
     serve_oai(http_server, [(i, "2024-03-05T00:00:00Z", None) for i in ids[:3]])
     report = harness.run(config)  # 30 % of the source, but fewer than min_held_reported_deletions (10)
     assert (report.status, report.scope, report.withdrawn, report.held) == ("succeeded", "incremental", 3, None)
@@ -178,10 +188,7 @@ def test_a_few_records_a_small_repository_reports_deleted_leave_at_once(
 def test_a_repository_suddenly_reporting_most_of_its_records_deleted_is_held(
     both: Harness, http_server: FixtureServer
 ) -> None:
-    ids = [f"res/{n}" for n in range(30)]
-    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
-    config = oai.source_config(http_server)
-    both.run(config)
+    config, ids = harvested_repository(both, http_server, 30)
     everything = {oai.oai_uid(config, i) for i in ids}
     unknown = ("res/never-harvested", "2024-03-05T00:00:00Z", None)
     serve_oai(http_server, [*((i, "2024-03-05T00:00:00Z", None) for i in ids[:20]), unknown])
@@ -200,10 +207,7 @@ def test_a_repository_suddenly_reporting_most_of_its_records_deleted_is_held(
 
 
 def test_records_listed_alive_again_leave_a_pending_hold(both: Harness, http_server: FixtureServer) -> None:
-    ids = [f"res/{n}" for n in range(30)]
-    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
-    config = oai.source_config(http_server)
-    both.run(config)
+    config, ids = harvested_repository(both, http_server, 30)
     serve_oai(http_server, [(i, "2024-03-05T00:00:00Z", None) for i in ids[:20]])
     first = both.run(config)
     assert first.held is not None
@@ -232,10 +236,9 @@ def test_records_listed_alive_again_leave_a_pending_hold(both: Harness, http_ser
 def test_reported_deletions_and_missed_records_held_together_in_one_hold(
     harness: Harness, http_server: FixtureServer
 ) -> None:
-    ids = [f"res/{n}" for n in range(20)]
-    serve_oai(http_server, [(i, "2024-03-01T00:00:00Z", f"社区课程 {i}") for i in ids])
-    config = oai.source_config(http_server, withdraw_after_missed_runs=1, min_held_reported_deletions=2)
-    harness.run(config)
+    config, ids = harvested_repository(
+        harness, http_server, 20, withdraw_after_missed_runs=1, min_held_reported_deletions=2
+    )
     # a set change makes the next run a full listing: 5 reported deleted, 5 simply gone, 10 still there
     changed = config.model_copy(update={"set_spec": "courses"})
     listing = [*((i, "2024-03-05T00:00:00Z", None) for i in ids[:5]),
