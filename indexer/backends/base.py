@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
 from indexer.record import Record
 
 Sort = Literal["relevance", "newest", "popular"]
@@ -56,6 +57,27 @@ class SearchResult:
     """No record holds every word of the query: these hits hold some of them, those with more first."""
     merged: int = 0
     """Hits left out of `hits` because an earlier hit lists them in also_on (see `merge_duplicates`)."""
+
+
+class TermsRun(Protocol):
+    """One backend pass of a text search: every term (or, `any_term`, at least one) must match."""
+
+    def __call__(self, terms: list[QueryTerm], *, widened: bool, any_term: bool) -> SearchResult: ...
+
+
+def search_in_steps(q: str, terms: list[QueryTerm], *, vocabulary: QueryVocabulary, run: TermsRun) -> SearchResult:
+    """The search plan both backends follow for `terms` (parsed from `q`): all terms must match; when nothing
+    does, Chinese words may also match as title substrings (`widen`); when a query of several terms still finds
+    nothing, records holding any of them are returned, the best first, in a result marked `relaxed`."""
+    result = run(terms, widened=False, any_term=False)
+    widened = False
+    if terms and result.total == 0 and can_widen(terms):
+        terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
+        result = run(terms, widened=True, any_term=False)
+    if result.total == 0 and len(terms) > 1:
+        relaxed = run(terms, widened=widened, any_term=True)
+        result = relaxed if relaxed.total else result
+    return result
 
 
 def merge_duplicates(result: SearchResult) -> SearchResult:

@@ -18,8 +18,8 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, can_widen, chars_text, parse_query
-from indexer.backends.base import SearchHit, SearchQuery, SearchResult
+from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
+from indexer.backends.base import SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, encode_cursor
 from indexer.backends.es_mapping import document_record
 from indexer.backends.es_query import (
@@ -83,15 +83,11 @@ class EsSearch:
         page = page_of(replace(query, cursor=base_cursor), has_text=bool(terms))
         if page.after is not None and self.use_pit:
             pit = pit or self._open_pit()
-        result = self._run(query, terms=terms, page=page, pit=pit, widened=False)
-        widened = False
-        if terms and result.total == 0 and can_widen(terms):
-            terms, widened = parse_query(query.q, widen=True, vocabulary=self._vocabulary), True
-            result = self._run(query, terms=terms, page=page, pit=pit, widened=True)
-        if result.total == 0 and len(terms) > 1:  # no record holds every term: those holding any, best first
-            relaxed = self._run(query, terms=terms, page=page, pit=pit, widened=widened, any_term=True)
-            result = relaxed if relaxed.total else result
-        return result
+
+        def run(terms: list[QueryTerm], *, widened: bool, any_term: bool) -> SearchResult:
+            return self._run(query, terms=terms, page=page, pit=pit, widened=widened, any_term=any_term)
+
+        return search_in_steps(query.q, terms, vocabulary=self._vocabulary, run=run)
 
     def _run(
         self,
@@ -101,7 +97,7 @@ class EsSearch:
         page: Page,
         pit: str | None,
         widened: bool,
-        any_term: bool = False,
+        any_term: bool,
     ) -> SearchResult:
         text = text_query(terms, ranking=self.ranking, widened=widened, any_term=any_term) if terms else None
         body = search_body(query, text=text, page=page, ranking=self.ranking)

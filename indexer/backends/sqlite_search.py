@@ -5,9 +5,8 @@ relevance) into numpy; sqlite_facets filters those rows and counts the total and
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
 live row. Only the page's payloads are read from `payloads`.
-When a Chinese query finds nothing, it is retried once with title-substring alternatives (`widen`); when
-a query of several terms still finds nothing, records holding any of them are returned, ranked by bm25 (so
-those holding more, and rarer, terms come first), and the result says it is `relaxed`.
+A text query runs in the steps of `search_in_steps` (all terms; then Chinese words as title substrings; then
+any term, ranked by bm25 so that records holding more, and rarer, terms come first).
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, can_widen, chars_text, parse_query
-from indexer.backends.base import SearchHit, SearchQuery, SearchResult
+from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
+from indexer.backends.base import SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
@@ -63,7 +62,7 @@ def _alternative(alt: Alternative) -> str:
 
 
 RECENT_RESULTS = 128
-"""Results kept for repeated searches (a page of hits each, a few hundred kB at most in all)."""
+"""Results kept for repeated searches: a page of hits each (with their also_on records), a few MB in all."""
 
 
 class RecentResults:
@@ -141,13 +140,11 @@ class SqliteSearch:
             if self._columns.sync(conn):
                 self._codes.load(conn)
             filters = self._filters(conn, query)
-            result = self._run(conn, query, terms=terms, filters=filters, page=page)
-            if terms and result.total == 0 and can_widen(terms):
-                terms = parse_query(query.q, widen=True, vocabulary=self._vocabulary)
-                result = self._run(conn, query, terms=terms, filters=filters, page=page)
-            if result.total == 0 and len(terms) > 1:
-                relaxed = self._run(conn, query, terms=terms, filters=filters, page=page, any_term=True)
-                result = relaxed if relaxed.total else result
+
+            def run(terms: list[QueryTerm], *, widened: bool, any_term: bool) -> SearchResult:
+                return self._run(conn, query, terms=terms, filters=filters, page=page, any_term=any_term)
+
+            result = search_in_steps(query.q, terms, vocabulary=self._vocabulary, run=run)
         finally:
             conn.execute("COMMIT")
         self._recent.put(key, result)
@@ -161,7 +158,7 @@ class SqliteSearch:
         terms: list[QueryTerm],
         filters: Filters,
         page: _Page,
-        any_term: bool = False,
+        any_term: bool,
     ) -> SearchResult:
         rowids, scores = None, None
         if terms:
