@@ -1,4 +1,5 @@
-"""Search parameters shared by the JSON API and the search page: declared for OpenAPI, checked on limits."""
+"""Request parameters shared by routes: the search parameters of the JSON API and the search page (declared for
+OpenAPI, checked on limits), and the bounded integer every route takes for a state-database row id."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import annotated_types
 from fastapi import Query
 
 from config.settings import SearchSettings
@@ -24,6 +26,13 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 SortName = Literal["relevance", "newest", "popular"]
+
+MAX_ROW_ID = 2**31 - 1
+"""The largest row id the state database can hold: ids are SQL INTEGER columns, 32 bits on PostgreSQL (a larger
+number, or one past 2**63 on SQLite, would fail inside the driver instead of being refused as a bad parameter)."""
+RowId = Annotated[int, annotated_types.Interval(ge=1, le=MAX_ROW_ID)]
+"""A path or query parameter naming a state-database row (a held deletion, a quarantined record): 1 to
+MAX_ROW_ID, else 422 naming the parameter."""
 
 
 @dataclass(frozen=True)

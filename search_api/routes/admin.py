@@ -12,6 +12,7 @@ from crawlers.state import InvalidStateValueError, Principal, StateStore
 from search_api import admin_actions as actions
 from search_api.auth import require_admin, state_store
 from search_api.errors import InvalidRequestError, ProblemDetail
+from search_api.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
@@ -76,7 +77,7 @@ def holds(
 
 
 @router.post("/holds/{hold_id}/approve")
-def approve(request: Request, hold_id: int, admin: Admin, store: Store) -> dict[str, Any]:
+def approve(request: Request, hold_id: RowId, admin: Admin, store: Store) -> dict[str, Any]:
     """Withdraw the held records from the catalogue."""
     backend = request.app.state.catalogue.backend
     hold = actions.decide_hold(store, backend, hold_id, approve=True, actor=actions.actor_of(admin))
@@ -84,7 +85,7 @@ def approve(request: Request, hold_id: int, admin: Admin, store: Store) -> dict[
 
 
 @router.post("/holds/{hold_id}/reject")
-def reject(request: Request, hold_id: int, admin: Admin, store: Store) -> dict[str, Any]:
+def reject(request: Request, hold_id: RowId, admin: Admin, store: Store) -> dict[str, Any]:
     """Keep the held records in the catalogue."""
     backend = request.app.state.catalogue.backend
     hold = actions.decide_hold(store, backend, hold_id, approve=False, actor=actions.actor_of(admin))
@@ -96,7 +97,7 @@ def quarantine(
     admin: Admin, store: Store,
     source: Annotated[str | None, Query()] = None,
     run: Annotated[str | None, Query()] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[RowId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:  # fmt: skip
     """Rejected records with their reasons and payloads, newest first; `next_before` pages on."""

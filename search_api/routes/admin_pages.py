@@ -22,6 +22,7 @@ from search_api.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
 from search_api.auth import ADMIN, state_store
 from search_api.errors import ApiError
 from search_api.key_cookies import KeyCookie, PageSession, form_reader
+from search_api.params import RowId
 from search_api.routes.admin import scheduler_of
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -165,7 +166,7 @@ def pause_button(
 
 
 @router.post("/holds/{hold_id}/{decision}", response_model=None)
-def hold_button(request: Request, hold_id: int, decision: str, store: Store, form: Form) -> Response:
+def hold_button(request: Request, hold_id: RowId, decision: str, store: Store, form: Form) -> Response:
     """The approve and reject buttons of a held deletion."""
     if decision not in ("approve", "reject"):
         return _redirect(form.get("next", "/admin"), error="not_found")

@@ -19,6 +19,7 @@ from crawlers.state import Principal, StateStore
 from indexer.pipeline import RecordBuilder
 from search_api import source_actions as actions
 from search_api.auth import require_operator, state_store
+from search_api.params import RowId
 from search_api.ratelimit import DRY_RUN, REGISTER, RateLimits
 from search_api.source_checks import LocalizedProblem, invalid
 
@@ -144,7 +145,7 @@ def source_runs(source_id: str, operator: Operator, store: Store,
 
 @router.get("/sources/{source_id}/rejected")
 def rejected(source_id: str, operator: Operator, store: Store,
-             before: Annotated[int | None, Query(ge=1)] = None,
+             before: Annotated[RowId | None, Query()] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:  # fmt: skip
     """Records of this source that runs rejected, with the reasons, newest first."""
     source = actions.owned_source(store, operator, source_id)
