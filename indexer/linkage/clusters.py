@@ -1,0 +1,164 @@
+"""Clusters of one group of records: candidate pairs by blocking key, compared, merged strongest first.
+
+Two groups merge only when no pair across them is vetoed (different level or season, another teacher, an
+admin's split), so a chain of near matches can never put 书法入门 and 书法进阶 in one cluster. An admin's
+join merges first and outweighs the matcher. A cluster's id is derived from its smallest uid, so it stays the
+same while that member stays; its evidence is the list of links that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from indexer.linkage.decisions import LinkDecision
+from indexer.linkage.matcher import Verdict, compare
+from indexer.linkage.profile import LinkProfile
+
+SOFT_VETOES = {"标题不同", "除标题外无共同证据", "标题过短"}
+"""Verdicts that only say 'no evidence of a match': they do not forbid two records sharing a cluster through
+others (a reworded title on a third platform)."""
+BIG_BLOCK = 48
+"""A block with more records is compared only within sub-blocks of a shared teacher, institution, lesson or
+description opening (an evidence-less pair can never match anyway)."""
+
+
+@dataclass(frozen=True)
+class LinkEvidence:
+    """One link of a cluster: two members and why they are the same course (or who joined them)."""
+
+    a: str
+    b: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ClusterLink:
+    """A record's cluster: its id and the evidence of the whole cluster."""
+
+    cluster_id: str
+    evidence: tuple[LinkEvidence, ...]
+
+
+def cluster_id_for(uids: Iterable[str]) -> str:
+    """The id of the cluster of these members: a hash of the smallest uid."""
+    return "c" + hashlib.blake2b(min(uids).encode("utf-8"), digest_size=8).hexdigest()
+
+
+def candidate_pairs(profiles: Sequence[LinkProfile]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of profiles sharing a blocking key (sub-blocked when a block is big)."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, profile in enumerate(profiles):
+        for key in profile.blocking_keys():
+            blocks[key].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        for block in _sub_blocks(members, profiles) if len(members) > BIG_BLOCK else [members]:
+            pairs.update(combinations(sorted(block), 2))
+    return pairs
+
+
+def _sub_blocks(members: list[int], profiles: Sequence[LinkProfile]) -> list[list[int]]:
+    subs: dict[str, list[int]] = defaultdict(list)
+    for i in members:
+        p = profiles[i]
+        keys = [f"i{n}" for n in p.instructors] + [f"l{lesson}" for lesson in p.lessons[:2]]
+        keys += [f"p{p.provider}"] if p.provider else []
+        keys += [f"d{p.description[:24]}"] if p.description else []
+        for key in keys:
+            subs[key].append(i)
+    return [s for s in subs.values() if 1 < len(s) <= BIG_BLOCK * 4]
+
+
+def cluster(
+    profiles: Sequence[LinkProfile],
+    *,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    decisions: Sequence[LinkDecision] = (),
+) -> dict[str, ClusterLink | None]:
+    """uid -> its cluster (None: a course on its own) for every profile of the group."""
+    index = {p.uid: i for i, p in enumerate(profiles)}
+    split = {frozenset((d.a, d.b)) for d in decisions if d.kind == "split"}
+    joins = [(index[d.a], index[d.b], d) for d in decisions if d.kind == "join" and d.a in index and d.b in index]
+    verdicts: dict[tuple[int, int], Verdict] = {}
+    edges: list[tuple[float, int, int, str]] = []
+    for i, j in candidate_pairs(profiles) if pairs is None else pairs:
+        if frozenset((profiles[i].uid, profiles[j].uid)) in split:
+            continue
+        verdict = verdicts[(i, j)] = compare(profiles[i], profiles[j])
+        if verdict.same:
+            edges.append((verdict.score, i, j, verdict.text()))
+    groups = _Groups(len(profiles))
+    for i, j, decision in joins:
+        groups.merge(i, j, LinkEvidence(profiles[i].uid, profiles[j].uid, f"管理员合并（{decision.by}）"))
+    for _, i, j, text in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
+        if groups.find(i) != groups.find(j) and not _vetoed(groups, i, j, profiles, split, verdicts):
+            groups.merge(i, j, LinkEvidence(profiles[i].uid, profiles[j].uid, text))
+    return groups.links(profiles)
+
+
+def _vetoed(
+    groups: _Groups,
+    i: int,
+    j: int,
+    profiles: Sequence[LinkProfile],
+    split: set[frozenset[str]],
+    verdicts: dict[tuple[int, int], Verdict],
+) -> bool:
+    """Whether any pair across the two groups is known to be different courses."""
+    for x in groups.members(i):
+        for y in groups.members(j):
+            if frozenset((profiles[x].uid, profiles[y].uid)) in split:
+                return True
+            key = (x, y) if x < y else (y, x)
+            verdict = verdicts.get(key)
+            if verdict is None:
+                verdict = verdicts[key] = compare(profiles[key[0]], profiles[key[1]])
+            if verdict.veto is not None and verdict.veto not in SOFT_VETOES:
+                return True
+    return False
+
+
+class _Groups:
+    """Union-find over profile indexes that remembers each group's members and links."""
+
+    def __init__(self, size: int) -> None:
+        self._parent = list(range(size))
+        self._members: dict[int, list[int]] = {i: [i] for i in range(size)}
+        self._evidence: dict[int, list[LinkEvidence]] = defaultdict(list)
+
+    def find(self, i: int) -> int:
+        while self._parent[i] != i:
+            self._parent[i] = self._parent[self._parent[i]]
+            i = self._parent[i]
+        return i
+
+    def members(self, i: int) -> list[int]:
+        return self._members[self.find(i)]
+
+    def merge(self, i: int, j: int, evidence: LinkEvidence) -> None:
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return
+        if len(self._members[a]) < len(self._members[b]):
+            a, b = b, a
+        self._parent[b] = a
+        self._members[a].extend(self._members.pop(b))
+        self._evidence[a].extend(self._evidence.pop(b, []))
+        self._evidence[a].append(evidence)
+
+    def links(self, profiles: Sequence[LinkProfile]) -> dict[str, ClusterLink | None]:
+        out: dict[str, ClusterLink | None] = {}
+        for root, members in self._members.items():
+            if len(members) == 1:
+                out[profiles[members[0]].uid] = None
+                continue
+            link = ClusterLink(
+                cluster_id=cluster_id_for(profiles[m].uid for m in members),
+                evidence=tuple(self._evidence[root]),
+            )
+            out.update((profiles[m].uid, link) for m in members)
+        return out
