@@ -109,6 +109,12 @@ class DetailRequest(_Strict):
     required: bool = Field(
         False, description="If true, an item whose detail request fails is rejected; else kept without details."
     )
+    refresh_days: int = Field(
+        30,
+        ge=1,
+        description="An unchanged list item's detail is asked again (conditionally) once in this many days, on a "
+        "day picked by its id; new or changed items' details are always read.",
+    )
 
 
 class JsonApiSourceConfig(SourceBase):

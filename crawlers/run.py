@@ -31,7 +31,7 @@ from crawlers.sources.cursor import IncrementalSource
 from crawlers.state import RunOutcome, StateStore
 from crawlers.state.errors import StateError
 from crawlers.state.quarantine import QuarantineItem
-from crawlers.withdrawals import settle
+from crawlers.withdrawals import Listing, settle
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexerError, RecordInvalidError
 from indexer.normalize.text import clean_text
@@ -73,6 +73,8 @@ class _Run:
         self.existing: dict[str, str] | None = None  # loaded with the first record: an unchanged run needs none
         self.seen: set[str] = set()  # uids of the records built, to refuse a second item with the same id
         self.named: set[str] = set()  # uids of rejected items: listed too, so not gone, though not rewritten
+        self.standing: set[str] = set()  # uids the source listed unchanged without yielding a record
+        self.standing_taken = 0
         self.batch: list[Record] = []
         self.rejects: list[QuarantineItem] = []
         self.problems_taken = 0
@@ -84,8 +86,10 @@ class _Run:
         harvested: Source | None = None
         try:
             harvested = build_source(self.source, fetcher)
-            if self.state is not None and isinstance(harvested, IncrementalSource):
-                harvested.cursor_in = self.state.cursor()
+            if isinstance(harvested, IncrementalSource):
+                if self.state is not None:
+                    harvested.cursor_in = self.state.cursor()
+                harvested.catalogued = self._catalogued
             self._consume(harvested)
         except Exception as exc:  # a run is isolated: whatever breaks, the caller gets a report
             self._fail(exc)
@@ -93,6 +97,8 @@ class _Run:
             self._take_problems(harvested)
             for warning in harvested.warnings:
                 self.report.warn(warning)
+        if note := robots_note(fetcher):
+            self.report.notes.append(note)
         try:
             self._flush()  # records built before a failure are kept
         except Exception as exc:
@@ -118,10 +124,23 @@ class _Run:
             _close(records)
 
     def _take_problems(self, harvested: Source) -> None:
+        """Take the items the source reported beside its records: rejected ones, and ones that stand unchanged."""
         for problem in harvested.problems[self.problems_taken :]:
             self.report.fetched += 1
             self._reject(problem.source_id, problem.reason, problem.payload)
         self.problems_taken = len(harvested.problems)
+        if isinstance(harvested, IncrementalSource):
+            for platform_id in harvested.unchanged_ids[self.standing_taken :]:
+                self.report.fetched += 1
+                self.report.unchanged += 1
+                if uid := record_uid(self.source, platform_id):
+                    self.standing.add(uid)
+            self.standing_taken = len(harvested.unchanged_ids)
+
+    def _catalogued(self, platform_id: str) -> bool:
+        """Whether the catalogue holds a live record for this platform id (so a source may leave it standing)."""
+        uid = record_uid(self.source, platform_id)
+        return uid is not None and uid in self._known()
 
     def _take(self, raw: RawRecord) -> None:
         for warning in raw.warnings:
@@ -188,19 +207,32 @@ class _Run:
             self.state.quarantine(rejects)
 
     def _conclude(self, harvested: IncrementalSource) -> None:
-        """Take the source's scope and notes; after a complete run, settle deletions and keep its cursor."""
+        """Take the source's scope and notes; after a listing that ran to its end, settle deletions and keep its
+        cursor. A listing cut short or broken withdraws nothing: the report says why (error or incomplete)."""
         report = self.report
         report.notes.extend(harvested.notes)
-        if harvested.cursor_out is None or report.error is not None or self.cut or report.dry_run:
+        if report.error is not None or report.dry_run:
+            return
+        if self.cut:
+            report.notes.append(f"stopped at max_records={self.source.max_records}: nothing withdrawn, no cursor kept")
+            return
+        if harvested.cursor_out is None:
+            report.incomplete = harvested.incomplete_reason or "the listing did not run to its end"
+            report.notes.append(f"an incomplete listing: nothing withdrawn, no cursor kept ({report.incomplete})")
             return
         report.scope = harvested.scope
         if self.state is not None:
             self.tick("withdrawing")
-            deleted = self._uids(harvested.deleted_ids)
+            listing = Listing(
+                named=frozenset(self.seen | self.named | self.standing),
+                deleted=frozenset(self._uids(harvested.deleted_ids)),
+                complete=harvested.complete_listing,
+                current=harvested.shows_current,
+                repeated=harvested.scope == "unchanged" and harvested.repeats_listing,
+                fetched=report.fetched,
+            )
             try:
-                done = settle(self.state.store, self.backend, self.source, run_id=report.run_id,
-                              seen=self.seen | self.named, deleted=deleted,
-                              complete_listing=harvested.complete_listing, fetched=report.fetched)  # fmt: skip
+                done = settle(self.state.store, self.backend, self.source, run_id=report.run_id, listing=listing)
             except Exception as exc:
                 self._fail(exc)
                 return
@@ -212,7 +244,8 @@ class _Run:
 
     def _uids(self, platform_ids: Sequence[str]) -> set[str]:
         """The uids of platform ids the source reported deleted, but for any it also listed alive."""
-        return {uid for uid in (record_uid(self.source, i) for i in platform_ids) if uid} - self.seen - self.named
+        listed = self.seen | self.named | self.standing
+        return {uid for uid in (record_uid(self.source, i) for i in platform_ids) if uid} - listed
 
     def _fail(self, exc: Exception) -> None:
         if self.report.error is None:
@@ -236,6 +269,15 @@ def record_uid(source: SourceBase, platform_id: str | None) -> str | None:
     if not cleaned or len(cleaned) > MAX_ID:
         return None
     return f"{source.id}:{cleaned}"
+
+
+def robots_note(fetcher: Fetcher) -> str | None:
+    """The run report's line about requests robots.txt kept us from sending: a note, never a warning (obeying
+    robots.txt is the rule, not a fault of the source). None when there were none."""
+    refused = [entry.url for entry in fetcher.log if entry.robots == "disallowed" and not entry.sent]
+    if not refused:
+        return None
+    return f"{len(refused)} URLs not requested: robots.txt disallows them (first: {refused[0]})"
 
 
 def _raw_payload(raw: RawRecord) -> Any:
@@ -373,10 +415,11 @@ def _finish(report: RunReport, *, fetcher: Fetcher | None) -> None:
 
 
 def _status(report: RunReport) -> RunStatus:
+    """The run's status word, the same rule for every kind (README, "Harvest runs and their status")."""
     if report.error is not None:
         return "failed"
     if report.held is not None:
         return "held"
-    if report.rejected or report.warning_count:
+    if report.rejected or report.warning_count or report.incomplete is not None:
         return "partial"
     return "succeeded"

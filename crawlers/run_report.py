@@ -50,7 +50,8 @@ class RunReport:
     """What one run did. `rejections` and `warnings` list the first few; the counts count all.
 
     `scope` is what the source's listing covered (full, incremental, unchanged; None when the listing did not
-    run to its end); `complete` says it did, with every write done, so its cursor was (or could be) stored.
+    run to its end); `complete` says it did, with every write done, so its cursor was (or could be) stored;
+    `incomplete` says why a listing that did not fail is not whole (nothing was withdrawn from it).
     """
 
     run_id: str
@@ -68,6 +69,7 @@ class RunReport:
     written: int = 0
     scope: str | None = None
     complete: bool = False
+    incomplete: str | None = None
     held: HeldWithdrawal | None = None
     notes: list[str] = field(default_factory=list)
     rejections: list[RejectedItem] = field(default_factory=list)

@@ -41,45 +41,52 @@ class Settlement:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a listing that ran to its end says, in the terms of the one withdrawal rule every kind follows.
+
+    `named` are the uids it listed (records, rejected items with an id, items whose records stand unchanged);
+    `deleted` the uids the source reported deleted; `complete` that it names every current record (so missing
+    from it counts); `current` that it shows what the source has now (complete, or a feed's window), so naming
+    nothing where the source had records is suspect; `repeated` that the source saw it is the very listing of
+    its last complete run (an unchanged catalogue version, every page 304): it names what that run named.
+    """
+
+    named: frozenset[str]
+    deleted: frozenset[str] = frozenset()
+    complete: bool = False
+    current: bool = False
+    repeated: bool = False
+    fetched: int = 0
+
+
 def settle(
-    store: StateStore,
-    backend: IndexBackend,
-    source: SourceBase,
-    *,
-    run_id: str,
-    seen: Collection[str],
-    deleted: Collection[str],
-    complete_listing: bool,
-    fetched: int,
+    store: StateStore, backend: IndexBackend, source: SourceBase, *, run_id: str, listing: Listing
 ) -> Settlement:
     """Withdraw what a listing that ran to its end says is gone; call it only after all its records were written.
 
-    `deleted` (uids the source reported deleted) leave at once, unless the mass-deletion guard holds them: more
-    than max_withdraw_share of the live records and at least min_held_reported_deletions of them. After a
-    complete full listing (`seen` holds every uid it named), records missing from `withdraw_after_missed_runs`
-    of them in a row leave too, unless the guard holds them. A run holds at most one set of withdrawals: what
-    both rules keep back goes to an admin together.
+    The rule, the same for every kind:
+    - reported deletions leave at once, unless the mass-deletion guard holds them (more than
+      max_withdraw_share of the live records and at least min_held_reported_deletions of them);
+    - after a complete listing (a repeated one names what the last complete run named), records missing from
+      `withdraw_after_missed_runs` of them in a row leave too, unless the guard holds them;
+    - a current listing (complete or a window) that names nothing while the source has live records is held
+      whole for an admin: far more often a broken endpoint than a platform that closed;
+    - a listing of changes (incomplete, not current) withdraws nothing but what the source reported deleted.
+    A run holds at most one set of withdrawals: what the rules keep back goes to an admin together.
     """
     done = Settlement()
+    seen = _named(store, source.id, listing, notes=done.notes)
     _release(store, source.id, seen, run_id=run_id, notes=done.notes)
     held: list[str] = []
     reasons: list[str] = []
-    if deleted:
-        live = store.records.live_count(source.id)
-        reported = store.records.live_among(source.id, deleted)
-        reason = reported_guard_reason(
-            len(reported), live=live, share=source.max_withdraw_share, floor=source.min_held_reported_deletions
-        )
-        if reason is None:
-            done.withdrawn += withdraw(store, backend, source.id, deleted)  # the index too, whatever the state says
-            done.notes.append(f"the source reported {len(deleted)} records deleted; {done.withdrawn} withdrawn")
-        else:
-            held.extend(reported)
-            reasons.append(reason)
-    if complete_listing:
+    if listing.deleted:
+        _reported(store, backend, source, listing.deleted, done=done, held=held, reasons=reasons)
+    if listing.complete or listing.repeated:
         live = store.records.live_count(source.id)
         after = source.withdraw_after_missed_runs
         due = store.records.close_complete_run(source.id, seen=seen, withdraw_after=after)
+        fetched = listing.fetched if not listing.repeated else len(seen)
         reason = guard_reason(due, live=live, listed=len(seen), fetched=fetched, share=source.max_withdraw_share)
         if reason is None:
             if due:
@@ -88,13 +95,57 @@ def settle(
                 done.notes.append(f"{count} records missing from {after} complete listings in a row withdrawn")
         else:
             if not seen:  # the listing named nothing: what an admin approves is that every live record is gone
-                due = [uid for uid, state in store.records.load(source.id).items() if not state.withdrawn]
+                due = _live(store, source.id)
             held.extend(due)
+            reasons.append(reason)
+    elif listing.current and not seen:
+        live = store.records.live_count(source.id)
+        reason = guard_reason([], live=live, listed=0, fetched=listing.fetched, share=source.max_withdraw_share)
+        if reason is not None:
+            held.extend(_live(store, source.id))
             reasons.append(reason)
     if reasons:
         uids = sorted(set(held))
         done.held = _hold(store, source.id, uids, run_id=run_id, reason="; ".join(reasons), notes=done.notes)
     return done
+
+
+def _named(store: StateStore, source_id: str, listing: Listing, *, notes: list[str]) -> frozenset[str]:
+    """The uids a listing named; for a repeated listing, those its source's last complete listing named."""
+    if not listing.repeated:
+        return listing.named
+    last = {uid for uid, s in store.records.load(source_id).items() if not s.withdrawn and not s.missed_complete_runs}
+    notes.append(f"the listing is the one the last complete run read: its {len(last)} records counted as listed")
+    return listing.named | last
+
+
+def _live(store: StateStore, source_id: str) -> list[str]:
+    return sorted(uid for uid, state in store.records.load(source_id).items() if not state.withdrawn)
+
+
+def _reported(
+    store: StateStore,
+    backend: IndexBackend,
+    source: SourceBase,
+    deleted: Collection[str],
+    *,
+    done: Settlement,
+    held: list[str],
+    reasons: list[str],
+) -> None:
+    """Withdraw the deletions the source reported, or keep them for the hold when the guard says so."""
+    live = store.records.live_count(source.id)
+    reported = store.records.live_among(source.id, deleted)
+    reason = reported_guard_reason(
+        len(reported), live=live, share=source.max_withdraw_share, floor=source.min_held_reported_deletions
+    )
+    if reason is None:
+        count = withdraw(store, backend, source.id, deleted)  # the index too, whatever the state says
+        done.withdrawn += count
+        done.notes.append(f"the source reported {len(deleted)} records deleted; {count} withdrawn")
+    else:
+        held.extend(reported)
+        reasons.append(reason)
 
 
 def _release(store: StateStore, source_id: str, alive: Collection[str], *, run_id: str, notes: list[str]) -> None:

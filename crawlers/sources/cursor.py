@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from config.sources import SourceBase
@@ -19,9 +20,14 @@ _OPERATIONAL = {
 }  # fmt: skip
 
 
+# Nested settings of the same sort: how often unchanged items' details are asked again.
+_OPERATIONAL_NESTED: dict[str, Any] = {"detail": {"refresh_days": True}}
+
+
 def config_fingerprint(config: SourceBase) -> str:
     """A short hash of every setting that shapes the records; a cursor is only valid for the same hash."""
-    shaping = config.model_dump(mode="json", exclude=_OPERATIONAL)
+    exclude: dict[str, Any] = {**dict.fromkeys(_OPERATIONAL, True), **_OPERATIONAL_NESTED}
+    shaping = config.model_dump(mode="json", exclude=exclude)
     encoded = json.dumps(shaping, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:16]
 
@@ -42,7 +48,17 @@ class IncrementalSource(Source):
       that cannot vouch for its listing says "incremental" (`complete_listing` sums this up);
     - `deleted_ids` are platform ids the source itself reported deleted (OAI `status="deleted"`); an id that
       reappears alive later in the same run is taken out again, so the list is the final word of this run;
-    - `notes` are informational lines for the run report (not warnings: they do not make a run partial).
+    - `notes` are informational lines for the run report (not warnings: they do not make a run partial);
+    - `unchanged_ids` are platform ids the listing named whose records stand as they are, so no record was
+      yielded for them (a json_api item whose detail was not asked again): listed, never withdrawn. A source
+      only does this for ids `catalogued` says the catalogue holds live (the run sets it; by default: none);
+    - `repeats_listing` (with scope "unchanged") says the source saw that its listing is the one its last
+      complete run read, so the run counts it as a complete listing of the records that run listed;
+    - `shows_current` says a listing that ran to its end shows what the source has now (a whole list, or a
+      feed's window of its latest items), so naming nothing where the source had records is suspect and held;
+      a listing of the changes since the cursor (an OAI `from` harvest) may name nothing and be right;
+    - `incomplete_reason` says why a listing that ran to its end is not whole (a feed parsed only as far as
+      it went): the source leaves `cursor_out` None, and the run reports partial with this reason.
     """
 
     def __init__(self, config: SourceBase, fetcher: Fetcher) -> None:
@@ -51,7 +67,17 @@ class IncrementalSource(Source):
         self.cursor_out: dict[str, Any] | None = None
         self.scope: Scope = "full"
         self.notes: list[str] = []
+        self.unchanged_ids: list[str] = []
+        self.catalogued: Callable[[str], bool] = _nothing_catalogued
+        self.repeats_listing = False
+        self.window_listing = False
+        self.incomplete_reason: str | None = None
         self._deleted: dict[str, None] = {}
+
+    @property
+    def shows_current(self) -> bool:
+        """Whether the listing shows what the source has now (see the class docstring)."""
+        return self.scope == "full" or (self.scope == "incremental" and self.window_listing)
 
     @property
     def deleted_ids(self) -> list[str]:
@@ -62,6 +88,9 @@ class IncrementalSource(Source):
     def complete_listing(self) -> bool:
         """Whether this run listed every current record, so records missing from it may count as gone."""
         return self.scope == "full" and self.cursor_out is not None
+
+    def mark_unchanged(self, source_id: str) -> None:
+        self.unchanged_ids.append(source_id)
 
     def mark_deleted(self, source_id: str) -> None:
         self._deleted[source_id] = None
@@ -81,3 +110,7 @@ class IncrementalSource(Source):
     def finish(self, cursor: dict[str, Any]) -> None:
         """Record the cursor of a listing that ran to its end."""
         self.cursor_out = {**cursor, FINGERPRINT_KEY: config_fingerprint(self.config)}
+
+
+def _nothing_catalogued(source_id: str) -> bool:
+    return False

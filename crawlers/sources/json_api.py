@@ -1,6 +1,7 @@
 """The `json_api` kind: a paged JSON list mapped by dotted paths, with an optional detail request per item.
 
-A listing read to its end (not cut by max_pages) is complete: scope "full", and a cursor of page validators.
+A listing read to its end (not cut by max_pages) is complete: scope "full", and a cursor of page validators
+(and, with detail requests, what crawlers/sources/details.py remembers per item).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.sources import DetailRequest, JsonApiSourceConfig
-from crawlers.errors import FetchError, ParseError
+from crawlers.errors import FetchError, ParseError, RobotsDisallowedError
 from crawlers.fetch import FetchResponse
 from crawlers.sources.base import MISSING, ItemProblem, fill_template, lookup, map_fields, register
 from crawlers.sources.cursor import IncrementalSource
+from crawlers.sources.details import CURSOR_KEY, DetailMemo, DetailMemory, item_hash, today
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,9 @@ class _Detail:
     data: Any = MISSING
     failure: str | None = None
     warnings: list[str] = field(default_factory=list)
+    validators: dict[str, str | None] = field(default_factory=dict)
+    not_modified: bool = False
+    robots: bool = False  # not requested because robots.txt disallows it: the run notes it, no warning here
 
 
 def _validators(response: FetchResponse) -> dict[str, str | None]:
@@ -50,14 +55,21 @@ class JsonApiSource(IncrementalSource):
     The cursor keeps each page's ETag / Last-Modified and body digest. Next run, when every page of the last
     listing can be checked (each has a validator, or the list is one document), the pages are asked again
     conditionally: all unchanged means scope "unchanged" and nothing is parsed. At the first changed page the
-    run turns into a full read (the pages before it fetched again), so a listing is always whole. Items with a
-    detail request are always read in full: a detail can change while its list page stays the same.
+    run turns into a full read (the pages before it fetched again), so a listing is always whole. With detail
+    requests every list page is read (a detail can change while its page stays the same), but a detail is asked
+    only for a new or changed item, or in the item's refresh slot (crawlers/sources/details.py); an unchanged
+    item whose detail is skipped is reported listed and unchanged (`mark_unchanged`), never withdrawn.
     """
 
     config: JsonApiSourceConfig
+    details: DetailMemory | None = None
 
     def iter_records(self) -> Iterator[RawRecord]:
-        known = self._checkable(self.stored_cursor())
+        stored = self.stored_cursor()
+        if self.config.detail is not None:
+            refresh_days = self.config.detail.refresh_days
+            self.details = DetailMemory(stored.get(CURSOR_KEY), refresh_days=refresh_days, day=today())
+        known = self._checkable(stored)
         changed: _Page | None = None
         if known:
             fresh, changed = self._first_changed(known)
@@ -69,9 +81,14 @@ class JsonApiSource(IncrementalSource):
             self.notes.append(f"page {len(fresh) + 1} of the list changed since the last run; reading it all")
         read: list[dict[str, str | None]] = []
         complete = yield from self._read_all(read, changed)
+        if self.details is not None:
+            self.notes.append(self.details.note())
         if complete:
             self.scope = "full"
-            self.finish({"pages": read})
+            cursor: dict[str, Any] = {"pages": read}
+            if self.details is not None:
+                cursor[CURSOR_KEY] = self.details.to_cursor()
+            self.finish(cursor)
 
     def _checkable(self, stored: dict[str, Any]) -> list[dict[str, Any]]:
         """The stored pages' validators when they can tell an unchanged list; else [] (read in full)."""
@@ -79,7 +96,7 @@ class JsonApiSource(IncrementalSource):
         if not isinstance(pages, list) or not pages or not all(isinstance(p, dict) for p in pages):
             return []
         if self.config.detail is not None:
-            self.notes.append("items have detail requests, which may change on their own: read in full")
+            self.notes.append("items have detail requests, which may change on their own: every list page read")
             return []
         return pages if all(map(self._conditional, pages)) or len(pages) == 1 else []
 
@@ -208,13 +225,34 @@ class JsonApiSource(IncrementalSource):
         fields: dict[str, Any],
         page_url: str,
     ) -> RawRecord | None:
-        found = self._fetch_detail(detail, item)
+        memory = self.details
+        assert memory is not None
+        hashed = item_hash(item)
+        memo = memory.unchanged_memo(source_id, hashed) if self.catalogued(source_id) else None
+        if memo is not None and not memory.refresh_due(source_id, memo):
+            self._skip(source_id, memo)
+            return None
+        found = self._fetch_detail(detail, item, memo)
+        if memo is not None:
+            memory.refreshed += 1
+            if found.failure is not None:  # the record stands as it was; asked again next run
+                if not found.robots:
+                    self.warnings.append(f"{source_id}: detail refresh failed, record kept as it was: {found.failure}")
+                self.mark_unchanged(source_id)
+                return None
+            if found.not_modified or found.validators.get("sha256") == memo.sha256:
+                self._skip(source_id, memo.refreshed(day=memory.day))
+                return None
+        else:
+            memory.asked += 1
         if found.failure is not None:
             if detail.required:
                 self._reject(f"detail request failed: {found.failure}", source_id=source_id, payload=item)
                 return None
-            warning = f"{source_id}: detail request failed, kept without details: {found.failure}"
-            return RawRecord(source_id=source_id, fields=fields, payload=item, api_url=page_url, warnings=[warning])
+            failed = f"{source_id}: detail request failed, kept without details: {found.failure}"
+            warnings = [] if found.robots else [failed]
+            return RawRecord(source_id=source_id, fields=fields, payload=item, api_url=page_url, warnings=warnings)
+        memory.keep(source_id, DetailMemo(hashed, day=memory.day, **found.validators))
         for name, value in map_fields(found.data, detail.fields).items():
             if value is not None:
                 fields[name] = value
@@ -225,16 +263,38 @@ class JsonApiSource(IncrementalSource):
             source_id=source_id, fields=fields, payload=payload, api_url=found.url, warnings=found.warnings
         )
 
-    def _fetch_detail(self, detail: DetailRequest, item: dict[str, Any]) -> _Detail:
+    def _skip(self, source_id: str, memo: DetailMemo) -> None:
+        """An unchanged item whose record stands: listed, not rebuilt."""
+        assert self.details is not None
+        self.details.skipped += 1
+        self.details.keep(source_id, memo)
+        self.mark_unchanged(source_id)
+
+    def _fetch_detail(self, detail: DetailRequest, item: dict[str, Any], memo: DetailMemo | None) -> _Detail:
+        """The item's detail; with a memo, asked conditionally (a 304 comes back as `not_modified`)."""
         try:
             url = fill_template(detail.url_template, item)
         except KeyError as exc:
             return _Detail(failure=f"detail url_template needs {exc.args[0]!r}, which the item lacks")
         try:
-            data = self.fetcher.get(url, headers=self.config.headers).json()
+            response = self.fetcher.get(
+                url,
+                headers=self.config.headers,
+                etag=memo.etag if memo else None,
+                last_modified=memo.last_modified if memo else None,
+            )
+            if response.not_modified and memo is not None and (memo.etag or memo.last_modified):
+                return _Detail(url=url, not_modified=True)
+            data = response.json() if not response.not_modified else self._unasked_304(response)
+        except RobotsDisallowedError as exc:
+            return _Detail(url=url, failure=str(exc), robots=True)
         except (FetchError, ParseError) as exc:
             return _Detail(url=url, failure=str(exc))
-        return _Detail(url=url, data=data)
+        return _Detail(url=url, data=data, validators=_validators(response))
+
+    @staticmethod
+    def _unasked_304(response: FetchResponse) -> Any:
+        raise ParseError(response.url, reason="answered 304 Not Modified to an unconditional request")
 
     def _lessons(self, detail: DetailRequest, found: _Detail) -> list[dict[str, Any]]:
         assert detail.lessons_path is not None
