@@ -3,8 +3,9 @@
 Index side, every text field goes through `fold` (NFKC, traditional -> simplified, lowercase) and rjieba in
 search mode (HMM off), and is stored as space-separated tokens: `analyze_fields`. Titles get two more fields:
 `chars`, the title/subtitle/tags split into single CJK characters (so one-character queries such as 茶 or 琴
-find 茶艺 and 古琴), and `pinyin`, the toneless pinyin of every multi-character title word (书法 -> "shufa",
-智能手机 -> "zhineng", "shouji", "zhinengshouji"), so a learner typing `shufa` finds 书法.
+find 茶艺 and 古琴), and `pinyin`, the title as toneless pinyin syllables (智能手机入门 -> "zhi neng shou ji ru
+men", each Chinese word read as a whole so that polyphones come out right), so a learner typing `shufa`, `ba duan
+jin` or `guangchangwu` finds 书法, 八段锦 or 广场舞 whatever the segmenter does with the characters.
 
 Query side, `parse_query` folds the text, splits it on whitespace and cuts each part in precise mode. The
 result is a list of `QueryTerm`s that must all match (AND); each term matches if any of its `Alternative`s
@@ -17,7 +18,9 @@ does:
 * a run of single characters (能智, 茶): the characters as a phrase of adjacent tokens in the text fields, or
   as a phrase in `chars`. A phrase keeps order and adjacency, so 能智 does not match 智能手机;
 * a latin word: the token in the text fields (Excel, AI), and, when it spells two or more pinyin
-  syllables, the token in `pinyin` (shufa, yangsheng).
+  syllables, those syllables as a phrase in `pinyin` (shufa -> "shu fa"; every way of reading the string as
+  syllables, xian -> "xian" or "xi an"); syllables typed with spaces between them (ba duan jin, xi'an) are
+  one such term.
 
 With a `QueryVocabulary` (config/query_words.yaml, through indexer.query_words), filler words and stop
 characters are left out while other words remain (怎么用微信 -> 微信), a word's synonyms join its
@@ -56,6 +59,9 @@ _SEPARATOR = "\x1f"
 _NOT_SYLLABLES = {"n", "m", "ng", "hm", "hng", "ê"}
 _QUERY_STOP_CHARS = set("的了和与及或之在是也就都而着吗呢吧啊")
 _MAX_TERMS = 32
+_MAX_PINYIN_CHARS = 40
+_MAX_SPLITS = 8
+_MAX_READINGS = 4
 
 _converter_lock = threading.Lock()
 _converter: object | None = None
@@ -161,7 +167,7 @@ def analyze_document(
         joined = fold(_SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in raw))
     fields = dict(zip(TEXT_FIELDS, _cut_fields(joined), strict=True))
     folded_title, folded_subtitle, folded_tags = joined.split(_SEPARATOR, 3)[:3]
-    fields["pinyin"] = pinyin_tokens(fields["title"])
+    fields["pinyin"] = pinyin_syllables_text(folded_title)
     fields["chars"] = chars_text(f"{folded_title} {folded_subtitle} {folded_tags}")
     return DocumentText(fields=fields, folded_title=folded_title, title_pinyin=title_pinyin_key(folded_title))
 
@@ -181,6 +187,29 @@ def chars_text(folded: str) -> str:
 def word_pinyin(word: str) -> str:
     """Toneless pinyin of a (folded) word, syllables joined: 书法 -> "shufa"; non-Chinese text is kept."""
     return clean_tokens("".join(pypinyin.lazy_pinyin(word))).replace(" ", "")
+
+
+@functools.lru_cache(maxsize=200_000)
+def word_syllables(word: str) -> tuple[str, ...]:
+    """Toneless pinyin syllables of a folded Chinese word read as a whole: 银行 -> ("yin", "hang")."""
+    return tuple(s for s in (clean_tokens(p) for p in pypinyin.lazy_pinyin(word)) if s)
+
+
+def pinyin_syllables_text(folded: str) -> str:
+    """The `pinyin` field: the syllables of every Chinese word of the text, CHARS_BOUNDARY between runs.
+
+    Words come from the precise cut (cached per word), so 长 reads chang in 长城 and zhang in 成长; the
+    syllables of neighbouring words sit side by side, so a phrase of syllables finds a word the cut splits.
+    """
+    tokens: list[str] = []
+    for word in rjieba.cut(folded, False):
+        if _CJK_ONLY.fullmatch(word):
+            tokens.extend(word_syllables(word))
+        elif tokens and tokens[-1] != CHARS_BOUNDARY:
+            tokens.append(CHARS_BOUNDARY)
+    if tokens and tokens[-1] == CHARS_BOUNDARY:
+        tokens.pop()
+    return " ".join(tokens)
 
 
 def pinyin_tokens(title_tokens: str) -> str:
@@ -217,6 +246,23 @@ def pinyin_syllable_count(word: str) -> int:
             if best[start] >= 0 and word[start:end] in syllables:
                 best[end] = max(best[end], best[start] + 1)
     return max(best[-1], 0)
+
+
+def pinyin_splits(word: str, *, limit: int = 4) -> list[tuple[str, ...]]:
+    """The ways `word` reads as toneless pinyin syllables, fewest syllables first (at most `limit`).
+
+    xian -> [("xian",), ("xi", "an")]; excel -> [].
+    """
+    if not _LATIN_WORD.fullmatch(word) or len(word) > _MAX_PINYIN_CHARS:
+        return []
+    syllables = _pinyin_syllables()
+    ends: list[list[tuple[str, ...]]] = [[] for _ in range(len(word) + 1)]
+    ends[0].append(())
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 6), end):
+            if ends[start] and word[start:end] in syllables:
+                ends[end].extend(split + (word[start:end],) for split in ends[start][:_MAX_SPLITS])
+    return sorted(ends[-1], key=lambda split: (len(split), split))[:limit]
 
 
 def is_pinyin(word: str) -> bool:
@@ -266,12 +312,73 @@ def parse_query(q: str, *, widen: bool = False, vocabulary: QueryVocabulary = PL
     synonyms: of a whitespace-separated part as a whole first (防骗, 带孙子, which the cut splits up), else of
     each term, and of a term's stem without a course ending (书法课 -> 书法).
     """
-    parts = fold(q).split()
+    parts = _spaced_pinyin_joined(fold(q).split())
     skip = _QUERY_STOP_CHARS | vocabulary.fillers
-    terms = [t for part in parts for t in _part_terms(part, widen=widen, vocabulary=vocabulary, skip=skip)]
+    terms = [t for part in parts for t in _part_of(part, widen=widen, vocabulary=vocabulary, skip=skip)]
     if not terms:  # nothing but fillers and stop characters: search for them after all
-        terms = [t for part in parts for t in _part_terms(part, widen=widen, vocabulary=vocabulary, skip=frozenset())]
+        terms = [t for part in parts for t in _part_of(part, widen=widen, vocabulary=vocabulary, skip=frozenset())]
     return terms[:_MAX_TERMS]
+
+
+def _part_of(
+    part: str | QueryTerm, *, widen: bool, vocabulary: QueryVocabulary, skip: AbstractSet[str]
+) -> list[QueryTerm]:
+    if isinstance(part, QueryTerm):
+        return [part]
+    return _part_terms(part, widen=widen, vocabulary=vocabulary, skip=skip)
+
+
+def _spaced_pinyin_joined(parts: list[str]) -> list[str | QueryTerm]:
+    """The parts, with every run of pinyin typed in pieces (ba duan jin, xi'an, baduan jin) as one term."""
+    joined: list[str | QueryTerm] = []
+    run: list[str] = []
+    for part in [*parts, ""]:
+        pieces = clean_tokens(part).split() if part.isascii() else []
+        if pieces and all(pinyin_splits(p) for p in pieces):
+            run.append(part)
+            continue
+        pieces_in_run = [p for r in run for p in clean_tokens(r).split()]
+        if len(pieces_in_run) > 1:
+            joined.append(_spaced_pinyin_term(pieces_in_run))
+        else:
+            joined.extend(run)
+        run = []
+        if part:
+            joined.append(part)
+    return joined
+
+
+def _spaced_pinyin_term(pieces: list[str]) -> QueryTerm:
+    """Pinyin pieces as one term: their syllables as a phrase in `pinyin`, or the pieces as a text phrase."""
+    readings: list[tuple[str, ...]] = [()]
+    for piece in pieces:
+        readings = [r + split for r in readings for split in pinyin_splits(piece, limit=2)][:_MAX_READINGS]
+    alternatives = [Alternative("text", tuple(pieces), phrase=True)]
+    alternatives += [Alternative("pinyin", reading, phrase=len(reading) > 1) for reading in readings]
+    return QueryTerm(" ".join(pieces), tuple(dict.fromkeys(alternatives)))
+
+
+def pinyin_spelled(folded: str, syllables: Sequence[str]) -> list[str]:
+    """The stretches of Chinese text in `folded` that read as `syllables` (or as their letters run together),
+    for highlighting: ("guang", "chang", "wu") in 学跳广场舞 -> ["广场舞"]."""
+    spelled = "".join(syllables)
+    chars: list[tuple[str, str]] = []  # (character, its syllable) of every Chinese run, "" between runs
+    for word in rjieba.cut(folded, False):
+        readings = word_syllables(word) if _CJK_ONLY.fullmatch(word) else ()
+        if len(readings) == len(word):
+            chars.extend(zip(word, readings, strict=True))
+        else:
+            chars.append(("", ""))
+    found: list[str] = []
+    for start in range(len(chars)):
+        text, letters = "", ""
+        for char, reading in chars[start:]:
+            if not char or len(letters) >= len(spelled):
+                break
+            text, letters = text + char, letters + reading
+            if letters == spelled:
+                found.append(text)
+    return found
 
 
 def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: AbstractSet[str]) -> list[QueryTerm]:
@@ -343,8 +450,10 @@ def _word_term(word: str, *, widen: bool) -> QueryTerm:
         if widen:
             alternatives.append(Alternative("chars", tuple(word), phrase=True))
     elif is_pinyin(word):
-        alternatives.append(Alternative("pinyin", (word,)))
-    return QueryTerm(word, tuple(alternatives))
+        alternatives.append(Alternative("pinyin", (word,)))  # the whole word, as indexes before syllables held it
+        for reading in pinyin_splits(word, limit=_MAX_READINGS):
+            alternatives.append(Alternative("pinyin", reading, phrase=len(reading) > 1))
+    return QueryTerm(word, tuple(dict.fromkeys(alternatives)))
 
 
 def _sub_word_cover(word: str) -> tuple[str, ...]:

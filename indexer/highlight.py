@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from indexer.analysis import QueryTerm, fold, segment, word_pinyin
+from indexer.analysis import QueryTerm, fold, pinyin_spelled
 
 SNIPPET_CHARS = 120
 """Length of a description snippet."""
@@ -21,7 +21,7 @@ def needles(terms: Sequence[QueryTerm], *, title: str = "") -> list[str]:
     for term in terms:
         for alt in term.alternatives:
             if alt.field == "pinyin":
-                found.update(w for w in segment(title) if word_pinyin(w) in alt.tokens)
+                found.update(pinyin_spelled(fold(title), alt.tokens))
             elif alt.phrase:
                 found.add("".join(alt.tokens))
             else:

@@ -12,6 +12,9 @@ from indexer.analysis import (
     index_text,
     is_pinyin,
     parse_query,
+    pinyin_spelled,
+    pinyin_splits,
+    pinyin_syllables_text,
     pinyin_tokens,
     segment,
     title_pinyin_key,
@@ -55,7 +58,7 @@ def test_analyze_document_fills_every_field() -> None:
     )  # fmt: skip
     assert text.fields["title"].split() == ["智能", "能手", "手机", "智能手机", "入门"]
     assert text.fields["description"].split() == ["视频", "通话"]
-    assert "shouji" in text.fields["pinyin"].split() and "zhinengshouji" in text.fields["pinyin"].split()
+    assert text.fields["pinyin"] == "zhi neng shou ji ru men"
     assert text.fields["chars"].split()[:6] == ["智", "能", "手", "机", "入", "门"]
     assert text.folded_title == "智能手机入门"
     assert text.title_pinyin == "zhinengshoujirumen"
@@ -156,3 +159,28 @@ def test_widen_adds_title_substring_alternatives_to_chinese_words() -> None:
     assert ("chars", ("书", "法")) not in {(a.field, a.tokens) for a in plain[0].alternatives}
     assert ("chars", ("书", "法")) in {(a.field, a.tokens) for a in wide[0].alternatives}
     assert not can_widen(parse_query("excel"))
+
+
+def test_pinyin_field_holds_the_syllables_of_every_title_word_in_order() -> None:
+    assert pinyin_syllables_text("广场舞、银行理财 abc") == "guang chang wu zzsep yin hang li cai"
+    assert pinyin_syllables_text("成长") == "cheng zhang"  # a polyphone read within its word
+
+
+def test_pinyin_splits_are_every_reading_fewest_syllables_first() -> None:
+    assert pinyin_splits("xian") == [("xian",), ("xi", "an")]
+    assert pinyin_splits("baduanjin")[0] == ("ba", "duan", "jin")
+    assert pinyin_splits("excel") == []
+
+
+@pytest.mark.parametrize("q", ["ba duan jin", "baduan jin", "ba'duan'jin"])
+def test_pinyin_typed_in_pieces_is_one_phrase_term(q: str) -> None:
+    (term,) = parse_query(q)
+    assert ("pinyin", ("ba", "duan", "jin"), True) in {(a.field, a.tokens, a.phrase) for a in term.alternatives}
+
+
+def test_latin_words_that_are_not_all_pinyin_stay_separate_terms() -> None:
+    assert [t.text for t in parse_query("python ai")] == ["python", "ai"]
+
+
+def test_pinyin_spelled_finds_a_word_the_cut_splits() -> None:
+    assert pinyin_spelled("学跳广场舞", ("guang", "chang", "wu")) == ["广场舞"]
