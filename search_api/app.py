@@ -23,6 +23,7 @@ from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
 from search_api import ratelimit
+from search_api.body_limits import BodyLimitMiddleware
 from search_api.catalogue import Catalogue
 from search_api.errors import ApiError, ProblemDetail
 from search_api.labels import media_type_label, record_type_label
@@ -84,6 +85,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     _add_error_handlers(app)
     ratelimit.install(app)  # 429 with Retry-After
+    app.add_middleware(BodyLimitMiddleware)  # before any parser recurses into a hostile body
     app.add_middleware(GuardMiddleware)
     app.add_middleware(ErrorCountingMiddleware, metrics=app.state.metrics)  # outermost: counts the 500s too
     return app

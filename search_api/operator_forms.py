@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from config.sources import SourceConfig
+from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.source_checks import KINDS, LocalizedProblem
 
 URL_FIELD = {"json_api": "url", "rss": "url", "sitemap": "url", "oai_pmh": "base_url",
@@ -104,6 +105,9 @@ class SourceForm:
             raise FormProblems([LocalizedProblem("kind", f"unknown kind {self.kind[:40]!r}", "请选择来源类型")])
         if not self.mapping.strip():
             return {}
+        if json_depth(self.mapping.encode("utf-8")) > MAX_DEPTH:  # YAML's parser recurses once per level
+            raise FormProblems([LocalizedProblem("mapping", f"nested more than {MAX_DEPTH} levels deep",
+                                                 f"字段映射的嵌套超过了 {MAX_DEPTH} 层")])  # fmt: skip
         try:
             loaded = yaml.safe_load(self.mapping)
         except yaml.YAMLError as exc:

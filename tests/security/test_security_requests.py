@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from search_api.params import MAX_ROW_ID
 from search_api.routes.admin_pages import COOKIE as ADMIN_COOKIE
+from search_api.routes.operator import COOKIE as OPERATOR_COOKIE
 from tests.operator.site import OperatorSite, course_source, make_settings, operator_site
 from tests.state.conftest import drop_schema, postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
 from tests.support.http_server import FixtureServer
@@ -84,3 +85,75 @@ def test_an_id_past_postgresqls_integers_is_422_and_every_route_stays_up(postgre
             _assert_refused_parameter(admin.request(method, path), "before" if "before=" in path else "hold_id")
         for method, path in _big_number_requests(MAX_ROW_ID):  # the largest id is asked for, and not found
             assert admin.request(method, path).status_code in (200, 404), path
+
+
+DEEP_ARRAY = b"[" * 50_000
+DEEP_OBJECT = b'{"a":' * 50_000
+
+
+def _deep_fields(levels: int) -> dict[str, object]:
+    """`{"title": {"x": {"x": ...}}}`, `levels` objects deep: valid JSON the parser reads and a merge recurses into."""
+    value: object = "name"
+    for _ in range(levels):
+        value = {"x": value}
+    return {"fields": {"title": value}}
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["arrays", "objects"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/v1/sources"), ("POST", "/api/v1/sources/dry-run"), ("PATCH", f"/api/v1/sources/{SOURCE}"),
+     ("POST", "/api/v1/keys")],  # fmt: skip
+)
+def test_json_nested_fifty_thousand_deep_is_422_before_anything_parses_it(
+    site: OperatorSite, operator: httpx.Client, admin: httpx.Client, method: str, path: str, body: bytes
+) -> None:
+    _registered(site, operator)
+    before = site.store.sources.get(SOURCE).config
+    answer = admin.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["message"] == "the request body is nested too deeply"
+    reason = "arrays and objects are nested more than 32 levels deep"
+    assert error["details"] == [{"field": "request", "reason": reason}]
+    assert site.store.sources.ids() == [SOURCE] and site.store.sources.get(SOURCE).config == before
+
+
+def test_a_patch_nested_deeper_than_the_merge_can_follow_changes_nothing(
+    site: OperatorSite, operator: httpx.Client
+) -> None:
+    _registered(site, operator)
+    answer = operator.patch(f"/api/v1/sources/{SOURCE}", json=_deep_fields(900))  # parses; the merge would recurse
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"] == "the request body is nested too deeply"
+    assert operator.patch(f"/api/v1/sources/{SOURCE}", json=_deep_fields(1)).status_code == 422  # wrong, not deep
+    assert operator.patch(f"/api/v1/sources/{SOURCE}", json={"name": "改名"}).json()["name"] == "改名"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(site: OperatorSite, operator: httpx.Client) -> None:
+    _registered(site, operator)
+    name = '"[{' * 60  # escaped quotes too: 60 levels if they ended the string
+    answer = operator.patch(f"/api/v1/sources/{SOURCE}", json={"name": name})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["name"] == name
+
+
+def test_a_body_past_the_size_limit_is_413_on_every_api_route(site: OperatorSite, admin: httpx.Client) -> None:
+    big = b'{"label": "' + b"x" * 300_000 + b'"}'
+    for path in ("/api/v1/keys", "/api/v1/sources"):
+        answer = admin.post(path, content=big, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["error"]["code"] == "body_too_large"
+
+
+def test_a_yaml_mapping_nested_twenty_thousand_deep_on_the_operator_form_is_shown_as_a_problem(
+    site: OperatorSite,
+) -> None:
+    with httpx.Client(base_url=site.url, timeout=30) as browser:
+        assert browser.post("/operator/login", data={"key": site.operator_key}).status_code == 303
+        form = {"csrf": OPERATOR_COOKIE.csrf_token(site.operator_key), "id": "deep", "name": "深", "kind": "json_api",
+                "url": "https://courses.example.edu.cn/list", "mapping": "[" * 20_000, "action": "save"}  # fmt: skip
+        answer = browser.post("/operator/new", data=form)
+    assert answer.status_code == 422, answer.text
+    assert "嵌套超过了 32 层" in answer.text
+    assert site.store.sources.ids() == []
