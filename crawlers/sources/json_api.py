@@ -75,6 +75,7 @@ class JsonApiSource(IncrementalSource):
             fresh, changed = self._first_changed(known)
             if changed is None:
                 self.scope = "unchanged"
+                self.repeats_listing = True  # page validators are only kept after a whole listing
                 self.notes.append(f"unchanged list: none of its {len(known)} pages changed; nothing parsed")
                 self.finish({"pages": fresh})
                 return

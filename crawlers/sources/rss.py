@@ -2,7 +2,10 @@
 
 Incremental runs: the feed is asked with the ETag / Last-Modified of the last complete run; a 304 means scope
 "unchanged" and nothing is parsed. A feed shows a window of recent items, so a read feed is a partial listing
-(scope "incremental": an item that left the window is not gone) unless its config sets `complete_listing`.
+(scope "incremental": an item that left the window is not gone) unless its config sets `complete_listing` or the
+feed itself declares it is complete (RFC 5005 `<fh:complete/>`). A feed of neither kind without paging links
+gets a note in its run report (and so in the dry-run) saying how many items it shows, and when it seems to list
+the whole catalogue, that `complete_listing: true` lets items leaving it be withdrawn.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ UNINFORMATIVE_CHARSETS = {"iso8859-1", "latin-1", "latin1", "iso-8859-1"}
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
 # What the cursor keeps of the last complete read: HTTP validators and the body's digest.
 VALIDATORS = ("etag", "last_modified", "sha256")
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 Feed Paging and Archiving
+PAGING_RELS = {"next", "previous", "prev", "first", "last", "prev-archive", "next-archive"}
+# Item counts feed software shows by default: a feed of exactly this many items is most likely a window.
+WINDOW_SIZES = {10, 15, 20, 25, 30, 40, 50, 60, 100, 200}
 
 
 @dataclass(frozen=True)
@@ -155,12 +162,20 @@ class RssSource(IncrementalSource):
             raw = self._record(entry, where=f"entry {index} of {response.url}", feed_url=response.url)
             if raw is not None:
                 yield raw
-        self.finish(self._listed(response, well_formed=not parsed.get("bozo")))
+        if parsed.get("bozo"):
+            # Parsed only as far as it went, it may have lost entries: an incomplete listing, so no cursor is
+            # kept (the next run reads it again rather than trusting a 304 for it) and nothing is withdrawn.
+            self.scope = "incremental"
+            self.incomplete_reason = "the feed is not well-formed: parsed as far as it went, it may have lost items"
+            return
+        self.finish(self._listed(response, parsed))
 
     def _unchanged(self, stored: dict[str, Any], *, why: str) -> None:
         self.scope = "unchanged"
         self.notes.append(f"unchanged feed: {why}; nothing parsed")
-        self.finish({k: stored.get(k) for k in VALIDATORS})
+        # The same feed as the last complete read: when that was a complete listing, so is this one.
+        self.repeats_listing = bool(stored.get("complete"))
+        self.finish({k: stored.get(k) for k in (*VALIDATORS, "complete")})
 
     def _decode(self, response: FetchResponse) -> bytes:
         try:
@@ -171,22 +186,36 @@ class RssSource(IncrementalSource):
             self.warnings.append(f"{response.url}: {decoded.warning}")
         return decoded.data
 
-    def _listed(self, response: FetchResponse, *, well_formed: bool) -> dict[str, Any]:
-        """The scope of a read feed and the validators to send next time.
+    def _listed(self, response: FetchResponse, parsed: Any) -> dict[str, Any]:
+        """The scope of a well-formed feed and the cursor to keep: validators, the body's digest, completeness.
 
-        A feed parsed only as far as it went may have lost entries: it is never a complete listing, and its
-        validators are not kept, so the next run reads it again rather than trusting a 304 for it. The body's
-        digest serves servers that send no validators: the same bytes under the same config give the same
+        The digest serves servers that send no validators: the same bytes under the same config give the same
         records, so they need no parsing.
         """
-        if not well_formed:
-            self.scope = "incremental"
-            self.notes.append("the feed is not well-formed: a partial listing; it is read again next run")
-            return dict.fromkeys(VALIDATORS)
-        self.scope = "full" if self.config.complete_listing else "incremental"
-        if not self.config.complete_listing:
-            self.notes.append("the feed shows its latest items only: items missing from it are not withdrawn")
-        return {"etag": response.etag, "last_modified": response.last_modified, "sha256": response.sha256}
+        declared = _declares_complete(parsed)
+        complete = self.config.complete_listing or declared
+        self.scope = "full" if complete else "incremental"
+        self.window_listing = not complete
+        if declared and not self.config.complete_listing:
+            self.notes.append("the feed declares itself complete (RFC 5005 fh:complete): a complete listing")
+        elif not complete:
+            self.notes.append(self._window_note(parsed))
+        return {"etag": response.etag, "last_modified": response.last_modified, "sha256": response.sha256,
+                "complete": complete}  # fmt: skip
+
+    @staticmethod
+    def _window_note(parsed: Any) -> str:
+        """What a feed not known to be complete shows, and whether it seems to list the whole catalogue."""
+        count = len(parsed.entries)
+        rels = {str(link.get("rel")) for link in parsed.feed.get("links", []) if isinstance(link, dict)}
+        if rels & PAGING_RELS:
+            return f"the feed shows {count} items and pages on: items missing from it are not withdrawn"
+        if count and count not in WINDOW_SIZES:
+            return (
+                f"this feed seems to list its whole catalogue: {count} items, no paging. If it does, set "
+                "complete_listing: true so items that leave it are withdrawn; until then none are"
+            )
+        return f"the feed shows its latest {count} items only: items missing from it are not withdrawn"
 
     def _parse(self, data: bytes, *, url: str) -> Any:
         with warnings.catch_warnings(record=True) as caught:
@@ -211,6 +240,12 @@ class RssSource(IncrementalSource):
         return RawRecord(
             source_id=str(source_id), fields=entry_fields(entry), payload=json_safe(entry), api_url=feed_url
         )
+
+
+def _declares_complete(parsed: Any) -> bool:
+    """Whether the feed carries RFC 5005's `<fh:complete/>`: it lists every current entry."""
+    prefixes = [prefix for prefix, uri in parsed.get("namespaces", {}).items() if uri == HISTORY_NS and prefix]
+    return any(f"{prefix}_complete" in parsed.feed for prefix in prefixes)
 
 
 def _get(entry: Any, key: str) -> Any:

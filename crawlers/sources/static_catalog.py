@@ -1,4 +1,9 @@
-"""The `static_catalog` kind: a version index listing JSON part files of full records (smartedu's NDR CDN)."""
+"""The `static_catalog` kind: a version index listing JSON part files of full records (smartedu's NDR CDN).
+
+Every part file read whole is a complete listing. An unchanged version (or a 304 for the index) downloads
+nothing and is the very listing of the last complete run: the run counts it as such, so a record missing from
+the catalogue keeps counting missed runs and leaves after `withdraw_after_missed_runs` of them.
+"""
 
 from __future__ import annotations
 
@@ -93,8 +98,6 @@ def parse_version_index(data: Any, *, url: str) -> tuple[str | None, int, list[s
     if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
         raise ParseError(url, reason="urls is neither a list of URLs nor a comma-joined string of them")
     parts = list(dict.fromkeys(u.strip() for u in listed if u.strip()))
-    if not parts:
-        raise ParseError(url, reason="the version index lists no part files")
     module = data.get("module")
     return (str(module) if module is not None else None), version, [urljoin(url, p) for p in parts]
 
@@ -122,6 +125,7 @@ class StaticCatalogSource(IncrementalSource):
 
     def _unchanged(self, cursor: dict[str, Any], why: str) -> None:
         self.scope = "unchanged"
+        self.repeats_listing = True  # the cursor is only ever kept after every part file was read
         self.notes.append(f"unchanged catalogue: {why}; no part file downloaded")
         logger.info("%s: unchanged catalogue (%s)", self.config.id, why)
         self.finish({k: v for k, v in cursor.items() if k != "config_fingerprint"})
@@ -145,6 +149,8 @@ class StaticCatalogSource(IncrementalSource):
         """Yield the records of every readable part; return whether all were listed; a failed part raises."""
         urls = index.part_urls
         complete = True
+        if not urls:
+            self.notes.append("the version index lists no part files: an empty catalogue")
         if len(urls) > self.config.max_parts:
             self.warnings.append(
                 f"the version index lists {len(urls)} part files; read the first "
