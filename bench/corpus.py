@@ -11,7 +11,6 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from indexer.dedupe import cluster_id
 from indexer.record import Lesson, Person, Provider, Record
 
 SUBJECTS: dict[str, list[str]] = {
@@ -82,7 +81,7 @@ def generate(count: int, *, seed: int = 20261128) -> Iterator[Record]:
             lessons=[Lesson(id=str(k), title=f"第{k}讲", order=k) for k in range(1, 4)], lesson_count=n,
             learner_count=int(rng.lognormvariate(6, 2)), is_free=rng.random() < 0.9,
             published_at=base + timedelta(days=rng.randint(0, 3200), seconds=rng.randint(0, 86399)),
-            fetched_at=fetched, cluster_id=cluster_id(title), raw={"fields": {"title": title}, "payload": {"i": i}},
+            fetched_at=fetched, raw={"fields": {"title": title}, "payload": {"i": i}},
         )
         record.content_hash = record.compute_hash()
         yield record

@@ -11,7 +11,6 @@ import orjson
 
 from config.sources import MEDIA_TYPES, RECORD_TYPES, SourceBase
 from config.themes import ThemeTable
-from indexer.dedupe import cluster_id
 from indexer.errors import RecordInvalidError
 from indexer.normalize.audience import AudienceDetector, detect_level
 from indexer.normalize.dates import parse_datetime
@@ -102,7 +101,7 @@ class RecordBuilder:
             published_at=parse_datetime(f.get("published_at")),
             updated_at=parse_datetime(f.get("updated_at")),
             fetched_at=fetched_at,
-            cluster_id=cluster_id(title),
+            cluster_id=None,  # the index links records into clusters on evidence (indexer.linkage)
             raw=stored_raw(raw),
         )
         record.content_hash = record.compute_hash()

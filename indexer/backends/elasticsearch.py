@@ -21,6 +21,7 @@ from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
+from indexer.backends.es_links import EsLinkStore, cluster_view_of
 from indexer.backends.es_mapping import (
     MAPPING_VERSION,
     PluginAnalyzer,
@@ -31,6 +32,8 @@ from indexer.backends.es_mapping import (
 from indexer.backends.es_query import Ranking
 from indexer.backends.es_search import EsSearch, call_errors
 from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
+from indexer.linkage import ClusterView, cluster, profile_of
+from indexer.linkage.incremental import Linker
 from indexer.query_words import bundled_vocabulary
 from indexer.record import Record
 
@@ -59,7 +62,10 @@ class ElasticsearchBackend:
         use_pit: bool = True,
         request_timeout: float = 30.0,
         vocabulary: QueryVocabulary | None = None,
+        linker: Linker | None = None,
     ) -> None:
+        self.linker = linker or Linker()
+        """Keeps clusters (the same course on several platforms) up to date on every write."""
         if alias != alias.lower() or not alias or alias.startswith(("_", "-", "+")):
             raise IndexBackendError(f"index alias {alias!r} must be lowercase and not start with _, - or +")
         self.url = url
@@ -163,24 +169,46 @@ class ElasticsearchBackend:
         when some items failed."""
         result = UpsertResult()
         failed: list[FailedItem] = []
-        actions = self._changed_actions(records, result=result, failed=failed)
+        arrived: list[Record] = []
+        old_clusters: set[str] = set()
+        actions = self._changed_actions(records, result=result, failed=failed, arrived=arrived, old=old_clusters)
         with self._errors("write records"):
             outcome = write(self.client, actions, options=self.bulk)
-            self._refresh(self.alias)
+            self._refresh(self.alias, force=bool(arrived))
+            self._relink(arrived=[r for r in arrived if r.uid not in {f.uid for f in outcome.failed}],
+                         old_clusters=old_clusters)
         result.written += outcome.count("created", "updated", "ok")
         failed.extend(outcome.failed)
         if failed:
             raise BulkWriteError(f"{len(failed)} record(s) were not indexed", failed=failed, result=result)
         return result
 
+    def _relink(self, *, arrived: list[Record], old_clusters: set[str]) -> None:
+        if arrived or old_clusters:
+            self.linker.relink(EsLinkStore(self.client, index=self.alias), arrived=arrived, old_clusters=old_clusters)
+
+    def cluster_of(self, uid: str) -> ClusterView | None:
+        """The record's cluster: every member and the evidence that merged them (None: a course on its own)."""
+        with self._errors("read cluster"):
+            found = cluster_view_of(self.client, index=self.alias, uid=uid)
+        return ClusterView(cluster_id=found[0], members=found[1], evidence=found[2]) if found else None
+
     def _changed_actions(
-        self, records: Iterable[Record], *, result: UpsertResult, failed: list[FailedItem]
+        self,
+        records: Iterable[Record],
+        *,
+        result: UpsertResult,
+        failed: list[FailedItem],
+        arrived: list[Record],
+        old: set[str],
     ) -> Iterator[dict[str, Any]]:
         iterator = iter(records)
         while chunk := list(islice(iterator, self.bulk.chunk_size)):
             latest = {r.uid: r for r in chunk}
             with self._errors("read content hashes"):
-                found = self.client.mget(index=self.alias, ids=list(latest), source_includes=["content_hash"])
+                found = self.client.mget(
+                    index=self.alias, ids=list(latest), source_includes=["content_hash", "cluster_id"]
+                )
             stored = {d["_id"]: d["_source"].get("content_hash") for d in found["docs"] if d.get("found")}
             for uid, record in latest.items():
                 if not record.content_hash:
@@ -190,14 +218,26 @@ class ElasticsearchBackend:
                     continue
                 action = _index_action(record, index=self.alias, failed=failed)
                 if action is not None:
+                    arrived.append(record)
                     yield action
+            old.update(d["_source"]["cluster_id"] for d in found["docs"]
+                       if d.get("found") and d["_source"].get("cluster_id") and d["_id"] in {r.uid for r in arrived})
 
     def withdraw(self, uids: Iterable[str]) -> int:
         """Remove records by uid; returns how many were present."""
-        actions = ({"_op_type": "delete", "_index": self.alias, "_id": uid} for uid in dict.fromkeys(uids))
+        wanted = list(dict.fromkeys(uids))
+        old_clusters: set[str] = set()
+        for start in range(0, len(wanted), _SCAN_PAGE):
+            with self._errors("read clusters"):
+                found = self.client.mget(index=self.alias, ids=wanted[start : start + _SCAN_PAGE],
+                                         source_includes=["cluster_id"])
+            old_clusters.update(d["_source"]["cluster_id"] for d in found["docs"]
+                                if d.get("found") and d["_source"].get("cluster_id"))
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": uid} for uid in wanted)
         with self._errors("withdraw records"):
             outcome = write(self.client, actions, options=self.bulk)
-            self._refresh(self.alias)
+            self._refresh(self.alias, force=bool(old_clusters))
+            self._relink(arrived=[], old_clusters=old_clusters)
         if outcome.failed:
             raise BulkWriteError(f"{len(outcome.failed)} withdrawal(s) failed", failed=outcome.failed)
         return outcome.count("deleted")
@@ -239,12 +279,21 @@ class ElasticsearchBackend:
                     index=new, settings={"refresh_interval": "1s", "number_of_replicas": self.replicas}
                 )
                 self._refresh(new, force=True)
+                self._link_all(new)
         except BaseException:
             with self._errors(f"delete index {new}"):
                 self.client.indices.delete(index=new, ignore_unavailable=True)
             raise
         self._swap_alias(new)
         return result
+
+    def _link_all(self, index: str) -> None:
+        """Cluster every record of a freshly loaded index (before searches see it)."""
+        records = {r.uid: r for r in (document_record(d) for d in self._scan({"match_all": {}}, fields=["payload"],
+                                                                              index=index))}
+        links = cluster([profile_of(r) for r in records.values()], decisions=self.linker.decisions.decisions_for(
+            list(records)))
+        EsLinkStore(self.client, index=index).write_links(links, records=records)
 
     def _swap_alias(self, new: str) -> None:
         with self._errors("swap alias"):
@@ -312,13 +361,13 @@ class ElasticsearchBackend:
         for doc in self._scan(query, fields=["payload"]):
             yield document_record(doc)
 
-    def _scan(self, query: dict[str, Any], *, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _scan(self, query: dict[str, Any], *, fields: list[str], index: str | None = None) -> Iterator[dict[str, Any]]:
         after: list[Any] | None = None
         while True:
             extra = {"search_after": after} if after is not None else {}
             with self._errors("scan records"):
                 hits = self.client.search(
-                    index=self.alias,
+                    index=index or self.alias,
                     query=query,
                     sort=[{"uid": "asc"}],
                     size=_SCAN_PAGE,

@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from indexer.analysis import TEXT_FIELDS
+from indexer.linkage import profile_of
 from indexer.record import Record
 from indexer.record_text import record_text
 
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 """Bump when the mapping changes incompatibly; an index of another version asks for `edufed reindex`."""
 PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
 TOKENS_ANALYZER = "edufed_tokens"
@@ -88,6 +89,8 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
             "chars": dict(_TOKENS),
             "all": dict(_TOKENS),
             "payload": {"type": "text", "index": False},
+            "link_keys": dict(_KEYWORD),
+            "cluster_evidence": {"type": "object", "enabled": False},
         }
     )
     return {"dynamic": "strict", "_meta": {"edufed_mapping": MAPPING_VERSION}, "properties": properties}
@@ -122,6 +125,7 @@ def record_document(record: Record) -> dict[str, Any]:
         "chars": text.fields["chars"],
         "all": weighted_tokens(text.fields),
         "payload": record.model_dump_json(),
+        "link_keys": profile_of(record).blocking_keys(),
     }
 
 

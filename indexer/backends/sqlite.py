@@ -23,6 +23,7 @@ from pydantic_core import PydanticSerializationError
 from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.sqlite_facets import FacetColumns
+from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_schema import (
     DDL,
     DOC_COLUMNS,
@@ -34,6 +35,8 @@ from indexer.backends.sqlite_schema import (
 )
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.errors import IndexBackendError
+from indexer.linkage import ClusterView
+from indexer.linkage.incremental import Linker
 from indexer.query_words import bundled_vocabulary
 from indexer.record import Record
 from indexer.sqlite_wal import enable_wal
@@ -59,8 +62,12 @@ _PRAGMAS = (
 class SqliteBackend:
     """IndexBackend on a SQLite file at `path` (created with its tables when missing)."""
 
-    def __init__(self, path: Path, *, vocabulary: QueryVocabulary | None = None) -> None:
+    def __init__(
+        self, path: Path, *, vocabulary: QueryVocabulary | None = None, linker: Linker | None = None
+    ) -> None:
         self.path = Path(path)
+        self.linker = linker or Linker()
+        """Keeps clusters (the same course on several platforms) up to date on every write."""
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -194,6 +201,7 @@ class SqliteBackend:
     ) -> None:
         latest = {r.uid: r for r in chunk}
         existing = _existing(conn, list(latest))
+        arrived: list[Record] = []
         next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM docs").fetchone()[0]
         inserts: list[tuple[int, RecordRows]] = []
         replaced: list[int] = []
@@ -205,6 +213,7 @@ class SqliteBackend:
                 result.unchanged += 1
                 continue
             rows = _rows(record, codes=self._write_codes, conn=conn)
+            arrived.append(record)
             if old is not None:
                 replaced.append(old[0])
                 inserts.append((old[0], rows))
@@ -212,8 +221,11 @@ class SqliteBackend:
                 inserts.append((next_id, rows))
                 next_id += 1
             result.written += 1
+        old_clusters = _clusters_of(conn, replaced)
         _delete_rows(conn, replaced)
         _insert_rows(conn, inserts, generation=generation)
+        if arrived or old_clusters:
+            self.linker.relink(SqliteLinkStore(conn), arrived=arrived, old_clusters=old_clusters)
 
     def withdraw(self, uids: Iterable[str]) -> int:
         """Remove records by uid; returns how many were present."""
@@ -223,7 +235,10 @@ class SqliteBackend:
             with self._writing() as (conn, generation):
                 while chunk := list(dict.fromkeys(islice(iterator, _CHUNK))):
                     row_ids = [row_id for row_id, _ in _existing(conn, chunk).values()]
+                    old_clusters = _clusters_of(conn, row_ids)
                     _delete_rows(conn, row_ids)
+                    if old_clusters:
+                        self.linker.relink(SqliteLinkStore(conn), arrived=[], old_clusters=old_clusters)
                     conn.executemany(
                         "INSERT OR REPLACE INTO removed (id, gen) VALUES (?, ?)",
                         [(i, generation) for i in row_ids],
@@ -273,6 +288,13 @@ class SqliteBackend:
         """One record with its raw payload, or None."""
         rows = self._read("SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.uid = ?", (uid,))
         return Record.model_validate_json(str(rows[0][0])) if rows else None
+
+    def cluster_of(self, uid: str) -> ClusterView | None:
+        """The record's cluster: every member and the evidence that merged them (None: a course on its own)."""
+        try:
+            return cluster_view(self._conn(), uid)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Ranked, filtered, faceted, highlighted results (see sqlite_search)."""
@@ -351,8 +373,20 @@ def _prune_removed(conn: sqlite3.Connection, *, generation: int) -> None:
         conn.execute("UPDATE meta SET value = MAX(value, ?) WHERE key = 'pruned'", (horizon,))
 
 
+def _clusters_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> set[str]:
+    """The cluster ids the rows belong to now (read before they are replaced or removed)."""
+    found: set[str] = set()
+    for start in range(0, len(row_ids), _CHUNK):
+        chunk = row_ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT DISTINCT cluster_id FROM docs WHERE cluster_id IS NOT NULL AND id IN ({marks})"
+        found.update(str(c) for (c,) in conn.execute(sql, chunk))
+    return found
+
+
 def _delete_rows(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     params = [(i,) for i in row_ids]
+    conn.executemany("DELETE FROM link_keys WHERE id = ?", params)
     conn.executemany("DELETE FROM fts WHERE rowid = ?", params)
     conn.executemany("DELETE FROM docs WHERE id = ?", params)
     conn.executemany("DELETE FROM payloads WHERE id = ?", params)
@@ -364,3 +398,4 @@ def _insert_rows(conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRo
     conn.executemany(doc_sql, [(i, generation, *r.doc) for i, r in inserts])
     conn.executemany(fts_sql, [(i, *r.fts) for i, r in inserts])
     conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", [(i, r.payload) for i, r in inserts])
+    conn.executemany("INSERT INTO link_keys (key, id) VALUES (?, ?)", [(k, i) for i, r in inserts for k in r.link_keys])

@@ -10,6 +10,8 @@ Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the 
   Chinese tokens whole.
 * `payloads` — the full Record JSON (with raw), read only for the returned page.
 * `codes` — facet value <-> integer code.
+* `link_keys` — the linkage blocking keys of each record (indexer.linkage), by rowid; `clusters` — each
+  cluster's evidence (JSON list of links), by cluster id.
 * `meta` — layout version, the write `generation` and `pruned`; `docs.gen` and `removed` (rowid, gen) let
   readers bring their in-memory columns up to date incrementally (sqlite_facets). `removed` keeps the last
   1000 generations; `pruned` says up to which generation it was cut, and a reader older than that reloads.
@@ -26,6 +28,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+from indexer.linkage import profile_of
 from indexer.record import Record
 from indexer.record_text import record_text
 
@@ -76,6 +79,10 @@ CREATE TABLE IF NOT EXISTS codes (
     facet TEXT NOT NULL, value TEXT NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (facet, value));
 CREATE TABLE IF NOT EXISTS removed (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS removed_gen ON removed (gen);
+CREATE TABLE IF NOT EXISTS link_keys (key TEXT NOT NULL, id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS link_keys_key ON link_keys (key);
+CREATE INDEX IF NOT EXISTS link_keys_id ON link_keys (id);
+CREATE TABLE IF NOT EXISTS clusters (cluster_id TEXT PRIMARY KEY, evidence TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     {", ".join(FTS_COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0');
 """
@@ -133,6 +140,7 @@ class RecordRows:
     doc: tuple[object, ...]
     fts: tuple[str, ...]
     payload: str
+    link_keys: tuple[str, ...] = ()
 
 
 def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
@@ -153,7 +161,10 @@ def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) 
         record.cluster_id, record.title, text.folded_title, text.title_pinyin,
     )  # fmt: skip
     payload = record.model_dump_json()
-    return RecordRows(doc=doc, fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=payload)
+    return RecordRows(
+        doc=doc, fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=payload,
+        link_keys=tuple(profile_of(record).blocking_keys()),
+    )
 
 
 def _mask(codes: FacetCodes, conn: sqlite3.Connection, facet: str, values: list[str]) -> int:

@@ -4,13 +4,14 @@ The face the backends and the layers above use: `profile_of` and `compare` (one 
 `Linker` (incremental clusters against an index's `LinkStore`), and the admin decisions protocol.
 """
 
-from indexer.linkage.clusters import ClusterLink, LinkEvidence, cluster, cluster_id_for
+from indexer.linkage.clusters import ClusterLink, ClusterView, LinkEvidence, cluster, cluster_id_for
 from indexer.linkage.decisions import FixedDecisions, LinkDecision, LinkDecisions, NoDecisions
 from indexer.linkage.matcher import Verdict, compare
 from indexer.linkage.profile import LinkProfile, person_name, profile_of
 
 __all__ = [
     "ClusterLink",
+    "ClusterView",
     "FixedDecisions",
     "LinkDecision",
     "LinkDecisions",

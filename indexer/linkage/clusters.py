@@ -17,6 +17,7 @@ from itertools import combinations
 from indexer.linkage.decisions import LinkDecision
 from indexer.linkage.matcher import Verdict, compare
 from indexer.linkage.profile import LinkProfile
+from indexer.record import Record
 
 SOFT_VETOES = {"标题不同", "除标题外无共同证据", "标题过短"}
 """Verdicts that only say 'no evidence of a match': they do not forbid two records sharing a cluster through
@@ -41,6 +42,15 @@ class ClusterLink:
 
     cluster_id: str
     evidence: tuple[LinkEvidence, ...]
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """A record's cluster as an admin sees it: its id, every member, and why they were merged."""
+
+    cluster_id: str
+    members: list[Record]
+    evidence: list[LinkEvidence]
 
 
 def cluster_id_for(uids: Iterable[str]) -> str:

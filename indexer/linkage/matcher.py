@@ -17,6 +17,7 @@ from indexer.linkage.profile import LinkProfile
 TITLE_SIMILAR = 80.0
 """rapidfuzz ratio (0-100) of the marker-free title keys below which two records are not compared further."""
 TITLE_SAME = 95.0
+MIN_MAIN_TITLE = 4
 DESCRIPTION_SIMILAR = 85.0
 DESCRIPTION_DIFFERENT = 40.0
 MIN_DESCRIPTION = 20
@@ -43,8 +44,8 @@ def compare(a: LinkProfile, b: LinkProfile) -> Verdict:
     """The verdict on two profiles (symmetric)."""
     if not a.key or not b.key:
         return Verdict(False, veto="标题过短")
-    title = fuzz.ratio(a.key, b.key)
-    if title < TITLE_SIMILAR and fuzz.token_sort_ratio(_spaced(a.key), _spaced(b.key)) < TITLE_SIMILAR:
+    title = max(fuzz.ratio(a.key, b.key), fuzz.token_sort_ratio(_spaced(a.key), _spaced(b.key)))
+    if title < TITLE_SIMILAR and not _same_main_title(a, b):
         return Verdict(False, veto="标题不同")
     conflict = a.markers.conflict(b.markers)
     if conflict:
@@ -56,6 +57,11 @@ def compare(a: LinkProfile, b: LinkProfile) -> Verdict:
     if not evidence:
         return Verdict(False, veto="除标题外无共同证据")
     return Verdict(True, evidence=evidence, score=score + title / 100)
+
+
+def _same_main_title(a: LinkProfile, b: LinkProfile) -> bool:
+    """One title is the other's main title with a subtitle added (书法入门 / 书法入门：楷书基础)."""
+    return len(a.main) >= MIN_MAIN_TITLE and a.main == b.main and a.main in (a.title, b.title)
 
 
 def _spaced(key: str) -> str:
@@ -103,7 +109,7 @@ def _agreement(a: LinkProfile, b: LinkProfile, *, title: float) -> tuple[list[st
     if a.provider and b.provider and fuzz.ratio(a.provider, b.provider) >= 90 and (evidence or title >= TITLE_SAME):
         evidence.append(f"同一机构 {a.provider}")
         score += 1
-    if evidence and a.lesson_count and a.lesson_count == b.lesson_count:
+    if evidence and overlap is None and a.lesson_count and a.lesson_count == b.lesson_count:
         evidence.append(f"同为 {a.lesson_count} 节")
         score += 0.5
     return evidence, score

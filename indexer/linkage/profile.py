@@ -35,6 +35,7 @@ _HONORIFICS = re.compile(
 )
 _PROVIDER_NOISE = re.compile(r"(有限公司|公司|中心|\s)")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+_MAIN_TITLE = re.compile(r"[:：—|｜]|\s-\s|--")
 _GENERIC_LESSON = re.compile(r"^(第?[0-9一二三四五六七八九十百]+[讲节课集章回部分]?|lesson[0-9]+|[0-9]+)$")
 """Lesson titles that only number the lessons (第1讲): they say nothing about which course it is."""
 
@@ -49,6 +50,8 @@ class LinkProfile:
     """Folded title without punctuation and platform remarks (（智慧教育版）), markers kept."""
     key: str
     """`title` without level and sequence markers: the exact blocking key."""
+    main: str
+    """`title` of the main title only (before a colon or dash): 书法入门：楷书基础 -> 书法入门."""
     markers: TitleMarkers
     instructors: frozenset[str]
     provider: str
@@ -66,7 +69,8 @@ class LinkProfile:
 
 def profile_of(record: Record) -> LinkProfile:
     """The link profile of one record."""
-    title = _title(record.title)
+    spaced = _title(record.title)
+    title = _squash(spaced)
     lessons = tuple(
         t for t in (_squash(fold(lesson.title)) for lesson in record.lessons) if t and not _GENERIC_LESSON.match(t)
     )
@@ -75,6 +79,7 @@ def profile_of(record: Record) -> LinkProfile:
         platform=record.platform,
         title=title,
         key=_squash(strip_markers(title)),
+        main=_squash(_MAIN_TITLE.split(spaced, maxsplit=1)[0]),
         markers=title_markers(fold(record.title)),
         instructors=frozenset(n for n in (person_name(p.name) for p in record.instructors) if n),
         provider=institution(record.provider.name) if record.provider else "",
@@ -96,15 +101,15 @@ def institution(name: str) -> str:
 
 
 def _title(title: str) -> str:
-    """Folded title; bracketed remarks kept only when they carry markers (（第二季）), dropped when they name
-    a platform's packaging (（智慧教育版）, 【重播】)."""
+    """Folded title (punctuation kept); bracketed remarks kept only when they carry markers (（第二季）),
+    dropped when they name a platform's packaging (（智慧教育版）, 【重播】)."""
     folded = fold(title)
 
     def remark(match: re.Match[str]) -> str:
         inner = match.group(1)
         return inner if title_markers(inner) != TitleMarkers() else ""
 
-    return _squash(_REMARKS.sub(lambda m: f" {remark(m)} ", folded))
+    return _REMARKS.sub(lambda m: f" {remark(m)} ", folded)
 
 
 def _squash(text: str) -> str:

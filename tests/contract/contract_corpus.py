@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.backends.base import IndexBackend
+from indexer.linkage import cluster_id_for
 from indexer.record import Person, Provider, Record
 
 BackendFactory = Callable[[Path], IndexBackend]
@@ -22,6 +23,8 @@ PLATFORM_NAMES = {
     "lndx": "国家老年大学",
     "smartedu": "国家智慧教育平台",
 }
+SHUFA_CLUSTER = cluster_id_for(["le_ouchn:sf1", "lndx:sf4", "smartedu:sf5"])
+"""The cluster the index links 书法入门 of three platforms into (the same teacher, 王明)."""
 
 
 def make_record(source_id: str, title: str, **fields: Any) -> Record:
@@ -59,7 +62,7 @@ def build_corpus() -> list[Record]:
             media_type="video",
             learner_count=5200,
             published_at=_day(10),
-            cluster_id="c-shufa",
+            cluster_id=SHUFA_CLUSTER,
             tags=["书法", "楷书"],
             description="从握笔开始学习楷书的基本笔画。",
             instructors=[Person(name="王明", title="教授")],
@@ -94,7 +97,8 @@ def build_corpus() -> list[Record]:
             media_type="video",
             learner_count=300,
             published_at=_day(11),
-            cluster_id="c-shufa",
+            instructors=[Person(name="王明")],
+            cluster_id=SHUFA_CLUSTER,
         ),
         r(
             "sf5",
@@ -104,7 +108,8 @@ def build_corpus() -> list[Record]:
             media_type="video",
             learner_count=90,
             published_at=_day(12),
-            cluster_id="c-shufa",
+            instructors=[Person(name="王明老师")],
+            cluster_id=SHUFA_CLUSTER,
         ),
         r(
             "ys1",

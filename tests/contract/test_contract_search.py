@@ -13,7 +13,7 @@ from contract_corpus import SearchAll
 
 from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.errors import QueryError
-from indexer.record import Record
+from indexer.record import Person, Record
 
 
 def _uids(backend: IndexBackend, **query: Any) -> set[str]:
@@ -236,7 +236,7 @@ def test_also_on_lists_the_same_course_on_other_platforms(loaded: IndexBackend, 
 def test_also_on_leaves_out_records_of_the_same_platform(backend: IndexBackend, corpus: list[Record]) -> None:
     from contract_corpus import make_record
 
-    twin = make_record("sf1b", "书法入门（重播）", cluster_id="c-shufa")
+    twin = make_record("sf1b", "书法入门（重播）", instructors=[Person(name="王明")])
     backend.upsert([*corpus, twin])
     hit = next(h for h in backend.search(SearchQuery(q="书法入门", size=20)).hits if h.record.uid == twin.uid)
     assert {r.platform for r in hit.also_on} == {"lndx", "smartedu"}

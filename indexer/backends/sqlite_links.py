@@ -1,0 +1,87 @@
+"""Linkage inside one SQLite write: candidates by stored blocking key, cluster members, cluster ids written.
+
+A cluster id lives in `docs.cluster_id` (the "also on" lookup) and in the record's stored JSON; the evidence
+of each cluster in `clusters`. Everything happens in the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Mapping
+
+from indexer.linkage import ClusterLink, ClusterView, LinkEvidence
+from indexer.record import Record
+
+
+class SqliteLinkStore:
+    """indexer.linkage.LinkStore on one connection (inside its transaction)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def link_candidates(self, keys: Collection[str], *, limit: int) -> list[Record]:
+        marks = ", ".join("?" * len(keys))
+        sql = f"SELECT DISTINCT id FROM link_keys WHERE key IN ({marks}) LIMIT ?"
+        ids = [row_id for (row_id,) in self.conn.execute(sql, [*keys, limit])]
+        return self._records("SELECT json FROM payloads WHERE id IN ({})", ids)
+
+    def cluster_members(self, cluster_ids: Collection[str]) -> list[Record]:
+        return self._records(
+            "SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.cluster_id IN ({})", list(cluster_ids)
+        )
+
+    def _records(self, sql: str, params: list[object]) -> list[Record]:
+        found: list[Record] = []
+        for start in range(0, len(params), 500):
+            chunk = params[start : start + 500]
+            rows = self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk)
+            found.extend(Record.model_validate_json(str(payload)) for (payload,) in rows)
+        return found
+
+    def write_links(self, links: Mapping[str, ClusterLink | None], *, records: Mapping[str, Record]) -> None:
+        before = {r.cluster_id for r in records.values() if r.cluster_id}
+        changed = [
+            (link.cluster_id if link else None, uid)
+            for uid, link in links.items()
+            if (link.cluster_id if link else None) != records[uid].cluster_id
+        ]
+        self.conn.executemany("UPDATE docs SET cluster_id = ? WHERE uid = ?", changed)
+        self.conn.executemany(
+            "UPDATE payloads SET json = json_set(json, '$.cluster_id', ?) "
+            "WHERE id = (SELECT id FROM docs WHERE uid = ?)",
+            changed,
+        )
+        evidence = {link.cluster_id: link.evidence for link in links.values() if link}
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO clusters (cluster_id, evidence) VALUES (?, ?)",
+            [(cid, _evidence_json(items)) for cid, items in evidence.items()],
+        )
+        gone = [(cid,) for cid in before - set(evidence)]
+        self.conn.executemany(
+            "DELETE FROM clusters WHERE cluster_id = ?1 AND NOT EXISTS (SELECT 1 FROM docs WHERE cluster_id = ?1)",
+            gone,
+        )
+
+
+def cluster_view(conn: sqlite3.Connection, uid: str) -> ClusterView | None:
+    """The cluster of a record, or None when it is a course on its own (or unknown)."""
+    row = conn.execute("SELECT cluster_id FROM docs WHERE uid = ?", (uid,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    members = SqliteLinkStore(conn).cluster_members([row[0]])
+    stored = conn.execute("SELECT evidence FROM clusters WHERE cluster_id = ?", (row[0],)).fetchone()
+    return ClusterView(
+        cluster_id=str(row[0]),
+        members=sorted(members, key=lambda r: r.uid),
+        evidence=evidence_from_json(str(stored[0])) if stored else [],
+    )
+
+
+def _evidence_json(items: tuple[LinkEvidence, ...]) -> str:
+    return json.dumps([[e.a, e.b, e.text] for e in items], ensure_ascii=False)
+
+
+def evidence_from_json(text: str) -> list[LinkEvidence]:
+    """Stored evidence back as LinkEvidence."""
+    return [LinkEvidence(a=a, b=b, text=t) for a, b, t in json.loads(text)]
