@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from config.loader import load_sources
 from config.settings import Settings
 from config.sources import SourceConfig
 from crawlers.netguard import AddressPolicy
@@ -228,6 +229,29 @@ def live_uids(store: StateStore, backend: IndexBackend, source_id: str) -> list[
     return sorted(indexed | remembered)
 
 
+def defined_in_config_file(settings: Settings, source_id: object) -> bool:
+    """Whether the configuration file (settings' sources.yaml) holds a block for this source id."""
+    return any(source.id == source_id for source in load_sources(settings.sources_file))
+
+
+def ensure_deletable(settings: Settings, source_id: str) -> None:
+    """409 when the configuration file defines the source: deleting it here would not last, since the file is
+    seeded again at every start. The one rule the sources API, the operator pages and `edufed sources remove`
+    apply before `delete_source`."""
+    if not defined_in_config_file(settings, source_id):
+        return
+    if settings.sources_file is None:
+        where = "the bundled configuration file sources.yaml"
+        how = "point sources_file in settings.yaml at a copy of it without that block"
+    else:
+        where = f"the configuration file {settings.sources_file.name}"
+        how = "remove its block there"
+    message = (f"{source_id} is defined in {where}: {how} and restart `edufed serve`, then delete the source "
+               "again (it is no longer defined there) to take its records out")  # fmt: skip
+    raise ApiError(409, "defined_in_config", message,
+                   [LocalizedProblem("id", f"defined in {where}", "这个来源写在配置文件里，请在配置文件中删除")])
+
+
 def delete_source(
     store: StateStore, backend: IndexBackend, principal: Principal, source_id: str, *, actor: str | None = None
 ) -> Deletion:
@@ -236,7 +260,8 @@ def delete_source(
 
     The source row stays while a hold references it; once the hold is approved the source is hidden from
     lists, and deleting it again unregisters it (its history goes with it; the audit log keeps the story).
-    A running harvest is waited out (409), so it cannot put records back after they were counted.
+    A running harvest is waited out (409), so it cannot put records back after they were counted. Callers
+    check `ensure_deletable` first (a source the configuration file defines is not deleted this way).
     """
     source = owned_source(store, principal, source_id)
     earlier = deletion_hold(store, source_id)

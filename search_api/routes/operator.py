@@ -38,7 +38,8 @@ ERRORS = {"csrf": "表单已过期，请重新操作一次。", "forbidden": "�
           "not_found": "没有找到这个来源。", "run_in_progress": "这个来源正在采集，请等采集结束后再试。",
           "rate_limited": "操作太频繁了，请过一会儿再试。", "validation_error": "填写的内容有误。",
           "failed": "操作没有成功，请稍后再试。", "deletion_pending": "删除申请正在等待管理员审批。",
-          "source_deleted": "这个来源已经删除。"}  # fmt: skip
+          "source_deleted": "这个来源已经删除。",
+          "defined_in_config": "这个来源写在配置文件（sources.yaml）里，请管理员在配置文件中删除它。"}  # fmt: skip
 
 
 def _session(request: Request, store: StateStore) -> PageSession | None:
@@ -242,6 +243,7 @@ def switch_button(request: Request, source_id: str, switch: str, store: Store, f
             actions.update_source(store, checked.principal, source_id, {"enabled": switch == "enable"},
                                   settings=settings)  # fmt: skip
         elif switch == "delete":
+            actions.ensure_deletable(settings, source_id)
             deletion = actions.delete_source(store, request.app.state.catalogue.backend, checked.principal, source_id)
             back, switch = "/operator", "delete" if deletion.hold is None else "deletion_held"
         else:

@@ -116,7 +116,9 @@ def update(request: Request, source_id: str, operator: Operator, store: Store, b
 @router.delete("/sources/{source_id}")
 def delete(request: Request, source_id: str, operator: Operator, store: Store) -> JSONResponse:
     """Unregister a source without records (200), or disable one with records and hold their withdrawal for
-    an admin's approval (202 with the hold), as a mass deletion is held."""
+    an admin's approval (202 with the hold), as a mass deletion is held; 409 for a source the configuration
+    file defines (its block is removed there)."""
+    actions.ensure_deletable(request.app.state.settings, source_id)
     backend = request.app.state.catalogue.backend
     deletion = actions.delete_source(store, backend, operator, source_id)
     sync_scheduler(request)
