@@ -39,7 +39,13 @@ from search_api.reindex import reindex
 from search_api.reports import report_text, reports_json, source_yaml
 from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
 from search_api.serve import ServeOptions, serve
-from search_api.source_actions import create_source, delete_source, deletion_hold
+from search_api.source_actions import (
+    create_source,
+    defined_in_config_file,
+    delete_source,
+    deletion_hold,
+    ensure_deletable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -394,8 +400,9 @@ def _add_source(args: argparse.Namespace, settings: Settings, console: Console) 
 
 
 def _remove_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Delete a source as the API does: at once without records, else disabled with its records held."""
-    _not_in_file(settings, args.source_id)
+    """Delete a source as the API does: at once without records, else disabled with its records held; refused
+    for a source the configuration file defines, by the rule the API applies."""
+    ensure_deletable(settings, args.source_id)
     with _index(settings) as backend, _state(settings) as store:
         deletion = delete_source(store, backend, _CLI_ADMIN, args.source_id, actor=_cli_actor())
     if deletion.hold is None:
@@ -427,7 +434,7 @@ def _source_block(path: str) -> dict[str, object]:
 
 
 def _not_in_file(settings: Settings, source_id: object) -> None:
-    if any(s.id == source_id for s in load_sources(settings.sources_file)):
+    if defined_in_config_file(settings, source_id):
         raise UsageError(
             f"{source_id} is defined in {settings.sources_file}: change or remove its block there (once the "
             "block is gone and `edufed serve` restarted, `edufed sources remove` takes its records out)"
