@@ -40,7 +40,6 @@ _COURSES: list[tuple[str, str, list[str], list[str], str, int, dict[str, Any]]] 
         12000,
         {
             "description": "从握笔姿势讲起，学习书法楷书的基本笔画。",
-            "cluster_id": "shufa-rumen",
             "instructors": [Person(name="王老师")],
             "provider": Provider(name="国家开放大学"),
             "lessons": [Lesson(id="a", title="握笔与坐姿", order=1), Lesson(id="b", title="横与竖", order=2)],
@@ -55,7 +54,7 @@ _COURSES: list[tuple[str, str, list[str], list[str], str, int, dict[str, Any]]] 
         ["老年人"],
         "video",
         3000,
-        {"description": "老年大学书法课程，适合零基础学员。", "cluster_id": "shufa-rumen"},
+        {"description": "老年大学书法课程，适合零基础学员。", "instructors": [Person(name="王老师")]},
     ),
     ("lndx:2", "硬笔书法练习", ["闲暇生活"], ["老年人"], "video", 800, {}),
     (
