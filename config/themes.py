@@ -26,7 +26,9 @@ class CategoryRule(_Strict):
     id: str = Field(description="Stable rule id, recorded in theme_evidence.")
     match: list[str] = Field(min_length=1, description="Terms matched inside category path segments.")
     primary: str | None = Field(None, description="Theme given when a category matches (none = audience marker).")
-    secondary: list[str] = Field(default_factory=list, description="Further themes given with a lower score.")
+    secondary: list[str] = Field(
+        default_factory=list, description="Further themes given with every match, at a lower score than the primary."
+    )
     programmes: list[str] = Field(default_factory=list, description="Programmes a matching record belongs to.")
     audience: list[str] = Field(default_factory=list, description="Audience a matching record is for.")
 
@@ -35,12 +37,26 @@ class KeywordRule(_Strict):
     id: str = Field(description="Stable rule id, recorded in theme_evidence.")
     theme: str = Field(description="Theme this keyword list points to.")
     keywords: list[str] = Field(min_length=1, description="Terms matched in tags, title and description.")
+    secondary: list[str] = Field(
+        default_factory=list,
+        description="Further themes a match carries (PLATFORMS.md 6.1: 书法 is also 科学文化), kept when `theme` is.",
+    )
 
 
 class ConflictRule(_Strict):
     id: str = Field(description="Stable rule id.")
     when: list[str] = Field(min_length=1, description="Applies when any of these terms occurs in the text.")
-    prefer: list[str] = Field(min_length=2, description="Themes in the order they must rank.")
+    prefer: list[str] = Field(default_factory=list, description="Themes in the order they must rank.")
+    drop: list[str] = Field(
+        default_factory=list,
+        description="Themes the terms rule out unless a category gave them (电商 makes 短视频 work, not leisure).",
+    )
+
+    @model_validator(mode="after")
+    def _does_something(self) -> ConflictRule:
+        if len(self.prefer) == 1 or not (self.prefer or self.drop):
+            raise ValueError(f"{self.id}: give two or more themes to `prefer`, or themes to `drop`")
+        return self
 
 
 class AudienceRule(_Strict):
@@ -62,6 +78,9 @@ class Weights(_Strict):
     title: float = Field(1.5, description="Score per keyword found in the title or subtitle.")
     description: float = Field(0.5, description="Score per keyword found in the description.")
     threshold: float = Field(1.5, description="Lowest score for a keyword-only theme to be kept.")
+    secondary_share: float = Field(
+        0.5, ge=0, le=1, description="Share of a keyword match's score its rule's secondary themes get."
+    )
 
 
 class ThemeTable(_Strict):
@@ -71,6 +90,10 @@ class ThemeTable(_Strict):
     category_rules: list[CategoryRule] = Field(default_factory=list)
     keyword_rules: list[KeywordRule] = Field(default_factory=list)
     conflict_rules: list[ConflictRule] = Field(default_factory=list)
+    neutral_terms: list[str] = Field(
+        default_factory=list,
+        description="Words holding a keyword that do not mean its theme (保健品): found first, they give nothing.",
+    )
     audience_rules: list[AudienceRule] = Field(default_factory=list)
     programme_rules: list[ProgrammeRule] = Field(default_factory=list)
 
@@ -79,8 +102,8 @@ class ThemeTable(_Strict):
         named: list[tuple[str, str]] = []
         for c in self.category_rules:
             named += [(c.id, t) for t in ([c.primary] if c.primary else []) + c.secondary]
-        named += [(k.id, k.theme) for k in self.keyword_rules]
-        named += [(r.id, t) for r in self.conflict_rules for t in r.prefer]
+        named += [(k.id, t) for k in self.keyword_rules for t in [k.theme, *k.secondary]]
+        named += [(r.id, t) for r in self.conflict_rules for t in r.prefer + r.drop]
         unknown = [f"{rule}: {theme}" for rule, theme in named if theme not in THEMES]
         if unknown:
             raise ValueError("not one of the ten national themes: " + ", ".join(unknown))

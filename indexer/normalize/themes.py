@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.themes import CategoryRule, ThemeTable
+from config.themes import CategoryRule, KeywordRule, ThemeTable
 from indexer.analysis import fold
 from indexer.normalize.terms import LabelMatcher, TermMatcher
 from indexer.record import ThemeEvidence
@@ -61,10 +61,19 @@ class FoldedFields:
 
 @dataclass
 class _Scores:
-    """Scores per theme and the rules behind them; evidence is written out only for the themes kept."""
+    """Scores per theme and the rules behind them; evidence is written out only for the themes kept.
+
+    `from_category` holds the themes a category rule gave (primary or secondary: both are kept outright);
+    `carried` maps a keyword rule's secondary theme to the rules (id, theme) that carried it; it is kept when
+    such a rule's theme is the record's primary one and that rule's own matches (`by_rule`) reach the threshold:
+    电脑 once in a description carries no 闲暇生活, nor does 电脑 in a vocational computing course.
+    """
 
     total: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     from_category: set[str] = field(default_factory=set)
+    category_primary: set[str] = field(default_factory=set)
+    carried: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    by_rule: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     found: dict[str, list[tuple[str, str, float]]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, theme: str, *, rule_id: str, matched: str, score: float) -> None:
@@ -78,9 +87,13 @@ class _Scores:
 class ThemeClassifier:
     """Applies a ThemeTable: category-path rules first, then keyword rules on tags, title and description.
 
-    A category match gives its primary theme outright; keyword-only themes must reach the table's threshold.
-    Themes found through a category rank before keyword-only ones; conflict rules then fix the order of known
-    close calls (反诈: 法律法规 before 家庭理财). At most `max_themes` are kept, each with the rules that found it.
+    A category match gives its primary and secondary themes outright (PLATFORMS.md 6.1); in a path the deepest
+    segment a theme rule matches decides (书画非遗系 › 面花 is 面花's row, 舞蹈体育系 › 太极 is 太极's). Keyword-only
+    themes must reach the table's threshold; a keyword rule's secondary themes come with its theme when that
+    is kept. Neutral terms (保健品) hide the keywords inside them. Category themes rank first, then the rest by
+    score; conflict rules then drop themes the text rules out (电商 makes 短视频 work, not leisure) and fix the
+    order of known close calls (反诈: 法律法规 before 家庭理财). At most `max_themes` are kept, each with the
+    rules that found it.
     """
 
     def __init__(self, table: ThemeTable) -> None:
@@ -90,11 +103,12 @@ class ThemeClassifier:
             for term in rule.match:
                 self._category_terms[fold(term)].append(rule)
         self._category_matcher = TermMatcher(self._category_terms)
-        self._keyword_rules: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._keyword_rules: dict[str, list[KeywordRule]] = defaultdict(list)
         for kw_rule in table.keyword_rules:
             for term in kw_rule.keywords:
-                self._keyword_rules[fold(term)].append((kw_rule.id, kw_rule.theme))
-        self._keyword_matcher = TermMatcher(self._keyword_rules)
+                self._keyword_rules[fold(term)].append(kw_rule)
+        neutral = [fold(t) for t in table.neutral_terms]
+        self._keyword_matcher = TermMatcher([*self._keyword_rules, *neutral])
         self._conflicts = LabelMatcher([(str(i), r.when) for i, r in enumerate(table.conflict_rules)])
 
     def classify(
@@ -117,8 +131,12 @@ class ThemeClassifier:
             (folded.description, weights.description),
         ):
             for term in self._keyword_matcher.find_folded(text):
-                for rule_id, theme in self._keyword_rules[term]:
-                    scores.add(theme, rule_id=rule_id, matched=term, score=weight)
+                for rule in self._keyword_rules.get(term, ()):
+                    scores.add(rule.theme, rule_id=rule.id, matched=term, score=weight)
+                    scores.by_rule[rule.id] += weight
+                    for theme in rule.secondary:
+                        scores.add(theme, rule_id=rule.id, matched=term, score=weight * weights.secondary_share)
+                        scores.carried[theme].add((rule.id, rule.theme))
         themes = self._rank(scores, " ".join(filter(None, (folded.title, folded.subtitle, tags, folded.description))))
         evidence = [e for theme in themes for e in scores.evidence(theme)]
         return Classification(themes=themes, evidence_rows=evidence, programmes=programmes, audience=audience)
@@ -131,27 +149,49 @@ class ThemeClassifier:
         audience: dict[str, None] = {}
         seen: set[str] = set()
         for path, folded_path in zip(categories, folded, strict=True):
-            for segment, folded_segment in zip(path, folded_path, strict=True):
-                for term in self._category_matcher.find_folded(folded_segment):
-                    for rule in self._category_terms[term]:
-                        if rule.id in seen:
-                            continue
-                        seen.add(rule.id)
-                        programmes.update(dict.fromkeys(rule.programmes))
-                        audience.update(dict.fromkeys(rule.audience))
-                        if rule.primary:
-                            scores.add(rule.primary, rule_id=rule.id, matched=segment, score=weights.category)
-                            scores.from_category.add(rule.primary)
-                        for theme in rule.secondary:
-                            scores.add(theme, rule_id=rule.id, matched=segment, score=weights.category_secondary)
+            matched = [(segment, self._rules_in(f)) for segment, f in zip(path, folded_path, strict=True)]
+            for _, rules in matched:
+                for rule in rules:
+                    programmes.update(dict.fromkeys(rule.programmes))
+                    audience.update(dict.fromkeys(rule.audience))
+            deepest = next(((s, rules) for s, rules in reversed(matched) if any(r.primary for r in rules)), None)
+            if deepest is None:
+                continue
+            segment, rules = deepest
+            for rule in rules:
+                if rule.primary is None or rule.id in seen:
+                    continue
+                seen.add(rule.id)
+                scores.add(rule.primary, rule_id=rule.id, matched=segment, score=weights.category)
+                scores.category_primary.add(rule.primary)
+                for theme in rule.secondary:
+                    scores.add(theme, rule_id=rule.id, matched=segment, score=weights.category_secondary)
+                scores.from_category.update([rule.primary, *rule.secondary])
         return list(programmes), list(audience)
+
+    def _rules_in(self, segment: str) -> list[CategoryRule]:
+        """The category rules whose terms a (folded) path segment holds."""
+        return [rule for term in self._category_matcher.find_folded(segment) for rule in self._category_terms[term]]
 
     def _rank(self, scores: _Scores, folded: str) -> list[str]:
         threshold = self.table.weights.threshold
-        kept = [t for t, s in scores.total.items() if t in scores.from_category or s >= threshold]
-        kept.sort(key=lambda t: (t not in scores.from_category, -scores.total[t]))
-        for index in self._conflicts.lists_in_folded(folded):
-            kept = _reorder(kept, self.table.conflict_rules[index].prefer)
+        conflicts = [self.table.conflict_rules[i] for i in self._conflicts.lists_in_folded(folded)]
+        dropped = {t for rule in conflicts for t in rule.drop} - scores.from_category
+        kept = [
+            t for t, s in scores.total.items() if t not in dropped and (s >= threshold or t in scores.from_category)
+        ]
+        kept.sort(key=lambda t: (t not in scores.category_primary, -scores.total[t]))
+        for rule in conflicts:
+            if rule.prefer:
+                kept = _reorder(kept, rule.prefer)
+        if kept:
+            carried = [
+                t
+                for t, rules in scores.carried.items()
+                if t not in kept and t not in dropped
+                and any(theme == kept[0] and scores.by_rule[rule_id] >= threshold for rule_id, theme in rules)
+            ]  # fmt: skip
+            kept += sorted(carried, key=lambda t: -scores.total[t])
         return kept[: self.table.max_themes]
 
 
