@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
+from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms
 from indexer.record import Record
+from indexer.record_text import record_text
 
 Sort = Literal["relevance", "newest", "popular"]
 FACET_FIELDS = ("theme", "platform", "audience", "media_type", "is_free")
@@ -43,6 +45,8 @@ class SearchHit:
     """Field -> HTML-escaped snippet with matches wrapped in <mark>…</mark> (title, description)."""
     also_on: list[Record] = field(default_factory=list)
     """The same course on other platforms (same cluster_id)."""
+    missing: tuple[str, ...] = ()
+    """Words of the query this record does not hold (it was found through the others)."""
 
 
 @dataclass
@@ -54,29 +58,36 @@ class SearchResult:
     every *other* filter, so a learner sees how many records picking another value would give."""
     next_cursor: str | None = None
     relaxed: bool = False
-    """No record holds every word of the query: these hits hold some of them, those with more first."""
+    """Every hit of this page lacks some word of the query (see SearchHit.missing): they hold some of them."""
     merged: int = 0
     """Hits left out of `hits` because an earlier hit lists them in also_on (see `merge_duplicates`)."""
 
 
 class TermsRun(Protocol):
-    """One backend pass of a text search: every term (or, `any_term`, at least one) must match."""
+    """One backend pass of a text search: the records `plan` (indexer.match_plan) picks among `terms`."""
 
-    def __call__(self, terms: list[QueryTerm], *, widened: bool, any_term: bool) -> SearchResult: ...
+    def __call__(self, terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult: ...
 
 
-def search_in_steps(q: str, terms: list[QueryTerm], *, vocabulary: QueryVocabulary, run: TermsRun) -> SearchResult:
-    """The search plan both backends follow for `terms` (parsed from `q`): all terms must match; when nothing
-    does, Chinese words may also match as title substrings (`widen`); when a query of several terms still finds
-    nothing, records holding any of them are returned, the best first, in a result marked `relaxed`."""
-    result = run(terms, widened=False, any_term=False)
+def search_in_steps(
+    q: str, terms: list[QueryTerm], *, vocabulary: QueryVocabulary, run: TermsRun, frequencies: Frequencies
+) -> SearchResult:
+    """The search plan both backends follow for `terms` (parsed from `q`): the records holding the terms that
+    carry most of the query's weight (match_plan), those holding every term first; when nothing matches,
+    Chinese words may also match as title substrings (`widen`); when a query of several terms still finds
+    nothing, records holding any of them, the best first. Each hit says which words it lacks (`missing`);
+    a page where every hit lacks some is marked `relaxed`."""
+    result = run(terms, plan=match_plan(terms, frequencies), widened=False)
     widened = False
     if terms and result.total == 0 and can_widen(terms):
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
-        result = run(terms, widened=True, any_term=False)
+        result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
-        relaxed = run(terms, widened=widened, any_term=True)
-        result = relaxed if relaxed.total else result
+        result = run(terms, plan=any_term(len(terms)), widened=widened)
+    if len(terms) > 1:
+        for hit in result.hits:
+            hit.missing = missing_terms(terms, record_text(hit.record).fields)
+        result.relaxed = bool(result.hits) and all(hit.missing for hit in result.hits)
     return result
 
 

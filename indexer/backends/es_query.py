@@ -19,6 +19,7 @@ from indexer.backends.base import FACET_FIELDS, SearchQuery
 from indexer.backends.cursor import Cursor, decode_cursor
 from indexer.backends.es_mapping import FACET_KEYWORDS, FIELD_WEIGHTS
 from indexer.errors import QueryError
+from indexer.match_plan import AllOf, Plan, every_term
 
 MAX_PAGE_SIZE = 1000
 MAX_RESULT_WINDOW = 10_000
@@ -84,18 +85,27 @@ def page_of(query: SearchQuery, *, has_text: bool) -> Page:
 
 
 def text_query(
-    terms: Sequence[QueryTerm], *, ranking: Ranking, widened: bool = False, any_term: bool = False
+    terms: Sequence[QueryTerm], *, ranking: Ranking, widened: bool = False, plan: Plan | None = None
 ) -> dict[str, Any]:
-    """Every term must match (or, `any_term`, at least one); the score sums the matching alternatives over the
-    weighted fields."""
-    clauses = [_term_query(t, cjk=ranking.cjk_recall and widened) for t in terms]
-    if any_term:
-        clauses = [{"bool": {"should": clauses, "minimum_should_match": 1}}]
-    query: dict[str, Any] = {"bool": {"must": clauses}}
+    """The terms as `plan` combines them (default: every term must match); the score sums the matching
+    alternatives over the weighted fields, as the embedded index's bm25 sums them over its MATCH expression."""
+    cjk = ranking.cjk_recall and widened
+    query = _planned(terms, every_term(len(terms)) if plan is None else plan, cjk=cjk)
+    if "bool" not in query or "must" not in query["bool"]:
+        query = {"bool": {"must": [query]}}
     if ranking.plugin_field:
         text = " ".join(t.text for t in terms)
         query["bool"]["should"] = [{"match": {"title_fold.plugin": {"query": text, "boost": 2.0}}}]
     return query
+
+
+def _planned(terms: Sequence[QueryTerm], plan: Plan, *, cjk: bool) -> dict[str, Any]:
+    if isinstance(plan, int):
+        return _term_query(terms[plan], cjk=cjk)
+    parts = [_planned(terms, part, cjk=cjk) for part in plan.parts]
+    if isinstance(plan, AllOf):
+        return {"bool": {"must": parts}}
+    return {"bool": {"should": parts, "minimum_should_match": 1}}
 
 
 def _term_query(term: QueryTerm, *, cjk: bool) -> dict[str, Any]:

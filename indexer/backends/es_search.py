@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from types import ModuleType
@@ -34,6 +34,7 @@ from indexer.backends.es_query import (
 )
 from indexer.errors import IndexBackendError, QueryError
 from indexer.highlight import highlight_record
+from indexer.match_plan import Plan
 from indexer.record import Record
 
 logger = logging.getLogger(__name__)
@@ -84,10 +85,10 @@ class EsSearch:
         if page.after is not None and self.use_pit:
             pit = pit or self._open_pit()
 
-        def run(terms: list[QueryTerm], *, widened: bool, any_term: bool) -> SearchResult:
-            return self._run(query, terms=terms, page=page, pit=pit, widened=widened, any_term=any_term)
+        def run(terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult:
+            return self._run(query, terms=terms, page=page, pit=pit, widened=widened, plan=plan)
 
-        return search_in_steps(query.q, terms, vocabulary=self._vocabulary, run=run)
+        return search_in_steps(query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=self._frequencies)
 
     def _run(
         self,
@@ -97,9 +98,9 @@ class EsSearch:
         page: Page,
         pit: str | None,
         widened: bool,
-        any_term: bool,
+        plan: Plan,
     ) -> SearchResult:
-        text = text_query(terms, ranking=self.ranking, widened=widened, any_term=any_term) if terms else None
+        text = text_query(terms, ranking=self.ranking, widened=widened, plan=plan) if terms else None
         body = search_body(query, text=text, page=page, ranking=self.ranking)
         hits, response, pit = self._page_hits(body, page=page, size=query.size, pit=pit)
         next_cursor = None
@@ -110,10 +111,16 @@ class EsSearch:
             next_cursor = cursor if pit is None else f"{cursor}.{_encode_pit(pit)}"
         facets = parse_facets(response.get("aggregations", {})) if query.with_facets else {}
         total = int(response["hits"]["total"]["value"])
-        return SearchResult(
-            total=total, hits=self._hits(hits, terms=terms), facets=facets, next_cursor=next_cursor,
-            relaxed=any_term,
-        )
+        return SearchResult(total=total, hits=self._hits(hits, terms=terms), facets=facets, next_cursor=next_cursor)
+
+    def _frequencies(self, tokens: Sequence[str]) -> tuple[dict[str, int], int]:
+        """Records holding each token (the `all` field holds every token of every field), and all records:
+        the document frequencies match_plan weighs terms by, counted as the embedded index's fts5vocab does."""
+        aggs = {f"t{i}": {"filter": {"term": {"all": token}}} for i, token in enumerate(tokens)}
+        with self._errors("count the records holding the query words"):
+            response = self.client.search(index=self.alias, size=0, track_total_hits=True, aggs=aggs or None)
+        found = {token: int(response["aggregations"][f"t{i}"]["doc_count"]) for i, token in enumerate(tokens)}
+        return {t: n for t, n in found.items() if n}, int(response["hits"]["total"]["value"])
 
     def _page_hits(
         self, body: dict[str, Any], *, page: Page, size: int, pit: str | None

@@ -5,8 +5,9 @@ relevance) into numpy; sqlite_facets filters those rows and counts the total and
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
 live row. Only the page's payloads are read from `payloads`.
-A text query runs in the steps of `search_in_steps` (all terms; then Chinese words as title substrings; then
-any term, ranked by bm25 so that records holding more, and rarer, terms come first).
+A text query runs in the steps of `search_in_steps` (the terms match_plan requires, weighted by the document
+frequencies of the index's fts5vocab; then Chinese words as title substrings; then any term), ranked by bm25 so
+that records holding more, and rarer, terms come first.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, In
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
 from indexer.errors import QueryError
 from indexer.highlight import highlight_record
+from indexer.match_plan import AllOf, Plan, every_term
 from indexer.record import Record
 
 MAX_PAGE_SIZE = 1000
@@ -45,11 +47,17 @@ _FILTERED_FACETS = {
 }  # fmt: skip
 
 
-def match_expression(terms: Sequence[QueryTerm], *, any_term: bool = False) -> str:
-    """The FTS5 MATCH string for parsed terms (all of them, or `any_term`); every token is quoted, so user text
-    is never FTS syntax."""
-    joiner = " OR " if any_term else " AND "
-    return joiner.join("(" + " OR ".join(_alternative(a) for a in t.alternatives) + ")" for t in terms)
+def match_expression(terms: Sequence[QueryTerm], plan: Plan | None = None) -> str:
+    """The FTS5 MATCH string for parsed terms as `plan` combines them (default: all of them); every token is
+    quoted, so user text is never FTS syntax."""
+    return _rendered(terms, every_term(len(terms)) if plan is None else plan)
+
+
+def _rendered(terms: Sequence[QueryTerm], plan: Plan) -> str:
+    if isinstance(plan, int):
+        return "(" + " OR ".join(_alternative(a) for a in terms[plan].alternatives) + ")"
+    joiner = " AND " if isinstance(plan, AllOf) else " OR "
+    return "(" + joiner.join(_rendered(terms, part) for part in plan.parts) + ")"
 
 
 def _alternative(alt: Alternative) -> str:
@@ -141,10 +149,15 @@ class SqliteSearch:
                 self._codes.load(conn)
             filters = self._filters(conn, query)
 
-            def run(terms: list[QueryTerm], *, widened: bool, any_term: bool) -> SearchResult:
-                return self._run(conn, query, terms=terms, filters=filters, page=page, any_term=any_term)
+            def run(terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult:
+                return self._run(conn, query, terms=terms, filters=filters, page=page, plan=plan)
 
-            result = search_in_steps(query.q, terms, vocabulary=self._vocabulary, run=run)
+            def frequencies(tokens: Sequence[str]) -> tuple[dict[str, int], int]:
+                return _frequencies(conn, tokens)
+
+            result = search_in_steps(
+                query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies
+            )
         finally:
             conn.execute("COMMIT")
         self._recent.put(key, result)
@@ -158,11 +171,11 @@ class SqliteSearch:
         terms: list[QueryTerm],
         filters: Filters,
         page: _Page,
-        any_term: bool,
+        plan: Plan,
     ) -> SearchResult:
         rowids, scores = None, None
         if terms:
-            match = match_expression(terms, any_term=any_term)
+            match = match_expression(terms, plan)
             rowids, scores = _fts_rows(conn, match, ranked=page.sort == "relevance")
         matched = self._columns.match(
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
@@ -175,9 +188,7 @@ class SqliteSearch:
             next_cursor = encode_cursor(Cursor(sort=page.sort, key=key, uid=uid))
         scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
         hits = self._hits(conn, scored, terms=terms)
-        return SearchResult(
-            total=matched.total, hits=hits, facets=matched.facets, next_cursor=next_cursor, relaxed=any_term
-        )
+        return SearchResult(total=matched.total, hits=hits, facets=matched.facets, next_cursor=next_cursor)
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
         filters = Filters()
@@ -238,6 +249,19 @@ class SqliteSearch:
             (match, scan, folded),
         )
         return [str(title) for (title,) in rows]
+
+
+def _frequencies(conn: sqlite3.Connection, tokens: Sequence[str]) -> tuple[dict[str, int], int]:
+    """Records holding each token (in any column), through a per-connection fts5vocab table, and the number of
+    records: the document frequencies match_plan weighs terms by."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_rows USING fts5vocab(main, fts, row)")
+    found: dict[str, int] = {}
+    for token in tokens:
+        row = conn.execute("SELECT doc FROM temp.fts_rows WHERE term = ?", (token,)).fetchone()
+        if row is not None:
+            found[token] = int(row[0])
+    (total,) = conn.execute("SELECT count(*) FROM docs").fetchone()
+    return found, int(total)
 
 
 def _fts_rows(conn: sqlite3.Connection, match: str, *, ranked: bool) -> tuple[IntArray, FloatArray | None]:

@@ -50,3 +50,32 @@ def test_pinyin_typed_with_spaces_finds_what_the_unspaced_pinyin_finds(catalogue
 def test_spaced_pinyin_highlights_the_word_it_spells(catalogue: IndexBackend) -> None:
     hits = {h.record.source_id: h for h in catalogue.search(SearchQuery(q="guang chang wu", size=10)).hits}
     assert "<mark>广场舞</mark>" in hits["gc1"].highlight["title"]
+
+
+BEGINNERS = [
+    make_record(f"rm{n}", f"{topic}入门", description=f"{topic}的基础知识。")
+    for n, topic in enumerate(["围棋", "摄像", "剪纸", "编织", "花卉", "烘焙", "葫芦丝", "瑜伽", "象棋", "声乐"])
+]
+"""More courses for beginners, so that 入门 is as common a word here as in a real catalogue."""
+GUQIN = make_record("gq9", "古琴名曲赏析", platform="lndx", description="《流水》《广陵散》的演奏与欣赏。")
+
+
+@pytest.fixture
+def courses(catalogue: IndexBackend) -> IndexBackend:
+    catalogue.upsert([*BEGINNERS, GUQIN])
+    return catalogue
+
+
+def test_a_specific_word_finds_its_courses_without_the_generic_one(courses: IndexBackend) -> None:
+    result = courses.search(SearchQuery(q="古琴 入门", size=100))
+    found = [h.record.source_id for h in result.hits]
+    assert found[0] == "gq1" and "gq9" in found  # 古琴入门 first, then 古琴 without 入门
+    assert not {h.record.source_id for h in result.hits} & {r.source_id for r in BEGINNERS}  # 入门 alone: no
+    assert [h.missing for h in result.hits if h.record.source_id == "gq9"] == [("入门",)]
+    assert not result.relaxed  # the page holds a record with every word
+
+
+def test_a_page_of_records_lacking_some_word_is_relaxed(courses: IndexBackend) -> None:
+    result = courses.search(SearchQuery(q="古琴 入门", size=1, cursor=None))
+    following = courses.search(SearchQuery(q="古琴 入门", size=10, cursor=result.next_cursor))
+    assert not result.relaxed and following.relaxed and following.hits[0].record.source_id == "gq9"

@@ -1,0 +1,168 @@
+"""Which records a text query returns: a minimum-should-match rule over its terms, weighted by specificity.
+
+Every term gets a weight from how few records hold it (an idf over the index's own document frequencies),
+lowered for words that say how a learner asks rather than what about (pronouns, adverbs, particles, a stray
+single character). A record is returned when the terms it holds carry a third of the query's weight or more:
+a rare word alone qualifies, a generic one (入门, 课程, 老年人, 健康) only beside another. The rule becomes a
+`Plan`, a tree of all-of / any-of over term indexes that each backend renders (FTS5 MATCH, Elasticsearch
+bool); the terms it leaves optional are still scored, so records holding every term rank first. A term no
+record holds carries no weight: it can neither be required nor help.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import rjieba
+
+from indexer.analysis import CHARS_BOUNDARY, TEXT_FIELDS, Alternative, QueryTerm
+
+SHARE_NEEDED = 1 / 3
+"""Share of the query's weight the terms a record holds must carry: two words of like weight each qualify
+alone, a word weighing less than half of the other does not."""
+_QUESTION_TAGS = frozenset({"r", "p", "c", "u", "uj", "ul", "uz", "d", "y", "e", "o", "m", "q", "f", "zg"})
+"""jieba part-of-speech tags of words that frame a question (pronouns, prepositions, adverbs, particles...)."""
+_FRAMING_FACTOR = 0.3
+_VERB_FACTOR = 0.6
+_MAX_WEIGHED = 8
+"""Terms the rule weighs (the heaviest); the others are optional. Keeps the rendered tree small."""
+_COMMON_SHARE = 0.1
+_COMMON_ROWS = 10_000
+"""An optional term in more than this share and number of records is not scored: on a big index its bm25
+over hundreds of thousands of rows costs more than its small idf adds."""
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Plan, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Plan, ...]
+
+
+Plan = int | AllOf | AnyOf
+"""An index into the query's terms, or all / any of several plans."""
+
+Frequencies = Callable[[Sequence[str]], tuple[Mapping[str, int], int]]
+"""token -> number of records holding it (in any field), and the number of records in the index."""
+
+
+def every_term(count: int) -> Plan:
+    return AllOf(tuple(range(count))) if count != 1 else 0
+
+
+def any_term(count: int) -> Plan:
+    return AnyOf(tuple(range(count))) if count != 1 else 0
+
+
+def term_tokens(term: QueryTerm) -> set[str]:
+    """The tokens whose document frequencies `weigh` needs."""
+    return {token for alt in term.alternatives for token in alt.tokens if token != CHARS_BOUNDARY}
+
+
+def term_frequency(term: QueryTerm, frequencies: Mapping[str, int]) -> int:
+    """Records holding the word as typed (its first alternative, as its rarest token), or when nothing holds
+    it, holding its best other alternative (pinyin, sub-words, synonyms): how specific the learner's word is."""
+    counts = [min(frequencies.get(t, 0) for t in alt.tokens) for alt in term.alternatives]
+    return counts[0] if counts and counts[0] else max(counts, default=0)
+
+
+def weigh(term: QueryTerm, *, frequency: int, total: int) -> float:
+    """How much a term says: its idf, lowered for question words and single characters; 0 when nothing holds it."""
+    if frequency <= 0 or total <= 0:
+        return 0.0
+    idf = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+    return idf * _part_of_speech_factor(term.text)
+
+
+def _part_of_speech_factor(text: str) -> float:
+    """1 for a content word; less for a question's framing words, a single character or a plain verb (注意,
+    which a question about a will shares with medicine courses)."""
+    if len(text) == 1:
+        return _FRAMING_FACTOR
+    tags = rjieba.tag(text, False)
+    if len(tags) != 1:
+        return 1.0
+    if tags[0][1] in _QUESTION_TAGS:
+        return _FRAMING_FACTOR
+    return _VERB_FACTOR if tags[0][1] == "v" else 1.0
+
+
+def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
+    """The plan of a query's terms: every term when one or none is known, else the weighted rule."""
+    if len(terms) < 2:
+        return every_term(len(terms))
+    found, total = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
+    counts = [term_frequency(t, found) for t in terms]
+    weights = [weigh(t, frequency=c, total=total) for t, c in zip(terms, counts, strict=True)]
+    weighed = sorted((i for i, w in enumerate(weights) if w > 0), key=lambda i: (-weights[i], i))[:_MAX_WEIGHED]
+    if not weighed:
+        return every_term(len(terms))
+    need = SHARE_NEEDED * sum(weights[i] for i in weighed)
+    required = _threshold(weighed, weights, need)
+    assert required is not None and required is not True  # the heaviest terms together always qualify
+    used = _indexes(required)
+    common = max(_COMMON_ROWS, _COMMON_SHARE * total)
+    optional = [i for i in range(len(terms)) if i not in used and 0 < counts[i] <= common]
+    if not optional:
+        return required
+    return AllOf((required, AnyOf(tuple(sorted(used | set(optional))))))
+
+
+def _threshold(order: Sequence[int], weights: Sequence[float], need: float) -> Plan | bool | None:
+    """Terms of `order` (heaviest first) whose weights reach `need`: True when nothing is needed, None when
+    they cannot."""
+    if need <= 1e-9:
+        return True
+    if not order or sum(weights[i] for i in order) < need - 1e-9:
+        return None
+    first, rest = order[0], order[1:]
+    with_first = _threshold(rest, weights, need - weights[first])
+    without = _threshold(rest, weights, need)
+    taken: Plan | None
+    if with_first is True:
+        taken = first
+    elif with_first is None or with_first is False:
+        taken = None
+    else:
+        taken = _join(AllOf, first, with_first)
+    if without is None or without is False:
+        return taken
+    if without is True:  # cannot happen while need > 0
+        return True
+    return without if taken is None else _join(AnyOf, taken, without)
+
+
+def _join(kind: type[AllOf] | type[AnyOf], left: Plan, right: Plan) -> Plan:
+    parts: list[Plan] = []
+    for part in (left, right):
+        parts.extend(part.parts if isinstance(part, kind) else (part,))
+    return kind(tuple(parts))
+
+
+def _indexes(plan: Plan) -> set[int]:
+    if isinstance(plan, int):
+        return {plan}
+    return set().union(*(_indexes(p) for p in plan.parts))
+
+
+def missing_terms(terms: Sequence[QueryTerm], fields: Mapping[str, str]) -> tuple[str, ...]:
+    """The terms a record's analyzed fields (DocumentText.fields) do not hold, as the index would match them."""
+    tokens = {name: text.split() for name, text in fields.items()}
+    return tuple(t.text for t in terms if not any(_holds(alt, tokens) for alt in t.alternatives))
+
+
+def _holds(alt: Alternative, tokens: Mapping[str, list[str]]) -> bool:
+    names = TEXT_FIELDS if alt.field == "text" else (alt.field,)
+    fields = [tokens.get(name, []) for name in names]
+    if not alt.phrase:
+        present = set().union(*fields)
+        return all(t in present for t in alt.tokens)
+    size = len(alt.tokens)
+    return any(
+        tuple(field[i : i + size]) == alt.tokens for field in fields for i in range(len(field) - size + 1)
+    )
