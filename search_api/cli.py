@@ -35,7 +35,7 @@ from indexer.pipeline import RecordBuilder
 from search_api import hold_commands, key_commands
 from search_api.auth import ADMIN
 from search_api.errors import ApiError
-from search_api.reindex import reindex
+from search_api.reindex import default_workers, reindex, stored_records, withdrawn_in_state
 from search_api.reports import report_text, reports_json, source_yaml
 from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
 from search_api.serve import ServeOptions, serve
@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-sqlite", type=Path, metavar="PATH",
         help="load the configured index from the records of this SQLite index file (moving to Elasticsearch)",
     )  # fmt: skip
+    r.add_argument("--workers", type=int, metavar="N", help="processes that rebuild records (default: every core "
+                   "for 20,000 records or more, else 1)")  # fmt: skip
     key_commands.add_parser(commands, common)
     hold_commands.add_parsers(commands, common)
     return parser
@@ -499,13 +501,18 @@ def _reindex(args: argparse.Namespace, settings: Settings, console: Console) -> 
         origin = stack.enter_context(_sqlite_origin(args.from_sqlite, settings)) if args.from_sqlite else None
         backend = stack.enter_context(_index(settings))
         expected = origin.count() if origin else backend.count()
+        workers = default_workers(expected) if args.workers is None else args.workers
+        if workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {workers}")
         console.note(f"reindex: {expected} records from {origin.path if origin else 'the index itself'} "
-                     f"into {_index_name(settings)}")  # fmt: skip
+                     f"into {_index_name(settings)}, rebuilt by {workers} process(es)")  # fmt: skip
         if settings.index.backend == "elasticsearch":
             console.note("reindex: harvests that write before the alias swap are lost: keep the scheduler paused")
+        records = origin.stored() if origin else stack.enter_context(stored_records(settings))
         try:
-            summary = reindex(backend, builder=builder, sources=sources, records=origin.records() if origin else None,
-                              expected=expected, progress=console.err)  # fmt: skip
+            summary = reindex(backend, builder=builder, sources=sources, records=records, expected=expected,
+                              withdrawn=withdrawn_in_state(settings), workers=workers,
+                              progress=console.err)  # fmt: skip
         except BulkWriteError as exc:
             console.note(f"edufed: {exc}")
             for item in exc.failed[:REINDEX_FAILURES_SHOWN]:

@@ -130,6 +130,12 @@ class RecordStates:
         with self._db.begin() as connection:
             return int(connection.execute(query).scalar_one())
 
+    def withdrawn_uids(self) -> set[str]:
+        """Every withdrawn record of every source: what a rebuild of the index must never bring back."""
+        query = select(record_state.c.uid).where(record_state.c.withdrawn_at.is_not(None))
+        with self._db.begin() as connection:
+            return {uid for (uid,) in connection.execute(query)}
+
     def live_among(self, source_id: str, uids: Collection[str]) -> list[str]:
         """Which of `uids` the source has live (known and not withdrawn), sorted."""
         targets = sorted(set(uids))

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from indexer.errors import IndexBackendError
+from indexer.rebuild_pool import StoredRecord
 from indexer.record import Record
 
 _PAGE = 1000
@@ -72,6 +73,16 @@ class SqliteIndexFile:
                         f"record {uid} in {self.path} cannot be read ({exc.error_count()} problem(s), first: "
                         f"{exc.errors()[0]['msg']})"
                     ) from exc
+                last = int(row_id)
+
+    def stored(self) -> Iterator[StoredRecord]:
+        """Every record's uid and stored JSON, unparsed (a rebuild parses them in its worker processes)."""
+        last = 0
+        sql = "SELECT d.id, d.uid, p.json FROM docs d JOIN payloads p ON p.id = d.id "
+        sql += "WHERE d.id > ? ORDER BY d.id LIMIT ?"
+        while rows := self._query(sql, (last, _PAGE)):
+            for row_id, uid, payload in rows:
+                yield StoredRecord(str(uid), str(payload))
                 last = int(row_id)
 
     def _query(self, sql: str, params: tuple[object, ...]) -> list[Any]:

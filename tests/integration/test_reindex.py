@@ -20,12 +20,16 @@ import pytest
 import yaml
 
 from config.loader import load_sources, load_themes
+from config.settings import Settings
 from config.sources import SourceBase
+from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record
+from indexer.reindex import reindex
 from search_api.cli import Console, main
 from tests.scheduler.conftest import wait_until
 from tests.support.noida import elasticsearch_engine, test_alias
@@ -334,3 +338,164 @@ def test_a_record_the_cluster_rejects_stops_the_load_and_leaves_the_alias_as_it_
     assert "1 record(s) were not indexed; the old index stays in use" in err
     assert f"  {too_big.uid}: " in err and "out of range" in err
     assert installation.es.indices() == [before] and installation.es.count() == 3
+
+
+# -- withdrawn records stay withdrawn (a rebuild or a move never brings one back) ---------------------------
+
+
+def withdraw_in_state(data_dir: Path, source: SourceBase, records: list[Record], gone: list[Record]) -> None:
+    """The harvest state of `source`: every record seen, then `gone` withdrawn (as a run withdraws them)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = StateStore.for_settings(Settings(data_dir=data_dir))
+    try:
+        store.sources.seed([source])  # type: ignore[list-item]
+        store.records.observe(source.id, [(r.uid, r.content_hash) for r in records], run_id=None)
+        assert store.records.withdraw(source.id, [r.uid for r in gone]) == len(gone)
+    finally:
+        store.close()
+
+
+def hits_among(backend: IndexBackend, gone: list[Record]) -> list[str]:
+    """Uids of `gone` that any search for their own titles still returns."""
+    found: set[str] = set()
+    for record in gone:
+        result = backend.search(SearchQuery(q=record.title, size=50, with_facets=False))
+        found.update(h.record.uid for h in result.hits)
+    return sorted(found & {r.uid for r in gone})
+
+
+def test_reindex_from_sqlite_never_brings_a_withdrawn_record_into_elasticsearch(
+    installation: Installation, tmp_path: Path
+) -> None:
+    records = built_records(installation.source, 60, stale=False)
+    gone = records[::7]
+    path = tmp_path / "old" / "index.sqlite3"
+    path.parent.mkdir()
+    sqlite = SqliteBackend(path)  # an index file saved before these records were withdrawn
+    sqlite.upsert(records)
+    sqlite.close()
+    withdraw_in_state(tmp_path / "data", installation.source, records, gone)
+    code, out, err = run_cli("reindex", "--from-sqlite", str(path), "--config", str(installation.config))
+    assert code == 0, err
+    assert uids(installation.es) == sorted(r.uid for r in records if r not in gone)
+    assert hits_among(installation.es, gone) == []
+    assert f"left out: {len(gone)} withdrawn" in out
+
+
+def test_plain_reindex_on_elasticsearch_leaves_out_records_the_state_marks_withdrawn(
+    installation: Installation, tmp_path: Path
+) -> None:
+    records = built_records(installation.source, 30, stale=True)
+    gone = records[:4]
+    installation.es.upsert(records)  # still in the index, though withdrawn in the state
+    withdraw_in_state(tmp_path / "data", installation.source, records, gone)
+    code, out, err = run_cli("reindex", "--config", str(installation.config))
+    assert code == 0, err
+    assert uids(installation.es) == sorted(r.uid for r in records[4:])
+    assert hits_among(installation.es, gone) == []
+
+
+def sqlite_installation(tmp_path: Path) -> tuple[Path, SourceBase, SqliteBackend]:
+    """A settings file for a SQLite index in tmp_path/data with SOURCE configured, and that index."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [SOURCE]}, allow_unicode=True), encoding="utf-8")
+    config = tmp_path / "settings.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "sources_file": str(sources)}))
+    (tmp_path / "data").mkdir(exist_ok=True)
+    return config, load_sources(sources)[0], SqliteBackend(tmp_path / "data" / "index.sqlite3")
+
+
+def test_plain_reindex_on_sqlite_removes_records_the_state_marks_withdrawn(tmp_path: Path) -> None:
+    config, source, index = sqlite_installation(tmp_path)
+    try:
+        records = built_records(source, 50, stale=True)
+        gone = records[10:15]
+        index.upsert(records)
+        withdraw_in_state(tmp_path / "data", source, records, gone)
+        code, out, err = run_cli("reindex", "--config", str(config))
+        assert code == 0, err
+        assert uids(index) == sorted(r.uid for r in records if r not in gone)
+        assert hits_among(index, gone) == []
+        assert f"left out: {len(gone)} withdrawn" in out
+    finally:
+        index.close()
+
+
+def test_a_record_withdrawn_while_the_rebuild_runs_leaves_the_rebuilt_index(tmp_path: Path) -> None:
+    _, source, index = sqlite_installation(tmp_path)
+    try:
+        records = built_records(source, 20, stale=True)
+        index.upsert(records)
+        asked: list[int] = []
+
+        def withdrawn() -> set[str]:  # the state as the rebuild sees it: empty at the start, one gone at the end
+            asked.append(1)
+            return set() if len(asked) == 1 else {records[3].uid}
+
+        builder = RecordBuilder(load_themes())
+        summary = reindex(index, builder=builder, sources=[source], withdrawn=withdrawn)
+        assert len(asked) == 2 and summary.withdrawn == 1
+        assert uids(index) == sorted(r.uid for r in records if r is not records[3])
+    finally:
+        index.close()
+
+
+# -- the rebuild in worker processes ----------------------------------------------------------------------
+
+
+def index_content(path: Path) -> list[list[tuple[object, ...]]]:
+    """Every row of the tables a search reads, in storage order."""
+    conn = sqlite3.connect(path)
+    try:
+        return [
+            conn.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
+            for table, key in (("docs", "id"), ("payloads", "id"), ("fts", "rowid"), ("removed", "id"))
+        ]
+    finally:
+        conn.close()
+
+
+def test_rebuilding_in_two_worker_processes_writes_the_same_index_as_one_process(tmp_path: Path) -> None:
+    _, source, _unused = sqlite_installation(tmp_path)
+    _unused.close()
+    unrebuildable = make_record("raw1", "只有平台原始数据的课程", source=source.id, platform="lndx", raw={"id": 1})
+    stored = [*build_corpus(), *built_records(source, 700, stale=True), unrebuildable]
+    gone = {stored[-5].uid}
+    summaries, contents = [], []
+    for workers in (1, 2):
+        path = tmp_path / f"workers-{workers}" / "index.sqlite3"
+        path.parent.mkdir()
+        index = SqliteBackend(path)
+        try:
+            index.upsert(stored)
+            with SqliteIndexFile(path) as index_file:
+                builder = RecordBuilder(load_themes())
+                summaries.append(reindex(index, builder=builder, sources=[source], records=index_file.stored(),
+                                         withdrawn=lambda: gone, workers=workers))  # fmt: skip
+        finally:
+            index.close()
+        contents.append(index_content(path))
+    assert summaries[0] == summaries[1]
+    assert (summaries[0].rebuilt, summaries[0].kept_not_rebuildable, summaries[0].withdrawn) == (699, 1, 1)
+    assert contents[0] == contents[1]
+    assert len(contents[0][0]) == len(stored) - 1
+
+
+def test_a_stored_record_a_worker_cannot_read_stops_the_rebuild_with_its_uid_and_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    config, source, index = sqlite_installation(tmp_path)
+    try:
+        records = built_records(source, 30, stale=True)
+        index.upsert(records)
+        conn = sqlite3.connect(tmp_path / "data" / "index.sqlite3")
+        conn.execute("UPDATE payloads SET json = '{\"uid\": 1}' WHERE id = (SELECT id FROM docs WHERE uid = ?)",
+                     (records[20].uid,))  # fmt: skip
+        conn.commit()
+        conn.close()
+        code, out, err = run_cli("reindex", "--workers", "2", "--config", str(config))
+        assert code == 1 and out == ""
+        assert f"record {records[20].uid} cannot be read" in err and "Traceback" not in err
+        assert index.count() == len(records)
+    finally:
+        index.close()

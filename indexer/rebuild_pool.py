@@ -1,0 +1,171 @@
+"""Stored records rebuilt from their raw payloads, one at a time here or in worker processes, results in order.
+
+    with RebuildPool(builder=builder, sources=sources, workers=2) as pool:
+        for done in pool.rebuild(stored):          # stored: Record or StoredRecord (uid, JSON) items
+            ...                                    # done.record, done.outcome: rebuilt | no_source | invalid
+
+Rebuilding (parsing the stored JSON, normalizing, classifying) is most of a reindex's work and each record
+is independent, so workers do it while the caller writes the index. Records travel in chunks, packed by
+indexer.record_transfer; at most a few chunks per worker are in flight, so memory stays flat however large
+the index. Results come back in input order: the index written is the one a single process writes.
+With one worker, no process is started and the same function runs in the caller.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from multiprocessing import get_context
+from types import TracebackType
+from typing import Literal, NamedTuple
+
+from pydantic import ValidationError
+
+from config.sources import SourceBase
+from config.themes import ThemeTable
+from indexer.errors import IndexBackendError, RecordInvalidError
+from indexer.pipeline import RecordBuilder
+from indexer.record import Record
+from indexer.record_transfer import Packed, pack, unpack
+
+CHUNK = 500
+"""Records per task sent to a worker: large enough that sending costs little, small enough to keep all busy."""
+IN_FLIGHT_PER_WORKER = 3
+WORKER_GC_THRESHOLD = 50_000
+"""A worker allocates hundreds of short-lived containers per record and keeps nothing: collect rarely."""
+
+Outcome = Literal["rebuilt", "no_source", "invalid"]
+
+
+class StoredRecord(NamedTuple):
+    """A record as an index file stores it: its uid and its JSON (parsed where it is rebuilt)."""
+
+    uid: str
+    json: str
+
+
+@dataclass(frozen=True)
+class RebuiltRecord:
+    """One record after the rebuild: the new record, or the stored one kept (no source / cannot be rebuilt)."""
+
+    record: Record
+    outcome: Outcome
+    reason: str | None = None
+
+
+class UnreadableRecordError(IndexBackendError):
+    """A stored record's JSON is not a valid record (carries its uid)."""
+
+    def __init__(self, uid: str, problem: str) -> None:
+        self.uid = uid
+        self.problem = problem
+        super().__init__(f"record {uid} cannot be read ({problem})")
+
+    def __reduce__(self) -> tuple[type[UnreadableRecordError], tuple[str, str]]:
+        return type(self), (self.uid, self.problem)  # raised in a worker, re-raised in the caller
+
+
+def rebuild_one(
+    stored: Record | StoredRecord, *, builder: RecordBuilder, sources: dict[str, SourceBase]
+) -> RebuiltRecord:
+    """The rebuild of one stored record with today's rules; kept as stored when that cannot be done."""
+    record = stored if isinstance(stored, Record) else _parsed(stored)
+    source = sources.get(record.source)
+    if source is None:
+        return RebuiltRecord(record, "no_source")
+    try:
+        return RebuiltRecord(builder.rebuild(record, source), "rebuilt")
+    except RecordInvalidError as exc:
+        return RebuiltRecord(record, "invalid", exc.reason)
+
+
+def _parsed(stored: StoredRecord) -> Record:
+    try:
+        return Record.model_validate_json(stored.json)
+    except ValidationError as exc:
+        problem = f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}"
+        raise UnreadableRecordError(stored.uid, problem) from exc
+
+
+class RebuildPool:
+    """Rebuilds stored records in `workers` processes (in the caller when 1), keeping their order."""
+
+    def __init__(self, *, builder: RecordBuilder, sources: Sequence[SourceBase], workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.builder = builder
+        self.sources = {s.id: s for s in sources}
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self._executor = ProcessPoolExecutor(
+                max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                initargs=(builder.themes, list(sources)),
+            )  # fmt: skip
+
+    def rebuild(self, stored: Iterable[Record | StoredRecord]) -> Iterator[RebuiltRecord]:
+        """Every stored record rebuilt (or kept), in the order given."""
+        if self._executor is None:
+            for item in stored:
+                yield rebuild_one(item, builder=self.builder, sources=self.sources)
+            return
+        yield from self._in_workers(self._executor, iter(stored))
+
+    def _in_workers(
+        self, executor: ProcessPoolExecutor, stored: Iterator[Record | StoredRecord]
+    ) -> Iterator[RebuiltRecord]:
+        pending: deque[Future[list[_Result]]] = deque()
+        try:
+            while True:
+                while len(pending) < self.workers * IN_FLIGHT_PER_WORKER:
+                    chunk = [item if isinstance(item, StoredRecord) else pack(item) for item in islice(stored, CHUNK)]
+                    if not chunk:
+                        break
+                    pending.append(executor.submit(_rebuild_chunk, chunk))
+                if not pending:
+                    return
+                for packed, outcome, reason in pending.popleft().result():
+                    yield RebuiltRecord(unpack(packed), outcome, reason)
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> RebuildPool:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+_Result = tuple[Packed, Outcome, str | None]
+_worker_builder: RecordBuilder | None = None
+_worker_sources: dict[str, SourceBase] = {}
+
+
+def _start_worker(themes: ThemeTable, sources: list[SourceBase]) -> None:
+    global _worker_builder, _worker_sources
+    _worker_builder = RecordBuilder(themes)
+    _worker_sources = {s.id: s for s in sources}
+    gc.freeze()  # the builder, rules and dictionaries live as long as the worker: keep them out of collections
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def _rebuild_chunk(chunk: list[StoredRecord | Packed]) -> list[_Result]:
+    assert _worker_builder is not None, "the worker was started without its builder"
+    results: list[_Result] = []
+    for item in chunk:
+        stored = item if isinstance(item, StoredRecord) else unpack(item)
+        done = rebuild_one(stored, builder=_worker_builder, sources=_worker_sources)
+        results.append((pack(done.record), done.outcome, done.reason))
+    return results
