@@ -38,6 +38,8 @@ Admin / operator API (search_api/):
     store.runs.get(run_id); store.quarantine.page(source_id=, run_id=, before=, limit=)
     store.holds.approve(hold_id, by=actor) -> withdraw its uids from the index, then store.records.withdraw
     every change: in one `store.transaction()` with tx.audit.record(actor=..., action=..., target=...)
+    store.links.decide(uid, other, kind="split" | "join", by=actor); store.links.about([uid]) for the view;
+    open the index with open_backend(settings, decisions=store.links) so its linker honours them
 """
 
 from crawlers.state.errors import (
@@ -53,6 +55,7 @@ from crawlers.state.errors import (
 from crawlers.state.health import SourceHealth
 from crawlers.state.holds import HeldDeletion
 from crawlers.state.keys import ApiKeyInfo, CreatedKey, Principal
+from crawlers.state.links import StoredLinkDecision
 from crawlers.state.quarantine import QuarantinedRecord, QuarantineItem, QuarantinePage
 from crawlers.state.records import RecordState
 from crawlers.state.runs import RunCounts, RunOutcome, RunRecord
@@ -82,6 +85,7 @@ __all__ = [
     "StateNotFoundError",
     "StateStore",
     "StoredConfigInvalidError",
+    "StoredLinkDecision",
     "StoredSource",
     "state_url",
 ]

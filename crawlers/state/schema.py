@@ -168,6 +168,21 @@ audit_log = Table(
     Column("details", JSON, nullable=True),
 )
 
+# Admins' link decisions (crawlers.state.links): one per unordered pair of record uids, uid_a < uid_b.
+# Not tied to sources or record_state: a decision outlives a source's re-registration and names records of
+# two sources.
+link_decisions = Table(
+    "link_decisions",
+    metadata,
+    Column("uid_a", String(UID), primary_key=True),
+    Column("uid_b", String(UID), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("decided_by", String(ACTOR), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Index("ix_link_decisions_uid_b", "uid_b"),
+)
+
 # Not tied to the sources table: a lease name is any string, so the scheduler can also lock
 # jobs that are not one source (e.g. a periodic clean-up).
 leases = Table(

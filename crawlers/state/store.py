@@ -22,6 +22,7 @@ from crawlers.state.health import SourceHealth, read_health
 from crawlers.state.holds import HeldDeletions
 from crawlers.state.keys import ApiKeys
 from crawlers.state.leases import Leases
+from crawlers.state.links import LinkDecisionStore
 from crawlers.state.quarantine import Quarantine
 from crawlers.state.records import RecordStates
 from crawlers.state.runs import RunLog
@@ -40,7 +41,7 @@ def state_url(settings: Settings) -> str:
 
 
 class StateStore:
-    """Sources, runs, cursors, record state, quarantine, held deletions, keys, audit log and leases.
+    """Sources, runs, cursors, record state, quarantine, held deletions, keys, audit log, leases, link decisions.
 
     Each part is an attribute (`store.runs.start(...)`, `store.leases.try_acquire(...)`); every call is
     its own transaction, except inside `with store.transaction() as tx:`, where all calls made through
@@ -59,6 +60,7 @@ class StateStore:
         self.keys = ApiKeys(db)
         self.audit = AuditLog(db)
         self.leases = Leases(db)
+        self.links = LinkDecisionStore(db)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> StateStore:

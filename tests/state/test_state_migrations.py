@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "api_keys",
     "audit_log",
     "leases",
+    "link_decisions",
 }
 
 
