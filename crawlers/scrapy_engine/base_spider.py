@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest, ResponseDataLossError
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
@@ -61,7 +61,12 @@ class EngineSpider(scrapy.Spider):
     How complete the crawl was decides what the run may conclude: `cut` (a budget stopped the listing) leaves
     no cursor; `holes` (pages that failed for a reason that may pass: 5xx, timeout, a parse bug) make the
     listing partial, so records missing from it are not taken for gone. A page that answers 404/410 is gone
-    and no hole; robots.txt refusals are no holes either (those pages are never harvested).
+    and no hole; robots.txt refusals are no holes either (those pages are never harvested), nor warnings: the
+    site asked for exactly that, and the run notes them from the request log.
+
+    Every page is requested once per crawl (`requested`); requests skip Scrapy's duplicate filter, which would
+    drop a page redirected back to itself without a word: a redirect loop runs into REDIRECT_MAX_TIMES and
+    fails its page like any other error.
     """
 
     config: CrawlSourceBase
@@ -75,6 +80,7 @@ class EngineSpider(scrapy.Spider):
         self.pages_requested = 0
         self.cut = False
         self.holes: dict[str, Any] = {}
+        self.requested: set[str] = set()
         self.hosts = {urlsplit(url).netloc.lower() for url in self.configured_urls()}
 
     @classmethod
@@ -134,10 +140,13 @@ class EngineSpider(scrapy.Spider):
                     counted_as="page_budget_reached",
                 )
             return
+        if url in self.requested:  # listed twice (or pagination came back round): one request is enough
+            return
+        self.requested.add(url)
         self.pages_requested += 1
         errback = self.listing_failed if listing else self.page_failed
         meta = {**kwargs.pop("meta", {}), "edufed_url": url, "edufed_listing": listing}
-        yield scrapy.Request(url, callback=callback, errback=errback, meta=meta, **kwargs)
+        yield scrapy.Request(url, callback=callback, errback=errback, meta=meta, dont_filter=True, **kwargs)
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that could not be fetched fails the crawl.
@@ -151,7 +160,7 @@ class EngineSpider(scrapy.Spider):
     def page_failed(self, failure: Failure) -> None:
         error = self.harvest_error(failure)
         if isinstance(error, RobotsDisallowedError):
-            self.warn(str(error), counted_as="robots_disallowed")
+            self.count("robots_disallowed")  # the run notes it from the request log: no warning, no hole
             return
         request = request_of(failure)
         source_id = request.meta.get("edufed_source_id") if request is not None else None
@@ -186,12 +195,29 @@ class EngineSpider(scrapy.Spider):
         if isinstance(exc, DownloadCancelledError):
             return ResponseTooLargeError(url, limit=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         if isinstance(exc, IgnoreRequest):
-            return FetchError(url, cause=f"request dropped: {exc}")
+            return self._dropped(exc, request, url=url)
+        if isinstance(exc, ResponseDataLossError):
+            return FetchError(url, cause="the body ended before the length its Content-Length header gave (truncated)")
         kind = failure_kind(exc)
         if kind == "timeout":
             limit = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
             return FetchError(url, cause=f"timed out after {limit:g} s ({type(exc).__name__})")
         return FetchError(url, cause=f"{type(exc).__name__}: {exc}")
+
+    def _dropped(self, exc: IgnoreRequest, request: scrapy.Request | None, *, url: str) -> FetchError:
+        """A request dropped on its way: a redirect loop (or chain too long) says so, with the chain."""
+        chain = [*request.meta.get("redirect_urls", []), request.url] if request is not None else []
+        if "redirection" not in str(exc) or not chain:
+            return FetchError(url, cause=f"request dropped: {exc}")
+        shown: list[str] = []
+        for hop in chain:  # up to the first page asked for twice
+            shown.append(hop)
+            if shown.count(hop) > 1:
+                what = "redirect loop"
+                break
+        else:
+            what = f"more than {self.crawler.settings.getint('REDIRECT_MAX_TIMES')} redirects"
+        return FetchError(chain[0], cause=f"{what}: {' -> '.join(shown)}")
 
     def _http_error(self, exc: HttpError) -> FetchError:
         response = exc.response

@@ -12,7 +12,7 @@ from parsel import Selector
 from scrapy.http import Response, TextResponse
 
 from config.sources import HtmlSourceConfig
-from crawlers.errors import SourceConfigError
+from crawlers.errors import ParseError, SourceConfigError
 from crawlers.scrapy_engine.base_spider import EngineSpider, check_patterns
 from crawlers.scrapy_engine.cms import (
     date_from_url,
@@ -23,6 +23,9 @@ from crawlers.scrapy_engine.cms import (
     selected,
     year_in,
 )
+from crawlers.scrapy_engine.cms_memory import CmsMemory, ListedPage
+from crawlers.scrapy_engine.conditional import NOT_MODIFIED, conditional_headers, conditional_meta, validators
+from crawlers.scrapy_engine.signals import send_event
 
 Record = dict[str, Any]
 
@@ -36,6 +39,8 @@ class CmsCrawlSpider(EngineSpider):
         super().__init__(config=config, **kwargs)
         self.link_pattern = re.compile(config.link_pattern) if config.link_pattern else None
         self.codec = codecs.lookup(config.encoding).name if config.encoding else None
+        self.memory = CmsMemory(self.stored)
+        self.empty_lists: dict[str, Any] = {}
 
     @classmethod
     def check(cls, config: HtmlSourceConfig) -> None:  # type: ignore[override]
@@ -58,30 +63,69 @@ class CmsCrawlSpider(EngineSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.config.start_urls:
-            for request in self.page_request(str(url), self.parse_list, listing=True, cb_kwargs={"number": 1}):
+            for request in self._list_request(str(url), number=1):
                 yield request
         for url in self.config.detail_urls:
             for request in self._detail_request(str(url), listing=True):
                 yield request
 
+    def _list_request(self, url: str, *, number: int) -> Iterator[scrapy.Request]:
+        headers = conditional_headers(self.memory.lists.get(url))
+        yield from self.page_request(
+            url, self.parse_list, listing=True, cb_kwargs={"number": number}, headers=headers,
+            meta=conditional_meta(headers),
+        )  # fmt: skip
+
     def _detail_request(self, url: str, *, listing: bool) -> Iterator[scrapy.Request]:
         source_id = id_from_url(url, self.config.id_pattern)
-        yield from self.page_request(url, self.parse_detail, listing=listing, meta={"edufed_source_id": source_id})
+        headers = conditional_headers(self.memory.pages.get(url))
+        meta = {"edufed_source_id": source_id, **conditional_meta(headers)}
+        yield from self.page_request(url, self.parse_detail, listing=listing, meta=meta, headers=headers)
 
-    def _page(self, response: Response) -> Selector | None:
+    def _text(self, response: Response) -> str | None:
         if not isinstance(response, TextResponse):
             return None
-        text = response.body.decode(self.codec, errors="replace") if self.codec else response.text
-        return Selector(text=text, base_url=response.url)
+        return response.body.decode(self.codec, errors="replace") if self.codec else response.text
+
+    def _page(self, response: Response) -> Selector | None:
+        text = self._text(response)
+        return None if text is None else Selector(text=text, base_url=response.url)
 
     def parse_list(self, response: Response, number: int) -> Iterator[scrapy.Request]:
-        page = self._page(response)
-        if page is None:
-            self.warn(f"{response.url}: list page is not HTML; skipped", counted_as="bad_list_pages")
-            self.hole(response.meta)
-            return
+        url = str(response.meta.get("edufed_url") or response.url)
+        if response.status == NOT_MODIFIED:
+            seen = self.memory.list_unchanged(url)
+            if seen is None:
+                self.fail(ParseError(url, reason="list page answered 304 Not Modified to an unconditional request"))
+                return
+            self.count("list_pages_not_modified")
+        else:
+            text = self._text(response)
+            if text is None:
+                self.warn(f"{response.url}: list page is not HTML; skipped", counted_as="bad_list_pages")
+                self.hole(response.meta)
+                return
+            if not self.memory.list_whole(text):
+                self.fail(ParseError(url, reason="the list page ends before </html>, unlike this site's other list "
+                                                 "pages: a truncated download; the listing is incomplete"))  # fmt: skip
+                return
+            page = Selector(text=text, base_url=response.url)
+            seen = ListedPage(self._links(page, response=response), self._next_url(page, response=response))
+            self.memory.list_read(url, seen, validators(response))
+        self.count("list_pages")
+        self.count("detail_links", len(seen.links))
+        for link in seen.links:
+            yield from self._detail_request(link, listing=False)
+        if not seen.links:
+            self.warn(
+                f"{url}: no detail links match item_links; has the layout changed?", counted_as="empty_list_pages"
+            )
+            self.empty_lists[url] = response.meta  # a hole, unless the whole walk named nothing (see closed)
+        yield from self._next_list_page(seen.next_url, number=number)
+
+    def _links(self, page: Selector, *, response: Response) -> list[str]:
         assert self.config.item_links is not None
-        links = 0
+        links: list[str] = []
         for found in page.css(self.config.item_links):
             href = (
                 found.get()
@@ -89,48 +133,83 @@ class CmsCrawlSpider(EngineSpider):
                 else (found.attrib.get("href") or found.css("a::attr(href)").get())
             )
             url = response.urljoin(href.strip()) if href else None
-            if url is None or (self.link_pattern is not None and not self.link_pattern.search(url)):
-                continue
-            links += 1
-            yield from self._detail_request(url, listing=False)
-        self.count("list_pages")
-        if not links:
-            self.warn(
-                f"{response.url}: no detail links match item_links; has the layout changed?",
-                counted_as="empty_list_pages",
-            )
-            self.hole(response.meta)  # an empty list page says nothing about the records it used to list
-        yield from self._next_list_page(page, response=response, number=number)
+            if url is not None and (self.link_pattern is None or self.link_pattern.search(url)):
+                links.append(url)
+        return links
 
-    def _next_list_page(self, page: Selector, *, response: Response, number: int) -> Iterator[scrapy.Request]:
+    def _next_url(self, page: Selector, *, response: Response) -> str | None:
         if not self.config.next_page:
-            return
+            return None
         href = (
             page.css(self.config.next_page).attrib.get("href") or page.css(f"{self.config.next_page}::attr(href)").get()
         )
         if not href or response.urljoin(href) == response.url:
+            return None
+        return response.urljoin(href)
+
+    def _next_list_page(self, url: str | None, *, number: int) -> Iterator[scrapy.Request]:
+        if url is None:
             return
         if number >= self.config.max_list_pages:
             self.cut = True
             self.warn(f"stopped after max_list_pages={self.config.max_list_pages} list pages; the list goes on")
             return
-        yield from self.page_request(
-            response.urljoin(href), self.parse_list, listing=True, cb_kwargs={"number": number + 1}
-        )
+        yield from self._list_request(url, number=number + 1)
+
+    def closed(self, reason: str) -> None:
+        """Empty list pages are holes in a walk that found links elsewhere; a walk that found none named nothing.
+
+        A section whose every list page lists nothing is a complete listing of nothing: the run's guard then
+        holds the withdrawals for an admin, where a hole would only make the run partial, run after run.
+        """
+        if self.counts.get("detail_links") or self.config.detail_urls:
+            for meta in self.empty_lists.values():
+                self.hole(meta)
 
     def parse_detail(self, response: Response) -> Iterator[Record]:
+        url = str(response.meta.get("edufed_url") or response.url)
         source_id = str(response.meta["edufed_source_id"])
+        if response.status == NOT_MODIFIED:
+            ids = self.memory.page_unchanged(url)
+            if ids is None:
+                self.reject(f"{url}: answered 304 Not Modified to an unconditional request", source_id=source_id)
+                self.hole(response.meta)
+                return
+            self.count("detail_pages_not_modified")
+            send_event(self.crawler, {"type": "listed", "url": url, "source_ids": ids})
+            return
         page = self._page(response)
         if page is None:
             self.reject(f"{response.url}: detail page is not HTML", source_id=source_id)
             return
         self.count("detail_pages")
+        rejected = self.counts.get("rejected", 0)
+        records = list(self._detail_records(page, response=response, source_id=source_id))
+        if self.counts.get("rejected", 0) == rejected and records:  # a page with problems is asked in full again
+            self.memory.page_read(url, [str(r["source_id"]) for r in records], validators(response))
+        yield from records
+
+    def _detail_records(self, page: Selector, *, response: Response, source_id: str) -> Iterator[Record]:
         if self.config.rows is not None:
             entries = list(self._programme_entries(page, response=response, source_id=source_id))
             if entries:
                 yield from entries
                 return
         yield from self._articles(page, response=response, source_id=source_id)
+
+    def cursor(self) -> dict[str, Any] | None:
+        return None if self.cut else self.memory.cursor()
+
+    def notes(self) -> list[str]:
+        found = super().notes()
+        unchanged = self.counts.get("detail_pages_not_modified", 0) + self.counts.get("list_pages_not_modified", 0)
+        if unchanged:
+            found.append(
+                f"{self.counts.get('list_pages_not_modified', 0)} list pages and "
+                f"{self.counts.get('detail_pages_not_modified', 0)} detail pages answered 304 Not Modified: "
+                "their links and records stand as the last crawl read them"
+            )
+        return found
 
     def _base_fields(self, page: Selector, *, url: str) -> dict[str, Any]:
         fields: dict[str, Any] = {"url": url}

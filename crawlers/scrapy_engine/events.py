@@ -1,8 +1,9 @@
 """The line protocol between the crawl child and its parent: one JSON object per line on stdout.
 
-Event types: `record` (a RawRecord), `problem` (an item that could not become one), `warning`, `request` (one
-entry of the request log), `error` (the crawl failed: the HarvestError's data), `done` (stats, and the cursor,
-scope and notes of the incremental contract; the cursor is null unless the crawl finished whole).
+Event types: `record` (a RawRecord), `problem` (an item that could not become one), `warning`, `listed` (the
+record ids of a page not fetched again because it is unchanged, and its URL), `request` (one entry of the request
+log), `error` (the crawl failed: the HarvestError's data), `done` (stats, and the cursor, scope and notes of the
+incremental contract; the cursor is null unless the crawl finished whole).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from crawlers.errors import (
 )
 
 Event = dict[str, Any]
-EVENT_TYPES = frozenset({"record", "problem", "warning", "request", "error", "done"})
+EVENT_TYPES = frozenset({"record", "problem", "warning", "listed", "request", "error", "done"})
 
 
 def encode(event: Event) -> str:

@@ -6,9 +6,12 @@ its stored sitemaps asked), the newest `lastmod` seen (only pages listed as modi
 and the pages that could not be harvested last time (fetched again whatever their lastmod). A sitemap that
 was not there last time has all its pages fetched. `config.since` stays a floor under all of this.
 
-Only a crawl that lists every page can tell that a page was taken off the site, so when the last full crawl
-(`full_at` in the cursor) is `config.full_crawl_days` old, a crawl ignores the cursor and fetches everything
-unconditionally, as the first one did.
+Every crawl that read the whole sitemap (the index and every sitemap in it, without error) is a complete listing
+of pages, whether it fetched them or not: the cursor keeps the record ids each page gave (`pages`), so a page left
+unfetched because it is unchanged names its records as listed (a `listed` event) and a page gone from the sitemap
+names nothing, and its records count as missing at once. When the last full crawl (`full_at` in the cursor) is
+`config.full_crawl_days` old, a crawl still ignores the cursor and fetches every page, for changes no lastmod
+told of.
 
 A sitemap keeps its validators only when a 304 for it is trustworthy: every entry has a lastmod (an undated
 page may change while its sitemap stays the same) and none of its pages failed.
@@ -24,11 +27,13 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 
 from config.sources import SitemapSourceConfig
 from crawlers.errors import ParseError, ResponseTooLargeError
-from crawlers.scrapy_engine.base_spider import EngineSpider, check_patterns
+from crawlers.scrapy_engine.base_spider import GONE_STATUSES, EngineSpider, check_patterns, request_of
 from crawlers.scrapy_engine.schema_org import node_id, record_fields
+from crawlers.scrapy_engine.signals import send_event
 from crawlers.scrapy_engine.sitemaps import SitemapEntry, SitemapListing, read_sitemap
 from crawlers.scrapy_engine.structured import extract
 from indexer.normalize.dates import parse_datetime
@@ -54,7 +59,11 @@ class SitemapCrawlSpider(EngineSpider):
         self.started = datetime.now(UTC)
         self.full_at = parse_datetime(stored.get("full_at"), now=self.started) if self.known else None
         self.full_due = bool(self.known) and self._full_crawl_due()
-        self.incremental = bool(self.known) and not self.full_due
+        remembered = stored.get("pages")
+        self.remembered: dict[str, dict[str, Any]] = remembered if isinstance(remembered, dict) else {}
+        # a cursor without `pages` (made before they were kept) cannot name unfetched pages' records: crawl in full
+        self.incremental = bool(self.known) and not self.full_due and isinstance(remembered, dict)
+        self.pages_out: dict[str, dict[str, Any]] = {}
         last = parse_datetime(stored.get("lastmod")) if self.incremental else None
         self.since = _later(self.floor, last)
         self.retry = set(stored.get("retry") or []) if self.incremental else set()
@@ -126,8 +135,21 @@ class SitemapCrawlSpider(EngineSpider):
             return
         self.count("sitemaps_not_modified")
         self.seen[url] = stored
+        for page, entry in self.remembered.items():
+            if entry.get("sitemap") == url:
+                self._carry(page, entry)
         for child in stored.get("children") or []:
             yield from self._sitemap_request(child)
+
+    def _carry(self, page: str, entry: dict[str, Any]) -> None:
+        """A page left unfetched as unchanged: the records it gave last time are listed again."""
+        ids = entry.get("ids")
+        if not isinstance(ids, list):
+            return
+        self.pages_out[page] = entry
+        if ids:
+            self.count("pages_carried")
+            send_event(self.crawler, {"type": "listed", "url": page, "source_ids": ids})
 
     def _pages(
         self, listing: SitemapListing, *, response: Response, sitemap: str, entry: dict[str, Any]
@@ -160,11 +182,23 @@ class SitemapCrawlSpider(EngineSpider):
             self.count("pages_retried")
             return True
         if since is not None and lastmod is not None and lastmod <= since:
-            self.count("pages_unchanged")
-            return False
+            remembered = self.remembered.get(url)
+            if remembered is not None or (self.floor is not None and lastmod <= self.floor):
+                self.count("pages_unchanged")
+                if remembered is not None:
+                    self._carry(url, remembered)
+                return False
+            self.count("pages_unremembered")  # unchanged, but what it gave is not known: fetched to know it
         return True
 
     def parse_page(self, response: Response) -> Iterator[dict[str, Any]]:
+        records = list(self._page_records(response))
+        listed = str(response.meta.get("edufed_url") or response.url)
+        sitemap = response.meta.get("edufed_sitemap")
+        self.pages_out[listed] = {"ids": [r["source_id"] for r in records], "sitemap": sitemap}
+        yield from records
+
+    def _page_records(self, response: Response) -> Iterator[dict[str, Any]]:
         if not isinstance(response, TextResponse):
             self.warn(f"{response.url}: not an HTML page; skipped", counted_as="pages_without_markup")
             return
@@ -192,6 +226,15 @@ class SitemapCrawlSpider(EngineSpider):
                 "api_url": response.url,
             }
 
+    def page_failed(self, failure: Failure) -> None:
+        """A page gone (404/410) is remembered as giving nothing: not asked again until its lastmod moves."""
+        super().page_failed(failure)
+        request = request_of(failure)
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        if request is not None and status in GONE_STATUSES:
+            url = str(request.meta.get("edufed_url") or request.url)
+            self.pages_out[url] = {"ids": [], "sitemap": request.meta.get("edufed_sitemap")}
+
     def cursor(self) -> dict[str, Any] | None:
         if self.cut:
             return None
@@ -207,14 +250,12 @@ class SitemapCrawlSpider(EngineSpider):
             "sitemaps": sitemaps,
             "retry": sorted(self.holes),
             "full_at": full_at.isoformat() if full_at else None,
+            "pages": self.pages_out,
         }
 
     def scope(self) -> str:
-        if not self.incremental:
-            return "incremental" if self.floor is not None or self.holes else "full"
-        if not self.counts.get("pages_requested") and not self.holes:
-            return "unchanged"
-        return "incremental"
+        """ "full" for every crawl that read the whole sitemap and harvested or carried every page it lists."""
+        return "incremental" if self.floor is not None or self.holes else "full"
 
     def notes(self) -> list[str]:
         found = super().notes()
@@ -223,7 +264,7 @@ class SitemapCrawlSpider(EngineSpider):
                 f"incremental crawl from lastmod {self.since.isoformat() if self.since else 'none'}: "
                 f"{self.counts.get('sitemaps_not_modified', 0)} sitemaps answered 304 Not Modified, "
                 f"{self.counts.get('pages_unchanged', 0)} pages listed as unchanged, "
-                f"{self.counts.get('pages_requested', 0)} pages fetched"
+                f"{self.counts.get('pages_requested', 0)} pages fetched; pages no longer listed count as missing"
             )
         elif self.floor is not None:
             found.append(f"pages not modified after since={self.floor.isoformat()} were skipped: a partial listing")

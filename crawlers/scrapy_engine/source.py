@@ -51,6 +51,10 @@ class EngineSource(IncrementalSource):
     stored cursor goes to the child with the job; the child's `done` line brings back the new cursor, the
     scope and notes. After a complete crawl `stats` holds Scrapy's and the spider's counters; a failed or cut
     crawl leaves `cursor_out` None.
+
+    A page the child did not fetch again because it is unchanged (`listed`) names record ids: those the
+    catalogue holds live are marked unchanged (listed, never withdrawn); for any other the page is dropped from
+    the cursor's `pages`, so the next crawl fetches it in full and the record comes back.
     """
 
     config: CrawlSourceBase
@@ -60,6 +64,7 @@ class EngineSource(IncrementalSource):
         super().__init__(config, fetcher)
         self.stats: dict[str, Any] = {}
         self.engine: EngineProcess | None = None
+        self.refetch: set[str] = set()
 
     def iter_records(self) -> Iterator[RawRecord]:
         stored = {k: v for k, v in self.stored_cursor().items() if k != FINGERPRINT_KEY}
@@ -94,7 +99,21 @@ class EngineSource(IncrementalSource):
             self.scope = scope
         cursor = done.get("cursor")
         if isinstance(cursor, dict):
+            if self.refetch:
+                cursor = self.forget_pages(cursor, self.refetch)
+                count = len(self.refetch)
+                self.notes.append(
+                    f"{count} unchanged page{'' if count == 1 else 's'} gave records the catalogue does not hold; "
+                    "fetched in full next run"
+                )
             self.finish(cursor)
+
+    def forget_pages(self, cursor: dict[str, Any], urls: set[str]) -> dict[str, Any]:
+        """The cursor without what it remembers of these pages, so the next crawl fetches them in full."""
+        pages = cursor.get("pages")
+        if not isinstance(pages, dict):
+            return cursor
+        return {**cursor, "pages": {url: entry for url, entry in pages.items() if url not in urls}}
 
     def _raw(self, event: Event) -> RawRecord:
         return RawRecord(
@@ -110,5 +129,14 @@ class EngineSource(IncrementalSource):
             self.warnings.append(str(event.get("message")))
         elif kind == "problem":
             self.problems.append(ItemProblem(str(event.get("reason")), event.get("source_id"), event.get("payload")))
+        elif kind == "listed":
+            self._listed(event)
         elif kind == "request":
             self.fetcher.log.append(_log_entry(event))
+
+    def _listed(self, event: Event) -> None:
+        for source_id in (str(i) for i in event.get("source_ids") or []):
+            if self.catalogued(source_id):
+                self.mark_unchanged(source_id)
+            else:
+                self.refetch.add(str(event.get("url")))

@@ -16,6 +16,7 @@ from crawlers.run import harvest
 from crawlers.scrapy_engine.cms import date_from_url, id_from_url, labelled_groups
 from crawlers.sources import build_source
 from crawlers.sources.base import Source
+from crawlers.sources.html import HtmlSource
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord
@@ -78,13 +79,14 @@ def test_a_forced_encoding_reads_pages_whose_server_declares_the_wrong_one(
     assert records[0].fields["title"] == "宁波江北：家门口的“学习共同体”"
 
 
-def test_robots_disallowed_detail_pages_are_never_requested(http_server: FixtureServer) -> None:
+def test_robots_disallowed_detail_pages_are_never_requested_and_only_noted(http_server: FixtureServer) -> None:
     serve_cms(http_server, "lnjyw")
     http_server.route("/robots.txt", body="User-agent: *\nDisallow: /Pages/News/2023/\n")
     records, source = crawl(cms_config(http_server, "lnjyw"))
     assert [r.path for r in http_server.requests if "/Pages/News/2023/" in r.path] == []
     assert len(records) == 3
-    assert sum("disallowed by robots.txt" in w for w in source.warnings) == 3
+    assert not any("robots.txt" in w for w in source.warnings)  # the site asked for it: nothing to warn about
+    assert isinstance(source, HtmlSource) and source.stats["edufed/robots_disallowed"] == 3
 
 
 def test_a_list_page_that_fails_fails_the_run(http_server: FixtureServer) -> None:

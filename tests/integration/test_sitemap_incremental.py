@@ -14,7 +14,6 @@ from crawlers.sources.sitemap import SitemapSource
 from indexer.record import RawRecord
 from tests.support.cms import SITEMAP_DIR, serve_sitemap_site, sitemap_config, sitemap_expected
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401
-from tests.support.resume import resume
 from tests.support.settings import local_http
 
 HTTP = local_http()
@@ -22,7 +21,13 @@ B_MODIFIED = "Wed, 01 May 2024 00:00:00 GMT"
 
 
 def crawl(config: SitemapSourceConfig, cursor: dict[str, Any] | None = None) -> tuple[list[RawRecord], SitemapSource]:
-    records, source = resume(config, SitemapSource, cursor, http=HTTP)
+    """The records of a crawl from `cursor`, as a run whose catalogue holds every record the last crawl gave."""
+    with Fetcher(HTTP, obey_robots=config.obey_robots, delay_seconds=0) as fetcher:
+        source = build_source(config, fetcher)
+        assert isinstance(source, SitemapSource)
+        source.cursor_in = dict(cursor or {})
+        source.catalogued = lambda _: True
+        records = list(source.iter_records())
     return sorted(records, key=lambda r: r.source_id), source
 
 
@@ -88,8 +93,9 @@ def test_unchanged_sitemaps_answer_304_and_only_changed_pages_are_fetched_later(
         ("/sm/a.xml", '"a-1"', None),
         ("/sm/b.xml", None, B_MODIFIED),
     ]
-    assert second.scope == "unchanged" and second.cursor_out is not None
+    assert second.scope == "full" and second.complete_listing  # the whole sitemap read: a complete listing
     assert second.stats["edufed/sitemaps_not_modified"] == 3
+    assert sorted(second.unchanged_ids) == [http_server.url(f"/c/{n}.html") for n in (1, 2, 3)]
 
     serve_index(http_server, ["/sm/a.xml", "/sm/b.xml", "/sm/c.xml"], etag='"index-2"')
     serve_urlset(http_server, "/sm/b.xml", {"/c/3.html": "2024-06-01", "/c/4.html": "2024-06-02"}, etag='"b-2"')
@@ -101,7 +107,8 @@ def test_unchanged_sitemaps_answer_304_and_only_changed_pages_are_fetched_later(
     records, third = crawl(config, second.cursor_out)
     assert pages_fetched(http_server) == ["/c/3.html", "/c/4.html", "/c/5.html"]  # c.xml is new: all its pages
     assert titles(records) == ["手机摄影（第二版）", "智能手机入门", "老年大学旧课"]
-    assert third.scope == "incremental" and not third.complete_listing
+    assert third.scope == "full" and third.complete_listing
+    assert sorted(third.unchanged_ids) == [http_server.url(f"/c/{n}.html") for n in (1, 2)]
     assert third.newest_lastmod is not None and third.newest_lastmod.date().isoformat() == "2024-06-02"
 
 
@@ -157,7 +164,7 @@ def test_the_recorded_site_is_complete_despite_its_404_and_robots_pages_and_then
     records, again = crawl(config, first.cursor_out)
     assert records == [] and pages_fetched(http_server) == []
     assert [r.path for r in http_server.requests if r.path.endswith(".html")] == []
-    assert again.scope == "incremental" and again.cursor_out is not None
+    assert again.scope == "full" and again.complete_listing
     dated = sum(p.read_text(encoding="utf-8").count("<lastmod>") for p in (SITEMAP_DIR / "sitemaps").glob("*.xml"))
     assert again.stats["edufed/pages_unchanged"] == dated  # every dated page; /member/1029.html is undated
 
@@ -169,7 +176,7 @@ def test_a_full_crawl_comes_round_after_full_crawl_days_and_notices_removed_page
 
     http_server.requests.clear()
     _, soon = crawl(config, first.cursor_out)  # the last full crawl is minutes old: incremental, all 304
-    assert soon.scope == "unchanged" and pages_fetched(http_server) == []
+    assert soon.scope == "full" and pages_fetched(http_server) == []
     assert soon.cursor_out is not None and soon.cursor_out["full_at"] == first.cursor_out["full_at"]
 
     serve_urlset(http_server, "/sm/a.xml", {"/c/1.html": "2024-03-01"}, etag='"a-1"')  # /c/2 taken off, same ETag
@@ -186,4 +193,4 @@ def test_a_full_crawl_comes_round_after_full_crawl_days_and_notices_removed_page
     never = config.model_copy(update={"full_crawl_days": None})
     http_server.requests.clear()
     _, incremental = crawl(never, week_old)
-    assert incremental.scope == "unchanged" and pages_fetched(http_server) == []
+    assert incremental.scope == "full" and pages_fetched(http_server) == []
