@@ -27,6 +27,7 @@ from search_api.body_limits import BodyLimitMiddleware
 from search_api.catalogue import Catalogue
 from search_api.errors import ApiError, ProblemDetail
 from search_api.labels import media_type_label, record_type_label
+from search_api.methods import OptionsMiddleware, allow_header
 from search_api.metrics import AppMetrics, ErrorCountingMiddleware
 from search_api.middleware import GuardMiddleware
 from search_api.responses import error_for
@@ -86,6 +87,7 @@ def create_app(
     _add_error_handlers(app)
     ratelimit.install(app)  # 429 with Retry-After
     app.add_middleware(BodyLimitMiddleware)  # before any parser recurses into a hostile body
+    app.add_middleware(OptionsMiddleware)  # the methods of every route of a path, not only the first one's
     app.add_middleware(GuardMiddleware)
     app.add_middleware(ErrorCountingMiddleware, metrics=app.state.metrics)  # outermost: counts the 500s too
     return app
@@ -136,7 +138,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = {404: "no such resource", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
         error = ApiError(exc.status_code, code, message)
-        return error_for(request.scope, error, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the methods of the first route matching the path only
+            headers["Allow"] = allow_header(request.app, request.url.path)
+        return error_for(request.scope, error, headers=headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
