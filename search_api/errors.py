@@ -5,6 +5,7 @@ ApiError                 a request cannot be answered; carries status, code, mes
  +-- InvalidRequestError a parameter is invalid (422, or 400 for a bad cursor); details name the field
  +-- UnauthorizedError   no key, an unknown key or a revoked key (401)
  +-- ForbiddenError      a valid key whose role or platform does not allow the request (403)
+ +-- CrossSiteError      a page's form posted from another site's page (403)
 """
 
 from __future__ import annotations
@@ -78,3 +79,11 @@ class ForbiddenError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(403, "forbidden", message, [])
+
+
+class CrossSiteError(ApiError):
+    """A form of the admin or operator pages posted from a page of another site (Origin or Referer)."""
+
+    def __init__(self) -> None:
+        message = "this form was posted from another site; use the form on this service's own page"
+        super().__init__(403, "cross_site", message, [])

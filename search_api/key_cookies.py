@@ -4,6 +4,12 @@ The admin pages and the operator pages work the same way without JavaScript: the
 form and kept in an HttpOnly, SameSite=Strict cookie scoped to the pages' path; every POST form carries a
 CSRF token derived from the key (and from the pages' purpose, so one set of pages' token is useless on the
 other), and forms are read only when small and urlencoded.
+
+Forms posted from another site are refused before they are read (403), the sign-in form too: a browser
+names the page a form was posted from in `Origin` (or, failing that, `Referer`), and that must be this
+service's own host (the request's Host, or the host of `server.public_url`). Scheme and port are compared
+through the host as the browser sends it, so a TLS-terminating proxy in front changes nothing. A post
+naming neither header (some privacy settings strip both) is let through: the CSRF token still decides.
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request, Response
 
 from crawlers.state import Principal, StateStore
+from search_api.errors import CrossSiteError
 
 MAX_KEY_CHARS = 200
 
@@ -68,6 +75,8 @@ def form_reader(*, max_bytes: int, max_fields: int) -> Callable[[Request], Await
     """A dependency reading a small urlencoded form (first value of each field); anything else reads as empty."""
 
     async def form_fields(request: Request) -> dict[str, str]:
+        if not from_this_site(request):
+            raise CrossSiteError()
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             return {}
         body = await request.body()
@@ -77,3 +86,20 @@ def form_reader(*, max_bytes: int, max_fields: int) -> Callable[[Request], Await
         return {name: values[0] for name, values in parsed.items()}
 
     return form_fields
+
+
+def from_this_site(request: Request) -> bool:
+    """Whether a form post's Origin (else its Referer) names this service's host; True when it names neither."""
+    named = request.headers.get("origin") or request.headers.get("referer")
+    if named is None:
+        return True
+    host = urlsplit(named).netloc.lower() if named != "null" else ""
+    return bool(host) and host in _own_hosts(request)
+
+
+def _own_hosts(request: Request) -> set[str]:
+    hosts = {request.headers.get("host", "").lower()}
+    public_url = request.app.state.settings.server.public_url
+    if public_url:
+        hosts.add(urlsplit(public_url).netloc.lower())
+    return hosts - {""}

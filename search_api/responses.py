@@ -17,6 +17,7 @@ PAGE_MESSAGES = {
     "method_not_allowed": "这个网址不支持这样访问。",
     "index_unavailable": "课程目录暂时打不开，请过几分钟再试。",
     "internal_error": "网站出了点问题，请过几分钟再试。",
+    "cross_site": "这个表单是从别的网站提交过来的，已拒绝。请回到本站页面重新操作。",
 }
 _PAGE_PATHS = ("/records/",)
 

@@ -4,6 +4,7 @@ database holds, JSON nested thousands deep, form posts from another site."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -157,3 +158,56 @@ def test_a_yaml_mapping_nested_twenty_thousand_deep_on_the_operator_form_is_show
     assert answer.status_code == 422, answer.text
     assert "嵌套超过了 32 层" in answer.text
     assert site.store.sources.ids() == []
+
+
+@contextmanager
+def _admin_browser(site: OperatorSite) -> Iterator[httpx.Client]:
+    """A client signed in to the admin pages (the cookie), as a browser is after the sign-in form."""
+    with httpx.Client(base_url=site.url, timeout=30) as browser:
+        assert browser.post("/admin/login", data={"key": site.admin_key}).status_code == 303
+        yield browser
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example.com"}, {"Referer": "https://evil.example.com/page.html"}, {"Origin": "null"},
+     {"Origin": "https://evil.example.com", "Referer": "{url}/admin"}],  # fmt: skip
+    ids=["origin", "referer", "opaque-origin", "origin-wins-over-referer"],
+)
+def test_a_button_posted_from_another_site_is_refused_with_a_valid_token(
+    site: OperatorSite, operator: httpx.Client, headers: dict[str, str]
+) -> None:
+    _registered(site, operator)
+    form = {"csrf": ADMIN_COOKIE.csrf_token(site.admin_key), "next": "/admin"}
+    with _admin_browser(site) as browser:
+        sent = {name: value.format(url=site.url) for name, value in headers.items()}
+        answer = browser.post(f"/admin/sources/{SOURCE}/pause", data=form, headers={**sent, "Accept": "text/html"})
+    assert answer.status_code == 403, answer.text
+    assert "从别的网站提交过来的" in answer.text
+    assert not site.store.sources.get(SOURCE).paused
+
+
+def test_a_sign_in_posted_from_another_site_sets_no_cookie(site: OperatorSite) -> None:
+    with httpx.Client(base_url=site.url, timeout=30) as browser:
+        answer = browser.post("/operator/login", data={"key": site.operator_key},
+                              headers={"Origin": "https://evil.example.com"})  # fmt: skip
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "cross_site"
+    assert "set-cookie" not in answer.headers
+
+
+@pytest.mark.parametrize("origin", ["same", "public_url", None])
+def test_a_button_posted_from_the_service_itself_or_without_origin_works(
+    tmp_path: Path, http_server: FixtureServer, origin: str | None
+) -> None:
+    settings = make_settings(tmp_path).model_copy(deep=True)
+    settings.server.public_url = "https://edufed.example.cn/"  # behind a proxy that passes Host on unchanged
+    with operator_site(tmp_path, http_server, settings=settings) as site:
+        with site.client(site.operator_key) as operator:
+            _registered(site, operator)
+        form = {"csrf": ADMIN_COOKIE.csrf_token(site.admin_key), "next": "/admin"}
+        named = {"same": site.url, "public_url": "https://edufed.example.cn"}
+        headers = {"Origin": named[origin]} if origin else None
+        with _admin_browser(site) as browser:
+            answer = browser.post(f"/admin/sources/{SOURCE}/pause", data=form, headers=headers)
+        assert answer.status_code == 303 and answer.headers["location"].endswith("?done=paused"), answer.text
+        assert site.store.sources.get(SOURCE).paused
