@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.themes import CategoryRule, KeywordRule, ThemeTable
+from config.themes import CategoryRule, ThemeTable
 from indexer.analysis import fold
 from indexer.normalize.terms import LabelMatcher, TermMatcher
 from indexer.record import ThemeEvidence
@@ -59,7 +59,6 @@ class FoldedFields:
         return " ".join([self.title, self.subtitle, *self.tags, *(s for path in self.categories for s in path)])
 
 
-@dataclass
 class _Scores:
     """Scores per theme and the rules behind them; evidence is written out only for the themes kept.
 
@@ -69,12 +68,16 @@ class _Scores:
     电脑 once in a description carries no 闲暇生活, nor does 电脑 in a vocational computing course.
     """
 
-    total: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    from_category: set[str] = field(default_factory=set)
-    category_primary: set[str] = field(default_factory=set)
-    carried: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
-    by_rule: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    found: dict[str, list[tuple[str, str, float]]] = field(default_factory=lambda: defaultdict(list))
+    __slots__ = ("total", "from_category", "category_primary", "carried", "by_rule", "found")
+
+    def __init__(self) -> None:
+        # a plain class: one is made per record, and a dataclass's field factories cost more than the scoring
+        self.total: dict[str, float] = defaultdict(float)
+        self.from_category: set[str] = set()
+        self.category_primary: set[str] = set()
+        self.carried: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.by_rule: dict[str, float] = defaultdict(float)
+        self.found: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
 
     def add(self, theme: str, *, rule_id: str, matched: str, score: float) -> None:
         self.total[theme] += score
@@ -103,10 +106,11 @@ class ThemeClassifier:
             for term in rule.match:
                 self._category_terms[fold(term)].append(rule)
         self._category_matcher = TermMatcher(self._category_terms)
-        self._keyword_rules: dict[str, list[KeywordRule]] = defaultdict(list)
+        # term -> (rule id, theme, secondary themes) of each keyword rule holding it; neutral terms hold none
+        self._keyword_rules: dict[str, list[tuple[str, str, tuple[str, ...]]]] = defaultdict(list)
         for kw_rule in table.keyword_rules:
             for term in kw_rule.keywords:
-                self._keyword_rules[fold(term)].append(kw_rule)
+                self._keyword_rules[fold(term)].append((kw_rule.id, kw_rule.theme, tuple(kw_rule.secondary)))
         neutral = [fold(t) for t in table.neutral_terms]
         self._keyword_matcher = TermMatcher([*self._keyword_rules, *neutral])
         self._conflicts = LabelMatcher([(str(i), r.when) for i, r in enumerate(table.conflict_rules)])
@@ -123,20 +127,8 @@ class ThemeClassifier:
         """`classify` of fields folded once by the caller; `categories` are the raw paths, named in evidence."""
         scores = _Scores()
         programmes, audience = self._apply_categories(categories, folded.categories, scores)
-        weights = self.table.weights
         tags = " ".join(folded.tags)
-        for text, weight in (
-            (tags, weights.tag),
-            (" ".join(filter(None, (folded.title, folded.subtitle))), weights.title),
-            (folded.description, weights.description),
-        ):
-            for term in self._keyword_matcher.find_folded(text):
-                for rule in self._keyword_rules.get(term, ()):
-                    scores.add(rule.theme, rule_id=rule.id, matched=term, score=weight)
-                    scores.by_rule[rule.id] += weight
-                    for theme in rule.secondary:
-                        scores.add(theme, rule_id=rule.id, matched=term, score=weight * weights.secondary_share)
-                        scores.carried[theme].add((rule.id, rule.theme))
+        self._apply_keywords(folded, tags, scores)
         themes = self._rank(scores, " ".join(filter(None, (folded.title, folded.subtitle, tags, folded.description))))
         evidence = [e for theme in themes for e in scores.evidence(theme)]
         return Classification(themes=themes, evidence_rows=evidence, programmes=programmes, audience=audience)
@@ -145,6 +137,8 @@ class ThemeClassifier:
         self, categories: list[list[str]], folded: list[list[str]], scores: _Scores
     ) -> tuple[list[str], list[str]]:
         weights = self.table.weights
+        if not categories:
+            return [], []
         programmes: dict[str, None] = {}
         audience: dict[str, None] = {}
         seen: set[str] = set()
@@ -169,6 +163,26 @@ class ThemeClassifier:
                 scores.from_category.update([rule.primary, *rule.secondary])
         return list(programmes), list(audience)
 
+    def _apply_keywords(self, folded: FoldedFields, tags: str, scores: _Scores) -> None:
+        weights = self.table.weights
+        total, found, by_rule, carried = scores.total, scores.found, scores.by_rule, scores.carried
+        for text, weight in (
+            (tags, weights.tag),
+            (f"{folded.title} {folded.subtitle}" if folded.subtitle else folded.title, weights.title),
+            (folded.description, weights.description),
+        ):
+            share = weight * weights.secondary_share
+            for term in self._keyword_matcher.find_folded(text):
+                for rule_id, theme, secondary in self._keyword_rules.get(term, ()):
+                    total[theme] += weight
+                    found[theme].append((rule_id, term, weight))
+                    if secondary:
+                        by_rule[rule_id] += weight
+                        for other in secondary:
+                            total[other] += share
+                            found[other].append((rule_id, term, share))
+                            carried[other].add((rule_id, theme))
+
     def _rules_in(self, segment: str) -> list[CategoryRule]:
         """The category rules whose terms a (folded) path segment holds."""
         return [rule for term in self._category_matcher.find_folded(segment) for rule in self._category_terms[term]]
@@ -176,7 +190,7 @@ class ThemeClassifier:
     def _rank(self, scores: _Scores, folded: str) -> list[str]:
         threshold = self.table.weights.threshold
         conflicts = [self.table.conflict_rules[i] for i in self._conflicts.lists_in_folded(folded)]
-        dropped = {t for rule in conflicts for t in rule.drop} - scores.from_category
+        dropped = {t for rule in conflicts for t in rule.drop} - scores.from_category if conflicts else set()
         kept = [
             t for t, s in scores.total.items() if t not in dropped and (s >= threshold or t in scores.from_category)
         ]
@@ -184,7 +198,7 @@ class ThemeClassifier:
         for rule in conflicts:
             if rule.prefer:
                 kept = _reorder(kept, rule.prefer)
-        if kept:
+        if kept and scores.carried:
             carried = [
                 t
                 for t, rules in scores.carried.items()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from config import load_themes
-from config.themes import THEMES
+from config.themes import THEMES, ThemeTable
 from indexer.normalize.themes import ThemeClassifier
 
 
@@ -61,9 +62,7 @@ FIRST_THEME_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("title", "tags", "expected"), FIRST_THEME_CASES, ids=[c[0] for c in FIRST_THEME_CASES]
-)
+@pytest.mark.parametrize(("title", "tags", "expected"), FIRST_THEME_CASES, ids=[c[0] for c in FIRST_THEME_CASES])
 def test_realistic_title_gets_its_theme_first(classifier, title, tags, expected):
     assert themes_of(classifier, title, tags=tags)[0] == expected
 
@@ -134,3 +133,79 @@ def test_zhihui_zhulao_category_marks_programme_and_elderly(classifier):
     )
     assert result.programmes == ["智慧助老"]
     assert "老年人" in result.audience
+
+
+def evidence_of(result, theme: str) -> list[tuple[str, str, float]]:
+    return [(e.rule_id, e.matched, e.score) for e in result.evidence if e.theme == theme]
+
+
+def test_category_secondary_theme_is_given_with_the_rule_that_gave_it(classifier):
+    result = classifier.classify(
+        categories=[["书画系", "书法"]], tags=[], title="颜体基本笔画", subtitle=None, description=None
+    )
+    assert result.themes == ["闲暇生活", "科学文化"]
+    assert evidence_of(result, "科学文化") == [("cat.shuhua", "书法", 1.0)]
+
+
+def test_keyword_secondary_theme_comes_with_its_primary_and_names_the_term(classifier):
+    result = classifier.classify(categories=[], tags=[], title="书法入门", subtitle=None, description=None)
+    assert result.themes == ["闲暇生活", "科学文化"]
+    assert evidence_of(result, "科学文化") == [("kw.xianxia.shuhua", "书法", 0.75)]
+
+
+def test_keyword_secondary_is_not_carried_by_a_passing_mention_or_a_theme_that_is_not_primary(classifier):
+    assert themes_of(classifier, "电脑基础操作") == ["科学文化", "闲暇生活"]
+    # 电脑 once in a description is no computer course; in a vocational computing course it carries no 闲暇生活
+    assert "闲暇生活" not in themes_of(classifier, "春季课程安排", description="还将开设电脑课。")
+    found = themes_of(classifier, "计算机应用基础", tags=("计算机类",), description="学习电脑的基本操作与办公软件")
+    assert found[0] == "职业技能"
+    assert "闲暇生活" not in found
+
+
+def test_the_deepest_matching_segment_of_a_category_path_decides(classifier):
+    assert themes_of(classifier, "太极扇", categories=[("舞蹈体育系", "太极")]) == ["养生保健", "闲暇生活"]
+    assert themes_of(classifier, "广场舞", categories=[("舞蹈体育系", "舞蹈")]) == ["闲暇生活", "养生保健"]
+    assert themes_of(classifier, "穴位与经络", categories=[("家政保健系", "中医针灸")]) == ["养生保健"]
+
+
+def test_a_shallower_segment_still_gives_its_programme_and_audience(classifier):
+    result = classifier.classify(
+        categories=[["智慧助老", "防诈骗"]], tags=[], title="警惕保健品骗局", subtitle=None, description=None
+    )
+    assert result.themes == ["法律法规", "家庭理财"]
+    assert result.programmes == ["智慧助老"]
+    assert "老年人" in result.audience
+
+
+def test_ecommerce_rules_out_leisure_unless_a_category_gives_it(classifier):
+    assert "闲暇生活" not in themes_of(classifier, "电商直播带货：拍好短视频", tags=("短视频",))
+    found = themes_of(classifier, "电商直播带货：拍好短视频", categories=[("电子信息系", "短视频")])
+    assert found[0] == "闲暇生活"
+
+
+def test_a_neutral_term_hides_the_keyword_inside_it(classifier):
+    assert "养生保健" not in themes_of(classifier, "警惕保健品骗局")
+    assert themes_of(classifier, "中老年保健常识") == ["养生保健"]
+
+
+def test_a_conflict_rule_may_only_drop_themes():
+    table = ThemeTable.model_validate(
+        {"version": "t", "conflict_rules": [{"id": "c", "when": ["x"], "drop": ["闲暇生活"]}]}
+    )
+    assert table.conflict_rules[0].prefer == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"conflict_rules": [{"id": "c", "when": ["x"], "prefer": [], "drop": []}]}, "prefer.*or themes to `drop`"),
+        ({"conflict_rules": [{"id": "c", "when": ["x"], "drop": ["休闲"]}]}, "not one of the ten.*c: 休闲"),
+        (
+            {"keyword_rules": [{"id": "k", "theme": "闲暇生活", "keywords": ["x"], "secondary": ["文化"]}]},
+            "not one of the ten.*k: 文化",
+        ),
+    ],
+)
+def test_a_table_with_a_rule_that_does_nothing_or_names_no_theme_is_refused(change, message):
+    with pytest.raises(ValidationError, match=message):
+        ThemeTable.model_validate({"version": "t", **change})
