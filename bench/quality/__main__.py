@@ -1,0 +1,39 @@
+"""Run the quality suite: `python -m bench.quality [--backend sqlite|elasticsearch|both] [--sample N] [--json F]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bench.quality.report import below_floors, load_floors, tables
+from bench.quality.suite import BACKENDS, run_suite
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="sqlite")
+    parser.add_argument("--es-url", default=os.environ.get("ELASTICSEARCH_URL"),
+                        help="Elasticsearch to use (default ELASTICSEARCH_URL; else a noida-db engine is started)")
+    parser.add_argument("--sample", type=int, help="only the first N queries of each class (as CI runs Elasticsearch)")
+    parser.add_argument("--json", type=Path, help="also write every figure and per-query row to this file")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a figure is below its floor")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    kinds = BACKENDS if args.backend == "both" else (args.backend,)
+    reports = [run_suite(kind, es_url=args.es_url, sample=args.sample) for kind in kinds]
+    print(tables(reports))
+    if args.json:
+        args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
+    problems = [line for report in reports for line in below_floors(report, load_floors())]
+    if args.check and problems:
+        print("\n".join(["", "below the floors of bench/quality/floors.yaml:", *problems]), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

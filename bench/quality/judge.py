@@ -1,0 +1,77 @@
+"""The graded judgements (judgements.yaml) and the grade each query gives each labelled record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+JUDGEMENTS = HERE / "judgements.yaml"
+CLASSES = ("two_char", "phrase", "multi_term", "pinyin", "traditional", "theme_filter", "learner", "nothing_relevant")
+LABEL_KEYS = ("subject", "family", "stem", "level", "variant")
+STORY_CAP = 1
+
+
+class JudgementError(ValueError):
+    """judgements.yaml says something the suite cannot use (the query id and the reason)."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One query as a learner types it, with its class, theme filter and grading rows."""
+
+    q: str
+    query_class: str
+    theme: str | None
+    rows: tuple[tuple[int, dict[str, Any]], ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.q} [{self.theme}]" if self.theme else self.q
+
+    def grade(self, labels: dict[str, Any]) -> int:
+        """The first matching row's grade for a record's labels (0 when none matches); stories are capped."""
+        for grade, condition in self.rows:
+            if _holds(condition, labels):
+                return min(grade, STORY_CAP) if labels["kind"] == "story" else grade
+        return 0
+
+    def grades(self, labels: dict[str, dict[str, Any]]) -> dict[str, int]:
+        """uid -> grade for every record this query grades above 0."""
+        found = {uid: self.grade(record) for uid, record in labels.items()}
+        return {uid: grade for uid, grade in found.items() if grade > 0}
+
+
+def _holds(condition: dict[str, Any], labels: dict[str, Any]) -> bool:
+    for key, wanted in condition.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if key == "theme":
+            if not set(values) & set(labels["themes"]):
+                return False
+        elif labels[key] not in values:
+            return False
+    return True
+
+
+def load_judgements(path: Path = JUDGEMENTS) -> list[Judgement]:
+    """Every query of the file, checked: known class, grades 1-3, known condition keys."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    found = []
+    for n, item in enumerate(data["queries"], start=1):
+        where = f"{path.name} query {n} ({item.get('q')!r})"
+        if item.get("class") not in CLASSES:
+            raise JudgementError(f"{where}: class must be one of {', '.join(CLASSES)}")
+        rows = []
+        for grade, condition in item.get("grades") or []:
+            unknown = set(condition) - {*LABEL_KEYS, "theme"}
+            if grade not in (1, 2, 3) or unknown or not condition:
+                raise JudgementError(f"{where}: bad row [{grade}, {condition}]")
+            rows.append((int(grade), dict(condition)))
+        if (item["class"] == "nothing_relevant") == bool(rows):
+            raise JudgementError(f"{where}: only nothing_relevant queries have no grades")
+        found.append(Judgement(q=str(item["q"]), query_class=item["class"], theme=item.get("theme"),
+                               rows=tuple(rows)))  # fmt: skip
+    return found

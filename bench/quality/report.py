@@ -1,0 +1,72 @@
+"""Tables of the suite's figures for a terminal, and the floors check (floors.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.quality.judge import CLASSES
+from bench.quality.metrics import THEMES
+
+FLOORS = Path(__file__).resolve().parent / "floors.yaml"
+
+
+def tables(reports: list[dict[str, Any]]) -> str:
+    """Relevance per query class, duplicates per kind and themes per theme, one column per backend."""
+    names = [r["backend"] for r in reports]
+    figures = [r["figures"] for r in reports]
+    lines = [f"edufed quality suite: {int(figures[0]['corpus.records'])} records, "
+             f"{int(figures[0]['corpus.queries'])} queries"]  # fmt: skip
+    header = "".join(f"{name:>20}" for name in names)
+    lines += ["", f"{'relevance (nDCG@10 / recall@50 / MRR)':<40}{header}"]
+    for cls in (*[c for c in CLASSES if c != "nothing_relevant"], "all"):
+        cells = "".join(f"{_triple(f, cls):>20}" for f in figures)
+        lines.append(f"  {cls:<38}{cells}")
+    cells = "".join(f"{_one(f, 'relevance.nothing_relevant.empty_rate'):>20}" for f in figures)
+    lines.append(f"  {'nothing_relevant: empty answers':<38}{cells}")
+    lines += ["", f"{'duplicates':<40}{header}"]
+    keys = sorted({k for f in figures for k in f if k.startswith("duplicates.")},
+                  key=lambda k: (k.count("."), k))  # fmt: skip
+    for key in keys:
+        lines.append(f"  {key.removeprefix('duplicates.'):<38}" + "".join(f"{_one(f, key):>20}" for f in figures))
+    lines += ["", f"{'themes (F1)':<40}{header}"]
+    for key in ("macro_f1", "min_f1", *[f"f1.{t}" for t in THEMES]):
+        lines.append(f"  {key:<38}" + "".join(f"{_one(f, 'themes.' + key):>20}" for f in figures))
+    platforms = sorted({k for f in figures for k in f if k.startswith("themes.macro_f1.")})
+    for key in platforms:
+        lines.append(f"  {key.removeprefix('themes.'):<38}" + "".join(f"{_one(f, key):>20}" for f in figures))
+    lines += ["", f"{'seconds (index / search)':<40}"
+              + "".join(f"{f['seconds.index']:>12.1f} /{f['seconds.search']:>6.1f}" for f in figures)]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _triple(figures: dict[str, float], cls: str) -> str:
+    return "/".join(_one(figures, f"relevance.{cls}.{m}") for m in ("ndcg@10", "recall@50", "mrr"))
+
+
+def _one(figures: dict[str, float], key: str) -> str:
+    value = figures.get(key)
+    return "-" if value is None else f"{value:.3f}"
+
+
+def load_floors(path: Path = FLOORS) -> dict[str, dict[str, dict[str, float]]]:
+    """backend -> {"at_least": {figure: floor}, "at_most": {figure: ceiling}}."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {backend: {"at_least": dict(limits.get("at_least") or {}), "at_most": dict(limits.get("at_most") or {})}
+            for backend, limits in data["backends"].items()}  # fmt: skip
+
+
+def below_floors(report: dict[str, Any], floors: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """Every figure of the report beyond its floor (or ceiling), as readable lines; empty when all hold."""
+    limits = floors.get(report["backend"], {"at_least": {}, "at_most": {}})
+    figures = report["figures"]
+    problems = []
+    for key, floor in limits["at_least"].items():
+        if key not in figures or figures[key] < floor:
+            problems.append(f"{report['backend']}: {key} = {figures.get(key)} is below its floor {floor}")
+    for key, ceiling in limits["at_most"].items():
+        if key not in figures or figures[key] > ceiling:
+            problems.append(f"{report['backend']}: {key} = {figures.get(key)} is above its ceiling {ceiling}")
+    return problems

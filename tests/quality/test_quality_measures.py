@@ -1,0 +1,65 @@
+"""The quality suite's measures and judgements on hand-made cases, so a figure means what its name says."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench.quality.corpus import build_corpus
+from bench.quality.judge import JudgementError, load_judgements
+from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
+from bench.quality.report import below_floors
+
+
+def test_ndcg_is_one_for_the_ideal_order_and_discounts_a_late_best_hit() -> None:
+    grades = {"a": 3, "b": 2, "c": 1}
+    assert ndcg(["a", "b", "c"], grades) == pytest.approx(1.0)
+    late = ndcg(["x", "y", "a", "b", "c"], grades)
+    ideal = 7 + 3 / math.log2(3) + 1 / 2
+    assert late == pytest.approx((7 / 2 + 3 / math.log2(5) + 1 / math.log2(6)) / ideal)
+
+
+def test_recall_and_reciprocal_rank_count_only_grades_of_two_and_more() -> None:
+    grades = {"a": 1, "b": 2, "c": 3}
+    assert recall(["a", "b"], grades) == 0.5
+    assert reciprocal_rank(["a", "x", "c"], grades) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["a"], grades) == 0.0
+
+
+def test_pairs_of_a_cluster_are_judged_against_same_course_and_hard_negative_labels() -> None:
+    merged = clustered_pairs({"a": "k1", "b": "k1", "c": "k1", "d": None, "e": "k2"})
+    assert merged == {("a", "b"), ("a", "c"), ("b", "c")}
+    figures = pair_figures(merged, {("a", "b"): "prefix", ("d", "e"): "remark"}, {("a", "c"): "season"})
+    assert figures["precision"] == pytest.approx(1 / 3)
+    assert figures["recall"] == 0.5 and figures["recall.prefix"] == 1.0 and figures["recall.remark"] == 0.0
+    assert figures["hard_negative_merge_rate"] == 1.0
+
+
+def test_theme_f1_is_per_theme_and_macro_averaged_over_all_ten() -> None:
+    figures = theme_figures({"a": ["养生保健"], "b": ["闲暇生活", "养生保健"]}, {"a": ["养生保健"], "b": ["闲暇生活"]})
+    assert figures["f1.闲暇生活"] == 1.0
+    assert figures["f1.养生保健"] == pytest.approx(2 / 3)
+    assert figures["macro_f1"] == pytest.approx((1 + 2 / 3) / 10)
+
+
+def test_every_query_with_grades_has_a_relevant_record_in_the_corpus() -> None:
+    labels = build_corpus().labels()
+    for judgement in load_judgements():
+        best = max(judgement.grades(labels).values(), default=0)
+        assert (best >= 2) == (judgement.query_class != "nothing_relevant"), judgement.name
+
+
+def test_a_judgement_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "judgements.yaml"
+    path.write_text("queries:\n  - {q: 书法, class: two_char, grades: [[3, {teacher: 王秀兰}]]}\n", encoding="utf-8")
+    with pytest.raises(JudgementError, match="bad row"):
+        load_judgements(path)
+
+
+def test_a_figure_under_its_floor_or_over_its_ceiling_is_reported() -> None:
+    report = {"backend": "sqlite", "figures": {"relevance.all.mrr": 0.5, "duplicates.hard_negative_merge_rate": 0.2}}
+    floors = {"sqlite": {"at_least": {"relevance.all.mrr": 0.9},
+                         "at_most": {"duplicates.hard_negative_merge_rate": 0.01}}}
+    assert len(below_floors(report, floors)) == 2
