@@ -4,13 +4,15 @@ Run from the checkout (see bench/README.md):
 
     .venv/bin/python -m bench.bench_harvest json_api --count 100000
     .venv/bin/python -m bench.bench_harvest oai_pmh --count 100000 --page-size 200
+    .venv/bin/python -m bench.bench_harvest le_ouchn --count 10000 --rerun   # first run, then an unchanged one
 
 `bench/harvest_server.py` serves the generated corpus from a child process (its CPU is not ours); this process
 runs `crawlers.run.harvest` with a real Fetcher over HTTP into `bench/out/harvest-<kind>-<count>.sqlite3`, the
 way `edufed harvest` does. It reports records/s, the process's peak RSS, where the time went (HTTP exchange,
 source parsing and the run's own work, building records, index writes), and afterwards the bare parser's rate
 on the same page bytes (json.loads or lxml, iterating the items, nothing else). `--state` also writes the state
-database (run row, record states, cursor) when `harvest` takes a `state` store.
+database (run row, record states, cursor) when `harvest` takes a `state` store. `--rerun` (with the state
+database) harvests the unchanged catalogue a second time and reports both runs' requests and seconds.
 """
 
 from __future__ import annotations
@@ -35,10 +37,16 @@ import requests
 from lxml import etree
 
 from bench.bench_index import directory_bytes, fresh_sqlite
-from bench.harvest_server import OAI_PATH, PAGING_PATH
+from bench.harvest_server import FEED_PATH, KINDS, OAI_PATH, PAGING_PATH, VERSION_PATH
 from config.loader import load_themes
 from config.settings import HttpSettings, Settings
-from config.sources import JsonApiSourceConfig, OaiPmhSourceConfig, SourceBase
+from config.sources import (
+    JsonApiSourceConfig,
+    OaiPmhSourceConfig,
+    RssSourceConfig,
+    SourceBase,
+    StaticCatalogSourceConfig,
+)
 from crawlers.fetch import Fetcher, FetchResponse
 from crawlers.run import RunProgress, harvest
 from indexer.backends.base import UpsertResult
@@ -81,8 +89,31 @@ def catalogue_server(kind: str, *, count: int, page_size: int, port: int = 0) ->
             process.terminate()  # leaving the block closes its stdout and waits for it
 
 
-def source_config(catalogue: Catalogue, *, page_size: int) -> JsonApiSourceConfig | OaiPmhSourceConfig:
-    """The source as an operator would configure it for this catalogue (le.ouchn's block, or an OAI block)."""
+def source_config(catalogue: Catalogue, *, page_size: int) -> SourceBase:
+    """The source as an operator would configure it for this catalogue (le.ouchn's block, an OAI block, ...)."""
+    if catalogue.kind == "le_ouchn":
+        listing = source_config(Catalogue(catalogue.url, "json_api", catalogue.records, catalogue.pages, 0),
+                                page_size=page_size)  # fmt: skip
+        detail = {
+            "url_template": f"{catalogue.url}/api/Course/{{Id}}/MicroCourse/Details",
+            "fields": {"title": "Data.Name"},
+            "lessons_path": "Data.Modules",
+            "lesson_fields": {"id": "Id", "title": "Title"},
+        }
+        return JsonApiSourceConfig.model_validate({**listing.model_dump(mode="json"), "id": "bench_le_ouchn",
+                                                   "detail": detail})  # fmt: skip
+    if catalogue.kind == "rss":
+        return RssSourceConfig.model_validate(
+            {"id": "bench_rss", "kind": "rss", "name": "基准测试课程订阅源", "platform": "bench_feed",
+             "platform_name": "基准测试订阅源", "url": f"{catalogue.url}{FEED_PATH}", "complete_listing": True}
+        )  # fmt: skip
+    if catalogue.kind == "static_catalog":
+        return StaticCatalogSourceConfig.model_validate(
+            {"id": "bench_static", "kind": "static_catalog", "name": "基准测试资源目录", "platform": "bench_cdn",
+             "platform_name": "基准测试资源目录", "version_url": f"{catalogue.url}{VERSION_PATH}",
+             "url_template": "https://bench.example.edu.cn/r/{id}",
+             "fields": {"title": "title", "description": "description", "tags": "tag_list.*.tag_name"}}
+        )  # fmt: skip
     if catalogue.kind == "json_api":
         return JsonApiSourceConfig.model_validate(
             {
@@ -219,13 +250,29 @@ class Timers:
 
 
 def run_harvest(args: argparse.Namespace, catalogue: Catalogue) -> dict[str, Any]:
-    """One timed harvest of the catalogue into a fresh index (and state database with --state)."""
+    """One timed harvest of the catalogue into a fresh index (and state database with --state); with --rerun,
+    a second harvest of the unchanged catalogue into the same index and state, reported under `rerun`."""
     index = Path(args.index or f"bench/out/harvest-{catalogue.kind}-{catalogue.records}.sqlite3")
     fresh_sqlite(index)
-    http = HttpSettings(delay_seconds=0, retries=0, timeout_seconds=60, allow_private_hosts=["127.0.0.1"])
     source = source_config(catalogue, page_size=args.page_size)
-    timers = Timers(TimedFetcher(http, delay_seconds=0), TimedBuilder(load_themes()), TimedBackend(index))
     extra, state = _state_arguments(args, index, source)
+    try:
+        result = _timed_harvest(args, index, source, extra)
+        if args.rerun:
+            again = _timed_harvest(args, index, source, extra)
+            keys = ("status", "fetched", "unchanged", "withdrawn", "requests", "bytes_received", "harvest_seconds")
+            result["rerun"] = {key: again[key] for key in keys}
+            result["rerun"]["requests_share"] = round(again["requests"] / max(result["requests"], 1), 4)
+            result["rerun"]["notes"] = again["notes"]
+    finally:
+        if state is not None:
+            state.close()
+    return result
+
+
+def _timed_harvest(args: argparse.Namespace, index: Path, source: SourceBase, extra: dict[str, Any]) -> dict[str, Any]:
+    http = HttpSettings(delay_seconds=0, retries=0, timeout_seconds=60, allow_private_hosts=["127.0.0.1"])
+    timers = Timers(TimedFetcher(http, delay_seconds=0), TimedBuilder(load_themes()), TimedBackend(index))
     result: dict[str, Any] = {"rss_before_mb": current_rss_mb()}
     if args.trace_python:
         tracemalloc.start()
@@ -249,33 +296,34 @@ def run_harvest(args: argparse.Namespace, catalogue: Catalogue) -> dict[str, Any
     finally:
         timers.fetcher.close()
         timers.backend.close()
-        if state is not None:
-            state.close()
     result.update(
         status=report.status,
         error=report.error.message if report.error else None,
         fetched=report.fetched,
         new=report.new,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        withdrawn=report.withdrawn,
         rejected=report.rejected,
+        notes=report.notes,
         requests=report.http.requests,
+        bytes_received=report.http.bytes,
         harvest_seconds=round(seconds, 1),
         records_per_s=round(report.fetched / seconds),
         cpu_seconds=round(cpu_seconds, 1),
-        records_per_cpu_s=round(report.fetched / cpu_seconds),
+        records_per_cpu_s=round(report.fetched / max(cpu_seconds, 1e-6)),
         split_seconds=timers.split(seconds),
         peak_rss_mb=peak_rss_mb(),
         bytes_on_disk=directory_bytes(index),
-        state=state is not None,
+        state="state" in extra,
     )
     return result
 
 
-def _state_arguments(
-    args: argparse.Namespace, index: Path, source: JsonApiSourceConfig | OaiPmhSourceConfig
-) -> tuple[dict[str, Any], Any]:
+def _state_arguments(args: argparse.Namespace, index: Path, source: SourceBase) -> tuple[dict[str, Any], Any]:
     """harvest's `state=` argument when --state asks for it: a fresh SQLite state database beside the index,
     with the source registered in it (as `edufed serve` seeds sources.yaml)."""
-    if not args.state:
+    if not (args.state or args.rerun):
         return {}, None
     if "state" not in inspect.signature(harvest).parameters:
         raise SystemExit("--state: crawlers.run.harvest does not take a state store in this checkout")
@@ -284,7 +332,7 @@ def _state_arguments(
     path = index.with_name(index.stem + "-state.sqlite3")
     fresh_sqlite(path)
     store = StateStore.open(f"sqlite:///{path.resolve()}")
-    store.sources.seed([source])
+    store.sources.seed([source])  # type: ignore[list-item]
     return {"state": store}, store
 
 
@@ -328,12 +376,13 @@ def bare_parse(kind: str, pages: Sequence[bytes]) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=("json_api", "oai_pmh"))
+    parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--count", type=int, default=100_000, help="records the catalogue serves")
     parser.add_argument("--page-size", type=int, default=100, help="records per page (OAI: per resumption)")
     parser.add_argument("--checkpoint", type=int, default=10_000, help="records between progress lines")
     parser.add_argument("--index", default=None, help="SQLite index file (default bench/out/harvest-KIND-N...)")
     parser.add_argument("--state", action="store_true", help="also write a fresh SQLite state database")
+    parser.add_argument("--rerun", action="store_true", help="then harvest the unchanged catalogue again (--state)")
     parser.add_argument("--port", type=int, default=0, help="catalogue port (fixed: comparable api_url/hashes)")
     parser.add_argument(
         "--trace-python", action="store_true", help="also trace Python allocations (tracemalloc; slows the run)"
@@ -349,7 +398,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: dict[str, Any] = {"kind": args.kind, "count": args.count, "page_size": args.page_size}
         result["payload_bytes"] = catalogue.bytes
         result.update(run_harvest(args, catalogue))
-        if not args.no_bare:  # after the harvest, so the pages held here do not count in its peak RSS
+        if not args.no_bare and args.kind in (
+            "json_api",
+            "oai_pmh",
+        ):  # after the harvest, so the pages held here do not count in its peak RSS
             result["bare_parser"] = bare_parse(args.kind, download_pages(catalogue, page_size=args.page_size))
     result["command"] = " ".join(sys.argv)
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")

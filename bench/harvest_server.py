@@ -1,9 +1,12 @@
-"""A local catalogue server for the harvest benchmark: the generated corpus as a paged JSON API or OAI-PMH.
+"""A local catalogue server for the harvest benchmark: the generated corpus in the shape of one source kind.
 
 Run it as its own process, so serving costs none of the harvester's CPU (bench/bench_harvest.py does this):
 
     .venv/bin/python -m bench.harvest_server json_api --count 100000
     .venv/bin/python -m bench.harvest_server oai_pmh --count 100000 --page-size 200
+    .venv/bin/python -m bench.harvest_server le_ouchn --count 10000      # + a detail document per course
+    .venv/bin/python -m bench.harvest_server rss --count 10000           # one feed of every course
+    .venv/bin/python -m bench.harvest_server static_catalog --count 10000 --page-size 1000
 
 Every page is rendered from `bench/corpus.py` before the server starts listening, so a request only sends
 bytes. When it is ready the server writes one JSON line to stdout (its base URL, pages, records, bytes) and
@@ -13,16 +16,25 @@ then serves on 127.0.0.1 until it is terminated.
   `{"Data": {"PageListInfos": [{Id, Name, Teacher, SourceName, Subtitle, StudentCount, Tag}], "PageCount": n}}`.
   `Subtitle` carries the course description, the short text le.ouchn shows there.
 * `oai_pmh` answers `GET /oai?verb=Identify` and `verb=ListRecords&metadataPrefix=oai_dc`, then
-  `verb=ListRecords&resumptionToken=page-N`, in the shape of tests/data/oai_pmh.
+  `verb=ListRecords&resumptionToken=page-N`, in the shape of tests/data/oai_pmh; with `from`, one page of the
+  records whose datestamp is not before it (noRecordsMatch when none is), enough for a re-harvest benchmark.
+* `le_ouchn` is `json_api` plus `GET /api/Course/{Id}/MicroCourse/Details` per course (its lessons).
+* `rss` answers `GET /feed.xml`: one RSS 2.0 feed of every course.
+* `static_catalog` answers `GET /version/data_version.json` (smartedu's version index) and the part files it
+  lists, `--page-size` records each.
+
+Every 200 answer carries an ETag (a digest of its body) and a request whose If-None-Match matches gets a 304.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +46,15 @@ from indexer.record import Record
 
 PAGING_PATH = "/api/Course/Paging"
 OAI_PATH = "/oai"
+FEED_PATH = "/feed.xml"
+VERSION_PATH = "/version/data_version.json"
+KINDS = ("json_api", "oai_pmh", "le_ouchn", "rss", "static_catalog")
+
+
+def detail_path(course_id: str) -> str:
+    return f"/api/Course/{course_id}/MicroCourse/Details"
+
+
 OAI_TYPES = {"video": "MovingImage", "document": "Text", "ebook": "Text"}
 """dc:type per media type of the corpus; the others become 课程 (bench_harvest maps all three)."""
 ROBOTS = b"User-agent: *\nAllow: /\n"
@@ -80,9 +101,13 @@ def oai_identifier(record: Record) -> str:
     return f"oai:bench.example.edu.cn:{record.source_id}"
 
 
+def _stamp(record: Record) -> str:
+    return (record.published_at or record.fetched_at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def oai_record(record: Record) -> str:
     """One `<record>` with an oai_dc description of the course."""
-    stamp = (record.published_at or record.fetched_at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = _stamp(record)
     subject = record.tags[0] if record.tags else ""
     dc = [("title", record.title), ("title", record.subtitle or "")]
     dc += [("creator", p.name) for p in record.instructors]
@@ -133,15 +158,78 @@ IDENTIFY = (
 ).encode()
 
 
+def details_document(record: Record) -> bytes:
+    """A course's detail document as le.ouchn's MicroCourse/Details answers it: its name and lessons."""
+    modules = [{"Id": f"{record.source_id}-{lesson.id}", "Title": lesson.title} for lesson in record.lessons]
+    body = {"Code": 200, "Data": {"Id": record.source_id, "Name": record.title, "Modules": modules}}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def rss_feed(records: Iterable[Record]) -> bytes:
+    """One RSS 2.0 feed listing every course."""
+    items = "".join(
+        f'<item><guid isPermaLink="false">{escape(r.source_id)}</guid><title>{escape(r.title)}</title>'
+        f"<link>https://bench.example.edu.cn/course/{escape(r.source_id)}</link>"
+        f"<description>{escape(r.description or '')}</description>"
+        f"<category>{escape(r.tags[0] if r.tags else '')}</category></item>\n"
+        for r in records
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>edufed 基准测试课程</title>'
+        f"<link>https://bench.example.edu.cn/</link><description>全部课程</description>\n{items}</channel></rss>\n"
+    ).encode()
+
+
+def static_parts(records: Iterable[Record], *, page_size: int) -> dict[str, bytes]:
+    """smartedu's version index and its part files, `page_size` NDR-shaped records each."""
+    documents: dict[str, bytes] = {}
+    for number, chunk in enumerate(chunks(records, page_size), start=1):
+        items = [
+            {"id": r.source_id, "title": r.title, "description": r.description, "status": "ONLINE",
+             "resource_type_code": "assets_video", "tag_list": [{"tag_name": t} for t in r.tags]}
+            for r in chunk
+        ]  # fmt: skip
+        documents[f"/version/part_{number}.json"] = json.dumps(items, ensure_ascii=False).encode("utf-8")
+    index = {"module": "bench_module", "module_version": 1, "urls": [p.rsplit("/", 1)[1] for p in documents]}
+    documents[VERSION_PATH] = json.dumps(index).encode()
+    return documents
+
+
+@dataclass
+class Rendered:
+    """What a catalogue server sends: numbered pages (page 1 first) and documents by path."""
+
+    pages: list[bytes] = field(default_factory=list)
+    documents: dict[str, bytes] = field(default_factory=dict)
+    stamped: list[tuple[str, str]] = field(default_factory=list)  # OAI (datestamp, <record>) pairs
+
+    @property
+    def bytes(self) -> int:
+        return sum(map(len, self.pages)) + sum(map(len, self.documents.values()))
+
+
+def etag(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+
+
+NO_RECORDS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+    b'<responseDate>2026-11-28T00:00:00Z</responseDate><request verb="ListRecords">http://bench/oai</request>'
+    b'<error code="noRecordsMatch">no records changed since then</error></OAI-PMH>\n'
+)
+
+
 class CatalogueServer(ThreadingHTTPServer):
-    """Serves pre-rendered pages of one kind; `pages[0]` is page 1."""
+    """Serves pre-rendered pages and documents of one kind; `pages[0]` is page 1."""
 
     daemon_threads = True
 
-    def __init__(self, kind: str, pages: list[bytes], *, page_size: int, port: int = 0) -> None:
+    def __init__(self, kind: str, rendered: Rendered, *, page_size: int, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.kind = kind
-        self.pages = pages
+        self.pages = rendered.pages
+        self.documents = rendered.documents
+        self.stamped = rendered.stamped
         self.page_size = page_size
 
     @property
@@ -152,10 +240,13 @@ class CatalogueServer(ThreadingHTTPServer):
         """(status, content type, body) for one GET."""
         if path == "/robots.txt":
             return 200, "text/plain", ROBOTS
-        if self.kind == "json_api" and path == PAGING_PATH:
+        if self.kind in ("json_api", "le_ouchn") and path == PAGING_PATH:
             return self._paging(query)
         if self.kind == "oai_pmh" and path == OAI_PATH:
             return self._oai(query)
+        if path in self.documents:
+            content_type = "application/rss+xml" if path == FEED_PATH else "application/json; charset=utf-8"
+            return 200, content_type, self.documents[path]
         return 404, "text/plain", b"not found"
 
     def _paging(self, query: dict[str, str]) -> tuple[int, str, bytes]:
@@ -174,12 +265,21 @@ class CatalogueServer(ThreadingHTTPServer):
             return 200, xml, IDENTIFY
         token = query.get("resumptionToken", "")
         if verb == "ListRecords" and not token and query.get("metadataPrefix") == "oai_dc":
+            if "from" in query:
+                return 200, xml, self._changed_since(query["from"])
             return 200, xml, self.pages[0]
         if verb == "ListRecords" and token.startswith("page-") and token[5:].isdigit():
             number = int(token[5:])
             if 1 <= number <= len(self.pages):
                 return 200, xml, self.pages[number - 1]
         return 400, "text/plain", b"unsupported OAI-PMH request"
+
+    def _changed_since(self, since: str) -> bytes:
+        """A selective ListRecords: every record stamped at or after `since` (ISO UTC sorts as text), one page."""
+        changed = [record for stamp, record in self.stamped if stamp >= since]
+        if not changed:
+            return NO_RECORDS
+        return _oai_page(changed, token="", cursor=0, total=len(changed))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -190,8 +290,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         status, content_type, body = self.server.answer(parts.path, dict(parse_qsl(parts.query)))
+        tag = etag(body) if status == 200 else None
+        if tag is not None and self.headers.get("If-None-Match") == tag:
+            self.send_response(304)
+            self.send_header("ETag", tag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        if tag is not None:
+            self.send_header("ETag", tag)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -200,17 +309,25 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-def render(kind: str, *, count: int, page_size: int) -> list[bytes]:
-    """Every page of the corpus's first `count` records as `kind` serves it."""
-    records = generate(count)
+def render(kind: str, *, count: int, page_size: int) -> Rendered:
+    """Every page and document of the corpus's first `count` records as `kind` serves it."""
+    records = list(generate(count))
     if kind == "json_api":
-        return json_pages(records, count=count, page_size=page_size)
-    return oai_pages(records, count=count, page_size=page_size)
+        return Rendered(pages=json_pages(records, count=count, page_size=page_size))
+    if kind == "le_ouchn":
+        details = {detail_path(r.source_id): details_document(r) for r in records}
+        return Rendered(pages=json_pages(records, count=count, page_size=page_size), documents=details)
+    if kind == "rss":
+        return Rendered(documents={FEED_PATH: rss_feed(records)})
+    if kind == "static_catalog":
+        return Rendered(documents=static_parts(records, page_size=page_size))
+    stamped = [(_stamp(r), oai_record(r)) for r in records]
+    return Rendered(pages=oai_pages(records, count=count, page_size=page_size), stamped=stamped)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=("json_api", "oai_pmh"))
+    parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--count", type=int, default=100_000, help="records in the catalogue")
     parser.add_argument("--page-size", type=int, default=100, help="records per page")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
@@ -219,10 +336,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    pages = render(args.kind, count=args.count, page_size=args.page_size)
-    server = CatalogueServer(args.kind, pages, page_size=args.page_size, port=args.port)
-    ready = {"url": server.base_url, "kind": args.kind, "records": args.count, "pages": len(pages)}
-    ready["bytes"] = sum(len(p) for p in pages)
+    rendered = render(args.kind, count=args.count, page_size=args.page_size)
+    server = CatalogueServer(args.kind, rendered, page_size=args.page_size, port=args.port)
+    ready = {"url": server.base_url, "kind": args.kind, "records": args.count, "pages": len(rendered.pages)}
+    ready["documents"] = len(rendered.documents)
+    ready["bytes"] = rendered.bytes
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     try:

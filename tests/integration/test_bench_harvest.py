@@ -36,3 +36,19 @@ def test_the_benchmark_harvests_every_generated_record(
     finally:
         backend.close()
     assert titles == sorted(record.title for record in generate(COUNT))
+
+
+@pytest.mark.parametrize("kind", ["le_ouchn", "oai_pmh", "rss", "static_catalog"])
+def test_an_unchanged_re_harvest_downloads_a_tenth_of_the_first_run_at_most(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = tmp_path / "bench.sqlite3"
+    status = main([kind, "--count", "60", "--page-size", "20", "--rerun", "--index", str(index)])
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    rerun = result["rerun"]
+    assert status == 0 and (result["status"], result["new"], rerun["status"]) == ("succeeded", 60, "succeeded")
+    assert rerun["withdrawn"] == 0
+    if kind == "le_ouchn":  # a detail per course the first time; the three list pages (and robots.txt) after
+        assert (result["requests"], rerun["requests"]) == (1 + 3 + 60, 1 + 3)
+    else:  # the same few requests, answered 304 (or, for OAI, nothing changed since `from`)
+        assert rerun["bytes_received"] <= result["bytes_received"] / 10
