@@ -54,9 +54,10 @@ class IncrementalSource(Source):
       only does this for ids `catalogued` says the catalogue holds live (the run sets it; by default: none);
     - `repeats_listing` (with scope "unchanged") says the source saw that its listing is the one its last
       complete run read, so the run counts it as a complete listing of the records that run listed;
-    - `shows_current` says a listing that ran to its end shows what the source has now (a whole list, or a
-      feed's window of its latest items), so naming nothing where the source had records is suspect and held;
-      a listing of the changes since the cursor (an OAI `from` harvest) may name nothing and be right;
+    - `shows_current` says a listing that ran to its end shows what the source has now: a "full" one, or an
+      "incremental" one with `window_listing` set (a feed's window of its latest items). Naming nothing where
+      the source had records is then suspect, and held; a listing of the changes since the cursor (an OAI
+      `from` harvest, a sitemap's newer lastmods) may name nothing and be right;
     - `incomplete_reason` says why a listing that ran to its end is not whole (a feed parsed only as far as
       it went): the source leaves `cursor_out` None, and the run reports partial with this reason.
     """
