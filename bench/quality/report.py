@@ -42,6 +42,20 @@ def tables(reports: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def worst_queries(report: dict[str, Any], count: int) -> str:
+    """The `count` queries with the lowest nDCG@10 (and every nothing_relevant query that got results), with
+    the grade and title of each of their first ten results: where to look first."""
+    rows = sorted((r for r in report["queries"] if "ndcg@10" in r), key=lambda r: r["ndcg@10"])[:count]
+    rows += [r for r in report["queries"] if r.get("empty") == 0.0]
+    lines = [f"worst queries on {report['backend']}:"]
+    for row in rows:
+        score = f"nDCG@10 {row['ndcg@10']:.3f}" if "ndcg@10" in row else f"{row['total']} results"
+        theme = f" [{row['theme']}]" if row["theme"] else ""
+        lines.append(f"  {row['q']}{theme} ({row['class']}, {score}{', relaxed' if row['relaxed'] else ''})")
+        lines += [f"      {grade}  {title}" for grade, title in zip(row["grades_top"], row["top_titles"], strict=True)]
+    return "\n".join(lines)
+
+
 def _triple(figures: dict[str, float], cls: str) -> str:
     return "/".join(_one(figures, f"relevance.{cls}.{m}") for m in ("ndcg@10", "recall@50", "mrr"))
 
