@@ -23,7 +23,17 @@ from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.errors import HarvestError
 from crawlers.fetch import Fetcher
-from crawlers.run_report import Phase, RejectedItem, RunError, RunProgress, RunReport, RunStatus, stored_report
+from crawlers.run_report import (
+    Phase,
+    RejectedItem,
+    RunError,
+    RunProgress,
+    RunReport,
+    RunStatus,
+    final_status,
+    robots_note,
+    stored_report,
+)
 from crawlers.run_state import RunState
 from crawlers.sources import build_source
 from crawlers.sources.base import Source
@@ -271,15 +281,6 @@ def record_uid(source: SourceBase, platform_id: str | None) -> str | None:
     return f"{source.id}:{cleaned}"
 
 
-def robots_note(fetcher: Fetcher) -> str | None:
-    """The run report's line about requests robots.txt kept us from sending: a note, never a warning (obeying
-    robots.txt is the rule, not a fault of the source). None when there were none."""
-    refused = [entry.url for entry in fetcher.log if entry.robots == "disallowed" and not entry.sent]
-    if not refused:
-        return None
-    return f"{len(refused)} URLs not requested: robots.txt disallows them (first: {refused[0]})"
-
-
 def _raw_payload(raw: RawRecord) -> Any:
     """What a rejected record is quarantined with: the platform's payload, else the fields mapped from it."""
     return raw.payload if raw.payload is not None else raw.fields
@@ -399,7 +400,7 @@ def _finish(report: RunReport, *, fetcher: Fetcher | None) -> None:
         report.http = fetcher.stats()
         report.http_log = [entry.to_dict() for entry in fetcher.log[:MAX_LOGGED_REQUESTS]]
     report.finished_at = datetime.now(UTC)
-    report.status = _status(report)
+    report.status = final_status(report)
     logger.info(
         "run %s of %s %s: %d fetched, %d new, %d updated, %d unchanged, %d withdrawn, %d rejected",
         report.run_id,
@@ -412,14 +413,3 @@ def _finish(report: RunReport, *, fetcher: Fetcher | None) -> None:
         report.withdrawn,
         report.rejected,
     )
-
-
-def _status(report: RunReport) -> RunStatus:
-    """The run's status word, the same rule for every kind (README, "Harvest runs and their status")."""
-    if report.error is not None:
-        return "failed"
-    if report.held is not None:
-        return "held"
-    if report.rejected or report.warning_count or report.incomplete is not None:
-        return "partial"
-    return "succeeded"

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from crawlers.fetch import FetchStats
+from crawlers.fetch import Fetcher, FetchStats
 from crawlers.state import RunCounts
 from crawlers.withdrawals import HeldWithdrawal
 
@@ -119,3 +119,23 @@ def stored_report(report: RunReport) -> dict[str, Any]:
     data["http_log"] = data["http_log"][:MAX_STORED_ENTRIES]
     data["rejections"] = data["rejections"][:MAX_STORED_ENTRIES]
     return data
+
+
+def final_status(report: RunReport) -> RunStatus:
+    """The run's status word, the same rule for every kind (the README's harvesting paragraph says it)."""
+    if report.error is not None:
+        return "failed"
+    if report.held is not None:
+        return "held"
+    if report.rejected or report.warning_count or report.incomplete is not None:
+        return "partial"
+    return "succeeded"
+
+
+def robots_note(fetcher: Fetcher) -> str | None:
+    """The run report's line about requests robots.txt kept us from sending: a note, never a warning (obeying
+    robots.txt is the rule, not a fault of the source). None when there were none."""
+    refused = [entry.url for entry in fetcher.log if entry.robots == "disallowed" and not entry.sent]
+    if not refused:
+        return None
+    return f"{len(refused)} URLs not requested: robots.txt disallows them (first: {refused[0]})"
