@@ -22,7 +22,7 @@ from config.themes import THEMES
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
-from search_api import ratelimit
+from search_api import openapi, ratelimit
 from search_api.body_limits import BodyLimitMiddleware
 from search_api.catalogue import Catalogue
 from search_api.errors import ApiError, ProblemDetail
@@ -85,6 +85,7 @@ def create_app(
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     _add_error_handlers(app)
+    openapi.install(app)  # the source bodies' schema, which FastAPI cannot see
     ratelimit.install(app)  # 429 with Retry-After
     app.add_middleware(BodyLimitMiddleware)  # before any parser recurses into a hostile body
     app.add_middleware(OptionsMiddleware)  # the methods of every route of a path, not only the first one's

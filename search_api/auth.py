@@ -6,13 +6,26 @@ Keys are stored only as salted hashes (crawlers.state.keys); a key never appears
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crawlers.state import Principal, StateStore
 from search_api.errors import ApiError, ForbiddenError, UnauthorizedError
 
 ADMIN = "admin"
 OPERATOR = "operator"
+
+BEARER = HTTPBearer(
+    scheme_name="apiKey",
+    bearerFormat="edufed key",
+    description="An operator or admin key: `Authorization: Bearer <key>` (issued by `edufed keys create` or "
+    "POST /api/v1/keys).",
+    auto_error=False,  # a missing key is our own 401 in the shared error body
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+"""The bearer key of a request as the routes needing a role declare it, so OpenAPI shows the security scheme."""
 
 
 def state_store(request: Request) -> StateStore:
@@ -32,10 +45,11 @@ def bearer_key(request: Request) -> str | None:
     return key.strip()
 
 
-def current_principal(request: Request) -> Principal:
-    """The verified caller; 401 for a missing, unknown or revoked key."""
-    key = bearer_key(request)
-    if key is None:
+def current_principal(request: Request, credentials: HTTPAuthorizationCredentials | None = None) -> Principal:
+    """The verified caller (by the key of `credentials`, else of the Authorization header); 401 for a missing,
+    unknown or revoked key."""
+    key = credentials.credentials.strip() if credentials is not None else bearer_key(request)
+    if not key:
         raise UnauthorizedError()
     principal = state_store(request).keys.verify(key)
     if principal is None:
@@ -44,17 +58,17 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-def require_admin(request: Request) -> Principal:
+def require_admin(request: Request, credentials: Credentials) -> Principal:
     """FastAPI dependency: an admin key."""
-    principal = current_principal(request)
+    principal = current_principal(request, credentials)
     if principal.role != ADMIN:
         raise ForbiddenError("this needs an admin key")
     return principal
 
 
-def require_operator(request: Request) -> Principal:
+def require_operator(request: Request, credentials: Credentials) -> Principal:
     """FastAPI dependency: an operator or admin key (check the platform with `ensure_platform`)."""
-    principal = current_principal(request)
+    principal = current_principal(request, credentials)
     if principal.role not in (ADMIN, OPERATOR):
         raise ForbiddenError("this needs an operator or admin key")
     return principal

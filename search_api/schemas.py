@@ -95,9 +95,28 @@ class RecordResponse(Record):
     id: str = Field(description="Same as uid.")
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorResponse, "description": "Bad cursor."},
-    404: {"model": ErrorResponse, "description": "Not found."},
-    422: {"model": ErrorResponse, "description": "Invalid parameters; details name each field."},
-    503: {"model": ErrorResponse, "description": "The index cannot be read."},
+ERROR_MEANINGS: dict[int, str] = {
+    400: "Bad cursor: pass next_cursor exactly as received.",
+    401: "No key, or an unknown or revoked one: send `Authorization: Bearer <key>`.",
+    403: "The key's role or platform does not allow this (an operator acts for its own platform only).",
+    404: "Not found.",
+    409: "Conflicts with the state of the source: the id is taken, a run is going, a deletion waits for "
+    "approval, or the configuration file defines the source.",
+    413: "The request body is larger than 256 KB.",
+    422: "Invalid parameters or body (also JSON nested more than 32 levels deep); details name each field.",
+    429: "Too many requests of this kind from this key; `Retry-After` says when to try again.",
+    503: "The index or the state database cannot be read.",
 }
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses` for these error statuses, each with the shared error body as its schema."""
+    return {status: {"model": ErrorResponse, "description": ERROR_MEANINGS[status]} for status in statuses}
+
+
+ERROR_RESPONSES = error_responses(400, 404, 422, 503)
+"""The errors of the public search endpoints."""
+ROLE_ERROR_RESPONSES = error_responses(401, 403, 404, 409, 422, 503)
+"""The errors of every endpoint that needs a key (its router declares them)."""
+RATE_LIMITED_RESPONSES = error_responses(429)
+"""The further error of the endpoints a key may call only so often (413 goes on every body: search_api.openapi)."""

@@ -13,8 +13,9 @@ from search_api import admin_actions as actions
 from search_api.auth import require_admin, state_store
 from search_api.errors import InvalidRequestError, ProblemDetail
 from search_api.params import RowId
+from search_api.schemas import ROLE_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ROLE_ERROR_RESPONSES)
 
 Admin = Annotated[Principal, Depends(require_admin)]
 Store = Annotated[StateStore, Depends(state_store)]

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from crawlers.state import ApiKeyInfo, InvalidStateValueError, Principal, StateNotFoundError, StateStore
 from search_api.auth import require_admin, state_store
 from search_api.errors import InvalidRequestError, NotFoundError, ProblemDetail
+from search_api.schemas import ROLE_ERROR_RESPONSES
 from search_api.source_actions import actor_of
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ROLE_ERROR_RESPONSES)
 
 Admin = Annotated[Principal, Depends(require_admin)]
 Store = Annotated[StateStore, Depends(state_store)]

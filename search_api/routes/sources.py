@@ -19,13 +19,15 @@ from crawlers.state import Principal, StateStore
 from indexer.pipeline import RecordBuilder
 from search_api import source_actions as actions
 from search_api.auth import require_operator, state_store
+from search_api.openapi import SOURCE_CONFIG, SOURCE_PATCH, source_body
 from search_api.params import RowId
 from search_api.ratelimit import DRY_RUN, REGISTER, RateLimits
+from search_api.schemas import RATE_LIMITED_RESPONSES, ROLE_ERROR_RESPONSES
 from search_api.source_checks import LocalizedProblem, invalid
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1", tags=["operator"])
+router = APIRouter(prefix="/api/v1", tags=["operator"], responses=ROLE_ERROR_RESPONSES)
 
 Operator = Annotated[Principal, Depends(require_operator)]
 Store = Annotated[StateStore, Depends(state_store)]
@@ -73,7 +75,10 @@ def list_sources(operator: Operator, store: Store) -> dict[str, Any]:
     return {"items": [actions.source_dict(s) for s in actions.visible_sources(store, operator)]}
 
 
-@router.post("/sources", status_code=201)
+NEW_SOURCE = source_body(SOURCE_CONFIG, "The source's config; an operator's `platform` may be left out (theirs).")
+
+
+@router.post("/sources", status_code=201, responses=RATE_LIMITED_RESPONSES, openapi_extra=NEW_SOURCE)
 def create(request: Request, operator: Operator, store: Store, body: Body) -> JSONResponse:
     """Register a source of the caller's platform; 422 with every problem, 409 when the id is taken."""
     rate_limits(request).check(REGISTER, operator.key_id)
@@ -83,7 +88,7 @@ def create(request: Request, operator: Operator, store: Store, body: Body) -> JS
     return JSONResponse(actions.source_dict(source), status_code=201, headers=location)
 
 
-@router.post("/sources/dry-run")
+@router.post("/sources/dry-run", responses=RATE_LIMITED_RESPONSES, openapi_extra=NEW_SOURCE)
 def dry_run_unsaved(request: Request, operator: Operator, body: Body) -> dict[str, Any]:
     """Preview a config that is not saved: the first items as records, with warnings and the request log."""
     rate_limits(request).check(DRY_RUN, operator.key_id)
@@ -104,7 +109,8 @@ def read(source_id: str, operator: Operator, store: Store) -> dict[str, Any]:
     return body
 
 
-@router.patch("/sources/{source_id}")
+@router.patch("/sources/{source_id}", responses=RATE_LIMITED_RESPONSES,
+              openapi_extra=source_body(SOURCE_PATCH, "Changes to the source's config."))  # fmt: skip
 def update(request: Request, source_id: str, operator: Operator, store: Store, body: Body) -> dict[str, Any]:
     """Change a source by JSON merge patch (`{"enabled": true}` activates it); validated as a whole."""
     rate_limits(request).check(REGISTER, operator.key_id)
@@ -125,7 +131,7 @@ def delete(request: Request, source_id: str, operator: Operator, store: Store) -
     return JSONResponse(deletion.to_dict(), status_code=deletion.status_code)
 
 
-@router.post("/sources/{source_id}/dry-run")
+@router.post("/sources/{source_id}/dry-run", responses=RATE_LIMITED_RESPONSES)
 def dry_run_saved(request: Request, source_id: str, operator: Operator, store: Store) -> dict[str, Any]:
     """Preview a registered source as it is saved."""
     source = actions.owned_source(store, operator, source_id)
