@@ -75,7 +75,10 @@ class Weights(_Strict):
     category: float = Field(3.0, description="Score of a primary theme from a category rule.")
     category_secondary: float = Field(1.0, description="Score of a secondary theme from a category rule.")
     tag: float = Field(2.0, description="Score per keyword found in tags.")
-    title: float = Field(1.5, description="Score per keyword found in the title or subtitle.")
+    title: float = Field(1.5, description="Score per keyword found in the title.")
+    subtitle: float = Field(
+        1.0, description="Score per keyword found in the subtitle (on le.ouchn a short description, not a title)."
+    )
     description: float = Field(0.5, description="Score per keyword found in the description.")
     threshold: float = Field(1.5, description="Lowest score for a keyword-only theme to be kept.")
     secondary_share: float = Field(

@@ -168,7 +168,8 @@ class ThemeClassifier:
         total, found, by_rule, carried = scores.total, scores.found, scores.by_rule, scores.carried
         for text, weight in (
             (tags, weights.tag),
-            (f"{folded.title} {folded.subtitle}" if folded.subtitle else folded.title, weights.title),
+            (folded.title, weights.title),
+            (folded.subtitle, weights.subtitle),
             (folded.description, weights.description),
         ):
             share = weight * weights.secondary_share

@@ -11,6 +11,7 @@ import yaml
 from config import load_themes
 from indexer.normalize.themes import ThemeClassifier
 
+FIELDS = {"row", "title", "categories", "tags", "subtitle", "description", "themes", "includes", "excludes"}
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent.parent / "data" / "themes" / "cases.yaml").read_text(encoding="utf-8")
 )["cases"]
@@ -26,7 +27,7 @@ def themes_of(classifier: ThemeClassifier, case: dict[str, Any]) -> list[str]:
         categories=[list(path) for path in case.get("categories", [])],
         tags=list(case.get("tags", [])),
         title=case["title"],
-        subtitle=None,
+        subtitle=case.get("subtitle"),
         description=case.get("description"),
     ).themes
 
@@ -46,4 +47,4 @@ def test_record_gets_the_themes_a_learner_expects(classifier: ThemeClassifier, c
 def test_every_case_says_what_it_expects() -> None:
     for case in CASES:
         assert {"themes", "includes", "excludes"} & set(case), case["title"]
-        assert set(case) <= {"row", "title", "categories", "tags", "description", "themes", "includes", "excludes"}
+        assert set(case) <= FIELDS, case["title"]
