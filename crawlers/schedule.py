@@ -24,12 +24,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
-import socket
 import threading
 import time
-import uuid
 from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -51,6 +48,7 @@ from crawlers.errors import HarvestError
 from crawlers.logcontext import log_context
 from crawlers.state import RunRecord, StateNotFoundError, StateStore, StoredSource
 from crawlers.state.db import utcnow
+from crawlers.state.holders import new_holder as holder_id
 from crawlers.supervise import AttemptResult, ChildRun, LeaseKeeper, supervise
 
 logger = logging.getLogger(__name__)
@@ -134,8 +132,8 @@ def sync_job(service: str) -> None:
 
 
 def new_holder() -> str:
-    """A lease holder id for one run attempt: host, process id and a random part."""
-    return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    """A lease holder id for one run attempt: host, process id, process start time and a random part."""
+    return holder_id()
 
 
 def holder_pid(holder: str) -> int | None:

@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +26,7 @@ from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.logcontext import install, log_context
 from crawlers.run import harvest
+from crawlers.run_heartbeat import RunHeartbeat
 from crawlers.state import RunOutcome, RunRecord, StateStore
 from crawlers.state.errors import RunAlreadyFinishedError, StateError
 from indexer.backends import open_backend
@@ -98,8 +99,9 @@ def _harvest(
     config: SourceBase, *, request: ChildRun, store: StateStore, backend: IndexBackend, builder: RecordBuilder
 ) -> None:
     """Harvest one source; the run records itself (start, counts, cursor, withdrawals) in the state store."""
+    beat = RunHeartbeat(store, source_id=request.source_id, holder=request.holder)
     harvest(config, settings=request.settings, backend=backend, builder=builder, state=store,
-            trigger=request.trigger, holder=request.holder)  # fmt: skip
+            trigger=request.trigger, holder=request.holder, progress=beat)  # fmt: skip
 
 
 def supervise(
@@ -168,7 +170,7 @@ def _settle(
     )
     if not unfinished:  # the child never got as far as starting the run: record one so admins see it
         unfinished = [store.runs.start(request.source_id, trigger=request.trigger, holder=request.holder)]
-    finished = [_finish(store, run, outcome) for run in unfinished]
+    finished = [_finish(store, run, replace(outcome, counts=run.counts)) for run in unfinished]  # as far as it got
     logger.warning("run %s of %s ended: %s", finished[0].id, request.source_id, outcome.error_message)
     return AttemptResult(request.source_id, request.holder, finished[0].id, finished[0].status, exit_code)
 

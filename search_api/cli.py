@@ -23,6 +23,7 @@ from crawlers.errors import HarvestError
 from crawlers.logcontext import install as install_log_context
 from crawlers.netguard import allow_source_hosts
 from crawlers.run import RunReport, harvest
+from crawlers.run_heartbeat import RunHeartbeat
 from crawlers.schedule import new_holder
 from crawlers.state import Principal, SourceHealth, StateError, StateStore, state_url
 from crawlers.state.sources import CONFIG_ACTOR
@@ -338,7 +339,8 @@ def _harvest_leased(
     keeper.start()
     try:
         store.runs.abandon_unfinished(source.id, reason="the process running it stopped")
-        return harvest(source, settings=settings, backend=backend, builder=builder, progress=progress, state=store,
+        beat = RunHeartbeat(store, source_id=source.id, holder=holder, then=progress)
+        return harvest(source, settings=settings, backend=backend, builder=builder, progress=beat, state=store,
                        trigger="manual", holder=holder)  # fmt: skip
     finally:
         keeper.stop()

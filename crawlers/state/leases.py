@@ -5,6 +5,11 @@ whose WHERE only lets the update through when the lease has expired or is alread
 itself decides the race: on PostgreSQL the conflicting inserts queue on the row lock and the loser sees
 the winner's fresh expiry; on SQLite every transaction starts with BEGIN IMMEDIATE. Expiry compares
 against the caller's clock, so the clocks of processes sharing a database must agree to well within a ttl.
+
+A lease whose holder was a process of this same machine that no longer exists (crawlers.state.holders: a
+harvest killed with SIGKILL, a service that crashed) is taken over at once rather than after its ttl: the
+takeover is the same statement with the dead holder's id added to its WHERE, so of several processes that
+saw it dead only one wins.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import RowMapping, case, delete, or_, select, update
 
 from crawlers.state.db import Database, upsert_insert, utcnow
+from crawlers.state.holders import holder_gone
 from crawlers.state.schema import leases
 
 logger = logging.getLogger(__name__)
@@ -54,9 +60,12 @@ class Leases:
         self._db = db
 
     def try_acquire(self, source_id: str, holder: str, *, ttl: float | timedelta) -> bool:
-        """Take the lease if it is free, expired or already ours (then extended); True when we hold it."""
+        """Take the lease if it is free, expired, already ours (then extended) or held by a process that died
+        on this machine; True when we hold it."""
         now = utcnow()
         with self._db.begin() as connection:
+            current = connection.execute(select(leases.c.holder).where(leases.c.source_id == source_id)).scalar()
+            dead = current if current is not None and current != holder and holder_gone(current) else None
             insert = upsert_insert(connection, leases)
             statement = (
                 insert.values(source_id=source_id, holder=holder, acquired_at=now, expires_at=now + _seconds(ttl))
@@ -70,12 +79,18 @@ class Leases:
                         ),
                         "expires_at": insert.excluded.expires_at,
                     },
-                    where=or_(leases.c.expires_at < now, leases.c.holder == insert.excluded.holder),
+                    where=or_(
+                        leases.c.expires_at < now,
+                        leases.c.holder == insert.excluded.holder,
+                        *([leases.c.holder == dead] if dead is not None else []),
+                    ),
                 )
                 .returning(leases.c.holder)
             )
             won = connection.execute(statement).scalar_one_or_none() == holder
-        if won:
+        if won and dead is not None:
+            logger.warning("%s took the lease on %s over from %s, whose process is gone", holder, source_id, dead)
+        elif won:
             logger.debug("%s holds the lease on %s", holder, source_id)
         return won
 

@@ -204,22 +204,54 @@ class RunLog:
         with self._db.begin() as connection:
             return {row["source_id"]: to_run(row) for row in connection.execute(query).mappings()}
 
+    def save_progress(self, source_id: str, holder: str, progress: RunProgressNote) -> bool:
+        """Store how far a running run has got (its counts, and the note in its report), so that a run whose
+        process dies keeps them; False when no run of this holder is running."""
+        values = {"fetched": progress.fetched, "rejected": progress.rejected, "report": {"progress": asdict(progress)}}
+        query = update(runs).where(runs.c.source_id == source_id, runs.c.holder == holder, runs.c.status == "running")
+        with self._db.begin() as connection:
+            return bool(connection.execute(query.values(**values)).rowcount)
+
     def abandon_unfinished(self, source_id: str, *, reason: str, keep: str | None = None) -> int:
         """Mark a source's runs still `running` (their process died) as failed; returns how many.
 
-        Call it right after taking the source's lease over: whoever held it before is gone.
+        Call it right after taking the source's lease over: whoever held it before is gone. Each run keeps
+        the counts it had stored, and its message says who held it and how far it got.
         """
-        query = update(runs).where(runs.c.source_id == source_id, runs.c.status == "running")
+        query = select(runs).where(runs.c.source_id == source_id, runs.c.status == "running")
         if keep is not None:
             query = query.where(runs.c.id != keep)
-        values = {
-            "status": "failed",
-            "finished_at": utcnow(),
-            "error_type": "RunAbandoned",
-            "error_message": reason,
-        }
+        now = utcnow()
         with self._db.begin() as connection:
-            count = connection.execute(query.values(**values)).rowcount
-        if count:
-            logger.warning("marked %d unfinished run(s) of %s as failed: %s", count, source_id, reason)
-        return count
+            left = [to_run(row) for row in connection.execute(query).mappings()]
+            for run in left:
+                values = {"status": "failed", "finished_at": now, "error_type": "RunAbandoned",
+                          "error_message": _abandoned(run, reason)[:MAX_ERROR_CHARS]}  # fmt: skip
+                connection.execute(update(runs).where(runs.c.id == run.id, runs.c.status == "running").values(**values))
+        if left:
+            logger.warning("marked %d unfinished run(s) of %s as failed: %s", len(left), source_id, reason)
+        return len(left)
+
+
+@dataclass(frozen=True)
+class RunProgressNote:
+    """How far a running run has got, as it stores it every few seconds (`RunLog.save_progress`)."""
+
+    phase: str
+    fetched: int
+    rejected: int
+    written: int
+    at: str
+    """When (ISO 8601, UTC)."""
+
+
+def _abandoned(run: RunRecord, reason: str) -> str:
+    """The message of an abandoned run: the reason, its holder, and the progress it last stored."""
+    held = f" (held by {run.holder})" if run.holder else ""
+    note = (run.report or {}).get("progress") if isinstance(run.report, dict) else None
+    if not isinstance(note, dict):
+        return f"{reason}{held}; it stored no progress"
+    return (
+        f"{reason}{held}; when last heard from ({note.get('at')}, {note.get('phase')}) it had fetched "
+        f"{note.get('fetched')} records, {note.get('rejected')} rejected, {note.get('written')} written to the index"
+    )

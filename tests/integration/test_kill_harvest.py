@@ -19,11 +19,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.sources import JsonApiSourceConfig
 from crawlers.run import BATCH_SIZE
-from crawlers.state.store import STATE_FILE
+from crawlers.state import StateError
+from crawlers.state.db import utcnow
+from crawlers.state.store import STATE_FILE, StateStore
 from tests.scheduler.conftest import wait_until
+from tests.support.cli import edufed, write_config
 from tests.support.harvest_state import Harness, course_list, courses, serve_courses
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COUNT = 3000
 PER_PAGE = 100
 PAGE_DELAY = 0.03  # seconds per page: the run lasts long enough to be caught in the middle
+KILLED_COUNT = 1500
 
 
 @pytest.fixture
@@ -153,3 +158,45 @@ def test_a_run_killed_between_withdrawing_from_the_index_and_from_the_state_conv
     assert_converged(harness, config, kept)
     states = harness.store.records.load(config.id)
     assert all(states[uid].withdrawn for uid in gone)
+
+
+def test_a_harvest_killed_with_sigkill_frees_its_source_at_once_and_its_run_keeps_how_far_it_got(
+    tmp_path: Path, http_server: FixtureServer
+) -> None:
+    items = courses(KILLED_COUNT)
+    serve_courses(http_server, items, per_page=PER_PAGE, delay=0.1)  # seconds left to kill it once caught
+    settings = write_config(tmp_path, http_server)
+    source_id = course_list(http_server).id
+    command = "import sys; from search_api.cli import main; sys.exit(main(sys.argv[1:]))"
+    child = subprocess.Popen([sys.executable, "-c", command, "harvest", source_id, "--config", str(settings)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    state_file = tmp_path / "data" / STATE_FILE
+    try:
+        wait_until(state_file.exists, what="the state database")
+        with StateStore.open(f"sqlite:///{state_file}", upgrade=False) as store:
+
+            def stored_progress() -> int:
+                try:
+                    runs = store.runs.find(source_id=source_id)
+                except (StateError, SQLAlchemyError):  # the child is still creating the tables
+                    return 0
+                return runs[0].counts.fetched if runs and runs[0].status == "running" else 0
+
+            wait_until(lambda: stored_progress() >= BATCH_SIZE, what="the running run to store its progress")
+            kill(child)
+            reached = stored_progress()
+            lease = store.leases.get(source_id)
+            assert lease is not None and lease.holder.split(":")[1] == str(child.pid) and lease.expires_at > utcnow()
+
+            code, out, err = edufed(settings, "harvest", source_id)  # at once: not after the lease's 120 s
+            assert code == 0, err
+            new, killed = store.runs.find(source_id=source_id)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=30)
+    assert new.status == "succeeded" and new.counts.fetched == KILLED_COUNT
+    assert (killed.status, killed.error_type) == ("failed", "RunAbandoned")
+    assert BATCH_SIZE <= killed.counts.fetched == reached < KILLED_COUNT
+    assert killed.error_message is not None and f"held by {lease.holder}" in killed.error_message
+    assert f"it had fetched {reached} records" in killed.error_message

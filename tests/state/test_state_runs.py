@@ -133,6 +133,6 @@ def test_abandoned_runs_of_a_dead_holder_are_marked_failed(store, registered):
     assert store.runs.abandon_unfinished(registered, reason="lease expired; holder gone", keep=mine.id) == 1
     abandoned = store.runs.get(dead.id)
     assert (abandoned.status, abandoned.error_type) == ("failed", "RunAbandoned")
-    assert abandoned.error_message == "lease expired; holder gone"
+    assert abandoned.error_message == "lease expired; holder gone (held by host-a:1); it stored no progress"
     assert store.runs.get(mine.id).status == "running"
     assert store.health([registered])[registered].consecutive_failures == 1
