@@ -5,7 +5,8 @@ recall@50 and MRR count a record as relevant at grade >= 2 (what the learner ask
 Duplicates: the catalogue presents two records as one course when they share a cluster id; precision and
 recall are over record pairs, against the labelled same-course pairs; the hard-negative merge rate is the
 share of labelled different-course pairs (another level, season, part, edition, or teacher) it merged.
-Themes: multi-label precision, recall and F1 per theme over every record; macro-F1 is their plain mean.
+Themes: multi-label precision, recall and F1 per theme over every record; macro-F1 is their plain mean (the
+suite adds the share of records the classifier gave no theme at all, which PLATFORMS.md 8.5 asks to watch).
 """
 
 from __future__ import annotations

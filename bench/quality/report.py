@@ -32,7 +32,7 @@ def tables(reports: list[dict[str, Any]]) -> str:
     for key in keys:
         lines.append(f"  {key.removeprefix('duplicates.'):<38}" + "".join(f"{_one(f, key):>20}" for f in figures))
     lines += ["", f"{'themes (F1)':<40}{header}"]
-    for key in ("macro_f1", "min_f1", *[f"f1.{t}" for t in THEMES]):
+    for key in ("macro_f1", "min_f1", "unthemed_share", *[f"f1.{t}" for t in THEMES]):
         lines.append(f"  {key:<38}" + "".join(f"{_one(f, 'themes.' + key):>20}" for f in figures))
     platforms = sorted({k for f in figures for k in f if k.startswith("themes.macro_f1.")})
     for key in platforms:

@@ -174,4 +174,5 @@ def _themes(labels: dict[str, dict[str, Any]], found: dict[str, list[str]]) -> d
     for platform in sorted({label["platform"] for label in labels.values()}):
         truth = {u: label["themes"] for u, label in labels.items() if label["platform"] == platform}
         figures[f"themes.macro_f1.{platform}"] = theme_figures(truth, found)["macro_f1"]
+    figures["themes.unthemed_share"] = sum(1 for uid in labels if not found.get(uid)) / len(labels)
     return figures
