@@ -66,21 +66,45 @@ def candidate_pairs(profiles: Sequence[LinkProfile]) -> set[tuple[int, int]]:
             blocks[key].append(i)
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
-        for block in _sub_blocks(members, profiles) if len(members) > BIG_BLOCK else [members]:
-            pairs.update(combinations(sorted(block), 2))
+        if len(members) <= BIG_BLOCK:
+            pairs.update((i, j) for i, j in combinations(sorted(members), 2) if _may_match(profiles[i], profiles[j]))
+            continue
+        for block, untaught in _sub_blocks(members, profiles):
+            if untaught is None:
+                pairs.update(combinations(sorted(block), 2))
+            else:
+                pairs.update((min(x, y), max(x, y)) for x in untaught for y in block if x != y)
     return pairs
 
 
-def _sub_blocks(members: list[int], profiles: Sequence[LinkProfile]) -> list[list[int]]:
-    subs: dict[str, list[int]] = defaultdict(list)
+def _may_match(a: LinkProfile, b: LinkProfile) -> bool:
+    """False for a pair the matcher always keeps apart: both name teachers and none is shared (主讲不同)."""
+    return not (a.instructors and b.instructors and a.instructors.isdisjoint(b.instructors))
+
+
+def _sub_blocks(members: list[int], profiles: Sequence[LinkProfile]) -> list[tuple[list[int], list[int] | None]]:
+    """Sub-blocks of a big block: records sharing a teacher (every pair), and records sharing a lesson, the
+    institution or a description opening, of which only pairs with a record naming no teacher can match (two
+    records naming different teachers are different courses), so only those pairs are listed (`untaught`)."""
+    teachers: dict[str, list[int]] = defaultdict(list)
+    others: dict[str, list[int]] = defaultdict(list)
     for i in members:
         p = profiles[i]
-        keys = [f"i{n}" for n in p.instructors] + [f"l{lesson}" for lesson in p.lessons[:2]]
+        for name in p.instructors:
+            teachers[name].append(i)
+        keys = [f"l{lesson}" for lesson in p.lessons[:2]]
         keys += [f"p{p.provider}"] if p.provider else []
         keys += [f"d{p.description[:24]}"] if p.description else []
         for key in keys:
-            subs[key].append(i)
-    return [s for s in subs.values() if 1 < len(s) <= BIG_BLOCK * 4]
+            others[key].append(i)
+    subs: list[tuple[list[int], list[int] | None]] = [
+        (s, None) for s in teachers.values() if 1 < len(s) <= BIG_BLOCK * 4
+    ]
+    for block in others.values():
+        untaught = [i for i in block if not profiles[i].instructors]
+        if untaught and len(block) > 1 and len(untaught) <= BIG_BLOCK * 4:
+            subs.append((block, untaught))
+    return subs
 
 
 def cluster(
