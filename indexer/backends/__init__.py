@@ -6,22 +6,26 @@ from config.loader import load_query_words
 from config.settings import Settings
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError
+from indexer.linkage import LinkDecisions
+from indexer.linkage.incremental import Linker
 from indexer.query_words import query_vocabulary
 
 
-def open_backend(settings: Settings) -> IndexBackend:
+def open_backend(settings: Settings, *, decisions: LinkDecisions | None = None) -> IndexBackend:
     """The index the settings name: the Elasticsearch cluster at `index.url`, or the SQLite file at
-    `settings.index_path` (data_dir created if needed); queries read by `query_words_file` (default: bundled)."""
+    `settings.index_path` (data_dir created if needed); queries read by `query_words_file` (default: bundled).
+    `decisions` are the admins' link decisions (the state database's `store.links`) its clusters honour."""
+    linker = Linker(decisions)
     words_file = settings.query_words_file
     vocabulary = query_vocabulary(load_query_words(words_file)) if words_file else None
     if settings.index.backend == "elasticsearch":
         from indexer.backends.elasticsearch import ElasticsearchBackend
 
-        return ElasticsearchBackend.from_settings(settings.index, vocabulary=vocabulary)
+        return ElasticsearchBackend.from_settings(settings.index, vocabulary=vocabulary, linker=linker)
     from indexer.backends.sqlite import SqliteBackend
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IndexBackendError(f"cannot create data directory {settings.data_dir}: {exc}") from exc
-    return SqliteBackend(settings.index_path, vocabulary=vocabulary)
+    return SqliteBackend(settings.index_path, vocabulary=vocabulary, linker=linker)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
+from indexer.linkage import ClusterView
 from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms
 from indexer.record import Record
 from indexer.record_text import record_text
@@ -128,6 +129,13 @@ class IndexBackend(Protocol):
 
     def get(self, uid: str) -> Record | None:
         """One record with its raw payload, or None."""
+
+    def cluster_of(self, uid: str) -> ClusterView | None:
+        """The record's cluster: every member and the evidence that merged them (None: a course on its own)."""
+
+    def relink(self, uids: Iterable[str]) -> int:
+        """Re-cluster these records and all they may link to under the linker's current decisions (an admin's
+        split or join applies at once); returns how many records were re-linked."""
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Ranked, filtered, faceted, highlighted results. Raises QueryError for a bad cursor."""

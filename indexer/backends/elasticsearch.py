@@ -95,6 +95,7 @@ class ElasticsearchBackend:
         *,
         environ: Mapping[str, str] | None = None,
         vocabulary: QueryVocabulary | None = None,
+        linker: Linker | None = None,
     ) -> ElasticsearchBackend:
         """The backend `index:` settings describe; credentials and the CA file come from the environment."""
         if not settings.url:
@@ -107,6 +108,7 @@ class ElasticsearchBackend:
             replicas=settings.es_replicas,
             plugin_analyzer=settings.es_plugin_analyzer,
             vocabulary=vocabulary,
+            linker=linker,
         )
 
     @contextmanager
@@ -186,6 +188,19 @@ class ElasticsearchBackend:
     def _relink(self, *, arrived: list[Record], old_clusters: set[str]) -> None:
         if arrived or old_clusters:
             self.linker.relink(EsLinkStore(self.client, index=self.alias), arrived=arrived, old_clusters=old_clusters)
+
+    def relink(self, uids: Iterable[str]) -> int:
+        """Re-cluster these records and all they may link to under the linker's current decisions (an admin's
+        split or join applies at once); returns how many records were re-linked."""
+        wanted = list(dict.fromkeys(uids))
+        with self._errors("relink records"):
+            found = self.client.mget(index=self.alias, ids=wanted, source_includes=["payload"]) if wanted else None
+            records = [document_record(d["_source"]) for d in (found or {}).get("docs", []) if d.get("found")]
+            if not records:
+                return 0
+            old_clusters = {r.cluster_id for r in records if r.cluster_id}
+            return self.linker.relink(EsLinkStore(self.client, index=self.alias), arrived=records,
+                                      old_clusters=old_clusters)  # fmt: skip
 
     def cluster_of(self, uid: str) -> ClusterView | None:
         """The record's cluster: every member and the evidence that merged them (None: a course on its own)."""

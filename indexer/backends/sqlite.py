@@ -249,6 +249,19 @@ class SqliteBackend:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
         return removed
 
+    def relink(self, uids: Iterable[str]) -> int:
+        """Re-cluster these records and all they may link to under the linker's current decisions (an admin's
+        split or join applies at once); returns how many records were re-linked."""
+        wanted = list(dict.fromkeys(uids))
+        try:
+            with self._writing() as (conn, _generation):
+                store = SqliteLinkStore(conn)
+                records = store.records_of(wanted)
+                old_clusters = {r.cluster_id for r in records if r.cluster_id}
+                return self.linker.relink(store, arrived=records, old_clusters=old_clusters) if records else 0
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+
     def withdraw_source(self, source: str) -> int:
         """Remove every record of one source; returns how many."""
         rows = self._read("SELECT uid FROM docs WHERE source = ?", (source,))

@@ -26,6 +26,10 @@ class SqliteLinkStore:
         ids = [row_id for (row_id,) in self.conn.execute(sql, [*keys, limit])]
         return self._records("SELECT json FROM payloads WHERE id IN ({})", ids)
 
+    def records_of(self, uids: Collection[str]) -> list[Record]:
+        """The stored records of these uids (the unknown ones left out)."""
+        return self._records("SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.uid IN ({})", list(uids))
+
     def cluster_members(self, cluster_ids: Collection[str]) -> list[Record]:
         return self._records(
             "SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.cluster_id IN ({})", list(cluster_ids)
