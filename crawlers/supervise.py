@@ -72,7 +72,7 @@ def run_child(request: ChildRun) -> None:
     with log_context(source_id=request.source_id):
         store = StateStore.open(request.state_url, upgrade=False)
         try:
-            backend = open_backend(request.settings)
+            backend = open_backend(request.settings, decisions=store.links)  # admins' splits and joins
             try:
                 builder = RecordBuilder(load_themes(request.settings.themes_file))
                 config = store.sources.get(request.source_id).config

@@ -188,8 +188,9 @@ def _demo_settings(settings: Settings) -> Settings:
 
 
 @contextmanager
-def _index(settings: Settings) -> Iterator[IndexBackend]:
-    backend = open_backend(settings)
+def _index(settings: Settings, store: StateStore | None = None) -> Iterator[IndexBackend]:
+    """The index, its clusters honouring the admins' link decisions of `store` (the state database)."""
+    backend = open_backend(settings, decisions=store.links if store is not None else None)
     try:
         yield backend
     finally:
@@ -240,8 +241,8 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
     port = settings.server.port if args.port is None else args.port
     with (
         _sources_for(settings, demo=args.demo, server_port=port) as sources,
-        _index(settings) as backend,
         _state(settings) as store,
+        _index(settings, store) as backend,
     ):
         _seed(store, sources)
         first_runs = args.demo or settings.scheduler.harvest_on_start
@@ -292,8 +293,9 @@ def _harvest(args: argparse.Namespace, settings: Settings, console: Console) -> 
         chosen = _pick(sources if args.demo else _with_registered(settings, sources), args)
         if args.demo:
             settings = allow_source_hosts(settings, sources)
-        with _index(settings) as backend, ExitStack() as stack:
+        with ExitStack() as stack:
             store = None if args.dry_run else stack.enter_context(_state(settings))  # a dry run changes no state
+            backend = stack.enter_context(_index(settings, store))
             if store is not None:
                 _seed(store, sources)
             for source in chosen:
@@ -407,7 +409,7 @@ def _remove_source(args: argparse.Namespace, settings: Settings, console: Consol
     """Delete a source as the API does: at once without records, else disabled with its records held; refused
     for a source the configuration file defines, by the rule the API applies."""
     ensure_deletable(settings, args.source_id)
-    with _index(settings) as backend, _state(settings) as store:
+    with _state(settings) as store, _index(settings, store) as backend:
         deletion = delete_source(store, backend, _CLI_ADMIN, args.source_id, actor=_cli_actor())
     if deletion.hold is None:
         console.result(f"removed {args.source_id}: it had no records in the catalogue")
@@ -501,7 +503,8 @@ def _reindex(args: argparse.Namespace, settings: Settings, console: Console) -> 
     builder = RecordBuilder(load_themes(settings.themes_file))
     with ExitStack() as stack:
         origin = stack.enter_context(_sqlite_origin(args.from_sqlite, settings)) if args.from_sqlite else None
-        backend = stack.enter_context(_index(settings))
+        store = stack.enter_context(_state(settings)) if _state_exists(settings) else None
+        backend = stack.enter_context(_index(settings, store))  # the rebuilt clusters keep the admins' decisions
         expected = origin.count() if origin else backend.count()
         workers = default_workers(expected) if args.workers is None else args.workers
         if workers < 1:

@@ -72,7 +72,7 @@ def _decide(store: StateStore, settings: Settings, hold_id: int, *, approve: boo
     if not approve:
         return reject_hold(store, hold_id, actor=CLI_ACTOR)
     store.holds.get(hold_id)  # an unknown id fails before the index is opened
-    backend = open_backend(settings)
+    backend = open_backend(settings, decisions=store.links)
     try:
         return apply_hold(store, backend, hold_id, actor=CLI_ACTOR)
     finally:

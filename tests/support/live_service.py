@@ -10,6 +10,7 @@ from config.settings import Settings
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
+from indexer.linkage.incremental import Linker
 from search_api.app import create_app
 from tests.api.catalogue import live_server
 
@@ -29,7 +30,7 @@ class LiveService:
 def live_service(settings: Settings, *, name: str) -> Iterator[LiveService]:
     """Serve the API on a free loopback port with a started scheduler named `name`; stop all of it afterwards."""
     with StateStore.for_settings(settings) as store:
-        backend = SqliteBackend(settings.index_path)
+        backend = SqliteBackend(settings.index_path, linker=Linker(store.links))  # as `edufed serve` opens it
         scheduler = HarvestScheduler(settings=settings, store=store, name=name)
         scheduler.start()
         try:
