@@ -1,15 +1,17 @@
-"""The admin API: sources with health, run now, pause and resume, held deletions and quarantine (admin key)."""
+"""The admin API: sources with health, run now, pause and resume, held deletions, quarantine and record links
+(admin key)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import InvalidStateValueError, Principal, StateStore
 from search_api import admin_actions as actions
+from search_api import admin_links as links
 from search_api.auth import require_admin, state_store
 from search_api.errors import InvalidRequestError, ProblemDetail
 from search_api.params import RowId
@@ -28,6 +30,7 @@ def scheduler_of(request: Request) -> HarvestScheduler | None:
 
 
 Scheduler = Annotated[HarvestScheduler | None, Depends(scheduler_of)]
+Uid = Annotated[str, Path(min_length=1, max_length=300, description="a record's uid")]
 
 
 @router.get("/admin/sources")
@@ -105,3 +108,24 @@ def quarantine(
     page = store.quarantine.page(source_id=source, run_id=run, before=before, limit=limit)
     return {"total": page.total, "items": [actions.quarantined_dict(item) for item in page.items],
             "next_before": page.next_before}  # fmt: skip
+
+
+@router.get("/admin/records/{uid}/links")
+def record_links(request: Request, uid: Uid, admin: Admin, store: Store) -> dict[str, Any]:
+    """The record's cluster: its members on every platform, the evidence that linked them, admins' decisions."""
+    return links.record_links(store, request.app.state.catalogue.backend, uid)
+
+
+@router.post("/admin/records/{uid}/links")
+def decide_link(request: Request, uid: Uid, body: links.LinkDecisionBody, admin: Admin, store: Store) -> dict[str, Any]:
+    """Split the record from another (never the same course) or join them (always), audited, applied at once;
+    the decision holds through later harvests and reindexes."""
+    return links.decide_link(store, request.app.state.catalogue.backend, uid, other=body.other, kind=body.kind,
+                             actor=actions.actor_of(admin), note=body.note)  # fmt: skip
+
+
+@router.delete("/admin/records/{uid}/links/{other}")
+def undo_link(request: Request, uid: Uid, other: Uid, admin: Admin, store: Store) -> dict[str, Any]:
+    """Drop the decision on the pair: the matcher decides again."""
+    return links.undo_link(store, request.app.state.catalogue.backend, uid, other=other,
+                           actor=actions.actor_of(admin))  # fmt: skip
