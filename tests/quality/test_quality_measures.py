@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,19 @@ def test_a_figure_under_its_floor_or_over_its_ceiling_is_reported() -> None:
     floors = {"sqlite": {"at_least": {"relevance.all.mrr": 0.9},
                          "at_most": {"duplicates.hard_negative_merge_rate": 0.01}}}
     assert len(below_floors(report, floors)) == 2
+
+
+def test_corpus_labels_every_duplicate_and_hard_negative_kind_with_the_evidence_it_claims() -> None:
+    corpus = build_corpus()
+    listing = {x.uid: x for x in corpus.listings}
+    assert 1000 <= len(listing) <= 1500
+    for (a, b), kind in corpus.hard_negatives.items():
+        one, two = listing[a].course, listing[b].course
+        assert one.course_id != two.course_id and one.lessons != two.lessons
+        assert (one.teacher == two.teacher) == (kind != "other_teacher")
+    for a, b in corpus.duplicate_pairs:
+        assert listing[a].course is listing[b].course and listing[a].platform != listing[b].platform
+    kinds = {"level", "season", "other_teacher", "part", "numbered", "edition"}
+    assert {k: n for k, n in Counter(corpus.hard_negatives.values()).items() if n >= 40}.keys() == kinds
+    assert {k for k, n in Counter(corpus.duplicate_pairs.values()).items() if n >= 40} == {
+        "punctuation", "remark", "prefix", "subtitle"}
