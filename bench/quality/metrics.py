@@ -1,7 +1,8 @@
 """The suite's measures: graded ranking (nDCG@10, recall@50, MRR), duplicate pairs and theme labels.
 
 Relevance: nDCG@10 uses the graded gain 2^grade - 1 and the ideal ranking of every graded record in the corpus;
-recall@50 and MRR count a record as relevant at grade >= 2 (what the learner asked for, not merely related).
+recall@50 and MRR count a record as relevant at grade >= 2 (what the learner asked for, not merely related);
+recall@50 divides by the relevant records, or by 50 when there are more.
 Duplicates: the catalogue presents two records as one course when they share a cluster id; precision and
 recall are over record pairs, against the labelled same-course pairs; the hard-negative merge rate is the
 share of labelled different-course pairs (another level, season, part, edition, or teacher) it merged.
@@ -30,9 +31,10 @@ def ndcg(ranked: Sequence[str], grades: Mapping[str, int], k: int = 10) -> float
 
 
 def recall(ranked: Sequence[str], grades: Mapping[str, int], k: int = 50) -> float:
-    """Share of the relevant records (grade >= RELEVANT) found in the first k results."""
+    """Share of the relevant records (grade >= RELEVANT) found in the first k results; with more than k relevant
+    records, k of them found is 1 (no ranking could do better, so the figure can reach 1 for every query)."""
     relevant = {uid for uid, g in grades.items() if g >= RELEVANT}
-    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+    return len(relevant & set(ranked[:k])) / min(len(relevant), k) if relevant else 0.0
 
 
 def reciprocal_rank(ranked: Sequence[str], grades: Mapping[str, int]) -> float:

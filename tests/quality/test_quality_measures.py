@@ -29,6 +29,12 @@ def test_recall_and_reciprocal_rank_count_only_grades_of_two_and_more() -> None:
     assert reciprocal_rank(["a"], grades) == 0.0
 
 
+def test_recall_at_k_is_one_when_k_relevant_records_fill_the_first_k() -> None:
+    grades = {f"r{i}": 3 for i in range(60)}
+    assert recall([f"r{i}" for i in range(50)], grades, 50) == 1.0
+    assert recall([f"r{i}" for i in range(25)], grades, 50) == 0.5
+
+
 def test_pairs_of_a_cluster_are_judged_against_same_course_and_hard_negative_labels() -> None:
     merged = clustered_pairs({"a": "k1", "b": "k1", "c": "k1", "d": None, "e": "k2"})
     assert merged == {("a", "b"), ("a", "c"), ("b", "c")}
