@@ -102,9 +102,8 @@ class Listing:
         """The hidden labels judgements and metrics read."""
         c = self.course
         return {"uid": self.uid, "course": c.course_id, "subject": c.subject.key, "family": c.subject.family,
-                "stem": c.stem,
-                "level": c.level, "variant": c.variant, "themes": list(c.subject.themes), "kind": self.kind,
-                "platform": self.platform}  # fmt: skip
+                "stem": c.stem, "level": c.level, "variant": c.variant, "themes": list(c.subject.themes),
+                "kind": self.kind, "platform": self.platform}  # fmt: skip
 
 
 @dataclass
@@ -112,7 +111,6 @@ class Corpus:
     """The listings with their labels, and the labelled pairs."""
 
     listings: list[Listing]
-    related_families: dict[str, list[str]]
     duplicate_pairs: dict[tuple[str, str], str] = field(default_factory=dict)
     """(uid, uid) sorted -> how the second listing was reworded."""
     hard_negatives: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -146,7 +144,7 @@ def build_corpus(seed: int = SEED) -> Corpus:
     """The whole corpus, deterministic for one seed."""
     rng = random.Random(seed)
     m = material()
-    corpus = Corpus(listings=[], related_families=m["related_families"])
+    corpus = Corpus(listings=[])
     kinds = list(SIBLINGS)
     serial = 0
     for n, subject in enumerate(subjects()):
