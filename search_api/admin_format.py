@@ -17,6 +17,8 @@ HOLD_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "已
 DONE_MESSAGES = {
     "run": "已开始采集。", "paused": "已暂停定时采集。", "resumed": "已恢复定时采集。",
     "approved": "已批准删除，这些记录已从目录中撤下。", "rejected": "已驳回删除，这些记录保留在目录中。",
+    "split": "已拆开：这两条记录不再算作同一课程。", "join": "已合并：这两条记录算作同一课程。",
+    "undone": "已撤销这个决定，由匹配规则重新判断。",
 }  # fmt: skip
 ERROR_MESSAGES = {
     "run_in_progress": "这个来源正在采集，请等这次采集结束后再试。",
@@ -24,6 +26,8 @@ ERROR_MESSAGES = {
     "not_found": "没有找到这个来源或这项删除。",
     "scheduler_unavailable": "这个服务没有运行采集调度，无法立即采集。",
     "csrf": "表单已过期，请重新操作一次。",
+    "validation_error": "填写的内容不对（例如把记录和它自己合并），请检查后再试。",
+    "record_not_found": "没有找到这条记录，请检查记录编号（平台:编号）。",
     "failed": "操作没有成功，请稍后再试。",
 }
 _ZONE = ZoneInfo(TIMEZONE)

@@ -15,7 +15,7 @@ from crawlers.state import InvalidStateValueError, StateNotFoundError, StateStor
 from indexer.backends.base import IndexBackend
 from indexer.linkage import ClusterView
 from indexer.record import Record
-from search_api.errors import InvalidRequestError, NotFoundError, ProblemDetail
+from search_api.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
 
 Kind = Literal["split", "join"]
 NOTE_CHARS = 500
@@ -34,7 +34,7 @@ def record_or_404(backend: IndexBackend, uid: str) -> Record:
     """A record of the index, or 404 naming it."""
     record = backend.get(uid)
     if record is None:
-        raise NotFoundError(f"no record {uid!r} in the catalogue", details=[ProblemDetail("uid", uid)])
+        raise ApiError(404, "record_not_found", f"no record {uid!r} in the catalogue", [ProblemDetail("uid", uid)])
     return record
 
 

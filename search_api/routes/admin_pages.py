@@ -1,4 +1,5 @@
-"""The admin pages at /admin: sources with traffic lights, run history, run details, and the buttons to act.
+"""The admin pages at /admin: sources with traffic lights, run history, run details, a record's cluster, and the
+buttons to act.
 
 No JavaScript: the admin key is entered once in a form and kept in an HttpOnly, SameSite=Strict cookie;
 every button is a POST form carrying a CSRF token derived from that key, answered by a 303 back to the page.
@@ -18,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from search_api import admin_actions as actions
+from search_api import admin_links as links
 from search_api.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
 from search_api.auth import ADMIN, state_store
 from search_api.errors import ApiError
@@ -176,3 +178,52 @@ def hold_button(request: Request, hold_id: RowId, decision: str, store: Store, f
         return actions.decide_hold(store, backend, hold_id, approve=decision == "approve", actor=actor)
 
     return _act(request, store, form, act, done="approved" if decision == "approve" else "rejected")
+
+
+@router.get("/records", response_model=None)
+def find_record(request: Request, store: Store, uid: str = "") -> Response:
+    """The record look-up box: to the record's page."""
+    if _session(request, store) is None:
+        return _login_page(request)
+    return RedirectResponse(f"/admin/records/{quote(uid.strip()[:300], safe='')}", status_code=303)
+
+
+@router.get("/records/{uid}", response_class=HTMLResponse)
+def record_page(request: Request, uid: str, store: Store) -> Response:
+    """A record's cluster: the same course on every platform, the evidence, the admins' decisions, and the
+    split / join / undo buttons."""
+    session = _session(request, store)
+    if session is None:
+        return _login_page(request)
+    try:
+        view = links.record_links(store, request.app.state.catalogue.backend, uid[:300])
+    except ApiError:
+        return _redirect("/admin", error="record_not_found")
+    return _page(request, "admin_record.html", {"session": session, "view": view})
+
+
+@router.post("/records/{uid}/links", response_model=None)
+def link_button(request: Request, uid: str, store: Store, form: Form) -> Response:
+    """The split buttons and the join form."""
+    kind = form.get("kind", "")
+    if kind not in ("split", "join"):
+        return _redirect(form.get("next", "/admin"), error="validation_error")
+    backend = request.app.state.catalogue.backend
+
+    def act(actor: str) -> object:
+        other = form.get("other", "").strip()
+        return links.decide_link(store, backend, uid, other=other, kind="split" if kind == "split" else "join",
+                                 actor=actor, note=form.get("note", "").strip() or None)  # fmt: skip
+
+    return _act(request, store, form, act, done=kind)
+
+
+@router.post("/records/{uid}/links/undo", response_model=None)
+def undo_button(request: Request, uid: str, store: Store, form: Form) -> Response:
+    """The undo button of a decision."""
+    backend = request.app.state.catalogue.backend
+
+    def act(actor: str) -> object:
+        return links.undo_link(store, backend, uid, other=form.get("other", "").strip(), actor=actor)
+
+    return _act(request, store, form, act, done="undone")

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -144,3 +147,37 @@ def test_bad_link_decisions_are_clear_errors_and_store_nothing(
     assert operator.status_code == 403
     assert site.store.links.all() == [] and site.store.audit.find(action="link.split") == []
     assert _clusters(site, a, b)[0] == _clusters(site, a, b)[1] is not None
+
+
+@contextmanager
+def _signed_in(site: AdminSite) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.url, timeout=30) as client:
+        assert client.post("/admin/login", data={"key": site.admin_key}).status_code == 303
+        yield client
+
+
+def test_the_record_page_shows_members_and_evidence_and_its_buttons_split_and_undo(
+    site: AdminSite, pair: Callable[[str, str], tuple[str, str]]
+) -> None:
+    a, b = pair("王秀兰", "王秀兰")
+    with _signed_in(site) as pages:
+        assert 'action="/admin/records"' in pages.get("/admin").text
+        found = pages.get("/admin/records", params={"uid": a})
+        assert found.status_code == 303 and found.headers["location"] == f"/admin/records/{quote(a, safe='')}"
+        page = pages.get(found.headers["location"]).text
+        assert b in page and "同一主讲 王秀兰" in page and "不是同一课程，拆开" in page
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        forged = pages.post(f"/admin/records/{a}/links", data={"kind": "split", "other": b, "csrf": "x"})
+        assert forged.headers["location"].endswith("?error=csrf") and site.store.links.all() == []
+        form = {"csrf": csrf.group(1), "kind": "split", "other": b, "next": f"/admin/records/{a}"}
+        done = pages.post(f"/admin/records/{a}/links", data=form)
+        assert done.status_code == 303 and done.headers["location"].endswith("?done=split")
+        assert _clusters(site, a, b) == [None, None]
+        page = pages.get(f"/admin/records/{a}").text
+        assert "没有和其他平台的记录合并" in page and "撤销" in page
+        undo = pages.post(f"/admin/records/{a}/links/undo", data={"csrf": csrf.group(1), "other": b})
+        assert undo.headers["location"].endswith("?done=undone")
+        assert _clusters(site, a, b)[0] == _clusters(site, a, b)[1] is not None
+        unknown = pages.post(f"/admin/records/{a}/links", data=form | {"kind": "join", "other": "nowhere:1"})
+        assert unknown.headers["location"].endswith("?error=record_not_found")
