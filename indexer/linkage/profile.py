@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from datasketch import MinHash
@@ -62,13 +65,42 @@ class LinkProfile:
 
     def blocking_keys(self) -> list[str]:
         """Keys a candidate must share with this record: the title key, then one per LSH band."""
+        return list(self._blocking_keys)
+
+    @cached_property
+    def _blocking_keys(self) -> tuple[str, ...]:
+        # a profile's keys are asked for by the index row, the candidate look-up and the blocks of `cluster`
         if len(self.key) < MIN_KEY_CHARS:
-            return []
-        return [f"t{_short_hash(self.key)}", *band_keys(self.key)]
+            return ()
+        return (f"t{_short_hash(self.key)}", *band_keys(self.key))
+
+
+PROFILE_CACHE = 8192
+"""Profiles kept by (uid, content hash, title): a write profiles its records for the index row, the candidate
+look-up and the clustering, and the records of a popular title are candidates of chunk after chunk."""
+_profiles: OrderedDict[tuple[str, str, str], LinkProfile] = OrderedDict()
+_profiles_lock = threading.Lock()
 
 
 def profile_of(record: Record) -> LinkProfile:
-    """The link profile of one record."""
+    """The link profile of one record (the same object again while its content is unchanged)."""
+    if not record.content_hash:
+        return _profile(record)
+    key = (record.uid, record.content_hash, record.title)
+    with _profiles_lock:
+        found = _profiles.get(key)
+        if found is not None:
+            _profiles.move_to_end(key)
+            return found
+    profile = _profile(record)
+    with _profiles_lock:
+        _profiles[key] = profile
+        if len(_profiles) > PROFILE_CACHE:
+            _profiles.popitem(last=False)
+    return profile
+
+
+def _profile(record: Record) -> LinkProfile:
     spaced = _title(record.title)
     title = _squash(spaced)
     lessons = tuple(
