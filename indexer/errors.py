@@ -5,7 +5,9 @@ IndexerError
  |    +-- QueryError          a search request is invalid (bad cursor, unknown sort)
  |    +-- BulkWriteError      some records of a bulk write failed (carries each failed item)
  |    +-- ClientVersionError  the Elasticsearch client's major version differs from the cluster's
+ |    +-- UnreadableRecordError  a stored record's JSON is not a valid record (carries its uid)
  +-- RecordInvalidError       a raw record cannot become a valid Record (carries the reason)
+ +-- RebuildWorkerError       a process rebuilding records for a reindex died (nothing was withdrawn)
 """
 
 from __future__ import annotations
@@ -68,3 +70,19 @@ class ClientVersionError(IndexBackendError):
         super().__init__(message)
         self.server = server
         self.client = client
+
+
+class UnreadableRecordError(IndexBackendError):
+    """A stored record's JSON is not a valid record; `uid` names it, `problem` says what is wrong."""
+
+    def __init__(self, uid: str, problem: str) -> None:
+        self.uid = uid
+        self.problem = problem
+        super().__init__(f"record {uid} cannot be read ({problem})")
+
+    def __reduce__(self) -> tuple[type[UnreadableRecordError], tuple[str, str]]:
+        return type(self), (self.uid, self.problem)  # raised in a rebuild worker, re-raised in the caller
+
+
+class RebuildWorkerError(IndexerError):
+    """A worker process of a reindex died (killed, out of memory); the rebuild stopped and withdrew nothing."""

@@ -17,6 +17,7 @@ import gc
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing import get_context
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 
 from config.sources import SourceBase
 from config.themes import ThemeTable
-from indexer.errors import IndexBackendError, RecordInvalidError
+from indexer.errors import RebuildWorkerError, RecordInvalidError, UnreadableRecordError
 from indexer.pipeline import RecordBuilder
 from indexer.record import Record
 from indexer.record_transfer import Packed, pack, unpack
@@ -55,18 +56,6 @@ class RebuiltRecord:
     record: Record
     outcome: Outcome
     reason: str | None = None
-
-
-class UnreadableRecordError(IndexBackendError):
-    """A stored record's JSON is not a valid record (carries its uid)."""
-
-    def __init__(self, uid: str, problem: str) -> None:
-        self.uid = uid
-        self.problem = problem
-        super().__init__(f"record {uid} cannot be read ({problem})")
-
-    def __reduce__(self) -> tuple[type[UnreadableRecordError], tuple[str, str]]:
-        return type(self), (self.uid, self.problem)  # raised in a worker, re-raised in the caller
 
 
 def rebuild_one(
@@ -128,7 +117,7 @@ class RebuildPool:
                     pending.append(executor.submit(_rebuild_chunk, chunk))
                 if not pending:
                     return
-                for packed, outcome, reason in pending.popleft().result():
+                for packed, outcome, reason in _results(pending.popleft()):
                     yield RebuiltRecord(unpack(packed), outcome, reason)
         finally:
             for future in pending:
@@ -149,6 +138,15 @@ class RebuildPool:
 
 
 _Result = tuple[Packed, Outcome, str | None]
+
+
+def _results(future: Future[list[_Result]]) -> list[_Result]:
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise RebuildWorkerError(f"a process rebuilding records died, the rebuild stopped: {exc}") from exc
+
+
 _worker_builder: RecordBuilder | None = None
 _worker_sources: dict[str, SourceBase] = {}
 

@@ -7,6 +7,9 @@ settings file naming a fresh alias; the index is checked through a second backen
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
+import signal
 import sqlite3
 import sys
 import threading
@@ -27,6 +30,7 @@ from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_file import SqliteIndexFile
+from indexer.errors import RebuildWorkerError
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record
 from indexer.reindex import reindex
@@ -497,5 +501,27 @@ def test_a_stored_record_a_worker_cannot_read_stops_the_rebuild_with_its_uid_and
         assert code == 1 and out == ""
         assert f"record {records[20].uid} cannot be read" in err and "Traceback" not in err
         assert index.count() == len(records)
+    finally:
+        index.close()
+
+
+def test_a_rebuild_worker_that_dies_stops_the_rebuild_and_the_index_keeps_what_it_held(tmp_path: Path) -> None:
+    _, source, index = sqlite_installation(tmp_path)
+    try:
+        records = built_records(source, 1200, stale=True)
+        index.upsert(records)
+
+        def stored() -> Iterator[Record]:  # a worker is killed while the records are still being handed out
+            for n, record in enumerate(records):
+                if n == 1100:
+                    for worker in multiprocessing.active_children():
+                        os.kill(worker.pid or 0, signal.SIGKILL)
+                yield record
+
+        with pytest.raises(RebuildWorkerError, match="died"):
+            reindex(index, builder=RecordBuilder(load_themes()), sources=[source], records=stored(), workers=2)
+        assert uids(index) == sorted(r.uid for r in records)
+        kept = index.get(records[0].uid)
+        assert kept is not None and kept.title.startswith(STALE)
     finally:
         index.close()

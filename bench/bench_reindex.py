@@ -1,0 +1,199 @@
+"""Reindex benchmark: `edufed reindex` of a stored SQLite index with 1 and with N worker processes, interleaved.
+
+Run from the checkout (see bench/README.md):
+
+    .venv/bin/python -m bench.bench_reindex --count 100000 --rounds 2
+    .venv/bin/python -m bench.bench_reindex --count 1000000 --rounds 1
+
+The stored index is made once per count (bench/out/reindex-<count>.sqlite3, kept for later runs): the
+corpus's records with the raw fields a harvest would have kept, and an outdated title, so that a rebuild
+rewrites every record as it does after a change of rules. Each measurement copies that file and runs the
+reindex of `edufed reindex` on the copy (indexer.reindex, the same stored-JSON reading) in a child process of
+its own, so its peak memory is its own: one JSON line per measurement (records/s, CPU seconds of the writer
+and of the workers, peak RSS of the writer and of the largest worker, load average before and after), then
+a summary with the ratio of each worker count's median rate to the single-process one. On a shared machine
+`cpu_bound_records_per_s` says what the CPU time spent allows on the cores used, had they been free:
+records / max(writer CPU, all CPU / cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+
+from bench.bench_index import directory_bytes, fresh_sqlite
+from bench.corpus import PLATFORMS, generate
+from config.loader import load_themes
+from config.sources import JsonApiSourceConfig, SourceBase
+from indexer.record import Record
+
+OUT = Path("bench/out")
+STALE = "旧版·"
+_SETUP_BATCH = 5000
+
+
+def bench_sources() -> list[SourceBase]:
+    """One configured json_api source per corpus platform (the corpus's records are theirs)."""
+    return [
+        JsonApiSourceConfig.model_validate({
+            "id": platform, "kind": "json_api", "name": name, "platform": platform, "platform_name": name,
+            "url": f"https://{platform}.example.edu.cn/api/list", "items_path": "items", "id_field": "id",
+            "url_template": f"https://{platform}.example.edu.cn/course/{{id}}", "fields": {"title": "name"},
+        })  # fmt: skip
+        for platform, name in PLATFORMS
+    ]
+
+
+def stored(records: Iterator[Record]) -> Iterator[Record]:
+    """Corpus records as an older rule set stored them: the raw fields kept, the title outdated."""
+    for record in records:
+        fields = {
+            "title": record.title, "url": record.url, "subtitle": record.subtitle, "description": record.description,
+            "tags": record.tags, "instructors": [p.name for p in record.instructors],
+            "provider": record.provider.name if record.provider else None, "learner_count": record.learner_count,
+            "published_at": record.published_at.isoformat() if record.published_at else None,
+            "lessons": [{"id": lesson.id, "title": lesson.title} for lesson in record.lessons],
+            "is_free": record.is_free, "media_type": record.media_type, "audience": record.audience,
+            "lesson_count": record.lesson_count,
+        }  # fmt: skip
+        old = record.model_copy(update={"title": STALE + record.title, "raw": {"fields": fields, "payload": fields}})
+        old.content_hash = old.compute_hash()
+        yield old
+
+
+def stored_index(count: int) -> Path:
+    """The stored index of `count` records (made the first time, then reused)."""
+    path = OUT / f"reindex-{count}.sqlite3"
+    if path.exists():
+        return path
+    from indexer.backends.sqlite import SqliteBackend
+
+    building = path.with_name(path.name + ".building")
+    fresh_sqlite(building)
+    backend = SqliteBackend(building)
+    try:
+        records = stored(generate(count))
+        while chunk := list(islice(records, _SETUP_BATCH)):
+            backend.upsert(chunk)
+    finally:
+        backend.close()
+    _checkpoint(building)
+    building.rename(path)
+    return path
+
+
+def _checkpoint(path: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    Path(str(path) + "-wal").unlink(missing_ok=True)
+    Path(str(path) + "-shm").unlink(missing_ok=True)
+
+
+def measure(path: Path, *, workers: int) -> dict[str, object]:
+    """One reindex of a copy of `path` with `workers` processes (run in a child process of its own)."""
+    from indexer.backends.sqlite import SqliteBackend
+    from indexer.backends.sqlite_file import SqliteIndexFile
+    from indexer.pipeline import RecordBuilder
+    from indexer.reindex import reindex
+
+    work = OUT / f"reindex-work-{os.getpid()}.sqlite3"
+    fresh_sqlite(work)
+    shutil.copyfile(path, work)
+    builder = RecordBuilder(load_themes())
+    load_before = os.getloadavg()[0]
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    backend = SqliteBackend(work)
+    try:
+        with SqliteIndexFile(work) as index_file:
+            summary = reindex(backend, builder=builder, sources=bench_sources(), records=index_file.stored(),
+                              workers=workers)  # fmt: skip
+    finally:
+        backend.close()
+    wall = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    writer_cpu = time.process_time() - cpu_before
+    workers_cpu = children.ru_utime + children.ru_stime
+    cores = min(workers + (workers > 1), os.cpu_count() or 1)  # the writer is a process of its own beside workers
+    result: dict[str, object] = {
+        "workers": workers,
+        "records": summary.seen,
+        "rebuilt": summary.rebuilt,
+        "written": summary.written,
+        "wall_seconds": round(wall, 1),
+        "records_per_s": round(summary.seen / wall),
+        "writer_cpu_seconds": round(writer_cpu, 1),
+        "workers_cpu_seconds": round(workers_cpu, 1),
+        "cpu_bound_records_per_s": round(summary.seen / max(writer_cpu, (writer_cpu + workers_cpu) / cores)),
+        "writer_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "largest_worker_peak_rss_mb": round(children.ru_maxrss / 1024) if workers > 1 else None,
+        "load_1min_before": round(load_before, 2),
+        "load_1min_after": round(os.getloadavg()[0], 2),
+        "bytes_on_disk": directory_bytes(work),
+    }
+    fresh_sqlite(work)
+    return result
+
+
+def in_child(path: Path, *, workers: int) -> dict[str, object]:
+    command = [sys.executable, "-m", "bench.bench_reindex", "--measure", str(path), "--workers", str(workers)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    line: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return line
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2, help="measurements per worker count, interleaved")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # one measurement (the child's job)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.measure is not None:
+        sys.stdout.write(json.dumps(measure(args.measure, workers=args.workers[0])) + "\n")
+        return 0
+    started = time.perf_counter()
+    path = stored_index(args.count)
+    sys.stdout.write(json.dumps({"stored_index": str(path), "setup_seconds": round(time.perf_counter() - started)}))
+    sys.stdout.write("\n")
+    rates: dict[int, list[int]] = {w: [] for w in args.workers}
+    bounds: dict[int, list[int]] = {w: [] for w in args.workers}
+    for _ in range(args.rounds):
+        for workers in args.workers:
+            line = in_child(path, workers=workers)
+            rates[workers].append(int(str(line["records_per_s"])))
+            bounds[workers].append(int(str(line["cpu_bound_records_per_s"])))
+            sys.stdout.write(json.dumps(line) + "\n")
+            sys.stdout.flush()
+    base, base_bound = statistics.median(rates[args.workers[0]]), statistics.median(bounds[args.workers[0]])
+    summary = {
+        w: {"median_records_per_s": statistics.median(rates[w]), "ratio": round(statistics.median(rates[w]) / base, 2),
+            "median_cpu_bound_records_per_s": statistics.median(bounds[w]),
+            "cpu_bound_ratio": round(statistics.median(bounds[w]) / base_bound, 2)}
+        for w in args.workers
+    }  # fmt: skip
+    sys.stdout.write(json.dumps({"count": args.count, "by_workers": summary, "command": " ".join(sys.argv)}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
