@@ -35,7 +35,7 @@ from indexer.backends.sqlite_schema import (
 )
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.errors import IndexBackendError
-from indexer.linkage import ClusterView
+from indexer.linkage import ClusterView, LinkProfile, cluster, profile_of
 from indexer.linkage.incremental import Linker
 from indexer.query_words import bundled_vocabulary
 from indexer.record import Record
@@ -261,6 +261,22 @@ class SqliteBackend:
                 return self.linker.relink(store, arrived=records, old_clusters=old_clusters) if records else 0
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+
+    def link_all(self) -> int:
+        """Cluster every stored record at once under the linker's decisions (an index written before linkage,
+        or a bulk re-cluster); returns how many records are in clusters. Holds profiles, not records."""
+        profiles: list[LinkProfile] = []
+        before: dict[str, str | None] = {}
+        for record in self.iter_records():
+            profiles.append(profile_of(record))
+            before[record.uid] = record.cluster_id
+        links = cluster(profiles, decisions=self.linker.decisions.decisions_for(list(before)))
+        try:
+            with self._writing() as (conn, _generation):
+                SqliteLinkStore(conn).write_cluster_ids(links, before=before)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+        return sum(1 for link in links.values() if link)
 
     def withdraw_source(self, source: str) -> int:
         """Remove every record of one source; returns how many."""

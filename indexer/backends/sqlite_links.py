@@ -44,11 +44,15 @@ class SqliteLinkStore:
         return found
 
     def write_links(self, links: Mapping[str, ClusterLink | None], *, records: Mapping[str, Record]) -> None:
-        before = {r.cluster_id for r in records.values() if r.cluster_id}
+        self.write_cluster_ids(links, before={uid: r.cluster_id for uid, r in records.items()})
+
+    def write_cluster_ids(self, links: Mapping[str, ClusterLink | None], *, before: Mapping[str, str | None]) -> None:
+        """Store each uid's cluster where it changed; `before` holds the cluster ids stored now (a bulk run
+        keeps only those, not a million records)."""
         changed = [
             (link.cluster_id if link else None, uid)
             for uid, link in links.items()
-            if (link.cluster_id if link else None) != records[uid].cluster_id
+            if (link.cluster_id if link else None) != before[uid]
         ]
         self.conn.executemany("UPDATE docs SET cluster_id = ? WHERE uid = ?", changed)
         self.conn.executemany(
@@ -61,7 +65,7 @@ class SqliteLinkStore:
             "INSERT OR REPLACE INTO clusters (cluster_id, evidence) VALUES (?, ?)",
             [(cid, _evidence_json(items)) for cid, items in evidence.items()],
         )
-        gone = [(cid,) for cid in before - set(evidence)]
+        gone = [(cid,) for cid in {c for c in before.values() if c} - set(evidence)]
         self.conn.executemany(
             "DELETE FROM clusters WHERE cluster_id = ?1 AND NOT EXISTS (SELECT 1 FROM docs WHERE cluster_id = ?1)",
             gone,
