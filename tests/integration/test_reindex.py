@@ -393,9 +393,12 @@ def test_plain_reindex_on_elasticsearch_leaves_out_records_the_state_marks_withd
     gone = records[:4]
     installation.es.upsert(records)  # still in the index, though withdrawn in the state
     withdraw_in_state(tmp_path / "data", installation.source, records, gone)
-    code, out, err = run_cli("reindex", "--config", str(installation.config))
+    code, out, err = run_cli("reindex", "--workers", "2", "--config", str(installation.config))
     assert code == 0, err
+    assert "rebuilt by 2 process(es)" in err and f"{len(records) - 4} rebuilt from their raw payload" in out
     assert uids(installation.es) == sorted(r.uid for r in records[4:])
+    rebuilt = installation.es.get(records[5].uid)
+    assert rebuilt is not None and not rebuilt.title.startswith(STALE)
     assert hits_among(installation.es, gone) == []
 
 
