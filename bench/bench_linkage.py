@@ -1,0 +1,168 @@
+"""Record-linkage benchmark: clustering every stored record of a SQLite index, and the cost of one update.
+
+Run from the checkout (see bench/README.md):
+
+    .venv/bin/python -m bench.bench_linkage build --count 1000000 --index bench/out/link-1m.sqlite3
+    .venv/bin/python -m bench.bench_linkage bulk --index bench/out/link-1m.sqlite3
+    .venv/bin/python -m bench.bench_linkage update --index bench/out/link-1m.sqlite3 --updates 40
+
+`build` stores the corpus with linking switched off (the stored records a bulk run starts from, as an index
+written before linkage). `bulk` is `SqliteBackend.link_all` in phases: read and profile every stored record,
+candidate pairs, clustering, writing the cluster ids; wall and CPU seconds per phase, peak RSS of the process.
+`update` changes one stored record at a time (its description, so the content hash changes) and upserts it
+alone, then withdraws and re-adds one: wall and CPU per write, linking on and off. Other sessions share the
+machine, so CPU seconds are the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import generate
+from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_links import SqliteLinkStore
+from indexer.linkage import LinkProfile, cluster, profile_of
+from indexer.linkage.clusters import candidate_pairs
+from indexer.linkage.incremental import Linker, LinkStore
+from indexer.record import Record
+
+
+class OffLinker(Linker):
+    """Linking switched off: what the index costs without it, and how `build` stores records unlinked."""
+
+    def relink(self, store: LinkStore, *, arrived: Any, old_clusters: Any) -> int:
+        return 0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def timed(out: dict[str, Any], name: str) -> Iterator[None]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    out[name] = {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2)}
+
+
+def build(args: argparse.Namespace) -> dict[str, Any]:
+    backend = SqliteBackend(args.index, linker=OffLinker())
+    records = generate(args.count)
+    result: dict[str, Any] = {"records": args.count}
+    with timed(result, "store"):
+        while chunk := list(islice(records, 5000)):
+            backend.upsert(chunk)
+    backend.close()
+    return result
+
+
+def bulk(args: argparse.Namespace) -> dict[str, Any]:
+    backend = SqliteBackend(args.index)
+    result: dict[str, Any] = {"records": backend.count()}
+    profiles: list[LinkProfile] = []
+    before: dict[str, str | None] = {}
+    with timed(result, "read_and_profile"):
+        for record in backend.iter_records():
+            profiles.append(profile_of(record))
+            before[record.uid] = record.cluster_id
+        for profile in profiles:
+            profile.blocking_keys()
+    result["rss_after_profiles_mb"] = peak_rss_mb()
+    with timed(result, "candidate_pairs"):
+        pairs = candidate_pairs(profiles)
+    result["pairs"] = len(pairs)
+    with timed(result, "cluster"):
+        links = cluster(profiles, pairs=pairs)
+    del pairs
+    with timed(result, "write"), backend._writing() as (conn, _generation):  # noqa: SLF001 (link_all, phased)
+        SqliteLinkStore(conn).write_cluster_ids(links, before=before)
+    clustered = [link for link in links.values() if link]
+    sizes = [len(group) for group in _groups(links)]
+    result.update(in_clusters=len(clustered), clusters=len({link.cluster_id for link in clustered}),
+                  largest_cluster=max(sizes, default=0), peak_rss_mb=peak_rss_mb())  # fmt: skip
+    backend.close()
+    return result
+
+
+def _groups(links: dict[str, Any]) -> list[list[str]]:
+    groups: dict[str, list[str]] = {}
+    for uid, link in links.items():
+        if link:
+            groups.setdefault(link.cluster_id, []).append(uid)
+    return list(groups.values())
+
+
+def _per_write(samples: list[tuple[float, float]]) -> dict[str, Any]:
+    walls = sorted(s[0] * 1000 for s in samples)
+    cpus = sorted(s[1] * 1000 for s in samples)
+    return {"writes": len(samples), "wall_ms_median": round(statistics.median(walls), 1),
+            "wall_ms_p95": round(walls[int(len(walls) * 0.95) - 1], 1),
+            "cpu_ms_median": round(statistics.median(cpus), 1)}  # fmt: skip
+
+
+def _measure(write: Callable[[list[Any]], object], items: list[Any]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    write(items)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def update(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    rng = random.Random(7)
+    for name, linker in (("linking_on", Linker()), ("linking_off", OffLinker())):
+        backend = SqliteBackend(args.index, linker=linker)
+        total = backend.count()
+        result["records"] = total
+        samples: list[tuple[float, float]] = []
+        for n in range(args.updates):
+            record = _stored(backend, rng.randrange(total))
+            changed = record.model_copy(update={"description": f"{record.description}（第 {n} 次更新，{name}）"})
+            changed.content_hash = changed.compute_hash()
+            samples.append(_measure(backend.upsert, [changed]))
+        result[name] = _per_write(samples)
+        gone = _stored(backend, rng.randrange(total))
+        result[name]["withdraw_ms"] = round(_measure(backend.withdraw, [gone.uid])[0] * 1000, 1)
+        result[name]["readd_ms"] = round(_measure(backend.upsert, [gone])[0] * 1000, 1)
+        result[name]["peak_rss_mb"] = peak_rss_mb()
+        backend.close()
+    return result
+
+
+def _stored(backend: SqliteBackend, offset: int) -> Record:
+    row = backend._read("SELECT uid FROM docs ORDER BY id LIMIT 1 OFFSET ?", (offset,))  # noqa: SLF001
+    found = backend.get(str(row[0][0]))
+    assert found is not None
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.bench_linkage", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    b = commands.add_parser("build", help="store N corpus records, linking off")
+    b.add_argument("--count", type=int, default=100_000)
+    b.add_argument("--index", type=Path, required=True)
+    k = commands.add_parser("bulk", help="cluster every stored record, phase by phase")
+    k.add_argument("--index", type=Path, required=True)
+    u = commands.add_parser("update", help="one changed record per upsert, linking on and off")
+    u.add_argument("--index", type=Path, required=True)
+    u.add_argument("--updates", type=int, default=40)
+    args = parser.parse_args(argv)
+    run = {"build": build, "bulk": bulk, "update": update}[args.command]
+    sys.stdout.write(json.dumps({args.command: run(args)}, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
