@@ -32,6 +32,7 @@ from tests.support.faults import (
     HTTP_FAULTS,
     RETRY_AFTER_SECONDS,
     SITES,
+    TIMEOUT_SECONDS,
     Fault,
     FaultySite,
     HtmlSite,
@@ -45,7 +46,7 @@ COURSES = 6
 FETCHED_CAUSES: dict[Fault, str] = {  # what the Fetcher's error says of each fault
     "http_500": "HTTP 500",
     "http_503_retry_after": "HTTP 503",
-    "timeout": "timed out after 1 s",
+    "timeout": f"timed out after {TIMEOUT_SECONDS:g} s",
     "truncated": "IncompleteRead",
     "redirect_loop": "Exceeded 5 redirects",
 }

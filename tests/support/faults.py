@@ -2,10 +2,10 @@
 
 A `FaultySite` serves six courses the way its kind publishes them (a paged JSON list, a complete feed, a
 versioned catalogue of part files, an OAI-PMH list over a resumption token, a sitemap index, CMS list pages) and
-`break_with(fault)` breaks it: a fault of the reply hits `target`, a later page of the listing (the only document of a
-feed), while `empty_listing` and `bad_records` serve a well-formed listing of nothing or one with items that
-cannot become records. `heal()` serves it whole again. Every route a site serves is keyed as `target` is, so
-serving it whole replaces whatever a fault put there.
+`break_with(fault)` breaks it: a faulty reply (an error status, a stall, a body cut short, a redirect loop) comes
+from `target`, a later page of the listing (the feed itself for rss), while `empty_listing` and `bad_records` serve
+a well-formed listing of nothing, or one with items that cannot become records. `heal()` serves it whole again.
+Every route a site serves is keyed as `target` is, so serving it whole replaces whatever a fault put there.
 
     site = SITES["json_api"](server)
     site.heal()                  # run 1 harvests six records
@@ -82,7 +82,7 @@ def broken_replies(fault: Fault, body: bytes, *, content_type: str) -> list[Repl
 
 
 class FaultySite(ABC):
-    """A kind's catalogue of six courses on `server`; `uid_count` of them live after a healthy harvest."""
+    """A kind's catalogue of six courses on `server`, each a record after a healthy harvest."""
 
     kind: ClassVar[str]
     crawled: ClassVar[bool] = False  # harvested by the Scrapy crawl engine (html, sitemap), not the Fetcher
@@ -253,6 +253,11 @@ class OaiSite(FaultySite):
         self.route("/oai", second, "text/xml; charset=utf-8", query=self.target.query)
 
 
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XML = "application/xml"
+ITEM_PATH = "/Pages/News/2024/01/02/item-{n}.htm"
+
+
 def _course_page(title: str | None) -> str:
     course: dict[str, Any] = {"@context": "https://schema.org", "@type": "Course", "provider": "某市终身学习网"}
     if title:
@@ -300,11 +305,6 @@ class SitemapSite(FaultySite):
         self.serve("whole", lastmod="2024-04-01")
         for target, fault in zip(self.detail_targets, faults, strict=True):
             self.break_page(target, fault)
-
-
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-XML = "application/xml"
-ITEM_PATH = "/Pages/News/2024/01/02/item-{n}.htm"
 
 
 class HtmlSite(FaultySite):
