@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from indexer.linkage.decisions import LinkDecision
-from indexer.linkage.matcher import Verdict, compare
+from indexer.linkage.matcher import SUBTITLES_UNPROVEN, Verdict, compare
 from indexer.linkage.profile import LinkProfile
 from indexer.record import Record
 
-SOFT_VETOES = {"标题不同", "除标题外无共同证据", "标题过短"}
+SOFT_VETOES = {"标题不同", "除标题外无共同证据", "标题过短", SUBTITLES_UNPROVEN}
 """Verdicts that only say 'no evidence of a match': they do not forbid two records sharing a cluster through
 others (a reworded title on a third platform)."""
 BIG_BLOCK = 48

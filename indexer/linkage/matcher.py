@@ -21,6 +21,11 @@ MIN_MAIN_TITLE = 4
 DESCRIPTION_SIMILAR = 85.0
 DESCRIPTION_DIFFERENT = 40.0
 MIN_DESCRIPTION = 20
+MIN_SENTENCES = 2
+"""Descriptions are compared sentence by sentence only when the shorter has at least this many sentences."""
+SUBTITLES_UNPROVEN = "副标题不同且无课程内容证据"
+"""Two titles that share only their main title (书法入门：楷书 / 书法入门：隶书) need the lessons or the description
+to agree: a teacher and an institution give a whole series."""
 LESSONS_SAME = 0.6
 LESSONS_DIFFERENT = 0.3
 COUNT_RATIO = 0.75
@@ -45,7 +50,9 @@ def compare(a: LinkProfile, b: LinkProfile) -> Verdict:
     if not a.key or not b.key:
         return Verdict(False, veto="标题过短")
     title = max(fuzz.ratio(a.key, b.key), fuzz.token_sort_ratio(_spaced(a.key), _spaced(b.key)))
-    if title < TITLE_SIMILAR and not _same_main_title(a, b):
+    alike = title >= TITLE_SIMILAR or _same_main_title(a, b)
+    subtitled = not alike and _same_main(a, b)
+    if not alike and not subtitled:
         return Verdict(False, veto="标题不同")
     conflict = a.markers.conflict(b.markers)
     if conflict:
@@ -53,15 +60,22 @@ def compare(a: LinkProfile, b: LinkProfile) -> Verdict:
     veto = _contradiction(a, b)
     if veto:
         return Verdict(False, veto=veto)
-    evidence, score = _agreement(a, b, title=title)
+    evidence, score, content = _agreement(a, b, title=title)
     if not evidence:
         return Verdict(False, veto="除标题外无共同证据")
+    if subtitled and not content:
+        return Verdict(False, veto=SUBTITLES_UNPROVEN)
     return Verdict(True, evidence=evidence, score=score + title / 100)
 
 
 def _same_main_title(a: LinkProfile, b: LinkProfile) -> bool:
     """One title is the other's main title with a subtitle added (书法入门 / 书法入门：楷书基础)."""
-    return len(a.main) >= MIN_MAIN_TITLE and a.main == b.main and a.main in (a.title, b.title)
+    return _same_main(a, b) and a.main in (a.title, b.title)
+
+
+def _same_main(a: LinkProfile, b: LinkProfile) -> bool:
+    """The same main title, whatever follows it (书法入门：楷书基础 / 书法入门——零起点也能学)."""
+    return len(a.main) >= MIN_MAIN_TITLE and a.main == b.main
 
 
 def _spaced(key: str) -> str:
@@ -83,14 +97,15 @@ def _contradiction(a: LinkProfile, b: LinkProfile) -> str | None:
         return "课时数不同"
     if _far_apart(a.duration_seconds, b.duration_seconds):
         return "时长不同"
-    both_described = len(a.description) >= MIN_DESCRIPTION and len(b.description) >= MIN_DESCRIPTION
-    if both_described and not shared_teacher and fuzz.ratio(a.description, b.description) < DESCRIPTION_DIFFERENT:
+    similarity = description_similarity(a, b)
+    if similarity is not None and not shared_teacher and similarity < DESCRIPTION_DIFFERENT:
         return "简介不同"
     return None
 
 
-def _agreement(a: LinkProfile, b: LinkProfile, *, title: float) -> tuple[list[str], float]:
-    """The evidence beyond the title, with a weight for ranking merges."""
+def _agreement(a: LinkProfile, b: LinkProfile, *, title: float) -> tuple[list[str], float, bool]:
+    """The evidence beyond the title, with a weight for ranking merges, and whether any of it is the course's
+    content (its lessons or description) rather than who gives it."""
     evidence: list[str] = []
     score = 0.0
     teachers = sorted(a.instructors & b.instructors)
@@ -98,21 +113,47 @@ def _agreement(a: LinkProfile, b: LinkProfile, *, title: float) -> tuple[list[st
         evidence.append(f"同一主讲 {'、'.join(teachers)}")
         score += 2
     overlap = lesson_overlap(a, b)
+    mentioned = lessons_mentioned(a, b) if overlap is None else None
     if overlap is not None and overlap[0] / overlap[1] >= LESSONS_SAME:
         evidence.append(f"{overlap[1]} 节中 {overlap[0]} 节相同")
         score += 2
-    if len(a.description) >= MIN_DESCRIPTION and len(b.description) >= MIN_DESCRIPTION:
-        similarity = fuzz.ratio(a.description, b.description)
-        if similarity >= DESCRIPTION_SIMILAR:
-            evidence.append(f"简介相似 {similarity / 100:.2f}")
-            score += 1.5
+    elif mentioned is not None and mentioned[0] / mentioned[1] >= LESSONS_SAME:
+        evidence.append(f"{mentioned[1]} 节中 {mentioned[0]} 节见于对方简介")
+        score += 1.5
+    similarity = description_similarity(a, b)
+    if similarity is not None and similarity >= DESCRIPTION_SIMILAR:
+        evidence.append(f"简介相似 {similarity / 100:.2f}")
+        score += 1.5
+    content = len(evidence) > (1 if teachers else 0)
     if a.provider and b.provider and fuzz.ratio(a.provider, b.provider) >= 90 and (evidence or title >= TITLE_SAME):
         evidence.append(f"同一机构 {a.provider}")
         score += 1
     if evidence and overlap is None and a.lesson_count and a.lesson_count == b.lesson_count:
         evidence.append(f"同为 {a.lesson_count} 节")
         score += 0.5
-    return evidence, score
+    return evidence, score, content
+
+
+def description_similarity(a: LinkProfile, b: LinkProfile) -> float | None:
+    """How alike two descriptions are (0-100), when both say enough: the better of their edit similarity and the
+    share of the shorter one's sentences found in the other (platforms reorder sentences and drop some)."""
+    if len(a.description) < MIN_DESCRIPTION or len(b.description) < MIN_DESCRIPTION:
+        return None
+    similarity = fuzz.ratio(a.description, b.description)
+    fewer, more = sorted((a.sentences, b.sentences), key=len)
+    if len(fewer) >= MIN_SENTENCES:
+        shared = sum(1 for s in fewer if s in more or any(fuzz.ratio(s, t) >= 90 for t in more))
+        similarity = max(similarity, 100.0 * shared / len(fewer))
+    return similarity
+
+
+def lessons_mentioned(a: LinkProfile, b: LinkProfile) -> tuple[int, int] | None:
+    """(lessons found, lessons listed) when only one record lists lessons and the other's description may name
+    them (a feed that writes the lesson list into its text): agreement when found, never a contradiction."""
+    listed, other = (a, b) if len(a.lessons) >= 2 and not b.lessons else (b, a)
+    if len(listed.lessons) < 2 or other.lessons or not other.text:
+        return None
+    return sum(1 for lesson in listed.lessons if lesson in other.text), len(listed.lessons)
 
 
 def lesson_overlap(a: LinkProfile, b: LinkProfile) -> tuple[int, int] | None:

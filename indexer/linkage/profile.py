@@ -39,8 +39,24 @@ _HONORIFICS = re.compile(
 _PROVIDER_NOISE = re.compile(r"(有限公司|公司|中心|\s)")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _MAIN_TITLE = re.compile(r"[:：—|｜]|\s-\s|--")
-_GENERIC_LESSON = re.compile(r"^(第?[0-9一二三四五六七八九十百]+[讲节课集章回部分]?|lesson[0-9]+|[0-9]+)$")
-"""Lesson titles that only number the lessons (第1讲): they say nothing about which course it is."""
+_LESSON_NUMBER = re.compile(
+    r"^\s*(?:第\s*[0-9一二三四五六七八九十百]+\s*[讲节课集章回部分篇]|lesson\s*[0-9]+|[0-9]{1,3}(?:\.[0-9]{1,2})?(?=[、.．:：\s\-—]|$)"
+    r"|[一二三四五六七八九十]{1,3}(?=[、.．:：\s])|[(（][0-9一二三四五六七八九十]{1,3}[)）])\s*[、.．:：\-—|｜]?\s*"
+)
+"""How platforms number lessons (第1讲 / 1. / 一、 / (1)): stripped so that one lesson list numbered two ways
+compares equal."""
+_INSTITUTION_PREFIX = re.compile(
+    r"^[\w]{0,12}?(?:老年开放大学|老年大学|老干部大学|开放大学|广播电视大学|电视大学|社区大学|社区学院|老年学校)"
+    r"\s*[·・:：|｜\-—]*\s*"
+)
+"""An institution's name opening a title (国家老年大学 书法入门, 老年大学·书法入门): the platform's label, not the
+course's name."""
+_TEXT_TEACHER = re.compile(r"(?:主讲人|主讲教师|主讲|授课教师|授课老师|授课|讲师)\s*[:：]\s*([^\s,，;；。/|｜]{2,12})")
+_TEXT_PROVIDER = re.compile(r"(?:单位|机构|主办单位|主办|出品单位|出品|制作单位)\s*[:：]\s*([^\s,，;；。/|｜]{2,30})")
+_TEXT_LESSONS = re.compile(r"(?:课程目录|课程大纲|目录|章节)\s*[:：]\s*(.+)$")
+_LESSON_SPLIT = re.compile(r"[;；、,，|｜]+")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|\s{2,}")
+MIN_SENTENCE = 6
 
 
 @dataclass(frozen=True)
@@ -60,11 +76,17 @@ class LinkProfile:
     provider: str
     lessons: tuple[str, ...]
     description: str
+    """Folded description without punctuation, and without what `profile_of` read out of it (主讲：…)."""
+    sentences: frozenset[str]
+    """The description's sentences (folded, without punctuation): reordered or shortened texts still share them."""
+    text: str
+    """The whole folded description without punctuation: where another record's lesson titles may be listed."""
     lesson_count: int | None
     duration_seconds: int | None
 
     def blocking_keys(self) -> list[str]:
-        """Keys a candidate must share with this record: the title key, then one per LSH band."""
+        """Keys a candidate must share with this record: the title key, the main title's key when a subtitle
+        follows (书法入门：楷书基础 meets 书法入门), then one per LSH band."""
         return list(self._blocking_keys)
 
     @cached_property
@@ -72,7 +94,9 @@ class LinkProfile:
         # a profile's keys are asked for by the index row, the candidate look-up and the blocks of `cluster`
         if len(self.key) < MIN_KEY_CHARS:
             return ()
-        return (f"t{_short_hash(self.key)}", *band_keys(self.key))
+        main = _squash(strip_markers(self.main))
+        extra = (f"t{_short_hash(main)}",) if main != self.key and len(main) >= MIN_KEY_CHARS else ()
+        return (f"t{_short_hash(self.key)}", *extra, *band_keys(self.key))
 
 
 PROFILE_CACHE = 8192
@@ -101,11 +125,14 @@ def profile_of(record: Record) -> LinkProfile:
 
 
 def _profile(record: Record) -> LinkProfile:
+    """Platforms that publish no structured teacher, institution or lesson list often write them into the
+    description (主讲：王秀兰 单位：长春老年大学 课程目录：…); those are read from there when the field is empty."""
     spaced = _title(record.title)
     title = _squash(spaced)
-    lessons = tuple(
-        t for t in (_squash(fold(lesson.title)) for lesson in record.lessons) if t and not _GENERIC_LESSON.match(t)
-    )
+    described = _described(fold(record.description or ""))
+    lessons = _lessons([lesson.title for lesson in record.lessons] or described.lessons)
+    teachers = [p.name for p in record.instructors] or described.teachers
+    provider = record.provider.name if record.provider else described.provider
     return LinkProfile(
         uid=record.uid,
         platform=record.platform,
@@ -113,13 +140,43 @@ def _profile(record: Record) -> LinkProfile:
         key=_squash(strip_markers(title)),
         main=_squash(_MAIN_TITLE.split(spaced, maxsplit=1)[0]),
         markers=title_markers(fold(record.title)),
-        instructors=frozenset(n for n in (person_name(p.name) for p in record.instructors) if n),
-        provider=institution(record.provider.name) if record.provider else "",
+        instructors=frozenset(n for n in (person_name(t) for t in teachers) if n),
+        provider=institution(provider) if provider else "",
         lessons=lessons,
-        description=_squash(fold(record.description or ""))[:600],
+        description=_squash(described.rest)[:600],
+        sentences=frozenset(s for s in map(_squash, _SENTENCE_END.split(described.rest)) if len(s) >= MIN_SENTENCE),
+        text=_squash(fold(record.description or "")),
         lesson_count=record.lesson_count or (len(lessons) or None),
         duration_seconds=record.duration_seconds,
     )
+
+
+@dataclass(frozen=True)
+class _Described:
+    """What a folded description says of the course's teacher, institution and lessons, and the text left."""
+
+    rest: str
+    teachers: list[str]
+    provider: str
+    lessons: list[str]
+
+
+def _described(text: str) -> _Described:
+    listed = _TEXT_LESSONS.search(text)
+    rest = _TEXT_LESSONS.sub("", text)
+    providers = _TEXT_PROVIDER.findall(rest)
+    return _Described(
+        rest=_TEXT_PROVIDER.sub(" ", _TEXT_TEACHER.sub(" ", rest)),
+        teachers=_TEXT_TEACHER.findall(rest),
+        provider=providers[0] if providers else "",
+        lessons=[x for x in _LESSON_SPLIT.split(listed.group(1)) if x.strip()] if listed else [],
+    )
+
+
+def _lessons(titles: list[str]) -> tuple[str, ...]:
+    """Lesson titles without their numbering; lessons named only by a number (第1讲) say nothing and are left out."""
+    found = (_squash(_LESSON_NUMBER.sub("", fold(t), count=1)) for t in titles)
+    return tuple(t for t in found if t)
 
 
 def person_name(name: str) -> str:
@@ -136,6 +193,9 @@ def _title(title: str) -> str:
     """Folded title (punctuation kept); bracketed remarks kept only when they carry markers (（第二季）),
     dropped when they name a platform's packaging (（智慧教育版）, 【重播】)."""
     folded = fold(title)
+    unprefixed = _INSTITUTION_PREFIX.sub("", folded, count=1)
+    if len(_squash(unprefixed)) >= MIN_KEY_CHARS:
+        folded = unprefixed
 
     def remark(match: re.Match[str]) -> str:
         inner = match.group(1)
