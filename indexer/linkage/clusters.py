@@ -116,7 +116,10 @@ def cluster(
     """uid -> its cluster (None: a course on its own) for every profile of the group."""
     index = {p.uid: i for i, p in enumerate(profiles)}
     split = {frozenset((d.a, d.b)) for d in decisions if d.kind == "split"}
-    joins = [(index[d.a], index[d.b], d) for d in decisions if d.kind == "join" and d.a in index and d.b in index]
+    joins = sorted(
+        ((index[d.a], index[d.b], d) for d in decisions if d.kind == "join" and d.a in index and d.b in index),
+        key=lambda join: (join[2].a, join[2].b),
+    )
     verdicts: dict[tuple[int, int], Verdict] = {}
     edges: list[tuple[float, int, int, str]] = []
     for i, j in candidate_pairs(profiles) if pairs is None else pairs:
@@ -128,10 +131,16 @@ def cluster(
     groups = _Groups(len(profiles))
     for i, j, decision in joins:
         groups.merge(i, j, LinkEvidence(profiles[i].uid, profiles[j].uid, f"管理员合并（{decision.by}）"))
-    for _, i, j, text in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
+    # ties broken by uid, never by list position: the clusters must not depend on the order records arrived in
+    for _, i, j, text in sorted(edges, key=lambda e: (-e[0], *_uids(profiles, e[1], e[2]))):
         if groups.find(i) != groups.find(j) and not _vetoed(groups, i, j, profiles, split, verdicts):
-            groups.merge(i, j, LinkEvidence(profiles[i].uid, profiles[j].uid, text))
+            groups.merge(i, j, LinkEvidence(*_uids(profiles, i, j), text))
     return groups.links(profiles)
+
+
+def _uids(profiles: Sequence[LinkProfile], i: int, j: int) -> tuple[str, str]:
+    a, b = profiles[i].uid, profiles[j].uid
+    return (a, b) if a < b else (b, a)
 
 
 def _vetoed(
@@ -192,7 +201,7 @@ class _Groups:
                 continue
             link = ClusterLink(
                 cluster_id=cluster_id_for(profiles[m].uid for m in members),
-                evidence=tuple(self._evidence[root]),
+                evidence=tuple(sorted(self._evidence[root], key=lambda e: (e.a, e.b))),
             )
             out.update((profiles[m].uid, link) for m in members)
         return out

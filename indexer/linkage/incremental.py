@@ -13,12 +13,16 @@ from typing import Protocol
 
 from indexer.linkage.clusters import ClusterLink, cluster
 from indexer.linkage.decisions import LinkDecisions, NoDecisions
+from indexer.linkage.matcher import compare
 from indexer.linkage.profile import profile_of
 from indexer.record import Record
 
 CANDIDATE_LIMIT = 400
-"""Records read per group through the blocking keys: a key shared by more is a generic title (书法入门),
-whose real duplicates share a teacher and are found among the first ones anyway."""
+"""Records read per record whose candidates are looked up (a look-up for many records reads up to
+MAX_CANDIDATES): a blocking key shared by more is a generic title (书法入门), whose real duplicates share a
+teacher and are found among the first ones anyway."""
+MAX_CANDIDATES = 10_000
+"""The most records one candidate look-up reads (Elasticsearch's default result window)."""
 
 
 class LinkStore(Protocol):
@@ -42,20 +46,48 @@ class Linker:
 
     def relink(self, store: LinkStore, *, arrived: Sequence[Record], old_clusters: Iterable[str | None]) -> int:
         """Re-cluster after `arrived` were written and records of `old_clusters` changed or left; returns the
-        size of the group re-linked."""
-        group = {r.uid: r for r in arrived}
-        keys = {key for r in arrived for key in profile_of(r).blocking_keys()}
-        if keys:
-            for record in store.link_candidates(keys, limit=CANDIDATE_LIMIT):
-                group.setdefault(record.uid, record)
-        written = {r.uid for r in arrived}
+        size of the group re-linked.
+
+        The group is closed under matching: every record that matches a member (or shares its old cluster) is
+        a member too, found round by round. Clusters form only along matches, so clustering such a group gives
+        what clustering the whole index would give it, whatever order or batches the records arrived in."""
+        group: dict[str, Record] = {}
+        frontier = list({r.uid: r for r in arrived}.values())
+        written = {r.uid for r in frontier}  # their cluster_id is not the stored one: `old_clusters` says that
         clusters = {c for c in old_clusters if c}
-        clusters.update(r.cluster_id for uid, r in group.items() if r.cluster_id and uid not in written)
-        if clusters:
-            for record in store.cluster_members(clusters):
-                group.setdefault(record.uid, record)
+        seen_clusters: set[str] = set()
+        while frontier or clusters:
+            group.update((r.uid, r) for r in frontier)
+            if clusters:
+                seen_clusters |= clusters
+                members = [r for r in store.cluster_members(clusters) if r.uid not in group]
+                group.update((r.uid, r) for r in members)
+                frontier += members
+            matched = self._matches(store, frontier, group)
+            clusters = {r.cluster_id for r in [*frontier, *matched] if r.cluster_id and r.uid not in written}
+            clusters -= seen_clusters
+            frontier = matched
         if not group:
             return 0
         links = cluster([profile_of(r) for r in group.values()], decisions=self.decisions.decisions_for(list(group)))
         store.write_links(links, records=group)
         return len(group)
+
+    def _matches(self, store: LinkStore, frontier: Sequence[Record], group: Mapping[str, Record]) -> list[Record]:
+        """Stored records outside `group` that share a blocking key with a frontier record and match it."""
+        by_key: dict[str, list[Record]] = {}
+        for record in frontier:
+            for key in profile_of(record).blocking_keys():
+                by_key.setdefault(key, []).append(record)
+        if not by_key:
+            return []
+        limit = min(CANDIDATE_LIMIT * len(frontier), MAX_CANDIDATES)
+        matched: dict[str, Record] = {}
+        for candidate in store.link_candidates(by_key, limit=limit):
+            if candidate.uid in group or candidate.uid in matched:
+                continue
+            profile = profile_of(candidate)
+            near = {r.uid: r for key in profile.blocking_keys() for r in by_key.get(key, [])}
+            if any(compare(profile, profile_of(r)).same for r in near.values()):
+                matched[candidate.uid] = candidate
+        return list(matched.values())
