@@ -345,6 +345,15 @@ class ProgrammeRows(_Strict):
         return self
 
 
+class HtmlDetailPages(_Strict):
+    refresh_days: int = Field(
+        30,
+        ge=1,
+        description="A detail page whose list entry (link and text) is unchanged is not asked again, except once "
+        "in this many days, on a day picked by its URL (conditionally); new or changed entries' pages are read.",
+    )
+
+
 class HtmlSourceConfig(CrawlSourceBase):
     kind: Literal["html"] = Field(description="Source kind: CMS pages crawled by the Scrapy engine.")
     start_urls: list[HttpUrl] = Field(default_factory=list, description="List pages to start from.")
@@ -389,6 +398,9 @@ class HtmlSourceConfig(CrawlSourceBase):
     )
     encoding: str | None = Field(
         None, description="Force this encoding when pages declare none or declare it wrongly (e.g. gb18030)."
+    )
+    detail: HtmlDetailPages = Field(
+        default_factory=HtmlDetailPages, description="How often detail pages found again unchanged are asked."
     )
 
     @model_validator(mode="after")

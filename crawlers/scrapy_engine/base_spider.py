@@ -71,10 +71,18 @@ class EngineSpider(scrapy.Spider):
 
     config: CrawlSourceBase
 
-    def __init__(self, *, config: CrawlSourceBase, cursor: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        config: CrawlSourceBase,
+        cursor: dict[str, Any] | None = None,
+        plan: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=f"edufed_{config.id}", **kwargs)
         self.config = config
         self.stored: dict[str, Any] = dict(cursor or {})
+        self.plan: dict[str, Any] = dict(plan or {})
         self.fatal: HarvestError | None = None
         self.counts: dict[str, int] = {}
         self.pages_requested = 0

@@ -23,7 +23,7 @@ from crawlers.scrapy_engine.cms import (
     selected,
     year_in,
 )
-from crawlers.scrapy_engine.cms_memory import CmsMemory, ListedPage
+from crawlers.scrapy_engine.cms_memory import CmsMemory, ListedPage, entry_digest
 from crawlers.scrapy_engine.conditional import NOT_MODIFIED, conditional_headers, conditional_meta, validators
 from crawlers.scrapy_engine.signals import send_event
 
@@ -39,7 +39,7 @@ class CmsCrawlSpider(EngineSpider):
         super().__init__(config=config, **kwargs)
         self.link_pattern = re.compile(config.link_pattern) if config.link_pattern else None
         self.codec = codecs.lookup(config.encoding).name if config.encoding else None
-        self.memory = CmsMemory(self.stored)
+        self.memory = CmsMemory(self.stored, self.plan)
         self.empty_lists: dict[str, Any] = {}
 
     @classmethod
@@ -76,10 +76,21 @@ class CmsCrawlSpider(EngineSpider):
             meta=conditional_meta(headers),
         )  # fmt: skip
 
-    def _detail_request(self, url: str, *, listing: bool) -> Iterator[scrapy.Request]:
+    def _listed_detail(self, url: str, entry: str | None) -> Iterator[scrapy.Request]:
+        """A detail link on a list page: it stands unfetched if its entry is unchanged and not due; else asked."""
+        if url not in self.requested:
+            ids = self.memory.page_stands(url, entry)
+            if ids is not None:
+                self.requested.add(url)
+                self.count("detail_pages_standing")
+                send_event(self.crawler, {"type": "listed", "url": url, "source_ids": ids})
+                return
+        yield from self._detail_request(url, listing=False, entry=self.memory.entry_of(url) if entry is None else entry)
+
+    def _detail_request(self, url: str, *, listing: bool, entry: str | None = None) -> Iterator[scrapy.Request]:
         source_id = id_from_url(url, self.config.id_pattern)
         headers = conditional_headers(self.memory.pages.get(url))
-        meta = {"edufed_source_id": source_id, **conditional_meta(headers)}
+        meta = {"edufed_source_id": source_id, "edufed_entry": entry, **conditional_meta(headers)}
         yield from self.page_request(url, self.parse_detail, listing=listing, meta=meta, headers=headers)
 
     def _text(self, response: Response) -> str | None:
@@ -110,12 +121,13 @@ class CmsCrawlSpider(EngineSpider):
                                                  "pages: a truncated download; the listing is incomplete"))  # fmt: skip
                 return
             page = Selector(text=text, base_url=response.url)
-            seen = ListedPage(self._links(page, response=response), self._next_url(page, response=response))
+            links = self._links(page, response=response)
+            seen = ListedPage([u for u, _ in links], self._next_url(page, response=response), [e for _, e in links])
             self.memory.list_read(url, seen, validators(response))
         self.count("list_pages")
         self.count("detail_links", len(seen.links))
-        for link in seen.links:
-            yield from self._detail_request(link, listing=False)
+        for link, entry in seen.listed():
+            yield from self._listed_detail(link, entry)
         if not seen.links:
             self.warn(
                 f"{url}: no detail links match item_links; has the layout changed?", counted_as="empty_list_pages"
@@ -123,18 +135,19 @@ class CmsCrawlSpider(EngineSpider):
             self.empty_lists[url] = response.meta  # a hole, unless the whole walk named nothing (see closed)
         yield from self._next_list_page(seen.next_url, number=number)
 
-    def _links(self, page: Selector, *, response: Response) -> list[str]:
+    def _links(self, page: Selector, *, response: Response) -> list[tuple[str, str]]:
+        """The detail links of a list page, each with the digest of its entry (the link and what it says)."""
         assert self.config.item_links is not None
-        links: list[str] = []
+        links: list[tuple[str, str]] = []
         for found in page.css(self.config.item_links):
-            href = (
-                found.get()
-                if isinstance(found.root, str)
-                else (found.attrib.get("href") or found.css("a::attr(href)").get())
-            )
+            if isinstance(found.root, str):
+                href, text = found.get(), ""
+            else:
+                href = found.attrib.get("href") or found.css("a::attr(href)").get()
+                text = " ".join(found.css("::text").getall())
             url = response.urljoin(href.strip()) if href else None
             if url is not None and (self.link_pattern is None or self.link_pattern.search(url)):
-                links.append(url)
+                links.append((url, entry_digest(url, text)))
         return links
 
     def _next_url(self, page: Selector, *, response: Response) -> str | None:
@@ -169,8 +182,9 @@ class CmsCrawlSpider(EngineSpider):
     def parse_detail(self, response: Response) -> Iterator[Record]:
         url = str(response.meta.get("edufed_url") or response.url)
         source_id = str(response.meta["edufed_source_id"])
+        entry = response.meta.get("edufed_entry")
         if response.status == NOT_MODIFIED:
-            ids = self.memory.page_unchanged(url)
+            ids = self.memory.page_unchanged(url, entry=entry)
             if ids is None:
                 self.reject(f"{url}: answered 304 Not Modified to an unconditional request", source_id=source_id)
                 self.hole(response.meta)
@@ -186,7 +200,7 @@ class CmsCrawlSpider(EngineSpider):
         rejected = self.counts.get("rejected", 0)
         records = list(self._detail_records(page, response=response, source_id=source_id))
         if self.counts.get("rejected", 0) == rejected and records:  # a page with problems is asked in full again
-            self.memory.page_read(url, [str(r["source_id"]) for r in records], validators(response))
+            self.memory.page_read(url, [str(r["source_id"]) for r in records], validators(response), entry=entry)
         yield from records
 
     def _detail_records(self, page: Selector, *, response: Response, source_id: str) -> Iterator[Record]:
@@ -208,6 +222,11 @@ class CmsCrawlSpider(EngineSpider):
                 f"{self.counts.get('list_pages_not_modified', 0)} list pages and "
                 f"{self.counts.get('detail_pages_not_modified', 0)} detail pages answered 304 Not Modified: "
                 "their links and records stand as the last crawl read them"
+            )
+        if standing := self.counts.get("detail_pages_standing", 0):
+            found.append(
+                f"{standing} detail pages not asked: their list entries are unchanged and they are not in their "
+                f"refresh slot (every {self.config.detail.refresh_days} days); their records stand"
             )
         return found
 

@@ -39,13 +39,16 @@ _LEVELS = {
 @dataclass(frozen=True)
 class CrawlJob:
     """What the child needs: the source config and HTTP settings as JSON data, robots and delay choices,
-    and the cursor of the last complete crawl (empty: crawl in full)."""
+    the cursor of the last complete crawl (empty: crawl in full), and the `plan` the parent made from what only
+    it knows, the catalogue and the date (the html kind's: today's day number and the detail pages that may
+    stand unfetched)."""
 
     source: dict[str, Any]
     http: dict[str, Any]
     obey_robots: bool
     delay_seconds: float
     cursor: dict[str, Any] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
 
     @property
     def source_id(self) -> str:

@@ -100,8 +100,11 @@ def run_job(job: dict[str, Any], out: TextIO) -> None:
     crawler.signals.connect(emitter.on_item, signal=signals.item_scraped)
     crawler.signals.connect(emitter.on_event, signal=engine_event)
     crawler.signals.connect(emitter.on_spider_error, signal=signals.spider_error)
-    cursor = job.get("cursor")
-    process.crawl(crawler, config=config, cursor=cursor if isinstance(cursor, dict) else {})
+    cursor, plan = job.get("cursor"), job.get("plan")
+    process.crawl(
+        crawler, config=config, cursor=cursor if isinstance(cursor, dict) else {},
+        plan=plan if isinstance(plan, dict) else {},
+    )  # fmt: skip
     process.start(install_signal_handlers=False)
     spider = crawler.spider
     assert isinstance(spider, EngineSpider)

@@ -33,14 +33,21 @@ def _log_entry(event: Event) -> RequestLogEntry:
     )
 
 
-def crawl_job(config: CrawlSourceBase, fetcher: Fetcher, *, cursor: dict[str, Any] | None = None) -> CrawlJob:
-    """The job for a source: its config, the fetcher's HTTP settings, robots choice, per-host delay, cursor."""
+def crawl_job(
+    config: CrawlSourceBase,
+    fetcher: Fetcher,
+    *,
+    cursor: dict[str, Any] | None = None,
+    plan: dict[str, Any] | None = None,
+) -> CrawlJob:
+    """The job for a source: its config, the fetcher's HTTP settings, robots choice, per-host delay, cursor, plan."""
     return CrawlJob(
         source=config.model_dump(mode="json"),
         http=fetcher.settings.model_dump(mode="json"),
         obey_robots=fetcher.robots is not None,
         delay_seconds=fetcher.delay_seconds,
         cursor=dict(cursor or {}),
+        plan=dict(plan or {}),
     )
 
 
@@ -68,8 +75,9 @@ class EngineSource(IncrementalSource):
 
     def iter_records(self) -> Iterator[RawRecord]:
         stored = {k: v for k, v in self.stored_cursor().items() if k != FINGERPRINT_KEY}
+        stored, plan = self.plan_crawl(stored)
         self.engine = EngineProcess(
-            crawl_job(self.config, self.fetcher, cursor=stored),
+            crawl_job(self.config, self.fetcher, cursor=stored, plan=plan),
             timeout_seconds=self.config.run_timeout_seconds,
             command=self.engine_command,
         )
@@ -90,6 +98,10 @@ class EngineSource(IncrementalSource):
         if failure is not None:
             raise error_from_event(failure)
         self._finish_crawl(done)
+
+    def plan_crawl(self, stored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The cursor the child gets and its plan: decisions only the parent can make (the catalogue, the date)."""
+        return stored, {}
 
     def _finish_crawl(self, done: Event) -> None:
         """Take the scope, notes and cursor of the child's `done` line."""

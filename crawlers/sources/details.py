@@ -2,8 +2,9 @@
 
 A list item that is unchanged since the last complete run (the same hash of its JSON) keeps the record its
 detail gave then: its detail is not asked again, except in its refresh slot. Every item's detail is refreshed
-once in `refresh_days` days, on the day a stable hash of its id picks, so no run refreshes them all at once; a
-refresh is asked with the stored ETag / Last-Modified and a 304 (or the same bytes) means unchanged.
+once in `refresh_days` days, on the day a stable hash of its id picks (crawlers/sources/refresh.py, the rule the
+html kind's detail pages share), so no run refreshes them all at once; a refresh is asked with the stored ETag /
+Last-Modified and a 304 (or the same bytes) means unchanged.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+from crawlers.sources.refresh import refresh_due, refresh_slot, today
+
+__all__ = ["CURSOR_KEY", "DetailMemo", "DetailMemory", "item_hash", "refresh_slot", "today"]
 
 CURSOR_KEY = "details"
 
@@ -21,17 +25,6 @@ def item_hash(item: Any) -> str:
     """A short digest of a list item's JSON (key order does not matter)."""
     encoded = json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:16]
-
-
-def today() -> int:
-    """The day number (proleptic Gregorian ordinal, UTC) refresh slots count in."""
-    return datetime.now(UTC).date().toordinal()
-
-
-def refresh_slot(source_id: str, refresh_days: int) -> int:
-    """The day of the cycle (0 .. refresh_days-1) on which this item's detail is refreshed, stable across runs."""
-    digest = hashlib.sha256(source_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") % refresh_days
 
 
 @dataclass(frozen=True)
@@ -91,10 +84,7 @@ class DetailMemory:
 
     def refresh_due(self, source_id: str, memo: DetailMemo) -> bool:
         """Whether this run refreshes the detail: in the item's slot of the cycle, or when a cycle was missed."""
-        age = self.day - memo.day
-        if age >= self.refresh_days:
-            return True
-        return age >= 1 and self.day % self.refresh_days == refresh_slot(source_id, self.refresh_days)
+        return refresh_due(source_id, last_day=memo.day, day=self.day, refresh_days=self.refresh_days)
 
     def keep(self, source_id: str, memo: DetailMemo) -> None:
         self.kept[source_id] = memo
