@@ -2,8 +2,8 @@
 
 Each catalogue word of a synonym list becomes one `Alternative` on the text fields: the word as a token when the
 index keeps it whole (养老金, 摄影), or its tokens as a phrase when the index cuts it (广场舞 -> 广场 舞,
-安宁疗护 -> 安宁 疗 护). Everything is folded like every query, so a learner typing traditional characters
-gets the same expansions.
+安宁疗护 -> 安宁 疗 护), weighted below the learner's own words (analysis.EXPANSION_WEIGHT). Everything is folded
+like every query, so a learner typing traditional characters gets the same expansions.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import rjieba
 
 from config.loader import load_query_words
 from config.query_words import QueryWords
-from indexer.analysis import Alternative, QueryVocabulary, clean_tokens, fold
+from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryVocabulary, clean_tokens, fold
 
 
 def query_vocabulary(table: QueryWords) -> QueryVocabulary:
@@ -34,11 +34,12 @@ def query_vocabulary(table: QueryWords) -> QueryVocabulary:
 
 
 def catalogue_word(word: str) -> Alternative | None:
-    """How one catalogue word matches the text fields; None when it holds no word characters."""
+    """How one catalogue word matches the text fields, weighted as an expansion; None when it holds no word
+    characters."""
     tokens = tuple(token for raw in rjieba.cut(fold(word), False) for token in clean_tokens(raw).split())
     if not tokens:
         return None
-    return Alternative("text", tokens, phrase=len(tokens) > 1)
+    return Alternative("text", tokens, phrase=len(tokens) > 1, weight=EXPANSION_WEIGHT)
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
+from indexer.known_words import TitlesOf, known_terms, lookup_tokens
 from indexer.linkage import ClusterView
-from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms
+from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
 from indexer.record import Record
 from indexer.record_text import record_text
 
@@ -71,17 +72,29 @@ class TermsRun(Protocol):
 
 
 def search_in_steps(
-    q: str, terms: list[QueryTerm], *, vocabulary: QueryVocabulary, run: TermsRun, frequencies: Frequencies
+    q: str,
+    terms: list[QueryTerm],
+    *,
+    vocabulary: QueryVocabulary,
+    run: TermsRun,
+    frequencies: Frequencies,
+    titles_of: TitlesOf | None = None,
 ) -> SearchResult:
     """The search plan both backends follow for `terms` (parsed from `q`): the records holding the terms that
     carry most of the query's weight (match_plan), those holding every term first; when nothing matches,
     Chinese words may also match as title substrings (`widen`); when a query of several terms still finds
     nothing, records holding any of them, the best first. Each hit says which words it lacks (`missing`);
-    a page where every hit lacks some is marked `relaxed`."""
+    a page where every hit lacks some is marked `relaxed`.
+
+    Before that, terms become words the index holds (indexer.known_words): pinyin the Chinese words it spells in
+    the titles `titles_of` returns, a word no record holds its sub-words that some do."""
+    frequencies = _remembered(frequencies)
+    terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
     result = run(terms, plan=match_plan(terms, frequencies), widened=False)
     widened = False
     if terms and result.total == 0 and can_widen(terms):
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
+        terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
         result = run(terms, plan=any_term(len(terms)), widened=widened)
@@ -90,6 +103,31 @@ def search_in_steps(
             hit.missing = missing_terms(terms, record_text(hit.record).fields)
         result.relaxed = bool(result.hits) and all(hit.missing for hit in result.hits)
     return result
+
+
+def _known(terms: list[QueryTerm], *, frequencies: Frequencies, titles_of: TitlesOf | None) -> list[QueryTerm]:
+    """`known_terms`, asking the index for document frequencies only when some word has sub-words to fall back on."""
+    inside = lookup_tokens(terms)
+    found: Mapping[str, int] = {}
+    if inside:
+        found, _ = frequencies(sorted(set().union(inside, *(term_tokens(t) for t in terms))))
+    return known_terms(terms, frequencies=found, titles_of=titles_of)
+
+
+def _remembered(frequencies: Frequencies) -> Frequencies:
+    """`frequencies` asking the index only once per token within one search."""
+    known: dict[str, int] = {}
+    total: list[int] = []
+
+    def remembered(tokens: Sequence[str]) -> tuple[Mapping[str, int], int]:
+        asked = [t for t in tokens if t not in known]
+        if asked or not total:
+            found, count = frequencies(asked)
+            known.update({t: found.get(t, 0) for t in asked})
+            total[:] = [count]
+        return {t: known[t] for t in tokens if known[t]}, total[0]
+
+    return remembered
 
 
 def merge_duplicates(result: SearchResult) -> SearchResult:

@@ -118,6 +118,13 @@ def _term_query(term: QueryTerm, *, cjk: bool) -> dict[str, Any]:
 
 
 def _alternative(alt: Alternative) -> dict[str, Any]:
+    """One alternative's clause, its score scaled by the alternative's weight (an expansion's counts less, as
+    the embedded index scales its part of bm25)."""
+    clause = _unweighted(alt)
+    return clause if alt.weight == 1.0 else {"bool": {"must": [clause], "boost": alt.weight}}
+
+
+def _unweighted(alt: Alternative) -> dict[str, Any]:
     if alt.phrase:
         if alt.field == "text":
             return {"multi_match": {"query": " ".join(alt.tokens), "type": "phrase", "fields": _TEXT_FIELDS}}

@@ -88,7 +88,10 @@ class EsSearch:
         def run(terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult:
             return self._run(query, terms=terms, page=page, pit=pit, widened=widened, plan=plan)
 
-        return search_in_steps(query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=self._frequencies)
+        return search_in_steps(
+            query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=self._frequencies,
+            titles_of=self._titles_of,
+        )  # fmt: skip
 
     def _run(
         self,
@@ -121,6 +124,15 @@ class EsSearch:
             response = self.client.search(index=self.alias, size=0, track_total_hits=True, aggs=aggs or None)
         found = {token: int(response["aggregations"][f"t{i}"]["doc_count"]) for i, token in enumerate(tokens)}
         return {t: n for t, n in found.items() if n}, int(response["hits"]["total"]["value"])
+
+    def _titles_of(self, term: QueryTerm, limit: int) -> list[str]:
+        """Folded titles of at most `limit` records the term matches (in index order: no scoring needed)."""
+        with self._errors("read the titles a query word finds"):
+            hits = self.client.search(
+                index=self.alias, query={"constant_score": {"filter": text_query([term], ranking=Ranking())}},
+                size=limit, source=["title_fold"], sort=["_doc"], track_total_hits=False,
+            )["hits"]["hits"]  # fmt: skip
+        return [str(h["_source"].get("title_fold", "")) for h in hits]
 
     def _page_hits(
         self, body: dict[str, Any], *, page: Page, size: int, pit: str | None

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
+from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
 from indexer.backends.base import SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
@@ -51,6 +51,15 @@ def match_expression(terms: Sequence[QueryTerm], plan: Plan | None = None) -> st
     """The FTS5 MATCH string for parsed terms as `plan` combines them (default: all of them); every token is
     quoted, so user text is never FTS syntax."""
     return _rendered(terms, every_term(len(terms)) if plan is None else plan)
+
+
+def typed_expression(terms: Sequence[QueryTerm]) -> str | None:
+    """The MATCH string of every alternative of full weight (the learner's own words), or None when no term has
+    an expansion: the second pass that lets `_fts_rows` score expansions at EXPANSION_WEIGHT."""
+    typed = [a for t in terms for a in t.alternatives if a.weight == 1.0]
+    if len(typed) == sum(len(t.alternatives) for t in terms):
+        return None
+    return "(" + " OR ".join(_alternative(a) for a in typed) + ")"
 
 
 def _rendered(terms: Sequence[QueryTerm], plan: Plan) -> str:
@@ -155,8 +164,11 @@ class SqliteSearch:
             def frequencies(tokens: Sequence[str]) -> tuple[dict[str, int], int]:
                 return _frequencies(conn, tokens)
 
+            def titles_of(term: QueryTerm, limit: int) -> list[str]:
+                return _titles_of(conn, term, limit=limit)
+
             result = search_in_steps(
-                query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies
+                query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies, titles_of=titles_of
             )
         finally:
             conn.execute("COMMIT")
@@ -177,6 +189,9 @@ class SqliteSearch:
         if terms:
             match = match_expression(terms, plan)
             rowids, scores = _fts_rows(conn, match, ranked=page.sort == "relevance")
+            typed = typed_expression(terms) if scores is not None else None
+            if typed is not None and scores is not None and len(rowids):
+                scores = _expansions_weighted(rowids, scores, _fts_rows(conn, typed, ranked=True))
         matched = self._columns.match(
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
@@ -264,6 +279,12 @@ def _frequencies(conn: sqlite3.Connection, tokens: Sequence[str]) -> tuple[dict[
     return found, int(total)
 
 
+def _titles_of(conn: sqlite3.Connection, term: QueryTerm, *, limit: int) -> list[str]:
+    """Folded titles of at most `limit` records the term matches (the first by rowid: no ranking pass)."""
+    sql = "SELECT d.title_fold FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? LIMIT ?"
+    return [str(title) for (title,) in conn.execute(sql, (match_expression([term]), limit))]
+
+
 def _fts_rows(conn: sqlite3.Connection, match: str, *, ranked: bool) -> tuple[IntArray, FloatArray | None]:
     """Every matching rowid, with its bm25 score when `ranked`: one FTS5 pass for the page and the facets.
 
@@ -280,6 +301,25 @@ def _fts_rows(conn: sqlite3.Connection, match: str, *, ranked: bool) -> tuple[In
     )
     ids, scores = conn.execute(sql, (match,)).fetchone()
     return _parse(ids, np.int64), _parse(scores, np.float64)
+
+
+def _expansions_weighted(ids: IntArray, scores: FloatArray, typed: tuple[IntArray, FloatArray | None]) -> FloatArray:
+    """Scores with the expansions' part scaled to EXPANSION_WEIGHT.
+
+    FTS5's bm25 is a sum over the phrases of the MATCH expression, each phrase's part independent of the others,
+    so a row's score minus its score over the typed alternatives alone is exactly what the expansions added.
+    """
+    typed_ids, typed_scores = typed
+    assert typed_scores is not None
+    part = np.zeros(len(ids), dtype=np.float64)
+    if len(typed_ids):
+        order = np.argsort(typed_ids)
+        sorted_ids, sorted_scores = typed_ids[order], typed_scores[order]
+        at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        found = sorted_ids[at] == ids
+        part[found] = sorted_scores[at[found]]
+    result: FloatArray = part + EXPANSION_WEIGHT * (scores - part)
+    return result
 
 
 def _parse(joined: str | None, dtype: type[np.generic]) -> npt.NDArray[Any]:

@@ -79,3 +79,46 @@ def test_a_page_of_records_lacking_some_word_is_relaxed(courses: IndexBackend) -
     result = courses.search(SearchQuery(q="古琴 入门", size=1, cursor=None))
     following = courses.search(SearchQuery(q="古琴 入门", size=10, cursor=result.next_cursor))
     assert not result.relaxed and following.relaxed and following.hits[0].record.source_id == "gq9"
+
+
+BESIDE_A_SYNONYM = [
+    make_record("pc1", "电脑入门", description="开机、关机与鼠标。"),
+    make_record("pc2", "计算机办公软件", tags=["计算机"], description="在电脑上处理文字与表格，计算机常识。"),
+    make_record("pc3", "计算机常识", tags=["计算机"], description="计算机的历史。"),
+]
+"""电脑 as the learner types it, in a title; in a description beside 计算机 (the catalogue word the bundled
+vocabulary adds for it) in title and tags; and only 计算机."""
+
+
+def test_a_typed_word_in_the_title_outranks_its_synonym_in_the_title(catalogue: IndexBackend) -> None:
+    catalogue.upsert(BESIDE_A_SYNONYM)
+    found = _found(catalogue, "电脑")
+    assert "pc3" in found  # the synonym still finds its record...
+    assert found.index("pc1") < found.index("pc2") < found.index("pc3")  # ...below the word the learner typed
+
+
+SPELLED_ELSEWHERE = make_record("sf9", "毛笔字练习", tags=["书法"], description="书法的笔画与结构。")
+"""A 书法 course whose title does not say 书法: only the tags and description do."""
+
+
+def test_pinyin_finds_and_ranks_what_its_chinese_word_does(catalogue: IndexBackend) -> None:
+    catalogue.upsert([SPELLED_ELSEWHERE])
+    assert "sf9" in _found(catalogue, "shufa")
+    assert _found(catalogue, "shufa") == _found(catalogue, "书法")
+    assert _found(catalogue, "ba duan jin") == _found(catalogue, "八段锦")
+
+
+def test_a_word_no_record_holds_finds_the_words_inside_it(catalogue: IndexBackend) -> None:
+    result = catalogue.search(SearchQuery(q="怎么立遗嘱", size=10))  # 立遗嘱: one word to the cut, in no record
+    assert [h.record.source_id for h in result.hits] == ["fl1"]  # 法律常识：遗嘱与继承
+
+
+def test_a_synonym_the_cut_splits_is_found_in_a_question(catalogue: IndexBackend) -> None:
+    catalogue.upsert([make_record("gd1", "隔代教育的智慧", themes=["代际沟通"])])
+    found = _found(catalogue, "怎么带孙子")  # the cut gives 带 + 孙子; the vocabulary knows 带孙子
+    assert found[:1] == ["gd1"]
+
+
+def test_a_single_character_typed_after_the_words_narrows_them(catalogue: IndexBackend) -> None:
+    catalogue.upsert([make_record("tq1", "简化太极拳（上）"), make_record("tq2", "简化太极拳（下）")])
+    assert _found(catalogue, "简化太极拳 下")[0] == "tq2"  # 下 is a filler verb before a word, not after one

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from config.errors import ConfigError
 from config.loader import load_query_words
 from config.query_words import QueryWords
-from indexer.analysis import Alternative, QueryTerm, parse_query
+from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
 from indexer.query_words import bundled_vocabulary, query_vocabulary
 
 VOCABULARY = query_vocabulary(
@@ -61,14 +61,14 @@ def test_a_word_kept_whole_with_a_filler_verb_in_front_also_matches_without_it()
 def test_keys_are_folded_so_either_script_finds_the_synonyms() -> None:
     for q in ("畫畫", "画画"):
         (term,) = parse_query(q, vocabulary=VOCABULARY)
-        assert Alternative("text", ("绘画",)) in term.alternatives
+        assert Alternative("text", ("绘画",), weight=EXPANSION_WEIGHT) in term.alternatives
 
 
 def test_the_bundled_table_loads_and_expands_common_learner_words() -> None:
     vocabulary = bundled_vocabulary()
     assert {"怎么", "课程"} <= vocabulary.fillers
     (term,) = parse_query("做菜", vocabulary=vocabulary)
-    assert Alternative("text", ("烹饪",)) in term.alternatives
+    assert Alternative("text", ("烹饪",), weight=EXPANSION_WEIGHT) in term.alternatives
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Query terms put into words the index holds: pinyin as the Chinese words it spells in the catalogue's titles,
+and a word no record holds as the sub-words of it that some do.
+
+A learner typing `shufa` means 书法: the term then matches and scores as the Chinese word would (in tags and
+descriptions too, not only the title's pinyin), so pinyin ranks as the characters do. The words are read from the
+titles the pinyin finds (`analysis.pinyin_spelled`), so the catalogue itself says which characters it spells.
+A word the cut keeps whole but no record holds (立遗嘱) also matches its dictionary sub-words that records hold
+(遗嘱), instead of leaving the query with nothing to find.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+import rjieba
+
+from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
+
+TitlesOf = Callable[[QueryTerm, int], list[str]]
+"""Folded titles of at most that many records a term matches."""
+
+TITLES_READ = 100
+"""Titles a pinyin term's words are read from: enough to see every common spelling, cheap on any index."""
+MAX_SPELLED = 3
+"""Chinese words a pinyin term becomes at most (the most frequent in those titles)."""
+_MIN_SUB_WORD = 2
+
+
+def pinyin_part(term: QueryTerm) -> QueryTerm | None:
+    """The term with only its alternatives in the `pinyin` field, or None when it has none."""
+    alternatives = tuple(a for a in term.alternatives if a.field == "pinyin")
+    return QueryTerm(term.text, alternatives) if alternatives else None
+
+
+def spelled_words(term: QueryTerm, titles: Sequence[str]) -> list[str]:
+    """The stretches of the titles that the term's pinyin readings spell, most frequent first (ties by text)."""
+    counts: Counter[str] = Counter()
+    readings = [a.tokens for a in term.alternatives if a.field == "pinyin"]
+    for title in titles:
+        found = {word for reading in readings for word in pinyin_spelled(fold(title), reading)}
+        counts.update(found)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [word for word, _ in ranked[:MAX_SPELLED]]
+
+
+def word_alternative(word: str) -> Alternative | None:
+    """How a Chinese word matches the text fields as the index cuts it: one token, or its tokens as a phrase."""
+    tokens = tuple(token for raw in rjieba.cut(word, False) for token in clean_tokens(raw).split())
+    if not tokens:
+        return None
+    return Alternative("text", tokens, phrase=len(tokens) > 1)
+
+
+def with_words(term: QueryTerm, words: Sequence[str], *, keep_pinyin: bool = True) -> QueryTerm:
+    """The term matching `words` first (they then give its document frequency), then as before (without its
+    `pinyin` alternatives unless `keep_pinyin`)."""
+    found = [alt for alt in map(word_alternative, words) if alt is not None]
+    rest = [alt for alt in term.alternatives if keep_pinyin or alt.field != "pinyin"]
+    return QueryTerm(term.text, tuple(dict.fromkeys([*found, *rest])))
+
+
+def sub_words(word: str) -> list[str]:
+    """Dictionary words inside `word` (rjieba search mode), longest first, of two characters or more."""
+    found = {token for token, start, end in rjieba.tokenize(word, "search", False) if end - start < len(word)}
+    return sorted((w for w in found if len(w) >= _MIN_SUB_WORD), key=lambda w: (-len(w), w))
+
+
+def known_terms(
+    terms: Sequence[QueryTerm], *, frequencies: Mapping[str, int], titles_of: TitlesOf | None
+) -> list[QueryTerm]:
+    """The terms with pinyin spelled out as the catalogue's words, and unknown words as their known sub-words.
+
+    `frequencies` holds the document frequency of every token of the terms and of their sub-words
+    (`lookup_tokens`); a term some record holds as typed is left as it is, but for its pinyin words.
+    """
+    known: list[QueryTerm] = []
+    for term in terms:
+        pinyin = pinyin_part(term) if titles_of is not None else None
+        if pinyin is not None and titles_of is not None:
+            words = spelled_words(term, titles_of(pinyin, TITLES_READ))
+            term = with_words(term, words, keep_pinyin=False) if words else term
+        elif sub_words(term.text) and not _held(term, frequencies):
+            inside = [w for w in sub_words(term.text) if frequencies.get(w, 0) > 0]
+            term = with_words(term, _outermost(inside)) if inside else term
+        known.append(term)
+    return known
+
+
+def lookup_tokens(terms: Sequence[QueryTerm]) -> set[str]:
+    """Tokens whose document frequencies `known_terms` needs besides the terms' own: their sub-words."""
+    return {word for term in terms for word in sub_words(term.text)}
+
+
+def _held(term: QueryTerm, frequencies: Mapping[str, int]) -> bool:
+    return any(all(frequencies.get(t, 0) > 0 for t in alt.tokens) for alt in term.alternatives)
+
+
+def _outermost(words: list[str]) -> list[str]:
+    """The words not inside a longer one of the list (遗嘱, not 遗 of it)."""
+    return [w for w in words if not any(w != other and w in other for other in words)]

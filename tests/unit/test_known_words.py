@@ -1,0 +1,63 @@
+"""Query terms put into words the index holds: pinyin as the words it spells in titles, unknown words as their
+known sub-words; and the parser's handling of synonyms the cut splits and of qualifiers typed alone."""
+
+from __future__ import annotations
+
+from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
+from indexer.known_words import known_terms, lookup_tokens, spelled_words, sub_words
+from indexer.query_words import bundled_vocabulary
+
+
+def _titles(found: list[str]):  # type: ignore[no-untyped-def]
+    asked: list[QueryTerm] = []
+
+    def titles_of(term: QueryTerm, limit: int) -> list[str]:
+        asked.append(term)
+        return found[:limit]
+
+    return titles_of, asked
+
+
+def test_pinyin_becomes_the_words_it_spells_in_the_titles_most_frequent_first() -> None:
+    (term,) = parse_query("shufa")
+    titles = ["书法入门", "硬笔书法练习", "毛笔書法", "舒发心情的方法"]  # 舒发 spells shufa too, once
+    assert spelled_words(term, titles) == ["书法", "舒发"]
+
+
+def test_a_pinyin_term_matches_its_chinese_words_and_no_longer_the_title_syllables() -> None:
+    titles_of, asked = _titles(["书法入门", "硬笔书法"])
+    (term,) = known_terms(parse_query("shufa"), frequencies={}, titles_of=titles_of)
+    assert [a.field for a in asked[0].alternatives] == ["pinyin"] * len(asked[0].alternatives)
+    assert term.text == "shufa"
+    assert term.alternatives[0] == Alternative("text", ("书法",))  # its document frequency decides its weight
+    assert all(a.field != "pinyin" for a in term.alternatives)
+
+
+def test_pinyin_that_spells_nothing_stays_as_typed() -> None:
+    (typed,) = parse_query("shufa")
+    (term,) = known_terms([typed], frequencies={}, titles_of=_titles([])[0])
+    assert term == typed
+
+
+def test_a_word_no_record_holds_matches_its_sub_words_that_records_hold() -> None:
+    (typed,) = parse_query("立遗嘱")
+    assert "遗嘱" in sub_words("立遗嘱") and "遗嘱" in lookup_tokens([typed])
+    (term,) = known_terms([typed], frequencies={"遗嘱": 12}, titles_of=None)
+    assert Alternative("text", ("遗嘱",)) == term.alternatives[0]
+    (held,) = known_terms([typed], frequencies={"立遗嘱": 1, "遗嘱": 12}, titles_of=None)
+    assert held == typed  # a word some record holds is searched as typed
+
+
+def test_a_synonym_key_the_cut_splits_is_looked_up_whole_inside_a_question() -> None:
+    (term,) = parse_query("怎么带孙子", vocabulary=bundled_vocabulary())
+    assert term.text == "带孙子"
+    expansions = [a for a in term.alternatives if a.weight == EXPANSION_WEIGHT]
+    assert Alternative("text", ("隔代", "教育"), phrase=True, weight=EXPANSION_WEIGHT) in expansions
+    assert all(a.weight == 1.0 for a in term.alternatives if a not in expansions)
+
+
+def test_a_filler_character_typed_alone_after_words_is_kept() -> None:
+    vocabulary = bundled_vocabulary()
+    assert [t.text for t in parse_query("简化太极拳 下", vocabulary=vocabulary)][-1] == "下"
+    assert [t.text for t in parse_query("打 太极", vocabulary=vocabulary)] == ["太极"]  # a verb before a word
+    assert [t.text for t in parse_query("我想 学", vocabulary=vocabulary)] == ["我想", "学"]  # fillers only
