@@ -51,8 +51,14 @@ _INSTITUTION_PREFIX = re.compile(
 )
 """An institution's name opening a title (国家老年大学 书法入门, 老年大学·书法入门): the platform's label, not the
 course's name."""
-_TEXT_TEACHER = re.compile(r"(?:主讲人|主讲教师|主讲|授课教师|授课老师|授课|讲师)\s*[:：]\s*([^\s,，;；。/|｜]{2,12})")
-_TEXT_PROVIDER = re.compile(r"(?:单位|机构|主办单位|主办|出品单位|出品|制作单位)\s*[:：]\s*([^\s,，;；。/|｜]{2,30})")
+_LABEL_END = r"(?=单位|机构|主办|出品|制作|课程|简介|主讲|[\s,，;；。/|｜()]|$)"
+"""Where a labelled value in a description ends: at the next label or punctuation (主讲：王秀兰单位：…)."""
+_TEXT_TEACHER = re.compile(
+    rf"(?:主讲人|主讲教师|主讲|授课教师|授课老师|讲师)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,40}}?){_LABEL_END}"
+)
+_TEXT_PROVIDER = re.compile(
+    rf"(?:单位|机构|主办单位|主办|出品单位|出品|制作单位)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,30}}?){_LABEL_END}"
+)
 _TEXT_LESSONS = re.compile(r"(?:课程目录|课程大纲|目录|章节)\s*[:：]\s*(.+)$")
 _LESSON_SPLIT = re.compile(r"[;；、,，|｜]+")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|\s{2,}")
@@ -167,7 +173,7 @@ def _described(text: str) -> _Described:
     providers = _TEXT_PROVIDER.findall(rest)
     return _Described(
         rest=_TEXT_PROVIDER.sub(" ", _TEXT_TEACHER.sub(" ", rest)),
-        teachers=_TEXT_TEACHER.findall(rest),
+        teachers=[name for found in _TEXT_TEACHER.findall(rest) for name in found.split("、")],
         provider=providers[0] if providers else "",
         lessons=[x for x in _LESSON_SPLIT.split(listed.group(1)) if x.strip()] if listed else [],
     )

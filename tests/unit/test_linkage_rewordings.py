@@ -124,3 +124,11 @@ def test_lesson_numbering_is_not_part_of_the_lesson() -> None:
     assert profile_of(a).lessons == profile_of(b).lessons == tuple(TEA)
     kept = course("c:1", "太极拳", lessons=["24式太极拳", "第3讲", "一、起势"])
     assert profile_of(kept).lessons == ("24式太极拳", "起势")
+
+
+def test_labelled_values_in_a_description_end_at_the_next_label() -> None:
+    text = "主讲：赵文博教授、刘淑芬单位：杭州老年大学 从认识茶叶开始，学会冲泡一杯好茶。"
+    profile = profile_of(course("d:1", "茶艺与生活", description=text))
+    assert profile.instructors == {"赵文博", "刘淑芬"}
+    assert profile.provider == "杭州老年大学"
+    assert profile.description == "从认识茶叶开始学会冲泡一杯好茶"
