@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -315,6 +315,12 @@ class Fetcher:
             raise FetchError(
                 url, cause=f"timed out after {self.settings.timeout_seconds:g} s ({type(exc).__name__})"
             ) from exc
+        except requests.TooManyRedirects as exc:
+            entry.error = f"redirects: {exc}"
+            raise FetchError(url, cause=redirect_cause(exc)) from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            entry.error = f"truncated: {exc}"
+            raise FetchError(url, cause=f"truncated: the body ended before its declared length ({exc})") from exc
         except requests.RequestException as exc:
             entry.error = f"connection: {exc}"
             raise FetchError(url, cause=f"{type(exc).__name__}: {exc}") from exc
@@ -334,6 +340,23 @@ class Fetcher:
             yield response
         finally:
             response.close()
+
+
+def redirect_cause(exc: requests.TooManyRedirects) -> str:
+    """What a run says of a redirect chain that never ends: a loop (named up to its first repeat) or too many hops."""
+    response = exc.response
+    if response is None:
+        return f"too many redirects: {exc}"
+    chain = [hop.url for hop in response.history] + [response.url]
+    location = response.headers.get("Location")
+    if location:
+        chain.append(urljoin(response.url, location))
+    seen: set[str] = set()
+    for position, url in enumerate(chain):
+        if url in seen:
+            return "redirect loop: " + " -> ".join(chain[chain.index(url) : position + 1])
+        seen.add(url)
+    return f"too many redirects ({len(chain) - 1} hops): " + " -> ".join(chain)
 
 
 def read_capped(response: requests.Response, *, url: str, limit: int) -> bytes:

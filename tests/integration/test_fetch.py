@@ -71,6 +71,23 @@ def test_a_slow_server_gives_a_clear_timeout_error(http_server: FixtureServer) -
     assert http_server.url("/slow") in str(caught.value)
 
 
+def test_a_redirect_loop_is_named_with_its_chain(http_server: FixtureServer) -> None:
+    http_server.route("/a", status=302, headers={"Location": "/b"})
+    http_server.route("/b", status=302, headers={"Location": "/a"})
+    with Fetcher(http_settings(retries=0), obey_robots=False) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.get(http_server.url("/a"))
+    assert f"redirect loop: {http_server.url('/a')} -> {http_server.url('/b')} -> {http_server.url('/a')}" in str(
+        caught.value
+    )
+
+
+def test_a_body_shorter_than_its_declared_length_is_called_truncated(http_server: FixtureServer) -> None:
+    http_server.route("/half", responses=[Reply(body=b"x" * 30, headers={"Content-Length": "900"}, send_length=False)])
+    with Fetcher(http_settings(retries=0), obey_robots=False) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.get(http_server.url("/half"))
+    assert "truncated: the body ended before its declared length" in str(caught.value)
+
+
 @pytest.mark.parametrize("send_length", [True, False], ids=["declared-length", "streamed-without-length"])
 def test_a_response_over_the_size_cap_is_refused_naming_url_and_cap(
     http_server: FixtureServer, send_length: bool

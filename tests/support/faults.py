@@ -85,7 +85,6 @@ class FaultySite(ABC):
     """A kind's catalogue of six courses on `server`, each a record after a healthy harvest."""
 
     kind: ClassVar[str]
-    crawled: ClassVar[bool] = False  # harvested by the Scrapy crawl engine (html, sitemap), not the Fetcher
     target: ClassVar[Target]
     rejection_reasons: ClassVar[tuple[str, ...]]  # what the report says of each item the bad listing rejects
 
@@ -273,7 +272,6 @@ class SitemapSite(FaultySite):
     """
 
     kind = "sitemap"
-    crawled = True
     target = Target("/sitemap-2.xml")
     rejection_reasons = ("title: no title", "title: no title")
     detail_targets = tuple(Target(f"/course/{n}.html") for n in range(1, 6))
@@ -311,7 +309,6 @@ class HtmlSite(FaultySite):
     """A CMS section: two list pages of three links (the first points to the second), one detail page each."""
 
     kind = "html"
-    crawled = True
     target = Target("/list_2.htm")
     rejection_reasons = ("no title found", "no title found")
     detail_targets = tuple(Target(ITEM_PATH.format(n=n)) for n in range(1, 6))
@@ -324,12 +321,18 @@ class HtmlSite(FaultySite):
             **SOURCE_OPTIONS,
         })  # fmt: skip
 
-    def serve(self, listing: Listing) -> None:
+    def serve(self, listing: Listing, *, revised: bool = False) -> None:
+        """The section; list entries show each item's title as a CMS list does (`revised`: each marked updated)."""
         lists = {1: [1, 2, 3], 2: [4, 5, 6]} if listing != "empty" else {1: []}
         if listing == "bad":  # item 5 lost its title, a new item 7 never had one
             lists[2].append(7)
+        entries = {n: TITLES[n - 1] for n in range(1, 7)}
+        if listing == "bad":
+            entries[5] = entries[7] = "（无标题）"
+        if revised:
+            entries = {n: f"{entry}（更新）" for n, entry in entries.items()}
         for number, items in lists.items():
-            links = "".join(f'<li><a href="{ITEM_PATH.format(n=n)}">课程 {n}</a></li>' for n in items)
+            links = "".join(f'<li><a href="{ITEM_PATH.format(n=n)}">{entries[n]}</a></li>' for n in items)
             following = f'<a class="next" href="/list_{number + 1}.htm">下一页</a>' if number + 1 in lists else ""
             page = f'<html><body><ul class="list">{links}</ul><div class="pages">{following}</div></body></html>'
             self.route(f"/list_{number}.htm", page, "text/html; charset=utf-8")
@@ -338,8 +341,9 @@ class HtmlSite(FaultySite):
             self.route(ITEM_PATH.format(n=n), f"<html><body>{title}<p>课程介绍</p></body></html>", "text/html")
 
     def break_details(self, faults: tuple[Fault, ...]) -> None:
-        """Detail pages 1-5 each answer with one fault in turn; the list pages stay whole."""
-        self.serve("whole")
+        """Items 1-5 changed (their list entries say so), so the crawl asks their pages: each answers with one
+        fault in turn; the list pages stay whole. (A page whose entry is unchanged is not asked: it stands.)"""
+        self.serve("whole", revised=True)
         for target, fault in zip(self.detail_targets, faults, strict=True):
             self.break_page(target, fault)
 
