@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from bench.quality.explain import explained
 from bench.quality.report import below_floors, load_floors, tables, worst_queries
 from bench.quality.suite import BACKENDS, run_suite
 
@@ -20,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Elasticsearch to use (default ELASTICSEARCH_URL; else a noida-db engine is started)")
     parser.add_argument("--sample", type=int, help="only the first N queries of each class (as CI runs Elasticsearch)")
     parser.add_argument("--worst", type=int, default=0, help="also list the N queries with the lowest nDCG@10")
+    parser.add_argument("--explain", type=int, default=0,
+                        help="also list up to N missed duplicates and N merged hard negatives of each kind, and why")
     parser.add_argument("--json", type=Path, help="also write every figure and per-query row to this file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a figure is below its floor")
     args = parser.parse_args(argv)
@@ -29,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     print(tables(reports))
     for report in reports if args.worst else ():
         print("\n" + worst_queries(report, args.worst))
+    for report in reports if args.explain else ():
+        print("\n" + explained(report, args.explain))
     if args.json:
         args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
     problems = [line for report in reports for line in below_floors(report, load_floors())]

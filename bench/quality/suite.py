@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.quality.corpus import Corpus, build_corpus
+from bench.quality.explain import wrong_pairs
 from bench.quality.judge import Judgement, load_judgements
 from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
 from bench.quality.platforms import routes, sources
@@ -61,11 +62,12 @@ def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | Non
     merged = clustered_pairs({uid: r.cluster_id for uid, r in records.items() if uid in labels})
     figures.update({f"duplicates.{k}": v for k, v in
                     pair_figures(merged, corpus.duplicate_pairs, corpus.hard_negatives).items()})  # fmt: skip
+    pairs = wrong_pairs(records, merged, same=corpus.duplicate_pairs, different=corpus.hard_negatives)
     figures.update(_themes(labels, {uid: r.themes for uid, r in records.items()}))
     figures.update({"corpus.records": float(len(labels)), "corpus.queries": float(len(judgements)),
                     "seconds.index": indexed - started, "seconds.search": searched - indexed})  # fmt: skip
     name = backend_kind if sample is None else f"{backend_kind}-sample{sample}"
-    return {"backend": name, "figures": figures, "queries": rows}
+    return {"backend": name, "figures": figures, "queries": rows, "pairs": pairs}
 
 
 def sample_queries(judgements: list[Judgement], per_class: int) -> list[Judgement]:
