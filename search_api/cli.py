@@ -35,6 +35,7 @@ from indexer.errors import BulkWriteError, IndexBackendError, IndexerError
 from indexer.pipeline import RecordBuilder
 from search_api import hold_commands, key_commands
 from search_api.auth import ADMIN
+from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.errors import ApiError
 from search_api.reindex import default_workers, reindex, stored_records, withdrawn_in_state
 from search_api.reports import report_text, reports_json, source_yaml
@@ -428,10 +429,14 @@ def _source_block(path: str) -> dict[str, object]:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
+    if json_depth(text.encode("utf-8")) > MAX_DEPTH:  # YAML's parser recurses once per level
+        raise UsageError(f"{path} nests arrays or mappings more than {MAX_DEPTH} levels deep")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise UsageError(f"{path} is not a YAML or JSON source block: {exc}") from exc
+    except RecursionError as exc:  # block-style nesting by indentation, which the bracket count does not see
+        raise UsageError(f"{path} nests mappings too deeply to read") from exc
     if isinstance(data, dict) and set(data) == {"sources"} and isinstance(data["sources"], list):
         data = data["sources"][0] if len(data["sources"]) == 1 else None
     if not isinstance(data, dict):

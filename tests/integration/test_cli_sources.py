@@ -106,6 +106,14 @@ def test_an_invalid_file_names_every_problem_and_registers_nothing(tmp_path: Pat
     assert code == 2 and "cannot read" in err
     code, _, err = edufed(settings, "sources", "add", str(write_block(tmp_path, [1, 2], "list.yaml")))
     assert code == 2 and "one source block" in err
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("id: x\nmapping: " + "[" * 50_000 + "\n", encoding="utf-8")
+    code, _, err = edufed(settings, "sources", "add", str(deep))
+    assert code == 2 and "more than 32 levels deep" in err
+    indented = tmp_path / "indented.yaml"
+    indented.write_text("".join(f"{' ' * level}k{level}:\n" for level in range(2_000)) + " " * 2_000 + "v: 1\n")
+    code, _, err = edufed(settings, "sources", "add", str(indented))
+    assert code == 2 and "too deeply" in err
     with store_of(settings) as store:
         assert "extra_list" not in store.sources.ids()
 
