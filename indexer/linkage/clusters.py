@@ -24,7 +24,7 @@ SOFT_VETOES = {"标题不同", "除标题外无共同证据", "标题过短", SU
 others (a reworded title on a third platform)."""
 BIG_BLOCK = 48
 """A block with more records is compared only within sub-blocks of a shared teacher, institution, lesson or
-description opening (an evidence-less pair can never match anyway)."""
+description sentence (an evidence-less pair can never match anyway)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def _may_match(a: LinkProfile, b: LinkProfile) -> bool:
 
 def _sub_blocks(members: list[int], profiles: Sequence[LinkProfile]) -> list[tuple[list[int], list[int] | None]]:
     """Sub-blocks of a big block: records sharing a teacher (every pair), and records sharing a lesson, the
-    institution or a description opening, of which only pairs with a record naming no teacher can match (two
+    institution or a description sentence, of which only pairs with a record naming no teacher can match (two
     records naming different teachers are different courses), so only those pairs are listed (`untaught`)."""
     teachers: dict[str, list[int]] = defaultdict(list)
     others: dict[str, list[int]] = defaultdict(list)
@@ -92,10 +92,11 @@ def _sub_blocks(members: list[int], profiles: Sequence[LinkProfile]) -> list[tup
         p = profiles[i]
         for name in p.instructors:
             teachers[name].append(i)
-        keys = [f"l{lesson}" for lesson in p.lessons[:2]]
-        keys += [f"p{p.provider}"] if p.provider else []
-        keys += [f"d{p.description[:24]}"] if p.description else []
-        for key in keys:
+        # every lesson and sentence, not the first ones: platforms list part of the lessons and reorder sentences
+        keys = {f"l{lesson}" for lesson in p.lessons} | {f"d{sentence}" for sentence in p.sentences}
+        keys |= {f"p{p.provider}"} if p.provider else set()
+        keys |= {f"d{p.description[:24]}"} if p.description and not p.sentences else set()
+        for key in sorted(keys):
             others[key].append(i)
     subs: list[tuple[list[int], list[int] | None]] = [
         (s, None) for s in teachers.values() if 1 < len(s) <= BIG_BLOCK * 4

@@ -26,3 +26,19 @@ def test_only_pairs_sharing_a_teacher_or_with_an_untaught_record_are_candidates(
     assert {(i, untaught) for i in range(BIG_BLOCK + 12)} <= pairs
     links = cluster(profiles)
     assert links["z:1"] is not None and links["z:1"] == links[records[5].uid]
+
+
+def test_in_a_big_block_a_reordered_description_or_a_later_lesson_still_pairs_an_untaught_record() -> None:
+    sentences = ["从握笔和坐姿讲起，一笔一画写好毛笔字。", "老师逐字示范，讲清起笔与收笔。",
+                 "每讲配有练习字帖，课后反复练习。"]  # fmt: skip
+    lessons = ["执笔与坐姿", "基本笔画", "偏旁部首", "结构与布局", "章法与落款"]
+    records = [course(f"p{i % 8}:{i}", "书法入门", teachers=[TEACHERS[i]], provider=f"第{i}社区学院")
+               for i in range(BIG_BLOCK + 12)]  # fmt: skip
+    records.append(course("x:1", "书法入门", teachers=["周红梅"], description="".join(sentences), lessons=lessons))
+    records.append(course("y:1", "书法入门（高清）", description="".join(reversed(sentences))))
+    records.append(course("z:1", "书法入门", lessons=lessons[1:]))
+    profiles = [profile_of(r) for r in records]
+    taught, reordered, partial = len(records) - 3, len(records) - 2, len(records) - 1
+    assert {(taught, reordered), (taught, partial)} <= candidate_pairs(profiles)
+    links = cluster(profiles)
+    assert links["x:1"] is not None and links["x:1"] == links["y:1"] == links["z:1"]
