@@ -22,6 +22,8 @@ DESCRIPTION_SIMILAR = 85.0
 DESCRIPTION_DIFFERENT = 40.0
 MIN_DESCRIPTION = 20
 MIN_SENTENCES = 2
+MIN_MENTIONED = 3
+"""A lesson title shorter than this (引言, 总结) found in another record's text says nothing; two must be found."""
 """Descriptions are compared sentence by sentence only when the shorter has at least this many sentences."""
 SUBTITLES_UNPROVEN = "副标题不同且无课程内容证据"
 """Two titles that share only their main title (书法入门：楷书 / 书法入门：隶书) need the lessons or the description
@@ -153,7 +155,8 @@ def lessons_mentioned(a: LinkProfile, b: LinkProfile) -> tuple[int, int] | None:
     listed, other = (a, b) if len(a.lessons) >= 2 and not b.lessons else (b, a)
     if len(listed.lessons) < 2 or other.lessons or not other.text:
         return None
-    return sum(1 for lesson in listed.lessons if lesson in other.text), len(listed.lessons)
+    named = sum(1 for lesson in listed.lessons if len(lesson) >= MIN_MENTIONED and lesson in other.text)
+    return (named, len(listed.lessons)) if named >= 2 else (0, len(listed.lessons))
 
 
 def lesson_overlap(a: LinkProfile, b: LinkProfile) -> tuple[int, int] | None:

@@ -132,3 +132,9 @@ def test_labelled_values_in_a_description_end_at_the_next_label() -> None:
     assert profile.instructors == {"赵文博", "刘淑芬"}
     assert profile.provider == "杭州老年大学"
     assert profile.description == "从认识茶叶开始学会冲泡一杯好茶"
+
+
+def test_short_lesson_names_found_in_a_text_are_no_evidence() -> None:
+    a = course("a:20", "茶艺与生活", lessons=["引言", "实践", "总结"])
+    b = course("b:20", "茶艺与生活（回放）", description="引言、实践与总结，一次讲完。")
+    assert compare(profile_of(a), profile_of(b)).veto == "除标题外无共同证据"
