@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
+from indexer.backends.changes import Change, ChangeQuery, ChangeSets
 from indexer.known_words import TitlesOf, known_terms, lookup_tokens
 from indexer.linkage import ClusterView
 from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
@@ -195,6 +196,15 @@ class IndexBackend(Protocol):
 
         Nothing is removed unless every record was written: a failed rebuild leaves the old content searchable.
         """
+
+    def changes(self, query: ChangeQuery) -> list[Change]:
+        """One page of the OAI-PMH change log (live and withdrawn records) in (datestamp, uid) order."""
+
+    def count_changes(self, query: ChangeQuery) -> int:
+        """How many change entries the whole list of `query` holds."""
+
+    def change_sets(self) -> ChangeSets:
+        """Every platform, theme and programme a change entry holds, and the earliest datestamp."""
 
     def close(self) -> None:
         """Release files and connections."""

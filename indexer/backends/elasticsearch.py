@@ -29,6 +29,7 @@ from indexer.backends.es_mapping import (
     index_template,
     record_document,
 )
+from indexer.backends.es_oai import EsChangeReads
 from indexer.backends.es_query import Ranking
 from indexer.backends.es_search import EsSearch, call_errors
 from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
@@ -44,7 +45,7 @@ _SCAN_PAGE = 500
 _LOAD_SETTINGS = {"refresh_interval": "-1", "number_of_replicas": 0}
 
 
-class ElasticsearchBackend:
+class ElasticsearchBackend(EsChangeReads):
     """IndexBackend on an Elasticsearch 8/9 cluster at `url`; makes the template, first index and alias."""
 
     def __init__(
@@ -180,6 +181,7 @@ class ElasticsearchBackend:
             self._relink(arrived=[r for r in arrived if r.uid not in {f.uid for f in outcome.failed}],
                          old_clusters=old_clusters)
         result.written += outcome.count("created", "updated", "ok")
+        self._log_written(r for r in arrived if r.uid not in {f.uid for f in outcome.failed})  # es_oai
         failed.extend(outcome.failed)
         if failed:
             raise BulkWriteError(f"{len(failed)} record(s) were not indexed", failed=failed, result=result)
@@ -253,18 +255,21 @@ class ElasticsearchBackend:
             outcome = write(self.client, actions, options=self.bulk)
             self._refresh(self.alias, force=bool(old_clusters))
             self._relink(arrived=[], old_clusters=old_clusters)
+        self._log_withdrawn(u for u in wanted if u not in {f.uid for f in outcome.failed})  # es_oai
         if outcome.failed:
             raise BulkWriteError(f"{len(outcome.failed)} withdrawal(s) failed", failed=outcome.failed)
         return outcome.count("deleted")
 
     def withdraw_source(self, source: str) -> int:
         """Remove every record of one source; returns how many."""
+        uids = [d["uid"] for d in self._scan({"term": {"source": source}}, fields=["uid"])]  # for es_oai
         with self._errors(f"withdraw source {source}"):
             done = self.client.delete_by_query(
                 index=self.alias, query={"term": {"source": source}}, conflicts="proceed", refresh=True
             )
         if done.get("failures"):
             raise IndexBackendError(f"withdrawing source {source} failed in part: {done['failures'][:3]}")
+        self._log_withdrawn(uids)
         return int(done.get("deleted", 0))
 
     def rebuild(self, records: Iterable[Record]) -> UpsertResult:

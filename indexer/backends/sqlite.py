@@ -24,6 +24,7 @@ from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.sqlite_facets import FacetColumns
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
+from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
 from indexer.backends.sqlite_schema import (
     DDL,
     DOC_COLUMNS,
@@ -59,7 +60,7 @@ _PRAGMAS = (
 )
 
 
-class SqliteBackend:
+class SqliteBackend(SqliteChangeReads):
     """IndexBackend on a SQLite file at `path` (created with its tables when missing)."""
 
     def __init__(
@@ -144,6 +145,7 @@ class SqliteBackend:
             for statement in DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            create_oai_tables(conn)
             conn.execute("COMMIT")
         except (sqlite3.Error, IndexBackendError) as exc:
             if conn.in_transaction:
@@ -164,6 +166,7 @@ class SqliteBackend:
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
                 generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
                 yield conn, generation
+                stamp_changes(conn, generation)  # the OAI-PMH change log, at commit time (sqlite_oai)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

@@ -55,6 +55,7 @@ class ElasticsearchFactory:
                 if names:  # by name: clusters refuse wildcard deletes (destructive_requires_name)
                     client.indices.delete(index=",".join(names), ignore_unavailable=True)
                 client.options(ignore_status=404).indices.delete_index_template(name=alias)
+                client.options(ignore_status=404).indices.delete(index=f"{alias}-oai")  # the OAI change log
         finally:
             client.close()
         self.aliases.clear()
