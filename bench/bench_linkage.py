@@ -7,8 +7,9 @@ Run from the checkout (see bench/README.md):
     .venv/bin/python -m bench.bench_linkage update --index bench/out/link-1m.sqlite3 --updates 40
 
 `build` stores the corpus with linking switched off (the stored records a bulk run starts from, as an index
-written before linkage). `bulk` is `SqliteBackend.link_all` in phases: read and profile every stored record,
-candidate pairs, clustering, writing the cluster ids; wall and CPU seconds per phase, peak RSS of the process.
+written before linkage); with `--linking` every write links as a harvest's does, to time what linking adds.
+`bulk` is `SqliteBackend.link_all` in phases: read and profile every stored record, candidate pairs,
+clustering, writing the cluster ids; wall and CPU seconds per phase, peak RSS of the process.
 `update` changes one stored record at a time (its description, so the content hash changes) and upserts it
 alone, then withdraws and re-adds one: wall and CPU per write, linking on and off. Other sessions share the
 machine, so CPU seconds are the steadier figure.
@@ -58,9 +59,9 @@ def timed(out: dict[str, Any], name: str) -> Iterator[None]:
 
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
-    backend = SqliteBackend(args.index, linker=OffLinker())
+    backend = SqliteBackend(args.index, linker=Linker() if args.linking else OffLinker())
     records = generate(args.count)
-    result: dict[str, Any] = {"records": args.count}
+    result: dict[str, Any] = {"records": args.count, "linking": args.linking}
     with timed(result, "store"):
         while chunk := list(islice(records, 5000)):
             backend.upsert(chunk)
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     b = commands.add_parser("build", help="store N corpus records, linking off")
     b.add_argument("--count", type=int, default=100_000)
     b.add_argument("--index", type=Path, required=True)
+    b.add_argument("--linking", action="store_true", help="link every 5,000-record write as a harvest does")
     k = commands.add_parser("bulk", help="cluster every stored record, phase by phase")
     k.add_argument("--index", type=Path, required=True)
     u = commands.add_parser("update", help="one changed record per upsert, linking on and off")
