@@ -96,6 +96,7 @@ def search_item(hit: SearchHit) -> dict[str, Any]:
         "lesson_count": record.lesson_count,
         "is_free": record.is_free,
         "highlight": _highlight(hit),
+        "missing": list(hit.missing),
         "also_on": [
             {
                 "platform": other.platform,

@@ -36,6 +36,10 @@ class SearchItem(BaseModel):
     lesson_count: int | None
     is_free: bool
     highlight: Highlight
+    missing: list[str] = Field(
+        default_factory=list,
+        description="Words of q this record does not hold: it was found through the others (see `relaxed`).",
+    )
     also_on: list[AlsoOn] = Field(description="The same course on other platforms.")
 
 

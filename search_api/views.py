@@ -1,8 +1,9 @@
-"""What the search page shows, computed from the parameters and a result: chips, facet links, paging links."""
+"""What the search page shows, computed from the parameters and a result: chips, facet links, paging links, the
+count, and the search a record page links back to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -13,6 +14,9 @@ from search_api.labels import FREE_LABELS, SORT_LABELS, media_type_label
 from search_api.params import SearchParams
 
 _LIST_FIELDS = ("theme", "audience", "platform", "type", "media_type")
+_BACK_FIELDS = frozenset({"q", *_LIST_FIELDS, "free", "sort", "size", "collapse", "page", "cursor"})
+MAX_BACK_PAIRS = 40
+MAX_BACK_VALUE_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Choice:
     url: str
     selected: bool = False
     count: int | None = None
+    disabled: bool = False
+    """Picking it would show nothing (a theme with no hit for the current search): shown, not linked."""
 
 
 @dataclass
@@ -48,6 +54,13 @@ class SearchView:
     merged: int
     relaxed: bool
     page: int
+    count: int
+    """The courses the headline counts: `total`, less the merged ones when the whole result is on this page."""
+    last_page: int
+    last_url: str | None
+    """Set on a page past the end of a result that has some: the link to its last page."""
+    back: str
+    """The search as query pairs, appended to record links so a record page can link back to it."""
     themes: list[Choice]
     groups: list[FacetGroup]
     active: list[Choice]
@@ -57,18 +70,43 @@ class SearchView:
     first_url: str | None
     hidden: list[tuple[str, str]]
 
+    @property
+    def past_end(self) -> bool:
+        """A page after the last one of a result that has courses."""
+        return self.last_url is not None
+
 
 def search_url(params: SearchParams, **changes: Any) -> str:
     """The page URL for these parameters with some changed; changing anything but page resets paging."""
     if not {"page", "cursor"} & set(changes):
         changes = {"page": 1, "cursor": None, **changes}
-    params = replace(params, **changes)
+    pairs = paged_pairs(replace(params, **changes))
+    return "/?" + urlencode(pairs) if pairs else "/"
+
+
+def paged_pairs(params: SearchParams) -> list[tuple[str, str]]:
+    """The parameters with the page or cursor: the exact page a learner is on."""
     pairs = query_pairs(params)
     if params.page > 1:
         pairs.append(("page", str(params.page)))
     if params.cursor:
         pairs.append(("cursor", params.cursor))
-    return "/?" + urlencode(pairs) if pairs else "/"
+    return pairs
+
+
+def back_url(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """The search page a record page was opened from, from the search's pairs in the record URL.
+
+    Only search parameters are kept, and the link always stays on this site (it starts with "/?"); None when
+    the record page was not opened from a search.
+    """
+    kept: list[tuple[str, str]] = []
+    for name, value in pairs:
+        if name in _BACK_FIELDS and value and len(value) <= MAX_BACK_VALUE_CHARS:
+            kept.append((name, value))
+        if len(kept) >= MAX_BACK_PAIRS:
+            break
+    return "/?" + urlencode(kept) if kept else None
 
 
 def query_pairs(params: SearchParams) -> list[tuple[str, str]]:
@@ -106,8 +144,9 @@ def build_view(
     items: list[dict[str, Any]],
     platform_name: Callable[[str], str],
     max_page: int,
+    size: int,
 ) -> SearchView:
-    """The search page's view of one result."""
+    """The search page's view of one result (`size`: results per page, as the query asked)."""
     facets = result.facets
     groups = [
         _group("平台", "platform", params, facets.get("platform", {}), label=platform_name),
@@ -116,10 +155,11 @@ def build_view(
         _free_group(params, facets.get("is_free", {})),
     ]
     theme_counts = facets.get("theme", {})
-    themes = [
-        Choice(t, toggled(params, "theme", t), t in params.theme, theme_counts.get(t, 0)) for t in THEMES
-    ]
+    themes = [_theme_chip(params, t, theme_counts.get(t, 0)) for t in THEMES]
     prev_url, next_url, first_url = _paging(params, result=result, max_page=max_page)
+    last_page = max(1, min(-(-result.total // max(size, 1)), max_page))
+    past_end = not items and result.total > 0
+    whole = params.page == 1 and next_url is None and not params.cursor  # merged hits are then off the count
     return SearchView(
         params=params,
         total=result.total,
@@ -127,6 +167,10 @@ def build_view(
         merged=result.merged,
         relaxed=result.relaxed,
         page=params.page,
+        count=result.total - result.merged if whole else result.total,
+        last_page=last_page,
+        last_url=search_url(params, page=last_page, cursor=None) if past_end else None,
+        back=urlencode(paged_pairs(params)),
         themes=themes,
         groups=[g for g in groups if g.choices],
         active=_active(params, platform_name=platform_name),
@@ -138,6 +182,12 @@ def build_view(
         first_url=first_url,
         hidden=[(k, v) for k, v in query_pairs(params) if k != "q"],
     )
+
+
+def _theme_chip(params: SearchParams, theme: str, count: int) -> Choice:
+    """A theme chip; one with no course for the current search is disabled rather than a way to an empty page."""
+    selected = theme in params.theme
+    return Choice(theme, toggled(params, "theme", theme), selected, count, disabled=not count and not selected)
 
 
 def _group(

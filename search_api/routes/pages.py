@@ -14,7 +14,7 @@ from search_api.jsonld import course_jsonld, script_json
 from search_api.params import SearchParams, build_query, search_params
 from search_api.routes.records import MAX_ID_CHARS
 from search_api.routes.search import catalogue
-from search_api.views import build_view
+from search_api.views import back_url, build_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +32,8 @@ def search_page(
     cat: Annotated[Catalogue, Depends(catalogue)],
     pages: Annotated[Jinja2Templates, Depends(templates)],
 ) -> HTMLResponse:
-    """The search box, the ten theme chips, results with facets and paging."""
+    """The search box, the ten theme chips, results with facets and paging; once a search is made, the results come
+    first and the themes, sort and filters fold under one switch."""
     query = build_query(params, limits=cat.limits)
     result = cat.search(query, merge=params.merges_duplicates)
     view = build_view(
@@ -41,6 +42,7 @@ def search_page(
         items=[search_item(hit) for hit in result.hits],
         platform_name=cat.platforms.name,
         max_page=cat.limits.max_page,
+        size=query.size,
     )
     searched = bool(query.q or view.active)
     return pages.TemplateResponse(request, "search.html", {"view": view, "searched": searched})
@@ -53,9 +55,13 @@ def record_page(
     cat: Annotated[Catalogue, Depends(catalogue)],
     pages: Annotated[Jinja2Templates, Depends(templates)],
 ) -> HTMLResponse:
-    """A record's details, a big link to the course on its own platform, and schema.org JSON-LD."""
+    """A record's details, a big link to the course on its own platform, and schema.org JSON-LD.
+
+    A record opened from a search carries that search's parameters, so "back" returns to the same results page.
+    """
     record = cat.get(record_id) if len(record_id) <= MAX_ID_CHARS else None
     if record is None:
         raise NotFoundError("no record with this id")
-    context = {"record": record, "jsonld": script_json(course_jsonld(record))}
+    back = back_url(request.query_params.multi_items())
+    context = {"record": record, "jsonld": script_json(course_jsonld(record)), "back": back}
     return pages.TemplateResponse(request, "record.html", context)

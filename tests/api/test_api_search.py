@@ -13,7 +13,7 @@ RECORDS = sample_records()
 ITEM_KEYS = {
     "id", "title", "subtitle", "description", "url", "platform", "platform_name", "provider", "themes",
     "audience", "media_type", "record_type", "learner_count", "lesson_count", "is_free", "highlight",
-    "also_on",
+    "also_on", "missing",
 }  # fmt: skip
 
 
