@@ -31,7 +31,7 @@ from search_api.methods import OptionsMiddleware, allow_header
 from search_api.metrics import AppMetrics, ErrorCountingMiddleware
 from search_api.middleware import GuardMiddleware
 from search_api.responses import error_for
-from search_api.routes import admin, admin_pages, health, keys, metrics, operator, pages, records, runs, search
+from search_api.routes import admin, admin_pages, docs, health, keys, metrics, operator, pages, records, runs, search
 from search_api.routes import sources as source_routes
 from search_api.views import record_url
 
@@ -66,7 +66,7 @@ def create_app(
         title="edufed",
         version=version or edufed_version(),
         summary="One search over China's lifelong-learning platforms.",
-        docs_url="/docs",
+        docs_url=None,  # search_api.routes.docs serves /docs and /redoc from installed files, not a CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -84,6 +84,7 @@ def create_app(
                    operator.router):  # fmt: skip
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    docs.install(app)
     _add_error_handlers(app)
     openapi.install(app)  # the source bodies' schema, which FastAPI cannot see
     ratelimit.install(app)  # 429 with Retry-After
