@@ -1,4 +1,8 @@
-"""`edufed keys create|list|revoke`: issue, list and revoke API keys from the command line (audited)."""
+"""`edufed keys create|list|revoke`: issue, list and revoke API keys from the command line (audited).
+
+`--demo` addresses the demo catalogue that `make run` (`edufed serve --demo`) serves, as on the other commands: its
+state lives in the demo data directory, so a key made without it does not open the demo's consoles.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,15 @@ import argparse
 import json
 from typing import Protocol
 
+from config.loader import load_sources
 from config.settings import Settings
-from crawlers.state import StateNotFoundError, StateStore
+from crawlers.demo import demo_sources
+from crawlers.state import StateNotFoundError, StateStore, state_url
 from search_api.routes.keys import issue_key, key_dict, revoke_key
 
 CLI_ACTOR = "cli"
+DEMO_SUBDIR = "demo"
+"""The demo catalogue's data directory under data_dir, the one `edufed serve --demo` uses (cli.DEMO_SUBDIR)."""
 
 
 class Output(Protocol):
@@ -23,33 +31,33 @@ class Output(Protocol):
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     """The `keys` subcommand and its three commands."""
+    demo = argparse.ArgumentParser(add_help=False)
+    demo.add_argument("--demo", action="store_true",
+                      help="the demo catalogue's keys: the ones `make run` (edufed serve --demo) accepts")  # fmt: skip
     keys = commands.add_parser("keys", parents=[common], help="create, list or revoke API keys")
     sub = keys.add_subparsers(dest="keys_command", required=True, metavar="create|list|revoke")
-    create = sub.add_parser("create", parents=[common], help="create a key; it is printed once, never again")
+    create = sub.add_parser("create", parents=[common, demo], help="create a key; it is printed once, never again")
     create.add_argument("--role", choices=("operator", "admin"), required=True, help="operator or admin")
-    create.add_argument("--platform", help="the platform an operator key acts for (required for operators)")
+    create.add_argument("--platform", help="the platform an operator key acts for (required for operators; one of "
+                        "the platforms of the configured or registered sources)")  # fmt: skip
+    create.add_argument("--new-platform", action="store_true",
+                        help="accept a --platform no source has yet (a platform about to register its first feed)")
     create.add_argument("--label", help="who holds the key")
-    listing = sub.add_parser("list", parents=[common], help="list keys (never their secrets)")
+    listing = sub.add_parser("list", parents=[common, demo], help="list keys (never their secrets)")
     listing.add_argument("--platform", help="only this platform's keys")
     listing.add_argument("--revoked", action="store_true", help="include revoked keys")
     listing.add_argument("--json", action="store_true", help="print the keys as JSON")
-    revoke = sub.add_parser("revoke", parents=[common], help="revoke a key at once")
+    revoke = sub.add_parser("revoke", parents=[common, demo], help="revoke a key at once")
     revoke.add_argument("key_id", help="the key's id (the 12 hex digits after efk_)")
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
     """Run one keys command; 0 when done, 1 when the key to revoke does not exist, 2 for bad usage."""
+    if args.demo:
+        settings = demo_settings(settings)
     with StateStore.for_settings(settings) as store:
         if args.keys_command == "create":
-            if args.role == "operator" and not args.platform:
-                console.note("edufed: an operator key needs --platform")
-                return 2
-            key, info = issue_key(store, role=args.role, platform=args.platform, label=args.label, actor=CLI_ACTOR)
-            console.note(f"created {info.role} key {info.id}"
-                         + (f" for platform {info.platform}" if info.platform else "")
-                         + "; it is shown only this once, keep it safe:")  # fmt: skip
-            console.result(key)
-            return 0
+            return _create(args, settings, store, console)
         if args.keys_command == "list":
             found = [key_dict(k) for k in store.keys.find(platform=args.platform, include_revoked=args.revoked)]
             console.result(json.dumps(found, ensure_ascii=False, indent=2) if args.json else _table(found))
@@ -61,6 +69,54 @@ def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
             return 1
         console.result(f"revoked key {info.id}")
         return 0
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The settings of the demo catalogue: its own data directory, apart from the real one."""
+    return settings.model_copy(update={"data_dir": settings.data_dir / DEMO_SUBDIR})
+
+
+def known_platforms(settings: Settings, store: StateStore, *, demo: bool) -> dict[str, str]:
+    """Platform id -> name: the platforms of the configured sources (the demo's with `demo`) and registered ones."""
+    configured = demo_sources("http://127.0.0.1") if demo else load_sources(settings.sources_file)
+    names = {s.platform: s.platform_name for s in configured}
+    for stored in store.sources.find():
+        names.setdefault(stored.config.platform, stored.config.platform_name)
+    return names
+
+
+def _create(args: argparse.Namespace, settings: Settings, store: StateStore, console: Output) -> int:
+    if args.role == "operator" and not args.platform:
+        console.note("edufed: an operator key needs --platform")
+        return 2
+    if args.platform and not args.new_platform:
+        known = known_platforms(settings, store, demo=args.demo)
+        if args.platform not in known:
+            console.note(_unknown_platform(args.platform, known, demo=args.demo))
+            return 2
+    key, info = issue_key(store, role=args.role, platform=args.platform, label=args.label, actor=CLI_ACTOR)
+    console.note(f"created {info.role} key {info.id}" + (f" for platform {info.platform}" if info.platform else "")
+                 + f" in {_where(settings, demo=args.demo)}; it is shown only this once, keep it safe:")  # fmt: skip
+    console.result(key)
+    return 0
+
+
+def _unknown_platform(platform: str, known: dict[str, str], *, demo: bool) -> str:
+    """Why a platform is refused, and what to do: the known ones, --demo for a demo platform, --new-platform."""
+    listed = ", ".join(f"{p} ({name})" for p, name in sorted(known.items())) or "(none)"
+    text = f"edufed: no source has platform {platform!r}; known platforms: {listed}"
+    if not demo and platform in {s.platform for s in demo_sources("http://127.0.0.1")}:
+        return text + f"\n  {platform} is a platform of the demo catalogue (make run): add --demo"
+    return text + "\n  for a platform that has no source yet, add --new-platform"
+
+
+def _where(settings: Settings, *, demo: bool) -> str:
+    """Which catalogue's state database holds the key, and which server reads it (never a database password)."""
+    url = state_url(settings)
+    place = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else "the configured state database"
+    if demo:
+        return f"the demo catalogue's {place} (read by `make run`, i.e. `edufed serve --demo`)"
+    return f"{place} (read by `edufed serve`; `make run` serves the demo catalogue: use --demo for its keys)"
 
 
 def _table(keys: list[dict[str, object]]) -> str:

@@ -55,7 +55,8 @@ def test_the_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
         code = main(["keys", *args, "--config", str(config)], console=Console(out=out, err=err))
         return code, out.getvalue(), err.getvalue()
 
-    code, key, note = run("create", "--role", "operator", "--platform", "shequ_demo", "--label", "演示")
+    code, key, note = run("create", "--role", "operator", "--platform", "shequ_demo", "--new-platform",
+                          "--label", "演示")  # fmt: skip
     key = key.strip()
     assert code == 0 and key.startswith("efk_") and "shown only this once" in note
     key_id = key.split("_")[1]
