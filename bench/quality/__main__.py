@@ -1,4 +1,5 @@
-"""Run the quality suite: `python -m bench.quality [--backend sqlite|elasticsearch|both] [--sample N] [--json F]`."""
+"""Run the quality suite: `python -m bench.quality [--corpus main|heldout] [--backend sqlite|elasticsearch|both]
+[--sample N] [--json F]`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from bench.quality.corpus import CORPORA, corpus_dir
 from bench.quality.explain import explained
 from bench.quality.report import below_floors, load_floors, tables, worst_queries
 from bench.quality.suite import BACKENDS, run_suite
@@ -17,6 +19,8 @@ from bench.quality.suite import BACKENDS, run_suite
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
     parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="sqlite")
+    parser.add_argument("--corpus", choices=tuple(CORPORA), default="main",
+                        help="the suite's own corpus (main) or the held-out set never tuned against (heldout)")
     parser.add_argument("--es-url", default=os.environ.get("ELASTICSEARCH_URL"),
                         help="Elasticsearch to use (default ELASTICSEARCH_URL; else a noida-db engine is started)")
     parser.add_argument("--sample", type=int, help="only the first N queries of each class (as CI runs Elasticsearch)")
@@ -28,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     kinds = BACKENDS if args.backend == "both" else (args.backend,)
-    reports = [run_suite(kind, es_url=args.es_url, sample=args.sample) for kind in kinds]
+    reports = [run_suite(kind, es_url=args.es_url, sample=args.sample, corpus_name=args.corpus) for kind in kinds]
     print(tables(reports))
     for report in reports if args.worst else ():
         print("\n" + worst_queries(report, args.worst))
@@ -36,9 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + explained(report, args.explain))
     if args.json:
         args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
-    problems = [line for report in reports for line in below_floors(report, load_floors())]
+    floors = load_floors(corpus_dir(args.corpus) / "floors.yaml")
+    problems = [line for report in reports for line in below_floors(report, floors)]
     if args.check and problems:
-        print("\n".join(["", "below the floors of bench/quality/floors.yaml:", *problems]), file=sys.stderr)
+        where = corpus_dir(args.corpus) / "floors.yaml"
+        print("\n".join(["", f"below the floors of {where}:", *problems]), file=sys.stderr)
         return 1
     return 0
 

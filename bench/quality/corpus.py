@@ -6,21 +6,31 @@ pair: 入门 vs 进阶, 第一季 vs 第二季, the same title by another teache
 【】 remarks, 老年大学 prefixes, an added subtitle, the teacher written with a title). Every listing keeps its hidden
 labels (course identity, subject, family, level, true themes), which the judgements and metrics read; the engine
 never sees them. Same seed, same corpus.
+
+A corpus is a folder with its material.yaml, judgements.yaml and floors.yaml (CORPORA): `main`, the suite's own, and
+`heldout`, written apart from the engine and never tuned against. A material file may replace the wording tables
+below (sibling kinds, rewordings and their templates, general sentences, stories) and add what the held-out set
+needs: blurbs given as [sentence, paraphrase] (another platform's editor rewrites rather than reorders), the
+teacher named only in the description, a course published as separate lectures, and one platform writing in
+traditional characters.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import opencc
 import yaml
 
 HERE = Path(__file__).resolve().parent
 MATERIAL = HERE / "material.yaml"
+CORPORA = {"main": HERE, "heldout": HERE / "heldout"}
 SEED = 20261206
 PLATFORMS = ("le_ouchn", "lndx", "smartedu", "oai", "shequ")
 OAI_PREFIX = "oai:xuexi.example.cn:"
@@ -59,7 +69,12 @@ class Subject:
     tags: tuple[str, ...]
     stems: tuple[str, ...]
     lessons: tuple[str, ...]
-    blurbs: tuple[str, ...]
+    blurbs: tuple[tuple[str, ...], ...]
+    """Each description sentence with its paraphrases (one variant when the material gives a plain string)."""
+    kinds: tuple[str | None, ...] = ()
+    """Per stem, the sibling kind the material asks for (None: the kinds in turn)."""
+    partners: tuple[str | None, ...] = ()
+    """Per stem, the title of the same teacher's other course ({p} in a sibling pattern)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ class Course:
     teacher: str
     institution: str
     lessons: tuple[str, ...]
-    sentences: tuple[str, ...]
+    sentences: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,12 @@ class Listing:
     rewording: str | None
     learners: int
     kind: str = "course"
+    lessons: tuple[str, ...] | None = None
+    """The lessons as this platform lists them, when not the course's own (a lecture, traditional characters)."""
+
+    @property
+    def lesson_titles(self) -> tuple[str, ...]:
+        return self.course.lessons if self.lessons is None else self.lessons
 
     @property
     def uid(self) -> str:
@@ -120,15 +141,83 @@ class Corpus:
         return {listing.uid: listing.labels() for listing in self.listings}
 
 
+@dataclass(frozen=True)
+class Style:
+    """How one corpus's courses are told apart and reworded: its material's tables, or this module's defaults."""
+
+    siblings: dict[str, tuple[str, str]]
+    cycle: tuple[str, ...]
+    variants: dict[str, tuple[str | None, str | None]]
+    rewordings: tuple[str, ...]
+    templates: dict[str, tuple[str, ...]]
+    general: tuple[tuple[str, ...], ...]
+    story_titles: tuple[str, ...]
+    story_sentences: tuple[str, ...]
+    places: tuple[str, ...]
+    short_suffixes: tuple[str, ...]
+    cities: tuple[str, ...]
+    teacher_lines: tuple[str, ...]
+    lecture_lines: tuple[str, ...]
+    lecture_count: int
+    traditional_platform: str | None
+
+
+DEFAULT_VARIANTS = {"season": ("第一季", "第二季"), "part": ("上", "下"), "numbered": ("一", "二"),
+                    "edition": ("2023版", "2024版")}  # fmt: skip
+STORY_SENTENCES = ("近日，{place}社区学习点的{tag}学习班迎来了新学员。", "{blurb}",
+                   "学员们表示收获很大，希望以后多办这样的活动。")
+
+
+def corpus_dir(name: str) -> Path:
+    """The folder of a named corpus (CORPORA)."""
+    if name not in CORPORA:
+        raise ValueError(f"unknown corpus {name!r}: one of {', '.join(CORPORA)}")
+    return CORPORA[name]
+
+
 @cache
-def material() -> dict[str, Any]:
-    return yaml.safe_load(MATERIAL.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def material(path: Path = MATERIAL) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def subjects() -> list[Subject]:
-    return [Subject(key=s["key"], family=s["family"], themes=tuple(s["themes"]), category=tuple(s["category"]),
-                    tags=tuple(s["tags"]), stems=tuple(s["stems"]), lessons=tuple(s["lessons"]),
-                    blurbs=tuple(s["blurbs"])) for s in material()["subjects"]]  # fmt: skip
+def _variants(item: str | Sequence[str]) -> tuple[str, ...]:
+    return (item,) if isinstance(item, str) else tuple(item)
+
+
+def subjects(m: dict[str, Any] | None = None) -> list[Subject]:
+    found = []
+    for s in (m or material())["subjects"]:
+        lines = [{"stem": x} if isinstance(x, str) else x for x in s["stems"]]
+        found.append(Subject(key=s["key"], family=s["family"], themes=tuple(s["themes"]),
+                             category=tuple(s["category"]), tags=tuple(s["tags"]),
+                             stems=tuple(x["stem"] for x in lines), lessons=tuple(s["lessons"]),
+                             blurbs=tuple(_variants(b) for b in s["blurbs"]),
+                             kinds=tuple(x.get("kind") for x in lines),
+                             partners=tuple(x.get("partner") for x in lines)))  # fmt: skip
+    return found
+
+
+def style(m: dict[str, Any]) -> Style:
+    """The wording tables of a material file, each falling back to this module's defaults."""
+    siblings = {k: (a, b) for k, (a, b) in (m.get("siblings") or SIBLINGS).items()}
+    variants = {k: (a, b) for k, (a, b) in (m.get("variants") or DEFAULT_VARIANTS).items()}
+    templates = {"remark": REMARKS, "prefix": PREFIXES, "subtitle": SUBTITLES,
+                 **{k: tuple(v) for k, v in (m.get("templates") or {}).items()}}  # fmt: skip
+    return Style(siblings=siblings, cycle=tuple(m.get("cycle") or siblings), variants=variants,
+                 rewordings=tuple(m.get("rewordings") or REWORDINGS), templates=templates,
+                 general=tuple(_variants(g) for g in m.get("general") or GENERAL),
+                 story_titles=tuple(m.get("story_titles") or STORY_TITLES),
+                 story_sentences=tuple(m.get("story_sentences") or STORY_SENTENCES),
+                 places=tuple(m.get("places") or PLACES),
+                 short_suffixes=tuple(m.get("short_suffixes") or ("课堂", "小课")),
+                 cities=tuple(m.get("cities") or ()), teacher_lines=tuple(m.get("teacher_lines") or ()),
+                 lecture_lines=tuple(m.get("lecture_lines") or ()), lecture_count=int(m.get("lecture_count", 4)),
+                 traditional_platform=m.get("traditional_platform"))  # fmt: skip
+
+
+@cache
+def _traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2tw")
 
 
 def level_of(title: str) -> str | None:
@@ -140,67 +229,83 @@ def level_of(title: str) -> str | None:
     return None
 
 
-def build_corpus(seed: int = SEED) -> Corpus:
-    """The whole corpus, deterministic for one seed."""
-    rng = random.Random(seed)
-    m = material()
+def build_corpus(seed: int | None = None, *, name: str = "main") -> Corpus:
+    """The whole corpus of a named corpus (CORPORA), deterministic for one seed (default: the material's, or SEED)."""
+    m = material(corpus_dir(name) / "material.yaml")
+    rng = random.Random(m.get("seed", SEED) if seed is None else seed)
+    look = style(m)
     corpus = Corpus(listings=[])
-    kinds = list(SIBLINGS)
     serial = 0
-    for n, subject in enumerate(subjects()):
+    for n, subject in enumerate(subjects(m)):
         for i, stem in enumerate(subject.stems):
-            kind = kinds[(i + n) % len(kinds)]
-            pair = _sibling_courses(rng, subject, stem, kind, m, line=f"{subject.key}-{i}")
+            kind = subject.kinds[i] or look.cycle[(i + n) % len(look.cycle)]
+            pair = _sibling_courses(rng, subject, stem, kind, m, look, line=f"{subject.key}-{i}",
+                                    partner=subject.partners[i])  # fmt: skip
             groups = []
             for course in pair:
-                listed, serial = _listings(rng, course, serial)
-                corpus.listings += listed
+                listed, serial = _add(rng, corpus, course, serial, m, look)
                 groups.append(listed)
-                for a, b in combinations(listed, 2):
-                    corpus.duplicate_pairs[_pair(a, b)] = b.rewording or "same_title"
             for a in groups[0]:
                 for b in groups[1]:
                     corpus.hard_negatives[_pair(a, b)] = kind
-        for j, suffix in enumerate(("课堂", "小课")):
+        for j, suffix in enumerate(look.short_suffixes):
             title = f"{subject.tags[0]}{suffix}"
-            course = _course(rng, subject, title, m, course_id=f"{subject.key}-short{j}", stem=title)
-            listed, serial = _listings(rng, course, serial)
-            corpus.listings += listed
-            for a, b in combinations(listed, 2):
-                corpus.duplicate_pairs[_pair(a, b)] = b.rewording or "same_title"
-        serial = _story(rng, corpus, subject, m, serial)
+            course = _course(rng, subject, title, m, look, course_id=f"{subject.key}-short{j}", stem=title)
+            _, serial = _add(rng, corpus, course, serial, m, look)
+        serial = _story(rng, corpus, subject, m, look, serial)
     return corpus
+
+
+def _add(rng: random.Random, corpus: Corpus, course: Course, serial: int, m: dict[str, Any],
+         look: Style) -> tuple[list[Listing], int]:  # fmt: skip
+    """List one course on its platforms; label its same-course pairs (and its lectures' different-lesson pairs)."""
+    listed, lectures, serial = _listings(rng, course, serial, m, look)
+    corpus.listings += [*listed, *lectures]
+    for a, b in combinations(listed, 2):
+        corpus.duplicate_pairs[_pair(a, b)] = _same_kind(a, b, look)
+    for a, b in combinations(lectures, 2):
+        corpus.hard_negatives[_pair(a, b)] = "lecture"
+    return listed, serial
+
+
+def _same_kind(a: Listing, b: Listing, look: Style) -> str:
+    """How a labelled same-course pair differs: traditional characters on either side, else b's rewording."""
+    if look.traditional_platform in (a.platform, b.platform):
+        return "traditional"
+    return b.rewording or "same_title"
 
 
 def _pair(a: Listing, b: Listing) -> tuple[str, str]:
     return (a.uid, b.uid) if a.uid < b.uid else (b.uid, a.uid)
 
 
-def _sibling_courses(rng: random.Random, subject: Subject, stem: str, kind: str, m: dict[str, Any],
-                     *, line: str) -> list[Course]:  # fmt: skip
-    first, second = (pattern.format(s=stem) for pattern in SIBLINGS[kind])
-    one = _course(rng, subject, first, m, course_id=f"{line}-a", stem=stem, half=0)
+def _sibling_courses(rng: random.Random, subject: Subject, stem: str, kind: str, m: dict[str, Any], look: Style,
+                     *, line: str, partner: str | None) -> list[Course]:  # fmt: skip
+    patterns = look.siblings[kind]
+    first, second = (pattern.format(s=stem, p=partner or stem) for pattern in patterns)
+    one = _course(rng, subject, first, m, look, course_id=f"{line}-a", stem=stem, half=0)
     other_teacher = kind == "other_teacher"
-    two = _course(rng, subject, second, m, course_id=f"{line}-b", stem=stem, half=1,
+    second_stem = partner if partner and "{p}" in patterns[1] else stem
+    two = _course(rng, subject, second, m, look, course_id=f"{line}-b", stem=second_stem, half=1,
                   teacher=None if other_teacher else one.teacher,
                   institution=None if other_teacher else one.institution)  # fmt: skip
     if other_teacher:
         while two.teacher == one.teacher or two.institution == one.institution:
-            two = _course(rng, subject, second, m, course_id=f"{line}-b", stem=stem, half=1)
-    variants = {"season": ("第一季", "第二季"), "part": ("上", "下"), "numbered": ("一", "二"),
-                "edition": ("2023版", "2024版")}.get(kind)  # fmt: skip
+            two = _course(rng, subject, second, m, look, course_id=f"{line}-b", stem=stem, half=1)
+    variants = look.variants.get(kind)
     if variants:
         one, two = _with_variant(one, variants[0]), _with_variant(two, variants[1])
     return [one, two]
 
 
-def _with_variant(course: Course, variant: str) -> Course:
+def _with_variant(course: Course, variant: str | None) -> Course:
     return Course(course.course_id, course.subject, course.stem, course.title, course.level, variant, course.teacher,
                   course.institution, course.lessons, course.sentences)  # fmt: skip
 
 
-def _course(rng: random.Random, subject: Subject, title: str, m: dict[str, Any], *, course_id: str, stem: str,
-            half: int | None = None, teacher: str | None = None, institution: str | None = None) -> Course:  # fmt: skip
+def _course(rng: random.Random, subject: Subject, title: str, m: dict[str, Any], look: Style, *, course_id: str,
+            stem: str, half: int | None = None, teacher: str | None = None,
+            institution: str | None = None) -> Course:  # fmt: skip
     pool = list(subject.lessons)
     if half is not None:  # the two courses of a pair teach different lessons (content differs)
         middle = len(pool) // 2
@@ -209,41 +314,82 @@ def _course(rng: random.Random, subject: Subject, title: str, m: dict[str, Any],
     start = rng.randint(0, len(pool) - count)
     lessons = tuple(pool[start:start + count])
     blurbs = rng.sample(subject.blurbs, k=min(3, len(subject.blurbs)))
-    sentences = (*blurbs, rng.choice(GENERAL))
+    sentences = (*blurbs, rng.choice(look.general))
     return Course(course_id=course_id, subject=subject, stem=stem, title=title, level=level_of(title), variant=None,
                   teacher=teacher or rng.choice(m["teachers"]),
                   institution=institution or rng.choice(m["institutions"]), lessons=lessons,
                   sentences=sentences)  # fmt: skip
 
 
-def _listings(rng: random.Random, course: Course, serial: int) -> tuple[list[Listing], int]:
+def _listings(rng: random.Random, course: Course, serial: int, m: dict[str, Any],
+              look: Style) -> tuple[list[Listing], list[Listing], int]:  # fmt: skip
+    """The course's listings on one to four platforms, and the lecture records of a platform that splits it."""
     copies = rng.choices((1, 2, 3, 4), weights=(20, 40, 28, 12))[0]
     platforms = rng.sample(PLATFORMS, k=copies)
-    listed = []
+    listed: list[Listing] = []
+    lectures: list[Listing] = []
     for n, platform in enumerate(platforms):
         serial += 1
-        rewording = None if n == 0 else rng.choice(REWORDINGS)
-        title = course.title if rewording is None else _reworded(rng, course, rewording)
-        listed.append(Listing(platform=platform, source_id=f"{platform}-{serial:05d}", course=course, title=title,
-                              teacher=_teacher_as_written(rng, course.teacher, platform),
-                              description=_description(rng, course, reworded=n > 0), rewording=rewording,
-                              learners=rng.randint(30, 60000)))  # fmt: skip
-    return listed, serial
+        rewording = None if n == 0 else rng.choice(look.rewordings)
+        if rewording == "lectures":
+            split, serial = _lectures(rng, course, platform, serial - 1, m, look)
+            lectures += split
+            continue
+        title = course.title if rewording is None else _reworded(rng, course, rewording, look)
+        in_text = rewording == "teacher_in_text"
+        teacher = "" if in_text else _teacher_as_written(rng, course.teacher, platform, m)
+        description = _description(rng, course, reworded=n > 0)
+        if in_text:
+            line = rng.choice(look.teacher_lines).format(teacher=course.teacher, institution=course.institution)
+            description += line
+        listed.append(_written(Listing(platform=platform, source_id=f"{platform}-{serial:05d}", course=course,
+                                       title=title, teacher=teacher, description=description, rewording=rewording,
+                                       learners=rng.randint(30, 60000)), look))  # fmt: skip
+    return listed, lectures, serial
 
 
-def _reworded(rng: random.Random, course: Course, how: str) -> str:
+def _lectures(rng: random.Random, course: Course, platform: str, serial: int, m: dict[str, Any],
+              look: Style) -> tuple[list[Listing], int]:  # fmt: skip
+    """A platform that publishes each lecture of the course as a record of its own (第1讲 …)."""
+    template = rng.choice(look.templates["lectures"])
+    found = []
+    for k, lesson in enumerate(course.lessons[:look.lecture_count], start=1):
+        serial += 1
+        words = {"t": course.title, "k": k, "kc": "一二三四五六七八九十"[k - 1], "lesson": lesson}
+        description = rng.choice(look.lecture_lines).format(**words) + course.sentences[0][-1]
+        found.append(_written(Listing(platform=platform, source_id=f"{platform}-{serial:05d}", course=course,
+                                      title=template.format(**words),
+                                      teacher=_teacher_as_written(rng, course.teacher, platform, m),
+                                      description=description.format(institution=course.institution),
+                                      rewording="lectures", learners=rng.randint(30, 6000), kind="lecture",
+                                      lessons=(lesson,)), look))  # fmt: skip
+    return found, serial
+
+
+def _written(listing: Listing, look: Style) -> Listing:
+    """The listing as its platform writes it: in traditional characters on the corpus's traditional platform."""
+    if listing.platform != look.traditional_platform:
+        return listing
+    convert = _traditional().convert
+    return Listing(platform=listing.platform, source_id=listing.source_id, course=listing.course,
+                   title=convert(listing.title), teacher=convert(listing.teacher),
+                   description=convert(listing.description), rewording=listing.rewording, learners=listing.learners,
+                   kind=listing.kind, lessons=tuple(convert(t) for t in listing.lesson_titles))  # fmt: skip
+
+
+def _reworded(rng: random.Random, course: Course, how: str, look: Style) -> str:
     t = course.title
     if how == "punctuation":
         return t.replace("（", "(").replace("）", ")") if "（" in t else f"《{t}》"
-    if how == "remark":
-        return rng.choice(REMARKS).format(t=t)
-    if how == "prefix":
-        return rng.choice(PREFIXES).format(t=t)
-    return rng.choice(SUBTITLES).format(t=t, n=len(course.lessons))
+    if how == "teacher_in_text":
+        return t
+    template = rng.choice(look.templates[how])
+    city = rng.choice(look.cities) if "{city}" in template else ""
+    return template.format(t=t, n=len(course.lessons), city=city)
 
 
-def _teacher_as_written(rng: random.Random, name: str, platform: str) -> str:
-    titles = material()["teacher_titles"]
+def _teacher_as_written(rng: random.Random, name: str, platform: str, m: dict[str, Any]) -> str:
+    titles = m["teacher_titles"]
     if platform == "lndx":
         return f"{name}{rng.choice(titles)}"
     if platform == "oai":
@@ -252,23 +398,26 @@ def _teacher_as_written(rng: random.Random, name: str, platform: str) -> str:
 
 
 def _description(rng: random.Random, course: Course, *, reworded: bool) -> str:
-    sentences = [s.format(institution=course.institution) for s in course.sentences]
-    if reworded:  # another platform's editor: another order, one sentence fewer
+    # Another platform's editor writes each sentence's last variant (a paraphrase, when the material gives one).
+    sentences = [(s[-1] if reworded else s[0]).format(institution=course.institution) for s in course.sentences]
+    if reworded:  # and another order, one sentence fewer
         rng.shuffle(sentences)
         sentences = sentences[:-1]
     return "".join(sentences)
 
 
-def _story(rng: random.Random, corpus: Corpus, subject: Subject, m: dict[str, Any], serial: int) -> int:
+def _story(rng: random.Random, corpus: Corpus, subject: Subject, m: dict[str, Any], look: Style,
+           serial: int) -> int:  # fmt: skip
     """A community-site news item about a local class: about the subject, but not a course to take."""
     serial += 1
-    place = rng.choice(PLACES)
-    title = rng.choice(STORY_TITLES).format(place=place, key=subject.tags[0])
+    place = rng.choice(look.places)
+    title = rng.choice(look.story_titles).format(place=place, key=subject.tags[0])
+    words = {"place": place, "tag": subject.tags[0], "blurb": subject.blurbs[0][0]}
     course = Course(course_id=f"story-{serial}", subject=subject, stem=title, title=title, level=None, variant=None,
                     teacher=rng.choice(m["teachers"]), institution=rng.choice(m["institutions"]), lessons=(),
-                    sentences=(f"近日，{place}社区学习点的{subject.tags[0]}学习班迎来了新学员。", subject.blurbs[0],
-                               "学员们表示收获很大，希望以后多办这样的活动。"))  # fmt: skip
-    corpus.listings.append(Listing(platform="shequ", source_id=f"shequ-{serial:05d}", course=course, title=title,
-                                   teacher="", description="".join(course.sentences), rewording=None,
-                                   learners=0, kind="story"))  # fmt: skip
+                    sentences=tuple((s.format(**words),) for s in look.story_sentences))  # fmt: skip
+    listing = Listing(platform="shequ", source_id=f"shequ-{serial:05d}", course=course, title=title, teacher="",
+                      description="".join(s[0] for s in course.sentences), rewording=None, learners=0,
+                      kind="story")  # fmt: skip
+    corpus.listings.append(_written(listing, look))
     return serial

@@ -62,7 +62,7 @@ def _le_ouchn(listings: list[Listing]) -> Routes:
                  for x in page]  # fmt: skip
         found[f"/le/api/Course/Paging?{n}"] = (_json({"Data": {"PageListInfos": items, "PageCount": len(pages)}}), JSON)
     for x in listings:
-        modules = [{"Id": f"{x.source_id}-m{i}", "Title": t} for i, t in enumerate(x.course.lessons, start=1)]
+        modules = [{"Id": f"{x.source_id}-m{i}", "Title": t} for i, t in enumerate(x.lesson_titles, start=1)]
         found[f"/le/api/Course/{x.source_id}/MicroCourse/Details"] = (
             _json({"Data": {"Name": x.title, "Modules": modules}}), JSON)
     return found
@@ -73,7 +73,7 @@ def _lndx(listings: list[Listing]) -> Routes:
     pages = _pages(listings, 10)
     for n, page in enumerate(pages, start=1):
         items = [{"Id": x.source_id, "Name": x.title, "Teacher": x.teacher, "SourceName": x.course.institution,
-                  "Summary": x.description, "LessonCount": len(x.course.lessons),
+                  "Summary": x.description, "LessonCount": len(x.lesson_titles),
                   "CategoryName": "/".join(x.course.subject.category), "CreateDate": _date(x).isoformat()}
                  for x in page]  # fmt: skip
         found[f"/lndx/Course/Paging?{n}"] = (_json({"Data": {"PageListInfos": items, "PageCount": len(pages)}}), JSON)
@@ -100,9 +100,9 @@ def _ndr(x: Listing) -> dict[str, Any]:
         "resource_type_code": "assets_video", "status": "ONLINE",
         "online_time": _date(x).strftime("%Y-%m-%dT%H:%M:%S.000+0800"), "tag_list": tags,
         "provider_list": [{"id": "p-1", "name": x.course.institution, "type": "provider"}],
-        "teacher_list": [{"id": "t-1", "name": x.teacher}],
+        "teacher_list": [{"id": "t-1", "name": x.teacher}] if x.teacher else [],
         "relations": {"course_resource": [{"id": f"{x.source_id}-{i}", "title": t}
-                                          for i, t in enumerate(x.course.lessons, start=1)]},
+                                          for i, t in enumerate(x.lesson_titles, start=1)]},
     }  # fmt: skip
 
 
@@ -111,9 +111,10 @@ def _shequ(listings: list[Listing]) -> Routes:
              "<title>社区教育资源推荐</title><link>https://shequ.example.cn/</link><description>推荐</description>"]
     for x in listings:
         body = f"<p>{escape(x.description, quote=False)}</p>"
-        if x.kind == "course":
-            body += f"<p>主讲：{escape(x.teacher)}　单位：{escape(x.course.institution)}</p>"
-            body += "<ol>" + "".join(f"<li>{escape(t)}</li>" for t in x.course.lessons) + "</ol>"
+        if x.kind != "story":
+            teacher = f"主讲：{escape(x.teacher)}　" if x.teacher else ""  # else named only in the description
+            body += f"<p>{teacher}单位：{escape(x.course.institution)}</p>"
+            body += "<ol>" + "".join(f"<li>{escape(t)}</li>" for t in x.lesson_titles) + "</ol>"
         lines += ["<item>", f"<title>{escape(x.title, quote=False)}</title>",
                   f"<link>https://shequ.example.cn/Pages/Recomend/{x.source_id}.htm</link>",
                   f"<description>{escape(body, quote=False)}</description>",
@@ -148,11 +149,11 @@ def _oai(listings: list[Listing]) -> Routes:
 def _dc_record(x: Listing) -> str:
     subject = x.course.subject
     e = escape
-    parts = [f"<dc:title>{e(x.title)}</dc:title>", f"<dc:creator>{e(x.teacher)}</dc:creator>",
+    parts = [f"<dc:title>{e(x.title)}</dc:title>", *([f"<dc:creator>{e(x.teacher)}</dc:creator>"] if x.teacher else []),
              f"<dc:subject>{e(' > '.join(subject.category))}</dc:subject>",
              *(f"<dc:subject>{e(tag)}</dc:subject>" for tag in subject.tags),
              f"<dc:description>{e(x.description)}</dc:description>",
-             f"<dc:description>课程目录：{e('；'.join(x.course.lessons))}</dc:description>",
+             f"<dc:description>课程目录：{e('；'.join(x.lesson_titles))}</dc:description>",
              f"<dc:publisher>{e(x.course.institution)}</dc:publisher>", "<dc:type>课程</dc:type>",
              f"<dc:identifier>https://xuexi.example.cn/course/{x.source_id}</dc:identifier>",
              "<dc:language>zh-CN</dc:language>"]  # fmt: skip

@@ -17,7 +17,8 @@ def tables(reports: list[dict[str, Any]]) -> str:
     """Relevance per query class, duplicates per kind and themes per theme, one column per backend."""
     names = [r["backend"] for r in reports]
     figures = [r["figures"] for r in reports]
-    lines = [f"edufed quality suite: {int(figures[0]['corpus.records'])} records, "
+    corpus = reports[0].get("corpus", "main")
+    lines = [f"edufed quality suite ({corpus} corpus): {int(figures[0]['corpus.records'])} records, "
              f"{int(figures[0]['corpus.queries'])} queries"]  # fmt: skip
     header = "".join(f"{name:>20}" for name in names)
     lines += ["", f"{'relevance (nDCG@10 / recall@50 / MRR)':<40}{header}"]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.quality.corpus import Corpus, build_corpus
+from bench.quality.corpus import Corpus, build_corpus, corpus_dir
 from bench.quality.explain import wrong_pairs
 from bench.quality.judge import Judgement, load_judgements
 from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
@@ -37,13 +37,16 @@ class SuiteError(RuntimeError):
     """The suite could not measure: a platform's harvest failed, or judgements do not fit the corpus."""
 
 
-def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | None = None) -> dict[str, Any]:
+def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | None = None,
+              corpus_name: str = "main") -> dict[str, Any]:  # fmt: skip
     """Figures (flat name -> value) and per-query rows for one backend (`sqlite` or `elasticsearch`).
 
     `sample` keeps only the first that many queries of each class (for an engine too slow to answer them all
-    in CI); its figures are named `<backend>-sample<n>` and have floors of their own.
+    in CI); its figures are named `<backend>-sample<n>` and have floors of their own. `corpus_name` picks the
+    corpus and its judgements (bench/quality/corpus.py CORPORA: `main`, or the held-out set `heldout`).
     """
-    corpus, judgements = build_corpus(), load_judgements()
+    corpus = build_corpus(name=corpus_name)
+    judgements = load_judgements(corpus_dir(corpus_name) / "judgements.yaml")
     if sample is not None:
         judgements = sample_queries(judgements, sample)
     labels = corpus.labels()
@@ -67,7 +70,7 @@ def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | Non
     figures.update({"corpus.records": float(len(labels)), "corpus.queries": float(len(judgements)),
                     "seconds.index": indexed - started, "seconds.search": searched - indexed})  # fmt: skip
     name = backend_kind if sample is None else f"{backend_kind}-sample{sample}"
-    return {"backend": name, "figures": figures, "queries": rows, "pairs": pairs}
+    return {"backend": name, "corpus": corpus_name, "figures": figures, "queries": rows, "pairs": pairs}
 
 
 def sample_queries(judgements: list[Judgement], per_class: int) -> list[Judgement]:
