@@ -108,6 +108,8 @@ class Listing:
     kind: str = "course"
     lessons: tuple[str, ...] | None = None
     """The lessons as this platform lists them, when not the course's own (a lecture, traditional characters)."""
+    lecture: int | None = None
+    """Which lecture of the course a lecture record is (1 = 第1讲)."""
 
     @property
     def lesson_titles(self) -> tuple[str, ...]:
@@ -258,13 +260,17 @@ def build_corpus(seed: int | None = None, *, name: str = "main") -> Corpus:
 
 def _add(rng: random.Random, corpus: Corpus, course: Course, serial: int, m: dict[str, Any],
          look: Style) -> tuple[list[Listing], int]:  # fmt: skip
-    """List one course on its platforms; label its same-course pairs (and its lectures' different-lesson pairs)."""
+    """List one course on its platforms; label its same-course pairs, and its lecture records' pairs (one lecture on
+    two platforms is the same, two lectures of the course are not)."""
     listed, lectures, serial = _listings(rng, course, serial, m, look)
     corpus.listings += [*listed, *lectures]
     for a, b in combinations(listed, 2):
         corpus.duplicate_pairs[_pair(a, b)] = _same_kind(a, b, look)
     for a, b in combinations(lectures, 2):
-        corpus.hard_negatives[_pair(a, b)] = "lecture"
+        if a.lecture == b.lecture:
+            corpus.duplicate_pairs[_pair(a, b)] = "lecture"
+        else:
+            corpus.hard_negatives[_pair(a, b)] = "lecture"
     return listed, serial
 
 
@@ -362,7 +368,7 @@ def _lectures(rng: random.Random, course: Course, platform: str, serial: int, m:
                                       teacher=_teacher_as_written(rng, course.teacher, platform, m),
                                       description=description.format(institution=course.institution),
                                       rewording="lectures", learners=rng.randint(30, 6000), kind="lecture",
-                                      lessons=(lesson,)), look))  # fmt: skip
+                                      lessons=(lesson,), lecture=k), look))  # fmt: skip
     return found, serial
 
 
@@ -374,7 +380,8 @@ def _written(listing: Listing, look: Style) -> Listing:
     return Listing(platform=listing.platform, source_id=listing.source_id, course=listing.course,
                    title=convert(listing.title), teacher=convert(listing.teacher),
                    description=convert(listing.description), rewording=listing.rewording, learners=listing.learners,
-                   kind=listing.kind, lessons=tuple(convert(t) for t in listing.lesson_titles))  # fmt: skip
+                   kind=listing.kind, lessons=tuple(convert(t) for t in listing.lesson_titles),
+                   lecture=listing.lecture)  # fmt: skip
 
 
 def _reworded(rng: random.Random, course: Course, how: str, look: Style) -> str:
