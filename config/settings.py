@@ -118,6 +118,22 @@ class OperatorSettings(_Strict):
     )
 
 
+class OaiSettings(_Strict):
+    repository_name: str = Field("edufed 终身学习课程目录", description="repositoryName that Identify gives.")
+    admin_email: str = Field("edufed-admin@example.org", description="adminEmail that Identify gives.")
+    repository_identifier: str = Field(
+        "edufed.local", pattern=r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z][a-zA-Z0-9-]*)+$",
+        description="Domain-like name in every record identifier, oai:<this>:<record uid> (a domain you own).",
+    )  # fmt: skip
+    page_size: int = Field(100, ge=1, le=500, description="Records or headers per ListRecords/ListIdentifiers page.")
+    token_lifetime_seconds: int = Field(
+        86_400, ge=60, le=7 * 86_400, description="How long a resumptionToken stays valid (its expirationDate)."
+    )
+    requests_per_minute: int = Field(
+        120, ge=1, description="OAI-PMH requests one client address may make per minute (then 503 + Retry-After)."
+    )
+
+
 class Settings(_Strict):
     data_dir: Path = Field(Path("data"), description="Directory for the index file, state and raw payloads.")
     index: IndexSettings = Field(default_factory=IndexSettings)
@@ -129,6 +145,7 @@ class Settings(_Strict):
     server: ServerSettings = Field(default_factory=ServerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     operators: OperatorSettings = Field(default_factory=OperatorSettings)
+    oai: OaiSettings = Field(default_factory=OaiSettings, description="The OAI-PMH data provider at /oai.")
     sources_file: Path | None = Field(None, description="sources.yaml to load; default is the bundled one.")
     themes_file: Path | None = Field(None, description="themes.yaml to load; default is the bundled one.")
     query_words_file: Path | None = Field(

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
 import orjson
 
 from config.sources import MEDIA_TYPES, RECORD_TYPES, SourceBase
-from config.themes import ThemeTable
+from config.themes import THEMES, ThemeTable
 from indexer.errors import RecordInvalidError
 from indexer.normalize.audience import AudienceDetector, detect_level
 from indexer.normalize.dates import parse_datetime
 from indexer.normalize.text import category_paths, clean_text, http_url, parse_count, split_list
-from indexer.normalize.themes import FoldedFields, ThemeClassifier
+from indexer.normalize.themes import Classification, FoldedFields, ThemeClassifier
 from indexer.record import Lesson, ProgrammeEntry, Provider, RawRecord, Record
 
 MAX_TITLE = 300
@@ -57,7 +58,7 @@ class RecordBuilder:
                                             if p not in defaults.categories]
         folded = FoldedFields.of(title=title, subtitle=subtitle, tags=tags, description=description,
                                  categories=categories)  # fmt: skip
-        found = self.classifier.classify_folded(folded, categories=categories)
+        found = given_themes(self.classifier.classify_folded(folded, categories=categories), f.get("themes"))
         folded_labels = folded.labels()
         entry = _programme_entry(f, title) if f.get("record_type") == "programme_entry" else None
         programmes = [*found.programmes, *([entry.programme] if entry and entry.programme else [])]
@@ -119,6 +120,16 @@ class RecordBuilder:
         again = RawRecord(source_id=record.source_id, fields=raw["fields"], payload=raw.get("payload"),
                           api_url=record.api_url)
         return self.build(again, source, fetched_at=record.fetched_at)
+
+
+def given_themes(found: Classification, given: Any) -> Classification:
+    """The themes a source gave itself (national theme names, as an aggregator such as another edufed
+    publishes them), in its order, instead of the classifier's; otherwise what the classifier found."""
+    named = [t for t in dict.fromkeys(given) if t in THEMES] if isinstance(given, list) else []
+    if not named:
+        return found
+    evidence = [{"theme": t, "rule_id": "source", "matched": t, "score": 1.0} for t in named]
+    return replace(found, themes=named, evidence_rows=evidence)
 
 
 def stored_raw(raw: RawRecord) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from config.themes import THEMES
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
-from search_api import openapi, ratelimit
+from search_api import oai, openapi, ratelimit
 from search_api.body_limits import BodyLimitMiddleware
 from search_api.catalogue import Catalogue
 from search_api.errors import ApiError, ProblemDetail
@@ -81,7 +81,7 @@ def create_app(
     app.state.metrics = AppMetrics(store=store, backend=backend)
     for router in (search.router, records.router, health.router, pages.router, admin.router, runs.router,
                    metrics.router, admin_pages.router, source_routes.router, keys.router,
-                   operator.router):  # fmt: skip
+                   operator.router, oai.router):  # fmt: skip
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     docs.install(app)

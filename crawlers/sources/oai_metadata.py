@@ -18,6 +18,8 @@ DC_NAMESPACES = ("http://purl.org/dc/elements/1.1/", "http://purl.org/dc/terms/"
 _DC_PREFIXES = tuple(f"{{{ns}}}" for ns in DC_NAMESPACES)
 """Clark-notation tag prefixes of the Dublin Core namespaces (a string test is cheaper than QName)."""
 LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
+THEMES_SOURCE = "全民终身学习活动周十大学习主题"
+"""The source of a LOM taxonPath that holds one of the national themes (edufed's own provider writes these)."""
 _O = {"o": OAI_NS}
 _RECORD, _HEADER, _METADATA, _TOKEN = (f"{{{OAI_NS}}}{n}" for n in ("record", "header", "metadata", "resumptionToken"))
 _IDENTIFIER, _DATESTAMP, _SET_SPEC = (f"{{{OAI_NS}}}{n}" for n in ("identifier", "datestamp", "setSpec"))
@@ -196,10 +198,15 @@ def read_lom(element: etree._Element) -> MetadataFields:
     roles = _contributors(element)
     durations = _texts(element, "l:technical/l:duration/l:duration")
     durations += _texts(element, "l:educational/l:typicalLearningTime/l:duration")
-    paths = [
-        [s for s in (_lang_string([t]) for t in p.xpath("l:taxon/l:entry", namespaces=_L)) if s]
-        for p in element.xpath("l:classification/l:taxonPath", namespaces=_L)
-    ]
+    paths: list[list[str]] = []
+    themes: list[str] = []
+    for taxon_path in element.xpath("l:classification/l:taxonPath", namespaces=_L):
+        entries = [s for s in (_lang_string([t]) for t in taxon_path.xpath("l:taxon/l:entry", namespaces=_L)) if s]
+        # a path from the national themes' taxonomy is a theme the repository gave, not a platform category
+        if _lang_string(taxon_path.xpath("l:source", namespaces=_L)) == THEMES_SOURCE:
+            themes.extend(entries)
+        else:
+            paths.append(entries)
     found = MetadataFields(
         "lom",
         types=_texts(element, "l:educational/l:learningResourceType/l:value"),
@@ -218,6 +225,7 @@ def read_lom(element: etree._Element) -> MetadataFields:
         published_at=_first(_texts(element, "l:lifeCycle/l:contribute/l:date/l:dateTime")),
         duration_seconds=next((s for s in map(iso_duration_seconds, durations) if s is not None), None),
         categories=[p for p in paths if p],
+        themes=themes,
     )
     return found
 

@@ -31,6 +31,8 @@ class ChangeQuery:
     after: tuple[int, str] | None = None
     set_kind: str | None = None
     set_values: tuple[str, ...] | None = None
+    uid: str | None = None
+    """Only this uid's entry (GetRecord)."""
     limit: int = 100
     records: bool = True
     """Load the live records too (ListRecords, GetRecord); headers need only the entries."""

@@ -129,6 +129,8 @@ def _list(value: Any) -> list[str]:
 
 def _query(query: ChangeQuery) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [{"range": {"stamp": {"gte": query.since, "lte": query.until}}}]
+    if query.uid is not None:
+        filters.append({"term": {"uid": query.uid}})
     if query.set_kind is not None:
         if query.set_values is None:
             filters.append({"exists": {"field": query.set_kind}})

@@ -142,7 +142,8 @@ class SqliteChangeReads:
 
     def count_changes(self, query: ChangeQuery) -> int:
         """How many entries the whole list of `query` holds (its `after` and `limit` ignored)."""
-        whole = ChangeQuery(until=query.until, since=query.since, set_kind=query.set_kind, set_values=query.set_values)
+        whole = ChangeQuery(until=query.until, since=query.since, set_kind=query.set_kind, set_values=query.set_values,
+                            uid=query.uid)  # fmt: skip
         sql, params = _page_sql(whole, count=True)
         with self._snapshot() as conn:
             return int(conn.execute(sql, params).fetchone()[0])
@@ -159,10 +160,13 @@ class SqliteChangeReads:
 
 def _page_sql(query: ChangeQuery, *, count: bool = False) -> tuple[str, list[Any]]:
     """The SQL of one page (or of the list's count): from `oai_sets` for a set, else from `oai_items`."""
-    table = "oai_items" if query.set_kind is None or query.set_kind == "platform" and query.set_values is None else (
-        "oai_sets")  # fmt: skip
+    everything = query.set_kind is None or query.set_kind == "platform" and query.set_values is None
+    table = "oai_items" if everything or query.uid is not None else "oai_sets"
     where = ["stamp >= ?", "stamp <= ?"]
     params: list[Any] = [query.since, query.until]
+    if query.uid is not None:
+        where.append("uid = ?")
+        params.append(query.uid)
     if table == "oai_sets":
         where.append("kind = ?")
         params.append(query.set_kind)
