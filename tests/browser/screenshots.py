@@ -9,7 +9,7 @@ from playwright.sync_api import Page
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-def shot(page: Page, name: str) -> None:
-    """Save a full-page screenshot to test-artifacts/screenshots/NAME.png."""
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot (of the whole page, or of the first screen) to test-artifacts/screenshots/NAME.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
