@@ -45,11 +45,20 @@ _SETUP_BATCH = 5000
 def bench_sources() -> list[SourceBase]:
     """One configured json_api source per corpus platform (the corpus's records are theirs)."""
     return [
-        JsonApiSourceConfig.model_validate({
-            "id": platform, "kind": "json_api", "name": name, "platform": platform, "platform_name": name,
-            "url": f"https://{platform}.example.edu.cn/api/list", "items_path": "items", "id_field": "id",
-            "url_template": f"https://{platform}.example.edu.cn/course/{{id}}", "fields": {"title": "name"},
-        })  # fmt: skip
+        JsonApiSourceConfig.model_validate(
+            {
+                "id": platform,
+                "kind": "json_api",
+                "name": name,
+                "platform": platform,
+                "platform_name": name,
+                "url": f"https://{platform}.example.edu.cn/api/list",
+                "items_path": "items",
+                "id_field": "id",
+                "url_template": f"https://{platform}.example.edu.cn/course/{{id}}",
+                "fields": {"title": "name"},
+            }
+        )  # fmt: skip
         for platform, name in PLATFORMS
     ]
 
@@ -104,12 +113,20 @@ def _checkpoint(path: Path) -> None:
     Path(str(path) + "-shm").unlink(missing_ok=True)
 
 
-def measure(path: Path, *, workers: int) -> dict[str, object]:
-    """One reindex of a copy of `path` with `workers` processes (run in a child process of its own)."""
+def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, object]:
+    """One reindex of a copy of `path` with `workers` processes (run in a child process of its own).
+
+    Without `linkage` the backend skips re-linking clusters after each write (a diagnostic: how much of the
+    writer's time linkage takes)."""
     from indexer.backends.sqlite import SqliteBackend
     from indexer.backends.sqlite_file import SqliteIndexFile
+    from indexer.linkage.incremental import Linker
     from indexer.pipeline import RecordBuilder
     from indexer.reindex import reindex
+
+    class NoLinking(Linker):
+        def relink(self, *args: object, **kwargs: object) -> int:
+            return 0
 
     work = OUT / f"reindex-work-{os.getpid()}.sqlite3"
     fresh_sqlite(work)
@@ -118,7 +135,7 @@ def measure(path: Path, *, workers: int) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
     started = time.perf_counter()
-    backend = SqliteBackend(work)
+    backend = SqliteBackend(work, linker=None if linkage else NoLinking())
     try:
         with SqliteIndexFile(work) as index_file:
             summary = reindex(backend, builder=builder, sources=bench_sources(), records=index_file.stored(),
@@ -132,6 +149,7 @@ def measure(path: Path, *, workers: int) -> dict[str, object]:
     cores = min(workers + (workers > 1), os.cpu_count() or 1)  # the writer is a process of its own beside workers
     result: dict[str, object] = {
         "workers": workers,
+        "linkage": linkage,
         "records": summary.seen,
         "rebuilt": summary.rebuilt,
         "written": summary.written,
@@ -150,8 +168,9 @@ def measure(path: Path, *, workers: int) -> dict[str, object]:
     return result
 
 
-def in_child(path: Path, *, workers: int) -> dict[str, object]:
+def in_child(path: Path, *, workers: int, linkage: bool) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.bench_reindex", "--measure", str(path), "--workers", str(workers)]
+    command += [] if linkage else ["--no-linkage"]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     line: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return line
@@ -162,6 +181,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=2, help="measurements per worker count, interleaved")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
+    parser.add_argument("--no-linkage", action="store_true", help="diagnostic: skip re-linking clusters on write")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # one measurement (the child's job)
     return parser.parse_args(argv)
 
@@ -169,7 +189,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.measure is not None:
-        sys.stdout.write(json.dumps(measure(args.measure, workers=args.workers[0])) + "\n")
+        sys.stdout.write(json.dumps(measure(args.measure, workers=args.workers[0], linkage=not args.no_linkage)) + "\n")
         return 0
     started = time.perf_counter()
     path = stored_index(args.count)
@@ -179,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bounds: dict[int, list[int]] = {w: [] for w in args.workers}
     for _ in range(args.rounds):
         for workers in args.workers:
-            line = in_child(path, workers=workers)
+            line = in_child(path, workers=workers, linkage=not args.no_linkage)
             rates[workers].append(int(str(line["records_per_s"])))
             bounds[workers].append(int(str(line["cpu_bound_records_per_s"])))
             sys.stdout.write(json.dumps(line) + "\n")

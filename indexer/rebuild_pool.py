@@ -31,6 +31,7 @@ from config.themes import ThemeTable
 from indexer.errors import RebuildWorkerError, RecordInvalidError, UnreadableRecordError
 from indexer.pipeline import RecordBuilder
 from indexer.record import Record
+from indexer.record_text import analyse_ahead
 from indexer.record_transfer import Packed, pack, unpack
 
 CHUNK = 500
@@ -165,5 +166,6 @@ def _rebuild_chunk(chunk: list[StoredRecord | Packed]) -> list[_Result]:
     for item in chunk:
         stored = item if isinstance(item, StoredRecord) else unpack(item)
         done = rebuild_one(stored, builder=_worker_builder, sources=_worker_sources)
+        analyse_ahead(done.record)  # the index's analysis too: what is left to the writer is writing
         results.append((pack(done.record), done.outcome, done.reason))
     return results

@@ -132,6 +132,17 @@ class Record(BaseModel):
         """Folds the builder left, keyed by the exact text: a copy with other texts simply misses them."""
         return self._folds
 
+    _text: tuple[tuple[str, ...], Any] | None = PrivateAttr(default=None)
+    """(the texts analysed, their indexer.analysis.DocumentText), when analysed ahead (a reindex's workers)."""
+
+    def remember_text(self, texts: tuple[str, ...], analysed: Any) -> None:
+        """Keep the analysis of these texts of the record, for the index to reuse (indexer.record_text)."""
+        self._text = (texts, analysed)
+
+    def known_text(self, texts: tuple[str, ...]) -> Any:
+        """The analysis remembered for exactly these texts, else None (a copy with other texts misses it)."""
+        return self._text[1] if self._text is not None and self._text[0] == texts else None
+
     def compute_hash(self) -> str:
         """Hash of the normalized content: unchanged when only when or where it was fetched differs.
 

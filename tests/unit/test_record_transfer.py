@@ -9,6 +9,7 @@ from config.loader import load_themes
 from config.sources import JsonApiSourceConfig
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record
+from indexer.record_text import _texts, analyse_ahead, record_text
 from indexer.record_transfer import pack, unpack
 
 SOURCE = JsonApiSourceConfig.model_validate({
@@ -51,3 +52,14 @@ def test_a_programme_entry_and_an_empty_provider_arrive_whole() -> None:
     assert record.programme_entry is not None and record.provider is None
     arrived = sent(record)
     assert arrived == record and arrived.model_dump_json() == record.model_dump_json()
+
+
+def test_an_analysis_done_ahead_is_reused_only_for_the_texts_it_was_made_from() -> None:
+    record = built({"title": "太极拳入门", "url": "https://courses.example.edu.cn/course/t1", "tags": ["太极"]})
+    fresh = record_text(record)
+    analyse_ahead(record)
+    arrived = sent(record)
+    assert record_text(arrived) == fresh and arrived.known_text(_texts(arrived)) is not None
+    renamed = arrived.model_copy(update={"title": "八段锦入门"})
+    assert record_text(renamed) == record_text(renamed.model_copy(update={"tags": ["太极"]})) != fresh
+    assert "八段锦" in record_text(renamed).fields["title"]
