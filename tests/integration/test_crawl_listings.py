@@ -84,10 +84,13 @@ def detail_requests(server: FixtureServer) -> dict[str, str | None]:
 
 @dataclass
 class Site:
-    """A site served for the whole module and the catalogue (index and state files) its first harvest left."""
+    """A site served for the whole module, its first harvest (report, pages asked) and the catalogue (index and
+    state files) that harvest left."""
 
     server: FixtureServer
     snapshot: Path
+    first: RunReport
+    asked: list[str]
 
 
 @contextmanager
@@ -109,7 +112,7 @@ def section_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             first = harness.run(section_config(server))
         assert (first.status, first.new, first.scope) == ("succeeded", SECTION_SIZE, "full")
         assert len(detail_requests(server)) == SECTION_SIZE
-        yield Site(server, snapshot)
+        yield Site(server, snapshot, first, [r.path for r in server.requests])
 
 
 @pytest.fixture
@@ -254,20 +257,23 @@ def pages_asked(server: FixtureServer) -> list[LoggedRequest]:
     return [r for r in server.requests if r.path.startswith("/course/")]
 
 
+ROBOTS = "User-agent: *\nDisallow: /course/5.html\n"
+
+
 @pytest.fixture(scope="module")
 def sitemap_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Four course pages and a fifth that robots.txt disallows (the first harvest's own test reads its report)."""
     with FixtureServer() as server:
-        serve_sitemap(server, [1, 2, 3, 4])
+        serve_sitemap(server, [1, 2, 3, 4, 5], robots=ROBOTS)
         snapshot = tmp_path_factory.mktemp("sitemap")
         with Harness.open(snapshot) as harness:
             first = harness.run(course_sitemap(server))
-        assert (first.status, first.new, first.scope) == ("succeeded", 4, "full")
-        yield Site(server, snapshot)
+        yield Site(server, snapshot, first, [r.path for r in pages_asked(server)])
 
 
 @pytest.fixture
 def sitemap(sitemap_site: Site, tmp_path: Path) -> Iterator[Harness]:
-    serve_sitemap(sitemap_site.server, [1, 2, 3, 4])
+    serve_sitemap(sitemap_site.server, [1, 2, 3, 4, 5], robots=ROBOTS)
     with first_harvested(sitemap_site, tmp_path) as harness:
         yield harness
 
@@ -279,14 +285,11 @@ def test_a_sitemap_redirecting_to_itself_fails_the_run(http_server: FixtureServe
     assert "redirect loop" in report.error.message and report.complete is False
 
 
-def test_a_clean_sitemap_crawl_with_pages_robots_disallows_succeeds_and_notes_them(
-    http_server: FixtureServer, harness: Harness
-) -> None:
-    serve_sitemap(http_server, [1, 2, 3], robots="User-agent: *\nDisallow: /course/3.html\n")
-    report = harness.run(course_sitemap(http_server))
-    assert (report.status, report.new, report.warning_count) == ("succeeded", 2, 0)
-    assert any("robots.txt" in note and "/course/3.html" in note for note in report.notes)
-    assert sorted(r.path for r in pages_asked(http_server)) == ["/course/1.html", "/course/2.html"]
+def test_a_clean_sitemap_crawl_with_pages_robots_disallows_succeeds_and_notes_them(sitemap_site: Site) -> None:
+    first = sitemap_site.first  # the shared first harvest
+    assert (first.status, first.new, first.scope, first.warning_count) == ("succeeded", 4, "full", 0)
+    assert any("robots.txt" in note and "/course/5.html" in note for note in first.notes)
+    assert sorted(sitemap_site.asked) == [f"/course/{n}.html" for n in (1, 2, 3, 4)]
 
 
 def test_a_page_taken_off_the_sitemap_is_withdrawn_within_two_runs_without_fetching_pages(
@@ -294,7 +297,7 @@ def test_a_page_taken_off_the_sitemap_is_withdrawn_within_two_runs_without_fetch
 ) -> None:
     server = sitemap_site.server
     config = course_sitemap(server, max_withdraw_share=0.5)
-    serve_sitemap(server, [1, 2, 3])
+    serve_sitemap(server, [1, 2, 3, 5], robots=ROBOTS)
     gone = f"{config.id}:{server.url('/course/4.html')}"
     reports = []
     for _ in range(2):
@@ -311,7 +314,7 @@ def test_a_page_taken_off_the_sitemap_is_withdrawn_within_two_runs_without_fetch
 
 def test_a_sitemap_that_suddenly_lists_nothing_is_held(sitemap_site: Site, sitemap: Harness) -> None:
     config = course_sitemap(sitemap_site.server)
-    serve_sitemap(sitemap_site.server, [])
+    serve_sitemap(sitemap_site.server, [], robots=ROBOTS)
     report = sitemap.run(config)
     assert report.status == "held" and report.held is not None and report.withdrawn == 0
     assert len(sitemap.live_hashes(config.id)) == 4
