@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -58,5 +59,5 @@ async def oai_post(request: Request) -> Response:
     """OAI-PMH request as a form body (application/x-www-form-urlencoded)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
         raise ApiError(415, "unsupported_media_type", f"an OAI-PMH POST sends its arguments as {_FORM}")
-    form = await request.form()
-    return await _answer(request, [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    body = (await request.body()).decode("utf-8", errors="replace")  # a bad byte makes a bad argument, not a 500
+    return await _answer(request, parse_qsl(body, keep_blank_values=True))
