@@ -80,7 +80,7 @@ def date_bounds(arguments: dict[str, str], *, now: int) -> tuple[int, int]:
     until = _parse(given_until, "until", end=True) if given_until is not None else now
     if given_from is not None and given_until is not None and len(given_from) != len(given_until):
         raise OaiError("badArgument", "from and until must have the same granularity")
-    if since > until:
+    if given_from is not None and given_until is not None and since > until:
         raise OaiError("badArgument", "from is later than until")
     return since, min(until, now)
 

@@ -1,6 +1,7 @@
 """OAI-PMH error conditions (specification section 3.6), answered inside a 200 OAI-PMH document.
 
-    OaiError(code, message)       one error element; `code` is one of CODES
+Tree: OaiError (one `<error code=…>` element; `code` is one of CODES), raised by every verb and caught by
+`OaiProvider.respond`, which turns it into the error document.
 """
 
 from __future__ import annotations

@@ -72,8 +72,10 @@ class Repository:
 
 
 @contextmanager
-def serve_repository(data_dir: Path, *, records: list[Record], page_size: int = 100,
-                     per_minute: int = 100_000, backend: IndexBackend | None = None) -> Iterator[Repository]:  # fmt: skip
+def serve_repository(
+    data_dir: Path, *, records: list[Record], page_size: int = 100, per_minute: int = 100_000,
+    backend: IndexBackend | None = None,
+) -> Iterator[Repository]:  # fmt: skip
     """Serve `records` (written into `backend`, default a new SQLite index in data_dir) at /oai."""
     environ = {
         "EDUFED_DATA_DIR": str(data_dir), "EDUFED_OAI__PAGE_SIZE": str(page_size),

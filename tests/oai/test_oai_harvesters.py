@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import oaipmh_scythe
 import oaipmh_scythe.exceptions as scythe_errors
-from oaipmh_scythe.config import HTTPConfig
 import pytest
 import sickle.oaiexceptions as sickle_errors
 from lxml import etree
+from oaipmh_scythe.config import HTTPConfig
 from sickle import Sickle
 from sickle.iterator import OAIResponseIterator
 
