@@ -80,6 +80,11 @@ class Weights(_Strict):
         1.0, description="Score per keyword found in the subtitle (on le.ouchn a short description, not a title)."
     )
     description: float = Field(0.5, description="Score per keyword found in the description.")
+    category_keyword: float = Field(
+        2.0,
+        description="Score per keyword found in a category path no category rule matched (慢病管理, 自然科学): "
+        "a platform's own category names still say what a course is about.",
+    )
     threshold: float = Field(1.5, description="Lowest score for a keyword-only theme to be kept.")
     secondary_share: float = Field(
         0.5, ge=0, le=1, description="Share of a keyword match's score its rule's secondary themes get."

@@ -126,21 +126,28 @@ class ThemeClassifier:
     def classify_folded(self, folded: FoldedFields, *, categories: list[list[str]]) -> Classification:
         """`classify` of fields folded once by the caller; `categories` are the raw paths, named in evidence."""
         scores = _Scores()
-        programmes, audience = self._apply_categories(categories, folded.categories, scores)
+        programmes, audience, unknown = self._apply_categories(categories, folded.categories, scores)
         tags = " ".join(folded.tags)
-        self._apply_keywords(folded, tags, scores)
+        self._apply_keywords(folded, tags, scores, unknown=unknown)
         themes = self._rank(scores, " ".join(filter(None, (folded.title, folded.subtitle, tags, folded.description))))
         evidence = [e for theme in themes for e in scores.evidence(theme)]
         return Classification(themes=themes, evidence_rows=evidence, programmes=programmes, audience=audience)
 
     def _apply_categories(
         self, categories: list[list[str]], folded: list[list[str]], scores: _Scores
-    ) -> tuple[list[str], list[str]]:
+    ) -> tuple[list[str], list[str], str]:
+        """Programmes and audience the paths name, and the (folded) segments of themeless paths no rule knows.
+
+        Those unknown segments (慢病管理, 天文地理) are left to the keyword rules: a platform's own category name
+        says what a course is about even when the table has no row for it. Segments a rule matched without a
+        theme (银龄课堂, 全民阅读) are markers of audience or programme, and say nothing of the theme.
+        """
         weights = self.table.weights
         if not categories:
-            return [], []
+            return [], [], ""
         programmes: dict[str, None] = {}
         audience: dict[str, None] = {}
+        unknown: list[str] = []
         seen: set[str] = set()
         for path, folded_path in zip(categories, folded, strict=True):
             matched = [(segment, self._rules_in(f)) for segment, f in zip(path, folded_path, strict=True)]
@@ -150,6 +157,7 @@ class ThemeClassifier:
                     audience.update(dict.fromkeys(rule.audience))
             deepest = next(((s, rules) for s, rules in reversed(matched) if any(r.primary for r in rules)), None)
             if deepest is None:
+                unknown += [f for f, (_, rules) in zip(folded_path, matched, strict=True) if not rules]
                 continue
             segment, rules = deepest
             for rule in rules:
@@ -161,12 +169,13 @@ class ThemeClassifier:
                 for theme in rule.secondary:
                     scores.add(theme, rule_id=rule.id, matched=segment, score=weights.category_secondary)
                 scores.from_category.update([rule.primary, *rule.secondary])
-        return list(programmes), list(audience)
+        return list(programmes), list(audience), " ".join(dict.fromkeys(unknown))
 
-    def _apply_keywords(self, folded: FoldedFields, tags: str, scores: _Scores) -> None:
+    def _apply_keywords(self, folded: FoldedFields, tags: str, scores: _Scores, *, unknown: str) -> None:
         weights = self.table.weights
         total, found, by_rule, carried = scores.total, scores.found, scores.by_rule, scores.carried
         for text, weight in (
+            (unknown, weights.category_keyword),
             (tags, weights.tag),
             (folded.title, weights.title),
             (folded.subtitle, weights.subtitle),
