@@ -43,7 +43,7 @@ def course(n: int, *, version: int = 0) -> Record:
     record = Record(
         uid=f"{platform}:c{n:05d}", source=platform, source_id=f"c{n:05d}",
         url=f"https://{platform}.example.cn/course/{n}", title=f"{_name(n)}{THEMES[n % len(THEMES)]}",
-        subtitle=f"第{version + 1}版" if version else None, description=f"{_name(n * 7 + 3)}：{_name(n)}的入门讲解。",
+        subtitle=f"第{version + 1}版" if version else None, description=f"{_name(n * 7 + 3)}：{_name(n)}的入门讲解。" + (f"（第{version + 1}版修订）" if version else ""),
         platform=platform, platform_name=PLATFORMS[platform], themes=themes,
         programmes=[PROGRAMMES[n % len(PROGRAMMES)]] if n % 7 == 0 else [],
         instructors=[Person(name=f"{_name(n)}老师")], provider=Provider(name=f"{PLATFORMS[platform]}课程中心"),
@@ -82,6 +82,7 @@ def serve_repository(
         "EDUFED_OAI__REQUESTS_PER_MINUTE": str(per_minute), "EDUFED_OAI__REPOSITORY_IDENTIFIER": REPOSITORY,
     }  # fmt: skip
     settings = load_settings(environ=environ)
+    data_dir.mkdir(parents=True, exist_ok=True)
     index = backend or SqliteBackend(data_dir / "index.sqlite3")
     try:
         if records:
