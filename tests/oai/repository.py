@@ -39,11 +39,12 @@ def _name(n: int) -> str:
 def course(n: int, *, version: int = 0) -> Record:
     """Course `n` of a generated catalogue: platforms, themes and programmes cycle; `version` changes its text."""
     platform = list(PLATFORMS)[n % len(PLATFORMS)]
+    description = f"{_name(n * 7 + 3)}：{_name(n)}的入门讲解。" + (f"（第{version + 1}版修订）" if version else "")
     themes = [THEMES[n % len(THEMES)]] + ([THEMES[(n + 3) % len(THEMES)]] if n % 4 == 0 else [])
     record = Record(
         uid=f"{platform}:c{n:05d}", source=platform, source_id=f"c{n:05d}",
         url=f"https://{platform}.example.cn/course/{n}", title=f"{_name(n)}{THEMES[n % len(THEMES)]}",
-        subtitle=f"第{version + 1}版" if version else None, description=f"{_name(n * 7 + 3)}：{_name(n)}的入门讲解。" + (f"（第{version + 1}版修订）" if version else ""),
+        subtitle=f"第{version + 1}版" if version else None, description=description,
         platform=platform, platform_name=PLATFORMS[platform], themes=themes,
         programmes=[PROGRAMMES[n % len(PROGRAMMES)]] if n % 7 == 0 else [],
         instructors=[Person(name=f"{_name(n)}老师")], provider=Provider(name=f"{PLATFORMS[platform]}课程中心"),
