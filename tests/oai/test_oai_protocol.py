@@ -74,10 +74,14 @@ def test_identify_gives_every_required_element_in_schema_order(repository: Repos
         ({"verb": "Identify", "metadataPrefix": "oai_dc"}, "badArgument"),
         ({"verb": "GetRecord", "metadataPrefix": "oai_dc"}, "badArgument"),
         ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01T00:00:00"}, "badArgument"),
-        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01", "until": "2024-02-01T00:00:00Z"},
-         "badArgument"),
-        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-02-01", "until": "2024-01-01"},
-         "badArgument"),
+        (
+            {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-01-01", "until": "2024-02-01T00:00:00Z"},
+            "badArgument",
+        ),
+        (
+            {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-02-01", "until": "2024-01-01"},
+            "badArgument",
+        ),
         ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"}, "badArgument"),
         ({"verb": "ListIdentifiers", "metadataPrefix": "lom2"}, "cannotDisseminateFormat"),
         ({"verb": "GetRecord", "metadataPrefix": "marc", "identifier": identifier(1)}, "cannotDisseminateFormat"),
