@@ -102,6 +102,8 @@ def back_url(pairs: Iterable[tuple[str, str]]) -> str | None:
     """
     kept: list[tuple[str, str]] = []
     for name, value in pairs:
+        if name in ("page", "size") and not (value.isascii() and value.isdigit()):
+            continue  # a link back to a page that would only say "搜索条件有误" is no way back
         if name in _BACK_FIELDS and value and len(value) <= MAX_BACK_VALUE_CHARS:
             kept.append((name, value))
         if len(kept) >= MAX_BACK_PAIRS:

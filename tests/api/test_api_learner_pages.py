@@ -66,6 +66,8 @@ def test_a_record_page_back_link_stays_on_this_site_and_keeps_only_search_parame
     doc = page(client, "/records/le_ouchn:1?q=书法&next=https://evil.example/&theme=闲暇生活&x=1")
     back = doc.cssselect(".back a")[0].get("href")
     assert back.startswith("/?") and parse_qs(urlsplit(back).query) == {"q": ["书法"], "theme": ["闲暇生活"]}
+    odd = page(client, "/records/le_ouchn:1?q=书法&page=二&size=-1").cssselect(".back a")[0].get("href")
+    assert parse_qs(urlsplit(odd).query) == {"q": ["书法"]}
     plain = page(client, "/records/le_ouchn:1")
     assert plain.cssselect(".back a")[0].get("href") == "/"
 
