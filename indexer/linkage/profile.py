@@ -20,6 +20,8 @@ from datasketch import MinHash
 
 from indexer.analysis import fold
 from indexer.linkage.markers import TitleMarkers, strip_markers, title_markers
+from indexer.linkage.names import person_name
+from indexer.linkage.titles import unwrapped
 from indexer.record import Record
 
 MIN_KEY_CHARS = 2
@@ -33,9 +35,6 @@ _SCHEME = "affine32"
 """Fixed, so band keys stored in an index stay comparable across datasketch upgrades."""
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _REMARKS = re.compile(r"[（(【\[]([^）)】\]]{0,16})[）)】\]]")
-_HONORIFICS = re.compile(
-    r"(主讲人|主讲|讲师|副教授|教授|研究员|老师|博士|硕士|先生|女士|医生|主任|校长|院长|专家|名师|嘉宾)"
-)
 _PROVIDER_NOISE = re.compile(r"(有限公司|公司|中心|\s)")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _MAIN_TITLE = re.compile(r"[:：—|｜]|\s-\s|--")
@@ -51,11 +50,19 @@ _INSTITUTION_PREFIX = re.compile(
 )
 """An institution's name opening a title (国家老年大学 书法入门, 老年大学·书法入门): the platform's label, not the
 course's name."""
+_TITLE_WORDS = r"老师|教授|副教授|讲师|研究员|医师|专家|先生|女士"
 _LABEL_END = r"(?=单位|机构|主办|出品|制作|课程|简介|主讲|[\s,，;；。/|｜()]|$)"
 """Where a labelled value in a description ends: at the next label or punctuation (主讲：王秀兰单位：…)."""
 _TEXT_TEACHER = re.compile(
     rf"(?:主讲人|主讲教师|主讲|授课教师|授课老师|讲师)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,40}}?){_LABEL_END}"
 )
+_CJK_NAME = r"[一-鿿]{2,4}?"
+_TEXT_TEACHER_PROSE = re.compile(
+    rf"(?:由\s*({_CJK_NAME})\s*(?:{_TITLE_WORDS})?\s*(?:主讲|授课|讲授|执教|主持)"
+    rf"|(?:主讲人|主讲教师|主讲老师|授课教师|授课老师)\s*({_CJK_NAME})\s*(?:{_TITLE_WORDS})?(?=[，,。；;（(、\s]|$))"
+)
+"""A teacher named in prose rather than after a label with a colon (本课由王秀兰老师主讲 / 主讲人王秀兰，来自…): only a
+two-to-four-character name at a clause boundary, so that 主讲内容丰富多彩 names nobody."""
 _TEXT_PROVIDER = re.compile(
     rf"(?:单位|机构|主办单位|主办|出品单位|出品|制作单位)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,30}}?){_LABEL_END}"
 )
@@ -145,7 +152,7 @@ def _profile(record: Record) -> LinkProfile:
         title=title,
         key=_squash(strip_markers(title)),
         main=_squash(_MAIN_TITLE.split(spaced, maxsplit=1)[0]),
-        markers=title_markers(fold(record.title)),
+        markers=title_markers(spaced),
         instructors=frozenset(n for n in (person_name(t) for t in teachers) if n),
         provider=institution(provider) if provider else "",
         lessons=lessons,
@@ -171,9 +178,11 @@ def _described(text: str) -> _Described:
     listed = _TEXT_LESSONS.search(text)
     rest = _TEXT_LESSONS.sub("", text)
     providers = _TEXT_PROVIDER.findall(rest)
+    teachers = [name for found in _TEXT_TEACHER.findall(rest) for name in found.split("、")]
+    teachers += [a or b for a, b in _TEXT_TEACHER_PROSE.findall(rest)] if not teachers else []
     return _Described(
-        rest=_TEXT_PROVIDER.sub(" ", _TEXT_TEACHER.sub(" ", rest)),
-        teachers=[name for found in _TEXT_TEACHER.findall(rest) for name in found.split("、")],
+        rest=_TEXT_PROVIDER.sub(" ", _TEXT_TEACHER_PROSE.sub(" ", _TEXT_TEACHER.sub(" ", rest))),
+        teachers=teachers,
         provider=providers[0] if providers else "",
         lessons=[x for x in _LESSON_SPLIT.split(listed.group(1)) if x.strip()] if listed else [],
     )
@@ -183,11 +192,6 @@ def _lessons(titles: list[str]) -> tuple[str, ...]:
     """Lesson titles without their numbering; lessons named only by a number (第1讲) say nothing and are left out."""
     found = (_squash(_LESSON_NUMBER.sub("", fold(t), count=1)) for t in titles)
     return tuple(t for t in found if t)
-
-
-def person_name(name: str) -> str:
-    """A teacher's name without titles and punctuation: 王秀兰教授 / 主讲：王秀兰老师 -> 王秀兰."""
-    return _squash(_HONORIFICS.sub("", fold(name)))
 
 
 def institution(name: str) -> str:
@@ -204,10 +208,10 @@ def _title(title: str) -> str:
         folded = unprefixed
 
     def remark(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        return inner if title_markers(inner) != TitleMarkers() else ""
+        # kept with its brackets: （一） is a part only in brackets
+        return match.group(0) if title_markers(match.group(0)) != TitleMarkers() else ""
 
-    return _REMARKS.sub(lambda m: f" {remark(m)} ", folded)
+    return unwrapped(_REMARKS.sub(lambda m: f" {remark(m)} ", folded))
 
 
 def _squash(text: str) -> str:
