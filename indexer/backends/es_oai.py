@@ -89,16 +89,20 @@ class EsChangeLog:
         entries = [h["_source"] for h in hits]
         live = [e["uid"] for e in entries if not e.get("deleted")]
         records: dict[str, Record] = {}
-        if query.records:
-            for start in range(0, len(live), _MGET):
-                found = self.client.mget(index=self.alias, ids=live[start : start + _MGET], source_includes=["payload"])
+        present: set[str] = set()
+        for start in range(0, len(live), _MGET):
+            ids = live[start : start + _MGET]
+            found = (self.client.mget(index=self.alias, ids=ids, source_includes=["payload"]) if query.records
+                     else self.client.mget(index=self.alias, ids=ids, source=False))  # fmt: skip
+            present.update(d["_id"] for d in found["docs"] if d.get("found"))
+            if query.records:
                 records.update((d["_id"], document_record(d["_source"])) for d in found["docs"] if d.get("found"))
         return [
             Change(
                 uid=e["uid"],
                 stamp=int(e["stamp"]),
                 # a live entry whose record is gone (a rebuild left it out) answers as deleted
-                deleted=bool(e.get("deleted")) or (query.records and e["uid"] not in records),
+                deleted=bool(e.get("deleted")) or e["uid"] not in present,
                 sets={k: tuple(sorted(_list(e.get(k)))) for k in sorted(SET_KINDS) if _list(e.get(k))},
                 record=records.get(e["uid"]),
             )
