@@ -25,6 +25,7 @@ from crawlers.state import (
 from crawlers.state.quarantine import QuarantinedRecord
 from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends.base import IndexBackend
+from search_api.admin_format import key_name
 from search_api.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
 from search_api.source_actions import ensure_not_deleted, is_deleted
 
@@ -71,10 +72,10 @@ def light_of(
         return "red", f"连续 {health.consecutive_failures} 次失败"
     if fresh is not None and fresh > stale_after and not source.paused:
         return "red", "数据过期"
+    if health.consecutive_failures or (health.last_run is not None and health.last_run.status == "failed"):
+        return "red", "最近一次采集失败"
     if source.paused:
         return "amber", "已暂停"
-    if health.consecutive_failures:
-        return "amber", "最近一次失败"
     if pending_holds:
         return "amber", "有待审批的删除"
     if health.last_run is None:
@@ -105,10 +106,18 @@ def source_rows(
     return rows
 
 
+def _failing(row: SourceRow) -> int:
+    """0 for a source whose last run failed (it leads the list), 1 otherwise."""
+    last = row.health.last_run
+    return 0 if row.health.consecutive_failures or (last is not None and last.status == "failed") else 1
+
+
 def sort_rows(rows: list[SourceRow], *, key: str) -> list[SourceRow]:
-    """Rows by health (worst first), by freshness (stalest first, never-harvested first) or by id."""
+    """Rows by health (worst first: failing before stale, then amber), by freshness (stalest first,
+    never-harvested first) or by id."""
     if key == "health":
-        return sorted(rows, key=lambda r: (LIGHT_RANK[r.light], -(r.health.freshness_seconds or float("inf"))))
+        return sorted(rows, key=lambda r: (LIGHT_RANK[r.light], _failing(r),
+                                           -(r.health.freshness_seconds or float("inf"))))  # fmt: skip
     if key == "freshness":
         return sorted(rows, key=lambda r: -(r.health.freshness_seconds or float("inf")))
     return sorted(rows, key=lambda r: r.source.id)
@@ -189,9 +198,16 @@ def require_scheduler(scheduler: HarvestScheduler | None) -> HarvestScheduler:
     return scheduler
 
 
-def start_run(store: StateStore, scheduler: HarvestScheduler | None, source_id: str, *, actor: str) -> dict[str, Any]:
-    """Run a source now: 409 while a run of it is going; the run's id once the run is recorded."""
-    get_source(store, source_id)
+def start_run(
+    store: StateStore, scheduler: HarvestScheduler | None, source_id: str, *, actor: str, live_ok: bool = True
+) -> dict[str, Any]:
+    """Run a source now: 409 while a run of it is going; the run's id once the run is recorded.
+
+    A source its operator has not enabled yet is run only with `live_ok` (its records go live to learners);
+    without it, a 409 `not_enabled`: the admin pages ask for that confirmation first."""
+    source = get_source(store, source_id)
+    if not source.enabled and not live_ok:
+        raise ApiError(409, "not_enabled", f"{source_id} is not enabled; confirm that its records may go live")
     ensure_not_deleted(store, source_id)  # a source waiting for (or past) its deletion is not harvested again
     running = require_scheduler(scheduler)
     try:
@@ -215,6 +231,24 @@ def set_paused(
         source = store.sources.set_paused(source_id, paused)
     store.audit.record(actor=actor, action="source.pause" if paused else "source.resume", target=source_id)
     return source
+
+
+def set_enabled(
+    store: StateStore, scheduler: HarvestScheduler | None, source_id: str, *, enabled: bool, actor: str
+) -> StoredSource:
+    """Enable (schedule it; its records go live) or disable a source, audited; 404 for an unknown source."""
+    source = get_source(store, source_id)
+    ensure_not_deleted(store, source_id)
+    changed = store.sources.replace(source.config.model_copy(update={"enabled": enabled}))
+    if scheduler is not None:
+        scheduler.sync()
+    store.audit.record(actor=actor, action="source.enable" if enabled else "source.disable", target=source_id)
+    return changed
+
+
+def key_names(store: StateStore) -> dict[str, str]:
+    """Every key's id to the words an admin knows it by (label, role, platform), for hold reasons and decisions."""
+    return {info.id: key_name(info.label, info.role, info.platform) for info in store.keys.find(include_revoked=True)}
 
 
 def decide_hold(store: StateStore, backend: IndexBackend, hold_id: int, *, approve: bool, actor: str) -> HeldDeletion:

@@ -171,9 +171,11 @@ class RunLog:
         source_id: str | None = None,
         status: str | None = None,
         before: str | None = None,
+        since: datetime | None = None,
         limit: int = 50,
     ) -> list[RunRecord]:
-        """Runs newest first, by source and status; pass the last run's id as `before` for the next page."""
+        """Runs newest first, by source, status and start time (`since`: started at or after it); pass the last
+        run's id as `before` for the next page. The filters and the limit are all in the SQL."""
         if status is not None:
             _check("status", status, STATUSES)
         query = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(max(1, limit))
@@ -181,6 +183,8 @@ class RunLog:
             query = query.where(runs.c.source_id == source_id)
         if status is not None:
             query = query.where(runs.c.status == status)
+        if since is not None:
+            query = query.where(runs.c.started_at >= since)
         with self._db.begin() as connection:
             if before is not None:
                 edge = self._row(connection, before)

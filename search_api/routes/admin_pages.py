@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,6 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
+from crawlers.state.db import utcnow
+from crawlers.state.runs import STATUSES
 from search_api import admin_actions as actions
 from search_api import admin_links as links
 from search_api.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
@@ -31,6 +34,9 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 COOKIE = KeyCookie("edufed_admin", "/admin", frozenset({ADMIN}), b"edufed-admin-form")
 SORTS = ("health", "freshness", "id")
+WINDOWS = {"1h": ("最近 1 小时", timedelta(hours=1)), "24h": ("最近 24 小时", timedelta(days=1)),
+           "7d": ("最近 7 天", timedelta(days=7)), "all": ("全部时间", None)}  # fmt: skip
+RUNS_PAGE = 100
 
 
 def _session(request: Request, store: StateStore) -> PageSession | None:
@@ -52,6 +58,11 @@ def _page(request: Request, name: str, context: dict[str, Any], *, status: int =
     return response
 
 
+def _not_found(request: Request, session: PageSession, what: str) -> HTMLResponse:
+    """The admin's own 404 page (not the learner's), with the way back."""
+    return _page(request, "admin_404.html", {"session": session, "what": what}, status=404)
+
+
 def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> HTMLResponse:
     return _page(request, "admin_login.html", {"login_error": error}, status=status)
 
@@ -66,6 +77,7 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
     sort = sort if sort in SORTS else "health"
     holds = store.holds.find(status="pending", limit=50)
     context = {"session": session, "rows": actions.sort_rows(rows, key=sort), "sort": sort, "holds": holds,
+               "actors": actions.key_names(store),
                "scheduler_running": scheduler is not None}  # fmt: skip
     return _page(request, "admin.html", context)
 
@@ -98,14 +110,37 @@ def source_page(request: Request, source_id: str, store: Store, scheduler: Sched
     session = _session(request, store)
     if session is None:
         return _login_page(request)
-    source = actions.get_source(store, source_id)
     rows = actions.source_rows(store, scheduler=scheduler, settings=request.app.state.settings.scheduler)
-    row = next(r for r in rows if r.source.id == source.id)
+    row = next((r for r in rows if r.source.id == source_id), None)
+    if row is None:
+        return _not_found(request, session, "这个采集来源")
+    source = row.source
     runs = store.runs.find(source_id=source.id, limit=50)
     holds = store.holds.find(source_id=source.id, limit=20)
-    context = {"session": session, "row": row, "runs": runs, "holds": holds,
+    context = {"session": session, "row": row, "runs": runs, "holds": holds, "actors": actions.key_names(store),
                "scheduler_running": scheduler is not None}  # fmt: skip
     return _page(request, "admin_source.html", context)
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request, store: Store, status: str = "", source: str = "", since: str = "24h") -> Response:
+    """Every source's runs, newest first, filtered by status, source and time; the failures of the same filter
+    are listed above, so an admin on call sees them first."""
+    session = _session(request, store)
+    if session is None:
+        return _login_page(request)
+    status = status if status in STATUSES else ""
+    since = since if since in WINDOWS else "24h"
+    sources = {s.id: s for s in store.sources.find()}
+    source = source if source in sources else ""
+    window = WINDOWS[since][1]
+    start = utcnow() - window if window is not None else None
+    runs = store.runs.find(source_id=source or None, status=status or None, since=start, limit=RUNS_PAGE)
+    failed = [] if status else store.runs.find(source_id=source or None, status="failed", since=start, limit=20)
+    context = {"session": session, "runs": runs, "failed": failed, "filters": {"status": status, "source": source,
+               "since": since}, "statuses": STATUSES, "windows": WINDOWS, "sources": sources,
+               "limit": RUNS_PAGE}  # fmt: skip
+    return _page(request, "admin_runs.html", context)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
@@ -114,10 +149,14 @@ def run_page(request: Request, run_id: str, store: Store) -> Response:
     session = _session(request, store)
     if session is None:
         return _login_page(request)
-    run = actions.get_run(store, run_id[:64])
+    try:
+        run = actions.get_run(store, run_id[:64])
+    except ApiError:
+        return _not_found(request, session, "这次采集")
     rejected = store.quarantine.page(run_id=run.id, limit=100)
     holds = [hold for hold in store.holds.find(source_id=run.source_id, limit=50) if hold.run_id == run.id]
-    return _page(request, "admin_run.html", {"session": session, "run": run, "rejected": rejected, "holds": holds})
+    context = {"session": session, "run": run, "rejected": rejected, "holds": holds, "actors": actions.key_names(store)}
+    return _page(request, "admin_run.html", context)
 
 
 def _redirect(back: str, *, done: str | None = None, error: str | None = None) -> RedirectResponse:
@@ -148,9 +187,21 @@ def run_button(request: Request, source_id: str, store: Store, scheduler: Schedu
     """The run-now button."""
 
     def act(actor: str) -> object:
-        return actions.start_run(store, scheduler, source_id, actor=actor)
+        live_ok = form.get("confirm_live") == "yes"
+        return actions.start_run(store, scheduler, source_id, actor=actor, live_ok=live_ok)
 
     return _act(request, store, form, act, done="run")
+
+
+@router.post("/sources/{source_id}/enabled", response_model=None)
+def enable_button(request: Request, source_id: str, store: Store, scheduler: Scheduler, form: Form) -> Response:
+    """The enable and disable buttons (form field `enabled`: yes or no)."""
+    enabled = form.get("enabled") == "yes"
+
+    def act(actor: str) -> object:
+        return actions.set_enabled(store, scheduler, source_id, enabled=enabled, actor=actor)
+
+    return _act(request, store, form, act, done="enabled" if enabled else "disabled")
 
 
 @router.post("/sources/{source_id}/{switch}", response_model=None)
@@ -227,3 +278,12 @@ def undo_button(request: Request, uid: str, store: Store, form: Form) -> Respons
         return links.undo_link(store, backend, uid, other=form.get("other", "").strip(), actor=actor)
 
     return _act(request, store, form, act, done="undone")
+
+
+@router.get("/{path:path}", response_class=HTMLResponse)
+def unknown_page(request: Request, path: str, store: Store) -> Response:
+    """Any other admin address: the admin's 404 page (or the sign-in form)."""
+    session = _session(request, store)
+    if session is None:
+        return _login_page(request, status=404)
+    return _not_found(request, session, "这个页面")
