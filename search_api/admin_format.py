@@ -60,14 +60,14 @@ _NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
      "有 {0} 条记录在连续 {1} 次完整列表中都没有出现，已撤下。"),
 )  # fmt: skip
 _REASON_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^the source listed no records; it had (\d+)"), "对方这次一条记录都没列出，而原来有 {0} 条。"),
-    (re.compile(r"^none of the (\d+) items listed had a usable id; the source had (\d+) records"),
+    (re.compile(r"the source listed no records; it had (\d+)"), "对方这次一条记录都没列出，而原来有 {0} 条。"),
+    (re.compile(r"none of the (\d+) items listed had a usable id; the source had (\d+) records"),
      "对方列出的 {0} 条都没有可用的编号，而原来有 {1} 条。"),
-    (re.compile(r"^would withdraw (\d+) of (\d+) records \(([^>]+) > ([^)]+)\)"),
+    (re.compile(r"would withdraw (\d+) of (\d+) records \(([^>]+) > ([^)]+)\)"),
      "这次要撤下 {1} 条中的 {0} 条（{2}），超过了允许的 {3}。"),
-    (re.compile(r"^the source reported (\d+) of its (\d+) records deleted \(([^>]+) > ([^)]+)\)"),
+    (re.compile(r"the source reported (\d+) of its (\d+) records deleted \(([^>]+) > ([^)]+)\)"),
      "对方报告 {1} 条中的 {0} 条已删除（{2}），超过了允许的 {3}。"),
-    (re.compile(r"^source deleted by (.+)$"), "来源被 {0} 删除。"),
+    (re.compile(r"source deleted by ([^\s;]+)"), "来源被{0}删除。"),
 )  # fmt: skip
 _INCOMPLETE = "对方这次的列表没有完整走完：没有撤下任何记录。"
 _KEY_ACTOR = re.compile(r"key:([0-9a-f]{6,64})")
@@ -125,8 +125,9 @@ class AdminFormat:
 
     def reason(self, text: str, actors: Mapping[str, str] | None = None) -> str:
         """A hold's reason in plain Chinese, parts joined by '；', each key named by its label, not its id."""
-        parts = [_translate(part.strip(), _REASON_PATTERNS) or part.strip() for part in text.split(";")]
-        return "；".join(self.actor(part, actors) for part in parts if part)
+        for pattern, template in _REASON_PATTERNS:
+            text = pattern.sub(lambda m, t=template: t.format(*m.groups()), text)  # type: ignore[misc]
+        return self.actor(re.sub(r"。?;\s*", "。", text), actors)
 
     def actor(self, text: str, actors: Mapping[str, str] | None = None) -> str:
         """`key:<id>` replaced by what an admin knows of the key: its label, role and platform."""
