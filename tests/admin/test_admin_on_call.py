@@ -40,7 +40,8 @@ def _add(site: AdminSite, source_id: str, **changes: Any) -> None:
 
 
 def _run(site: AdminSite, source_id: str, status: str, *, ago: timedelta = timedelta(minutes=5),
-         report: dict[str, Any] | None = None, fetched: int = 0, error: tuple[str, str] | None = None) -> str:  # fmt: skip
+         report: dict[str, Any] | None = None, fetched: int = 0,
+         error: tuple[str, str] | None = None) -> str:  # fmt: skip
     started = utcnow() - ago
     run = site.store.runs.start(source_id, trigger="schedule", started_at=started)
     outcome = RunOutcome(status=status, counts=RunCounts(fetched=fetched), report=report,
@@ -154,8 +155,8 @@ def test_hold_reasons_name_the_key_by_what_an_admin_knows(site: AdminSite, pages
     _add(site, "gone_feed", enabled=False)
     run = _run(site, "gone_feed", "held")
     key = site.store.keys.create(role="operator", platform="test_platform", label="张老师").info
-    site.store.holds.create("gone_feed", ["gone_feed:1"], run_id=run,
-                            reason=f"source deleted by key:{key.id}; the source listed no records; it had 3")  # fmt: skip
+    reason = f"source deleted by key:{key.id}; the source listed no records; it had 3"
+    site.store.holds.create("gone_feed", ["gone_feed:1"], run_id=run, reason=reason)
     html = pages.get("/admin").text
     assert f"key:{key.id}" not in html
     assert "来源被运营者「张老师」（平台 test_platform）删除。对方这次一条记录都没列出，而原来有 3 条。" in html
