@@ -145,9 +145,9 @@ def fetched_urls(config: SourceConfig) -> Iterator[tuple[str, str]]:
             yield f"{name}.{index}", str(value)
     for index, host in enumerate(getattr(config, "part_hosts", None) or []):
         yield f"part_hosts.{index}", f"https://{host}/"
-    detail = getattr(config, "detail", None)
-    if detail is not None:
-        yield "detail.url_template", detail.url_template.replace("{", "").replace("}", "")
+    template = getattr(getattr(config, "detail", None), "url_template", None)  # json_api's detail request only
+    if template is not None:
+        yield "detail.url_template", template.replace("{", "").replace("}", "")
 
 
 def address_problems(config: SourceConfig, policy: AddressPolicy) -> list[LocalizedProblem]:
