@@ -14,11 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from config.settings import OperatorSettings, SchedulerSettings, Settings
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
+from tests.state.conftest import drop_schema, postgres_schema_url
 from tests.support.http_server import FixtureServer
 from tests.support.live_service import live_service
 from tests.support.settings import LOOPBACK, local_http
@@ -121,3 +123,18 @@ def other(site: OperatorSite) -> Iterator[httpx.Client]:
     """A client with another platform's operator key."""
     with site.client(site.other_key) as client:
         yield client
+
+
+@pytest.fixture(name="postgres_site")
+def postgres_site_fixture(
+    request: pytest.FixtureRequest, tmp_path: Path, http_server: FixtureServer
+) -> Iterator[OperatorSite]:
+    """The service with its state in a fresh PostgreSQL schema (import it with `postgres_admin` beside it)."""
+    admin_engine: Engine = request.getfixturevalue("postgres_admin")
+    schema, url = postgres_schema_url(admin_engine)
+    try:
+        settings = make_settings(tmp_path).model_copy(update={"state_db_url": url})
+        with operator_site(tmp_path, http_server, settings=settings) as running:
+            yield running
+    finally:
+        drop_schema(admin_engine, schema)

@@ -8,18 +8,21 @@ unregistered at once (200). Every step is in the audit log.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import Engine
 
-from tests.operator.site import COURSES, OTHER_PLATFORM, OperatorSite, course_source, make_settings, operator_site
+from tests.operator.site import (  # noqa: F401 (postgres_site_fixture is a fixture)
+    COURSES,
+    OTHER_PLATFORM,
+    OperatorSite,
+    course_source,
+    make_settings,
+    operator_site,
+    postgres_site_fixture,
+)
 from tests.scheduler.conftest import wait_until
-from tests.state.conftest import drop_schema, postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
-from tests.support.http_server import FixtureServer
+from tests.state.conftest import postgres_admin  # noqa: F401 (a fixture)
 
 SOURCE = "my_courses"
 UIDS = sorted(f"{SOURCE}:{c['id']}" for c in COURSES)
@@ -178,17 +181,6 @@ def test_the_delete_button_on_the_operator_page_says_the_deletion_waits_for_appr
     assert [h.source_id for h in site.store.holds.find(status="pending")] == [SOURCE]
 
 
-@pytest.fixture
-def postgres_site(request: pytest.FixtureRequest, tmp_path: Path, http_server: FixtureServer) -> Iterator[OperatorSite]:
-    """The service with its state in a fresh PostgreSQL schema."""
-    admin_engine: Engine = request.getfixturevalue("postgres_admin")
-    schema, url = postgres_schema_url(admin_engine)
-    try:
-        settings = make_settings(tmp_path).model_copy(update={"state_db_url": url})
-        with operator_site(tmp_path, http_server, settings=settings) as running:
-            yield running
-    finally:
-        drop_schema(admin_engine, schema)
 
 
 def test_a_deletion_is_held_approved_and_unregistered_on_postgresql(postgres_site: OperatorSite) -> None:

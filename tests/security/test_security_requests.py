@@ -9,13 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
 
 from search_api.params import MAX_ROW_ID
 from search_api.routes.admin_pages import COOKIE as ADMIN_COOKIE
 from search_api.routes.operator import COOKIE as OPERATOR_COOKIE
-from tests.operator.site import OperatorSite, course_source, make_settings, operator_site
-from tests.state.conftest import drop_schema, postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
+from tests.operator.site import OperatorSite, course_source, make_settings, operator_site, postgres_site_fixture  # noqa: F401
+from tests.state.conftest import postgres_admin  # noqa: F401 (a fixture)
 from tests.support.http_server import FixtureServer
 
 PAST_SQLITE = 2**63  # SQLite's INTEGER is 64 bits: Python's driver raises OverflowError for this one
@@ -65,17 +64,6 @@ def test_the_hold_buttons_of_the_admin_pages_refuse_an_id_past_sqlites_integers(
     assert "hold_id" in answer.text
 
 
-@pytest.fixture
-def postgres_site(request: pytest.FixtureRequest, tmp_path: Path, http_server: FixtureServer) -> Iterator[OperatorSite]:
-    """The service with its state in a fresh PostgreSQL schema."""
-    admin_engine: Engine = request.getfixturevalue("postgres_admin")
-    schema, url = postgres_schema_url(admin_engine)
-    try:
-        settings = make_settings(tmp_path).model_copy(update={"state_db_url": url})
-        with operator_site(tmp_path, http_server, settings=settings) as running:
-            yield running
-    finally:
-        drop_schema(admin_engine, schema)
 
 
 def test_an_id_past_postgresqls_integers_is_422_and_every_route_stays_up(postgres_site: OperatorSite) -> None:
