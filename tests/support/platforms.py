@@ -43,7 +43,7 @@ def rebase(config: Config, base_url: str) -> Config:
     for key in FETCHED_URL_LISTS:
         if key in data:
             data[key] = [moved(url, base_url) for url in data[key]]
-    if data.get("detail"):
+    if (data.get("detail") or {}).get("url_template"):  # json_api's detail request (an html detail block has none)
         data["detail"]["url_template"] = moved(data["detail"]["url_template"], base_url)
     if data.get("part_hosts"):
         data["part_hosts"] = [urlsplit(base_url).hostname]
