@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from indexer.analysis import TEXT_FIELDS
 from indexer.linkage import profile_of
+from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
 from indexer.record_text import record_text
 
@@ -125,7 +126,7 @@ def record_document(record: Record) -> dict[str, Any]:
         "chars": text.fields["chars"],
         "all": weighted_tokens(text.fields),
         "payload": record.model_dump_json(),
-        "link_keys": profile_of(record).blocking_keys(),
+        "link_keys": stored_link_keys(profile_of(record)),
     }
 
 

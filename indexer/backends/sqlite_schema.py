@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from indexer.linkage import profile_of
+from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
 from indexer.record_text import record_text
 
@@ -80,8 +81,10 @@ CREATE TABLE IF NOT EXISTS codes (
 CREATE TABLE IF NOT EXISTS removed (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS removed_gen ON removed (gen);
 CREATE TABLE IF NOT EXISTS link_keys (key TEXT NOT NULL, id INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS link_keys_key ON link_keys (key);
-CREATE INDEX IF NOT EXISTS link_keys_id ON link_keys (id);
+DROP INDEX IF EXISTS link_keys_key;
+DROP INDEX IF EXISTS link_keys_id;
+CREATE INDEX IF NOT EXISTS link_keys_key_id ON link_keys (key, id);
+CREATE INDEX IF NOT EXISTS link_keys_id_key ON link_keys (id, key);
 CREATE TABLE IF NOT EXISTS clusters (cluster_id TEXT PRIMARY KEY, evidence TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     {", ".join(FTS_COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0');
@@ -163,7 +166,7 @@ def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) 
     payload = record.model_dump_json()
     return RecordRows(
         doc=doc, fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=payload,
-        link_keys=tuple(profile_of(record).blocking_keys()),
+        link_keys=tuple(stored_link_keys(profile_of(record))),
     )
 
 

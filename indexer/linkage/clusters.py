@@ -67,7 +67,7 @@ def candidate_pairs(profiles: Sequence[LinkProfile]) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) <= BIG_BLOCK:
-            pairs.update((i, j) for i, j in combinations(sorted(members), 2) if _may_match(profiles[i], profiles[j]))
+            pairs.update((i, j) for i, j in combinations(sorted(members), 2) if may_match(profiles[i], profiles[j]))
             continue
         for block, untaught in _sub_blocks(members, profiles):
             if untaught is None:
@@ -77,7 +77,7 @@ def candidate_pairs(profiles: Sequence[LinkProfile]) -> set[tuple[int, int]]:
     return pairs
 
 
-def _may_match(a: LinkProfile, b: LinkProfile) -> bool:
+def may_match(a: LinkProfile, b: LinkProfile) -> bool:
     """False for a pair the matcher always keeps apart: both name teachers and none is shared (主讲不同)."""
     return not (a.instructors and b.instructors and a.instructors.isdisjoint(b.instructors))
 

@@ -8,13 +8,14 @@ record (SQLite: a table, Elasticsearch: a keyword field) and writes the cluster 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
-from indexer.linkage.clusters import ClusterLink, cluster
+from indexer.linkage.clusters import ClusterLink, cluster, may_match
 from indexer.linkage.decisions import LinkDecisions, NoDecisions
 from indexer.linkage.matcher import compare
-from indexer.linkage.profile import profile_of
+from indexer.linkage.profile import LinkProfile, profile_of
 from indexer.record import Record
 
 CANDIDATE_LIMIT = 400
@@ -25,11 +26,31 @@ MAX_CANDIDATES = 10_000
 """The most records one candidate look-up reads (Elasticsearch's default result window)."""
 
 
+TEACHER_KEY = "i"
+"""Stored link keys of this prefix name a record's teachers (a blocking key starts with t or b)."""
+
+
+def teacher_keys(profile: LinkProfile) -> list[str]:
+    """One stored key per teacher of the record: a candidate look-up leaves out records naming only other
+    teachers, which the matcher never links (主讲不同), before they are read."""
+    return sorted(
+        TEACHER_KEY + hashlib.blake2b(name.encode("utf-8"), digest_size=8).hexdigest() for name in profile.instructors
+    )
+
+
+def stored_link_keys(profile: LinkProfile) -> list[str]:
+    """What an index stores beside a record for its candidate look-ups: blocking keys, then teacher keys."""
+    return [*profile.blocking_keys(), *teacher_keys(profile)]
+
+
 class LinkStore(Protocol):
     """What linkage needs from an index inside one write."""
 
-    def link_candidates(self, keys: Collection[str], *, limit: int) -> list[Record]:
-        """Stored records holding any of the blocking keys."""
+    def link_candidates(
+        self, keys: Collection[str], *, taught: Collection[str], teachers: Collection[str], limit: int
+    ) -> list[Record]:
+        """Stored records holding any of the blocking keys `keys`, and those holding any of the blocking keys
+        `taught` that store no teacher key or one of `teachers` (the look-up of records naming a teacher)."""
 
     def cluster_members(self, cluster_ids: Collection[str]) -> list[Record]:
         """Stored records of these clusters."""
@@ -75,19 +96,30 @@ class Linker:
 
     def _matches(self, store: LinkStore, frontier: Sequence[Record], group: Mapping[str, Record]) -> list[Record]:
         """Stored records outside `group` that share a blocking key with a frontier record and match it."""
-        by_key: dict[str, list[Record]] = {}
+        by_key: dict[str, list[LinkProfile]] = {}
+        untaught: set[str] = set()
+        taught: set[str] = set()
+        teachers: set[str] = set()
         for record in frontier:
-            for key in profile_of(record).blocking_keys():
-                by_key.setdefault(key, []).append(record)
+            profile = profile_of(record)
+            keys = profile.blocking_keys()
+            for key in keys:
+                by_key.setdefault(key, []).append(profile)
+            if profile.instructors:
+                taught.update(keys)
+                teachers.update(teacher_keys(profile))
+            else:
+                untaught.update(keys)
         if not by_key:
             return []
         limit = min(CANDIDATE_LIMIT * len(frontier), MAX_CANDIDATES)
         matched: dict[str, Record] = {}
-        for candidate in store.link_candidates(by_key, limit=limit):
+        found = store.link_candidates(untaught, taught=taught - untaught, teachers=teachers, limit=limit)
+        for candidate in found:
             if candidate.uid in group or candidate.uid in matched:
                 continue
             profile = profile_of(candidate)
-            near = {r.uid: r for key in profile.blocking_keys() for r in by_key.get(key, [])}
-            if any(compare(profile, profile_of(r)).same for r in near.values()):
+            near = {p.uid: p for key in profile.blocking_keys() for p in by_key.get(key, [])}
+            if any(may_match(profile, p) and compare(profile, p).same for p in near.values()):
                 matched[candidate.uid] = candidate
         return list(matched.values())
