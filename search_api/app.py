@@ -32,6 +32,8 @@ from search_api.metrics import AppMetrics, ErrorCountingMiddleware
 from search_api.middleware import GuardMiddleware
 from search_api.responses import error_for
 from search_api.routes import admin, admin_pages, docs, health, keys, metrics, operator, pages, records, runs, search
+from search_api.routes import feeds as feed_routes
+from search_api.routes import sitemaps as sitemap_routes
 from search_api.routes import sources as source_routes
 from search_api.views import record_url
 
@@ -81,7 +83,7 @@ def create_app(
     app.state.metrics = AppMetrics(store=store, backend=backend)
     for router in (search.router, records.router, health.router, pages.router, admin.router, runs.router,
                    metrics.router, admin_pages.router, source_routes.router, keys.router,
-                   operator.router, oai.router):  # fmt: skip
+                   operator.router, oai.router, feed_routes.router, sitemap_routes.router):  # fmt: skip
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     docs.install(app)
