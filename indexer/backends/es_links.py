@@ -11,7 +11,6 @@ from typing import Any
 
 from indexer.backends.es_mapping import document_record
 from indexer.linkage import ClusterLink, LinkEvidence
-from indexer.linkage.incremental import TEACHER_KEY
 from indexer.record import Record
 
 _BULK_LINES = 2000
@@ -24,24 +23,17 @@ class EsLinkStore:
         self.client = client
         self.index = index
 
-    def _records(self, query: dict[str, Any], *, limit: int) -> list[Record]:
-        hits = self.client.search(index=self.index, query=query, size=limit, source=["payload"])["hits"]["hits"]
+    def _records(self, query: dict[str, Any], *, limit: int, sort: list[Any] | None = None) -> list[Record]:
+        ordered: dict[str, Any] = {"sort": sort} if sort else {}
+        hits = self.client.search(index=self.index, query=query, size=limit, source=["payload"], **ordered)
+        hits = hits["hits"]["hits"]
         return [document_record(hit["_source"]) for hit in hits]
 
-    def link_candidates(
-        self, keys: Collection[str], *, taught: Collection[str], teachers: Collection[str], limit: int
-    ) -> list[Record]:
-        either: list[dict[str, Any]] = [{"terms": {"link_keys": sorted(keys)}}] if keys else []
-        if taught:
-            untaught = {"bool": {"must_not": {"prefix": {"link_keys": TEACHER_KEY}}}}
-            teacher = [{"terms": {"link_keys": sorted(teachers)}}] if teachers else []
-            either.append({"bool": {
-                "filter": [{"terms": {"link_keys": sorted(taught)}}],
-                "should": [untaught, *teacher], "minimum_should_match": 1,
-            }})  # fmt: skip
-        if not either:
-            return []
-        return self._records({"bool": {"should": either, "minimum_should_match": 1}}, limit=limit)
+    def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
+        query = {"bool": {
+            "filter": [{"terms": {"link_keys": sorted(keys)}}], "must_not": [{"ids": {"values": sorted(skip)}}],
+        }}  # fmt: skip
+        return self._records(query, limit=limit, sort=[{"uid": "asc"}])
 
     def cluster_members(self, cluster_ids: Collection[str]) -> list[Record]:
         return self._records({"terms": {"cluster_id": sorted(cluster_ids)}}, limit=1000)

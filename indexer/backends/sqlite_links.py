@@ -20,28 +20,19 @@ class SqliteLinkStore:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def link_candidates(
-        self, keys: Collection[str], *, taught: Collection[str], teachers: Collection[str], limit: int
-    ) -> list[Record]:
-        # one query per look-up: a record holding a `taught` key is read only when it stores no teacher key
-        # (prefix i: between 'i' and 'j') or one of `teachers`
-        parts: list[str] = []
-        params: list[object] = []
-        if keys:
-            parts.append(f"SELECT id FROM link_keys WHERE key IN ({', '.join('?' * len(keys))})")
-            params += keys
-        if taught:
-            named = ", ".join("?" * len(teachers))
-            parts.append(
-                f"SELECT k.id FROM link_keys k WHERE k.key IN ({', '.join('?' * len(taught))}) AND ("
-                "NOT EXISTS (SELECT 1 FROM link_keys t WHERE t.id = k.id AND t.key >= 'i' AND t.key < 'j')"
-                f" OR EXISTS (SELECT 1 FROM link_keys t WHERE t.id = k.id AND t.key IN ({named})))"
-            )
-            params += [*taught, *teachers]
-        if not parts:
-            return []
-        sql = f"SELECT id FROM ({' UNION '.join(parts)}) ORDER BY id LIMIT ?"
-        ids = [row_id for (row_id,) in self.conn.execute(sql, [*params, limit])]
+    def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
+        marks = ", ".join("?" * len(keys))
+        sql = (
+            "SELECT d.id, d.uid FROM docs d WHERE d.id IN "
+            f"(SELECT id FROM link_keys WHERE key IN ({marks})) ORDER BY d.id"
+        )
+        skipped = set(skip)
+        ids: list[object] = []
+        for row_id, uid in self.conn.execute(sql, list(keys)):
+            if uid not in skipped:
+                ids.append(row_id)
+                if len(ids) >= limit:
+                    break
         return self._records("SELECT json FROM payloads WHERE id IN ({})", ids)
 
     def records_of(self, uids: Collection[str]) -> list[Record]:

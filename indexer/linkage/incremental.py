@@ -26,31 +26,37 @@ MAX_CANDIDATES = 10_000
 """The most records one candidate look-up reads (Elasticsearch's default result window)."""
 
 
-TEACHER_KEY = "i"
-"""Stored link keys of this prefix name a record's teachers (a blocking key starts with t or b)."""
-
-
-def teacher_keys(profile: LinkProfile) -> list[str]:
-    """One stored key per teacher of the record: a candidate look-up leaves out records naming only other
-    teachers, which the matcher never links (主讲不同), before they are read."""
-    return sorted(
-        TEACHER_KEY + hashlib.blake2b(name.encode("utf-8"), digest_size=8).hexdigest() for name in profile.instructors
-    )
-
-
 def stored_link_keys(profile: LinkProfile) -> list[str]:
-    """What an index stores beside a record for its candidate look-ups: blocking keys, then teacher keys."""
-    return [*profile.blocking_keys(), *teacher_keys(profile)]
+    """What an index stores beside a record for candidate look-ups. A record naming teachers stores each
+    blocking key once per teacher, joined with the teacher's name (p), and once on its own (a); a record naming
+    none stores its blocking keys as untaught (n). A look-up for a teacher's record so reads only the records
+    of that teacher or of none: the matcher never links two records naming different teachers (主讲不同), and a
+    generic title (书法入门) shared by hundreds of other teachers' courses is not read in every write."""
+    keys = profile.blocking_keys()
+    if not profile.instructors:
+        return [f"n{key}" for key in keys]
+    return [*(f"a{key}" for key in keys), *(_taught(key, name) for key in keys for name in sorted(profile.instructors))]
+
+
+def lookup_keys(profile: LinkProfile) -> list[str]:
+    """The stored keys of the records that may match this one (see `stored_link_keys`), and its plain
+    blocking keys, which an index written before teacher keys holds."""
+    keys = profile.blocking_keys()
+    if not profile.instructors:
+        return [*keys, *(f"n{key}" for key in keys), *(f"a{key}" for key in keys)]
+    return [*keys, *(f"n{key}" for key in keys), *(_taught(key, name) for key in keys for name in profile.instructors)]
+
+
+def _taught(key: str, name: str) -> str:
+    return "p" + hashlib.blake2b(f"{key}\x1f{name}".encode(), digest_size=8).hexdigest()
 
 
 class LinkStore(Protocol):
     """What linkage needs from an index inside one write."""
 
-    def link_candidates(
-        self, keys: Collection[str], *, taught: Collection[str], teachers: Collection[str], limit: int
-    ) -> list[Record]:
-        """Stored records holding any of the blocking keys `keys`, and those holding any of the blocking keys
-        `taught` that store no teacher key or one of `teachers` (the look-up of records naming a teacher)."""
+    def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
+        """Stored records holding any of these stored link keys, but not those of the uids in `skip` (the
+        group already read, the written records among them): the first `limit` in storage order."""
 
     def cluster_members(self, cluster_ids: Collection[str]) -> list[Record]:
         """Stored records of these clusters."""
@@ -97,25 +103,17 @@ class Linker:
     def _matches(self, store: LinkStore, frontier: Sequence[Record], group: Mapping[str, Record]) -> list[Record]:
         """Stored records outside `group` that share a blocking key with a frontier record and match it."""
         by_key: dict[str, list[LinkProfile]] = {}
-        untaught: set[str] = set()
-        taught: set[str] = set()
-        teachers: set[str] = set()
+        wanted: set[str] = set()
         for record in frontier:
             profile = profile_of(record)
-            keys = profile.blocking_keys()
-            for key in keys:
+            for key in profile.blocking_keys():
                 by_key.setdefault(key, []).append(profile)
-            if profile.instructors:
-                taught.update(keys)
-                teachers.update(teacher_keys(profile))
-            else:
-                untaught.update(keys)
+            wanted.update(lookup_keys(profile))
         if not by_key:
             return []
         limit = min(CANDIDATE_LIMIT * len(frontier), MAX_CANDIDATES)
         matched: dict[str, Record] = {}
-        found = store.link_candidates(untaught, taught=taught - untaught, teachers=teachers, limit=limit)
-        for candidate in found:
+        for candidate in store.link_candidates(wanted, skip=group.keys(), limit=limit):
             if candidate.uid in group or candidate.uid in matched:
                 continue
             profile = profile_of(candidate)
