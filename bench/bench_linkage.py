@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_links import SqliteLinkStore
+from indexer.backends.sqlite_links import SqliteLinkStore, link_stored_chunk
 from indexer.linkage import LinkProfile, cluster, profile_of
 from indexer.linkage.clusters import candidate_pairs
 from indexer.linkage.incremental import Linker, LinkStore
@@ -113,6 +113,22 @@ def bulk(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def chunked(args: argparse.Namespace) -> dict[str, Any]:
+    """Every stored record re-linked 500 at a time (`link_stored_chunk`), one transaction per chunk."""
+    backend = SqliteBackend(args.index)
+    result: dict[str, Any] = {"records": backend.count()}
+    linker = Linker()
+    with timed(result, "link"):
+        after: int | None = 0
+        while after is not None:
+            with backend._writing() as (conn, _generation):  # noqa: SLF001 (one transaction per chunk)
+                after = link_stored_chunk(conn, linker, after=after)
+    rows = backend._read("SELECT count(*), count(DISTINCT cluster_id) FROM docs WHERE cluster_id IS NOT NULL", ())  # noqa: SLF001
+    result.update(in_clusters=rows[0][0], clusters=rows[0][1], peak_rss_mb=peak_rss_mb())
+    backend.close()
+    return result
+
+
 def _groups(links: dict[str, Any]) -> list[list[str]]:
     groups: dict[str, list[str]] = {}
     for uid, link in links.items():
@@ -173,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--linking", action="store_true", help="link every 5,000-record write as a harvest does")
     k = commands.add_parser("bulk", help="cluster every stored record, phase by phase")
     k.add_argument("--index", type=Path, required=True)
+    c = commands.add_parser("chunked", help="re-link every stored record 500 at a time, one group at a time")
+    c.add_argument("--index", type=Path, required=True)
     u = commands.add_parser("update", help="one changed record per upsert, linking on and off")
     u.add_argument("--index", type=Path, required=True)
     u.add_argument("--updates", type=int, default=40)
     args = parser.parse_args(argv)
-    run = {"build": build, "bulk": bulk, "update": update}[args.command]
+    run = {"build": build, "bulk": bulk, "chunked": chunked, "update": update}[args.command]
     sys.stdout.write(json.dumps({args.command: run(args)}, ensure_ascii=False) + "\n")
     return 0
 

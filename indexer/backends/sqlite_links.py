@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Collection, Mapping
 
 from indexer.linkage import ClusterLink, ClusterView, LinkEvidence
+from indexer.linkage.incremental import Linker
 from indexer.record import Record
 
 
@@ -102,3 +103,19 @@ def _evidence_json(items: tuple[LinkEvidence, ...]) -> str:
 def evidence_from_json(text: str) -> list[LinkEvidence]:
     """Stored evidence back as LinkEvidence."""
     return [LinkEvidence(a=a, b=b, text=t) for a, b, t in json.loads(text)]
+
+
+def link_stored_chunk(conn: sqlite3.Connection, linker: Linker, *, after: int, size: int = 500) -> int | None:
+    """Re-link the next `size` stored records by rowid after `after` (and the groups they close over), inside
+    the caller's transaction; returns the last rowid done, None when no record is left. Linking a whole index
+    chunk by chunk holds one group at a time, not a profile of every record (5 KB each: 5 GB at 1M)."""
+    rows = conn.execute(
+        "SELECT d.id, p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.id > ? ORDER BY d.id LIMIT ?",
+        (after, size),
+    ).fetchall()
+    if not rows:
+        return None
+    records = [Record.model_validate_json(str(payload)) for _, payload in rows]
+    old_clusters = {r.cluster_id for r in records if r.cluster_id}
+    linker.relink(SqliteLinkStore(conn), arrived=records, old_clusters=old_clusters)
+    return int(rows[-1][0])
