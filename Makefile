@@ -1,4 +1,4 @@
-# The two commands: `make run` (demo catalogue on http://127.0.0.1:8000/) and `make test` (the whole suite).
+# The two commands: `make run` (demo catalogue on http://127.0.0.1:8000/) and `make test` (lint, then the whole suite).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -24,11 +24,12 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei; \
 	fi
 
-test: install browser-deps
+# Lint first: a change that breaks ruff or mypy fails CI before the longer test run.
+test: install browser-deps lint
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check config crawlers indexer search_api tests
+	$(BIN)/ruff check config crawlers indexer search_api tests bench
 	$(BIN)/mypy
 
 clean:
