@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -134,6 +134,35 @@ class OaiSettings(_Strict):
     )
 
 
+class PlatformAttribution(_Strict):
+    url: str | None = Field(None, description="The platform's home page, named in the dump's attribution.")
+    licence: str | None = Field(
+        None, description="Terms on which the platform shares its records (overrides dump.default_licence)."
+    )
+
+
+class DumpSettings(_Strict):
+    enabled: bool = Field(True, description="Build the bulk data dump daily inside `edufed serve` (scheduler on).")
+    hour: int = Field(3, ge=0, le=23, description="Hour of the day (Asia/Shanghai) the daily dump is built.")
+    keep: int = Field(7, ge=1, le=365, description="Dumps kept in <data_dir>/dumps; older ones are deleted.")
+    default_licence: str = Field(
+        "元数据由各平台提供，转载请注明来源平台并链接原课程页 (metadata from each platform; credit the platform "
+        "and link the course page)",
+        description="Licence note of a platform with none of its own in `platforms`.",
+    )
+    platforms: dict[str, PlatformAttribution] = Field(
+        default_factory=dict, description="Per platform id: its home page and licence note for the attribution."
+    )
+
+
+class EmbedSettings(_Strict):
+    allowed_origins: list[Annotated[str, Field(pattern=r"^https?://[^/\s]+$")]] = Field(
+        default_factory=list, description="Origins (https://www.example.cn) of member platforms that may frame "
+        "/embed and call /api/v1/search and /api/v1/records/* from their pages (CORS). Empty (the default) = "
+        "none: the widget cannot be framed and no cross-origin call is allowed.",
+    )  # fmt: skip
+
+
 class Settings(_Strict):
     data_dir: Path = Field(Path("data"), description="Directory for the index file, state and raw payloads.")
     index: IndexSettings = Field(default_factory=IndexSettings)
@@ -146,6 +175,8 @@ class Settings(_Strict):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     operators: OperatorSettings = Field(default_factory=OperatorSettings)
     oai: OaiSettings = Field(default_factory=OaiSettings, description="The OAI-PMH data provider at /oai.")
+    dump: DumpSettings = Field(default_factory=DumpSettings, description="The daily bulk data dump at /data/.")
+    embed: EmbedSettings = Field(default_factory=EmbedSettings, description="Member platforms' embedded search.")
     sources_file: Path | None = Field(None, description="sources.yaml to load; default is the bundled one.")
     themes_file: Path | None = Field(None, description="themes.yaml to load; default is the bundled one.")
     query_words_file: Path | None = Field(

@@ -8,6 +8,7 @@ IndexerError
  |    +-- UnreadableRecordError  a stored record's JSON is not a valid record (carries its uid)
  +-- RecordInvalidError       a raw record cannot become a valid Record (carries the reason)
  +-- RebuildWorkerError       a process rebuilding records for a reindex died (nothing was withdrawn)
+ +-- DumpError                the bulk dump cannot be written (carries the path; earlier dumps stay)
 """
 
 from __future__ import annotations
@@ -86,3 +87,11 @@ class UnreadableRecordError(IndexBackendError):
 
 class RebuildWorkerError(IndexerError):
     """A worker process of a reindex died (killed, out of memory); the rebuild stopped and withdrew nothing."""
+
+
+class DumpError(IndexerError):
+    """The bulk data dump cannot be written; the dumps already published stay as they were."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
