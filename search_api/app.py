@@ -25,6 +25,7 @@ from indexer.errors import IndexBackendError, QueryError
 from search_api import oai, openapi, ratelimit
 from search_api.body_limits import BodyLimitMiddleware
 from search_api.catalogue import Catalogue
+from search_api.cors import SharedApiCorsMiddleware
 from search_api.errors import ApiError, ProblemDetail
 from search_api.labels import media_type_label, record_type_label
 from search_api.methods import OptionsMiddleware, allow_header
@@ -32,6 +33,8 @@ from search_api.metrics import AppMetrics, ErrorCountingMiddleware
 from search_api.middleware import GuardMiddleware
 from search_api.responses import error_for
 from search_api.routes import admin, admin_pages, docs, health, keys, metrics, operator, pages, records, runs, search
+from search_api.routes import data as data_routes
+from search_api.routes import embed as embed_routes
 from search_api.routes import feeds as feed_routes
 from search_api.routes import sitemaps as sitemap_routes
 from search_api.routes import sources as source_routes
@@ -83,7 +86,8 @@ def create_app(
     app.state.metrics = AppMetrics(store=store, backend=backend)
     for router in (search.router, records.router, health.router, pages.router, admin.router, runs.router,
                    metrics.router, admin_pages.router, source_routes.router, keys.router,
-                   operator.router, oai.router, feed_routes.router, sitemap_routes.router):  # fmt: skip
+                   operator.router, oai.router, feed_routes.router, sitemap_routes.router, data_routes.router,
+                   embed_routes.router):  # fmt: skip
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     docs.install(app)
@@ -93,6 +97,8 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware)  # before any parser recurses into a hostile body
     app.add_middleware(OptionsMiddleware)  # the methods of every route of a path, not only the first one's
     app.add_middleware(GuardMiddleware)
+    if settings.embed.allowed_origins:  # member platforms' pages calling search and records (nothing by default)
+        app.add_middleware(SharedApiCorsMiddleware, origins=settings.embed.allowed_origins)
     app.add_middleware(ErrorCountingMiddleware, metrics=app.state.metrics)  # outermost: counts the 500s too
     return app
 

@@ -42,7 +42,8 @@ class GuardMiddleware:
                 started = True
                 headers = list(message.get("headers", []))
                 headers += _COMMON_HEADERS
-                if not path.startswith(_UNPOLICED):
+                has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
+                if not path.startswith(_UNPOLICED) and not has_policy:  # a route may set its own (/embed)
                     headers.append((b"content-security-policy", PAGE_POLICY.encode("ascii")))
                 message = {**message, "headers": headers}
             await send(message)
