@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from config.settings import HttpSettings, OperatorSettings
@@ -19,6 +20,7 @@ from crawlers.sources.base import Source
 from indexer.errors import RecordInvalidError
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record
+from search_api.labels import rejection_reason_zh
 
 MAX_REQUESTS_SHOWN = 100
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
@@ -158,7 +160,7 @@ class _Preview:
 
     def _reject(self, item_id: str | None, field_name: str, reason: str) -> None:
         self.report.fetched += 1
-        zh = _ZH.get(field_name, _ZH["item"])
+        zh = _ZH[field_name] if field_name in _ZH and field_name != "item" else rejection_reason_zh(reason)
         self.report.rejected.append({"source_id": item_id, "field": field_name, "reason": reason, "reason_zh": zh})
 
     def _take(self, raw: RawRecord) -> None:
@@ -193,3 +195,58 @@ def field_warnings(raw: RawRecord, record: Record) -> list[FieldWarning]:
     for message in raw.warnings[:10]:
         found.append(FieldWarning("item", message, _ZH["item"]))
     return found
+
+
+# The display side: what the operator pages show of a report (the API gives the report itself).
+
+RECORD_FIELD_LABELS = {"title": "标题", "subtitle": "副标题", "description": "简介", "published_at": "发布时间",
+                       "updated_at": "更新时间", "themes": "主题", "item": "条目", "url": "网址",
+                       "source_id": "编号", "duplicate": "编号"}  # fmt: skip
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def summarize(report: dict[str, Any]) -> dict[str, Any]:
+    """Counts, and each distinct warning and rejection once with how many rows have it (most first); a warning
+    every kept row has is `common`: the page says it once instead of on every row."""
+    items, rejected = report.get("items", []), report.get("rejected", [])
+    rows_with: Counter[tuple[str, str]] = Counter()
+    for item in items:
+        rows_with.update({(w["field"], w["reason_zh"]) for w in item["warnings"]})
+    reasons = Counter(r["reason_zh"] for r in rejected)
+    return {
+        "fetched": report.get("fetched", 0), "kept": len(items), "rejected": len(rejected),
+        "clean": sum(1 for item in items if not item["warnings"]),
+        "warnings": [{"field": f, "label": RECORD_FIELD_LABELS.get(f, f), "reason_zh": zh, "rows": n,
+                      "common": len(items) > 1 and n == len(items)} for (f, zh), n in rows_with.most_common()],
+        "rejections": [{"reason_zh": zh, "rows": n} for zh, n in reasons.most_common()],
+    }  # fmt: skip
+
+
+def display_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The kept records as the preview table shows them: dates as days in Beijing time, field names in Chinese,
+    and only the warnings not every row shares (those are said once in the summary)."""
+    common = {(w["field"], w["reason_zh"]) for w in summarize(report)["warnings"] if w["common"]}
+    rows = []
+    for item in report.get("items", []):
+        record = item["record"]
+        rows.append({
+            "source_id": record.get("source_id"), "title": record.get("title"), "url": record.get("url"),
+            "description": record.get("description"), "themes": record.get("themes") or [],
+            "published": display_day(record.get("published_at")),
+            "warnings": [{**w, "label": RECORD_FIELD_LABELS.get(w["field"], w["field"])} for w in item["warnings"]
+                         if (w["field"], w["reason_zh"]) not in common],
+        })  # fmt: skip
+    return rows
+
+
+def display_day(value: str | None) -> str:
+    """`2024-03-01T00:00:00+00:00` -> `2024年3月1日` (Beijing time); a dash when there is none."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_BEIJING)
+    return f"{moment.year}年{moment.month}月{moment.day}日"

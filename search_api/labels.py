@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 MEDIA_TYPE_LABELS = {
     "video": "视频",
     "audio": "音频",
@@ -38,3 +40,56 @@ def media_type_label(code: str | None) -> str:
 def record_type_label(code: str | None) -> str:
     """The Chinese word for a record type code (the code itself when unknown)."""
     return RECORD_TYPE_LABELS.get(code or "", code or "")
+
+
+# Source config fields as the operator form and its problems name them (the field path stays beside the label).
+FIELD_LABELS = {
+    "id": "来源编号", "name": "来源名称", "kind": "来源类型", "platform": "平台编号", "platform_name": "平台名称",
+    "enabled": "是否启用", "url": "采集地址", "base_url": "采集地址（OAI-PMH 接口）",
+    "version_url": "采集地址（版本索引）", "start_urls": "采集地址（列表页）", "detail_urls": "详情页网址",
+    "mapping": "字段映射", "request": "请求",
+    "schedule": "采集计划", "schedule.interval_minutes": "采集间隔（分钟）", "schedule.cron": "定时表达式",
+    "schedule.jitter_seconds": "随机推迟（秒）", "schedule.timeout_minutes": "最长采集时间（分钟）",
+    "schedule.stale_after_hours": "多久算数据过期（小时）",
+    "defaults": "默认值", "obey_robots": "遵守 robots.txt", "delay_seconds": "请求间隔（秒）",
+    "max_records": "最多条数", "items_path": "课程列表的位置", "id_field": "课程编号的位置",
+    "url_template": "课程网址模板", "page_param": "页码参数", "page_count_path": "总页数的位置",
+    "fields": "内容映射", "fields.title": "标题的位置", "fields.description": "简介的位置",
+    "detail": "详情请求", "item_links": "详情页链接的选择器", "next_page": "下一页链接的选择器",
+    "metadata_prefix": "元数据格式", "set_spec": "OAI 集合", "schema_types": "课程页的 schema.org 类型",
+    "url_pattern": "网址须含的模式", "complete_listing": "订阅列出全部课程", "encoding": "强制编码",
+    "part_hosts": "分片文件所在主机", "labels": "标签映射", "rows": "名单行",
+}  # fmt: skip
+
+
+def field_label(path: str) -> str:
+    """The Chinese name of a config field path (`schedule.interval_minutes` -> 采集间隔（分钟）); a path we have no
+    name for is named by its nearest named parent (`fields.tags` -> 内容映射 · tags), else shown as written."""
+    if path in FIELD_LABELS:
+        return FIELD_LABELS[path]
+    head, _, rest = path.rpartition(".")
+    while head:
+        if head in FIELD_LABELS:
+            return f"{FIELD_LABELS[head]} · {path[len(head) + 1 :]}"
+        head, _, rest = head.rpartition(".")
+    return path
+
+
+_REJECTION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^title: no title$|^no title found$"), "没有标题，这一条不会收录"),
+    (re.compile(r"^no id at '([^']*)'"), "在 {0} 找不到编号，这一条不会收录"),
+    (re.compile(r"^no id, guid or link"), "没有编号、guid 或链接，这一条不会收录"),
+    (re.compile(r"has no header identifier"), "没有 OAI 标识符，这一条不会收录"),
+    (re.compile(r"^not an object but (\w+)"), "这一条不是一个对象（而是 {0}），无法读取"),
+    (re.compile(r"^duplicate id"), "编号和前面的条目重复，只保留第一条"),
+    (re.compile(r"^([a-z_]+): "), "{0} 这一项有问题，这一条不会收录"),
+)
+
+
+def rejection_reason_zh(reason: str) -> str:
+    """Why an item was rejected, in plain Chinese (a reason we do not know is called a data problem)."""
+    for pattern, template in _REJECTION_PATTERNS:
+        found = pattern.search(reason)
+        if found:
+            return template.format(*(field_label(g) for g in found.groups()))
+    return "平台数据有问题，这一条不会收录"

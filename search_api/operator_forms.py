@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from config.sources import SourceConfig
 from search_api.body_limits import MAX_DEPTH, json_depth
-from search_api.source_checks import KINDS, LocalizedProblem
+from search_api.source_checks import ADAPTER, KINDS, LocalizedProblem, problems_of
 
 URL_FIELD = {"json_api": "url", "rss": "url", "sitemap": "url", "oai_pmh": "base_url",
              "static_catalog": "version_url", "html": "start_urls"}  # fmt: skip
@@ -83,8 +84,26 @@ class SourceForm:
                    interval, mapping, config.enabled)  # fmt: skip
 
     def to_data(self) -> dict[str, Any]:
-        """The config data the form describes; FormProblems when the mapping is not a YAML mapping."""
-        mapping = self._mapping()
+        """The config data the form describes; FormProblems when the mapping is not a YAML mapping, together
+        with every problem of the form's own fields (a broken mapping does not hide a wrong interval)."""
+        try:
+            mapping = self._mapping()
+        except FormProblems as exc:
+            raise FormProblems([*exc.problems, *self._field_problems()]) from exc
+        return self._data(mapping)
+
+    def _field_problems(self) -> list[LocalizedProblem]:
+        """The problems of the fields the form asks for itself, checked without the mapping."""
+        if self.kind not in KINDS:
+            return []
+        own = {"id", "name", "platform", "platform_name", "schedule.interval_minutes", URL_FIELD[self.kind]}
+        try:
+            ADAPTER.validate_python(self._data({}))
+        except ValidationError as exc:
+            return [p for p in problems_of(exc) if p.field in own or p.field.startswith("start_urls.")]
+        return []
+
+    def _data(self, mapping: dict[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {key: value for key, value in mapping.items() if key not in _FORM_KEYS}
         given = mapping.get("schedule")
         schedule: dict[str, Any] = given if isinstance(given, dict) else {}

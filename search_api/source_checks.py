@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -173,3 +174,47 @@ def check_addresses(config: SourceConfig, policy: AddressPolicy) -> None:
     problems = address_problems(config, policy)
     if problems:
         invalid(problems, "the source would fetch from an address edufed does not fetch from")
+
+
+@dataclass(frozen=True)
+class SameUrlSource:
+    """Another registered source that already fetches a URL this config fetches."""
+
+    source_id: str
+    name: str
+    platform: str
+    field: str
+    url: str
+
+
+def comparable_url(url: str) -> str:
+    """A URL as two sources harvesting the same feed would both write it: scheme and host lower-case, no
+    fragment, no trailing slash, the default port dropped."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return urlunsplit((parts.scheme.lower(), host + port, parts.path.rstrip("/"), parts.query, ""))
+
+
+def same_url_sources(config: SourceConfig, others: Iterable[tuple[str, str, str, SourceConfig]]) -> list[SameUrlSource]:
+    """The other sources (id, name, platform, config) fetching one of this config's start URLs; a warning, not an
+    error: two sources of one feed harvest it twice and list each course twice."""
+    wanted = {comparable_url(url): name for name, url in _feed_urls(config)}
+    found = []
+    for source_id, name, platform, other in others:
+        if source_id == config.id:
+            continue
+        for _, url in _feed_urls(other):
+            key = comparable_url(url)
+            if key in wanted:
+                found.append(SameUrlSource(source_id, name, platform, wanted[key], url))
+                break
+    return found
+
+
+def _feed_urls(config: SourceConfig) -> Iterator[tuple[str, str]]:
+    """The URLs that say which feed a source harvests (not the hosts of its part files or detail pages)."""
+    for name, url in fetched_urls(config):
+        if not name.startswith(("part_hosts", "detail.")):
+            yield name, url

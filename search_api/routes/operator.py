@@ -20,12 +20,16 @@ from search_api import admin_actions
 from search_api import source_actions as actions
 from search_api.admin_format import AdminFormat
 from search_api.auth import ADMIN, OPERATOR, state_store
+from search_api.dry_run import display_rows, summarize
 from search_api.errors import ApiError
+from search_api.field_docs import MODELS, field_docs
 from search_api.key_cookies import KeyCookie, PageSession, form_reader
+from search_api.labels import field_label, rejection_reason_zh
 from search_api.operator_forms import KIND_LABELS, FormProblems, SourceForm
 from search_api.ratelimit import DRY_RUN, REGISTER
 from search_api.routes.sources import rate_limits, record_builder
-from search_api.source_checks import LocalizedProblem
+from search_api.source_checks import LocalizedProblem, SameUrlSource, same_url_sources
+from search_api.source_templates import TEMPLATES
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
@@ -54,10 +58,35 @@ def _page(request: Request, name: str, context: dict[str, Any], *, status: int =
     templates: Jinja2Templates = request.app.state.templates
     notice = {"done": DONE.get(request.query_params.get("done", "")),
               "error": ERRORS.get(request.query_params.get("error", ""))}  # fmt: skip
-    full = {"fmt": AdminFormat(), "notice": notice, "kinds": KIND_LABELS, "session": None, **context}
+    full = {"fmt": AdminFormat(), "notice": notice, "kinds": KIND_LABELS, "session": None, "label": field_label,
+            "reason_zh": rejection_reason_zh, "templates": TEMPLATES, "summarize": summarize,
+            "display_rows": display_rows, "platform_label": _platform_label(request, context.get("session")),
+            "same_url": [],
+            **context}  # fmt: skip
     response: HTMLResponse = templates.TemplateResponse(request, name, full, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _platform_label(request: Request, session: PageSession | None) -> str:
+    """How the header names the signed-in operator's platform: its name (the id only when it has no source)."""
+    store: StateStore | None = getattr(request.app.state, "store", None)
+    if session is None or store is None or not session.principal.platform:
+        return ""
+    return _platform_name(store, session) or session.principal.platform
+
+
+def _same_url(store: StateStore, session: PageSession, config: Any) -> list[dict[str, Any]]:
+    """Other sources already harvesting this config's feed; another platform's is not named to an operator."""
+    visible = {s.id for s in actions.visible_sources(store, session.principal)}
+    others = ((s.id, s.name, s.platform, s.config) for s in store.sources.find())
+    return [_same_url_dict(found, visible) for found in same_url_sources(config, others)]
+
+
+def _same_url_dict(found: SameUrlSource, visible: set[str]) -> dict[str, Any]:
+    shown = found.source_id in visible
+    return {"source_id": found.source_id if shown else None, "name": found.name if shown else "另一个平台的来源",
+            "field": found.field, "url": found.url}  # fmt: skip
 
 
 def _redirect(target: str, *, done: str | None = None, error: str | None = None) -> RedirectResponse:
@@ -120,8 +149,18 @@ def new_form(request: Request, store: Store) -> Response:
     if session is None:
         return RedirectResponse("/operator", status_code=303)
     form = SourceForm(platform=session.principal.platform or "", platform_name=_platform_name(store, session))
+    template = TEMPLATES.get(request.query_params.get("kind", ""))
+    if template is not None:
+        form.kind, form.url, form.mapping = template.kind, template.url, template.mapping
     return _page(request, "operator_form.html", {"session": session, "form": form, "problems": [], "preview": None,
                                                  "action": "/operator/new", "editing": False})  # fmt: skip
+
+
+@router.get("/fields", response_class=HTMLResponse)
+def fields_page(request: Request, store: Store) -> Response:
+    """The field documentation of every kind, from the config models' descriptions (no key needed to read it)."""
+    docs = {kind: field_docs(kind) for kind in MODELS}
+    return _page(request, "operator_fields.html", {"session": _session(request, store), "docs": docs})
 
 
 def _platform_name(store: StateStore, session: PageSession) -> str:
@@ -156,6 +195,7 @@ def _submit(request: Request, session: PageSession, source_form: SourceForm, act
             return save(data)
         rate_limits(request).check(DRY_RUN, session.principal.key_id)
         config = actions.config_for(session.principal, data)
+        context["same_url"] = _same_url(request.app.state.store, session, config)
         context["preview"] = actions.preview(config, settings=request.app.state.settings,
                                              builder=record_builder(request)).to_dict()  # fmt: skip
     except FormProblems as exc:
@@ -186,7 +226,8 @@ def _source_page(request: Request, store: StateStore, session: PageSession, sour
     context = {"session": session, "row": row, "form": SourceForm.from_config(source.config), "problems": [],
                "runs": store.runs.find(source_id=source.id, limit=30), "preview": preview,
                "rejected": store.quarantine.page(source_id=source.id, limit=50),
-               "action": f"/operator/sources/{source.id}/edit", "editing": True}  # fmt: skip
+               "action": f"/operator/sources/{source.id}/edit", "editing": True,
+               "same_url": _same_url(store, session, source.config)}  # fmt: skip
     return _page(request, "operator_source.html", context)
 
 
@@ -255,4 +296,3 @@ def switch_button(request: Request, source_id: str, switch: str, store: Store, f
         scheduler.sync()
     done = {"enable": "enabled", "disable": "disabled", "delete": "deleted"}.get(switch, switch)
     return _redirect(back, done=done)
-
