@@ -10,11 +10,13 @@ A word the cut keeps whole but no record holds (立遗嘱) also matches its dict
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 import rjieba
 
+from config.loader import load_themes
 from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
 
 TitlesOf = Callable[[QueryTerm, int], list[str]]
@@ -99,3 +101,36 @@ def _held(term: QueryTerm, frequencies: Mapping[str, int]) -> bool:
 def _outermost(words: list[str]) -> list[str]:
     """The words not inside a longer one of the list (遗嘱, not 遗 of it)."""
     return [w for w in words if not any(w != other and w in other for other in words)]
+
+
+def theme_words(theme: str) -> frozenset[str]:
+    """The words that name or nearly name a theme, folded: the theme's name and its two-character parts
+    (职业技能: 职业, 技能), and the terms of the category rules giving it as primary theme (config/themes.yaml)
+    that share a character with its name (养生保健: 健康, 卫生保健 — not 太极 or 烹饪, which name one subject of
+    the theme; keyword rules are left out, their words being subjects too: 化学 is no name of 科学文化)."""
+    return _theme_words().get(fold(theme), frozenset())
+
+
+@functools.lru_cache(maxsize=1)
+def _theme_words() -> dict[str, frozenset[str]]:
+    table = load_themes()
+    found: dict[str, set[str]] = {}
+    for rule in table.category_rules:
+        if rule.primary:
+            found.setdefault(fold(rule.primary), set()).update(fold(w) for w in rule.match)
+    named: dict[str, frozenset[str]] = {}
+    for theme, terms in found.items():
+        words = {theme, *(theme[i : i + 2] for i in range(len(theme) - 1))}
+        words.update(t for t in terms if len(t) >= _MIN_SUB_WORD and set(t) & set(theme))
+        named[theme] = frozenset(words)
+    return named
+
+
+def names_filtered_theme(terms: Sequence[QueryTerm], themes: Sequence[str]) -> bool:
+    """Whether every word of the query names (or nearly names) a theme the search is filtered to: 健康 under
+    养生保健, 技能 under 职业技能. The filter already says what such a word asks for, so every record of the theme
+    answers it, the records holding the word first."""
+    if not terms or not themes:
+        return False
+    named = set().union(*(theme_words(t) for t in themes))
+    return all(term.text in named for term in terms)

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
 from indexer.backends.changes import Change, ChangeQuery, ChangeSets
-from indexer.known_words import TitlesOf, known_terms, lookup_tokens
+from indexer.known_words import TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
 from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
 from indexer.record import Record
@@ -69,7 +69,8 @@ class SearchResult:
 class TermsRun(Protocol):
     """One backend pass of a text search: the records `plan` (indexer.match_plan) picks among `terms`."""
 
-    def __call__(self, terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult: ...
+    def __call__(self, terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False) -> SearchResult:
+        """`in_theme`: every record of the query's theme filter also matches, scored below any holding a word."""
 
 
 def search_in_steps(
@@ -80,6 +81,7 @@ def search_in_steps(
     run: TermsRun,
     frequencies: Frequencies,
     titles_of: TitlesOf | None = None,
+    themes: Sequence[str] = (),
 ) -> SearchResult:
     """The search plan both backends follow for `terms` (parsed from `q`): the records holding the terms that
     carry most of the query's weight (match_plan), those holding every term first; when nothing matches,
@@ -88,9 +90,16 @@ def search_in_steps(
     a page where every hit lacks some is marked `relaxed`.
 
     Before that, terms become words the index holds (indexer.known_words): pinyin the Chinese words it spells in
-    the titles `titles_of` returns, a word no record holds its sub-words that some do."""
+    the titles `titles_of` returns, a word no record holds its sub-words that some do.
+
+    A query whose every word names the theme it is filtered to (健康 under 养生保健, `names_filtered_theme`) also
+    finds the theme's records that do not hold the word, after those that do: a learner picking the theme and
+    typing its name asks for the theme's courses, most of which never say 健康 or 技能."""
     frequencies = _remembered(frequencies)
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
+    if names_filtered_theme(terms, themes):
+        result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
+        return _with_missing(terms, result, always=True)
     result = run(terms, plan=match_plan(terms, frequencies), widened=False)
     widened = False
     if terms and result.total == 0 and can_widen(terms):
@@ -99,7 +108,13 @@ def search_in_steps(
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
         result = run(terms, plan=any_term(len(terms)), widened=widened)
-    if len(terms) > 1:
+    return _with_missing(terms, result)
+
+
+def _with_missing(terms: list[QueryTerm], result: SearchResult, *, always: bool = False) -> SearchResult:
+    """The words each hit lacks, and `relaxed` when every hit lacks some (queries of several words, or `always`
+    where hits need not hold the one word)."""
+    if len(terms) > 1 or always:
         for hit in result.hits:
             hit.missing = missing_terms(terms, record_text(hit.record).fields)
         result.relaxed = bool(result.hits) and all(hit.missing for hit in result.hits)

@@ -99,6 +99,16 @@ def text_query(
     return query
 
 
+def or_in_theme(text: dict[str, Any], query: SearchQuery) -> dict[str, Any]:
+    """`text`, or any record of the query's theme filter scored 0 (below every record `text` matches), as the
+    embedded index adds the theme's rows to the matched ones."""
+    theme = facet_filters(query).get("theme")
+    if theme is None:
+        return text
+    inside = {"constant_score": {"filter": theme, "boost": 0.0}}
+    return {"bool": {"should": [text, inside], "minimum_should_match": 1}}
+
+
 def _planned(terms: Sequence[QueryTerm], plan: Plan, *, cjk: bool) -> dict[str, Any]:
     if isinstance(plan, int):
         return _term_query(terms[plan], cjk=cjk)

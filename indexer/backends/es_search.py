@@ -27,6 +27,7 @@ from indexer.backends.es_query import (
     Page,
     Ranking,
     also_on_body,
+    or_in_theme,
     page_of,
     parse_facets,
     search_body,
@@ -85,12 +86,12 @@ class EsSearch:
         if page.after is not None and self.use_pit:
             pit = pit or self._open_pit()
 
-        def run(terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult:
-            return self._run(query, terms=terms, page=page, pit=pit, widened=widened, plan=plan)
+        def run(terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False) -> SearchResult:
+            return self._run(query, terms=terms, page=page, pit=pit, widened=widened, plan=plan, in_theme=in_theme)
 
         return search_in_steps(
             query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=self._frequencies,
-            titles_of=self._titles_of,
+            titles_of=self._titles_of, themes=query.themes,
         )  # fmt: skip
 
     def _run(
@@ -102,8 +103,11 @@ class EsSearch:
         pit: str | None,
         widened: bool,
         plan: Plan,
+        in_theme: bool = False,
     ) -> SearchResult:
         text = text_query(terms, ranking=self.ranking, widened=widened, plan=plan) if terms else None
+        if text is not None and in_theme:
+            text = or_in_theme(text, query)
         body = search_body(query, text=text, page=page, ranking=self.ranking)
         hits, response, pit = self._page_hits(body, page=page, size=query.size, pit=pit)
         next_cursor = None

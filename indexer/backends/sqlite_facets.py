@@ -171,6 +171,12 @@ class FacetColumns:
             facets=facets,
         )
 
+    def rows_in(self, filters: Filters, facet: str) -> IntArray:
+        """The live rowids passing one facet's filter (call after `sync`)."""
+        size = self._size
+        live, column = self._live[:size], self._columns[FACET_COLUMNS[facet]][:size]
+        return np.flatnonzero(live & _passes(column, filters, facet)).astype(np.int64)
+
 
 def _passes(column: npt.NDArray[np.int64], filters: Filters, facet: str) -> npt.NDArray[np.bool_]:
     if facet in filters.masks:

@@ -158,8 +158,8 @@ class SqliteSearch:
                 self._codes.load(conn)
             filters = self._filters(conn, query)
 
-            def run(terms: list[QueryTerm], *, plan: Plan, widened: bool) -> SearchResult:
-                return self._run(conn, query, terms=terms, filters=filters, page=page, plan=plan)
+            def run(terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False) -> SearchResult:
+                return self._run(conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme)
 
             def frequencies(tokens: Sequence[str]) -> tuple[dict[str, int], int]:
                 return _frequencies(conn, tokens)
@@ -168,8 +168,9 @@ class SqliteSearch:
                 return _titles_of(conn, term, limit=limit)
 
             result = search_in_steps(
-                query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies, titles_of=titles_of
-            )
+                query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies,
+                titles_of=titles_of, themes=query.themes,
+            )  # fmt: skip
         finally:
             conn.execute("COMMIT")
         self._recent.put(key, result)
@@ -184,6 +185,7 @@ class SqliteSearch:
         filters: Filters,
         page: _Page,
         plan: Plan,
+        in_theme: bool = False,
     ) -> SearchResult:
         rowids, scores = None, None
         if terms:
@@ -192,6 +194,8 @@ class SqliteSearch:
             typed = typed_expression(terms) if scores is not None else None
             if typed is not None and scores is not None and len(rowids):
                 scores = _expansions_weighted(rowids, scores, _fts_rows(conn, typed, ranked=True))
+            if in_theme and "theme" in filters.masks:
+                rowids, scores = _with_theme_rows(rowids, scores, self._columns.rows_in(filters, "theme"))
         matched = self._columns.match(
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
@@ -320,6 +324,18 @@ def _expansions_weighted(ids: IntArray, scores: FloatArray, typed: tuple[IntArra
         part[found] = sorted_scores[at[found]]
     result: FloatArray = part + EXPANSION_WEIGHT * (scores - part)
     return result
+
+
+def _with_theme_rows(
+    ids: IntArray, scores: FloatArray | None, theme_rows: IntArray
+) -> tuple[IntArray, FloatArray | None]:
+    """The matched rows and every row of the filtered themes they lack, those scored 0: bm25 scores are
+    negative, so a row holding the words always ranks first."""
+    extra = np.setdiff1d(theme_rows, ids, assume_unique=True)
+    if not len(extra):
+        return ids, scores
+    joined = np.concatenate([ids, extra])
+    return joined, None if scores is None else np.concatenate([scores, np.zeros(len(extra), dtype=np.float64)])
 
 
 def _parse(joined: str | None, dtype: type[np.generic]) -> npt.NDArray[Any]:
