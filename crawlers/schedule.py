@@ -50,6 +50,8 @@ from crawlers.state import RunRecord, StateNotFoundError, StateStore, StoredSour
 from crawlers.state.db import utcnow
 from crawlers.state.holders import new_holder as holder_id
 from crawlers.supervise import AttemptResult, ChildRun, LeaseKeeper, supervise
+from indexer.dump import build_dump_in_child
+from indexer.errors import DumpError
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +131,16 @@ def sync_job(service: str) -> None:
     found = _service(service)
     if found is not None:
         found.sync()
+
+
+def dump_job(service: str) -> None:
+    """The daily bulk data dump, built in a low-priority child process (indexer.dump)."""
+    found = _service(service)
+    if found is not None:
+        try:
+            build_dump_in_child(found.settings)
+        except DumpError as exc:  # the published dumps stay; tomorrow's run tries again
+            logger.error("the daily dump failed: %s", exc)
 
 
 def new_holder() -> str:
@@ -213,6 +225,9 @@ class HarvestScheduler:
                                id="health", jobstore=VOLATILE, executor=LIGHT, replace_existing=True)  # fmt: skip
         self.scheduler.add_job(sync_job, "interval", seconds=self.config.sync_seconds, args=[self.name],
                                id="sync", jobstore=VOLATILE, executor=LIGHT, replace_existing=True)  # fmt: skip
+        if self.settings.dump.enabled:
+            self.scheduler.add_job(dump_job, CronTrigger(hour=self.settings.dump.hour), args=[self.name], id="dump",
+                                   jobstore=VOLATILE, executor=LIGHT, replace_existing=True)  # fmt: skip
         if first_runs:
             for source in self.store.sources.find(enabled=True):
                 if source.schedulable:

@@ -33,7 +33,7 @@ from indexer.backends.base import IndexBackend
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError, IndexerError
 from indexer.pipeline import RecordBuilder
-from search_api import hold_commands, key_commands
+from search_api import dump_commands, hold_commands, key_commands
 from search_api.auth import ADMIN
 from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.errors import ApiError
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "for 20,000 records or more, else 1)")  # fmt: skip
     key_commands.add_parser(commands, common)
     hold_commands.add_parsers(commands, common)
+    dump_commands.add_parser(commands, common)
     return parser
 
 
@@ -148,6 +149,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     commands: dict[str, Callable[[argparse.Namespace, Settings, Console], int]] = {
         "serve": _serve, "harvest": _harvest, "sources": _sources, "reindex": _reindex, "runs": _runs,
         "keys": key_commands.run, "holds": hold_commands.run_holds, "quarantine": hold_commands.run_quarantine,
+        "dump": dump_commands.run,
     }  # fmt: skip
     try:
         settings = load_settings(args.config)
