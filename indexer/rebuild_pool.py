@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from config.sources import SourceBase
 from config.themes import ThemeTable
 from indexer.errors import RebuildWorkerError, RecordInvalidError, UnreadableRecordError
+from indexer.linkage.profile import LinkProfile, profile_of, remember_profile
 from indexer.pipeline import RecordBuilder
 from indexer.record import Record
 from indexer.record_text import analyse_ahead
@@ -118,8 +119,11 @@ class RebuildPool:
                     pending.append(executor.submit(_rebuild_chunk, chunk))
                 if not pending:
                     return
-                for packed, outcome, reason in _results(pending.popleft()):
-                    yield RebuiltRecord(unpack(packed), outcome, reason)
+                for packed, outcome, reason, profile in _results(pending.popleft()):
+                    record = unpack(packed)
+                    if profile is not None:
+                        remember_profile(record, profile)
+                    yield RebuiltRecord(record, outcome, reason)
         finally:
             for future in pending:
                 future.cancel()
@@ -138,7 +142,7 @@ class RebuildPool:
         self.close()
 
 
-_Result = tuple[Packed, Outcome, str | None]
+_Result = tuple[Packed, Outcome, str | None, LinkProfile | None]
 
 
 def _results(future: Future[list[_Result]]) -> list[_Result]:
@@ -167,5 +171,15 @@ def _rebuild_chunk(chunk: list[StoredRecord | Packed]) -> list[_Result]:
         stored = item if isinstance(item, StoredRecord) else unpack(item)
         done = rebuild_one(stored, builder=_worker_builder, sources=_worker_sources)
         analyse_ahead(done.record)  # the index's analysis too: what is left to the writer is writing
-        results.append((pack(done.record), done.outcome, done.reason))
+        results.append((pack(done.record), done.outcome, done.reason, _profiled(done.record)))
     return results
+
+
+def _profiled(record: Record) -> LinkProfile | None:
+    """The record's link profile with its blocking keys (MinHash bands) made, for the writer's index row and
+    candidate look-ups; None for a record without a content hash (the writer hashes and profiles it)."""
+    if not record.content_hash:
+        return None
+    profile = profile_of(record)
+    profile.blocking_keys()  # cached on the profile, and pickled with it
+    return profile

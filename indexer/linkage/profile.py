@@ -117,6 +117,10 @@ PROFILE_CACHE = 8192
 look-up and the clustering, and the records of a popular title are candidates of chunk after chunk."""
 _profiles: OrderedDict[tuple[str, str, str], LinkProfile] = OrderedDict()
 _profiles_lock = threading.Lock()
+AHEAD_LIMIT = 16_384
+"""Profiles made ahead by another process (`remember_profile`) kept until first asked for: a rebuild holds one
+write chunk (5,000) and the records in flight from its workers (a few thousand)."""
+_ahead: OrderedDict[tuple[str, str, str], LinkProfile] = OrderedDict()
 
 
 def profile_of(record: Record) -> LinkProfile:
@@ -129,12 +133,32 @@ def profile_of(record: Record) -> LinkProfile:
         if found is not None:
             _profiles.move_to_end(key)
             return found
+        found = _ahead.pop(key, None)
+        if found is not None:
+            _keep(key, found)
+            return found
     profile = _profile(record)
     with _profiles_lock:
-        _profiles[key] = profile
-        if len(_profiles) > PROFILE_CACHE:
-            _profiles.popitem(last=False)
+        _keep(key, profile)
     return profile
+
+
+def remember_profile(record: Record, profile: LinkProfile) -> None:
+    """Keep a profile made for `record` elsewhere (a reindex's worker process), so that `profile_of` here
+    returns it instead of profiling the record again. Kept under the record's uid, content hash and title, as
+    `profile_of`'s own cache, so a record changed since is profiled afresh."""
+    if not record.content_hash or profile.uid != record.uid:
+        return
+    with _profiles_lock:
+        _ahead[(record.uid, record.content_hash, record.title)] = profile
+        if len(_ahead) > AHEAD_LIMIT:
+            _ahead.popitem(last=False)
+
+
+def _keep(key: tuple[str, str, str], profile: LinkProfile) -> None:
+    _profiles[key] = profile
+    if len(_profiles) > PROFILE_CACHE:
+        _profiles.popitem(last=False)
 
 
 def _profile(record: Record) -> LinkProfile:

@@ -31,7 +31,10 @@ from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import RebuildWorkerError
+from indexer.linkage import LinkProfile, profile_of
+from indexer.linkage.profile import remember_profile
 from indexer.pipeline import RecordBuilder
+from indexer.rebuild_pool import RebuildPool
 from indexer.record import RawRecord, Record
 from indexer.reindex import reindex
 from search_api.cli import Console, main
@@ -456,8 +459,9 @@ def index_content(path: Path) -> list[list[tuple[object, ...]]]:
     try:
         return [
             conn.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
-            for table, key in (("docs", "id"), ("payloads", "id"), ("fts", "rowid"), ("removed", "id"))
-        ]
+            for table, key in (("docs", "id"), ("payloads", "id"), ("fts", "rowid"), ("removed", "id"),
+                               ("link_keys", "id, key"), ("clusters", "cluster_id"))
+        ]  # fmt: skip
     finally:
         conn.close()
 
@@ -486,6 +490,41 @@ def test_rebuilding_in_two_worker_processes_writes_the_same_index_as_one_process
     assert (summaries[0].rebuilt, summaries[0].kept_not_rebuildable, summaries[0].withdrawn) == (699, 1, 1)
     assert contents[0] == contents[1]
     assert len(contents[0][0]) == len(stored) - 1
+
+
+def test_the_writer_takes_each_rebuilt_records_link_profile_from_the_worker_that_rebuilt_it(tmp_path: Path) -> None:
+    _, source, index = sqlite_installation(tmp_path)
+    index.close()
+    stored = built_records(source, 40, stale=True)
+    with RebuildPool(builder=RecordBuilder(load_themes()), sources=[source], workers=2) as pool:
+        rebuilt = [done.record for done in pool.rebuild(stored)]
+    assert [r.uid for r in rebuilt] == [r.uid for r in stored] and not rebuilt[0].title.startswith(STALE)
+    for record in rebuilt:
+        profile = profile_of(record)
+        # made over there with its MinHash band keys: this process profiled nothing and hashed no band
+        assert "_blocking_keys" in vars(profile)
+        assert profile == _fresh_profile(record) and profile.blocking_keys() == _fresh_profile(record).blocking_keys()
+
+
+def _fresh_profile(record: Record) -> LinkProfile:
+    """The record's profile made here and now (its content hash dropped, so no kept profile is reused)."""
+    return profile_of(record.model_copy(update={"content_hash": ""}))
+
+
+def test_a_profile_made_elsewhere_is_used_only_for_the_content_it_was_made_from(tmp_path: Path) -> None:
+    _, source, index = sqlite_installation(tmp_path)
+    index.close()
+    record, other = (  # content no other test profiles, so that no profile of it is kept here yet
+        r.model_copy(update={"description": "只在本测试出现的简介"}) for r in built_records(source, 2, stale=False)
+    )
+    record.content_hash, other.content_hash = record.compute_hash(), other.compute_hash()
+    made = _fresh_profile(record)
+    remember_profile(record, made)
+    changed = record.model_copy(update={"title": "书法临帖进阶", "content_hash": "changed"})
+    assert profile_of(changed) is not made and profile_of(changed).title != made.title
+    assert profile_of(record) is made
+    remember_profile(other, made)  # a profile of another record is never taken
+    assert profile_of(other) is not made and profile_of(other).uid == other.uid
 
 
 def test_a_stored_record_a_worker_cannot_read_stops_the_rebuild_with_its_uid_and_removes_nothing(
