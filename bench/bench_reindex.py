@@ -5,7 +5,7 @@ Run from the checkout (see bench/README.md):
     .venv/bin/python -m bench.bench_reindex --count 100000 --rounds 2
     .venv/bin/python -m bench.bench_reindex --count 1000000 --rounds 1
 
-The stored index is made once per count (bench/out/reindex-<count>.sqlite3, kept for later runs): the
+The stored index is made once per count (bench/out/reindex-<count>-<format>.sqlite3, kept for later runs): the
 corpus's records with the raw fields a harvest would have kept, and an outdated title, so that a rebuild
 rewrites every record as it does after a change of rules. Each measurement copies that file and runs the
 reindex of `edufed reindex` on the copy (indexer.reindex, the same stored-JSON reading) in a child process of
@@ -40,6 +40,9 @@ from indexer.record import Record
 OUT = Path("bench/out")
 STALE = "旧版·"
 _SETUP_BATCH = 5000
+STORED_FORMAT = "teacher-keys"
+"""In the stored index's file name: an index stored before linkage joined its blocking keys with teachers is
+linked at the old cost in its first reindex (every look-up reads other teachers' records), not a steady state."""
 
 
 def bench_sources() -> list[SourceBase]:
@@ -82,7 +85,7 @@ def stored(records: Iterator[Record]) -> Iterator[Record]:
 
 def stored_index(count: int) -> Path:
     """The stored index of `count` records (made the first time, then reused)."""
-    path = OUT / f"reindex-{count}.sqlite3"
+    path = OUT / f"reindex-{count}-{STORED_FORMAT}.sqlite3"
     if path.exists():
         return path
     from indexer.backends.sqlite import SqliteBackend
