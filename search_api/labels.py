@@ -59,6 +59,17 @@ FIELD_LABELS = {
     "metadata_prefix": "元数据格式", "set_spec": "OAI 集合", "schema_types": "课程页的 schema.org 类型",
     "url_pattern": "网址须含的模式", "complete_listing": "订阅列出全部课程", "encoding": "强制编码",
     "part_hosts": "分片文件所在主机", "labels": "标签映射", "rows": "名单行",
+    "defaults.record_type": "默认记录类型", "defaults.media_type": "默认媒体类型", "defaults.audience": "默认适用人群",
+    "defaults.categories": "默认分类", "defaults.is_free": "默认免费", "defaults.requires_login": "是否要登录",
+    "defaults.language": "语言", "defaults.region": "地区", "withdraw_after_missed_runs": "连续几次没列出就撤下",
+    "max_withdraw_share": "一次最多撤下的比例", "min_held_reported_deletions": "报删多少条起要审批",
+    "method": "请求方法", "params": "固定查询参数", "headers": "附加请求头", "page_start": "第一页的页码",
+    "max_pages": "每次最多页数", "lom_prefix": "LOM 元数据格式", "type_map": "类型对照",
+    "concurrency": "同时请求数", "run_timeout_seconds": "最长采集时间（秒）", "since": "只读这个时间以后的页面",
+    "max_sitemaps": "最多读几个网站地图", "full_crawl_days": "每隔几天全部重读", "link_pattern": "详情页网址模式",
+    "max_list_pages": "每个起始页最多翻几页", "id_pattern": "编号在网址中的模式", "date_pattern": "日期在网址中的模式",
+    "label_scope": "标签所在的区域", "max_parts": "最多分片文件数", "lesson_fields": "课时内容映射",
+    "keep_tags": "只保留这些标签", "keep_statuses": "只保留这些状态",
 }  # fmt: skip
 
 
