@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from crawlers.state.quarantine import QuarantineItem
 from tests.browser.accessibility import axe_violations, blocking
 from tests.browser.screenshots import shot
 from tests.operator.site import COURSES, OperatorSite, course_source, operator_site
@@ -100,3 +101,24 @@ def test_an_operator_starts_from_an_example_reads_the_docs_fixes_every_problem_a
     form = page.locator("#source-form").bounding_box()
     assert above is not None and form is not None and above["y"] < form["y"]
     _checked(page, f"operator-onboarding-preview-{width}")
+
+
+def test_a_saved_source_gives_rejections_in_chinese_first_and_keeps_the_same_url_warning(
+    onboarding_site: OperatorSite, screen: tuple[Page, str]
+) -> None:
+    site, (page, width) = onboarding_site, screen
+    with site.client(site.operator_key) as api:
+        for source_id in ("old_courses", "new_courses"):
+            api.post("/api/v1/sources", json=course_source(site.platform.url("/courses"), source_id=source_id))
+    site.store.quarantine.add("new_courses", [QuarantineItem("c9", "title: no title")], run_id=None)
+    page.goto(site.url + "/operator")
+    page.fill("#key", site.operator_key)
+    page.click("form.admin-login button")
+    page.wait_for_selector("table.sources-table")
+    _checked(page, f"operator-onboarding-list-{width}")
+    page.click("tr[data-source=new_courses] a.source-link")
+    page.wait_for_selector(".source-rejected")
+    assert page.locator(".same-url-warning").is_visible()
+    rejected = page.inner_text(".source-rejected")
+    assert rejected.index("没有标题，这一条不会收录") < rejected.index("title: no title")
+    _checked(page, f"operator-onboarding-source-{width}")
