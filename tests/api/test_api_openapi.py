@@ -52,9 +52,9 @@ def _operations(described: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
 
 
 KEYLESS = {"GET /api/v1/search", "GET /api/v1/suggest", "GET /api/v1/records/{record_id}", "GET /api/v1/health",
-           "GET /metrics"}  # fmt: skip
+           "GET /metrics", "GET /data/"}  # fmt: skip
 RATE_LIMITED = {"POST /api/v1/sources", "POST /api/v1/sources/dry-run", "PATCH /api/v1/sources/{source_id}",
-                "POST /api/v1/sources/{source_id}/dry-run"}  # fmt: skip
+                "POST /api/v1/sources/{source_id}/dry-run", "GET /data/"}  # fmt: skip
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 
 
