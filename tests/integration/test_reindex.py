@@ -89,12 +89,13 @@ def installation(engine_url: str, tmp_path: Path) -> Iterator[Installation]:
         es.close()
 
 
-def built_records(source: SourceBase, count: int, *, stale: bool) -> list[Record]:
+def built_records(source: SourceBase, count: int, *, stale: bool, description: str | None = None) -> list[Record]:
     """Records built from raw items; `stale` ones carry an outdated title that a rebuild from raw replaces."""
     builder = RecordBuilder(load_themes())
     records = []
     for n in range(count):
         fields = {"title": f"{TOPICS[n % len(TOPICS)]}第{n}讲", "url": f"https://courses.example.edu.cn/course/{n}"}
+        fields |= {"description": description} if description else {}
         raw = RawRecord(source_id=f"k{n}", fields=fields, payload={"id": f"k{n}", "name": fields["title"]})
         record = builder.build(raw, source, fetched_at=FETCHED)
         if stale:
@@ -495,7 +496,8 @@ def test_rebuilding_in_two_worker_processes_writes_the_same_index_as_one_process
 def test_the_writer_takes_each_rebuilt_records_link_profile_from_the_worker_that_rebuilt_it(tmp_path: Path) -> None:
     _, source, index = sqlite_installation(tmp_path)
     index.close()
-    stored = built_records(source, 40, stale=True)
+    # a description no other test gives: no profile of these records is kept in this process yet
+    stored = built_records(source, 40, stale=True, description="只在工作进程测试出现的简介")
     with RebuildPool(builder=RecordBuilder(load_themes()), sources=[source], workers=2) as pool:
         rebuilt = [done.record for done in pool.rebuild(stored)]
     assert [r.uid for r in rebuilt] == [r.uid for r in stored] and not rebuilt[0].title.startswith(STALE)
@@ -514,10 +516,7 @@ def _fresh_profile(record: Record) -> LinkProfile:
 def test_a_profile_made_elsewhere_is_used_only_for_the_content_it_was_made_from(tmp_path: Path) -> None:
     _, source, index = sqlite_installation(tmp_path)
     index.close()
-    record, other = (  # content no other test profiles, so that no profile of it is kept here yet
-        r.model_copy(update={"description": "只在本测试出现的简介"}) for r in built_records(source, 2, stale=False)
-    )
-    record.content_hash, other.content_hash = record.compute_hash(), other.compute_hash()
+    record, other = built_records(source, 2, stale=False, description="只在本测试出现的简介")
     made = _fresh_profile(record)
     remember_profile(record, made)
     changed = record.model_copy(update={"title": "书法临帖进阶", "content_hash": "changed"})
