@@ -37,7 +37,8 @@ def test_a_search_feed_parses_cleanly_and_lists_the_newest_matching_records_firs
     index.upsert(records)
     with serve_site(tmp_path, backend=index) as url:
         feed = _parse(httpx.get(f"{url}/feeds/search.{kind}", params={"q": "闲暇生活", "theme": "闲暇生活"}))
-    matching = [r for r in records if "闲暇生活" in r.themes and "闲暇生活" in r.title]
+    # A word that names the filtered theme takes in every course of the theme (as the search API does).
+    matching = [r for r in records if "闲暇生活" in r.themes]
     newest = sorted(matching, key=lambda r: (r.published_at, r.uid), reverse=True)
     assert _uids(feed) == [r.uid for r in newest][:20] and len(matching) > 3
     assert feed.version == ("atom10" if kind == "atom" else "rss20")
