@@ -255,6 +255,11 @@ class HarvestScheduler:
         """Stop scheduling; runs still going are stopped and recorded as interrupted."""
         self.stopping.set()
         if self.scheduler.running:
+            # A pass of APScheduler's loop still going when shutdown marks it stopped fails to remove a one-shot job
+            # that just fired (JobLookupError in the scheduler's thread). Pause first, then wait that pass out:
+            # get_jobs takes the lock the pass holds, and a paused loop starts no new pass.
+            self.scheduler.pause()
+            self.scheduler.get_jobs()
             self.scheduler.shutdown(wait=True)
         self.keeper.stop()
         with _REGISTRY_LOCK:
