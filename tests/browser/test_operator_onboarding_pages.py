@@ -13,21 +13,10 @@ from playwright.sync_api import Browser, Page
 from crawlers.state.quarantine import QuarantineItem
 from tests.browser.accessibility import axe_violations, blocking
 from tests.browser.screenshots import shot
-from tests.operator.site import COURSES, OperatorSite, course_source, operator_site
+from tests.operator.site import COURSES, MAPPING, OperatorSite, course_source, operator_site
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-MAPPING = """items_path: data.items
-id_field: id
-url_template: https://courses.example.edu.cn/course/{id}
-obey_robots: false
-fields:
-  title: name
-  description: summary
-  published_at: time
-"""
-
 
 @pytest.fixture
 def onboarding_site(tmp_path: Path, http_server: FixtureServer) -> Iterator[OperatorSite]:

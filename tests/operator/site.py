@@ -34,6 +34,18 @@ COURSES = [
 ]
 
 
+# The form mapping of the COURSES list as the operator pages take it (YAML).
+MAPPING = """items_path: data.items
+id_field: id
+url_template: https://courses.example.edu.cn/course/{id}
+obey_robots: false
+fields:
+  title: name
+  description: summary
+  published_at: time
+"""
+
+
 def make_settings(data_dir: Path, *, allow: list[str] | None = None, **operators: Any) -> Settings:
     """Fast settings: no politeness delay, no retries, the given allowlist (default 127.0.0.1)."""
     http = local_http(timeout_seconds=10, allow_private_hosts=LOOPBACK if allow is None else allow)

@@ -12,7 +12,7 @@ import pytest
 from config.sources import JsonApiSourceConfig
 from search_api.operator_forms import URL_FIELD, SourceForm
 from search_api.source_templates import TEMPLATES
-from tests.operator.site import COURSES, PLATFORM, OperatorSite, course_source
+from tests.operator.site import COURSES, MAPPING, PLATFORM, OperatorSite, course_source
 from tests.support.faults import SITES, TITLES
 
 KINDS = ("json_api", "rss", "static_catalog", "oai_pmh", "sitemap", "html")
@@ -33,17 +33,6 @@ def _form(csrf: str, url: str, mapping: str, **changes: str) -> dict[str, str]:
             "url": url, "interval_minutes": "60", "mapping": mapping, "action": "preview"}  # fmt: skip
     form.update(changes)
     return form
-
-
-MAPPING = """items_path: data.items
-id_field: id
-url_template: https://courses.example.edu.cn/course/{id}
-obey_robots: false
-fields:
-  title: name
-  description: summary
-  published_at: time
-"""
 
 
 def _fixture_url(kind: str, site: OperatorSite) -> str:
