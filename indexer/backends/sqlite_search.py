@@ -399,11 +399,3 @@ def _page(query: SearchQuery, *, has_text: bool) -> _Page:
         return _Page(sort=sort, offset=0, after=decode_cursor(query.cursor, sort=sort))
     return _Page(sort=sort, offset=(query.page - 1) * query.size, after=None)
 
-
-def _bits(mask: int) -> list[int]:
-    bits = []
-    while mask:
-        low = mask & -mask
-        bits.append(low.bit_length() - 1)
-        mask ^= low
-    return bits
