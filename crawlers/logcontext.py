@@ -41,11 +41,6 @@ def log_context(*, source_id: str | None = None, run_id: str | None = None) -> I
         _source_id.reset(source_token)
 
 
-def set_run_id(run_id: str) -> None:
-    """Tag the rest of the current context's lines with a run id learnt after the block began."""
-    _run_id.set(run_id)
-
-
 def install(handler: logging.Handler) -> None:
     """Give a handler the filter and the structured format."""
     handler.addFilter(LogContextFilter())

@@ -26,7 +26,7 @@ from crawlers.fetch import Fetcher
 from crawlers.run_report import (
     Phase,
     RejectedItem,
-    RunError,
+    RunFailure,
     RunProgress,
     RunReport,
     RunStatus,
@@ -58,7 +58,7 @@ _gc_lock = threading.Lock()
 _relaxed_runs = 0
 _thresholds_before: tuple[int, int, int] = gc.get_threshold()
 
-__all__ = ["Phase", "RejectedItem", "RunError", "RunProgress", "RunReport", "RunStatus", "harvest", "record_uid"]
+__all__ = ["Phase", "RejectedItem", "RunFailure", "RunProgress", "RunReport", "RunStatus", "harvest", "record_uid"]
 
 
 class _Run:
@@ -259,7 +259,7 @@ class _Run:
 
     def _fail(self, exc: Exception) -> None:
         if self.report.error is None:
-            self.report.error = RunError(type(exc).__name__, str(exc) or repr(exc))
+            self.report.error = RunFailure(type(exc).__name__, str(exc) or repr(exc))
         level = logging.WARNING if _expected_failure(exc) else logging.ERROR
         logger.log(level, "run of %s failed: %s", self.source.id, exc, exc_info=not _expected_failure(exc))
 
@@ -390,7 +390,7 @@ def _record(recorder: RunState, report: RunReport, *, cursor: dict[str, Any] | N
     except Exception as exc:  # the run row stays `running` until the scheduler marks it abandoned
         logger.error("could not record the end of run %s of %s: %s", report.run_id, report.source_id, exc)
         if report.error is None:
-            report.error = RunError(type(exc).__name__, str(exc) or repr(exc))
+            report.error = RunFailure(type(exc).__name__, str(exc) or repr(exc))
         report.complete = False
         report.status = "failed"
 

@@ -38,7 +38,7 @@ class RejectedItem:
 
 
 @dataclass(frozen=True)
-class RunError:
+class RunFailure:
     """Why a source could not be harvested: the error class and its message."""
 
     type: str
@@ -75,7 +75,7 @@ class RunReport:
     rejections: list[RejectedItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     warning_count: int = 0
-    error: RunError | None = None
+    error: RunFailure | None = None
     http: FetchStats = field(default_factory=FetchStats)
     http_log: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)

@@ -74,16 +74,6 @@ def reports_json(reports: Sequence[RunReport], *, single: bool) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def sources_table(sources: Sequence[SourceBase]) -> str:
-    """Configured sources as aligned columns: id, kind, platform, enabled, url."""
-    rows = [("ID", "KIND", "PLATFORM", "ENABLED", "URL")]
-    rows += [(s.id, str(getattr(s, "kind", "?")), s.platform, "yes" if s.enabled else "no",
-              str(getattr(s, "url", ""))) for s in sources]  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4]
-                     for row in rows)  # fmt: skip
-
-
 def source_yaml(source: SourceBase) -> str:
     """One source's full configuration as YAML."""
     data = source.model_dump(mode="json")

@@ -97,11 +97,6 @@ def lookup(data: Any, path: str) -> Any:
     return node
 
 
-def template_fields(template: str) -> list[str]:
-    """The `{placeholder}` names in a URL template."""
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
-
-
 def fill_template(template: str, item: Any) -> str:
     """Fill `{field}` placeholders (dotted paths allowed) from an item, URL-quoting each value.
 
