@@ -199,22 +199,30 @@ def require_scheduler(scheduler: HarvestScheduler | None) -> HarvestScheduler:
 
 
 def start_run(
-    store: StateStore, scheduler: HarvestScheduler | None, source_id: str, *, actor: str, live_ok: bool = True
+    store: StateStore, scheduler: HarvestScheduler | None, source_id: str, *, actor: str, live_ok: bool
 ) -> dict[str, Any]:
     """Run a source now: 409 while a run of it is going; the run's id once the run is recorded.
 
     A source its operator has not enabled yet is run only with `live_ok` (its records go live to learners);
-    without it, a 409 `not_enabled`: the admin pages ask for that confirmation first."""
+    without it, a 409 `not_enabled` pointing at the dry-run: the API's `confirm_live=true` and the admin page's
+    confirmation box are the one way to say yes."""
     source = get_source(store, source_id)
     if not source.enabled and not live_ok:
-        raise ApiError(409, "not_enabled", f"{source_id} is not enabled; confirm that its records may go live")
+        message = (f"{source_id} is not enabled yet: running it now publishes its records to learners at once. "
+                   "Preview it without publishing (dry-run), enable it, or confirm with confirm_live=true")
+        dry_run = ProblemDetail("dry_run", f"POST /api/v1/sources/{source_id}/dry-run previews it, publishing nothing")
+        confirm = ProblemDetail("confirm_live", "true runs it now and its records go live")
+        raise ApiError(409, "not_enabled", message, [dry_run, confirm])
     ensure_not_deleted(store, source_id)  # a source waiting for (or past) its deletion is not harvested again
     running = require_scheduler(scheduler)
     try:
         holder = running.run_now(source_id, trigger="manual")
     except SourceBusyError as exc:
         raise ApiError(409, "run_in_progress", f"a run of {source_id} is already going") from exc
-    store.audit.record(actor=actor, action="source.run", target=source_id, details={"holder": holder})
+    details: dict[str, Any] = {"holder": holder}
+    if not source.enabled:
+        details["confirmed_live"] = True  # the admin said yes to publishing a source not enabled yet
+    store.audit.record(actor=actor, action="source.run", target=source_id, details=details)
     run = running.wait_for_run(source_id, holder, timeout=RUN_WAIT_SECONDS)
     return {"source_id": source_id, "run_id": run.id if run else None, "status": run.status if run else "queued",
             "links": {"run": f"/api/v1/runs/{run.id}" if run else None}}  # fmt: skip

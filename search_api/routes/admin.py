@@ -15,7 +15,7 @@ from search_api import admin_links as links
 from search_api.auth import require_admin, state_store
 from search_api.errors import InvalidRequestError, ProblemDetail
 from search_api.params import RowId
-from search_api.schemas import ROLE_ERROR_RESPONSES
+from search_api.schemas import ROLE_ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ROLE_ERROR_RESPONSES)
 
@@ -43,10 +43,21 @@ def admin_sources(
     return {"items": [row.to_dict() for row in actions.sort_rows(rows, key=sort)]}
 
 
-@router.post("/sources/{source_id}/runs", status_code=202)
-def run_now(source_id: str, admin: Admin, store: Store, scheduler: Scheduler) -> JSONResponse:
-    """Run a source now; 202 with the run's id (409 while a run of it is going)."""
-    body = actions.start_run(store, scheduler, source_id, actor=actions.actor_of(admin))
+CONFIRM_LIVE = Query(description="Required (`true`) to run a source its operator has not enabled yet: its records "
+                    "go live to learners at once. Without it such a source is not run (409 `not_enabled`); "
+                    "`POST /api/v1/sources/{id}/dry-run` previews it without publishing anything.")
+RUN_NOW_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "A run of the source is going (`run_in_progress`), or the source is "
+          "not enabled and `confirm_live=true` was not given (`not_enabled`; `details` links its dry-run)."},
+}  # fmt: skip
+
+
+@router.post("/sources/{source_id}/runs", status_code=202, responses=RUN_NOW_RESPONSES)
+def run_now(source_id: str, admin: Admin, store: Store, scheduler: Scheduler,
+            confirm_live: Annotated[bool, CONFIRM_LIVE] = False) -> JSONResponse:  # fmt: skip
+    """Run a source now; 202 with the run's id. 409 while a run of it is going, and for a source not enabled
+    yet unless `confirm_live=true` says its records may go live (the admin page asks the same)."""
+    body = actions.start_run(store, scheduler, source_id, actor=actions.actor_of(admin), live_ok=confirm_live)
     headers = {"Location": body["links"]["run"]} if body["run_id"] else {}
     return JSONResponse(body, status_code=202, headers=headers)
 

@@ -65,6 +65,30 @@ def test_run_now_of_a_source_already_running_is_a_conflict(site: AdminSite, admi
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
 
 
+def test_run_now_of_a_source_not_enabled_runs_nothing_until_confirmed_live(
+    site: AdminSite, admin: httpx.Client
+) -> None:
+    source_id = site.register("new_feed", enabled=False)
+    refused = admin.post(f"/api/v1/sources/{source_id}/runs")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_enabled"
+    assert "publishes its records to learners" in refused.json()["error"]["message"]
+    assert {d["field"] for d in refused.json()["error"]["details"]} == {"dry_run", "confirm_live"}
+    assert site.store.runs.find(source_id=source_id) == [] and site.platform.requests_for(f"/{source_id}/items") == []
+    assert admin.post(f"/api/v1/sources/{source_id}/runs", params={"confirm_live": "false"}).status_code == 409
+
+    confirmed = admin.post(f"/api/v1/sources/{source_id}/runs", params={"confirm_live": "true"})
+    assert confirmed.status_code == 202 and confirmed.json()["run_id"]
+    audit = site.store.audit.find(action="source.run", target=source_id)
+    assert len(audit) == 1 and audit[0].details["confirmed_live"] is True
+
+
+def test_openapi_documents_the_live_confirmation_of_run_now(site: AdminSite) -> None:
+    operation = httpx.get(site.url + "/openapi.json").json()["paths"]["/api/v1/sources/{source_id}/runs"]["post"]
+    confirm = next(p for p in operation["parameters"] if p["name"] == "confirm_live")
+    assert confirm["in"] == "query" and "go live" in confirm["description"]
+    assert "not_enabled" in operation["responses"]["409"]["description"]
+
+
 def _source(admin: httpx.Client, source_id: str) -> dict[str, Any]:
     items = admin.get("/api/v1/admin/sources").json()["items"]
     return next(item for item in items if item["id"] == source_id)
