@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from config.regions import region_table
 
 RECORD_TYPES = (
     "course",
@@ -56,8 +58,18 @@ class RecordDefaults(_Strict):
     requires_login: bool = Field(False, description="Whether learning needs an account on the platform.")
     language: str = Field("zh-CN", description="BCP-47 language of the records.")
     region: dict[str, str] = Field(
-        default_factory=dict, description="province / city / district / adcode of a local platform."
+        default_factory=dict,
+        description="Where the platform sits: province (全国 for a national platform, else one of the 34 "
+        "provincial-level names or short forms of config/regions.yaml), city, district, adcode.",
     )
+
+    @field_validator("region")
+    @classmethod
+    def _known_province(cls, region: dict[str, str]) -> dict[str, str]:
+        province = region.get("province")
+        if province is not None and region_table().canonical(province) is None:
+            raise ValueError(f"province {province!r} is not 全国 nor one of the 34 provincial-level regions")
+        return region
 
 
 class SourceBase(_Strict):

@@ -15,6 +15,7 @@ from config.themes import THEMES, ThemeTable
 from indexer.errors import RecordInvalidError
 from indexer.normalize.audience import AudienceDetector, detect_level
 from indexer.normalize.dates import parse_datetime
+from indexer.normalize.region import normalize_region
 from indexer.normalize.text import category_paths, clean_text, http_url, parse_count, split_list
 from indexer.normalize.themes import Classification, FoldedFields, ThemeClassifier
 from indexer.record import Lesson, ProgrammeEntry, Provider, RawRecord, Record
@@ -76,10 +77,11 @@ class RecordBuilder:
             description=description,
             language=_language(f.get("language"), defaults.language),
             instructors=[{"name": n} for n in split_list(f.get("instructors"), max_items=20)],
-            provider=_provider(f.get("provider")),
+            provider=(provider := _provider(f.get("provider"))),
             platform=source.platform,
             platform_name=source.platform_name,
-            region=_region(f.get("region"), defaults.region),
+            region=normalize_region(f.get("region"), provider=provider.name if provider else None,
+                                    default=defaults.region),
             categories_raw=categories,
             tags=tags,
             themes=found.themes,
@@ -162,15 +164,6 @@ def _language(value: Any, default: str) -> str:
     if isinstance(value, str) and _LANGUAGE.match(value.strip()):
         return value.strip()
     return default
-
-
-def _region(value: Any, default: dict[str, str]) -> dict[str, str]:
-    region = dict(default)
-    if isinstance(value, dict):
-        region.update({str(k): str(v) for k, v in value.items() if isinstance(v, str | int) and str(v).strip()})
-    elif (name := clean_text(value, max_chars=60)) is not None:
-        region.setdefault("name", name)
-    return region
 
 
 def _provider(value: Any) -> Provider | None:

@@ -141,7 +141,7 @@ def test_programme_row_becomes_a_programme_entry(builder):
     assert record.programme_entry.year == 2023
     assert record.programme_entry.honour == "事迹特别感人的百姓学习之星"
     assert "百姓学习之星" in record.programmes
-    assert record.region == {"name": "浙江省杭州市"}
+    assert record.region == {"name": "浙江省杭州市", "province": "浙江", "city": "杭州市"}
     assert record.level is None
 
 
