@@ -14,7 +14,7 @@ from config.loader import load_sources
 from config.settings import Settings
 from crawlers.demo import demo_sources
 from crawlers.state import StateNotFoundError, StateStore, state_url
-from search_api.routes.keys import issue_key, key_dict, revoke_key
+from search_api.routes.keys import issue_key, key_dict, registered_platforms, revoke_key
 
 CLI_ACTOR = "cli"
 DEMO_SUBDIR = "demo"
@@ -80,9 +80,7 @@ def known_platforms(settings: Settings, store: StateStore, *, demo: bool) -> dic
     """Platform id -> name: the platforms of the configured sources (the demo's with `demo`) and registered ones."""
     configured = demo_sources("http://127.0.0.1") if demo else load_sources(settings.sources_file)
     names = {s.platform: s.platform_name for s in configured}
-    for stored in store.sources.find():
-        names.setdefault(stored.config.platform, stored.config.platform_name)
-    return names
+    return {**registered_platforms(store), **names}
 
 
 def _create(args: argparse.Namespace, settings: Settings, store: StateStore, console: Output) -> int:

@@ -31,6 +31,29 @@ class KeyRequest(BaseModel):
     role: Literal["operator", "admin"] = Field(description="operator (one platform's sources) or admin.")
     platform: str | None = Field(None, max_length=63, description="The platform an operator key acts for.")
     label: str | None = Field(None, max_length=200, description="Who holds the key, for people reading lists.")
+    new_platform: bool = Field(False, description="Accept a `platform` no source has yet (a platform about to "
+                               "register its first feed); without it an unknown platform is a 422 naming the known.")
+
+
+def registered_platforms(store: StateStore) -> dict[str, str]:
+    """Platform id -> name of every source the state database holds (the served catalogue's platforms), and
+    the platforms keys were already issued for (admitted as new before their first source)."""
+    names: dict[str, str] = {}
+    for stored in store.sources.find():
+        names.setdefault(stored.config.platform, stored.config.platform_name)
+    for info in store.keys.find():
+        if info.platform:
+            names.setdefault(info.platform, "no source yet")
+    return names
+
+
+def ensure_known_platform(platform: str, known: dict[str, str]) -> None:
+    """422 naming the known platforms when no source has `platform`."""
+    if platform in known:
+        return
+    listed = ", ".join(f"{p} ({name})" for p, name in sorted(known.items())) or "(none)"
+    reason = f"no source has platform {platform!r}; known platforms: {listed}; new_platform=true accepts a new one"
+    raise InvalidRequestError("unknown platform", details=[ProblemDetail("platform", reason)])
 
 
 def key_dict(info: ApiKeyInfo) -> dict[str, Any]:
@@ -64,10 +87,13 @@ def revoke_key(store: StateStore, key_id: str, *, actor: str) -> ApiKeyInfo:
 
 @router.post("/keys", status_code=201)
 def create_key(body: KeyRequest, admin: Admin, store: Store) -> JSONResponse:
-    """Issue a key; the answer carries the secret once — store it now, it cannot be shown again."""
+    """Issue a key; the answer carries the secret once — store it now, it cannot be shown again. The platform
+    must be one a source has, unless `new_platform` is true (422 naming the known platforms otherwise)."""
     if body.role == "operator" and not body.platform:
         raise InvalidRequestError("an operator key needs a platform",
                                   details=[ProblemDetail("platform", "required for role operator")])  # fmt: skip
+    if body.platform and not body.new_platform:
+        ensure_known_platform(body.platform, registered_platforms(store))
     try:
         key, info = issue_key(store, role=body.role, platform=body.platform, label=body.label,
                               actor=actor_of(admin))  # fmt: skip

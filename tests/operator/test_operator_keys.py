@@ -13,7 +13,13 @@ from tests.operator.site import COURSES, OperatorSite, course_source
 
 
 def test_an_admin_issues_an_operator_key_that_acts_for_its_platform(site: OperatorSite, admin: httpx.Client) -> None:
-    answer = admin.post("/api/v1/keys", json={"role": "operator", "platform": "shequ_xicheng", "label": "西城社区"})
+    new_platform = {"role": "operator", "platform": "shequ_xicheng", "label": "西城社区"}
+    refused = admin.post("/api/v1/keys", json=new_platform)
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["field"] == "platform"
+    assert "test_platform (测试平台)" not in refused.text  # no source yet: the key's platform is named alone
+    assert "known platforms: " in refused.text and "test_platform" in refused.text and "new_platform" in refused.text
+    assert admin.get("/api/v1/keys").json()["items"] and len(site.store.keys.find(platform="shequ_xicheng")) == 0
+    answer = admin.post("/api/v1/keys", json={**new_platform, "new_platform": True})
     assert answer.status_code == 201, answer.text
     issued = answer.json()
     assert issued["key"].startswith(f"efk_{issued['id']}_") and answer.headers["cache-control"] == "no-store"
@@ -38,6 +44,17 @@ def test_a_revoked_key_is_refused_at_once(site: OperatorSite, admin: httpx.Clien
     assert issued["id"] not in {k["id"] for k in admin.get("/api/v1/keys").json()["items"]}
     assert issued["id"] in {k["id"] for k in admin.get("/api/v1/keys", params={"revoked": True}).json()["items"]}
     assert [e.action for e in site.store.audit.find(target=f"key:{issued['id']}")] == ["key.revoke", "key.create"]
+
+
+def test_a_key_for_a_platform_no_source_has_is_refused_naming_the_known_ones(
+    site: OperatorSite, admin: httpx.Client, operator: httpx.Client
+) -> None:
+    assert operator.post("/api/v1/sources", json=course_source(site.serve_courses("/c", COURSES))).status_code == 201
+    refused = admin.post("/api/v1/keys", json={"role": "operator", "platform": "no_such_platform"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "validation_error"
+    assert "'no_such_platform'" in refused.text and "test_platform (测试平台)" in refused.text
+    assert admin.post("/api/v1/keys", json={"role": "admin", "platform": "no_such_platform"}).status_code == 422
+    assert admin.post("/api/v1/keys", json={"role": "operator", "platform": "test_platform"}).status_code == 201
 
 
 def test_an_operator_key_needs_a_platform(admin: httpx.Client) -> None:
