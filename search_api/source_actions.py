@@ -29,7 +29,7 @@ from indexer.pipeline import RecordBuilder
 from search_api.auth import ADMIN, ensure_platform
 from search_api.dry_run import DryRunReport, dry_run
 from search_api.errors import ApiError, NotFoundError
-from search_api.source_checks import LocalizedProblem, check_addresses, invalid, parse_config
+from search_api.source_checks import LocalizedProblem, check_addresses, invalid, parse_config, same_url_sources
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,27 @@ def config_for(principal: Principal, data: Any) -> SourceConfig:
     config = parse_config(data)
     ensure_platform(principal, config.platform)
     return config
+
+
+def same_url_warnings(store: StateStore, principal: Principal, config: SourceConfig) -> list[dict[str, Any]]:
+    """The other sources already harvesting this config's feed, as a warning each (two sources of one feed list
+    every course twice): the one check of the sources API and the operator pages. Another platform's source is
+    not named to an operator."""
+    visible = {s.id for s in visible_sources(store, principal)}
+    others = ((s.id, s.name, s.platform, s.config) for s in store.sources.find())
+    warnings = []
+    for found in same_url_sources(config, others):
+        shown = found.source_id in visible
+        name = found.name if shown else "另一个平台的来源"
+        warnings.append({
+            "code": "same_url", "field": found.field, "url": found.url,
+            "source_id": found.source_id if shown else None, "name": name,
+            "message": f"{found.url} is already harvested by "
+                       f"{found.source_id if shown else 'a source of another platform'}: every course would be "
+                       "listed twice",
+            "message_zh": f"这个地址已经由「{name}」采集，再登记一次，每门课程会出现两次",
+        })  # fmt: skip
+    return warnings
 
 
 def source_dict(source: StoredSource) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from search_api.labels import field_label, rejection_reason_zh
 from search_api.operator_forms import KIND_LABELS, FormProblems, SourceForm
 from search_api.ratelimit import DRY_RUN, REGISTER
 from search_api.routes.sources import rate_limits, record_builder
-from search_api.source_checks import LocalizedProblem, SameUrlSource, same_url_sources
+from search_api.source_checks import LocalizedProblem
 from search_api.source_templates import TEMPLATES
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
@@ -77,16 +77,8 @@ def _platform_label(request: Request, session: PageSession | None) -> str:
 
 
 def _same_url(store: StateStore, session: PageSession, config: Any) -> list[dict[str, Any]]:
-    """Other sources already harvesting this config's feed; another platform's is not named to an operator."""
-    visible = {s.id for s in actions.visible_sources(store, session.principal)}
-    others = ((s.id, s.name, s.platform, s.config) for s in store.sources.find())
-    return [_same_url_dict(found, visible) for found in same_url_sources(config, others)]
-
-
-def _same_url_dict(found: SameUrlSource, visible: set[str]) -> dict[str, Any]:
-    shown = found.source_id in visible
-    return {"source_id": found.source_id if shown else None, "name": found.name if shown else "另一个平台的来源",
-            "field": found.field, "url": found.url}  # fmt: skip
+    """Other sources already harvesting this config's feed: the sources API's check (source_actions)."""
+    return actions.same_url_warnings(store, session.principal, config)
 
 
 def _redirect(target: str, *, done: str | None = None, error: str | None = None) -> RedirectResponse:

@@ -80,21 +80,24 @@ NEW_SOURCE = source_body(SOURCE_CONFIG, "The source's config; an operator's `pla
 
 @router.post("/sources", status_code=201, responses=RATE_LIMITED_RESPONSES, openapi_extra=NEW_SOURCE)
 def create(request: Request, operator: Operator, store: Store, body: Body) -> JSONResponse:
-    """Register a source of the caller's platform; 422 with every problem, 409 when the id is taken."""
+    """Register a source of the caller's platform; 422 with every problem, 409 when the id is taken. The answer's
+    `warnings` name other sources already harvesting the same feed URL (it is registered all the same)."""
     rate_limits(request).check(REGISTER, operator.key_id)
     source = actions.create_source(store, operator, body, settings=request.app.state.settings)
     sync_scheduler(request)
     location = {"Location": f"/api/v1/sources/{source.id}"}
-    return JSONResponse(actions.source_dict(source), status_code=201, headers=location)
+    answer = {**actions.source_dict(source), "warnings": actions.same_url_warnings(store, operator, source.config)}
+    return JSONResponse(answer, status_code=201, headers=location)
 
 
 @router.post("/sources/dry-run", responses=RATE_LIMITED_RESPONSES, openapi_extra=NEW_SOURCE)
-def dry_run_unsaved(request: Request, operator: Operator, body: Body) -> dict[str, Any]:
-    """Preview a config that is not saved: the first items as records, with warnings and the request log."""
+def dry_run_unsaved(request: Request, operator: Operator, store: Store, body: Body) -> dict[str, Any]:
+    """Preview a config that is not saved: the first items as records, with warnings and the request log;
+    `same_url` names other sources already harvesting its feed URL."""
     rate_limits(request).check(DRY_RUN, operator.key_id)
     config = actions.config_for(operator, body)
     report = actions.preview(config, settings=request.app.state.settings, builder=record_builder(request))
-    return report.to_dict()
+    return {**report.to_dict(), "same_url": actions.same_url_warnings(store, operator, config)}
 
 
 @router.get("/sources/{source_id}")

@@ -109,6 +109,28 @@ def test_a_feed_another_source_already_harvests_is_flagged_before_and_after_savi
     assert "same-url-warning" not in alone.text
 
 
+def test_the_sources_api_warns_of_a_feed_another_source_harvests_as_the_form_does(
+    site: OperatorSite, operator: httpx.Client, other: httpx.Client
+) -> None:
+    url = site.serve_courses("/courses", COURSES)
+    first = operator.post("/api/v1/sources", json=course_source(url, source_id="first_courses"))
+    assert first.status_code == 201 and first.json()["warnings"] == []
+    same = course_source(url.replace("http://", "HTTP://") + "/#top", source_id="second_courses")
+    preview = operator.post("/api/v1/sources/dry-run", json=same)
+    assert [w["source_id"] for w in preview.json()["same_url"]] == ["first_courses"]
+    second = operator.post("/api/v1/sources", json=same)
+    assert second.status_code == 201 and site.store.sources.get("second_courses")  # a warning, not a refusal
+    [warning] = second.json()["warnings"]
+    assert (warning["code"], warning["source_id"], warning["field"], warning["url"]) == (
+        "same_url", "first_courses", "url", url)
+    assert "first_courses" in warning["message"] and "出现两次" in warning["message_zh"]
+    foreign = other.post("/api/v1/sources", json={**course_source(url, source_id="their_courses"),
+                                                   "platform": "other_platform"})  # fmt: skip
+    assert foreign.status_code == 201
+    assert {w["source_id"] for w in foreign.json()["warnings"]} == {None}  # another platform's ids stay hidden
+    assert "first_courses" not in foreign.text.replace('"id": "their_courses"', "")
+
+
 def test_the_dry_run_summary_says_each_warning_once_above_the_table_and_the_form(
     site: OperatorSite, signed_in: tuple[httpx.Client, str]
 ) -> None:
