@@ -15,7 +15,25 @@ from indexer.record import Record
 from indexer.record_text import record_text
 
 Sort = Literal["relevance", "newest", "popular"]
-FACET_FIELDS = ("theme", "platform", "audience", "media_type", "is_free")
+FACET_FIELDS = ("theme", "platform", "audience", "media_type", "is_free", "region")
+"""The facets every backend counts, in this order (each a record field: see `facet_values`)."""
+FILTER_FIELDS = {
+    "theme": "themes", "audience": "audience", "platform": "platforms", "media_type": "media_types",
+    "record_type": "record_types", "region": "regions",
+}  # fmt: skip
+"""Filter name (a facet, or record_type) -> the SearchQuery attribute holding its values (is_free aside)."""
+
+
+def facet_values(record: Record) -> dict[str, list[str]]:
+    """The values a record has for each filter of FILTER_FIELDS (a backend indexes these)."""
+    return {
+        "theme": list(record.themes),
+        "audience": list(record.audience),
+        "platform": [record.platform],
+        "media_type": [record.media_type] if record.media_type else [],
+        "record_type": [record.record_type],
+        "region": [region] if (region := record.region.get("province")) else [],
+    }
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,8 @@ class SearchQuery:
     platforms: tuple[str, ...] = ()
     media_types: tuple[str, ...] = ()
     record_types: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    """Short forms of config/regions.yaml (广东, 全国): the records whose region.province is one of them."""
     is_free: bool | None = None
     sort: Sort = "relevance"
     page: int = 1

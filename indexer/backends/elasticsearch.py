@@ -23,6 +23,7 @@ from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
 from indexer.backends.es_links import EsLinkStore, cluster_view_of
 from indexer.backends.es_mapping import (
+    ADDED_FIELDS,
     MAPPING_VERSION,
     PluginAnalyzer,
     document_record,
@@ -135,6 +136,9 @@ class ElasticsearchBackend(EsChangeReads):
         if self.client.indices.exists_alias(name=self.alias):
             for name, body in self.client.indices.get_mapping(index=self.alias).items():
                 version = (body.get("mappings", {}).get("_meta") or {}).get("edufed_mapping")
+                missing = [f for f in ADDED_FIELDS if f not in body.get("mappings", {}).get("properties", {})]
+                if missing:  # additive: an older index keeps serving, and takes the new fields' values
+                    self.client.indices.put_mapping(index=name, properties={f: {"type": "keyword"} for f in missing})
                 if version != MAPPING_VERSION:
                     logger.warning(
                         "index %s has mapping version %s, this edufed writes %s: run `edufed reindex`",

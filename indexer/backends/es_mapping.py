@@ -25,8 +25,11 @@ from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
 from indexer.record_text import record_text
 
-MAPPING_VERSION = "2"
-"""Bump when the mapping changes incompatibly; an index of another version asks for `edufed reindex`."""
+MAPPING_VERSION = "3"
+"""Bump when the mapping changes; an index of another version asks for `edufed reindex`. 3: `region`, added to an
+older index in place when the backend opens it (ADDED_FIELDS), so it serves until the reindex fills it."""
+ADDED_FIELDS = ("region",)
+"""Keyword fields added since version 2: put into an older index's mapping (an additive, allowed change)."""
 PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
 TOKENS_ANALYZER = "edufed_tokens"
 FIELD_WEIGHTS: dict[str, float] = {
@@ -36,7 +39,7 @@ FIELD_WEIGHTS: dict[str, float] = {
 """Field boosts, the same weights the embedded backend gives its FTS5 columns."""
 FACET_KEYWORDS = {
     "theme": "theme", "platform": "platform", "audience": "audience", "media_type": "media_type",
-    "is_free": "is_free", "record_type": "record_type",
+    "is_free": "is_free", "record_type": "record_type", "region": "region",
 }  # fmt: skip
 """Facet / filter name -> document field."""
 _KEYWORD = {"type": "keyword"}
@@ -72,7 +75,7 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
     if plugin_analyzer is not None:
         title_fold["fields"]["plugin"] = {"type": "text", "analyzer": plugin_analyzer}
     keywords = ("uid", "source", "source_id", "content_hash", "cluster_id", "platform", "theme", "audience",
-                "media_type", "record_type")  # fmt: skip
+                "media_type", "record_type", "region")  # fmt: skip
     properties: dict[str, Any] = {name: dict(_KEYWORD) for name in keywords}
     properties.update(
         {
@@ -112,6 +115,7 @@ def record_document(record: Record) -> dict[str, Any]:
         "audience": list(record.audience),
         "media_type": record.media_type,
         "record_type": record.record_type,
+        "region": record.region.get("province"),
         "is_free": record.is_free,
         "sort_date": epoch_micros(sort_date),
         "popularity": record.learner_count if record.learner_count is not None else -1,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.analysis import Alternative, QueryTerm
-from indexer.backends.base import FACET_FIELDS, SearchQuery
+from indexer.backends.base import FACET_FIELDS, FILTER_FIELDS, SearchQuery
 from indexer.backends.cursor import Cursor, decode_cursor
 from indexer.backends.es_mapping import FACET_KEYWORDS, FIELD_WEIGHTS
 from indexer.errors import QueryError
@@ -30,10 +30,6 @@ SORTS: dict[str, list[dict[str, str]]] = {
     "newest": [{"sort_date": "desc"}, {"uid": "asc"}],
     "popular": [{"popularity": "desc"}, {"uid": "asc"}],
 }
-_FILTERS = {
-    "theme": "themes", "audience": "audience", "platform": "platforms", "media_type": "media_types",
-    "record_type": "record_types",
-}  # fmt: skip
 _TEXT_FIELDS = [
     f"text.{name}^{FIELD_WEIGHTS[name]:g}"
     for name in ("title", "subtitle", "tags", "description", "people", "provider")
@@ -188,7 +184,7 @@ def ranked(query: dict[str, Any], *, ranking: Ranking) -> dict[str, Any]:
 def facet_filters(query: SearchQuery) -> dict[str, dict[str, Any]]:
     """Filter name -> Elasticsearch clause, for every filter the query sets (OR within a filter)."""
     clauses: dict[str, dict[str, Any]] = {}
-    for name, attribute in _FILTERS.items():
+    for name, attribute in FILTER_FIELDS.items():
         values = [v for v in getattr(query, attribute) if isinstance(v, str)]
         if values:
             clauses[name] = {"terms": {FACET_KEYWORDS[name]: values}}

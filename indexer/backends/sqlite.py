@@ -32,6 +32,7 @@ from indexer.backends.sqlite_schema import (
     SCHEMA_VERSION,
     FacetCodes,
     RecordRows,
+    add_missing_columns,
     record_rows,
 )
 from indexer.backends.sqlite_search import SqliteSearch
@@ -145,6 +146,7 @@ class SqliteBackend(SqliteChangeReads):
             for statement in DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            add_missing_columns(conn)
             create_oai_tables(conn)
             conn.execute("COMMIT")
         except (sqlite3.Error, IndexBackendError) as exc:

@@ -1,7 +1,7 @@
 """Filters, facet counts, totals and sort keys from in-memory columns (numpy arrays indexed by rowid).
 
 Counting facets in SQL means visiting every matched row several times; with the facet and sort columns of
-every record held in arrays (about 42 bytes a record), a search fetches only the matched rowids (and bm25
+every record held in arrays (about 46 bytes a record), a search fetches only the matched rowids (and bm25
 scores) from FTS5, filters and counts each facet with vectorized masks and `bincount`, and hands the
 surviving rows with their sort keys to the pager. Browsing without a query works on all live rows.
 
@@ -26,7 +26,7 @@ from indexer.backends.sqlite_schema import FACET_COLUMNS, MASK_FACETS, FacetCode
 
 _DTYPES = {
     "theme_mask": np.int64, "aud_mask": np.int64, "platform_id": np.int32, "media_id": np.int32,
-    "rtype_id": np.int32, "free": np.int8, "sort_date": np.int64, "popularity": np.int64,
+    "rtype_id": np.int32, "free": np.int8, "sort_date": np.int64, "popularity": np.int64, "region_id": np.int32,
 }  # fmt: skip
 _COLUMNS = tuple(_DTYPES)
 _BINCOUNT_BITS = 16

@@ -3,8 +3,8 @@
 Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the rowid):
 
 * `docs` — narrow columns for filtering, facets, sorting and paging: facet values as small integers
-  (`platform_id`, `media_id`, `rtype_id`, `free`) or bit masks (`theme_mask`, `aud_mask`: one bit per theme
-  or audience value), `sort_date` (published, else updated, else fetched, in epoch microseconds),
+  (`platform_id`, `media_id`, `rtype_id`, `free`, `region_id`: 0 when the record has no region) or bit masks
+  (`theme_mask`, `aud_mask`: one bit per theme or audience value), `sort_date` (published, else updated, else fetched, in epoch microseconds),
   `popularity` (learner count, -1 when unknown), and the folded title and title pinyin for suggestions.
 * `fts` — the FTS5 table of segmented text (indexer.analysis); unicode61 leaves our space-separated
   Chinese tokens whole.
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = "1"
 MASK_FACETS = ("theme", "audience")
 """Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
-CODE_FACETS = ("platform", "media_type", "record_type")
+CODE_FACETS = ("platform", "media_type", "record_type", "region")
 FACET_COLUMNS = {
     "theme": "theme_mask",
     "platform": "platform_id",
@@ -46,11 +46,15 @@ FACET_COLUMNS = {
     "media_type": "media_id",
     "is_free": "free",
     "record_type": "rtype_id",
+    "region": "region_id",
 }
 DOC_COLUMNS = (
     "id", "gen", "uid", "source", "content_hash", "platform_id", "media_id", "rtype_id", "theme_mask",
     "aud_mask", "free", "sort_date", "popularity", "cluster_id", "title", "title_fold", "title_pinyin",
+    "region_id",
 )  # fmt: skip
+ADDED_COLUMNS = {"region_id": "INTEGER NOT NULL DEFAULT 0"}
+"""`docs` columns newer than the layout version: added in place to an older file (add_missing_columns)."""
 FTS_COLUMNS = ("title", "subtitle", "tags", "description", "people", "provider", "pinyin", "chars")
 BM25_WEIGHTS = (10.0, 5.0, 5.0, 2.0, 2.0, 1.0, 6.0, 4.0)
 """Column weights, in FTS_COLUMNS order: title first, then subtitle/tags, description, people, provider."""
@@ -66,7 +70,8 @@ CREATE TABLE IF NOT EXISTS docs (
     platform_id INTEGER NOT NULL, media_id INTEGER NOT NULL, rtype_id INTEGER NOT NULL,
     theme_mask INTEGER NOT NULL, aud_mask INTEGER NOT NULL, free INTEGER NOT NULL,
     sort_date INTEGER NOT NULL, popularity INTEGER NOT NULL, cluster_id TEXT,
-    title TEXT NOT NULL, title_fold TEXT NOT NULL, title_pinyin TEXT NOT NULL);
+    title TEXT NOT NULL, title_fold TEXT NOT NULL, title_pinyin TEXT NOT NULL,
+    region_id INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS docs_gen ON docs (gen);
 CREATE INDEX IF NOT EXISTS docs_source ON docs (source);
 DROP INDEX IF EXISTS docs_newest;
@@ -162,12 +167,25 @@ def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) 
         record.uid, record.source, record.content_hash, combo[2], combo[3], combo[4], combo[0], combo[1],
         combo[5], epoch_micros(sort_date), record.learner_count if record.learner_count is not None else -1,
         record.cluster_id, record.title, text.folded_title, text.title_pinyin,
+        (codes.assign(conn, "region", region) or 0) if (region := record.region.get("province")) else 0,
     )  # fmt: skip
     payload = record.model_dump_json()
     return RecordRows(
         doc=doc, fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=payload,
         link_keys=tuple(stored_link_keys(profile_of(record))),
     )
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Give a file made before a column was added that column (inside the caller's write transaction).
+
+    `region_id` came with the region facet: an older file gets it as 0 (no region) on every row, so it keeps
+    serving; `edufed reindex` then fills it from each record's region (rebuilt records change their hash).
+    """
+    present = {str(row[1]) for row in conn.execute("PRAGMA table_info(docs)")}
+    for column, ddl in ADDED_COLUMNS.items():
+        if column not in present:
+            conn.execute(f"ALTER TABLE docs ADD COLUMN {column} {ddl}")
 
 
 def _mask(codes: FacetCodes, conn: sqlite3.Connection, facet: str, values: list[str]) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
-from indexer.backends.base import SearchHit, SearchQuery, SearchResult, search_in_steps
+from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
@@ -41,10 +41,6 @@ _SORTS = ("relevance", "newest", "popular")
 """Every sort orders by its key (bm25 ascending, sort_date or popularity descending), then by uid."""
 _Row = tuple[int, str, Any]
 _BM25 = f"bm25(fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
-_FILTERED_FACETS = {
-    "theme": "themes", "audience": "audience", "platform": "platforms", "media_type": "media_types",
-    "record_type": "record_types",
-}  # fmt: skip
 
 
 def match_expression(terms: Sequence[QueryTerm], plan: Plan | None = None) -> str:
@@ -211,7 +207,7 @@ class SqliteSearch:
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
         filters = Filters()
-        for facet, attribute in _FILTERED_FACETS.items():
+        for facet, attribute in FILTER_FIELDS.items():
             values = getattr(query, attribute)
             if not values:
                 continue
