@@ -4,8 +4,9 @@ Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the 
 
 * `docs` — narrow columns for filtering, facets, sorting and paging: facet values as small integers
   (`platform_id`, `media_id`, `rtype_id`, `free`, `region_id`: 0 when the record has no region) or bit masks
-  (`theme_mask`, `aud_mask`: one bit per theme or audience value), `sort_date` (published, else updated, else fetched, in epoch microseconds),
-  `popularity` (learner count, -1 when unknown), and the folded title and title pinyin for suggestions.
+  (`theme_mask`, `aud_mask`: one bit per theme or audience value), `sort_date` (published, else updated, else
+  fetched, in epoch microseconds), `popularity` (learner count, -1 when unknown), and the folded title and title
+  pinyin for suggestions.
 * `fts` — the FTS5 table of segmented text (indexer.analysis); unicode61 leaves our space-separated
   Chinese tokens whole.
 * `payloads` — the full Record JSON (with raw), read only for the returned page.
