@@ -95,6 +95,7 @@ def search_item(hit: SearchHit) -> dict[str, Any]:
         "learner_count": record.learner_count,
         "lesson_count": record.lesson_count,
         "is_free": record.is_free,
+        "region": {k: record.region[k] for k in ("province", "city") if k in record.region},
         "highlight": _highlight(hit),
         "missing": list(hit.missing),
         "also_on": [

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import annotated_types
 from fastapi import Query
 
+from config.regions import region_table
 from config.settings import SearchSettings
 from config.sources import MEDIA_TYPES, RECORD_TYPES
 from config.themes import THEMES
@@ -45,6 +46,7 @@ class SearchParams:
     platform: tuple[str, ...] = ()
     type: tuple[str, ...] = ()
     media_type: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
     free: str | None = None
     sort: SortName = "relevance"
     page: int = 1
@@ -73,6 +75,11 @@ def search_params(
     media_type: Annotated[
         list[str] | None, Query(description=f"Media type: {', '.join(MEDIA_TYPES)}.")
     ] = None,
+    region: Annotated[
+        list[str] | None,
+        Query(description="Province the course or its platform belongs to: a short form (广东, 内蒙古), full name "
+              "(广东省) or 全国 for the national platforms."),
+    ] = None,
     free: Annotated[str | None, Query(description="true: free courses only; false: paid only.")] = None,
     sort: Annotated[SortName, Query(description="relevance, newest or popular.")] = "relevance",
     page: Annotated[int, Query(description="Page number, from 1 (deep pages: use cursor).")] = 1,
@@ -92,6 +99,7 @@ def search_params(
         platform=_values(platform),
         type=_values(type),
         media_type=_values(media_type),
+        region=_values(region),
         free=free.strip() if free and free.strip() else None,
         sort=sort,
         page=page,
@@ -129,6 +137,7 @@ def build_query(params: SearchParams, *, limits: SearchSettings) -> SearchQuery:
         platforms=params.platform,
         media_types=params.media_type,
         record_types=params.type,
+        regions=tuple(dict.fromkeys(region_table().canonical(v) or v for v in params.region)),
         is_free=_free(params.free),
         sort=params.sort,
         page=1 if params.cursor else params.page,
@@ -149,7 +158,7 @@ def _text_problems(params: SearchParams, *, limits: SearchSettings) -> list[Prob
 
 def _filter_problems(params: SearchParams) -> list[ProblemDetail]:
     problems: list[ProblemDetail] = []
-    for name in ("theme", "audience", "platform", "type", "media_type"):
+    for name in ("theme", "audience", "platform", "type", "media_type", "region"):
         values: tuple[str, ...] = getattr(params, name)
         if len(values) > MAX_VALUES_PER_FILTER:
             problems.append(ProblemDetail(name, f"at most {MAX_VALUES_PER_FILTER} values"))
@@ -160,6 +169,11 @@ def _filter_problems(params: SearchParams) -> list[ProblemDetail]:
     problems += _unknown(params.theme, allowed=THEMES, field="theme", what="one of the ten themes")
     problems += _unknown(params.type, allowed=RECORD_TYPES, field="type", what="a record type")
     problems += _unknown(params.media_type, allowed=MEDIA_TYPES, field="media_type", what="a media type")
+    unknown_regions = [v for v in params.region if region_table().canonical(v) is None]
+    if unknown_regions:
+        shown = ", ".join(unknown_regions)[:200]
+        allowed = " ".join(p.short for p in region_table().every)
+        problems.append(ProblemDetail("region", f"{shown} is not a province nor 全国; use one of: {allowed}"))
     bad_platforms = [p for p in params.platform if not _PLATFORM_ID.match(p)]
     if bad_platforms:
         problems.append(ProblemDetail("platform", f"not a platform id: {', '.join(bad_platforms)[:200]}"))

@@ -35,6 +35,11 @@ class SearchItem(BaseModel):
     learner_count: int | None
     lesson_count: int | None
     is_free: bool
+    region: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where the course comes from: province (short form, e.g. 广东; 全国 for a national platform), "
+        "city when known; empty when unknown.",
+    )
     highlight: Highlight
     missing: list[str] = Field(
         default_factory=list,
@@ -47,8 +52,8 @@ class SearchResponse(BaseModel):
     total: int = Field(description="How many records match.")
     items: list[SearchItem]
     facets: dict[str, dict[str, int]] = Field(
-        description="theme, platform, audience, media_type, is_free: value -> count, each counted with the "
-        "other filters applied."
+        description="theme, platform, audience, media_type, is_free, region (province short form, or 全国): "
+        "value -> count, each counted with the other filters applied."
     )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
     relaxed: bool = Field(

@@ -13,7 +13,7 @@ from indexer.backends.base import SearchResult
 from search_api.labels import FREE_LABELS, SORT_LABELS, media_type_label
 from search_api.params import SearchParams
 
-_LIST_FIELDS = ("theme", "audience", "platform", "type", "media_type")
+_LIST_FIELDS = ("theme", "audience", "platform", "region", "type", "media_type")
 _BACK_FIELDS = frozenset({"q", *_LIST_FIELDS, "free", "sort", "size", "collapse", "page", "cursor"})
 MAX_BACK_PAIRS = 40
 MAX_BACK_VALUE_CHARS = 2000
@@ -152,6 +152,7 @@ def build_view(
     facets = result.facets
     groups = [
         _group("平台", "platform", params, facets.get("platform", {}), label=platform_name),
+        _group("地区", "region", params, facets.get("region", {}), label=str),
         _group("适合人群", "audience", params, facets.get("audience", {}), label=str),
         _group("课程形式", "media_type", params, facets.get("media_type", {}), label=media_type_label),
         _free_group(params, facets.get("is_free", {})),
@@ -216,6 +217,7 @@ def _active(params: SearchParams, *, platform_name: Callable[[str], str]) -> lis
     """One removable Choice per active filter (the text shows what is being filtered)."""
     labels: dict[str, Callable[[str], str]] = {
         "theme": str, "audience": str, "platform": platform_name, "type": str, "media_type": media_type_label,
+        "region": str,
     }  # fmt: skip
     active = [
         Choice(labels[name](v), toggled(params, name, v), True)

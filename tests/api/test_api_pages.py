@@ -91,6 +91,18 @@ def test_facet_links_keep_the_other_parameters_and_reset_paging(client: httpx.Cl
     assert "page" not in query_of(links["国家老年大学"])
 
 
+def test_region_filter_is_a_folded_facet_group_whose_links_filter_by_province(client: httpx.Client) -> None:
+    doc = page(client, "/", q="太极拳")
+    [group] = [g for g in doc.cssselect("details.refine .facet-group") if g.cssselect("h3")[0].text == "地区"]
+    links = {a.text_content().split()[0]: a.get("href") for a in group.cssselect("a.facet-link")}
+    assert set(links) == {"广东"}
+    assert query_of(links["广东"]) == {"q": ["太极拳"], "region": ["广东"]}
+    filtered = page(client, "/", q="国画", region="广东")
+    assert [c.text_content().split()[0] for c in filtered.cssselect(".active-filters a.chip-remove")] == ["广东"]
+    assert filtered.cssselect(".result-list li")
+    assert not page(client, "/", q="国画", region="浙江").cssselect(".result-list li")
+
+
 def test_search_form_keeps_active_filters_as_hidden_fields(client: httpx.Client) -> None:
     doc = page(client, "/", q="书法", theme="闲暇生活", platform="lndx")
     hidden = {(i.get("name"), i.get("value")) for i in doc.cssselect("form.search-form input[type=hidden]")}

@@ -13,7 +13,7 @@ RECORDS = sample_records()
 ITEM_KEYS = {
     "id", "title", "subtitle", "description", "url", "platform", "platform_name", "provider", "themes",
     "audience", "media_type", "record_type", "learner_count", "lesson_count", "is_free", "highlight",
-    "also_on", "missing",
+    "also_on", "missing", "region",
 }  # fmt: skip
 
 
@@ -32,11 +32,34 @@ def test_search_finds_every_record_mentioning_a_chinese_word_with_highlights(cli
 def test_search_items_have_the_documented_shape(client: httpx.Client) -> None:
     body = client.get("/api/v1/search", params={"q": "太极拳"}).json()
     assert set(body) == {"total", "items", "facets", "next_cursor", "relaxed", "merged", "page", "size"}
-    assert set(body["facets"]) == {"theme", "platform", "audience", "media_type", "is_free"}
+    assert set(body["facets"]) == {"theme", "platform", "audience", "media_type", "is_free", "region"}
     item = body["items"][0]
     assert set(item) == ITEM_KEYS
     assert set(item["highlight"]) == {"title", "description"}
     assert item["platform_name"] == "国家老年大学"
+    assert item["region"] == {"province": "广东", "city": "广州市"}
+
+
+def test_region_filter_keeps_that_province_by_any_of_its_names(client: httpx.Client) -> None:
+    expected = {r.uid for r in RECORDS if r.region.get("province") == "广东"}
+    for name in ("广东", "广东省", "guangdong"):
+        body = client.get("/api/v1/search", params={"region": name, "size": 50}).json()
+        assert {item["id"] for item in body["items"]} == expected and len(expected) == 2, name
+    both = client.get("/api/v1/search", params=[("region", "广东"), ("region", "浙江"), ("size", "50")]).json()
+    assert {item["id"] for item in both["items"]} == expected | {"shequ:2"}
+
+
+def test_region_facet_counts_provinces_with_the_other_filters_applied(client: httpx.Client) -> None:
+    body = client.get("/api/v1/search", params={"region": "浙江", "theme": "闲暇生活", "size": 1}).json()
+    assert body["total"] == 0
+    assert body["facets"]["region"] == {"广东": 1}  # the region facet ignores the region filter itself
+
+
+def test_unknown_region_is_a_422_listing_the_provinces(client: httpx.Client) -> None:
+    response = client.get("/api/v1/search", params={"region": "火星"})
+    assert response.status_code == 422
+    [detail] = response.json()["error"]["details"]
+    assert detail["field"] == "region" and "火星" in detail["reason"] and "内蒙古" in detail["reason"]
 
 
 def test_highlight_snippets_escape_markup_from_third_party_titles(client: httpx.Client) -> None:
