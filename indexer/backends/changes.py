@@ -2,7 +2,7 @@
 
 Every backend keeps, beside its records, one change entry per uid it ever held: the datestamp of the last
 write that changed the record (or of its withdrawal), whether it is withdrawn, and the set values it had
-(platform, themes, programmes). A withdrawn record's entry stays, so downstream harvesters learn deletions
+(platform, themes, programmes, region). A withdrawn record's entry stays, so downstream harvesters learn deletions
 (OAI-PMH `deletedRecord=persistent`) even after the record itself left the index.
 """
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from indexer.record import Record
 
-SET_KINDS = ("platform", "theme", "programme")
+SET_KINDS = ("platform", "theme", "programme", "region")
 """The record fields an OAI set can select on, in the order a header lists them."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -63,6 +63,7 @@ def set_values(record: Record) -> dict[str, tuple[str, ...]]:
         "platform": (record.platform,),
         "theme": tuple(dict.fromkeys(record.themes)),
         "programme": tuple(dict.fromkeys(record.programmes)),
+        "region": (province,) if (province := record.region.get("province")) else (),
     }
 
 

@@ -1,7 +1,7 @@
 """The Elasticsearch index's change log for OAI-PMH: one document per uid in `<alias>-oai`, kept after withdrawal.
 
 A document holds the uid, `stamp` (epoch microseconds, UTC) of the write that last changed the record or
-withdrew it, `deleted`, and the record's set values (`platform`, `theme`, `programme`). It lives in its own
+withdrew it, `deleted`, and the record's set values (`platform`, `theme`, `programme`, `region`). It lives in its own
 index beside the versioned record indices, so `rebuild` (a new record index and an alias swap) keeps every
 datestamp and every deleted entry. The backend calls `written` after a bulk write and `withdrawn` after
 deleting records; both stamp at that moment and refresh, so a listing sees the entry with the record.
@@ -50,6 +50,10 @@ class EsChangeLog:
         self.bulk = bulk
         if not client.indices.exists(index=self.index):
             client.options(ignore_status=400).indices.create(index=self.index, mappings=_MAPPING)
+        else:  # a log made before a set kind was added (region) takes its field: an additive mapping change
+            known = client.indices.get_mapping(index=self.index)[self.index]["mappings"].get("properties", {})
+            if missing := [kind for kind in SET_KINDS if kind not in known]:
+                client.indices.put_mapping(index=self.index, properties={k: {"type": "keyword"} for k in missing})
 
     def written(self, records: Iterable[Record]) -> None:
         """Stamp records a write changed (live, with their current sets)."""

@@ -4,8 +4,9 @@ Tables (beside `docs`, sqlite_schema):
 
 * `oai_items` — one row per uid the index ever held: `stamp` (epoch microseconds, UTC) of the write that last
   changed the record or withdrew it, `deleted`, the `content_hash` it was stamped for and its `doc_id`.
-* `oai_sets` — (kind, value, stamp, uid): the record's platform, themes and programmes, with its stamp, so a
-  set is listed in datestamp order straight from one index range.
+* `oai_sets` — (kind, value, stamp, uid): the record's platform, themes, programmes and region (province short
+  form), with its stamp, so a set is listed in datestamp order straight from one index range. Entries stamped
+  before the region came have no region row; a reindex gives every record with a region a new stamp and one.
 
 The log is written by `stamp_changes` at the end of every write transaction, just before COMMIT: records of
 this write generation (`docs.gen`) whose content changed get the commit time, rows the write removed
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS oai_sets (
 CREATE INDEX IF NOT EXISTS oai_sets_order ON oai_sets (kind, value, stamp, uid);
 CREATE INDEX IF NOT EXISTS oai_sets_uid ON oai_sets (uid);
 """
-_FIELDS = {"platform": "$.platform", "theme": "$.themes", "programme": "$.programmes"}
+_FIELDS = {"platform": "$.platform", "theme": "$.themes", "programme": "$.programmes", "region": "$.region.province"}
 _CHUNK = 500
 
 

@@ -1,9 +1,11 @@
 """The metadata formats: `oai_dc` (Dublin Core) for any harvester, `lom` (IEEE LOM, GB/T 21365) for courses.
 
 LOM carries what Dublin Core cannot: the course's lessons' total duration, its type, its teachers and provider
-as contributors, the platform's own category paths and edufed's themes as classifications. A LOM
-classification with the source THEMES_SOURCE holds the record's national themes (全民终身学习活动周十大主题)
-in order, so another aggregator (edufed's own `oai_pmh` source included) keeps them as they are.
+as contributors, the platform's own category paths and edufed's themes as classifications; its subtitle is a
+second general.description (LOM has no subtitle element) and its region general.coverage (as dc:coverage: the
+province's full name and the city). A LOM classification with the source THEMES_SOURCE holds the record's
+national themes (全民终身学习活动周十大主题) in order, so another aggregator (edufed's own `oai_pmh` source
+included) keeps them as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from config.regions import region_table
 from crawlers.sources.oai_metadata import LOM_NS, OAI_DC_NS, THEMES_SOURCE
 from indexer.record import Record
 
@@ -67,10 +70,17 @@ def oai_dc(record: Record) -> etree._Element:
     _add(root, q + "identifier", record.url)
     _add(root, q + "source", record.platform_name)
     _add(root, q + "language", record.language)
-    for place in record.region.values():
+    if place := region_text(record):
         _add(root, q + "coverage", place)
     _add(root, q + "rights", "免费" if record.is_free else "收费")
     return root
+
+
+def region_text(record: Record) -> str | None:
+    """Where the course comes from, as dc:coverage / LOM general.coverage: 广东省 广州市, 全国, or the name given."""
+    province = region_table().province(record.region.get("province", ""))
+    parts = [province.name if province else record.region.get("name"), record.region.get("city")]
+    return " ".join(p for p in dict.fromkeys(parts) if p) or None
 
 
 def _lang(parent: etree._Element, tag: str, text: str, language: str) -> etree._Element:
@@ -103,10 +113,13 @@ def lom(record: Record) -> etree._Element:
         _add(identifier, n + "entry", entry)
     _lang(general, n + "title", record.title, language)
     _add(general, n + "language", language)
-    if record.description:
-        _lang(general, n + "description", record.description, language)
+    for text in (record.description, record.subtitle):  # LOM has no subtitle: a second description holds it
+        if text:
+            _lang(general, n + "description", text, language)
     for keyword in record.tags:
         _lang(general, n + "keyword", keyword, language)
+    if place := region_text(record):
+        _lang(general, n + "coverage", place, "zh-CN")
     _life_cycle(root, record)
     technical = _add(root, n + "technical")
     if record.media_type:

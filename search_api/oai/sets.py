@@ -1,8 +1,9 @@
-"""OAI-PMH sets: one per platform, theme and programme, under the parent sets `platform`, `theme`, `programme`.
+"""OAI-PMH sets: one per platform, theme, programme and region, under the parent set of each kind (`region`…).
 
 setSpec allows only ASCII letters, digits and -_.!~*'() between colons, so a Chinese theme or programme name
 becomes its toneless pinyin (养生保健 -> `theme:yangshengbaojian`); the setName keeps the Chinese. Two names
-with the same pinyin share one set. Platform ids are ASCII already (`platform:le_ouchn`).
+with the same pinyin share one set. Platform ids are ASCII already (`platform:le_ouchn`); a region's setSpec is
+its slug in config/regions.yaml (广东 -> `region:guangdong`, 陕西 -> `region:shaanxi`, 全国 -> `region:quanguo`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
+from config.regions import region_table
 from indexer.backends.changes import SET_KINDS
 
-PARENT_NAMES = {"platform": "平台", "theme": "学习主题（全民终身学习活动周十大主题）", "programme": "学习项目"}
+PARENT_NAMES = {
+    "platform": "平台", "theme": "学习主题（全民终身学习活动周十大主题）", "programme": "学习项目",
+    "region": "地区（省级行政区；全国为全国性平台）",
+}  # fmt: skip
 _NOT_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
 
 
@@ -36,7 +41,17 @@ def slug(value: str) -> str:
 
 
 def set_spec(kind: str, value: str) -> str:
-    return f"{kind}:{value if kind == 'platform' else slug(value)}"
+    if kind == "platform":
+        return f"platform:{value}"
+    if kind == "region" and (province := region_table().province(value)) is not None:
+        return f"region:{province.slug}"  # the table's own slug: 山西 shanxi and 陕西 shaanxi stay apart
+    return f"{kind}:{slug(value)}"
+
+
+def set_name(kind: str, value: str) -> str:
+    """The Chinese setName part of a theme, programme or region value (a region by its full name: 广东省)."""
+    province = region_table().province(value) if kind == "region" else None
+    return province.name if province is not None else value
 
 
 def header_specs(sets: Mapping[str, tuple[str, ...]]) -> list[str]:

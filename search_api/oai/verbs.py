@@ -18,7 +18,7 @@ from search_api.oai.arguments import check_request, date_bounds, datestamp
 from search_api.oai.document import add
 from search_api.oai.errors import OaiError
 from search_api.oai.formats import FORMATS, MetadataFormat
-from search_api.oai.sets import SetChoice, all_sets, choose
+from search_api.oai.sets import SetChoice, all_sets, choose, set_name
 from search_api.oai.tokens import ListPosition, decode, encode
 
 _ID_SAFE = "-_.!~*'();/?:@&=+$,"
@@ -104,7 +104,7 @@ class OaiProvider:
             add(entry, "setName", name)
 
     def _set_name(self, kind: str, value: str) -> str:
-        return self.platform_name(value) if kind == "platform" else value
+        return self.platform_name(value) if kind == "platform" else set_name(kind, value)
 
     def _GetRecord(self, element: etree._Element, arguments: dict[str, str], now: int) -> None:  # noqa: N802
         fmt = _format(arguments["metadataPrefix"])

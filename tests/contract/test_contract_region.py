@@ -8,6 +8,7 @@ import pytest
 from contract_corpus import make_record
 
 from indexer.backends.base import FACET_FIELDS, IndexBackend, SearchQuery
+from indexer.backends.changes import ChangeQuery, now_stamp
 from indexer.record import Record
 
 REGIONS = {
@@ -77,3 +78,13 @@ def test_region_filter_applies_to_a_text_search(backend: IndexBackend, regional:
     result = backend.search(SearchQuery(q="太极拳", regions=("浙江", "广东"), size=10))
     assert [h.record.source_id for h in result.hits] == ["r3"]
     assert result.facets["region"] == {"浙江": 1, "全国": 1}
+
+
+def test_region_is_an_oai_set_kind_kept_for_deleted_entries(backend: IndexBackend, regional: list[Record]) -> None:
+    assert backend.change_sets().values["region"] == ["全国", "广东", "浙江"]
+    backend.withdraw(["lndx:r4"])
+    entries = backend.changes(ChangeQuery(until=now_stamp(), set_kind="region", set_values=("广东",)))
+    assert sorted((e.uid, e.deleted) for e in entries) == [("lndx:r4", True), ("lndx:r6", False)]
+    assert all(e.sets["region"] == ("广东",) for e in entries)
+    anywhere = backend.changes(ChangeQuery(until=now_stamp(), set_kind="region"))
+    assert {e.uid for e in anywhere} == {r.uid for r in regional if r.region}
