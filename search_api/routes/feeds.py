@@ -1,4 +1,4 @@
-"""Atom and RSS feeds: any search (/feeds/search.atom?q=…), and each theme, platform and programme, newest first."""
+"""Atom and RSS feeds: any search (/feeds/search.atom?q=…), and each theme, platform, region and programme."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from config.regions import region_table
 from config.themes import THEMES
 from indexer.backends.changes import ChangeQuery, now_stamp
 from indexer.record import Record
@@ -112,6 +113,26 @@ def platform_feed(
         subtitle=f"{name}的最新课程。",
         self_url=_self_url(request),
         page_url=f"{public_base(request)}/?platform={quote(platform)}",
+    )
+    return _answer(request, records, info=info, kind=feed_kind)
+
+
+@router.get("/regions/{region}.{kind}")
+def region_feed(request: Request, region: str, kind: str, cat: Annotated[Catalogue, Depends(catalogue)]) -> Response:
+    """The newest records of one province (广东, 广东省 or guangdong), or of the national platforms (全国)."""
+    feed_kind = _kind(kind)
+    short = region_table().canonical(region)
+    province = region_table().province(short) if short else None
+    if province is None:
+        raise NotFoundError("no such region: a province or 全国", details=[ProblemDetail("region", region[:64])])
+    if (limited := refused(request)) is not None:
+        return limited
+    records = _searched(cat, SearchParams(region=(province.short,)))
+    info = FeedInfo(
+        title=f"终身学习课程：{province.name}",
+        subtitle="全国性平台的最新课程。" if province.short == "全国" else f"{province.name}的平台和机构的最新课程。",
+        self_url=_self_url(request),
+        page_url=f"{public_base(request)}/?region={quote(province.short)}",
     )
     return _answer(request, records, info=info, kind=feed_kind)
 

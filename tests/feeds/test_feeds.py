@@ -86,6 +86,28 @@ def test_theme_platform_and_programme_feeds_hold_only_their_own_records(
     assert set(_uids(programme)) == in_programme and "智慧助老" in programme.feed.title
 
 
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_region_feed_holds_only_that_provinces_records_by_any_of_its_names(
+    kind: str, index: SqliteBackend, tmp_path: Path
+) -> None:
+    regions = ({"province": "广东", "city": "广州市"}, {"province": "全国"}, {})
+    records = []
+    for n in range(30):
+        record = course(n).model_copy(update={"region": regions[n % 3]})
+        records.append(record.model_copy(update={"content_hash": record.compute_hash()}))
+    index.upsert(records)
+    canton = sorted((r for r in records if r.region.get("province") == "广东"), key=lambda r: (r.published_at, r.uid))
+    with serve_site(tmp_path, backend=index) as url:
+        feeds = [_parse(httpx.get(f"{url}/feeds/regions/{name}.{kind}")) for name in ("广东", "广东省", "guangdong")]
+        national = _uids(_parse(httpx.get(f"{url}/feeds/regions/全国.{kind}")))
+        missing = httpx.get(f"{url}/feeds/regions/火星.{kind}", headers={"Accept": "application/json"})
+    assert _uids(feeds[0]) == [r.uid for r in reversed(canton)] and len(canton) == 10
+    assert _uids(feeds[1]) == _uids(feeds[2]) == _uids(feeds[0])
+    assert feeds[0].feed.title == "终身学习课程：广东省"
+    assert set(national) == {r.uid for r in records if r.region.get("province") == "全国"}
+    assert missing.status_code == 404 and missing.json()["error"]["details"][0]["field"] == "region"
+
+
 def test_unknown_feeds_and_oversized_pages_are_clear_errors(index: SqliteBackend, tmp_path: Path) -> None:
     index.upsert([course(n) for n in range(10)])
     with serve_site(tmp_path, backend=index) as url:
