@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.regions import region_table
 from config.settings import DumpSettings, Settings
 from indexer.backends.base import IndexBackend
 from indexer.backends.changes import Change, ChangeQuery, now_stamp
@@ -52,6 +53,12 @@ def record_schema() -> dict[str, Any]:
     schema = Record.model_json_schema(mode="serialization")
     schema["properties"].pop("raw", None)
     schema["properties"]["id"] = {"type": "string", "description": "Record id, the same as uid."}
+    region = schema["properties"]["region"]
+    region["properties"] = {
+        "province": {"enum": [p.short for p in region_table().every],
+                     "description": "Short form of the province, or 全国 for a national platform."},
+        "city": {"type": "string", "description": "The city, e.g. 广州市, when known."},
+    }  # fmt: skip
     schema["required"] = [name for name in schema.get("required", []) if name != "raw"] + ["id"]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "edufed record (one line of the bulk dump)", **schema}  # fmt: skip

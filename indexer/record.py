@@ -97,7 +97,12 @@ class Record(BaseModel):
     provider: Provider | None = None
     platform: str = Field(description="Platform id (le_ouchn, lndx, ...).")
     platform_name: str
-    region: dict[str, str] = Field(default_factory=dict)
+    region: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where the course comes from (indexer.normalize.region): `province` the short form of "
+        "config/regions.yaml (广东, 内蒙古; 全国 for a national platform), `city` when known; district, adcode "
+        "and name as the source gave them. Empty when unknown.",
+    )
     categories_raw: list[list[str]] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     themes: list[str] = Field(default_factory=list)

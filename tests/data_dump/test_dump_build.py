@@ -50,6 +50,18 @@ def test_dump_holds_every_live_record_once_valid_against_its_schema(index: Sqlit
     assert not [p for p in (tmp_path / "dumps").iterdir() if p.name.startswith(".")]
 
 
+def test_dump_lines_carry_the_region_and_its_schema_knows_the_provinces(index: SqliteBackend, tmp_path: Path) -> None:
+    placed = course(1).model_copy(update={"region": {"province": "广东", "city": "广州市"}})
+    index.upsert([course(0), placed.model_copy(update={"content_hash": placed.compute_hash()})])
+    manifest = build_dump(index, directory=tmp_path / "dumps", settings=DumpSettings())
+    lines = {str(line["id"]): line for line in _lines(tmp_path / "dumps", str(manifest["file"]))}
+    assert lines[placed.uid]["region"] == {"province": "广东", "city": "广州市"}
+    assert lines[course(0).uid]["region"] == {}
+    validator = jsonschema_rs.validator_for(record_schema())
+    assert all(validator.is_valid(line) for line in lines.values())
+    assert not validator.is_valid({**lines[placed.uid], "region": {"province": "广东省"}})  # only the short form
+
+
 def test_a_dump_that_cannot_be_written_is_a_clear_error(index: SqliteBackend, tmp_path: Path) -> None:
     index.upsert([course(n) for n in range(10)])
     (tmp_path / "dumps").write_text("not a directory", encoding="utf-8")
