@@ -14,75 +14,34 @@ same file, one at a time, as the yardstick the issue sets (API within 2x of it).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import random
 import sqlite3
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.analysis import parse_query
-from indexer.backends.sqlite_schema import BM25_WEIGHTS
-from indexer.backends.sqlite_search import match_expression
-from indexer.query_words import bundled_vocabulary
+from bench.search_mix import (
+    BARE_FTS5_SQL,
+    Api,
+    Params,
+    bare_match,
+    closed_loop,
+    percentiles,
+    query_set,
+    sqlite_settings,
+    start_server,
+)
 
 _ES_ALIAS = "edufed-bench"
-Params = list[tuple[str, str]]
-
-TWO_CHAR = ["书法", "太极", "英语", "摄影", "瑜伽", "茶艺", "古筝", "京剧", "插花", "剪纸", "党史", "基金"]
-"""Two-character words of a catalogue-typical selectivity (3k-20k of 1M records)."""
-COMMON = ["健康", "养生", "理财", "手机", "入门", "老年"]
-"""Words in 10%-80% of the generated records (template sentences): the worst case for any FTS5 query."""
-PHRASES = ["中医养生", "智能手机应用", "太极拳 入门", "老年人权益保障", "零基础学 钢琴", "防范金融诈骗", "国画山水"]
-FILTERED: list[Params] = [
-    [("q", "书法"), ("theme", "闲暇生活"), ("platform", "lndx")],
-    [("q", "太极"), ("theme", "养生保健"), ("free", "true")],
-    [("q", "英语"), ("audience", "老年人"), ("media_type", "video")],
-    [("q", "基金"), ("theme", "家庭理财"), ("theme", "法律法规"), ("sort", "newest")],
-    [("q", "京剧"), ("platform", "le_ouchn"), ("sort", "popular")],
-]
-BROWSE: list[Params] = [
-    [],
-    [("theme", "养生保健")],
-    [("platform", "shequ"), ("sort", "popular")],
-    [("audience", "家长"), ("free", "false")],
-]
-OTHER: list[Params] = [[("q", "shufa")], [("q", "茶")], [("q", "瑜伽"), ("page", "5")]]
 DEEP: list[tuple[Params, int]] = [
     ([("q", "太极")], 30),
     ([("theme", "闲暇生活")], 30),
     ([("q", "茶艺"), ("sort", "newest")], 20),
 ]
-
-
-def query_set() -> list[tuple[str, Params]]:
-    """(kind, parameters) of every non-cursor query in the mix."""
-    mix = [("two_char", [("q", w)]) for w in TWO_CHAR]
-    mix += [("common", [("q", w)]) for w in COMMON] + [("phrase", [("q", p)]) for p in PHRASES]
-    mix += [("filtered", p) for p in FILTERED] + [("browse", p) for p in BROWSE] + [("other", p) for p in OTHER]
-    return mix
-
-
-class Api:
-    """A keep-alive HTTP client for one thread."""
-
-    def __init__(self, port: int) -> None:
-        self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def get(self, params: Params) -> tuple[int, bytes]:
-        path = "/api/v1/search?" + urllib.parse.urlencode(params)
-        self._conn.request("GET", path)
-        response = self._conn.getresponse()
-        return response.status, response.read()
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 def deep_cursors(port: int) -> list[tuple[str, Params]]:
@@ -106,62 +65,15 @@ def deep_cursors(port: int) -> list[tuple[str, Params]]:
 
 def run_clients(port: int, mix: list[tuple[str, Params]], *, clients: int, requests: int, seconds: float) -> dict:
     """`clients` threads send `requests` requests in all (random picks from `mix`), stopping after `seconds`."""
-    timings: list[tuple[str, float]] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def client(index: int) -> None:
-        rng = random.Random(index)
-        api = Api(port)
-        try:
-            for _ in range(requests // clients):
-                if time.monotonic() > deadline:
-                    return
-                kind, params = rng.choice(mix)
-                before = time.perf_counter()
-                status, _ = api.get(params)
-                took = (time.perf_counter() - before) * 1000
-                with lock:
-                    (timings.append((kind, took)) if status == 200 else errors.append(f"{status} {params}"))
-        finally:
-            api.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    summary = {"all": percentiles([t for _, t in timings])}
-    for kind in dict.fromkeys(k for k, _ in mix):
-        summary[kind] = percentiles([t for k, t in timings if k == kind])
-    return {"requests": len(timings), "errors": errors[:5], "error_count": len(errors),
-            "throughput_rps": round(len(timings) / wall, 1), "latency_ms": summary}  # fmt: skip
-
-
-def percentiles(values: Sequence[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-
-    def at(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
-
-    return {"n": len(ordered), "p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": round(ordered[-1], 1)}
+    result = closed_loop(lambda _: Api(port), mix, clients=clients, requests=requests, seconds=seconds)
+    del result["clients"]
+    return result
 
 
 def bare_fts(index: Path, *, repeats: int, clients: int, exclude: Sequence[str] = ()) -> dict:
     """A bare ranked FTS5 top-10 (`MATCH` + `bm25`) for every text query of the mix, by `clients` threads."""
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-    sql = f"SELECT rowid, bm25(fts, {weights}) AS s FROM fts WHERE fts MATCH ? ORDER BY s LIMIT 10"
-    vocabulary = bundled_vocabulary()
-    texts = [
-        (k, dict(p)["q"], match_expression(parse_query(dict(p)["q"], vocabulary=vocabulary)))
-        for k, p in query_set()
-        if "q" in dict(p)
-    ]
+    sql = BARE_FTS5_SQL
+    texts = [(k, dict(p)["q"], bare_match(dict(p)["q"])) for k, p in query_set() if "q" in dict(p)]
     texts = [t for t in texts if t[0] not in exclude]
     timings: list[tuple[str, str, float]] = []
     lock = threading.Lock()
@@ -196,11 +108,7 @@ def hit_counts(index: Path) -> dict[str, int]:
     try:
         queries = [dict(p)["q"] for _, p in query_set() if "q" in dict(p)]
         sql = "SELECT count(*) FROM fts WHERE fts MATCH ?"
-        vocabulary = bundled_vocabulary()
-        return {
-            q: conn.execute(sql, (match_expression(parse_query(q, vocabulary=vocabulary)),)).fetchone()[0]
-            for q in queries
-        }
+        return {q: conn.execute(sql, (bare_match(q),)).fetchone()[0] for q in queries}
     finally:
         conn.close()
 
@@ -210,6 +118,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from config.settings import IndexSettings, Settings
+    from indexer.backends import open_backend
     from indexer.backends.base import IndexBackend
     from search_api.app import create_app
 
@@ -220,11 +129,8 @@ def serve(args: argparse.Namespace) -> int:
         settings = Settings(index=IndexSettings(backend="elasticsearch", url=args.es_url, es_alias=_ES_ALIAS))
         backend = ElasticsearchBackend.from_settings(settings.index)
     else:
-        from indexer.backends.sqlite import SqliteBackend
-
-        index = Path(args.index)
-        settings = Settings(data_dir=index.parent, index=IndexSettings(sqlite_file=index.name))
-        backend = SqliteBackend(index)
+        settings = sqlite_settings(Path(args.index), engine=args.engine)
+        backend = open_backend(settings)
     try:
         app = create_app(settings=settings, backend=backend)
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
@@ -233,31 +139,25 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+def server_command(
+    *, port: int, index: str | None = None, es_url: str | None = None, engine: str | None = None
+) -> list[str]:
+    """The command line of the API child process (`serve`) for a SQLite index file or an Elasticsearch URL."""
+    command = [sys.executable, "-m", "bench.bench_search", "--serve", "--port", str(port)]
+    command += ["--es-url", es_url] if es_url else ["--index", str(index)]
+    return command + (["--engine", engine] if engine else [])
+
+
+def start_api(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
     from tests.support.noida import free_port
 
     port = free_port()
-    command = [sys.executable, "-m", "bench.bench_search", "--serve", "--port", str(port)]
-    command += ["--es-url", args.es_url] if args.es_url else ["--index", args.index]
-    process = subprocess.Popen(command)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"API process exited with {process.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            conn.getresponse().read()
-            conn.close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)  # the interval between polls while the server starts
-    process.terminate()
-    raise RuntimeError("API process did not answer within 120 s")
+    command = server_command(port=port, index=args.index, es_url=args.es_url, engine=args.engine)
+    return start_server(command, port=port, timeout=120), port
 
 
 def measure(args: argparse.Namespace) -> dict:
-    process, port = start_server(args)
+    process, port = start_api(args)
     try:
         first = time.perf_counter()
         api = Api(port)
@@ -285,6 +185,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", default="bench/out/index.sqlite3", help="SQLite index file")
     parser.add_argument("--es-url", default=None, help="Elasticsearch URL (index built by bench_index)")
+    parser.add_argument("--engine", default=None, help="index.search_engine of the SQLite backend (default: its own)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=1600, help="timed requests in all")
     parser.add_argument("--seconds", type=float, default=300, help="stop the timed run after this long")
