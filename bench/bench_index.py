@@ -76,11 +76,12 @@ def run_batches(
 
 
 def bench_sqlite(args: argparse.Namespace) -> dict[str, object]:
+    from bench.bench_linkage import OffLinker
     from indexer.backends.sqlite import SqliteBackend
 
     path = Path(args.index)
     fresh_sqlite(path)
-    backend = SqliteBackend(path)
+    backend = SqliteBackend(path, linker=OffLinker() if args.no_linking else None)
     try:
         result = run_batches(
             lambda chunk: backend.upsert(chunk), count=args.count, batch=args.batch, checkpoint=args.checkpoint
@@ -181,6 +182,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=5000, help="records per upsert call")
     parser.add_argument("--checkpoint", type=int, default=100_000, help="records between progress lines")
     parser.add_argument("--index", default="bench/out/index.sqlite3", help="SQLite file (sqlite, reference)")
+    parser.add_argument("--no-linking", action="store_true", help="sqlite: store records unlinked (no clusters)")
     parser.add_argument("--url", default=None, help="Elasticsearch URL; default: start noida-db")
     parser.add_argument("--data-dir", default="bench/out/noida", help="noida-db data directory")
     parser.add_argument("--keep-running", action="store_true", help="keep noida-db up for bench_search")
@@ -193,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner = {"sqlite": bench_sqlite, "reference": bench_reference, "elasticsearch": bench_elasticsearch}
     result = runner[args.backend](args)
     result["backend"], result["command"] = args.backend, " ".join(sys.argv)
+    result["linking"] = not args.no_linking
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

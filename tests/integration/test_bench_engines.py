@@ -1,0 +1,43 @@
+"""bench_engines' bare tantivy index answers like the SQLite index it is built from (a tiny generated corpus)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bench.bare_tantivy import FACETS, BareTantivy, ensure_built
+from bench.bench_engines import search_query, text_only
+from bench.corpus import generate
+from bench.search_mix import BROWSE, FILTERED, Plans, label, query_set
+from indexer.backends.base import SearchQuery
+from indexer.backends.sqlite import SqliteBackend
+
+COUNT = 400
+
+
+def test_bare_tantivy_finds_what_fts5_finds_and_counts_facets_as_the_backend(tmp_path: Path) -> None:
+    index, directory = tmp_path / "index.sqlite3", tmp_path / "tantivy"
+    backend = SqliteBackend(index)
+    try:
+        backend.upsert(list(generate(COUNT)))
+        assert ensure_built(index, directory)["documents"] == COUNT
+        assert ensure_built(index, directory)["built"] is False  # stamped for this file: kept
+        plans = Plans(index)
+        tantivy = BareTantivy(directory, plans=plans)
+        conn = sqlite3.connect(index)
+        try:
+            texts = text_only([params for _, params in query_set()])
+            sql = "SELECT count(*) FROM fts WHERE fts MATCH ?"
+            fts5 = {label(p): conn.execute(sql, (plans.match(dict(p)["q"]),)).fetchone()[0] for p in texts}
+        finally:
+            conn.close()
+            plans.close()
+        assert {label(p): tantivy.answer(p, with_facets=False)["total"] for p in texts} == fts5
+        assert sum(fts5.values()) > COUNT  # the words are there: common ones match most records
+        for params in BROWSE + FILTERED[:3]:
+            found = backend.search(search_query(params, facets=True, query_type=SearchQuery))
+            answer = tantivy.answer(params)
+            assert answer["total"] == found.total, label(params)
+            assert answer["facets"] == {facet: found.facets.get(facet) for facet in FACETS}, label(params)
+    finally:
+        backend.close()
