@@ -37,6 +37,7 @@ from search_api import dump_commands, hold_commands, key_commands
 from search_api.auth import ADMIN
 from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.errors import ApiError
+from search_api.key_commands import demo_settings
 from search_api.reindex import default_workers, reindex, stored_records, withdrawn_in_state
 from search_api.reports import report_text, reports_json, source_yaml
 from search_api.run_tables import ProgressBar, health_table, runs_json, runs_table
@@ -54,7 +55,6 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-DEMO_SUBDIR = "demo"
 REINDEX_FAILURES_SHOWN = 20
 _CLI_ADMIN = Principal(key_id="cli", role=ADMIN, platform=None)
 """Who acts at the command line: whoever can run `edufed` on the server is an admin."""
@@ -87,13 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, metavar="SETTINGS.yaml", help="settings file (default: bundled)"
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    common.add_argument("--demo", action="store_true", help="the demo catalogue `make run` serves (edufed serve "
+                        "--demo): its data directory data_dir/demo, its sources and runs, keys and index")  # fmt: skip
     parser = argparse.ArgumentParser(
         prog="edufed", description="One catalogue for lifelong-learning platforms."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = commands.add_parser("serve", parents=[common], help="serve the search API and web pages")
-    s.add_argument("--demo", action="store_true", help="also run the bundled demo platforms and harvest them")
     s.add_argument("--host", help="listen address (default: settings server.host)")
     s.add_argument(
         "--port", type=int, help="listen port, 0 for any free port (default: settings server.port)"
@@ -103,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("source_id", nargs="?", help="id of the source to harvest")
     h.add_argument("--all", action="store_true", help="harvest every enabled source")
     h.add_argument("--dry-run", action="store_true", help="fetch and build records but write nothing")
-    h.add_argument("--demo", action="store_true", help="harvest the bundled demo platforms")
     h.add_argument("--json", action="store_true", help="print the run report as JSON")
 
     src = commands.add_parser("sources", parents=[common], help="list, show, add or remove sources")
@@ -125,10 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--failed", action="store_true", help="only failed and timed-out runs")
     runs.add_argument("--limit", type=int, default=50, help="how many runs (default 50)")
     runs.add_argument("--json", action="store_true", help="print the runs as JSON")
-    runs.add_argument("--demo", action="store_true", help="the demo catalogue's runs")
 
     r = commands.add_parser("reindex", parents=[common], help="rebuild the index from the stored raw records")
-    r.add_argument("--demo", action="store_true", help="rebuild the demo catalogue's index")
     r.add_argument(
         "--from-sqlite", type=Path, metavar="PATH",
         help="load the configured index from the records of this SQLite index file (moving to Elasticsearch)",
@@ -153,6 +151,8 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     }  # fmt: skip
     try:
         settings = load_settings(args.config)
+        if args.demo:  # every command addresses the demo catalogue the one way: its own data directory
+            settings = demo_settings(settings)
         return commands[args.command](args, settings, console)
     except ConfigError as exc:
         console.note(f"edufed: {exc}")
@@ -183,11 +183,6 @@ def _configure_logging(*, verbose: bool, quiet: bool) -> None:
         # context lines (printed whenever a command opens it) say nothing our own lines do not
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def _demo_settings(settings: Settings) -> Settings:
-    """The demo catalogue lives in its own data directory, apart from the real one."""
-    return settings.model_copy(update={"data_dir": settings.data_dir / DEMO_SUBDIR})
 
 
 @contextmanager
@@ -237,8 +232,6 @@ def _demo_platforms(*, preferred_port: int) -> DemoPlatforms:
 
 
 def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    if args.demo:
-        settings = _demo_settings(settings)
     load_themes(settings.themes_file)  # a broken themes file stops the start, not every later run
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
@@ -287,8 +280,6 @@ def _pick(sources: Sequence[SourceBase], args: argparse.Namespace) -> list[Sourc
 
 
 def _harvest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    if args.demo:
-        settings = _demo_settings(settings)
     builder = RecordBuilder(load_themes(settings.themes_file))
     reports: list[RunReport] = []
     busy: list[str] = []
@@ -361,7 +352,7 @@ def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> 
         return _add_source(args, settings, console)
     if args.sources_command == "remove":
         return _remove_source(args, settings, console)
-    sources = _with_registered(settings, list(load_sources(settings.sources_file)))
+    sources = _with_registered(settings, _configured(settings, demo=args.demo))
     if args.sources_command == "list":
         registered, health = _health(settings, [s.id for s in sources])
         console.result(health_table(sources, health, registered))
@@ -372,6 +363,19 @@ def _sources(args: argparse.Namespace, settings: Settings, console: Console) -> 
             return EXIT_OK
     known = ", ".join(s.id for s in sources) or "(none configured)"
     raise UsageError(f"unknown source {args.source_id!r}; known sources: {known}")
+
+
+def _configured(settings: Settings, *, demo: bool) -> list[SourceBase]:
+    """The sources of the configuration file; with `demo`, the demo's (as `make run` seeded them, else as it
+    would: its platforms on the port after the server's)."""
+    if not demo:
+        return list(load_sources(settings.sources_file))
+    if _state_exists(settings):
+        with _state(settings) as store:
+            seeded: list[SourceBase] = [s.config for s in store.sources.find() if s.created_by == CONFIG_ACTOR]
+        if seeded:
+            return seeded
+    return list(demo_sources(f"http://127.0.0.1:{settings.server.port + 1}"))
 
 
 def _with_registered(settings: Settings, configured: list[SourceBase]) -> list[SourceBase]:
@@ -463,8 +467,6 @@ def _cli_actor() -> str:
 
 
 def _runs(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    if args.demo:
-        settings = _demo_settings(settings)
     limit = max(1, min(args.limit, 1000))
     with _state(settings) as store:
         if args.failed:  # failed and timed-out runs, merged newest first
@@ -502,11 +504,7 @@ def _expected_items(settings: Settings, source_id: str, store: StateStore | None
 
 
 def _reindex(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    if args.demo:
-        settings = _demo_settings(settings)
-        sources = list(demo_sources("http://127.0.0.1"))  # only the record defaults matter when rebuilding
-    else:
-        sources = list(load_sources(settings.sources_file))
+    sources = _configured(settings, demo=args.demo)  # only the record defaults matter when rebuilding
     builder = RecordBuilder(load_themes(settings.themes_file))
     with ExitStack() as stack:
         origin = stack.enter_context(_sqlite_origin(args.from_sqlite, settings)) if args.from_sqlite else None
@@ -523,8 +521,8 @@ def _reindex(args: argparse.Namespace, settings: Settings, console: Console) -> 
         records = origin.stored() if origin else stack.enter_context(stored_records(settings))
         try:
             summary = reindex(backend, builder=builder, sources=sources, records=records, expected=expected,
-                              withdrawn=withdrawn_in_state(settings), workers=workers,
-                              progress=console.err)  # fmt: skip
+                              withdrawn=withdrawn_in_state(settings), workers=workers, progress=console.err,
+                              deleted=origin.deleted_changes() if origin else None)  # fmt: skip
         except BulkWriteError as exc:
             console.note(f"edufed: {exc}")
             for item in exc.failed[:REINDEX_FAILURES_SHOWN]:

@@ -13,12 +13,13 @@ from typing import Protocol
 from config.loader import load_sources
 from config.settings import Settings
 from crawlers.demo import demo_sources
-from crawlers.state import StateNotFoundError, StateStore, state_url
+from crawlers.state import ApiKeyInfo, StateNotFoundError, StateStore, state_url
 from search_api.routes.keys import issue_key, key_dict, registered_platforms, revoke_key
+from search_api.run_tables import cli_time
 
 CLI_ACTOR = "cli"
 DEMO_SUBDIR = "demo"
-"""The demo catalogue's data directory under data_dir, the one `edufed serve --demo` uses (cli.DEMO_SUBDIR)."""
+"""The demo catalogue's data directory under data_dir, the one `edufed serve --demo` and every `--demo` use."""
 
 
 class Output(Protocol):
@@ -31,36 +32,32 @@ class Output(Protocol):
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     """The `keys` subcommand and its three commands."""
-    demo = argparse.ArgumentParser(add_help=False)
-    demo.add_argument("--demo", action="store_true",
-                      help="the demo catalogue's keys: the ones `make run` (edufed serve --demo) accepts")  # fmt: skip
     keys = commands.add_parser("keys", parents=[common], help="create, list or revoke API keys")
     sub = keys.add_subparsers(dest="keys_command", required=True, metavar="create|list|revoke")
-    create = sub.add_parser("create", parents=[common, demo], help="create a key; it is printed once, never again")
+    create = sub.add_parser("create", parents=[common], help="create a key; it is printed once, never again")
     create.add_argument("--role", choices=("operator", "admin"), required=True, help="operator or admin")
     create.add_argument("--platform", help="the platform an operator key acts for (required for operators; one of "
                         "the platforms of the configured or registered sources)")  # fmt: skip
     create.add_argument("--new-platform", action="store_true",
                         help="accept a --platform no source has yet (a platform about to register its first feed)")
     create.add_argument("--label", help="who holds the key")
-    listing = sub.add_parser("list", parents=[common, demo], help="list keys (never their secrets)")
+    listing = sub.add_parser("list", parents=[common], help="list keys (never their secrets)")
     listing.add_argument("--platform", help="only this platform's keys")
     listing.add_argument("--revoked", action="store_true", help="include revoked keys")
     listing.add_argument("--json", action="store_true", help="print the keys as JSON")
-    revoke = sub.add_parser("revoke", parents=[common, demo], help="revoke a key at once")
+    revoke = sub.add_parser("revoke", parents=[common], help="revoke a key at once")
     revoke.add_argument("key_id", help="the key's id (the 12 hex digits after efk_)")
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
     """Run one keys command; 0 when done, 1 when the key to revoke does not exist, 2 for bad usage."""
-    if args.demo:
-        settings = demo_settings(settings)
     with StateStore.for_settings(settings) as store:
         if args.keys_command == "create":
             return _create(args, settings, store, console)
         if args.keys_command == "list":
-            found = [key_dict(k) for k in store.keys.find(platform=args.platform, include_revoked=args.revoked)]
-            console.result(json.dumps(found, ensure_ascii=False, indent=2) if args.json else _table(found))
+            found = store.keys.find(platform=args.platform, include_revoked=args.revoked)
+            listed = [key_dict(k) for k in found]
+            console.result(json.dumps(listed, ensure_ascii=False, indent=2) if args.json else _table(found))
             return 0
         try:
             info = revoke_key(store, args.key_id, actor=CLI_ACTOR)
@@ -72,7 +69,8 @@ def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """The settings of the demo catalogue: its own data directory, apart from the real one."""
+    """The settings of the demo catalogue: its own data directory, apart from the real one (the CLI applies it
+    for `--demo` on every command, before the command runs)."""
     return settings.model_copy(update={"data_dir": settings.data_dir / DEMO_SUBDIR})
 
 
@@ -117,11 +115,11 @@ def _where(settings: Settings, *, demo: bool) -> str:
     return f"{place} (read by `edufed serve`; `make run` serves the demo catalogue: use --demo for its keys)"
 
 
-def _table(keys: list[dict[str, object]]) -> str:
+def _table(keys: list[ApiKeyInfo]) -> str:
     if not keys:
         return "no keys"
-    lines = [f"{'ID':<13} {'ROLE':<9} {'PLATFORM':<20} {'CREATED':<33} {'REVOKED':<33} LABEL"]
+    lines = [f"{'ID':<13} {'ROLE':<9} {'PLATFORM':<20} {'CREATED':<26} {'REVOKED':<26} LABEL"]
     for k in keys:
-        lines.append(f"{k['id']!s:<13} {k['role']!s:<9} {k['platform'] or '-'!s:<20} {k['created_at']!s:<33} "
-                     f"{k['revoked_at'] or '-'!s:<33} {k['label'] or ''}")  # fmt: skip
+        lines.append(f"{k.id:<13} {k.role:<9} {k.platform or '-':<20} {cli_time(k.created_at):<26} "
+                     f"{cli_time(k.revoked_at):<26} {k.label or ''}")  # fmt: skip
     return "\n".join(lines)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,8 @@ def test_demo_harvest_then_dry_run_then_reindex(config: Path, tmp_path: Path) ->
     finally:
         backend.close()
 
+    _demo_commands_read_the_demo_catalogue(config, tmp_path, reports)
+
     dry = run("harvest", reports[0]["source_id"], "--demo", "--dry-run", "--config", str(config))
     assert dry.returncode == 0 and "dry run, nothing written" in dry.stdout
 
@@ -123,3 +127,48 @@ def test_demo_harvest_then_dry_run_then_reindex(config: Path, tmp_path: Path) ->
         assert backend.count() == count
     finally:
         backend.close()
+
+
+def _demo_commands_read_the_demo_catalogue(config: Path, tmp_path: Path, reports: list[dict[str, object]]) -> None:
+    """`--demo` on sources, runs, quarantine, holds and dump addresses the demo's data directory, as on harvest."""
+    demo_ids = sorted(str(r["source_id"]) for r in reports)
+    listed = run("sources", "list", "--demo", "--config", str(config))
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()[1:]
+    assert sorted(row.split()[0] for row in rows) == demo_ids
+    # their last runs, from the demo state, in China time with the offset said (as the pages show Beijing time)
+    assert all(re.search(r" (partial|succeeded)@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00 ", row) for row in rows)
+    real = run("sources", "list", "--config", str(config)).stdout
+    assert "offline_platform" in real and "demo_shequ" not in real
+    shown = run("sources", "show", demo_ids[0], "--demo", "--config", str(config))
+    assert shown.returncode == 0 and f"id: {demo_ids[0]}" in shown.stdout
+
+    runs = run("runs", "--demo", "--config", str(config))
+    assert {line.split()[1] for line in runs.stdout.splitlines()[1:]} == set(demo_ids)
+    started = [line.split()[4] for line in runs.stdout.splitlines()[1:]]
+    assert all(datetime.fromisoformat(s).utcoffset() == timedelta(hours=8) for s in started), started
+    assert run("runs", "--config", str(config)).stdout.strip() == "no runs"
+    rejected = run("quarantine", "list", "--demo", "--config", str(config))
+    assert rejected.returncode == 0 and "demo_" in rejected.stdout  # the demo's deliberately invalid items
+    assert all("+08:00" in line for line in rejected.stdout.splitlines()[1:] if line.startswith(tuple("0123456789")))
+    made = run("keys", "create", "--role", "admin", "--demo", "--config", str(config))
+    assert made.returncode == 0 and "demo catalogue" in made.stderr
+    keys = run("keys", "list", "--demo", "--config", str(config)).stdout.splitlines()
+    assert len(keys) == 2 and keys[1].split()[1:3] == ["admin", "-"] and keys[1].split()[4] == "-"
+    assert datetime.fromisoformat(keys[1].split()[3]).utcoffset() == timedelta(hours=8)
+    assert run("quarantine", "list", "--config", str(config)).stdout.strip() == "no quarantined items"
+    assert run("holds", "list", "--demo", "--config", str(config)).returncode == 0
+    dumped = run("dump", "--demo", "--config", str(config))
+    assert dumped.returncode == 0, dumped.stderr
+    assert list((tmp_path / "data" / "demo" / "dumps").glob("*.jsonl.gz"))
+
+
+@pytest.mark.parametrize("command", [
+    ["serve"], ["harvest"], ["sources", "list"], ["sources", "show", "x"], ["sources", "add", "f"],
+    ["sources", "remove", "x"], ["runs"], ["reindex"], ["keys", "list"], ["keys", "revoke", "x"],
+    ["holds", "list"], ["holds", "approve", "1"], ["quarantine", "list"], ["quarantine", "show", "1"], ["dump"],
+])  # fmt: skip
+def test_every_command_that_reads_the_data_directory_takes_demo(command: list[str]) -> None:
+    from search_api.cli import build_parser
+
+    assert build_parser().parse_args([*command, "--demo"]).demo is True
