@@ -14,6 +14,7 @@ from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends import open_backend
 from search_api.admin_actions import hold_dict, quarantined_dict
 from search_api.key_commands import CLI_ACTOR, Output
+from search_api.run_tables import cli_time
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -99,14 +100,14 @@ def run_quarantine(args: argparse.Namespace, settings: Settings, console: Output
 
 
 def _when(hold: HeldDeletion) -> str:
-    return hold.decided_at.isoformat(timespec="seconds") if hold.decided_at else "?"
+    return cli_time(hold.decided_at) if hold.decided_at else "?"
 
 
 def _holds_table(holds: list[HeldDeletion]) -> str:
     if not holds:
         return "no held deletions"
     rows = [("ID", "SOURCE", "STATUS", "RECORDS", "CREATED", "RUN", "REASON")]
-    rows += [(str(h.id), h.source_id, h.status, str(len(h.uids)), h.created_at.isoformat(timespec="seconds"),
+    rows += [(str(h.id), h.source_id, h.status, str(len(h.uids)), cli_time(h.created_at),
               h.run_id, h.reason[:REASON_CHARS]) for h in holds]  # fmt: skip
     return _columns(rows)
 
@@ -116,7 +117,7 @@ def _quarantine_table(items: list[QuarantinedRecord], *, total: int) -> str:
         return "no quarantined items"
     rows = [("ID", "SOURCE", "ITEM", "RUN", "CREATED", "REASON")]
     rows += [(str(i.id), i.source_id, i.item_id or "(no id)", i.run_id or "-",
-              i.created_at.isoformat(timespec="seconds"), i.reason[:REASON_CHARS]) for i in items]  # fmt: skip
+              cli_time(i.created_at), i.reason[:REASON_CHARS]) for i in items]  # fmt: skip
     shown = "" if total <= len(items) else f"\n({len(items)} of {total} shown; --limit shows more)"
     return _columns(rows) + shown
 
@@ -131,7 +132,7 @@ def _item_text(item: QuarantinedRecord) -> str:
     shown = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, indent=2)
     return "\n".join([
         f"quarantined item {item.id} of {item.source_id} (run {item.run_id or '-'}, "
-        f"{item.created_at.isoformat(timespec='seconds')})",
+        f"{cli_time(item.created_at)})",
         f"item id: {item.item_id or '(none)'}",
         f"reason:  {item.reason}",
         "payload:",

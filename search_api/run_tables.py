@@ -7,15 +7,18 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from config.sources import SourceBase
 from crawlers.run import RunProgress
+from crawlers.schedule import TIMEZONE
 from crawlers.state import RunRecord, SourceHealth
 from search_api.admin_actions import run_details
 
 BAR_WIDTH = 24
 _SPINNER = "|/-\\"
 _REDRAW_SECONDS = 0.1
+_CHINA = ZoneInfo(TIMEZONE)
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -23,8 +26,10 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def cli_time(value: datetime | None) -> str:
+    """A time as every command-line table prints it: China time with its offset said, `2026-12-06T15:04:05+08:00`
+    (as the pages show Beijing time); a dash when missing."""
+    return value.astimezone(_CHINA).isoformat(timespec="seconds") if value else "-"
 
 
 def _age(seconds: float | None) -> str:
@@ -46,7 +51,7 @@ def runs_table(runs: Sequence[RunRecord]) -> str:
         c = run.counts
         seconds = f"{run.duration_seconds:.1f}" if run.duration_seconds is not None else "-"
         error = f"{run.error_type}: {run.error_message}"[:80] if run.error_type else ""
-        rows.append((run.id[:12], run.source_id, run.trigger, run.status, _when(run.started_at), seconds,
+        rows.append((run.id[:12], run.source_id, run.trigger, run.status, cli_time(run.started_at), seconds,
                      str(c.fetched), str(c.new), str(c.updated), str(c.unchanged), str(c.withdrawn),
                      str(c.rejected), error))  # fmt: skip
     return _table(rows)
@@ -63,8 +68,8 @@ def health_table(sources: Sequence[SourceBase], health: Mapping[str, SourceHealt
              "URL")]  # fmt: skip
     for source in sources:
         h = health.get(source.id)
-        last = f"{h.last_run.status}@{_when(h.last_run.started_at).replace(' ', 'T')}" if h and h.last_run else "-"
-        success = _when(h.last_success_at).replace(" ", "T") if h else "-"
+        last = f"{h.last_run.status}@{cli_time(h.last_run.started_at)}" if h and h.last_run else "-"
+        success = cli_time(h.last_success_at) if h else "-"
         rows.append((source.id, str(getattr(source, "kind", "?")), source.platform,
                      "yes" if source.enabled else "no", "yes" if paused.get(source.id) else "no", last, success,
                      _age(h.freshness_seconds) if h else "never", str(h.consecutive_failures) if h else "0",
