@@ -23,6 +23,7 @@ from typing import TextIO
 
 from config.sources import SourceBase
 from indexer.backends.base import IndexBackend
+from indexer.backends.changes import Change
 from indexer.pipeline import RecordBuilder
 from indexer.rebuild_pool import RebuildPool, RebuiltRecord, StoredRecord
 from indexer.record import Record
@@ -49,6 +50,8 @@ class ReindexSummary:
     kept_not_rebuildable: int = 0
     withdrawn: int = 0
     """Records the stored index still held though they are withdrawn: left out of the rebuilt one."""
+    carried_deletions: int = 0
+    """Deleted OAI-PMH entries of the index the records came from, kept by the rebuilt one's change log."""
 
     def text(self) -> str:
         return (
@@ -56,6 +59,7 @@ class ReindexSummary:
             f"written to the index, {self.unchanged} unchanged; kept as stored: {self.kept_no_source} whose "
             f"source is no longer configured, {self.kept_not_rebuildable} that cannot be rebuilt; "
             f"left out: {self.withdrawn} withdrawn"
+            + (f"; {self.carried_deletions} deleted OAI-PMH entries carried over" if self.carried_deletions else "")
         )
 
 
@@ -95,13 +99,16 @@ def reindex(
     workers: int = 1,
     expected: int | None = None,
     progress: TextIO | None = None,
+    deleted: Iterable[Change] | None = None,
 ) -> ReindexSummary:
     """Rebuild every record through `builder` and make the index hold exactly the results.
 
     `records` defaults to the index's own; `expected` (their number, when known) sizes the progress lines;
     `workers` > 1 rebuilds in that many processes. A record that cannot be rebuilt, or whose source is no
     longer configured, is kept as stored: a reindex never drops a live record. One `withdrawn` names is
-    never written, and leaves the index if it was there.
+    never written, and leaves the index if it was there. `deleted` (the change log's deleted entries of the
+    index `records` come from, when that is another one) are kept by the rebuilt index's change log, so OAI-PMH
+    harvesters still learn of deletions made before the move.
     """
     summary = ReindexSummary()
     meter = ReindexProgress(progress, expected=expected) if progress is not None else None
@@ -111,6 +118,8 @@ def reindex(
         stream = _counted(pool.rebuild(live), summary=summary, meter=meter)
         result = backend.rebuild(stream)
     summary.written, summary.unchanged = result.written, result.unchanged
+    if deleted is not None:
+        summary.carried_deletions = backend.keep_deleted(deleted)
     if withdrawn is not None:
         summary.withdrawn += _withdraw_late(backend, set(withdrawn()) - gone)
     if meter is not None:

@@ -241,5 +241,9 @@ class IndexBackend(Protocol):
     def change_sets(self) -> ChangeSets:
         """Every platform, theme and programme a change entry holds, and the earliest datestamp."""
 
+    def keep_deleted(self, entries: Iterable[Change]) -> int:
+        """Add deleted change entries (their datestamps and sets as given) for uids this index's log has no entry
+        for, e.g. those of the index a rebuild was loaded from; returns how many were added."""
+
     def close(self) -> None:
         """Release files and connections."""

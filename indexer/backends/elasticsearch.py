@@ -284,10 +284,20 @@ class ElasticsearchBackend(EsChangeReads):
         """
         result = UpsertResult()
         failed: list[FailedItem] = []
+        with self._errors("read content hashes"):
+            before = {str(d["uid"]): d.get("content_hash") for d in self._scan({"match_all": {}}, fields=_HASHED)}
+        changed: list[str] = []  # for the OAI change log: what the rebuild changed, and (what `before` keeps) dropped
+
+        def compared(record: Record) -> Record:
+            record = _hashed(record)
+            if before.pop(record.uid, None) != record.content_hash:
+                changed.append(record.uid)
+            return record
+
         with self._errors("create index"):
             new = self._create_index(loading=True)
         try:
-            actions = (a for r in records if (a := _index_action(_hashed(r), index=new, failed=failed)))
+            actions = (a for r in records if (a := _index_action(compared(r), index=new, failed=failed)))
             with self._errors(f"load index {new}"):
                 outcome = write(self.client, actions, options=self.bulk)
                 result.written = outcome.count("created", "updated", "ok")
@@ -309,6 +319,7 @@ class ElasticsearchBackend(EsChangeReads):
                 self.client.indices.delete(index=new, ignore_unavailable=True)
             raise
         self._swap_alias(new)
+        self._log_rebuilt(changed, dropped=sorted(before))  # es_oai: stamped once searches see the new index
         return result
 
     def _link_all(self, index: str) -> None:
@@ -408,6 +419,9 @@ class ElasticsearchBackend(EsChangeReads):
     def close(self) -> None:
         """Close the client's connections."""
         self.client.close()
+
+
+_HASHED = ["uid", "content_hash"]
 
 
 def _hashed(record: Record) -> Record:

@@ -78,6 +78,28 @@ class EsChangeLog:
             for uid in live
         )
 
+    def keep_deleted(self, entries: Iterable[Change]) -> int:
+        """Index the deleted entries whose uid has no document yet (existing entries are left as they are)."""
+        added = 0
+        batch: list[Change] = []
+        for entry in (e for e in entries if e.deleted):
+            batch.append(entry)
+            if len(batch) == _MGET:
+                added += self._keep(batch)
+                batch = []
+        return added + (self._keep(batch) if batch else 0)
+
+    def _keep(self, batch: list[Change]) -> int:
+        found = self.client.mget(index=self.index, ids=[e.uid for e in batch], source=False)
+        known = {d["_id"] for d in found["docs"] if d.get("found")}
+        fresh = {e.uid: e for e in batch if e.uid not in known}
+        self._write(
+            {"_op_type": "index", "_index": self.index, "_id": e.uid,
+             "_source": {"uid": e.uid, "stamp": e.stamp, "deleted": True, **{k: list(v) for k, v in e.sets.items()}}}
+            for e in fresh.values()
+        )  # fmt: skip
+        return len(fresh)
+
     def _write(self, actions: Iterator[dict[str, Any]]) -> None:
         outcome = write(self.client, actions, options=self.bulk)
         self.client.indices.refresh(index=self.index)
@@ -168,6 +190,22 @@ class EsChangeReads:
         log = self._changes()
         with self._errors("write OAI change entries"):
             log.written(records)
+
+    def keep_deleted(self, entries: Iterable[Change]) -> int:
+        """Add the deleted entries (stamps and sets as given) of uids the log has no entry for; how many."""
+        log = self._changes()
+        with self._errors("write carried deleted entries"):
+            return log.keep_deleted(entries)
+
+    def _log_rebuilt(self, changed: list[str], *, dropped: list[str]) -> None:
+        """After a rebuild's alias swap: stamp the records whose content it changed (read back from the new
+        index, with their sets) and turn the entries of the records it left out into deleted ones."""
+        for start in range(0, len(changed), _MGET):
+            chunk = changed[start : start + _MGET]
+            with self._errors("read rebuilt records"):
+                found = self.client.mget(index=self.alias, ids=chunk, source_includes=["payload"])
+            self._log_written(document_record(d["_source"]) for d in found["docs"] if d.get("found"))
+        self._log_withdrawn(dropped)
 
     def _log_withdrawn(self, uids: Iterable[str]) -> None:
         """Turn the entries of withdrawn uids into deleted ones."""

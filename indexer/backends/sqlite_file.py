@@ -2,8 +2,8 @@
 
 `edufed reindex --from-sqlite PATH` hands any file name to this module, so it opens the file read-only and
 checks that it is an edufed index before reading, rather than opening it as a backend (which would add the
-index tables to whatever SQLite file it was given). Only the stored records with their raw payloads are
-read, so a file of an older index layout can still be moved.
+index tables to whatever SQLite file it was given). Only the stored records with their raw payloads, and the
+deleted entries of the OAI-PMH change log, are read, so a file of an older index layout can still be moved.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from indexer.backends.changes import Change
+from indexer.backends.sqlite_oai import deleted_entries
 from indexer.errors import IndexBackendError
 from indexer.rebuild_pool import StoredRecord
 from indexer.record import Record
@@ -54,6 +56,14 @@ class SqliteIndexFile:
                 f"{self.path} is not an edufed search index (no {', '.join(missing)} table); "
                 "pass the index file, by default data/index.sqlite3"
             )
+
+    def deleted_changes(self) -> Iterator[Change]:
+        """The deleted entries of the file's OAI-PMH change log, for the rebuilt index to keep (none in a file
+        older than the log)."""
+        try:
+            yield from deleted_entries(self._conn)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read the change log of {self.path}: {exc}") from exc
 
     def count(self) -> int:
         """How many records the file holds."""

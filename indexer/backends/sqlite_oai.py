@@ -19,8 +19,8 @@ A relink that only moves cluster ids changes no content hash and stamps nothing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +98,31 @@ def _stamp_fresh(conn: sqlite3.Connection, where: str, params: tuple[object, ...
 
 
 class SqliteChangeReads:
-    """The IndexBackend change-listing methods of SqliteBackend (mixed in: it provides `_conn` and `path`)."""
+    """The IndexBackend change-log methods of SqliteBackend (mixed in: it provides `_conn`, `_writing`, `path`)."""
 
     path: Path
     _conn: Callable[[], sqlite3.Connection]
+    _writing: Callable[[], AbstractContextManager[tuple[sqlite3.Connection, int]]]
+
+    def keep_deleted(self, entries: Iterable[Change]) -> int:
+        """Add the deleted entries (stamps and sets as given) of uids the log has no entry for; how many."""
+        added = 0
+        try:
+            with self._writing() as (conn, _generation):
+                for chunk in _chunks((e for e in entries if e.deleted), _CHUNK):
+                    known = set(_column(conn, "SELECT uid, 1 FROM oai_items WHERE uid IN ({})", [e.uid for e in chunk]))
+                    fresh = [e for e in dict((e.uid, e) for e in chunk).values() if e.uid not in known]
+                    conn.executemany("INSERT INTO oai_items (uid, doc_id, stamp, deleted, content_hash) "
+                                     "VALUES (?, NULL, ?, 1, '')", [(e.uid, e.stamp) for e in fresh])  # fmt: skip
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO oai_sets (kind, value, stamp, uid) VALUES (?, ?, ?, ?)",
+                        [(kind, value, e.stamp, e.uid) for e in fresh for kind, values in e.sets.items()
+                         for value in values],
+                    )  # fmt: skip
+                    added += len(fresh)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+        return added
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -183,6 +204,36 @@ def _page_sql(query: ChangeQuery, *, count: bool = False) -> tuple[str, list[Any
     distinct = "DISTINCT " if table == "oai_sets" else ""
     sql = f"SELECT {distinct}uid, stamp FROM {table} WHERE {' AND '.join(where)} ORDER BY stamp, uid LIMIT ?"
     return sql, [*params, query.limit]
+
+
+def _chunks(entries: Iterable[Change], size: int) -> Iterator[list[Change]]:
+    chunk: list[Change] = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def deleted_entries(conn: sqlite3.Connection, *, page: int = _CHUNK) -> Iterator[Change]:
+    """Every deleted entry of a file's change log with its sets, by uid (nothing for a file without a log)."""
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"oai_items", "oai_sets"} <= tables:
+        return
+    last = ""
+    sql = "SELECT uid, stamp FROM oai_items WHERE deleted = 1 AND uid > ? ORDER BY uid LIMIT ?"
+    while rows := conn.execute(sql, (last, page)).fetchall():
+        sets: dict[str, dict[str, list[str]]] = {}
+        for uid, kind, value in _rows(conn, "SELECT uid, kind, value FROM oai_sets WHERE uid IN ({})",
+                                      [str(u) for u, _ in rows]):  # fmt: skip
+            sets.setdefault(str(uid), {}).setdefault(str(kind), []).append(str(value))
+        for uid, stamp in rows:
+            kinds = sets.get(str(uid), {})
+            yield Change(uid=str(uid), stamp=int(stamp), deleted=True,
+                         sets={k: tuple(sorted(v)) for k, v in sorted(kinds.items())})  # fmt: skip
+        last = str(rows[-1][0])
 
 
 def _rows(conn: sqlite3.Connection, sql: str, uids: Sequence[str]) -> list[Any]:
