@@ -1,21 +1,21 @@
 """One harvest run of one source: fetch, parse, build records, diff by content hash, write in batches.
 
+The run consumes the item loop a preview consumes too (crawlers/harvest_loop.py: built records, rejections,
+standing ids); what is its own is what it does with them.
+
 Given a state store (crawlers/state), a run also remembers: it records its run row, resumes the source from
 the cursor of its last complete run, diffs against the stored content hashes (checked against the index,
 crawlers/run_state.py), quarantines rejected items with their payloads, withdraws the records the source
 deleted or stopped listing (crawlers/withdrawals.py, behind the mass-deletion guard) and stores the new cursor
-only after a complete run whose writes all succeeded. Without one (dry runs, tests, previews) it diffs against
+only after a complete run whose writes all succeeded. Without one (dry runs, tests) it diffs against
 the index and writes records only.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ from config.settings import Settings
 from config.sources import SourceBase
 from crawlers.errors import HarvestError
 from crawlers.fetch import Fetcher
+from crawlers.harvest_loop import Built, HarvestLoop, Item, Rejection
+from crawlers.run_gc import fewer_collections
 from crawlers.run_report import (
     Phase,
     RejectedItem,
@@ -43,20 +45,16 @@ from crawlers.state.errors import StateError
 from crawlers.state.quarantine import QuarantineItem
 from crawlers.withdrawals import Listing, settle
 from indexer.backends.base import IndexBackend
-from indexer.errors import IndexerError, RecordInvalidError
+from indexer.errors import IndexerError
 from indexer.normalize.text import clean_text
 from indexer.pipeline import MAX_ID, RecordBuilder
-from indexer.record import RawRecord, Record
+from indexer.record import Record
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 MAX_LOGGED_REQUESTS = 200
 DRY_RUN_RECORDS = 20
-GC_YOUNG_THRESHOLD = 50_000
-_gc_lock = threading.Lock()
-_relaxed_runs = 0
-_thresholds_before: tuple[int, int, int] = gc.get_threshold()
 
 __all__ = ["Phase", "RejectedItem", "RunFailure", "RunProgress", "RunReport", "RunStatus", "harvest", "record_uid"]
 
@@ -81,30 +79,34 @@ class _Run:
         self.progress = progress
         self.state = state
         self.existing: dict[str, str] | None = None  # loaded with the first record: an unchanged run needs none
-        self.seen: set[str] = set()  # uids of the records built, to refuse a second item with the same id
+        self.seen: set[str] = set()  # uids of the records built (the loop's, once it has run)
         self.named: set[str] = set()  # uids of rejected items: listed too, so not gone, though not rewritten
         self.standing: set[str] = set()  # uids the source listed unchanged without yielding a record
-        self.standing_taken = 0
         self.batch: list[Record] = []
         self.rejects: list[QuarantineItem] = []
-        self.problems_taken = 0
         self.cut = False
         self.cursor: dict[str, Any] | None = None  # what the run's end stores: set once the run is complete
 
     def execute(self, fetcher: Fetcher) -> None:
         """Harvest the source; any failure ends the run with status failed instead of raising."""
         harvested: Source | None = None
+        loop: HarvestLoop | None = None
         try:
             harvested = build_source(self.source, fetcher)
             if isinstance(harvested, IncrementalSource):
                 if self.state is not None:
                     harvested.cursor_in = self.state.cursor()
                 harvested.catalogued = self._catalogued
-            self._consume(harvested)
+            loop = HarvestLoop(harvested=harvested, source=self.source, builder=self.builder,
+                               limit=self.source.max_records)  # fmt: skip
+            self._consume(loop)
         except Exception as exc:  # a run is isolated: whatever breaks, the caller gets a report
             self._fail(exc)
+        if loop is not None:
+            for item in loop.reported():  # what the source reported before it stopped
+                self._take(item)
+            self.seen, self.cut = loop.seen, loop.cut
         if harvested is not None:
-            self._take_problems(harvested)
             for warning in harvested.warnings:
                 self.report.warn(warning)
         if note := robots_note(fetcher):
@@ -116,65 +118,40 @@ class _Run:
         if isinstance(harvested, IncrementalSource):
             self._conclude(harvested)
 
-    def _consume(self, harvested: Source) -> None:
-        limit = self.source.max_records
-        records = harvested.iter_records()
-        try:
-            for raw in records:
-                self._take_problems(harvested)
-                self.report.fetched += 1
-                self._take(raw)
-                if len(self.batch) >= BATCH_SIZE or len(self.rejects) >= BATCH_SIZE:
-                    self._flush()
-                self.tick("fetching")
-                if limit is not None and self.report.fetched >= limit:
-                    self.cut = True
-                    break
-        finally:
-            _close(records)
-
-    def _take_problems(self, harvested: Source) -> None:
-        """Take the items the source reported beside its records: rejected ones, and ones that stand unchanged."""
-        for problem in harvested.problems[self.problems_taken :]:
-            self.report.fetched += 1
-            self._reject(problem.source_id, problem.reason, problem.payload)
-        self.problems_taken = len(harvested.problems)
-        if isinstance(harvested, IncrementalSource):
-            for platform_id in harvested.unchanged_ids[self.standing_taken :]:
-                self.report.fetched += 1
-                self.report.unchanged += 1
-                if uid := record_uid(self.source, platform_id):
-                    self.standing.add(uid)
-            self.standing_taken = len(harvested.unchanged_ids)
+    def _consume(self, loop: HarvestLoop) -> None:
+        for item in loop:
+            self._take(item)
+            if len(self.batch) >= BATCH_SIZE or len(self.rejects) >= BATCH_SIZE:
+                self._flush()
+            self.tick("fetching")
 
     def _catalogued(self, platform_id: str) -> bool:
         """Whether the catalogue holds a live record for this platform id (so a source may leave it standing)."""
         uid = record_uid(self.source, platform_id)
         return uid is not None and uid in self._known()
 
-    def _take(self, raw: RawRecord) -> None:
-        for warning in raw.warnings:
-            self.report.warn(warning)
-        try:
-            record = self.builder.build(raw, self.source, fetched_at=datetime.now(UTC))
-        except RecordInvalidError as exc:
-            where = f"{exc.field}: " if exc.field else ""
-            self._reject(raw.source_id, f"{where}{exc.reason}", _raw_payload(raw))
-            return
-        if record.uid in self.seen:
-            self._reject(raw.source_id, "duplicate id in this run; the first item with it was kept", _raw_payload(raw))
-            return
-        self.seen.add(record.uid)
-        self._count_and_queue(record)
+    def _take(self, item: Item) -> None:
+        """Count one item of the loop: queue a built record, quarantine a rejection, remember a standing id."""
+        self.report.fetched += 1
+        if isinstance(item, Built):
+            for warning in item.raw.warnings:
+                self.report.warn(warning)
+            self._count_and_queue(item.record)
+        elif isinstance(item, Rejection):
+            self._reject(item)
+        else:
+            self.report.unchanged += 1
+            if uid := record_uid(self.source, item.platform_id):
+                self.standing.add(uid)
 
-    def _reject(self, platform_id: str | None, reason: str, payload: Any) -> None:
+    def _reject(self, item: Rejection) -> None:
         """Count and quarantine a rejected item; one with an id still counts as listed (it is not gone)."""
-        self.report.reject(platform_id, reason)
-        uid = record_uid(self.source, platform_id)
+        self.report.reject(item.platform_id, item.reason)
+        uid = record_uid(self.source, item.platform_id)
         if uid is not None:
             self.named.add(uid)
         if self.state is not None:
-            self.rejects.append(QuarantineItem(platform_id, reason, payload))
+            self.rejects.append(QuarantineItem(item.platform_id, item.reason, item.payload))
 
     def _count_and_queue(self, record: Record) -> None:
         report = self.report
@@ -281,19 +258,8 @@ def record_uid(source: SourceBase, platform_id: str | None) -> str | None:
     return f"{source.id}:{cleaned}"
 
 
-def _raw_payload(raw: RawRecord) -> Any:
-    """What a rejected record is quarantined with: the platform's payload, else the fields mapped from it."""
-    return raw.payload if raw.payload is not None else raw.fields
-
-
 def _expected_failure(exc: Exception) -> bool:
     return isinstance(exc, HarvestError | IndexerError | StateError)
-
-
-def _close(records: Iterator[RawRecord]) -> None:
-    close = getattr(records, "close", None)
-    if callable(close):
-        close()
 
 
 def harvest(
@@ -325,7 +291,7 @@ def harvest(
     own_fetcher = fetcher is None
     active = fetcher or Fetcher(settings.http, obey_robots=source.obey_robots, delay_seconds=source.delay_seconds)
     try:
-        with _fewer_collections():
+        with fewer_collections():
             run.execute(active)
     finally:
         if own_fetcher:
@@ -335,36 +301,6 @@ def harvest(
         _record(recorder, report, cursor=run.cursor)
     run.tick("done")
     return report
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Fewer, smaller garbage collections while a run goes; the collector's settings are restored after.
-
-    Building a record allocates hundreds of small containers, so at Python's default threshold (700) the
-    collector ran every few records, and its older generations walked every object the process holds (modules,
-    dictionaries, the batch waiting to be written): ~10% of a harvest's time. During a run the young generation
-    is collected every GC_YOUNG_THRESHOLD allocations (the garbage waiting for it is bounded by that count, not
-    by the run's length), and what existed before the run is frozen out of the collections' walks.
-
-    The settings are process-wide: with runs in several threads, the first to start changes them and the last
-    to end puts them back.
-    """
-    global _relaxed_runs, _thresholds_before
-    with _gc_lock:
-        if _relaxed_runs == 0:
-            _thresholds_before = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(max(_thresholds_before[0], GC_YOUNG_THRESHOLD), *_thresholds_before[1:])
-        _relaxed_runs += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _relaxed_runs -= 1
-            if _relaxed_runs == 0:
-                gc.set_threshold(*_thresholds_before)
-                gc.unfreeze()
 
 
 def _started(recorder: RunState, run: _Run, *, trigger: str, holder: str | None) -> bool:
