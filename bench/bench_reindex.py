@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -35,6 +36,7 @@ from bench.bench_index import directory_bytes, fresh_sqlite
 from bench.corpus import PLATFORMS, generate
 from config.loader import load_themes
 from config.sources import JsonApiSourceConfig, SourceBase
+from indexer.linkage.incremental import Linker
 from indexer.record import Record
 
 OUT = Path("bench/out")
@@ -92,7 +94,8 @@ def stored_index(count: int) -> Path:
 
     building = path.with_name(path.name + ".building")
     fresh_sqlite(building)
-    backend = SqliteBackend(building)
+    # stored unlinked: linking every chunk as a harvest does took over an hour at 1M; the reindex links once
+    backend = SqliteBackend(building, linker=_NoLinking())
     try:
         records = stored(generate(count))
         while chunk := list(islice(records, _SETUP_BATCH)):
@@ -102,6 +105,13 @@ def stored_index(count: int) -> Path:
     _checkpoint(building)
     building.rename(path)
     return path
+
+
+class _NoLinking(Linker):
+    """A linker that leaves clusters alone (the stored index's setup, and the no-linkage diagnostic)."""
+
+    def relink(self, *args: object, **kwargs: object) -> int:
+        return 0
 
 
 def _checkpoint(path: Path) -> None:
@@ -123,14 +133,12 @@ def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, obje
     writer's time linkage takes)."""
     from indexer.backends.sqlite import SqliteBackend
     from indexer.backends.sqlite_file import SqliteIndexFile
-    from indexer.linkage.incremental import Linker
     from indexer.pipeline import RecordBuilder
     from indexer.reindex import reindex
 
-    class NoLinking(Linker):
-        def relink(self, *args: object, **kwargs: object) -> int:
-            return 0
-
+    link_pass = _LinkPassLog()
+    logging.getLogger("indexer.backends.sqlite_bulk_links").addHandler(link_pass)
+    logging.getLogger("indexer.backends.sqlite_bulk_links").setLevel(logging.INFO)
     work = OUT / f"reindex-work-{os.getpid()}.sqlite3"
     fresh_sqlite(work)
     shutil.copyfile(path, work)
@@ -138,7 +146,7 @@ def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, obje
     load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
     started = time.perf_counter()
-    backend = SqliteBackend(work, linker=None if linkage else NoLinking())
+    backend = SqliteBackend(work, linker=None if linkage else _NoLinking())
     try:
         with SqliteIndexFile(work) as index_file:
             summary = reindex(backend, builder=builder, sources=bench_sources(), records=index_file.stored(),
@@ -161,6 +169,8 @@ def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, obje
         "writer_cpu_seconds": round(writer_cpu, 1),
         "workers_cpu_seconds": round(workers_cpu, 1),
         "cpu_bound_records_per_s": round(summary.seen / max(writer_cpu, (writer_cpu + workers_cpu) / cores)),
+        "link_pass_seconds": link_pass.seconds,
+        "records_in_clusters": link_pass.linked,
         "writer_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "largest_worker_peak_rss_mb": round(children.ru_maxrss / 1024) if workers > 1 else None,
         "load_1min_before": round(load_before, 2),
@@ -169,6 +179,18 @@ def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, obje
     }
     fresh_sqlite(work)
     return result
+
+
+class _LinkPassLog(logging.Handler):
+    """Keeps what the rebuild's one linkage pass logs (sqlite_bulk_links.link_stored): its seconds, records linked."""
+
+    seconds: float | None = None
+    linked: int | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.msg.startswith("clustered the stored records") and len(args) == 5:
+            self.seconds, self.linked = round(float(str(args[0])), 1), int(str(args[4]))
 
 
 def in_child(path: Path, *, workers: int, linkage: bool) -> dict[str, object]:

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from itertools import islice
 from multiprocessing import get_context
 from types import TracebackType
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
 from config.sources import SourceBase
 from config.themes import ThemeTable
 from indexer.errors import RebuildWorkerError, RecordInvalidError, UnreadableRecordError
+from indexer.linkage.bulk import GroupLinks, LinkGroup, cluster_group, cluster_here
 from indexer.linkage.profile import LinkProfile, profile_of, remember_profile
 from indexer.pipeline import RecordBuilder
 from indexer.record import Record
@@ -69,9 +70,13 @@ def rebuild_one(
     if source is None:
         return RebuiltRecord(record, "no_source")
     try:
-        return RebuiltRecord(builder.rebuild(record, source), "rebuilt")
+        rebuilt = builder.rebuild(record, source)
     except RecordInvalidError as exc:
         return RebuiltRecord(record, "invalid", exc.reason)
+    if record.cluster_id and rebuilt.cluster_id is None:
+        # kept until the rebuild's one linkage pass: a rebuild stopped before it leaves the old clusters whole
+        rebuilt = rebuilt.model_copy(update={"cluster_id": record.cluster_id})
+    return RebuiltRecord(rebuilt, "rebuilt")
 
 
 def _parsed(stored: StoredRecord) -> Record:
@@ -128,6 +133,24 @@ class RebuildPool:
             for future in pending:
                 future.cancel()
 
+    def cluster_groups(self, groups: Iterable[LinkGroup]) -> Iterator[GroupLinks]:
+        """GroupClusterer: each group's clusters (indexer.linkage.bulk), in the workers, in the order given."""
+        if self._executor is None:
+            yield from cluster_here(groups)
+            return
+        pending: deque[Future[list[GroupLinks]]] = deque()
+        stream = iter(groups)
+        try:
+            while True:
+                while len(pending) < self.workers * IN_FLIGHT_PER_WORKER and (task := _task_of(stream)):
+                    pending.append(self._executor.submit(_cluster_groups, task))
+                if not pending:
+                    return
+                yield from _results(pending.popleft())
+        finally:
+            for future in pending:
+                future.cancel()
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
@@ -143,9 +166,10 @@ class RebuildPool:
 
 
 _Result = tuple[Packed, Outcome, str | None, LinkProfile | None]
+_T = TypeVar("_T")
 
 
-def _results(future: Future[list[_Result]]) -> list[_Result]:
+def _results(future: Future[list[_T]]) -> list[_T]:
     try:
         return future.result()
     except BrokenProcessPool as exc:
@@ -173,6 +197,20 @@ def _rebuild_chunk(chunk: list[StoredRecord | Packed]) -> list[_Result]:
         analyse_ahead(done.record)  # the index's analysis too: what is left to the writer is writing
         results.append((pack(done.record), done.outcome, done.reason, _profiled(done.record)))
     return results
+
+
+def _task_of(groups: Iterator[LinkGroup]) -> list[LinkGroup]:
+    """Groups of about CHUNK records together: one task for a worker."""
+    task: list[LinkGroup] = []
+    size = 0
+    while size < CHUNK and (group := next(groups, None)) is not None:
+        task.append(group)
+        size += len(group.payloads)
+    return task
+
+
+def _cluster_groups(task: list[LinkGroup]) -> list[GroupLinks]:
+    return [cluster_group(group) for group in task]
 
 
 def _profiled(record: Record) -> LinkProfile | None:

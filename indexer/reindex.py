@@ -24,6 +24,7 @@ from typing import TextIO
 from config.sources import SourceBase
 from indexer.backends.base import IndexBackend
 from indexer.backends.changes import Change
+from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.rebuild_pool import RebuildPool, RebuiltRecord, StoredRecord
 from indexer.record import Record
@@ -116,7 +117,10 @@ def reindex(
     with RebuildPool(builder=builder, sources=sources, workers=workers) as pool, _fewer_collections():
         live = _live(backend.iter_records() if records is None else records, gone=gone, summary=summary)
         stream = _counted(pool.rebuild(live), summary=summary, meter=meter)
-        result = backend.rebuild(stream)
+        if isinstance(backend, SqliteBackend):  # it clusters group by group at its end: in the workers too
+            result = backend.rebuild(stream, clusterer=pool.cluster_groups)
+        else:
+            result = backend.rebuild(stream)
     summary.written, summary.unchanged = result.written, result.unchanged
     if deleted is not None:
         summary.carried_deletions = backend.keep_deleted(deleted)

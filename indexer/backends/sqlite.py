@@ -22,6 +22,7 @@ from pydantic_core import PydanticSerializationError
 
 from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
+from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_facets import FacetColumns
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
@@ -37,7 +38,8 @@ from indexer.backends.sqlite_schema import (
 )
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.errors import IndexBackendError
-from indexer.linkage import ClusterView, LinkProfile, cluster, profile_of
+from indexer.linkage import ClusterView
+from indexer.linkage.bulk import GroupClusterer
 from indexer.linkage.incremental import Linker
 from indexer.query_words import bundled_vocabulary
 from indexer.record import Record
@@ -191,18 +193,23 @@ class SqliteBackend(SqliteChangeReads):
 
     def upsert(self, records: Iterable[Record]) -> UpsertResult:
         """Insert or replace records by uid in one transaction; an unchanged content_hash is skipped."""
+        return self._write(records, link=True)
+
+    def _write(self, records: Iterable[Record], *, link: bool) -> UpsertResult:
+        """`upsert`; without `link` the clusters are left as stored (a rebuild links once at its end)."""
         result = UpsertResult()
         iterator = iter(records)
         try:
             with self._writing() as (conn, generation):
                 while chunk := list(islice(iterator, _CHUNK)):
-                    self._upsert_chunk(conn, chunk, result=result, generation=generation)
+                    self._upsert_chunk(conn, chunk, result=result, generation=generation, link=link)
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
         return result
 
     def _upsert_chunk(
-        self, conn: sqlite3.Connection, chunk: Sequence[Record], *, result: UpsertResult, generation: int
+        self, conn: sqlite3.Connection, chunk: Sequence[Record], *, result: UpsertResult, generation: int,
+        link: bool = True,
     ) -> None:
         latest = {r.uid: r for r in chunk}
         existing = _existing(conn, list(latest))
@@ -226,10 +233,10 @@ class SqliteBackend(SqliteChangeReads):
                 inserts.append((next_id, rows))
                 next_id += 1
             result.written += 1
-        old_clusters = _clusters_of(conn, replaced)
+        old_clusters = _clusters_of(conn, replaced) if link else set()
         _delete_rows(conn, replaced)
         _insert_rows(conn, inserts, generation=generation)
-        if arrived or old_clusters:
+        if link and (arrived or old_clusters):
             self.linker.relink(SqliteLinkStore(conn), arrived=arrived, old_clusters=old_clusters)
 
     def withdraw(self, uids: Iterable[str]) -> int:
@@ -267,47 +274,48 @@ class SqliteBackend(SqliteChangeReads):
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
 
-    def link_all(self) -> int:
-        """Cluster every stored record at once under the linker's decisions (an index written before linkage,
-        or a bulk re-cluster); returns how many records are in clusters. Holds profiles, not records."""
-        profiles: list[LinkProfile] = []
-        before: dict[str, str | None] = {}
-        for record in self.iter_records():
-            profiles.append(profile_of(record))
-            before[record.uid] = record.cluster_id
-        links = cluster(profiles, decisions=self.linker.decisions.decisions_for(list(before)))
+    def link_all(self, *, clusterer: GroupClusterer | None = None) -> int:
+        """Cluster every stored record under the linker's decisions (an index written before linkage, or the
+        end of a rebuild), group by group in bounded memory (sqlite_bulk_links); returns how many records are
+        in clusters. `clusterer` clusters the groups elsewhere (a rebuild's worker processes)."""
         try:
-            with self._writing() as (conn, _generation):
-                SqliteLinkStore(conn).write_cluster_ids(links, before=before)
+            return link_stored(self._link_transaction, linker=self.linker, clusterer=clusterer).linked
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
-        return sum(1 for link in links.values() if link)
+
+    @contextmanager
+    def _link_transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._writing() as (conn, _generation):
+            yield conn
 
     def withdraw_source(self, source: str) -> int:
         """Remove every record of one source; returns how many."""
         rows = self._read("SELECT uid FROM docs WHERE source = ?", (source,))
         return self.withdraw(uid for (uid,) in rows)
 
-    def rebuild(self, records: Iterable[Record]) -> UpsertResult:
-        """Make the index hold exactly `records`, rewritten in place one chunk per transaction.
+    def rebuild(self, records: Iterable[Record], *, clusterer: GroupClusterer | None = None) -> UpsertResult:
+        """Make the index hold exactly `records`, rewritten in place one chunk per transaction, then clustered.
 
         In place, not copy-and-swap: a running service keeps its connections to this file, so a new file
         would go unseen until a restart; WAL readers meanwhile search the last committed chunk. Unchanged
         records are skipped by content hash. Records missing from the stream are withdrawn only after every
-        chunk was written, so a rebuild that fails part-way has removed nothing.
+        chunk was written, so a rebuild that fails part-way has removed nothing. Records are written without
+        re-linking (each keeps the cluster id it had, so a rebuild stopped part-way leaves the old clusters),
+        and every record is clustered once at the end (`link_all`, with `clusterer` when given).
         """
         result = UpsertResult()
         seen: set[str] = set()
         iterator = iter(records)
         while chunk := list(islice(iterator, _REBUILD_CHUNK)):
             seen.update(r.uid for r in chunk)
-            done = self.upsert(chunk)
+            done = self._write(chunk, link=False)
             result.written += done.written
             result.unchanged += done.unchanged
         absent = [uid for (uid,) in self._read("SELECT uid FROM docs") if uid not in seen]
         if absent:
             logger.info("rebuild of %s withdrew %d record(s) it was not given", self.path, len(absent))
             self.withdraw(absent)
+        self.link_all(clusterer=clusterer)
         return result
 
     # -- reads --------------------------------------------------------------------------------------
