@@ -137,3 +137,43 @@ def test_the_site_has_an_icon(client: httpx.Client) -> None:
     for url in (icon, "/favicon.ico"):
         response = client.get(url)
         assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+
+
+HTML = {"Accept": "text/html"}
+
+
+def _links(doc: lxml_html.HtmlElement) -> list[str]:
+    return [a.get("href") for a in doc.cssselect("main a")]
+
+
+def test_a_learner_error_page_leads_back_to_the_search_it_came_from(client: httpx.Client) -> None:
+    gone = client.get("/records/le_ouchn:no-such-course?q=书法&theme=闲暇生活&next=https://evil.example/")
+    assert gone.status_code == 404
+    doc = lxml_html.fromstring(gone.text)
+    [back] = doc.cssselect("main a.button-primary")
+    assert back.text.strip() == "回到刚才的搜索"
+    assert parse_qs(urlsplit(back.get("href")).query) == {"q": ["书法"], "theme": ["闲暇生活"]}
+    assert "/" in _links(doc) and not any("evil" in href for href in _links(doc))
+    wrong_page = client.get("/?q=书法&page=abc", headers=HTML)
+    assert wrong_page.status_code == 422
+    [again] = lxml_html.fromstring(wrong_page.text).cssselect("main a.button-primary")
+    assert parse_qs(urlsplit(again.get("href")).query) == {"q": ["书法"]}  # the search, without what broke it
+    plain = lxml_html.fromstring(client.get("/records/le_ouchn:no-such-course").text)
+    assert _links(plain) == ["/"]
+
+
+def test_admin_and_operator_error_pages_are_their_consoles_with_the_way_back(client: httpx.Client) -> None:
+    # this server runs without a state database: every console page is an error, never the learner's page
+    for path, home in (("/admin", "/admin"), ("/admin/runs/x", "/admin"), ("/operator", "/operator"),
+                       ("/operator/no/such/page", "/operator")):  # fmt: skip
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code in (404, 503), path
+        doc = lxml_html.fromstring(answer.text)
+        assert "admin" in doc.cssselect("body")[0].get("class").split(), path
+        assert doc.cssselect(".site-name")[0].get("href") == home and home in _links(doc), path
+        words = text(doc)
+        assert "课程可能已经从原平台下架" not in words and ("状态数据库" in words or "没有找到" in words), path
+    admin = lxml_html.fromstring(client.get("/admin/runs/x", headers=HTML).text)
+    assert "/admin/runs" in _links(admin)
+    unknown = lxml_html.fromstring(client.get("/operator/no/such/page", headers=HTML).text)
+    assert "没有找到这个页面" in text(unknown) and "/operator/fields" in _links(unknown)
