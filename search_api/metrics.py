@@ -1,24 +1,21 @@
 """Prometheus metrics: harvest figures read from the state database at scrape time, plus this app's HTTP errors.
 
 Harvest metrics come from the shared state database, so every process sharing it reports the same numbers
-(scrape one). The counts of runs and harvest HTTP errors are totals over the stored run history.
+(scrape one). The counts of runs and harvest HTTP errors are totals over the stored run history, counted by the
+state store in SQL: a scrape receives one row per source and status, however many runs are stored.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter as Tally
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crawlers.state import StateStore
-from crawlers.state.schema import runs
+from crawlers.state import DurationHistogram, StateStore
 from indexer.backends.base import IndexBackend
 
 logger = logging.getLogger(__name__)
@@ -56,47 +53,30 @@ class HarvestCollector(Collector):
             running.add_metric([source_id], 1 if h.running else 0)
         held = GaugeMetricFamily("edufed_held_deletions_pending",
                                  "Held deletions waiting for an admin, by source.", labels=["source"])  # fmt: skip
-        pending = Tally(hold.source_id for hold in self.store.holds.find(status="pending", limit=100_000))
+        pending = self.store.holds.pending_by_source()
         for source_id in health:
             held.add_metric([source_id], pending.get(source_id, 0))
         yield from (records, fresh, streak, running, held)
 
     def _run_metrics(self) -> Iterator[Metric]:
-        query = select(runs.c.source_id, runs.c.status, runs.c.started_at, runs.c.finished_at, runs.c.http)
-        by_status: Tally[tuple[str, str]] = Tally()
-        http_errors: Tally[tuple[str, str]] = Tally()
-        durations: dict[str, list[float]] = {}
-        with self.store.engine.connect() as connection:
-            for source_id, status, started, finished, http in connection.execute(query):
-                by_status[(source_id, status)] += 1
-                if finished is not None:
-                    durations.setdefault(source_id, []).append((finished - started).total_seconds())
-                for code, count in _errors_by_status(http).items():
-                    http_errors[(source_id, code)] += count
         total = CounterMetricFamily("edufed_harvest_runs", "Harvest runs by source and status.",
                                     labels=["source", "status"])  # fmt: skip
-        for (source_id, status), count in sorted(by_status.items()):
+        for (source_id, status), count in sorted(self.store.runs.count_by_status().items()):
             total.add_metric([source_id, status], count)
         errors = CounterMetricFamily("edufed_harvest_http_errors", "Failed harvest requests by HTTP status.",
                                      labels=["source", "status"])  # fmt: skip
-        for (source_id, code), count in sorted(http_errors.items()):
+        for (source_id, code), count in sorted(self.store.runs.http_errors_by_status().items()):
             errors.add_metric([source_id, code], count)
-        yield from (total, errors, _duration_histogram(durations))
+        yield from (total, errors, _duration_histogram(self.store.runs.duration_histograms(DURATION_BUCKETS)))
 
 
-def _errors_by_status(http: Any) -> dict[str, int]:
-    if not isinstance(http, dict) or not isinstance(http.get("errors_by_status"), dict):
-        return {}
-    return {str(code): int(count) for code, count in http["errors_by_status"].items() if isinstance(count, int)}
-
-
-def _duration_histogram(durations: dict[str, list[float]]) -> HistogramMetricFamily:
+def _duration_histogram(histograms: dict[str, DurationHistogram]) -> HistogramMetricFamily:
     histogram = HistogramMetricFamily("edufed_harvest_run_duration_seconds", "How long finished runs took.",
                                       labels=["source"])  # fmt: skip
-    for source_id, values in sorted(durations.items()):
-        buckets = [(str(edge), sum(1 for v in values if v <= edge)) for edge in DURATION_BUCKETS]
-        buckets.append(("+Inf", len(values)))
-        histogram.add_metric([source_id], buckets, sum(values))
+    for source_id, found in sorted(histograms.items()):
+        buckets = [(str(edge), count) for edge, count in found.at_most]
+        buckets.append(("+Inf", found.count))
+        histogram.add_metric([source_id], buckets, found.sum_seconds)
     return histogram
 
 

@@ -58,13 +58,14 @@ from crawlers.state.keys import ApiKeyInfo, CreatedKey, Principal
 from crawlers.state.links import StoredLinkDecision
 from crawlers.state.quarantine import QuarantinedRecord, QuarantineItem, QuarantinePage
 from crawlers.state.records import RecordState
-from crawlers.state.runs import RunCounts, RunOutcome, RunRecord
+from crawlers.state.runs import DurationHistogram, RunCounts, RunOutcome, RunRecord
 from crawlers.state.sources import SeedResult, StoredSource
 from crawlers.state.store import StateStore, state_url
 
 __all__ = [
     "ApiKeyInfo",
     "CreatedKey",
+    "DurationHistogram",
     "HeldDeletion",
     "HoldAlreadyDecidedError",
     "InvalidStateValueError",

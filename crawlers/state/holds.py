@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from crawlers.state.db import Database, utcnow
 from crawlers.state.errors import HoldAlreadyDecidedError, InvalidStateValueError, StateNotFoundError
@@ -93,6 +93,16 @@ class HeldDeletions:
             query = query.where(held_deletions.c.status == status)
         with self._db.begin() as connection:
             return [_to_hold(row) for row in connection.execute(query).mappings()]
+
+    def pending_by_source(self) -> dict[str, int]:
+        """Source id -> how many of its holds wait for an admin (sources with none are left out): counted in SQL."""
+        query = (
+            select(held_deletions.c.source_id, func.count())
+            .where(held_deletions.c.status == "pending")
+            .group_by(held_deletions.c.source_id)
+        )
+        with self._db.begin() as connection:
+            return {source_id: count for source_id, count in connection.execute(query)}
 
     def release(
         self, source_id: str, alive: Collection[str], *, by: str, unless_reason: str

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    RowMapping,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from crawlers.state.db import Database, utcnow
 from crawlers.state.errors import InvalidStateValueError, RunAlreadyFinishedError, StateNotFoundError
@@ -208,6 +223,35 @@ class RunLog:
         with self._db.begin() as connection:
             return {row["source_id"]: to_run(row) for row in connection.execute(query).mappings()}
 
+    def count_by_status(self) -> dict[tuple[str, str], int]:
+        """(source id, status) -> how many runs, over the whole history: counted in the database."""
+        query = select(runs.c.source_id, runs.c.status, func.count()).group_by(runs.c.source_id, runs.c.status)
+        with self._db.begin() as connection:
+            return {(source_id, status): count for source_id, status, count in connection.execute(query)}
+
+    def http_errors_by_status(self) -> dict[tuple[str, str], int]:
+        """(source id, HTTP status) -> failed harvest requests over the whole history, summed in the database from
+        each run's `http.errors_by_status` (a run without it, or a count that is not a whole number, adds none)."""
+        with self._db.begin() as connection:
+            query = _HTTP_ERRORS[connection.dialect.name]
+            return {(source_id, str(code)): int(count) for source_id, code, count in connection.execute(text(query))}
+
+    def duration_histograms(self, edges: Sequence[float]) -> dict[str, DurationHistogram]:
+        """Finished runs' durations by source, bucketed in the database: for each edge, how many took at most
+        that many seconds, with the count and the sum of all."""
+        with self._db.begin() as connection:
+            seconds = _seconds(connection.dialect.name).label("seconds")
+            timed = select(runs.c.source_id, seconds).where(runs.c.finished_at.is_not(None)).subquery()
+            buckets = [func.sum(case((timed.c.seconds <= edge, 1), else_=0)) for edge in edges]
+            query = select(timed.c.source_id, func.count(), func.sum(timed.c.seconds), *buckets).group_by(
+                timed.c.source_id
+            )
+            return {
+                source_id: DurationHistogram(count=count, sum_seconds=float(total or 0.0),
+                                             at_most=tuple(zip(edges, map(int, at_most), strict=True)))
+                for source_id, count, total, *at_most in connection.execute(query)
+            }  # fmt: skip
+
     def save_progress(self, source_id: str, holder: str, progress: RunProgressNote) -> bool:
         """Store how far a running run has got (its counts, and the note in its report), so that a run whose
         process dies keeps them; False when no run of this holder is running."""
@@ -259,3 +303,47 @@ def _abandoned(run: RunRecord, reason: str) -> str:
         f"{reason}{held}; when last heard from ({note.get('at')}, {note.get('phase')}) it had fetched "
         f"{note.get('fetched')} records, {note.get('rejected')} rejected, {note.get('written')} written to the index"
     )
+
+
+@dataclass(frozen=True)
+class DurationHistogram:
+    """How long one source's finished runs took: `at_most` pairs each edge (seconds) with the runs within it."""
+
+    count: int
+    sum_seconds: float
+    at_most: tuple[tuple[float, int], ...]
+
+
+def _seconds(dialect: str) -> ColumnElement[Any]:
+    """A run's duration in seconds, in the database's own date arithmetic, exact to the microsecond."""
+    if dialect == "sqlite":  # timestamps are text, `YYYY-MM-DD HH:MM:SS.ffffff`: whole seconds plus microseconds
+        whole = _epoch(runs.c.finished_at) - _epoch(runs.c.started_at)
+        micros = _micros(runs.c.finished_at) - _micros(runs.c.started_at)
+        return (whole * 1_000_000 + micros) / 1_000_000.0  # as timedelta.total_seconds() divides
+    return extract("epoch", runs.c.finished_at - runs.c.started_at)
+
+
+def _epoch(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(func.strftime("%s", column), Integer)
+
+
+def _micros(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(func.substr(column, 21, 6), Integer)
+
+
+# The JSON a run stores is unpacked by each database's own JSON functions; both sum whole-number counts only.
+_HTTP_ERRORS = {
+    "sqlite": """
+        SELECT runs.source_id, errors.key, SUM(errors.value)
+        FROM runs, json_each(runs.http, '$.errors_by_status') AS errors
+        WHERE json_type(runs.http, '$.errors_by_status') = 'object' AND errors.type = 'integer'
+        GROUP BY runs.source_id, errors.key
+    """,
+    "postgresql": """
+        SELECT runs.source_id, errors.key, SUM(errors.value::text::bigint)
+        FROM runs CROSS JOIN LATERAL json_each(CASE WHEN json_typeof(runs.http -> 'errors_by_status') = 'object'
+                                                    THEN runs.http -> 'errors_by_status' ELSE '{}'::json END) AS errors
+        WHERE json_typeof(errors.value) = 'number' AND errors.value::text ~ '^-?[0-9]+$'
+        GROUP BY runs.source_id, errors.key
+    """,
+}
