@@ -1,7 +1,8 @@
 """The field documentation of source configs, generated from the pydantic models' descriptions (config/sources.py).
 
 One table per kind: every field the YAML mapping (or an API body) can carry, nested models spelt out as dotted
-paths (`schedule.interval_minutes`), with its Chinese name, whether it is required, its default and description.
+paths (`schedule.interval_minutes`), with its Chinese name, whether it is required, its default, its Chinese
+description (search_api.field_help) and the model's own description, which the API's schema carries.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from config.sources import (
     SitemapSourceConfig,
     StaticCatalogSourceConfig,
 )
+from search_api.field_help import field_help_zh
 from search_api.labels import FIELD_LABELS
 
 MODELS: dict[str, type[BaseModel]] = {
@@ -44,24 +46,26 @@ class FieldDoc:
     required: bool
     default: str
     description: str
+    description_zh: str
     in_form: bool
 
 
 def field_docs(kind: str) -> list[FieldDoc]:
     """Every field of `kind`'s config, nested models flattened to dotted paths, in the model's order."""
-    return list(_walk(MODELS[kind], prefix=""))
+    return list(_walk(MODELS[kind], kind=kind, prefix=""))
 
 
-def _walk(model: type[BaseModel], *, prefix: str) -> typing.Iterator[FieldDoc]:
+def _walk(model: type[BaseModel], *, kind: str, prefix: str) -> typing.Iterator[FieldDoc]:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         nested = _nested_model(info.annotation)
         if name == "kind":
             continue
         yield FieldDoc(path, FIELD_LABELS.get(path, ""), _type_name(info.annotation), info.is_required(),
-                       _default(info), info.description or "", path in FORM_FIELDS)  # fmt: skip
+                       _default(info), info.description or "", field_help_zh(kind, path),
+                       path in FORM_FIELDS)  # fmt: skip
         if nested is not None:
-            yield from _walk(nested, prefix=f"{path}.")
+            yield from _walk(nested, kind=kind, prefix=f"{path}.")
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:

@@ -64,6 +64,9 @@ def test_an_operator_starts_from_an_example_reads_the_docs_fixes_every_problem_a
     page.click("a.field-docs-link")
     assert page.url.endswith("/operator/fields#kind-html")
     assert page.locator("#kind-html tr.field-row").count() > 10
+    item_links = page.locator('#kind-html tr[data-path="item_links"]')
+    assert item_links.locator(".field-help").inner_text().startswith("列表页上指向详情页的链接")  # Chinese first
+    assert item_links.locator("code.field-path").inner_text() == "item_links"  # the technical path kept
     _checked(page, f"operator-field-docs-{width}", full_page=False)  # the whole page is six long tables
 
     page.goto(site.url + "/operator/new")

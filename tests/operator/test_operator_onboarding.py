@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from lxml import html as lxml_html
 
 from config.sources import JsonApiSourceConfig
+from search_api.field_docs import field_docs
 from search_api.operator_forms import URL_FIELD, SourceForm
 from search_api.source_templates import TEMPLATES
 from tests.operator.site import COURSES, MAPPING, PLATFORM, OperatorSite, course_source
@@ -78,6 +80,24 @@ def test_the_field_docs_list_every_kinds_fields_with_the_models_descriptions(sit
     assert items_path and items_path in page
     assert 'data-path="schedule.interval_minutes"' in page and "采集间隔（分钟）" in page
     assert 'data-path="detail.url_template"' in page  # nested models are spelt out
+
+
+def test_the_field_docs_say_every_field_in_chinese_first_keeping_its_path(site: OperatorSite) -> None:
+    doc = lxml_html.fromstring(httpx.get(site.url + "/operator/fields", timeout=30).text)
+    for kind in KINDS:
+        rows = doc.cssselect(f"#kind-{kind} tr.field-row")
+        assert {r.get("data-path") for r in rows} == {f.path for f in field_docs(kind)}
+        for row in rows:
+            path = row.get("data-path")
+            assert row.cssselect("code.field-path")[0].text == path
+            help_zh = row.cssselect(".field-help")[0].text_content()
+            assert re.search(r"[\u4e00-\u9fff]", help_zh), (kind, path)  # a Chinese sentence, not a dash
+            english = row.cssselect(".field-help-en")
+            if english:  # the model's own words stay, after the Chinese
+                described = row.cssselect("td")[3]
+                assert described.index(english[0]) > described.index(row.cssselect(".field-help")[0])
+    api_url = doc.cssselect('#kind-json_api tr[data-path="url"] .field-help')[0].text_content()
+    assert api_url == "列表接口的地址。"  # a kind's own wording where kinds differ
 
 
 def test_a_broken_mapping_does_not_hide_the_forms_other_problems(
