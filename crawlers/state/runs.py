@@ -241,7 +241,10 @@ class RunLog:
         that many seconds, with the count and the sum of all."""
         with self._db.begin() as connection:
             seconds = _seconds(connection.dialect.name).label("seconds")
-            timed = select(runs.c.source_id, seconds).where(runs.c.finished_at.is_not(None)).subquery()
+            timed_runs = select(runs.c.source_id, seconds).where(runs.c.finished_at.is_not(None))
+            if connection.dialect.name == "sqlite":  # a subquery with a LIMIT is not merged into an aggregate
+                timed_runs = timed_runs.limit(-1)  # query: each duration is worked out once, not once per bucket
+            timed = timed_runs.subquery()
             buckets = [func.sum(case((timed.c.seconds <= edge, 1), else_=0)) for edge in edges]
             query = select(timed.c.source_id, func.count(), func.sum(timed.c.seconds), *buckets).group_by(
                 timed.c.source_id
