@@ -97,6 +97,12 @@ def test_the_admin_on_call_sees_failures_first_and_runs_nothing_live_by_accident
         assert page.locator("h1").inner_text() == "没有找到这次采集"
         shot(page, f"admin-on-call-404-{size}")
         _no_blocking_axe(page)
+        page.goto(on_call.url + "/operator/no/such/page")  # the operator console's own 404, its way back
+        assert page.locator("h1").inner_text() == "没有找到这个页面"
+        assert page.locator("a.site-name").get_attribute("href") == "/operator"
+        assert page.locator("main a[href='/operator']").count() == 1
+        shot(page, f"operator-404-{size}")
+        _no_blocking_axe(page)
 
         page.goto(on_call.url + "/admin/sources/new_feed")
         run_now = page.locator("form.run-form button")

@@ -27,6 +27,7 @@ LEARNER_PAGES = {
     "past-the-end": "/?q=书法&page=99",
     "no-results": "/?q=量子色动力学",
     "not-found": "/records/no_such:1",
+    "not-found-from-search": "/records/no_such:1?q=书法&theme=闲暇生活",
     "bad-search": "/?size=9999",
 }
 
@@ -139,3 +140,15 @@ def test_docs_and_redoc_render_with_the_outside_network_cut(desktop: Page, site:
     desktop.locator("h1", has_text="edufed").first.wait_for()
     shot(desktop, "redoc-offline-desktop", full_page=False)
     assert asked_outside == []
+
+
+def test_a_course_gone_from_its_platform_leads_back_to_the_search_it_was_found_in(
+    screen: tuple[str, Page], site: LiveServer
+) -> None:
+    name, page = screen
+    page.goto(site.url + "/records/no_such:1?q=书法&theme=闲暇生活&page=abc")
+    assert "下架" in page.inner_text("h1")
+    page.click("a.button-primary")
+    assert search_of(page.url) == {"q": ["书法"], "theme": ["闲暇生活"]}  # the words and filter kept
+    assert page.input_value("input[name=q]") == "书法" and page.locator("li.result").count() > 0
+    shot(page, f"learner-back-from-gone-{name}")
