@@ -39,7 +39,7 @@ import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import pypinyin
@@ -58,6 +58,8 @@ _LATIN_WORD = re.compile("[a-z]+")
 _SEPARATOR = "\x1f"
 _NOT_SYLLABLES = {"n", "m", "ng", "hm", "hng", "ê"}
 _QUERY_STOP_CHARS = set("的了和与及或之在是也就都而着吗呢吧啊")
+QUESTION_TAGS = frozenset({"r", "p", "c", "u", "uj", "ul", "uz", "d", "y", "e", "o", "m", "q", "f", "zg"})
+"""jieba part-of-speech tags of words that frame a question (pronouns, prepositions, adverbs, particles...)."""
 _MAX_TERMS = 32
 _MAX_PINYIN_CHARS = 40
 _MAX_SPLITS = 8
@@ -298,6 +300,9 @@ class QueryTerm:
 
     text: str
     alternatives: tuple[Alternative, ...]
+    asked: bool = False
+    """A word of a question (a part of the query holding a filler, a stop character or a word of QUESTION_TAGS:
+    怎么带孙子, 血压高吃什么), where a word common in general Chinese says little (match_plan.weighted_terms)."""
 
 
 @dataclass(frozen=True)
@@ -414,8 +419,18 @@ def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: Ab
         plain = _word_terms(words, widen=widen, skip=frozenset())
         base = plain[0].alternatives if len(plain) == 1 else (Alternative("text", tuple(words), phrase=True),)
         return [QueryTerm(part, (*base, *whole))]
+    asked = _is_question(part, words, vocabulary)
     words = _synonym_keys_joined(words, vocabulary.synonyms)
-    return [_expanded(term, vocabulary, widen=widen) for term in _word_terms(words, widen=widen, skip=skip)]
+    terms = [_expanded(term, vocabulary, widen=widen) for term in _word_terms(words, widen=widen, skip=skip)]
+    return [replace(term, asked=True) for term in terms] if asked else terms
+
+
+def _is_question(part: str, words: Sequence[str], vocabulary: QueryVocabulary) -> bool:
+    """Whether a part of the query is phrased as a question or a sentence: it holds a filler (怎么, 想), a stop
+    character (了, 的) or a word jieba tags as framing one (什么, 以后, 很)."""
+    if any(word in _QUERY_STOP_CHARS or word in vocabulary.fillers for word in words):
+        return True
+    return len(words) > 1 and any(tag in QUESTION_TAGS for _, tag in rjieba.tag(part, False))
 
 
 def _synonym_keys_joined(words: list[str], synonyms: Mapping[str, object]) -> list[str]:

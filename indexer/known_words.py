@@ -13,11 +13,13 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import rjieba
 
 from config.loader import load_themes
 from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
+from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms
 
 TitlesOf = Callable[[QueryTerm, int], list[str]]
 """Folded titles of at most that many records a term matches."""
@@ -32,7 +34,7 @@ _MIN_SUB_WORD = 2
 def pinyin_part(term: QueryTerm) -> QueryTerm | None:
     """The term with only its alternatives in the `pinyin` field, or None when it has none."""
     alternatives = tuple(a for a in term.alternatives if a.field == "pinyin")
-    return QueryTerm(term.text, alternatives) if alternatives else None
+    return replace(term, alternatives=alternatives) if alternatives else None
 
 
 def spelled_words(term: QueryTerm, titles: Sequence[str]) -> list[str]:
@@ -59,7 +61,7 @@ def with_words(term: QueryTerm, words: Sequence[str], *, keep_pinyin: bool = Tru
     `pinyin` alternatives unless `keep_pinyin`)."""
     found = [alt for alt in map(word_alternative, words) if alt is not None]
     rest = [alt for alt in term.alternatives if keep_pinyin or alt.field != "pinyin"]
-    return QueryTerm(term.text, tuple(dict.fromkeys([*found, *rest])))
+    return replace(term, alternatives=tuple(dict.fromkeys([*found, *rest])))
 
 
 def sub_words(word: str) -> list[str]:
@@ -71,7 +73,8 @@ def sub_words(word: str) -> list[str]:
 def known_terms(
     terms: Sequence[QueryTerm], *, frequencies: Mapping[str, int], titles_of: TitlesOf | None
 ) -> list[QueryTerm]:
-    """The terms with pinyin spelled out as the catalogue's words, and unknown words as their known sub-words.
+    """The terms with pinyin spelled out as the catalogue's words, and unknown words as their known sub-words,
+    each alternative's score weighted by how much its term says (match_plan.weighted_terms).
 
     `frequencies` holds the document frequency of every token of the terms and of their sub-words
     (`lookup_tokens`); a term some record holds as typed is left as it is, but for its pinyin words.
@@ -86,7 +89,7 @@ def known_terms(
             inside = [w for w in sub_words(term.text) if frequencies.get(w, 0) > 0]
             term = with_words(term, _outermost(inside)) if inside else term
         known.append(term)
-    return known
+    return weighted_terms(known)
 
 
 def lookup_tokens(terms: Sequence[QueryTerm]) -> set[str]:
@@ -126,11 +129,25 @@ def _theme_words() -> dict[str, frozenset[str]]:
     return named
 
 
-def names_filtered_theme(terms: Sequence[QueryTerm], themes: Sequence[str]) -> bool:
-    """Whether every word of the query names (or nearly names) a theme the search is filtered to: 健康 under
-    养生保健, 技能 under 职业技能. The filter already says what such a word asks for, so every record of the theme
-    answers it, the records holding the word first."""
+GENERIC_SHARE = 0.25
+"""A word held by this share of the catalogue or more says little on its own (老年 in an elders' catalogue): bm25
+gives it an idf of ln 4 or less, against about 3.5 for a subject's name held by 3 %."""
+
+
+def names_filtered_theme(
+    terms: Sequence[QueryTerm], themes: Sequence[str], frequencies: Frequencies | None = None
+) -> bool:
+    """Whether every word of the query names (or nearly names) a theme the search is filtered to (健康 under
+    养生保健, 技能 under 职业技能), or says little, being held by GENERIC_SHARE of the records or more (老年 under
+    心理健康; `frequencies` counts them). The filter already says what such a word asks for, so every record of
+    the theme answers it, the records holding the word first."""
     if not terms or not themes:
         return False
     named = set().union(*(theme_words(t) for t in themes))
-    return all(term.text in named for term in terms)
+    unnamed = [term for term in terms if term.text not in named]
+    if not unnamed:
+        return True
+    if frequencies is None:
+        return False
+    found, total = frequencies(sorted(set().union(*(term_tokens(t) for t in unnamed))))
+    return total > 0 and all(term_frequency(t, found) >= GENERIC_SHARE * total for t in unnamed)

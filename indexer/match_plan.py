@@ -7,32 +7,41 @@ a rare word alone qualifies, a generic one (入门, 课程, 老年人, 健康) o
 `Plan`, a tree of all-of / any-of over term indexes that each backend renders (FTS5 MATCH, Elasticsearch
 bool); the terms it leaves optional are still scored, so records holding every term rank first. A term no
 record holds carries no weight: it can neither be required nor help.
+
+Ranking weighs the words of a learner's question by how much each says in general Chinese (`weighted_terms`,
+from the IDF table jieba ships: indexer.word_rarity): a record holding 遗嘱 outranks one holding 注意, whatever
+either word's frequency in the catalogue, since the backends' bm25 already counts the catalogue's idf.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import rjieba
 
-from indexer.analysis import CHARS_BOUNDARY, TEXT_FIELDS, Alternative, QueryTerm
+from indexer.analysis import CHARS_BOUNDARY, QUESTION_TAGS, TEXT_FIELDS, Alternative, QueryTerm
+from indexer.word_rarity import rarity_factor
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 SHARE_NEEDED = 1 / 3
 """Share of the query's weight the terms a record holds must carry: two words of like weight each qualify
 alone, a word weighing less than half of the other does not. Measured on the quality suite: 1/2 loses the
 records holding one of two words (multi_term recall 0.97 -> 0.79, learner nDCG 0.87 -> 0.82); 1/4 found a few
 more (短视频制作 without 制作) but lets a generic word weighing a third of the other qualify alone."""
-_QUESTION_TAGS = frozenset({"r", "p", "c", "u", "uj", "ul", "uz", "d", "y", "e", "o", "m", "q", "f", "zg"})
-"""jieba part-of-speech tags of words that frame a question (pronouns, prepositions, adverbs, particles...)."""
 _FRAMING_FACTOR = 0.3
+"""A word framing a question (analysis.QUESTION_TAGS) weighs at most this, however rare in general Chinese."""
 _VERB_FACTOR = 0.8
 """A plain verb is as often the topic (沟通, 锻炼, 护理) as the frame of a question (注意, 需要): it weighs a little
 less than a noun, enough that a noun of like rarity beside it decides, while still qualifying a record alone
 beside a word of like weight (隔代 沟通 finds 亲子沟通). Measured on the quality suite: 0.6 lost those records
 (multi_term recall 0.93 vs 0.97), 0.4 lost learners' questions too, 0.8 changed nothing else; framing words
 at 0.15 measured as 0.3, at 0.5 they let 以后/在家 bring in unrelated courses (learner nDCG 0.87 -> 0.80)."""
+_WEIGHT_STEP = 0.05
+"""Score weights are rounded to this step: the embedded index scores each distinct weight in a pass of its own."""
 _MAX_WEIGHED = 8
 """Terms the rule weighs (the heaviest); the others are optional. Keeps the rendered tree small."""
 _COMMON_SHARE = 0.1
@@ -94,9 +103,53 @@ def _part_of_speech_factor(text: str) -> float:
     tags = rjieba.tag(text, False)
     if len(tags) != 1:
         return 1.0
-    if tags[0][1] in _QUESTION_TAGS:
+    if tags[0][1] in QUESTION_TAGS:
         return _FRAMING_FACTOR
     return _VERB_FACTOR if tags[0][1] == "v" else 1.0
+
+
+def term_factor(term: QueryTerm) -> float:
+    """How much a word of a learner's question says in general Chinese (word_rarity: 需要 0.36, 带 0.45, 注意 0.53,
+    健康 0.64, 书法 0.97, 遗嘱 1), at most _FRAMING_FACTOR for a word framing the question (什么, 以后)."""
+    word = _chinese_word(term)
+    if not word:
+        return 1.0
+    factor = rarity_factor(word)
+    tags = rjieba.tag(word, False)
+    if len(tags) == 1 and tags[0][1] in QUESTION_TAGS:
+        return min(factor, _FRAMING_FACTOR)
+    return factor
+
+
+def _chinese_word(term: QueryTerm) -> str:
+    """The term's Chinese word: as typed, or the first word its pinyin spells (known_words); "" when none."""
+    if _CJK.fullmatch(term.text):
+        return term.text
+    for alt in term.alternatives:
+        joined = "".join(alt.tokens)
+        if alt.field == "text" and _CJK.fullmatch(joined):
+            return joined
+    return ""
+
+
+def weighted_terms(terms: Sequence[QueryTerm]) -> list[QueryTerm]:
+    """The terms with every alternative's score weight scaled by `term_factor` where the term is a word of a
+    question (`QueryTerm.asked`: 怎么带孙子, 立遗嘱要注意什么), so that records holding the words that say most rank
+    first on every backend. The words of a name or a compound (数字人民币, 短视频制作, 书法 入门) are left as they
+    are: each says what is wanted, and the index's own idf already ranks the rarer first. A query of one term
+    is left as it is."""
+    if len(terms) < 2:
+        return list(terms)
+    weighted = []
+    for term in terms:
+        factor = term_factor(term) if term.asked else 1.0
+        alternatives = tuple(replace(a, weight=_rounded(a.weight * factor)) for a in term.alternatives)
+        weighted.append(replace(term, alternatives=alternatives))
+    return weighted
+
+
+def _rounded(weight: float) -> float:
+    return max(_WEIGHT_STEP, round(round(weight / _WEIGHT_STEP) * _WEIGHT_STEP, 4))
 
 
 def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
@@ -112,7 +165,7 @@ def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
     need = SHARE_NEEDED * sum(weights[i] for i in weighed)
     required = _threshold(weighed, weights, need)
     assert required is not None and required is not True  # the heaviest terms together always qualify
-    used = _indexes(required)
+    used = plan_terms(required)
     common = max(_COMMON_ROWS, _COMMON_SHARE * total)
     optional = [i for i in range(len(terms)) if i not in used and 0 < counts[i] <= common]
     if not optional:
@@ -151,10 +204,11 @@ def _join(kind: type[AllOf] | type[AnyOf], left: Plan, right: Plan) -> Plan:
     return kind(tuple(parts))
 
 
-def _indexes(plan: Plan) -> set[int]:
+def plan_terms(plan: Plan) -> set[int]:
+    """The indexes of the terms a plan uses."""
     if isinstance(plan, int):
         return {plan}
-    return set().union(*(_indexes(p) for p in plan.parts))
+    return set().union(*(plan_terms(p) for p in plan.parts))
 
 
 def missing_terms(terms: Sequence[QueryTerm], fields: Mapping[str, str]) -> tuple[str, ...]:

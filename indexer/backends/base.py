@@ -112,12 +112,13 @@ def search_in_steps(
     Before that, terms become words the index holds (indexer.known_words): pinyin the Chinese words it spells in
     the titles `titles_of` returns, a word no record holds its sub-words that some do.
 
-    A query whose every word names the theme it is filtered to (健康 under 养生保健, `names_filtered_theme`) also
-    finds the theme's records that do not hold the word, after those that do: a learner picking the theme and
-    typing its name asks for the theme's courses, most of which never say 健康 or 技能."""
+    A query whose every word names the theme it is filtered to (健康 under 养生保健, `names_filtered_theme`), or is
+    held by a large share of the catalogue (老年), also finds the theme's records that do not hold the word, after
+    those that do: a learner picking the theme and typing its name or a generic word asks for the theme's
+    courses, most of which never say 健康 or 技能."""
     frequencies = _remembered(frequencies)
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
-    if names_filtered_theme(terms, themes):
+    if names_filtered_theme(terms, themes, frequencies):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
     result = run(terms, plan=match_plan(terms, frequencies), widened=False)

@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
+from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
 from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
 from indexer.errors import QueryError
 from indexer.highlight import highlight_record
-from indexer.match_plan import AllOf, Plan, every_term
+from indexer.match_plan import AllOf, Plan, every_term, plan_terms
 from indexer.record import Record
 
 MAX_PAGE_SIZE = 1000
@@ -49,13 +49,16 @@ def match_expression(terms: Sequence[QueryTerm], plan: Plan | None = None) -> st
     return _rendered(terms, every_term(len(terms)) if plan is None else plan)
 
 
-def typed_expression(terms: Sequence[QueryTerm]) -> str | None:
-    """The MATCH string of every alternative of full weight (the learner's own words), or None when no term has
-    an expansion: the second pass that lets `_fts_rows` score expansions at EXPANSION_WEIGHT."""
-    typed = [a for t in terms for a in t.alternatives if a.weight == 1.0]
-    if len(typed) == sum(len(t.alternatives) for t in terms):
-        return None
-    return "(" + " OR ".join(_alternative(a) for a in typed) + ")"
+def weight_expressions(terms: Sequence[QueryTerm], plan: Plan) -> list[tuple[float, str]]:
+    """(weight, MATCH string of the alternatives scored at that weight) for every score weight but 1 among the
+    terms `plan` uses: the passes that let `_fts_rows` score each alternative at its weight (a synonym below the
+    typed word, a word saying little in general Chinese below one saying much: match_plan.weighted_terms)."""
+    groups: dict[float, list[Alternative]] = {}
+    for index in sorted(plan_terms(plan)):
+        for alt in terms[index].alternatives:
+            if alt.weight != 1.0:
+                groups.setdefault(alt.weight, []).append(alt)
+    return [(w, "(" + " OR ".join(map(_alternative, alts)) + ")") for w, alts in sorted(groups.items())]
 
 
 def _rendered(terms: Sequence[QueryTerm], plan: Plan) -> str:
@@ -187,9 +190,9 @@ class SqliteSearch:
         if terms:
             match = match_expression(terms, plan)
             rowids, scores = _fts_rows(conn, match, ranked=page.sort == "relevance")
-            typed = typed_expression(terms) if scores is not None else None
-            if typed is not None and scores is not None and len(rowids):
-                scores = _expansions_weighted(rowids, scores, _fts_rows(conn, typed, ranked=True))
+            for weight, expression in weight_expressions(terms, plan) if scores is not None and len(rowids) else ():
+                assert scores is not None
+                scores = _part_weighted(rowids, scores, _fts_rows(conn, expression, ranked=True), weight)
             if in_theme and "theme" in filters.masks:
                 rowids, scores = _with_theme_rows(rowids, scores, self._columns.rows_in(filters, "theme"))
         matched = self._columns.match(
@@ -303,22 +306,24 @@ def _fts_rows(conn: sqlite3.Connection, match: str, *, ranked: bool) -> tuple[In
     return _parse(ids, np.int64), _parse(scores, np.float64)
 
 
-def _expansions_weighted(ids: IntArray, scores: FloatArray, typed: tuple[IntArray, FloatArray | None]) -> FloatArray:
-    """Scores with the expansions' part scaled to EXPANSION_WEIGHT.
+def _part_weighted(
+    ids: IntArray, scores: FloatArray, part_rows: tuple[IntArray, FloatArray | None], weight: float
+) -> FloatArray:
+    """Scores with one part of them (a pass over some alternatives of the MATCH expression) scaled to `weight`.
 
     FTS5's bm25 is a sum over the phrases of the MATCH expression, each phrase's part independent of the others,
-    so a row's score minus its score over the typed alternatives alone is exactly what the expansions added.
+    so a pass over some of the phrases gives exactly what they added to each row's score.
     """
-    typed_ids, typed_scores = typed
-    assert typed_scores is not None
+    part_ids, part_scores = part_rows
+    assert part_scores is not None
     part = np.zeros(len(ids), dtype=np.float64)
-    if len(typed_ids):
-        order = np.argsort(typed_ids)
-        sorted_ids, sorted_scores = typed_ids[order], typed_scores[order]
+    if len(part_ids):
+        order = np.argsort(part_ids)
+        sorted_ids, sorted_scores = part_ids[order], part_scores[order]
         at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
         found = sorted_ids[at] == ids
         part[found] = sorted_scores[at[found]]
-    result: FloatArray = part + EXPANSION_WEIGHT * (scores - part)
+    result: FloatArray = scores + (weight - 1.0) * part
     return result
 
 

@@ -122,3 +122,44 @@ def test_a_synonym_the_cut_splits_is_found_in_a_question(catalogue: IndexBackend
 def test_a_single_character_typed_after_the_words_narrows_them(catalogue: IndexBackend) -> None:
     catalogue.upsert([make_record("tq1", "简化太极拳（上）"), make_record("tq2", "简化太极拳（下）")])
     assert _found(catalogue, "简化太极拳 下")[0] == "tq2"  # 下 is a filler verb before a word, not after one
+
+
+ABOUT_A_WILL = [
+    make_record("yz1", "遗嘱怎么写", themes=["法律法规"], description="自书遗嘱、代书遗嘱的写法。"),
+    make_record("yz2", "继承与遗嘱", themes=["法律法规"], description="法定继承与遗嘱继承。"),
+    make_record("zy1", "用药注意事项", themes=["养生保健"], description="老年人服药的注意事项。"),
+]
+"""A question about a will: 注意 (a verb of the question, common in general Chinese) is held by fewer records
+here than 遗嘱, so the index's own frequencies alone would weigh it above the word the question is about."""
+
+
+def test_the_word_a_question_is_about_outranks_a_rarer_word_of_how_it_asks(catalogue: IndexBackend) -> None:
+    catalogue.upsert(ABOUT_A_WILL)
+    found = _found(catalogue, "立遗嘱要注意什么")
+    assert {"yz1", "yz2"} <= set(found[:3])
+    assert "zy1" not in found or found.index("zy1") > max(found.index("yz1"), found.index("yz2"))
+
+
+GENERIC_IN_THEME = [
+    make_record(f"lx{n}", f"{topic}与老年生活", themes=["闲暇生活"], description=f"老年朋友的{topic}。")
+    for n, topic in enumerate(["旅游", "摄影", "园艺", "茶艺", "棋艺", "垂钓", "手工", "合唱", "舞蹈", "书画"])
+] + [make_record("xl9", "情绪与压力", themes=["心理健康"], description="认识压力，学会放松。")]
+"""Courses whose every text says 老年, so that 老年 is held by a large share of the catalogue, as in the
+catalogue of an elders' university; and a 心理健康 course that does not say it."""
+
+
+def test_a_generic_word_under_a_theme_filter_finds_the_themes_records_holders_first(
+    catalogue: IndexBackend,
+) -> None:
+    catalogue.upsert(GENERIC_IN_THEME)
+    everything = catalogue.search(SearchQuery(q="", size=1)).total
+    holders = catalogue.search(SearchQuery(q="老年", size=100)).total
+    assert holders >= 0.25 * everything  # 老年 says little here
+    in_theme = catalogue.search(SearchQuery(q="", themes=("心理健康",), size=100))
+    result = catalogue.search(SearchQuery(q="老年", themes=("心理健康",), size=100))
+    assert {h.record.uid for h in result.hits} == {h.record.uid for h in in_theme.hits}
+    holding = [not h.missing for h in result.hits]
+    assert holding == sorted(holding, reverse=True)  # the records holding 老年 come first...
+    assert result.hits[-1].record.source_id == "xl9" and result.hits[-1].missing == ("老年",)  # ...then the rest
+    specific = catalogue.search(SearchQuery(q="摄影", themes=("闲暇生活",), size=100))
+    assert all(not h.missing for h in specific.hits)  # a subject's name finds its holders only

@@ -3,8 +3,10 @@ known sub-words; and the parser's handling of synonyms the cut splits and of qua
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
-from indexer.known_words import known_terms, lookup_tokens, spelled_words, sub_words
+from indexer.known_words import known_terms, lookup_tokens, names_filtered_theme, spelled_words, sub_words
 from indexer.query_words import bundled_vocabulary
 
 
@@ -61,3 +63,19 @@ def test_a_filler_character_typed_alone_after_words_is_kept() -> None:
     assert [t.text for t in parse_query("简化太极拳 下", vocabulary=vocabulary)][-1] == "下"
     assert [t.text for t in parse_query("打 太极", vocabulary=vocabulary)] == ["太极"]  # a verb before a word
     assert [t.text for t in parse_query("我想 学", vocabulary=vocabulary)] == ["我想", "学"]  # fillers only
+
+
+def _counts(found: dict[str, int], total: int):  # type: ignore[no-untyped-def]
+    def frequencies(tokens: Sequence[str]) -> tuple[Mapping[str, int], int]:
+        return {t: found[t] for t in tokens if t in found}, total
+
+    return frequencies
+
+
+def test_a_word_held_by_a_large_share_of_the_catalogue_lets_the_filtered_theme_answer() -> None:
+    counts = _counts({"老年": 600, "摄影": 30}, 1_000)
+    assert names_filtered_theme(parse_query("老年"), ["心理健康"], counts)  # held by 60 %: says little
+    assert not names_filtered_theme(parse_query("摄影"), ["科学文化"], counts)  # a subject: its holders only
+    assert not names_filtered_theme(parse_query("老年 摄影"), ["科学文化"], counts)
+    assert not names_filtered_theme(parse_query("老年"), [], counts)  # no theme filter: nothing to fall back on
+    assert names_filtered_theme(parse_query("健康"), ["养生保健"])  # a word naming the theme, as before

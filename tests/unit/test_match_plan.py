@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from indexer.analysis import parse_query
-from indexer.match_plan import AllOf, AnyOf, match_plan, weigh
+from indexer.match_plan import AllOf, AnyOf, match_plan, weigh, weighted_terms
+from indexer.query_words import bundled_vocabulary
+from indexer.word_rarity import FLOOR, rarity_factor
 
 
 def _counts(found: dict[str, int], total: int):  # type: ignore[no-untyped-def]
@@ -48,3 +50,38 @@ def test_a_topical_verb_qualifies_alone_beside_a_rarer_noun() -> None:
     # 沟通 is tagged a verb, and is the topic here: records on 亲子沟通 answer 隔代 沟通 too
     plan = match_plan(parse_query("隔代 沟通"), _counts({"隔代": 100, "沟通": 1_000}, 1_000_000))
     assert plan == AnyOf((0, 1))
+
+
+def test_general_chinese_says_how_much_a_word_says() -> None:
+    # jieba's IDF table: the words of how a learner asks weigh little, a subject's name fully, a word the table
+    # lacks (a new word, a name) fully too
+    assert rarity_factor("我") == FLOOR
+    assert rarity_factor("带") < rarity_factor("注意") < rarity_factor("健康") < rarity_factor("书法") <= 1.0
+    assert rarity_factor("八段锦") == 1.0
+    assert rarity_factor("微信") == 1.0
+
+
+def test_in_a_question_every_alternative_scores_at_its_words_weight() -> None:
+    vocabulary = bundled_vocabulary()
+    weights = {
+        t.text: {a.weight for a in t.alternatives}
+        for t in weighted_terms(parse_query("立遗嘱要注意什么", vocabulary=vocabulary))
+    }
+    assert weights["立遗嘱"] == {1.0} and all(w < 0.6 for w in weights["注意"])
+    weights = {t.text: max(a.weight for a in t.alternatives) for t in weighted_terms(parse_query("孩子不在身边很孤单"))}
+    assert weights["不"] < weights["孩子"] < weights["孤单"] == 1.0  # a stray character says least
+    assert weighted_terms(parse_query("注意")) == parse_query("注意")  # one word: nothing to weigh it against
+
+
+def test_the_words_of_a_name_or_of_spaced_words_keep_their_weight() -> None:
+    for q in ("数字人民币", "隔代教育", "书法 入门", "注意 遗嘱"):
+        terms = parse_query(q, vocabulary=bundled_vocabulary())
+        assert not any(t.asked for t in terms)
+        assert weighted_terms(terms) == terms
+
+
+def test_a_synonym_scores_below_its_typed_word_after_weighting() -> None:
+    (term,) = weighted_terms(parse_query("跳舞 遗嘱", vocabulary=bundled_vocabulary()))[:1]
+    typed = [a.weight for a in term.alternatives if a.tokens == ("跳舞",)]
+    expansions = [a.weight for a in term.alternatives if a.tokens != ("跳舞",)]
+    assert expansions and max(expansions) < min(typed)
