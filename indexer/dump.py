@@ -7,8 +7,10 @@ dump started; entries stamped while it ran are read in one catch-up pass afterwa
 mid-dump is neither lost nor written twice (only the uids written are held, never the records). The file is
 written under a temporary name and renamed into place, then its manifest (`<name>.json`: counts, digest and
 each platform's attribution) is renamed beside it: a dump is listed only once both are whole. The newest
-`settings.keep` dumps are kept. `build_dump_in_child` runs a build in a process of its own at low priority,
-so a service answering searches keeps its interpreter and most of the CPU.
+`settings.keep` dumps are kept. `build_dump_in_child` runs a build in a process of its own at low priority
+(`edufed dump` lowers its own), so a service answering searches keeps its interpreter and most of the CPU; and
+a build pauses after every page to stay within BUSY_SHARE of one core, so searches keep their tail latency
+even when the machine has no other work to preempt it with.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import multiprocessing
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +41,11 @@ logger = logging.getLogger(__name__)
 SCHEMA_FILE = "record.schema.json"
 DUMP_NAME = re.compile(r"^edufed-\d{8}T\d{6}Z\.jsonl\.gz$")
 _PAGE = 500
-_NICE = 10
+NICE = 10
+"""The niceness a dump runs at, in the scheduler's child process and under `edufed dump` alike."""
+BUSY_SHARE = 0.5
+"""At most this share of the wall time is spent reading and writing: after each page the dump sleeps the rest,
+so beside searches it takes at most half a core however idle the machine looks (bench/bench_dump.py)."""
 
 
 def record_line(record: Record) -> dict[str, Any]:
@@ -64,15 +71,21 @@ def record_schema() -> dict[str, Any]:
             "title": "edufed record (one line of the bulk dump)", **schema}  # fmt: skip
 
 
-def live_changes(backend: IndexBackend, *, since: int, until: int) -> Iterator[Change]:
-    """The live entries (with their records) stamped in [since, until], in (datestamp, uid) order."""
+def live_changes(
+    backend: IndexBackend, *, since: int, until: int, busy_share: float = 1.0
+) -> Iterator[Change]:
+    """The live entries (with their records) stamped in [since, until], in (datestamp, uid) order; with
+    `busy_share` < 1, a pause after each page (its reading and the caller's work on it) keeps to that share."""
     after: tuple[int, str] | None = None
     while True:
+        started = time.perf_counter()
         page = backend.changes(ChangeQuery(until=until, since=since, after=after, limit=_PAGE))
         yield from (c for c in page if not c.deleted and c.record is not None)
         if len(page) < _PAGE:
             return
         after = (page[-1].stamp, page[-1].uid)
+        if busy_share < 1.0:
+            time.sleep((time.perf_counter() - started) * (1.0 / busy_share - 1.0))
 
 
 class _Tally:
@@ -97,12 +110,12 @@ class _Tally:
         return rows
 
 
-def _write_records(backend: IndexBackend, out: gzip.GzipFile, *, started: int) -> _Tally:
+def _write_records(backend: IndexBackend, out: gzip.GzipFile, *, started: int, busy_share: float) -> _Tally:
     tally = _Tally()
     passes = [(0, started)]
     for since, until in passes:
         lines: list[str] = []
-        for change in live_changes(backend, since=since, until=until):
+        for change in live_changes(backend, since=since, until=until, busy_share=busy_share):
             assert change.record is not None
             if change.uid in tally.written:
                 continue
@@ -118,8 +131,11 @@ def _write_records(backend: IndexBackend, out: gzip.GzipFile, *, started: int) -
     return tally
 
 
-def build_dump(backend: IndexBackend, *, directory: Path, settings: DumpSettings) -> dict[str, Any]:
-    """Write a new dump into `directory`, publish it atomically, prune to `settings.keep`; its manifest."""
+def build_dump(
+    backend: IndexBackend, *, directory: Path, settings: DumpSettings, busy_share: float = BUSY_SHARE
+) -> dict[str, Any]:
+    """Write a new dump into `directory`, publish it atomically, prune to `settings.keep`; its manifest.
+    `busy_share` 1.0 reads without pausing (see BUSY_SHARE)."""
     started_at = datetime.now(UTC)
     name = f"edufed-{started_at:%Y%m%dT%H%M%SZ}.jsonl.gz"
     try:
@@ -130,7 +146,7 @@ def build_dump(backend: IndexBackend, *, directory: Path, settings: DumpSettings
         raise DumpError(f"cannot write dumps into {directory}: {exc}", path=str(directory)) from exc
     try:
         with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as out:
-            tally = _write_records(backend, out, started=now_stamp())
+            tally = _write_records(backend, out, started=now_stamp(), busy_share=busy_share)
         digest, size = _digest(Path(temp))
         os.replace(temp, directory / name)
     except BaseException as exc:
@@ -195,10 +211,17 @@ def dump_directory(settings: Settings) -> Path:
     return settings.data_dir / "dumps"
 
 
+def lower_priority() -> None:
+    """Run this process at the dump's niceness (searches come first); a process already nicer stays as it is."""
+    current = os.nice(0)
+    if current < NICE:
+        os.nice(NICE - current)
+
+
 def _child(settings: Settings) -> None:
     from indexer.backends import open_backend
 
-    os.nice(_NICE)  # searches in the serving process come first
+    lower_priority()  # searches in the serving process come first
     backend = open_backend(settings)
     try:
         build_dump(backend, directory=dump_directory(settings), settings=settings.dump)

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from config.settings import Settings
 from indexer.backends import open_backend
-from indexer.dump import build_dump, dump_directory
+from indexer.dump import build_dump, dump_directory, lower_priority
 
 
 class Output(Protocol):
@@ -26,7 +26,10 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
-    """Build one dump into <data_dir>/dumps; 0 when published (an IndexerError is reported by the CLI)."""
+    """Build one dump into <data_dir>/dumps; 0 when published (an IndexerError is reported by the CLI).
+
+    At the dump's low priority and pace, as the scheduler builds it: a running `edufed serve` keeps answering."""
+    lower_priority()
     backend = open_backend(settings)
     try:
         manifest = build_dump(backend, directory=dump_directory(settings), settings=settings.dump)
