@@ -20,6 +20,11 @@ class IndexSettings(_Strict):
         None, description="Elasticsearch URL (backend=elasticsearch). Credentials come from the environment."
     )
     sqlite_file: str = Field("index.sqlite3", description="Index file name, relative to data_dir.")
+    search_engine: Literal["tantivy", "fts5"] = Field(
+        "tantivy",
+        description="What ranks text queries on the SQLite backend: a tantivy index derived from the SQLite file "
+        "(kept beside it as <file>.tantivy/, built and caught up automatically), or SQLite FTS5 alone.",
+    )
     es_alias: str = Field(
         "edufed-records", pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="Elasticsearch alias searched and written; versioned indices sit behind it.",

@@ -28,4 +28,6 @@ def open_backend(settings: Settings, *, decisions: LinkDecisions | None = None) 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IndexBackendError(f"cannot create data directory {settings.data_dir}: {exc}") from exc
-    return SqliteBackend(settings.index_path, vocabulary=vocabulary, linker=linker)
+    return SqliteBackend(
+        settings.index_path, vocabulary=vocabulary, linker=linker, search_engine=settings.index.search_engine
+    )

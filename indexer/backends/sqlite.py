@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic_core import PydanticSerializationError
 
@@ -37,6 +38,7 @@ from indexer.backends.sqlite_schema import (
     record_rows,
 )
 from indexer.backends.sqlite_search import SqliteSearch
+from indexer.backends.tantivy_index import TantivyIndex
 from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
 from indexer.linkage.bulk import GroupClusterer
@@ -46,6 +48,8 @@ from indexer.record import Record
 from indexer.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
+
+SearchEngine = Literal["tantivy", "fts5"]
 
 _CHUNK = 500
 _REBUILD_CHUNK = 5000
@@ -67,9 +71,16 @@ class SqliteBackend(SqliteChangeReads):
     """IndexBackend on a SQLite file at `path` (created with its tables when missing)."""
 
     def __init__(
-        self, path: Path, *, vocabulary: QueryVocabulary | None = None, linker: Linker | None = None
+        self,
+        path: Path,
+        *,
+        vocabulary: QueryVocabulary | None = None,
+        linker: Linker | None = None,
+        search_engine: SearchEngine = "tantivy",
     ) -> None:
         self.path = Path(path)
+        self.search_engine = search_engine
+        """"tantivy": text queries ranked by the derived tantivy index (tantivy_index); "fts5": by FTS5 alone."""
         self.linker = linker or Linker()
         """Keeps clusters (the same course on several platforms) up to date on every write."""
         self._local = threading.local()
@@ -86,12 +97,14 @@ class SqliteBackend(SqliteChangeReads):
             with self._write_lock:
                 self._create_schema(conn)
             self.codes.load(conn)
+            instance = str(conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()[0])
         except BaseException:
             self.close()
             raise
+        self.engine = TantivyIndex(self.path, instance=instance) if search_engine == "tantivy" else None
         self._search = SqliteSearch(
             self._conn, codes=self.codes, columns=FacetColumns(),
-            vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary,
+            vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary, engine=self.engine,
         )
         self._warming = threading.Thread(target=self._warm, name=f"edufed-warm-{self.path.name}", daemon=True)
         self._warming.start()
@@ -102,6 +115,22 @@ class SqliteBackend(SqliteChangeReads):
             self._search.warm()
         except (sqlite3.Error, IndexBackendError) as exc:
             logger.warning("could not preload the facet columns of %s: %s", self.path, exc)
+        try:
+            self.sync_engine()
+        except (sqlite3.Error, IndexBackendError, OSError) as exc:
+            logger.warning("could not bring the search engine index of %s up to date: %s", self.path, exc)
+
+    def sync_engine(self) -> None:
+        """Bring the derived tantivy index up to the file's last committed write (built when missing, stale
+        or of another version), as searches would on their own; nothing to do on the fts5 engine."""
+        if self.engine is None:
+            return
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            self.engine.sync(conn)
+        finally:
+            conn.execute("COMMIT")
 
     # -- connections --------------------------------------------------------------------------------
 
@@ -150,6 +179,8 @@ class SqliteBackend(SqliteChangeReads):
                     conn.execute(statement)
             add_missing_columns(conn)
             create_oai_tables(conn)
+            # Names this file, so a derived search engine index knows which file it was built from.
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
         except (sqlite3.Error, IndexBackendError) as exc:
             if conn.in_transaction:
@@ -177,6 +208,15 @@ class SqliteBackend(SqliteChangeReads):
                     conn.execute("ROLLBACK")
                 self._write_codes.load(conn)
                 raise
+            self._after_write()
+
+    def _after_write(self) -> None:
+        """Carry a committed write into the search engine index; a failure is left for readers to catch up
+        (the write itself is committed and stays so)."""
+        try:
+            self.sync_engine()
+        except (sqlite3.Error, IndexBackendError, OSError) as exc:
+            logger.warning("search engine index of %s not updated after a write: %s", self.path, exc)
 
     def close(self) -> None:
         """Close every connection this backend opened, in any thread."""
@@ -184,6 +224,9 @@ class SqliteBackend(SqliteChangeReads):
         if warming is not None and warming is not threading.current_thread():
             warming.join()
         self._closed = True
+        engine: TantivyIndex | None = getattr(self, "engine", None)
+        if engine is not None:
+            engine.close()
         with self._connections_lock:
             connections, self._connections = self._connections, []
         for conn in connections:

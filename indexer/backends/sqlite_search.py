@@ -4,7 +4,9 @@ A text search runs FTS5 once, fetching every matching rowid (with its bm25 score
 relevance) into numpy; sqlite_facets filters those rows and counts the total and facets from its in-memory
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
-live row. Only the page's payloads are read from `payloads`.
+live row. Only the page's payloads are read from `payloads`. With the tantivy engine, a text query ranked by
+relevance is answered by tantivy_search instead (top-k and facet aggregations over the derived index); its
+plan, frequencies and title widening still come from FTS5 here, so both engines pick the same records.
 A text query runs in the steps of `search_in_steps` (the terms match_plan requires, weighted by the document
 frequencies of the index's fts5vocab; then Chinese words as title substrings; then any term), ranked by bm25 so
 that records holding more, and rarer, terms come first.
@@ -28,6 +30,8 @@ from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchR
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
+from indexer.backends.tantivy_index import TantivyIndex
+from indexer.backends.tantivy_search import EngineRequest, TantivySearch
 from indexer.errors import QueryError
 from indexer.highlight import highlight_record
 from indexer.match_plan import AllOf, Plan, every_term, plan_terms
@@ -126,8 +130,11 @@ class SqliteSearch:
         codes: FacetCodes,
         columns: FacetColumns,
         vocabulary: QueryVocabulary,
+        engine: TantivyIndex | None = None,
     ) -> None:
         self._connect = connect
+        self._engine = None if engine is None else TantivySearch(engine, codes=codes, uids_of=_uids)
+        """Ranks text queries by relevance when set (tantivy_search); browsing and other sorts stay here."""
         self._codes = codes
         self._columns = columns
         self._vocabulary = vocabulary
@@ -186,6 +193,8 @@ class SqliteSearch:
         plan: Plan,
         in_theme: bool = False,
     ) -> SearchResult:
+        if terms and self._engine is not None and page.sort == "relevance":
+            return self._engine_run(conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme)
         rowids, scores = None, None
         if terms:
             match = match_expression(terms, plan)
@@ -199,6 +208,42 @@ class SqliteSearch:
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
         rows = _page_rows(conn, matched, page=page, limit=query.size + 1)
+        return self._result(
+            conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms
+        )
+
+    def _engine_run(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        *,
+        terms: list[QueryTerm],
+        filters: Filters,
+        page: _Page,
+        plan: Plan,
+        in_theme: bool,
+    ) -> SearchResult:
+        assert self._engine is not None
+        request = EngineRequest(
+            terms=terms, plan=plan, filters=filters, offset=page.offset, limit=query.size + 1, after=page.after,
+            in_theme=in_theme, with_facets=query.with_facets,
+        )  # fmt: skip
+        found = self._engine.page(conn, request)
+        return self._result(conn, found.rows, total=found.total, facets=found.facets, query=query, page=page,
+                            terms=terms)  # fmt: skip
+
+    def _result(
+        self,
+        conn: sqlite3.Connection,
+        rows: list[_Row],
+        *,
+        total: int,
+        facets: dict[str, dict[str, int]],
+        query: SearchQuery,
+        page: _Page,
+        terms: list[QueryTerm],
+    ) -> SearchResult:
+        """The page of `rows` (one more than asked when another page follows) as hits with their cursor."""
         next_cursor = None
         if len(rows) > query.size:
             rows = rows[: query.size]
@@ -206,7 +251,7 @@ class SqliteSearch:
             next_cursor = encode_cursor(Cursor(sort=page.sort, key=key, uid=uid))
         scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
         hits = self._hits(conn, scored, terms=terms)
-        return SearchResult(total=matched.total, hits=hits, facets=matched.facets, next_cursor=next_cursor)
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
         filters = Filters()

@@ -19,7 +19,8 @@ from indexer.backends.sqlite import SqliteBackend
 from indexer.record import Record
 
 BACKEND_FACTORIES: dict[str, BackendFactory] = {
-    "sqlite": lambda directory: SqliteBackend(directory / "index.sqlite3"),
+    "sqlite-tantivy": lambda directory: SqliteBackend(directory / "index.sqlite3", search_engine="tantivy"),
+    "sqlite-fts5": lambda directory: SqliteBackend(directory / "index.sqlite3", search_engine="fts5"),
     "elasticsearch": ELASTICSEARCH_FACTORY,
 }
 

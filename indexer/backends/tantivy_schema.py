@@ -1,0 +1,81 @@
+"""The layout of the derived tantivy index: the same tokens as the FTS5 table, facet codes as fast fields.
+
+One tantivy document per live `docs` row, keyed by its rowid (`id`, indexed and fast, so a re-applied change
+deletes the old copy first). Text fields hold the FTS5 columns' space-separated jieba tokens, split again by
+a tokenizer that cuts where FTS5's unicode61 does (at anything not a letter or digit) and lowercases, so a
+query token meets the same terms in both engines. Facets are the `docs` codes (sqlite_schema.FACET_COLUMNS,
+the one list of facets): a mask facet (theme, audience) as one value per set bit, the others as their code.
+`ENGINE_VERSION` changes whenever this layout or its analysis changes; an index of another version is rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import tantivy
+
+from indexer.analysis import TEXT_FIELDS
+from indexer.backends.sqlite_schema import BM25_WEIGHTS, FACET_COLUMNS, FTS_COLUMNS, MASK_FACETS
+
+ENGINE_VERSION = "2:" + ",".join(FACET_COLUMNS.values())
+"""Changes with the layout: a new facet column (sqlite_schema.FACET_COLUMNS) makes older directories rebuild."""
+TOKENIZER = "edufed_tokens"
+ID_FIELD = "id"
+SORT_FIELDS = ("sort_date", "popularity")
+FIELD_BOOSTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
+"""Per-field boosts: the FTS5 bm25 column weights."""
+FACET_FIELDS = dict(FACET_COLUMNS)
+"""Facet -> the docs column it is stored in, and the tantivy field of the same name."""
+WEIGHTED_FIELDS = {"text": "w_text", "pinyin": "w_pinyin", "chars": "w_chars"}
+"""Query field group (indexer.analysis Alternative.field) -> its weighted field: the group's columns, each
+repeated as many times as its bm25 weight, indexed with frequencies only. A term's score there is one bm25 over
+the weighted sum of its counts in those columns, as FTS5 scores it (not a sum of per-column scores, which
+lets a word found in four columns outweigh two words found in the title); repeats cost no postings space."""
+_GROUP_COLUMNS = {"text": TEXT_FIELDS, "pinyin": ("pinyin",), "chars": ("chars",)}
+ROW_COLUMNS = (ID_FIELD, *FACET_FIELDS.values(), *SORT_FIELDS)
+"""The docs columns a tantivy document is made of, in the order `document` takes them, then FTS_COLUMNS."""
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    """Splits at what is not a letter or digit and lowercases, as FTS5's unicode61 tokenizer does."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase()).build()
+
+
+def schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name in FTS_COLUMNS:
+        builder.add_text_field(name, tokenizer_name=TOKENIZER, index_option="position")
+    builder.add_unsigned_field(ID_FIELD, indexed=True, fast=True)
+    for column in FACET_FIELDS.values():
+        builder.add_unsigned_field(column, indexed=True, fast=True)
+    for name in WEIGHTED_FIELDS.values():
+        builder.add_text_field(name, tokenizer_name=TOKENIZER, index_option="freq")
+    for column in SORT_FIELDS:
+        builder.add_integer_field(column, fast=True)
+    return builder.build()
+
+
+def document(row: Sequence[object]) -> tantivy.Document:
+    """The tantivy document of one row of ROW_COLUMNS followed by the FTS_COLUMNS texts."""
+    doc = tantivy.Document()
+    values = dict(zip(ROW_COLUMNS, row, strict=False))
+    doc.add_unsigned(ID_FIELD, int(values[ID_FIELD]))  # type: ignore[call-overload]
+    for facet, column in FACET_FIELDS.items():
+        value = int(values[column])  # type: ignore[call-overload]
+        for code in _bits(value) if facet in MASK_FACETS else (value,):
+            doc.add_unsigned(column, code)
+    for column in SORT_FIELDS:
+        doc.add_integer(column, int(values[column]))  # type: ignore[call-overload]
+    texts = {name: str(text or "") for name, text in zip(FTS_COLUMNS, row[len(ROW_COLUMNS) :], strict=True)}
+    for name, text in texts.items():
+        if text:
+            doc.add_text(name, text)
+    for group, name in WEIGHTED_FIELDS.items():
+        weighted = " ".join(" ".join([texts[c]] * int(FIELD_BOOSTS[c])) for c in _GROUP_COLUMNS[group] if texts[c])
+        if weighted:
+            doc.add_text(name, weighted)
+    return doc
+
+
+def _bits(mask: int) -> list[int]:
+    return [bit for bit in range(mask.bit_length()) if mask >> bit & 1]

@@ -1,0 +1,224 @@
+"""Ranked text search on the derived tantivy index: the match plan as tantivy queries, top-k pages, facets.
+
+A query term becomes the disjunction of its alternatives, each boosted by its weight (EXPANSION_WEIGHT for a
+catalogue word's expansions): a token is a term of its group's weighted field (tantivy_schema), a phrase is a
+phrase query per column boosted by the FTS5 bm25 column weight (tantivy_schema.FIELD_BOOSTS); the plan's
+all-of / any-of become must / should clauses. Filters are unscored clauses over the facet codes. A page is the
+top `offset + size` by score, fetched again with a larger limit while the last score is shared with rows not
+yet fetched, so ties order by uid as on the FTS5 path and a cursor (score, uid) resumes exactly (tantivy pages
+by offset only). Facet counts are terms aggregations over the fast fields, one per distinct set of filters
+(each facet ignores its own filter), and the total comes from the is_free counts when they are taken anyway,
+so a faceted search visits the matches once per filtered facet.
+A one-token phrase is built as a term query: tantivy panics on a phrase of one term.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import tantivy
+
+from indexer.analysis import TEXT_FIELDS, Alternative, QueryTerm
+from indexer.backends.base import FACET_FIELDS
+from indexer.backends.cursor import Cursor
+from indexer.backends.sqlite_facets import Filters
+from indexer.backends.sqlite_schema import MASK_FACETS, FacetCodes
+from indexer.backends.tantivy_index import TantivyIndex
+from indexer.backends.tantivy_schema import FACET_FIELDS as FACET_COLUMNS
+from indexer.backends.tantivy_schema import FIELD_BOOSTS, ID_FIELD, WEIGHTED_FIELDS
+from indexer.match_plan import AllOf, Plan
+
+_MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
+_FIRST_FETCH = 32
+_GROWTH = 4
+_BUCKETS = 10_000
+_FREE = "is_free"
+
+
+@dataclass
+class EnginePage:
+    """The rows of one page as (rowid, uid, sort key), ordered; the total; the facets (empty when not asked)."""
+
+    rows: list[tuple[int, str, float]]
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class EngineRequest:
+    """One ranked pass: the terms under a plan, the active filters, the page wanted."""
+
+    terms: Sequence[QueryTerm]
+    plan: Plan
+    filters: Filters
+    offset: int
+    limit: int
+    after: Cursor | None
+    in_theme: bool = False
+    with_facets: bool = True
+
+
+UidsOf = Callable[[sqlite3.Connection, np.ndarray], dict[int, str]]
+
+
+class TantivySearch:
+    """Answers EngineRequests from the tantivy index, reading uids from the caller's SQLite snapshot."""
+
+    def __init__(self, index: TantivyIndex, *, codes: FacetCodes, uids_of: UidsOf) -> None:
+        self._index = index
+        self._schema = index.schema
+        self._analyzer = index.analyzer
+        self._codes = codes
+        self._uids_of = uids_of
+
+    def page(self, conn: sqlite3.Connection, request: EngineRequest) -> EnginePage:
+        searcher = self._index.searcher(conn)
+        scored = self.text_query(request.terms, request.plan)
+        filters = self._filter_queries(request.filters)
+        if request.in_theme and "theme" in filters:
+            scored = tantivy.Query.boolean_query([(_SHOULD, scored), (_SHOULD, filters["theme"])])
+        full = _all_of([scored, *filters.values()])
+        facets: dict[str, dict[str, int]] = {}
+        total: int | None = None
+        if request.with_facets:
+            facets = self._facets(searcher, scored, filters)
+            if _FREE not in filters:
+                total = sum(facets[_FREE].values())
+        rows, counted = self._ranked(conn, searcher, full, request, count=total is None)
+        return EnginePage(rows=rows, total=counted if total is None else total, facets=facets)
+
+    # -- queries --------------------------------------------------------------------------------------
+
+    def text_query(self, terms: Sequence[QueryTerm], plan: Plan) -> tantivy.Query:
+        """The plan over `terms` as one tantivy query."""
+        if isinstance(plan, int):
+            return _any_of([self._alternative(alt) for alt in terms[plan].alternatives])
+        parts = [self.text_query(terms, part) for part in plan.parts]
+        return _all_of(parts) if isinstance(plan, AllOf) else _any_of(parts)
+
+    def _alternative(self, alt: Alternative) -> tantivy.Query:
+        fields = TEXT_FIELDS if alt.field == "text" else (alt.field,)
+        if alt.phrase:
+            query = self._in_fields(fields, [t for token in alt.tokens for t in self._analyzer.analyze(token)])
+        else:
+            query = _all_of([self._token(alt.field, self._analyzer.analyze(token), fields) for token in alt.tokens])
+        return query if alt.weight == 1.0 else tantivy.Query.boost_query(query, alt.weight)
+
+    def _token(self, group: str, tokens: Sequence[str], fields: Sequence[str]) -> tantivy.Query:
+        """One query token: a term of the group's weighted field (scored as FTS5's bm25 scores it: one idf,
+        one saturation over the weighted sum of the columns), or a phrase when the tokenizer splits it."""
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self._schema, WEIGHTED_FIELDS[group], tokens[0])
+        return self._in_fields(fields, tokens)
+
+    def _in_fields(self, fields: Sequence[str], tokens: Sequence[str]) -> tantivy.Query:
+        """`tokens` (in order, adjacent) in any of `fields`, each field's match boosted by its weight."""
+        if not tokens:
+            return tantivy.Query.empty_query()
+        parts = []
+        for name in fields:
+            if len(tokens) == 1:
+                found = tantivy.Query.term_query(self._schema, name, tokens[0])
+            else:
+                found = tantivy.Query.phrase_query(self._schema, name, list(tokens))
+            parts.append(tantivy.Query.boost_query(found, FIELD_BOOSTS[name]))
+        return _any_of(parts)
+
+    def _filter_queries(self, filters: Filters) -> dict[str, tantivy.Query]:
+        """facet -> an unscored clause keeping the rows that pass its filter."""
+        queries = {}
+        for facet in filters.facets():
+            values = _bits(filters.masks[facet]) if facet in filters.masks else list(filters.codes[facet])
+            if not values:
+                queries[facet] = tantivy.Query.empty_query()
+                continue
+            found = tantivy.Query.term_set_query(self._schema, FACET_COLUMNS[facet], values)
+            queries[facet] = tantivy.Query.const_score_query(found, 0.0)
+        return queries
+
+    # -- results --------------------------------------------------------------------------------------
+
+    def _ranked(
+        self,
+        conn: sqlite3.Connection,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        request: EngineRequest,
+        *,
+        count: bool,
+    ) -> tuple[list[tuple[int, str, float]], int]:
+        """The page's rows ordered by (key, uid), key = -score; and the number of matches when `count`."""
+        need = request.offset + request.limit
+        after = request.after
+        fetch = max(_FIRST_FETCH, 2 * need)
+        total = 0
+        while True:
+            found = searcher.search(query, limit=fetch, count=count)
+            if count:
+                total, count = int(getattr(found, "count", 0) or 0), False  # `count` is missing from the stubs
+            hits = found.hits
+            keys = [-float(score) for score, _ in hits]
+            exhausted = len(hits) < fetch
+            known = len(keys) if exhausted else bisect_left(keys, keys[-1])  # rows whose order is settled
+            beyond = known - (bisect_right(keys, float(after.key)) if after is not None else 0)
+            if exhausted or beyond >= need:
+                break
+            fetch *= _GROWTH
+        start = bisect_left(keys, float(after.key)) if after is not None else 0
+        addresses = [address for _, address in hits[start:known]]
+        ids = np.asarray(searcher.fast_field_values(ID_FIELD, addresses) if addresses else [], dtype=np.int64)
+        uids = self._uids_of(conn, ids)
+        ranked = sorted(
+            (key, uids[row_id], row_id)
+            for key, row_id in zip(keys[start:known], ids.tolist(), strict=True)
+            if row_id in uids  # a row the caller's snapshot does not hold yet is not on the page
+        )
+        if after is not None:
+            ranked = [row for row in ranked if (row[0], row[1]) > (float(after.key), after.uid)]
+        return [(row_id, uid, key) for key, uid, row_id in ranked[request.offset : need]], total
+
+    def _facets(
+        self, searcher: tantivy.Searcher, scored: tantivy.Query, filters: dict[str, tantivy.Query]
+    ) -> dict[str, dict[str, int]]:
+        """Counts of every facet over the matches, each under every filter but its own."""
+        groups: dict[str | None, list[str]] = {}
+        for facet in FACET_FIELDS:
+            groups.setdefault(facet if facet in filters else None, []).append(facet)
+        facets: dict[str, dict[str, int]] = {}
+        for left_out, members in groups.items():
+            query = _all_of([scored, *(q for f, q in filters.items() if f != left_out)])
+            aggregations = {f: {"terms": {"field": FACET_COLUMNS[f], "size": _BUCKETS}} for f in members}
+            answer = searcher.aggregate(query, aggregations)
+            for facet in members:
+                buckets = answer.get(facet, {}).get("buckets", [])
+                facets[facet] = self._named(facet, [(int(b["key"]), int(b["doc_count"])) for b in buckets])
+        return {facet: facets[facet] for facet in FACET_FIELDS}
+
+    def _named(self, facet: str, counts: list[tuple[int, int]]) -> dict[str, int]:
+        named: dict[str, int] = {}
+        for code, n in counts:
+            if facet == _FREE:
+                name: str | None = "true" if code else "false"
+            elif code == 0 and facet not in MASK_FACETS:
+                name = None  # 0: no value (a record without a media type)
+            else:
+                name = self._codes.value(facet, code)
+            if name is not None and n:
+                named[name] = named.get(name, 0) + n
+        return dict(sorted(named.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _all_of(parts: Sequence[tantivy.Query]) -> tantivy.Query:
+    return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(_MUST, p) for p in parts])
+
+
+def _any_of(parts: Sequence[tantivy.Query]) -> tantivy.Query:
+    return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(_SHOULD, p) for p in parts])
+
+
+def _bits(mask: int) -> list[int]:
+    return [bit for bit in range(mask.bit_length()) if mask >> bit & 1]

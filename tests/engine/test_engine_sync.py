@@ -1,0 +1,149 @@
+"""The derived tantivy index follows its SQLite file: writes of other processes, rebuilds, the writer lock."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Child, assert_agrees_with_sqlite
+from engine_child import record
+
+from indexer.backends.base import SearchQuery
+from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.tantivy_index import STATE_FILE
+
+VISIBLE_WITHIN_SECONDS = 2.0
+
+
+def _state(path: Path) -> dict[str, object]:
+    result: dict[str, object] = json.loads((Path(f"{path}.tantivy") / STATE_FILE).read_text("utf-8"))
+    return result
+
+
+def _found_after(backend: SqliteBackend, query: SearchQuery, uid: str, *, since: float) -> float:
+    """Seconds from `since` until a search finds `uid`, searching over and over; fails after 10 s."""
+    while time.monotonic() - since < 10:
+        if uid in {hit.record.uid for hit in backend.search(query).hits}:
+            return time.monotonic() - since
+    raise AssertionError(f"{uid} not found within 10 s")
+
+
+@pytest.mark.parametrize("writer_engine", ["tantivy", "fts5"])
+def test_a_record_another_process_writes_is_searchable_within_two_seconds(
+    tmp_path: Path, children: list[Child], writer_engine: str
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    reader = SqliteBackend(path, search_engine="tantivy")
+    try:
+        assert reader.search(SearchQuery(q="围棋")).total == 0
+        child = Child("write", str(path), writer_engine, "0", "1", "1")
+        children.append(child)
+        child.wait_for("wrote 1")  # printed once the write is committed
+        took = _found_after(reader, SearchQuery(q="围棋"), record(0).uid, since=time.monotonic())
+        assert child.finish() == 0
+        assert took < VISIBLE_WITHIN_SECONDS
+    finally:
+        reader.close()
+    assert_agrees_with_sqlite(path)
+
+
+def test_a_deleted_directory_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path)
+    try:
+        backend.upsert(record(n) for n in range(40))
+        build = _state(path)["build"]
+        shutil.rmtree(f"{path}.tantivy")
+        assert backend.search(SearchQuery(q="围棋", size=100)).total > 0
+        assert _state(path)["build"] != build
+    finally:
+        backend.close()
+    assert_agrees_with_sqlite(path)
+
+
+@pytest.mark.parametrize("field, value", [("version", "0:old"), ("instance", "another-file")])
+def test_a_directory_of_another_version_or_file_is_rebuilt(tmp_path: Path, field: str, value: str) -> None:
+    path = tmp_path / "index.sqlite3"
+    SqliteBackend(path).close()
+    backend = SqliteBackend(path, search_engine="fts5")  # writes the file without touching the directory
+    try:
+        backend.upsert(record(n) for n in range(40))
+    finally:
+        backend.close()
+    state = _state(path)
+    (Path(f"{path}.tantivy") / STATE_FILE).write_text(json.dumps({**state, field: value}), "utf-8")
+    assert_agrees_with_sqlite(path)
+    assert _state(path)[field] != value and _state(path)["build"] != state["build"]
+
+
+def test_a_corrupt_directory_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path)
+    try:
+        backend.upsert(record(n) for n in range(40))
+    finally:
+        backend.close()
+    (Path(f"{path}.tantivy") / "meta.json").write_text("not json", "utf-8")
+    assert_agrees_with_sqlite(path)
+
+
+def test_changes_applied_again_after_a_crash_before_the_state_file_leave_no_duplicates(tmp_path: Path) -> None:
+    """A kill between the tantivy commit and the state file leaves a directory holding more than its state
+    says: the next sync applies those changes again, and each record stays once."""
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path)
+    try:
+        backend.upsert(record(n) for n in range(30))
+        behind = _state(path)
+        backend.upsert(record(n) for n in range(20, 60))
+        backend.upsert([record(5).model_copy(update={"title": "茶艺 新编", "content_hash": "changed"})])
+        backend.withdraw([record(1).uid, record(25).uid])
+        (Path(f"{path}.tantivy") / STATE_FILE).write_text(json.dumps(behind), "utf-8")
+    finally:
+        backend.close()
+    assert_agrees_with_sqlite(path)
+
+
+def test_a_write_waits_for_the_engine_lock_another_process_holds(tmp_path: Path, children: list[Child]) -> None:
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path)
+    try:
+        backend.upsert([record(1)])
+        holder = Child("hold", str(path))
+        children.append(holder)
+        holder.wait_for("held")
+        writing = threading.Thread(target=backend.upsert, args=([record(0)],))
+        writing.start()
+        writing.join(timeout=0.5)
+        assert writing.is_alive(), "the write went past a lock another process holds"
+        assert backend.count() == 2  # the SQLite write is committed meanwhile; only the engine waits
+        holder.tell("release")
+        writing.join(timeout=30)
+        assert not writing.is_alive() and holder.finish() == 0
+        assert record(0).uid in {hit.record.uid for hit in backend.search(SearchQuery(q="围棋")).hits}
+    finally:
+        backend.close()
+
+
+def test_two_writing_processes_at_once_both_land(tmp_path: Path, children: list[Child]) -> None:
+    path = tmp_path / "index.sqlite3"
+    SqliteBackend(path).close()
+    writers = [Child("write", str(path), "tantivy", str(start), "200", "20") for start in (0, 1000)]
+    children.extend(writers)
+    assert [writer.finish() for writer in writers] == [0, 0]
+    assert_agrees_with_sqlite(path)
+
+
+def test_the_fts5_engine_leaves_no_directory(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path, search_engine="fts5")
+    try:
+        backend.upsert(record(n) for n in range(5))
+        assert backend.search(SearchQuery(q="围棋")).total > 0
+    finally:
+        backend.close()
+    assert not Path(f"{path}.tantivy").exists()
