@@ -152,3 +152,19 @@ def test_a_course_gone_from_its_platform_leads_back_to_the_search_it_was_found_i
     assert search_of(page.url) == {"q": ["书法"], "theme": ["闲暇生活"]}  # the words and filter kept
     assert page.input_value("input[name=q]") == "书法" and page.locator("li.result").count() > 0
     shot(page, f"learner-back-from-gone-{name}")
+
+
+def test_a_learner_narrows_a_search_to_a_region_from_the_folded_filters(
+    screen: tuple[str, Page], site: LiveServer
+) -> None:
+    _, page = screen
+    page.goto(site.url + "/?q=太极拳")
+    region = page.locator("details.refine .facet-group", has=page.locator("h3", has_text="地区"))
+    assert region.is_hidden()  # folded with the other filters until asked for
+    page.locator("details.refine summary").click()
+    assert region.is_visible()
+    region.locator("a.facet-link", has_text="广东").click()
+    page.wait_for_url("**region=*")
+    assert search_of(page.url) == {"q": ["太极拳"], "region": ["广东"]}
+    assert "广东" in page.locator(".active-filters").inner_text()
+    assert page.locator("li.result").count() == 1
