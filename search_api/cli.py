@@ -221,13 +221,19 @@ def _sources_for(settings: Settings, *, demo: bool, server_port: int | None = No
 
 
 def _demo_platforms(*, preferred_port: int) -> DemoPlatforms:
+    """The demo platforms on the preferred port: started here, or those a running `edufed serve --demo` already
+    serves there (so a harvest from another process stores links that keep working after it exits)."""
     if 1024 < preferred_port < 65536:
         platforms = DemoPlatforms(port=preferred_port)
         try:
-            platforms.start()
+            platforms.start_or_join()
             return platforms
         except OSError:
-            logger.info("port %d is taken; the demo platforms use a free port", preferred_port)
+            logger.warning(
+                "port %d is taken by something other than the demo platforms; they use a free port, and the links "
+                "of the records harvested now stop working when this command ends",
+                preferred_port,
+            )
     return DemoPlatforms()
 
 

@@ -106,6 +106,13 @@ class DemoCatalogue:
         return [dict(course.item) for course in chosen], count
 
     @property
+    def fingerprint(self) -> str:
+        """A short digest of what is served (course ids and feed guids): two processes serving the same
+        catalogue give the same fingerprint, so one can harvest the other's platforms."""
+        parts = [course.id or "" for course in self.courses] + [item.guid or "" for item in self.items]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    @property
     def last_updated(self) -> datetime:
         """When the newest feed item was published: the catalogue's Last-Modified."""
         return max(item.published for item in self.items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -13,7 +14,9 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.request import urlopen
 
 import yaml
 
@@ -34,6 +37,10 @@ ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 GBK_HTML_TYPE = f"text/html; charset={render.FEED_ENCODING}"
+IDENTITY_PATH = "/edufed-demo.json"
+"""Where running demo platforms say what they are, so a second process can harvest them instead of starting its own."""
+IDENTITY_SERVICE = "edufed-demo-platforms"
+IDENTITY_TIMEOUT_SECONDS = 2.0
 DETAILS_PATH = re.compile(r"^/le/api/Course/([^/]+)/MicroCourse/Details$")
 COURSE_PAGE_PATH = re.compile(r"^/le/courseDetails/([^/]+)$")
 ARTICLE_PATH = re.compile(r"^/shequ/Pages/Recomend/\d{4}/\d{2}/\d{2}/[^/]+\.htm$")
@@ -79,7 +86,12 @@ class DemoRoutes:
                 200, render.article_list_page(catalogue), GBK_HTML_TYPE, catalogue.last_updated
             ),
             "/shequ/rss.xml": self._feed,
+            IDENTITY_PATH: lambda q: Reply(200, self._identity(), JSON_TYPE),
         }
+
+    def _identity(self) -> bytes:
+        body = {"service": IDENTITY_SERVICE, "catalogue": self.catalogue.fingerprint}
+        return json.dumps(body).encode("utf-8")
 
     def answer(self, path: str, query: dict[str, list[str]]) -> Reply:
         """The reply for a GET of `path` (already URL-decoded) with its parsed query."""
@@ -231,18 +243,57 @@ class DemoPlatforms:
         self.catalogue = catalogue or load_catalogue()
         self._server: _DemoHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._joined: str | None = None
         self._lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
         """http://host:port of the running server (no trailing slash); RuntimeError before start()."""
+        if self._joined is not None:
+            return self._joined
         if self._server is None:
             raise RuntimeError("the demo platforms are not running; call start() first")
         return self._server.base_url
 
+    @property
+    def joined(self) -> bool:
+        """True when another process's demo platforms answer at `base_url` (see start_or_join)."""
+        return self._joined is not None
+
+    def start_or_join(self) -> str:
+        """Start serving on the chosen port, or, when that port is taken by demo platforms serving this same
+        catalogue (e.g. `edufed serve --demo`'s), use theirs: records harvested either way link to one address
+        that outlives this process. Raises OSError when the port is taken by anything else."""
+        try:
+            return self.start()
+        except OSError:
+            if not self.port:
+                raise
+            origin = f"http://{_url_host(self.host)}:{self.port}"
+            if not self._same_catalogue_at(origin):
+                raise
+            with self._lock:
+                self._joined = origin
+            logger.info("demo platforms of another process answer on %s; using them", origin)
+            return origin
+
+    def _same_catalogue_at(self, origin: str) -> bool:
+        try:
+            with urlopen(origin + IDENTITY_PATH, timeout=IDENTITY_TIMEOUT_SECONDS) as reply:
+                identity = json.loads(reply.read(4096))
+        except (OSError, URLError, ValueError):
+            return False
+        return (
+            isinstance(identity, dict)
+            and identity.get("service") == IDENTITY_SERVICE
+            and identity.get("catalogue") == self.catalogue.fingerprint
+        )
+
     def start(self) -> str:
-        """Bind and start serving (once); returns the base URL."""
+        """Bind and start serving (once); returns the base URL (the joined platforms' after start_or_join)."""
         with self._lock:
+            if self._joined is not None:
+                return self._joined
             if self._server is None:
                 server = _DemoHTTPServer((self.host, self.port), self._routes)
                 self._thread = threading.Thread(
@@ -260,10 +311,11 @@ class DemoPlatforms:
         return DemoRoutes(self.catalogue, base_url)
 
     def stop(self) -> None:
-        """Stop serving and release the socket; safe to call twice."""
+        """Stop serving and release the socket (or let go of joined platforms); safe to call twice."""
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = None
+            self._joined = None
         if server is None:
             return
         server.shutdown()

@@ -320,6 +320,46 @@ def test_stopping_releases_the_port_without_resource_warnings(catalogue: DemoCat
         _ = platforms.base_url
 
 
+def test_a_second_process_on_the_taken_port_uses_the_running_demo_platforms(
+    demo: DemoPlatforms, catalogue: DemoCatalogue
+) -> None:
+    """`edufed harvest --demo` while `edufed serve --demo` runs: the records it stores must link to the server's
+    platforms, which outlive the harvest, not to a port of its own that dies with it."""
+    port = int(demo.base_url.rsplit(":", 1)[1])
+    second = DemoPlatforms(port=port, catalogue=catalogue)
+    assert second.start_or_join() == demo.base_url
+    with second:
+        assert second.joined
+        assert demo_sources(second.base_url)[0].model_dump() == demo_sources(demo.base_url)[0].model_dump()
+    # letting go of joined platforms leaves them serving
+    with requests.get(demo.base_url + "/robots.txt", timeout=10) as response:
+        assert response.status_code == 200
+    with pytest.raises(RuntimeError):
+        _ = second.base_url
+
+
+def test_a_port_taken_by_anything_else_is_not_joined(catalogue: DemoCatalogue) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        platforms = DemoPlatforms(port=other.getsockname()[1], catalogue=catalogue)
+        with pytest.raises(OSError):
+            platforms.start_or_join()
+        assert not platforms.joined
+
+
+def test_demo_platforms_of_another_catalogue_are_not_joined(demo: DemoPlatforms, catalogue: DemoCatalogue) -> None:
+    fewer = DemoCatalogue(
+        courses=catalogue.courses[1:],
+        feed_title=catalogue.feed_title,
+        feed_description=catalogue.feed_description,
+        items=catalogue.items,
+    )
+    platforms = DemoPlatforms(port=int(demo.base_url.rsplit(":", 1)[1]), catalogue=fewer)
+    with pytest.raises(OSError):
+        platforms.start_or_join()
+
+
 def test_a_missing_data_directory_is_a_clear_error(tmp_path: Path) -> None:
     from crawlers.demo import DemoDataError
 
