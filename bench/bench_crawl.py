@@ -34,7 +34,7 @@ from bench.bench_index import fresh_sqlite
 from bench.corpus import generate
 from config.loader import load_themes
 from config.settings import HttpSettings, Settings
-from config.sources import HtmlSourceConfig, SitemapSourceConfig
+from config.source_models import HtmlSourceConfig, SitemapSourceConfig
 from crawlers.run import harvest
 from crawlers.state.store import StateStore
 from indexer.backends.sqlite import SqliteBackend

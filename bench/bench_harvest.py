@@ -40,7 +40,7 @@ from bench.bench_index import directory_bytes, fresh_sqlite
 from bench.harvest_server import FEED_PATH, KINDS, OAI_PATH, PAGING_PATH, VERSION_PATH
 from config.loader import load_themes
 from config.settings import HttpSettings, Settings
-from config.sources import (
+from config.source_models import (
     JsonApiSourceConfig,
     OaiPmhSourceConfig,
     RssSourceConfig,

@@ -35,7 +35,7 @@ from pathlib import Path
 from bench.bench_index import directory_bytes, fresh_sqlite
 from bench.corpus import PLATFORMS, generate
 from config.loader import load_themes
-from config.sources import JsonApiSourceConfig, SourceBase
+from config.source_models import JsonApiSourceConfig, SourceBase
 from indexer.linkage.incremental import Linker
 from indexer.record import Record
 

@@ -25,7 +25,7 @@ from indexer.analysis import QueryTerm, parse_query
 from indexer.backends.sqlite_schema import BM25_WEIGHTS
 from indexer.backends.sqlite_search import match_expression
 from indexer.match_plan import Plan, match_plan
-from indexer.query_words import bundled_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary
 
 Params = list[tuple[str, str]]
 

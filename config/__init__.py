@@ -3,7 +3,7 @@
 from config.errors import ConfigError
 from config.loader import load_settings, load_sources, load_themes
 from config.settings import Settings
-from config.sources import SourceConfig
+from config.source_models import SourceConfig
 from config.themes import ThemeTable
 
 __all__ = [

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from config.errors import ConfigError, ConfigProblem
 from config.query_words import QueryWords
 from config.settings import Settings
-from config.sources import SourceConfig, SourcesFile
+from config.source_models import SourceConfig, SourcesFile
 from config.themes import ThemeTable
 
 BUNDLED_DIR = Path(__file__).resolve().parent

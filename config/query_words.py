@@ -16,7 +16,7 @@ def _word(value: str, *, what: str) -> str:
 
 
 class QueryWords(BaseModel):
-    """The query parser's vocabulary; indexer/query_words.py folds it and turns it into query alternatives."""
+    """The query parser's vocabulary; indexer/query_vocabulary.py folds it and turns it into query alternatives."""
 
     model_config = ConfigDict(extra="forbid")
 

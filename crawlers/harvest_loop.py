@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from config.sources import SourceBase
-from crawlers.sources.base import Source
-from crawlers.sources.cursor import IncrementalSource
+from config.source_models import SourceBase
+from crawlers.kinds.base import Source
+from crawlers.kinds.cursor import IncrementalSource
 from indexer.errors import RecordInvalidError
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record

@@ -30,7 +30,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import NameResolutionError
 
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.errors import UrlRefusedError
 
 logger = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from config.settings import HttpSettings, OperatorSettings
-from config.sources import CrawlSourceBase, SourceConfig
+from config.source_models import CrawlSourceBase, SourceConfig
 from crawlers.errors import FetchError
 from crawlers.fetch import MAX_REDIRECTS, Fetcher, FetchResponse
 from crawlers.harvest_loop import Built, HarvestLoop, Item, Rejection
-from crawlers.sources import build_source
-from crawlers.sources.base import Source
+from crawlers.kinds import build_source
+from crawlers.kinds.base import Source
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record
 

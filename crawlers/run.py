@@ -20,10 +20,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.errors import HarvestError
 from crawlers.fetch import Fetcher
 from crawlers.harvest_loop import Built, HarvestLoop, Item, Rejection
+from crawlers.kinds import build_source
+from crawlers.kinds.base import Source
+from crawlers.kinds.cursor import IncrementalSource
 from crawlers.run_gc import fewer_collections
 from crawlers.run_report import (
     Phase,
@@ -37,9 +40,6 @@ from crawlers.run_report import (
     stored_report,
 )
 from crawlers.run_state import RunState
-from crawlers.sources import build_source
-from crawlers.sources.base import Source
-from crawlers.sources.cursor import IncrementalSource
 from crawlers.state import RunOutcome, StateStore
 from crawlers.state.errors import StateError
 from crawlers.state.quarantine import QuarantineItem

@@ -42,7 +42,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from config.sources import Schedule
+from config.source_models import Schedule
 from crawlers.alerts import AlertHook
 from crawlers.errors import HarvestError
 from crawlers.logcontext import log_context

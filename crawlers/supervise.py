@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.loader import load_themes
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.logcontext import install, log_context
 from crawlers.run import harvest
 from crawlers.run_heartbeat import RunHeartbeat

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.state import HeldDeletion, HoldAlreadyDecidedError, StateStore
 from indexer.backends.base import IndexBackend
 

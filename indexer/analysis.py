@@ -22,7 +22,7 @@ does:
   syllables, xian -> "xian" or "xi an"); syllables typed with spaces between them (ba duan jin, xi'an) are
   one such term.
 
-With a `QueryVocabulary` (config/query_words.yaml, through indexer.query_words), filler words and stop
+With a `QueryVocabulary` (config/query_words.yaml, through indexer.query_vocabulary), filler words and stop
 characters are left out while other words remain (怎么用微信 -> 微信), a word's synonyms join its
 alternatives (跳舞 -> 舞蹈, 广场 舞 as a phrase), and a word with a course ending also matches its stem
 (书法课 -> 书法).
@@ -307,7 +307,7 @@ class QueryTerm:
 
 @dataclass(frozen=True)
 class QueryVocabulary:
-    """How learners phrase a search (config/query_words.yaml, folded by indexer.query_words).
+    """How learners phrase a search (config/query_words.yaml, folded by indexer.query_vocabulary).
 
     `synonyms` maps a folded query word to the alternatives its catalogue words add; `fillers` are left out of
     a query that has other words; `course_suffixes` are endings a query word also matches without.

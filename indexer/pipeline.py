@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import orjson
 
-from config.sources import MEDIA_TYPES, RECORD_TYPES, SourceBase
+from config.source_models import MEDIA_TYPES, RECORD_TYPES, SourceBase
 from config.themes import THEMES, ThemeTable
 from indexer.errors import RecordInvalidError
 from indexer.normalize.audience import AudienceDetector, detect_level

@@ -26,7 +26,7 @@ from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from config.themes import ThemeTable
 from indexer.errors import RebuildWorkerError, RecordInvalidError, UnreadableRecordError
 from indexer.linkage.bulk import GroupLinks, LinkGroup, cluster_group, cluster_here

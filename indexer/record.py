@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from config.sources import MediaType, RecordType
+from config.source_models import MediaType, RecordType
 
 SCHEMA_VERSION = "1.0"
 _NOT_HASHED = {"fetched_at", "content_hash", "raw", "api_url"}

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from indexer.backends.base import IndexBackend
 from indexer.backends.changes import Change
 from indexer.backends.sqlite import SqliteBackend

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from config.themes import THEMES
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend

@@ -17,7 +17,7 @@ import yaml
 from config.errors import ConfigError
 from config.loader import load_settings, load_sources, load_themes
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.demo import DemoPlatforms, demo_sources
 from crawlers.errors import HarvestError
 from crawlers.logcontext import install as install_log_context
@@ -26,7 +26,7 @@ from crawlers.run import RunReport, harvest
 from crawlers.run_heartbeat import RunHeartbeat
 from crawlers.schedule import new_holder
 from crawlers.state import Principal, SourceHealth, StateError, StateStore, state_url
-from crawlers.state.sources import CONFIG_ACTOR
+from crawlers.state.source_registry import CONFIG_ACTOR
 from crawlers.supervise import LeaseKeeper
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend

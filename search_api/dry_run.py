@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from config.settings import HttpSettings, OperatorSettings
-from config.sources import SourceConfig
+from config.source_models import SourceConfig
 from crawlers.preview import DryRunReport, FieldWarning, preview
 from indexer.pipeline import RecordBuilder
 from search_api.labels import rejection_reason_zh

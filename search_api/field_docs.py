@@ -1,4 +1,4 @@
-"""The field documentation of source configs, generated from the pydantic models' descriptions (config/sources.py).
+"""The field documentation of source configs, from the pydantic models' descriptions (config/source_models.py).
 
 One table per kind: every field the YAML mapping (or an API body) can carry, nested models spelt out as dotted
 paths (`schedule.interval_minutes`), with its Chinese name, whether it is required, its default, its Chinese
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from config.sources import (
+from config.source_models import (
     HtmlSourceConfig,
     JsonApiSourceConfig,
     OaiPmhSourceConfig,

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from config.sources import SourceConfig
+from config.source_models import SourceConfig
 from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.source_checks import ADAPTER, KINDS, LocalizedProblem, problems_of
 

@@ -13,7 +13,7 @@ from fastapi import Query
 
 from config.regions import region_table
 from config.settings import SearchSettings
-from config.sources import MEDIA_TYPES, RECORD_TYPES
+from config.source_models import MEDIA_TYPES, RECORD_TYPES
 from config.themes import THEMES
 from indexer.backends.base import SearchQuery
 from search_api.errors import InvalidRequestError, ProblemDetail

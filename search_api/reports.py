@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.run import RunProgress, RunReport
 
 MAX_SHOWN = 10

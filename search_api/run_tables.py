@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.run import RunProgress
 from crawlers.schedule import TIMEZONE
 from crawlers.state import RunRecord, SourceHealth

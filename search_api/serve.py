@@ -12,7 +12,7 @@ from types import FrameType
 import uvicorn
 
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend

@@ -12,7 +12,7 @@ from typing import Any
 
 from config.loader import load_sources
 from config.settings import Settings
-from config.sources import SourceConfig
+from config.source_models import SourceConfig
 from crawlers.netguard import AddressPolicy
 from crawlers.state import (
     HeldDeletion,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import TypeAdapter, ValidationError
 
 from config.loader import problems_from
-from config.sources import SourceConfig
+from config.source_models import SourceConfig
 from crawlers.errors import UrlRefusedError
 from crawlers.netguard import AddressPolicy
 from search_api.errors import InvalidRequestError, ProblemDetail

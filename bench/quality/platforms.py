@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 
 from bench.quality.corpus import Corpus, Listing
-from config.sources import SourceBase, SourcesFile
+from config.source_models import SourceBase, SourcesFile
 
 PAGE_SIZE = 20
 OAI_PAGE = 100

@@ -1,6 +1,6 @@
 """Bundled demo platforms for `edufed serve --demo`: loopback copies of real platforms, and their sources."""
 
-from crawlers.demo.catalogue import DemoCatalogue, DemoCourse, DemoDataError, DemoFeedItem, load_catalogue
+from crawlers.demo.content import DemoCatalogue, DemoCourse, DemoDataError, DemoFeedItem, load_catalogue
 from crawlers.demo.server import DemoPlatforms, demo_sources
 
 __all__ = [

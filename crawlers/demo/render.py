@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from html import escape
 from typing import Any
 
-from crawlers.demo.catalogue import DemoCatalogue, DemoCourse, DemoFeedItem
+from crawlers.demo.content import DemoCatalogue, DemoCourse, DemoFeedItem
 
 FEED_ENCODING = "GBK"
 DEMO_NOTICE = "这是 edufed 内置的演示页面，内容为虚构，仅用于离线体验，并非真实平台的课程。"

@@ -22,9 +22,9 @@ import yaml
 
 from config.errors import ConfigError, ConfigProblem
 from config.loader import validate
-from config.sources import SourceConfig, SourcesFile
+from config.source_models import SourceConfig, SourcesFile
 from crawlers.demo import render
-from crawlers.demo.catalogue import DemoCatalogue, load_catalogue
+from crawlers.demo.content import DemoCatalogue, load_catalogue
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from config.sources import CrawlSourceBase
+from config.source_models import CrawlSourceBase
 from crawlers.errors import (
     FetchError,
     HarvestError,

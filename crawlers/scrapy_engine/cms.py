@@ -8,7 +8,7 @@ from typing import Any
 
 from parsel import Selector, SelectorList
 
-from config.sources import ProgrammeRows
+from config.source_models import ProgrammeRows
 
 BLOCK_TAGS = frozenset(
     {

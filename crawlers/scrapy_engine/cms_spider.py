@@ -11,7 +11,7 @@ import scrapy
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
-from config.sources import HtmlSourceConfig
+from config.source_models import HtmlSourceConfig
 from crawlers.errors import ParseError, SourceConfigError
 from crawlers.scrapy_engine.base_spider import EngineSpider, check_patterns
 from crawlers.scrapy_engine.cms import (

@@ -12,7 +12,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 from twisted.python.failure import Failure
 
 from config.settings import HttpSettings
-from config.sources import CrawlSourceBase, HtmlSourceConfig, SitemapSourceConfig
+from config.source_models import CrawlSourceBase, HtmlSourceConfig, SitemapSourceConfig
 from crawlers.errors import HarvestError, SourceConfigError
 from crawlers.scrapy_engine.base_spider import EngineSpider
 from crawlers.scrapy_engine.cms_spider import CmsCrawlSpider

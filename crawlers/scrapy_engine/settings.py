@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.settings import HttpSettings
-from config.sources import CrawlSourceBase
+from config.source_models import CrawlSourceBase
 
 RETRY_STATUSES = [429, 500, 502, 503, 504, 522, 524, 408]
 _ENGINE = "crawlers.scrapy_engine"

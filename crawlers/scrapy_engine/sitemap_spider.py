@@ -29,7 +29,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from config.sources import SitemapSourceConfig
+from config.source_models import SitemapSourceConfig
 from crawlers.errors import ParseError, ResponseTooLargeError
 from crawlers.scrapy_engine.base_spider import GONE_STATUSES, EngineSpider, check_patterns, request_of
 from crawlers.scrapy_engine.schema_org import node_id, record_fields

@@ -7,12 +7,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from typing import Any
 
-from config.sources import CrawlSourceBase
+from config.source_models import CrawlSourceBase
 from crawlers.fetch import Fetcher, RequestLogEntry
+from crawlers.kinds.base import ItemProblem
+from crawlers.kinds.cursor import FINGERPRINT_KEY, IncrementalSource
 from crawlers.scrapy_engine.events import Event, error_from_event
 from crawlers.scrapy_engine.process import ENGINE_COMMAND, CrawlJob, EngineProcess
-from crawlers.sources.base import ItemProblem
-from crawlers.sources.cursor import FINGERPRINT_KEY, IncrementalSource
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)

@@ -59,7 +59,7 @@ from crawlers.state.links import StoredLinkDecision
 from crawlers.state.quarantine import QuarantinedRecord, QuarantineItem, QuarantinePage
 from crawlers.state.records import RecordState
 from crawlers.state.runs import DurationHistogram, RunCounts, RunOutcome, RunRecord
-from crawlers.state.sources import SeedResult, StoredSource
+from crawlers.state.source_registry import SeedResult, StoredSource
 from crawlers.state.store import StateStore, state_url
 
 __all__ = [

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 ID = 64  # run ids, key ids
-SOURCE_ID = 63  # config/sources.py: ^[a-z][a-z0-9_]{1,62}$
+SOURCE_ID = 63  # config/source_models.py: ^[a-z][a-z0-9_]{1,62}$
 UID = 300  # "{source}:{platform id}"
 ACTOR = 200  # "key:<id>", "config", "cli:<user>", a holder id
 

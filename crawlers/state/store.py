@@ -26,7 +26,7 @@ from crawlers.state.links import LinkDecisionStore
 from crawlers.state.quarantine import Quarantine
 from crawlers.state.records import RecordStates
 from crawlers.state.runs import RunLog
-from crawlers.state.sources import SourceRegistry
+from crawlers.state.source_registry import SourceRegistry
 
 logger = logging.getLogger(__name__)
 

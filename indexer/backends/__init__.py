@@ -8,7 +8,7 @@ from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError
 from indexer.linkage import LinkDecisions
 from indexer.linkage.incremental import Linker
-from indexer.query_words import query_vocabulary
+from indexer.query_vocabulary import query_vocabulary
 
 
 def open_backend(settings: Settings, *, decisions: LinkDecisions | None = None) -> IndexBackend:

@@ -36,7 +36,7 @@ from indexer.backends.es_search import EsSearch, call_errors
 from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
 from indexer.linkage import ClusterView, cluster, profile_of
 from indexer.linkage.incremental import Linker
-from indexer.query_words import bundled_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
 
 logger = logging.getLogger(__name__)

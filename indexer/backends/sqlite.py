@@ -43,7 +43,7 @@ from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
 from indexer.linkage.bulk import GroupClusterer
 from indexer.linkage.incremental import Linker
-from indexer.query_words import bundled_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
 from indexer.sqlite_wal import enable_wal
 

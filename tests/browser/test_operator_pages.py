@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from tests.browser.screenshots import shot
 from tests.operator.site import COURSES, OperatorSite, operator_site
 from tests.scheduler.conftest import wait_until

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from config.sources import HtmlDetailPages, HtmlSourceConfig, SitemapSourceConfig
+from config.source_models import HtmlDetailPages, HtmlSourceConfig, SitemapSourceConfig
+from crawlers.kinds.refresh import refresh_slot, today
 from crawlers.run import RunReport
-from crawlers.sources.refresh import refresh_slot, today
 from tests.support.cms import sitemap_config
 from tests.support.harvest_state import Harness
 from tests.support.http_server import FixtureServer, LoggedRequest, Reply, conditional, http_server_fixture  # noqa: F401

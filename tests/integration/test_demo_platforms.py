@@ -18,11 +18,11 @@ import requests
 
 from config.errors import ConfigError
 from config.loader import load_themes
-from config.sources import JsonApiSourceConfig, RssSourceConfig
+from config.source_models import JsonApiSourceConfig, RssSourceConfig
 from crawlers.demo import DemoCatalogue, DemoPlatforms, demo_sources, load_catalogue
-from crawlers.demo.catalogue import DATA_DIR
+from crawlers.demo.content import DATA_DIR
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
+from crawlers.kinds import build_source
 from indexer.errors import RecordInvalidError
 from indexer.pipeline import RecordBuilder
 from indexer.record import Record

@@ -14,7 +14,7 @@ import pytest
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from crawlers.run import RunProgress, RunReport, harvest
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder

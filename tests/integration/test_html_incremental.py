@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from config.sources import HtmlSourceConfig
+from config.source_models import HtmlSourceConfig
 from crawlers.errors import FetchError
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
-from crawlers.sources.html import HtmlSource
+from crawlers.kinds import build_source
+from crawlers.kinds.html import HtmlSource
 from indexer.record import RawRecord
 from tests.support.cms import cms_config, cms_expected, serve_cms, with_base
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401

@@ -9,14 +9,14 @@ import pytest
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import HtmlSourceConfig
+from config.source_models import HtmlSourceConfig
 from crawlers.errors import FetchError, SourceConfigError
 from crawlers.fetch import Fetcher
+from crawlers.kinds import build_source
+from crawlers.kinds.base import Source
+from crawlers.kinds.html import HtmlSource
 from crawlers.run import harvest
 from crawlers.scrapy_engine.cms import date_from_url, id_from_url, labelled_groups
-from crawlers.sources import build_source
-from crawlers.sources.base import Source
-from crawlers.sources.html import HtmlSource
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord

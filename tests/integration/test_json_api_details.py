@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from config.sources import JsonApiSourceConfig
-from crawlers.sources.details import refresh_slot, today
+from config.source_models import JsonApiSourceConfig
+from crawlers.kinds.details import refresh_slot, today
 from tests.state.conftest import postgres_admin, state_url_fixture  # noqa: F401 (fixtures)
 from tests.support.harvest_state import Harness
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401

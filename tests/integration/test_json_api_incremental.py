@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from crawlers.errors import FetchError, HarvestError, ParseError
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
-from crawlers.sources.json_api import JsonApiSource
+from crawlers.kinds import build_source
+from crawlers.kinds.json_api import JsonApiSource
 from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, Reply, conditional, http_server_fixture  # noqa: F401
 from tests.support.json_sources import json_api_config

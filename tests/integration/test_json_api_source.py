@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from config.sources import JsonApiSourceConfig, RssSourceConfig
+from config.source_models import JsonApiSourceConfig, RssSourceConfig
 from crawlers.errors import ParseError
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source, lookup
-from crawlers.sources.base import MISSING, Source, fill_template
-from crawlers.sources.json_api import JsonApiSource
-from crawlers.sources.rss import RssSource
+from crawlers.kinds import build_source, lookup
+from crawlers.kinds.base import MISSING, Source, fill_template
+from crawlers.kinds.json_api import JsonApiSource
+from crawlers.kinds.rss import RssSource
 from indexer.record import RawRecord
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 from tests.support.json_sources import json_api_config

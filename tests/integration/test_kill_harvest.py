@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from crawlers.run import BATCH_SIZE
 from crawlers.state import StateError
 from crawlers.state.db import utcnow

@@ -10,13 +10,13 @@ import pytest
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import OaiPmhSourceConfig
+from config.source_models import OaiPmhSourceConfig
 from crawlers.errors import FetchError, ParseError, SourceConfigError
 from crawlers.fetch import Fetcher
+from crawlers.kinds.base import build_source
+from crawlers.kinds.oai_metadata import iso_duration_seconds, parse_datestamp, parse_xml
+from crawlers.kinds.oai_pmh import OaiPmhSource, format_from
 from crawlers.run import harvest as run_harvest
-from crawlers.sources.base import build_source
-from crawlers.sources.oai_metadata import iso_duration_seconds, parse_datestamp, parse_xml
-from crawlers.sources.oai_pmh import OaiPmhSource, format_from
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord

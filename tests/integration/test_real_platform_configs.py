@@ -18,7 +18,7 @@ import pytest
 from config import load_sources, load_themes
 from config.loader import BUNDLED_DIR
 from config.settings import Settings
-from config.sources import CrawlSourceBase, SourceBase
+from config.source_models import CrawlSourceBase, SourceBase
 from crawlers.run import RunReport, harvest
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder

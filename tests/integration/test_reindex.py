@@ -24,7 +24,7 @@ import yaml
 
 from config.loader import load_sources, load_themes
 from config.settings import Settings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from crawlers.errors import FetchError, HarvestError, ParseError
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
-from crawlers.sources.rss import RssSource
+from crawlers.kinds import build_source
+from crawlers.kinds.rss import RssSource
 from indexer.record import RawRecord
 from tests.support.feeds import RSS_DIR, load_case, rss_config
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from crawlers.errors import FetchError, ParseError, SourceConfigError
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
-from crawlers.sources.base import Source
-from crawlers.sources.rss import decode_feed
+from crawlers.kinds import build_source
+from crawlers.kinds.base import Source
+from crawlers.kinds.rss import decode_feed
 from indexer.record import RawRecord
 from tests.support.feeds import RSS_DIR, expected_cases, load_case, rss_config, serve_feed
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401

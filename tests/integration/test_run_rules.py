@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from config.sources import JsonApiSourceConfig, RssSourceConfig, SourceBase, StaticCatalogSourceConfig
+from config.source_models import JsonApiSourceConfig, RssSourceConfig, SourceBase, StaticCatalogSourceConfig
 from tests.support.feeds import rss_config
 from tests.support.harvest_state import Harness, courses
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401

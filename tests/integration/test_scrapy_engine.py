@@ -13,14 +13,14 @@ import pytest
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import SitemapSourceConfig
+from config.source_models import SitemapSourceConfig
 from crawlers.errors import FetchError
 from crawlers.fetch import Fetcher
+from crawlers.kinds import build_source
+from crawlers.kinds.sitemap import SitemapSource
 from crawlers.run import harvest
 from crawlers.scrapy_engine.errors import EngineCrashedError, EngineProtocolError, EngineTimeoutError
 from crawlers.scrapy_engine.process import CrawlJob, EngineProcess
-from crawlers.sources import build_source
-from crawlers.sources.sitemap import SitemapSource
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from tests.support.cms import cms_config, serve_cms, serve_sitemap_site, sitemap_config

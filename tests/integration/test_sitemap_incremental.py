@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from config.sources import SitemapSourceConfig
+from config.source_models import SitemapSourceConfig
 from crawlers.errors import ParseError
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
-from crawlers.sources.sitemap import SitemapSource
+from crawlers.kinds import build_source
+from crawlers.kinds.sitemap import SitemapSource
 from indexer.record import RawRecord
 from tests.support.cms import SITEMAP_DIR, serve_sitemap_site, sitemap_config, sitemap_expected
 from tests.support.http_server import FixtureServer, conditional, http_server_fixture  # noqa: F401

@@ -12,14 +12,14 @@ import pytest
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import SitemapSourceConfig
+from config.source_models import SitemapSourceConfig
 from crawlers.errors import FetchError, ParseError
 from crawlers.fetch import Fetcher
+from crawlers.kinds import build_source
+from crawlers.kinds.sitemap import SitemapSource
 from crawlers.run import harvest
 from crawlers.scrapy_engine.schema_org import iso_duration_seconds
 from crawlers.scrapy_engine.structured import extract
-from crawlers.sources import build_source
-from crawlers.sources.sitemap import SitemapSource
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord

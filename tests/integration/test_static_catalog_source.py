@@ -10,12 +10,12 @@ import pytest
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import StaticCatalogSourceConfig
+from config.source_models import StaticCatalogSourceConfig
 from crawlers.errors import FetchError, ParseError
 from crawlers.fetch import Fetcher
+from crawlers.kinds.base import MISSING, build_source
+from crawlers.kinds.static_catalog import StaticCatalogSource, first_value, lookup_all, parse_version_index
 from crawlers.run import harvest as run_harvest
-from crawlers.sources.base import MISSING, build_source
-from crawlers.sources.static_catalog import StaticCatalogSource, first_value, lookup_all, parse_version_index
 from indexer.backends.sqlite import SqliteBackend
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from config.sources import OaiPmhSourceConfig
+from config.source_models import OaiPmhSourceConfig
 from crawlers.state import HoldAlreadyDecidedError, StateNotFoundError
 from crawlers.withdrawals import apply_hold, reject_hold
 from search_api.cli import Console, main

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from crawlers.sources.oai_metadata import read_lom
+from crawlers.kinds.oai_metadata import read_lom
 from search_api.oai.tokens import decode, encode
 from tests.oai.repository import REPOSITORY, Repository, course, serve_repository
 

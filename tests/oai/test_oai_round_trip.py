@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.sources import OaiPmhSourceConfig
+from config.source_models import OaiPmhSourceConfig
 from indexer.record import Record
 from tests.oai.repository import course, serve_repository
 from tests.support.harvest_state import Harness

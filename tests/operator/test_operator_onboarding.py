@@ -10,7 +10,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from search_api.field_docs import field_docs
 from search_api.operator_forms import URL_FIELD, SourceForm
 from search_api.source_templates import TEMPLATES

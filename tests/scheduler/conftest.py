@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from config.settings import SchedulerSettings, Settings
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import RunRecord, StateStore
 from tests.state.conftest import postgres_admin, state_url_fixture  # noqa: F401

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.settings import Settings
-from config.sources import Schedule
+from config.source_models import Schedule
 from crawlers.schedule import TIMEZONE, HarvestScheduler, ScheduleInvalidError, build_trigger, job_id
 from crawlers.state import StateStore
 from tests.scheduler.conftest import api_source

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from config.loader import load_themes
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from crawlers.demo import demo_sources
 from crawlers.errors import UrlRefusedError
 from crawlers.netguard import AddressPolicy, GuardedAdapter, address_problem, allow_source_hosts

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from crawlers.state.store import StateStore
 
 POSTGRES_URL = os.environ.get("EDUFED_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

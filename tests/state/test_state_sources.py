@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from crawlers.state.errors import SourceExistsError, StateNotFoundError, StoredConfigInvalidError
 from crawlers.state.runs import RunOutcome
 from crawlers.state.schema import sources

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from config.sources import HtmlSourceConfig, SitemapSourceConfig
+from config.source_models import HtmlSourceConfig, SitemapSourceConfig
 from tests.support.http_server import FixtureServer
 
 DATA = Path(__file__).resolve().parent.parent / "data"

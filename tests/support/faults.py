@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from config.settings import HttpSettings
-from config.sources import HtmlSourceConfig, SourceBase, StaticCatalogSourceConfig
+from config.source_models import HtmlSourceConfig, SourceBase, StaticCatalogSourceConfig
 from tests.support.cms import sitemap_config
 from tests.support.feeds import rss_config
 from tests.support.http_server import FixtureServer, Reply

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from tests.support.http_server import FixtureServer
 
 RSS_DIR = Path(__file__).resolve().parent.parent / "data" / "rss"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from tests.support.harvest_state import Harness
 
 

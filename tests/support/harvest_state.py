@@ -15,7 +15,7 @@ from typing import Any
 
 from config import load_themes
 from config.settings import Settings
-from config.sources import JsonApiSourceConfig, SourceBase
+from config.source_models import JsonApiSourceConfig, SourceBase
 from crawlers.run import RunReport, harvest
 from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend

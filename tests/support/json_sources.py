@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from tests.support.http_server import FixtureServer
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from tests.support.http_server import FixtureServer
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "le_ouchn"

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from config.sources import OaiPmhSourceConfig
+from config.source_models import OaiPmhSourceConfig
 from tests.support.http_server import FixtureServer, Reply
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "oai_pmh"

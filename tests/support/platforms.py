@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from tests.support.http_server import FixtureServer
 
 DATA = Path(__file__).resolve().parent.parent / "data"

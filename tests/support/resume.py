@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from config.settings import HttpSettings
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.fetch import Fetcher
-from crawlers.sources import build_source
-from crawlers.sources.cursor import IncrementalSource
+from crawlers.kinds import build_source
+from crawlers.kinds.cursor import IncrementalSource
 from indexer.record import RawRecord
 from tests.support.settings import local_http
 

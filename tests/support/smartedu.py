@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from config.sources import StaticCatalogSourceConfig
+from config.source_models import StaticCatalogSourceConfig
 from tests.support.http_server import FixtureServer, LoggedRequest, Reply, Responder
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "smartedu"

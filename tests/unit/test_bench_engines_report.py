@@ -6,7 +6,7 @@ from bench.bench_engines import suffix, varied
 from bench.engines_table import BARE_TANTIVY, compared, ratio, table
 from bench.search_mix import percentiles
 from indexer.analysis import parse_query
-from indexer.query_words import bundled_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary
 
 
 def test_suffixes_differ_for_511_requests_in_a_row_and_the_parser_drops_them() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from config import load_themes
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from crawlers.errors import FetchError
 from crawlers.harvest_loop import DUPLICATE_REASON, Built, HarvestLoop, Rejection
-from crawlers.sources.base import ItemProblem, Source
+from crawlers.kinds.base import ItemProblem, Source
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
 from indexer.known_words import known_terms, lookup_tokens, names_filtered_theme, spelled_words, sub_words
-from indexer.query_words import bundled_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary
 
 
 def _titles(found: list[str]):  # type: ignore[no-untyped-def]

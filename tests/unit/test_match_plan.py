@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from indexer.analysis import parse_query
 from indexer.match_plan import AllOf, AnyOf, match_plan, weigh, weighted_terms
-from indexer.query_words import bundled_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary
 from indexer.word_rarity import FLOOR, rarity_factor
 
 

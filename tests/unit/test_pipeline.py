@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from config import load_themes
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from indexer.errors import RecordInvalidError
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord

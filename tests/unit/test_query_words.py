@@ -11,7 +11,7 @@ from config.errors import ConfigError
 from config.loader import load_query_words
 from config.query_words import QueryWords
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
-from indexer.query_words import bundled_vocabulary, query_vocabulary
+from indexer.query_vocabulary import bundled_vocabulary, query_vocabulary
 
 VOCABULARY = query_vocabulary(
     QueryWords(

@@ -6,7 +6,7 @@ import pickle
 from datetime import UTC, datetime
 
 from config.loader import load_themes
-from config.sources import JsonApiSourceConfig
+from config.source_models import JsonApiSourceConfig
 from indexer.pipeline import RecordBuilder
 from indexer.record import RawRecord, Record
 from indexer.record_text import _texts, analyse_ahead, record_text

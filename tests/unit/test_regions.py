@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.regions import PROVINCE_COUNT, Place, RegionTable, region_table
-from config.sources import RecordDefaults
+from config.source_models import RecordDefaults
 from indexer.normalize.region import normalize_region
 
 

@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.fetch import Fetcher
-from crawlers.sources.base import Source
+from crawlers.kinds.base import Source
 
 Scope = Literal["full", "incremental", "unchanged"]
 FINGERPRINT_KEY = "config_fingerprint"

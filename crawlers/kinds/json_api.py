@@ -1,7 +1,7 @@
 """The `json_api` kind: a paged JSON list mapped by dotted paths, with an optional detail request per item.
 
 A listing read to its end (not cut by max_pages) is complete: scope "full", and a cursor of page validators
-(and, with detail requests, what crawlers/sources/details.py remembers per item).
+(and, with detail requests, what crawlers/kinds/details.py remembers per item).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.sources import DetailRequest, JsonApiSourceConfig
+from config.source_models import DetailRequest, JsonApiSourceConfig
 from crawlers.errors import FetchError, ParseError, RobotsDisallowedError
 from crawlers.fetch import FetchResponse
-from crawlers.sources.base import MISSING, ItemProblem, fill_template, lookup, map_fields, register
-from crawlers.sources.cursor import IncrementalSource
-from crawlers.sources.details import CURSOR_KEY, DetailMemo, DetailMemory, item_hash, today
+from crawlers.kinds.base import MISSING, ItemProblem, fill_template, lookup, map_fields, register
+from crawlers.kinds.cursor import IncrementalSource
+from crawlers.kinds.details import CURSOR_KEY, DetailMemo, DetailMemory, item_hash, today
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class JsonApiSource(IncrementalSource):
     conditionally: all unchanged means scope "unchanged" and nothing is parsed. At the first changed page the
     run turns into a full read (the pages before it fetched again), so a listing is always whole. With detail
     requests every list page is read (a detail can change while its page stays the same), but a detail is asked
-    only for a new or changed item, or in the item's refresh slot (crawlers/sources/details.py); an unchanged
+    only for a new or changed item, or in the item's refresh slot (crawlers/kinds/details.py); an unchanged
     item whose detail is skipped is reported listed and unchanged (`mark_unchanged`), never withdrawn.
     """
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from config.sources import StaticCatalogSourceConfig
+from config.source_models import StaticCatalogSourceConfig
 from crawlers.errors import FetchError, ParseError
-from crawlers.sources.base import MISSING, ItemProblem, fill_template, lookup, register
-from crawlers.sources.cursor import IncrementalSource
+from crawlers.kinds.base import MISSING, ItemProblem, fill_template, lookup, register
+from crawlers.kinds.cursor import IncrementalSource
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ from typing import Any
 
 from lxml import etree
 
-from config.sources import OaiPmhSourceConfig, ResourceTypeMapping
+from config.source_models import OaiPmhSourceConfig, ResourceTypeMapping
 from crawlers.errors import ParseError, SourceConfigError
-from crawlers.sources.base import ItemProblem, fill_template, register
-from crawlers.sources.cursor import IncrementalSource
-from crawlers.sources.oai_metadata import (
+from crawlers.kinds.base import ItemProblem, fill_template, register
+from crawlers.kinds.cursor import IncrementalSource
+from crawlers.kinds.oai_metadata import (
     OAI_NS,
     OaiRecord,
     oai_errors,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-from config.sources import SourceBase
+from config.source_models import SourceBase
 from crawlers.errors import SourceConfigError
 from crawlers.fetch import Fetcher
 from indexer.record import RawRecord

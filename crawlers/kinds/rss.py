@@ -22,11 +22,11 @@ from typing import Any
 
 import feedparser
 
-from config.sources import RssSourceConfig
+from config.source_models import RssSourceConfig
 from crawlers.errors import ParseError, SourceConfigError
 from crawlers.fetch import FetchResponse
-from crawlers.sources.base import ItemProblem, register
-from crawlers.sources.cursor import IncrementalSource
+from crawlers.kinds.base import ItemProblem, register
+from crawlers.kinds.cursor import IncrementalSource
 from indexer.record import RawRecord
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ time (crawlers/scrapy_engine/cms_memory.py keeps them in the cursor): a list pag
 it listed then, a detail page answering 304 names the records it gave then as unchanged, never withdrawn.
 A detail page is not asked at all when its list entry (the link and the text of what `item_links` selects) is
 the one the last complete crawl read, or its list page answered 304, unless the page is in its refresh slot
-(`detail.refresh_days`, a day its URL picks: crawlers/sources/refresh.py, the rule json_api details follow):
+(`detail.refresh_days`, a day its URL picks: crawlers/kinds/refresh.py, the rule json_api details follow):
 its records are named listed and unchanged. A new or changed entry has its page read in the same run. Only pages
 whose records the catalogue holds live may stand so (the parent decides that and the slots: `plan_crawl`); any
 other is read in full.
@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.sources import HtmlSourceConfig
+from config.source_models import HtmlSourceConfig
+from crawlers.kinds.base import register
+from crawlers.kinds.refresh import refresh_due, today
 from crawlers.scrapy_engine.source import EngineSource
-from crawlers.sources.base import register
-from crawlers.sources.refresh import refresh_due, today
 
 
 @register("html")

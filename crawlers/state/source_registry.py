@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, RowMapping, delete, select, update
 
-from config.sources import SourceConfig
+from config.source_models import SourceConfig
 from crawlers.state.db import Database, utcnow
 from crawlers.state.errors import SourceExistsError, StateNotFoundError, StoredConfigInvalidError
 from crawlers.state.schema import sources

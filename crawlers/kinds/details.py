@@ -2,7 +2,7 @@
 
 A list item that is unchanged since the last complete run (the same hash of its JSON) keeps the record its
 detail gave then: its detail is not asked again, except in its refresh slot. Every item's detail is refreshed
-once in `refresh_days` days, on the day a stable hash of its id picks (crawlers/sources/refresh.py, the rule the
+once in `refresh_days` days, on the day a stable hash of its id picks (crawlers/kinds/refresh.py, the rule the
 html kind's detail pages share), so no run refreshes them all at once; a refresh is asked with the stored ETag /
 Last-Modified and a 304 (or the same bytes) means unchanged.
 """
@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from crawlers.sources.refresh import refresh_due, refresh_slot, today
+from crawlers.kinds.refresh import refresh_due, refresh_slot, today
 
 __all__ = ["CURSOR_KEY", "DetailMemo", "DetailMemory", "item_hash", "refresh_slot", "today"]
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from config.sources import SitemapSourceConfig
+from config.source_models import SitemapSourceConfig
+from crawlers.kinds.base import register
 from crawlers.scrapy_engine.source import EngineSource
-from crawlers.sources.base import register
 
 
 @register("sitemap")
