@@ -102,11 +102,11 @@ class TantivyIndex:
 
     def searcher(self, conn: sqlite3.Connection) -> tantivy.Searcher:
         """A searcher holding at least the generation of `conn`'s open read snapshot: synced first when behind."""
-        generation, pruned = _generations(conn)
+        generation, _ = _generations(conn)
         state = self.state()
-        if state is None or not self._usable(state, generation=generation, pruned=pruned) or (
+        if state is None or state.instance != self._instance or state.version != ENGINE_VERSION or (
             state.generation < generation
-        ):
+        ):  # behind (or not ours): sync; at or ahead of this snapshot (a writer synced since it began): use it
             state = self.sync(conn)
         try:
             with self._lock:
