@@ -169,43 +169,9 @@ class RssSourceConfig(SourceBase):
     )
 
 
-def _ndr_fields() -> dict[str, str | list[str]]:
-    return {
-        "title": ["title", "global_title.zh-CN"],
-        "description": "description",
-        "tags": "tag_list.*.tag_name",
-        "instructors": "teacher_list.*.name",
-        "provider": "provider_list.0.name",
-        "cover_image_url": ["custom_properties.thumbnails.0", "custom_properties.preview.frame1"],
-        "published_at": ["online_time", "create_time"],
-        "updated_at": "update_time",
-        "lessons": "relations.*.*",
-    }
-
-
-def _ndr_lesson_fields() -> dict[str, str | list[str]]:
-    return {"id": "id", "title": ["title", "global_title.zh-CN"]}
-
-
 class ResourceTypeMapping(_Strict):
     record_type: RecordType = Field(description="Record type of items carrying this platform type code.")
     media_type: MediaType | None = Field(None, description="Media type of items carrying this type code.")
-
-
-def _ndr_types() -> dict[str, ResourceTypeMapping]:
-    pairs = {
-        "assets_video": ("video", "video"),
-        "assets_document": ("document", "document"),
-        "teachingmaterials": ("ebook", "ebook"),
-        "thematic_course": ("course", "mixed"),
-        "national_lesson": ("course", "video"),
-        "coursewares": ("document", "document"),
-        "lesson_plandesign": ("document", "document"),
-    }
-    return {
-        code: ResourceTypeMapping.model_validate({"record_type": r, "media_type": m})
-        for code, (r, m) in pairs.items()
-    }
 
 
 class StaticCatalogSourceConfig(SourceBase):
@@ -229,19 +195,21 @@ class StaticCatalogSourceConfig(SourceBase):
         "https://basic.smartedu.cn/sedu/detail?contentType={resource_type_code}&contentId={id}."
     )
     fields: dict[str, str | list[str]] = Field(
-        default_factory=_ndr_fields,
+        default_factory=lambda: {"title": "title"},
         description="Record field -> dotted path, or a list of paths where the first with a value wins; `*` "
-        "takes every element of a list or every value of an object (tag_list.*.tag_name). Default: NDR.",
+        "takes every element of a list or every value of an object (tag_list.*.tag_name). Default: title only "
+        "(config/sources.yaml spells out smartedu's NDR fields).",
     )
     lesson_fields: dict[str, str | list[str]] = Field(
-        default_factory=_ndr_lesson_fields,
+        default_factory=lambda: {"id": "id", "title": "title"},
         description="Lesson field (id, title, duration_seconds, url) -> path in each item of fields.lessons.",
     )
     type_field: str = Field(
         "resource_type_code", description="Dotted path of the platform's resource type code."
     )
     type_map: dict[str, ResourceTypeMapping] = Field(
-        default_factory=_ndr_types, description="Resource type code -> record type and media type."
+        default_factory=dict,
+        description="Resource type code -> record type and media type; a code not listed keeps the defaults.",
     )
     tag_list_path: str = Field(
         "tag_list", description="Dotted path of the NDR tag list ({tag_name, tag_dimension_id})."

@@ -17,6 +17,7 @@ from html import escape
 from typing import Any
 
 from bench.quality.corpus import Corpus, Listing
+from config.loader import load_sources
 from config.source_models import SourceBase, SourcesFile
 
 PAGE_SIZE = 20
@@ -168,6 +169,12 @@ def sources(base_url: str) -> list[SourceBase]:
     return list(SourcesFile.model_validate({"sources": list(_blocks(base_url))}).sources)
 
 
+def _ndr_maps() -> dict[str, Any]:
+    """smartedu's field and type maps as config/sources.yaml gives them (the kind's defaults know no site)."""
+    (block,) = (s for s in load_sources() if s.id == "smartedu_special_edu")
+    return block.model_dump(mode="json", include={"fields", "lesson_fields", "type_map"})
+
+
 def _blocks(base: str) -> Iterable[dict[str, Any]]:
     common: dict[str, Any] = {"delay_seconds": 0, "obey_robots": False}
     yield {**common, "id": "qa_le_ouchn", "name": "终身教育平台课程库（质量集）", "platform": "le_ouchn",
@@ -192,7 +199,7 @@ def _blocks(base: str) -> Iterable[dict[str, Any]]:
            "platform": "smartedu_basic", "platform_name": "国家中小学智慧教育平台",
            "version_url": f"{base}/zxx/ndrs/special_edu/resources/version/data_version.json",
            "url_template": "https://basic.smartedu.cn/sedu/detail?contentType={resource_type_code}&contentId={id}",
-           "category_dimensions": ["zxxlm", "zxxzt"]}  # fmt: skip
+           "category_dimensions": ["zxxlm", "zxxzt"], **_ndr_maps()}  # fmt: skip
     yield {**common, "id": "qa_shequ", "name": "社区教育资源推荐 RSS（质量集）", "platform": "shequ",
            "platform_name": "中国社区教育网", "kind": "rss", "url": f"{base}/shequ/rss.xml",
            "defaults": {"record_type": "course", "media_type": "mixed", "audience": ["社区居民"]}}  # fmt: skip

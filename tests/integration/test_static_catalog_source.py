@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from config import load_themes
+from config import load_sources, load_themes
 from config.settings import Settings
 from config.source_models import StaticCatalogSourceConfig
 from crawlers.errors import FetchError, ParseError
@@ -325,3 +325,20 @@ def test_a_harvest_run_writes_the_kept_records_into_a_sqlite_index(tmp_path: Pat
         assert (again.new, again.updated, again.unchanged, again.written) == (0, 0, 5, 0)
     finally:
         backend.close()
+
+
+def test_smartedu_field_and_type_maps_are_config_and_the_fixture_holds_the_shipped_ones(
+    http_server: FixtureServer,
+) -> None:
+    (shipped,) = (s for s in load_sources() if s.id == "smartedu_special_edu")
+    fixture = source_config(http_server)
+    maps = {"fields", "lesson_fields", "type_map"}
+    assert isinstance(shipped, StaticCatalogSourceConfig)
+    assert fixture.model_dump(include=maps) == shipped.model_dump(include=maps)
+    assert shipped.type_map["national_lesson"].media_type == "video"
+    generic = StaticCatalogSourceConfig.model_validate(
+        {"id": "other_cdn", "kind": "static_catalog", "name": "另一个目录", "platform": "other",
+         "platform_name": "别的平台", "version_url": "https://cdn.example.cn/v.json",
+         "url_template": "https://example.cn/r/{id}"}
+    )  # fmt: skip
+    assert generic.fields == {"title": "title"} and generic.type_map == {}  # the kind knows no site
