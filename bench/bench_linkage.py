@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import sqlite3
 import statistics
 import sys
 import time
@@ -32,10 +34,12 @@ from typing import Any
 
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_links import SqliteLinkStore, link_stored_chunk
+from indexer.backends.sqlite_schema import DOC_COLUMNS
 from indexer.linkage import LinkProfile, cluster, profile_of
 from indexer.linkage.clusters import candidate_pairs
-from indexer.linkage.incremental import Linker, LinkStore
+from indexer.linkage.incremental import Linker, LinkStore, stored_link_keys
 from indexer.record import Record
 
 
@@ -81,6 +85,69 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             backend.upsert(chunk)
     if isinstance(linker, TimedLinker):
         result["relink_cpu_s"] = round(linker.cpu_s, 2)
+    backend.close()
+    return result
+
+
+def build_bare(args: argparse.Namespace) -> dict[str, Any]:
+    """The corpus stored with only what linkage reads: `docs` (uid, cluster id, placeholders for the search
+    columns), `payloads` and `link_keys`; no analysis, no FTS5 rows. A 1M index for clustering in minutes."""
+    SqliteBackend(args.index).close()  # the layout
+    conn = sqlite3.connect(args.index, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    doc_sql = f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})"
+    result: dict[str, Any] = {"records": args.count, "bare": True}
+    records = generate(args.count, seed=args.seed)
+    row_id = 0
+    with timed(result, "store"):
+        while chunk := list(islice(records, 5000)):
+            docs: list[tuple[object, ...]] = []
+            payloads: list[tuple[int, str]] = []
+            keys: list[tuple[str, int]] = []
+            for record in chunk:
+                row_id += 1
+                record.content_hash = record.compute_hash()
+                values = dict.fromkeys(DOC_COLUMNS, 0) | {
+                    "id": row_id, "uid": record.uid, "source": record.source, "content_hash": record.content_hash,
+                    "cluster_id": None, "title": record.title, "title_fold": "", "title_pinyin": "",
+                }  # fmt: skip
+                docs.append(tuple(values[c] for c in DOC_COLUMNS))
+                payloads.append((row_id, record.model_dump_json()))
+                keys.extend((key, row_id) for key in stored_link_keys(profile_of(record)))
+            conn.execute("BEGIN")
+            conn.executemany(doc_sql, docs)
+            conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", payloads)
+            conn.executemany("INSERT INTO link_keys (key, id) VALUES (?, ?)", keys)
+            conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def grouped(args: argparse.Namespace) -> dict[str, Any]:
+    """`link_all` as a rebuild runs it: groups from the stored link keys, each clustered alone, in `--workers`
+    processes (indexer.rebuild_pool) or in this one; wall and CPU of this process and of the workers."""
+    from config.loader import load_themes
+    from indexer.pipeline import RecordBuilder
+    from indexer.rebuild_pool import RebuildPool
+
+    backend = SqliteBackend(args.index)
+    result: dict[str, Any] = {"records": backend.count(), "workers": args.workers}
+    load, wall, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
+    with RebuildPool(builder=RecordBuilder(load_themes()), sources=[], workers=args.workers) as pool:
+        summary = link_stored(backend._link_transaction, linker=Linker(), clusterer=pool.cluster_groups)  # noqa: SLF001
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result.update(
+        wall_s=round(time.perf_counter() - wall, 1), cpu_s=round(time.process_time() - cpu, 1),
+        workers_cpu_s=round(children.ru_utime + children.ru_stime, 1), groups=summary.groups,
+        largest_group=summary.largest, groups_linked_500_at_a_time=summary.big_groups, in_clusters=summary.linked,
+        peak_rss_mb=peak_rss_mb(),
+        largest_worker_peak_rss_mb=round(children.ru_maxrss / 1024) if args.workers > 1 else None,
+        load_1min_before=round(load, 2), load_1min_after=round(os.getloadavg()[0], 2),
+    )  # fmt: skip
+    rows = backend._read("SELECT count(DISTINCT cluster_id) FROM docs WHERE cluster_id IS NOT NULL", ())  # noqa: SLF001
+    result["clusters"] = rows[0][0]
     backend.close()
     return result
 
@@ -187,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--count", type=int, default=100_000)
     b.add_argument("--index", type=Path, required=True)
     b.add_argument("--linking", action="store_true", help="link every 5,000-record write as a harvest does")
+    b.add_argument("--bare", action="store_true", help="only what linkage reads (no analysis, no FTS5 rows)")
+    b.add_argument("--seed", type=int, default=20261128)
+    g = commands.add_parser("grouped", help="link_all as a rebuild runs it: group by group, in worker processes")
+    g.add_argument("--index", type=Path, required=True)
+    g.add_argument("--workers", type=int, default=2)
     k = commands.add_parser("bulk", help="cluster every stored record, phase by phase")
     k.add_argument("--index", type=Path, required=True)
     c = commands.add_parser("chunked", help="re-link every stored record 500 at a time, one group at a time")
@@ -195,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--index", type=Path, required=True)
     u.add_argument("--updates", type=int, default=40)
     args = parser.parse_args(argv)
-    run = {"build": build, "bulk": bulk, "chunked": chunked, "update": update}[args.command]
+    run = {"build": build_bare if getattr(args, "bare", False) else build, "bulk": bulk, "chunked": chunked,
+           "update": update, "grouped": grouped}[args.command]  # fmt: skip
     sys.stdout.write(json.dumps({args.command: run(args)}, ensure_ascii=False) + "\n")
     return 0
 

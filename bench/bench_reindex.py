@@ -193,6 +193,55 @@ class _LinkPassLog(logging.Handler):
             self.seconds, self.linked = round(float(str(args[0])), 1), int(str(args[4]))
 
 
+def floor(path: Path, *, limit: int) -> dict[str, object]:
+    """The per-record floor the issue quotes, on the same stored records: analysis of each rebuilt record's
+    text (indexer.analysis) and a bare FTS5 insert, nothing else; CPU seconds of those two steps alone."""
+    import sqlite3
+
+    from indexer.backends.sqlite_file import SqliteIndexFile
+    from indexer.backends.sqlite_schema import FTS_COLUMNS
+    from indexer.pipeline import RecordBuilder
+    from indexer.rebuild_pool import rebuild_one
+    from indexer.record_text import record_text
+
+    builder, sources = RecordBuilder(load_themes()), {s.id: s for s in bench_sources()}
+    work = OUT / f"floor-{os.getpid()}.sqlite3"
+    fresh_sqlite(work)
+    conn = sqlite3.connect(work, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE fts USING fts5 ({', '.join(FTS_COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0')"
+    )
+    sql = f"INSERT INTO fts ({', '.join(FTS_COLUMNS)}) VALUES ({', '.join('?' * len(FTS_COLUMNS))})"
+    cpu = 0.0
+    seen = 0
+    with SqliteIndexFile(path) as index_file:
+        stored = islice(index_file.stored(), limit)
+        while chunk := list(islice(stored, 5000)):
+            records = [
+                r
+                for item in chunk
+                if isinstance(r := rebuild_one(item, builder=builder, sources=sources).record, Record)
+            ]
+            for record in records:
+                record.remember_folds({})  # the analysis from scratch, as a worker makes it
+            started = time.process_time()
+            rows = []
+            for record in records:
+                text = record_text(record)
+                rows.append(tuple(text.fields[c] for c in FTS_COLUMNS))
+            conn.execute("BEGIN")
+            conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+            cpu += time.process_time() - started
+            seen += len(records)
+    conn.close()
+    fresh_sqlite(work)
+    return {"floor_records": seen, "floor_cpu_seconds": round(cpu, 1), "floor_us_per_record": round(cpu / seen * 1e6),
+            "floor_records_per_cpu_s": round(seen / cpu)}  # fmt: skip
+
+
 def in_child(path: Path, *, workers: int, linkage: bool) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.bench_reindex", "--measure", str(path), "--workers", str(workers)]
     command += [] if linkage else ["--no-linkage"]
@@ -207,6 +256,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="measurements per worker count, interleaved")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
     parser.add_argument("--no-linkage", action="store_true", help="diagnostic: skip re-linking clusters on write")
+    parser.add_argument("--floor", action="store_true", help="only the per-record floor: analysis + bare FTS5 insert")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # one measurement (the child's job)
     return parser.parse_args(argv)
 
@@ -217,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(json.dumps(measure(args.measure, workers=args.workers[0], linkage=not args.no_linkage)) + "\n")
         return 0
     started = time.perf_counter()
+    if args.floor:
+        sys.stdout.write(json.dumps(floor(stored_index(args.count), limit=args.count)) + "\n")
+        return 0
     path = stored_index(args.count)
     sys.stdout.write(json.dumps({"stored_index": str(path), "setup_seconds": round(time.perf_counter() - started)}))
     sys.stdout.write("\n")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -25,9 +25,11 @@ from types import TracebackType
 from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from config.source_models import SourceBase
 from config.themes import ThemeTable
+from indexer.backends.sqlite_schema import PreparedRows
 from indexer.errors import RebuildWorkerError, RecordInvalidError, UnreadableRecordError
 from indexer.linkage.bulk import GroupLinks, LinkGroup, cluster_group, cluster_here
 from indexer.linkage.profile import LinkProfile, profile_of, remember_profile
@@ -56,7 +58,8 @@ class StoredRecord(NamedTuple):
 class RebuiltRecord:
     """One record after the rebuild: the new record, or the stored one kept (no source / cannot be rebuilt)."""
 
-    record: Record
+    record: Record | PreparedRows
+    """The record, or only its index rows when the pool was asked to `prepare` them."""
     outcome: Outcome
     reason: str | None = None
 
@@ -90,12 +93,17 @@ def _parsed(stored: StoredRecord) -> Record:
 class RebuildPool:
     """Rebuilds stored records in `workers` processes (in the caller when 1), keeping their order."""
 
-    def __init__(self, *, builder: RecordBuilder, sources: Sequence[SourceBase], workers: int) -> None:
+    def __init__(
+        self, *, builder: RecordBuilder, sources: Sequence[SourceBase], workers: int, prepare: Prepare | None = None
+    ) -> None:
+        """`prepare`: what the workers send back instead of the record, made from it there (a SQLite index's
+        rows: the writer then only codes facets and inserts, and no record crosses back)."""
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.builder = builder
         self.sources = {s.id: s for s in sources}
         self.workers = workers
+        self.prepare = prepare
         self._executor: ProcessPoolExecutor | None = None
         if workers > 1:
             self._executor = ProcessPoolExecutor(
@@ -121,11 +129,14 @@ class RebuildPool:
                     chunk = [item if isinstance(item, StoredRecord) else pack(item) for item in islice(stored, CHUNK)]
                     if not chunk:
                         break
-                    pending.append(executor.submit(_rebuild_chunk, chunk))
+                    pending.append(executor.submit(_rebuild_chunk, chunk, self.prepare))
                 if not pending:
                     return
-                for packed, outcome, reason, profile in _results(pending.popleft()):
-                    record = unpack(packed)
+                for sent, outcome, reason, profile in _results(pending.popleft()):
+                    if isinstance(sent, PreparedRows):
+                        yield RebuiltRecord(sent, outcome, reason)
+                        continue
+                    record = unpack(sent)
                     if profile is not None:
                         remember_profile(record, profile)
                     yield RebuiltRecord(record, outcome, reason)
@@ -165,7 +176,8 @@ class RebuildPool:
         self.close()
 
 
-_Result = tuple[Packed, Outcome, str | None, LinkProfile | None]
+_Result = tuple[Packed | PreparedRows, Outcome, str | None, LinkProfile | None]
+Prepare = Callable[[Record], PreparedRows]
 _T = TypeVar("_T")
 
 
@@ -188,12 +200,17 @@ def _start_worker(themes: ThemeTable, sources: list[SourceBase]) -> None:
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
-def _rebuild_chunk(chunk: list[StoredRecord | Packed]) -> list[_Result]:
+def _rebuild_chunk(chunk: list[StoredRecord | Packed], prepare: Prepare | None = None) -> list[_Result]:
     assert _worker_builder is not None, "the worker was started without its builder"
     results: list[_Result] = []
     for item in chunk:
         stored = item if isinstance(item, StoredRecord) else unpack(item)
         done = rebuild_one(stored, builder=_worker_builder, sources=_worker_sources)
+        assert isinstance(done.record, Record)
+        prepared = _prepared(done.record, prepare) if prepare is not None else None
+        if prepared is not None:
+            results.append((prepared, done.outcome, done.reason, None))
+            continue
         analyse_ahead(done.record)  # the index's analysis too: what is left to the writer is writing
         results.append((pack(done.record), done.outcome, done.reason, _profiled(done.record)))
     return results
@@ -211,6 +228,14 @@ def _task_of(groups: Iterator[LinkGroup]) -> list[LinkGroup]:
 
 def _cluster_groups(task: list[LinkGroup]) -> list[GroupLinks]:
     return [cluster_group(group) for group in task]
+
+
+def _prepared(record: Record, prepare: Prepare) -> PreparedRows | None:
+    """The record's rows; None when they cannot be made here (the record is sent, and the writer says why)."""
+    try:
+        return prepare(record)
+    except PydanticSerializationError:
+        return None
 
 
 def _profiled(record: Record) -> LinkProfile | None:

@@ -25,6 +25,7 @@ from config.source_models import SourceBase
 from indexer.backends.base import IndexBackend
 from indexer.backends.changes import Change
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_schema import PreparedRows, prepare_rows
 from indexer.pipeline import RecordBuilder
 from indexer.rebuild_pool import RebuildPool, RebuiltRecord, StoredRecord
 from indexer.record import Record
@@ -114,13 +115,15 @@ def reindex(
     summary = ReindexSummary()
     meter = ReindexProgress(progress, expected=expected) if progress is not None else None
     gone = set(withdrawn()) if withdrawn is not None else set()
-    with RebuildPool(builder=builder, sources=sources, workers=workers) as pool, _fewer_collections():
+    # SQLite takes its rows made in the workers (it only inserts), and clusters group by group at its end
+    prepare = prepare_rows if isinstance(backend, SqliteBackend) else None
+    with RebuildPool(builder=builder, sources=sources, workers=workers, prepare=prepare) as pool, _fewer_collections():
         live = _live(backend.iter_records() if records is None else records, gone=gone, summary=summary)
         stream = _counted(pool.rebuild(live), summary=summary, meter=meter)
-        if isinstance(backend, SqliteBackend):  # it clusters group by group at its end: in the workers too
+        if isinstance(backend, SqliteBackend):
             result = backend.rebuild(stream, clusterer=pool.cluster_groups)
         else:
-            result = backend.rebuild(stream)
+            result = backend.rebuild(_records(stream))
     summary.written, summary.unchanged = result.written, result.unchanged
     if deleted is not None:
         summary.carried_deletions = backend.keep_deleted(deleted)
@@ -144,7 +147,7 @@ def _live(
 
 def _counted(
     rebuilt: Iterable[RebuiltRecord], *, summary: ReindexSummary, meter: ReindexProgress | None
-) -> Iterator[Record]:
+) -> Iterator[Record | PreparedRows]:
     for done in rebuilt:
         if done.outcome == "rebuilt":
             summary.rebuilt += 1
@@ -156,6 +159,12 @@ def _counted(
         yield done.record
         if meter is not None:
             meter.tick(summary.seen)
+
+
+def _records(stream: Iterable[Record | PreparedRows]) -> Iterator[Record]:
+    for item in stream:
+        assert isinstance(item, Record), "rows are prepared only for a SQLite index"
+        yield item
 
 
 def _withdraw_late(backend: IndexBackend, uids: set[str]) -> int:

@@ -33,6 +33,7 @@ from indexer.backends.sqlite_schema import (
     FTS_COLUMNS,
     SCHEMA_VERSION,
     FacetCodes,
+    PreparedRows,
     RecordRows,
     add_missing_columns,
     record_rows,
@@ -238,7 +239,7 @@ class SqliteBackend(SqliteChangeReads):
         """Insert or replace records by uid in one transaction; an unchanged content_hash is skipped."""
         return self._write(records, link=True)
 
-    def _write(self, records: Iterable[Record], *, link: bool) -> UpsertResult:
+    def _write(self, records: Iterable[Record | PreparedRows], *, link: bool) -> UpsertResult:
         """`upsert`; without `link` the clusters are left as stored (a rebuild links once at its end)."""
         result = UpsertResult()
         iterator = iter(records)
@@ -251,8 +252,8 @@ class SqliteBackend(SqliteChangeReads):
         return result
 
     def _upsert_chunk(
-        self, conn: sqlite3.Connection, chunk: Sequence[Record], *, result: UpsertResult, generation: int,
-        link: bool = True,
+        self, conn: sqlite3.Connection, chunk: Sequence[Record | PreparedRows], *, result: UpsertResult,
+        generation: int, link: bool = True,
     ) -> None:
         latest = {r.uid: r for r in chunk}
         existing = _existing(conn, list(latest))
@@ -261,14 +262,15 @@ class SqliteBackend(SqliteChangeReads):
         inserts: list[tuple[int, RecordRows]] = []
         replaced: list[int] = []
         for uid, record in latest.items():
-            if not record.content_hash:
+            if isinstance(record, Record) and not record.content_hash:
                 record = record.model_copy(update={"content_hash": record.compute_hash()})
             old = existing.get(uid)
             if old is not None and old[1] == record.content_hash:
                 result.unchanged += 1
                 continue
             rows = _rows(record, codes=self._write_codes, conn=conn)
-            arrived.append(record)
+            if isinstance(record, Record):  # rows made ahead come only in a rebuild, which links at its end
+                arrived.append(record)
             if old is not None:
                 replaced.append(old[0])
                 inserts.append((old[0], rows))
@@ -336,7 +338,9 @@ class SqliteBackend(SqliteChangeReads):
         rows = self._read("SELECT uid FROM docs WHERE source = ?", (source,))
         return self.withdraw(uid for (uid,) in rows)
 
-    def rebuild(self, records: Iterable[Record], *, clusterer: GroupClusterer | None = None) -> UpsertResult:
+    def rebuild(
+        self, records: Iterable[Record | PreparedRows], *, clusterer: GroupClusterer | None = None
+    ) -> UpsertResult:
         """Make the index hold exactly `records`, rewritten in place one chunk per transaction, then clustered.
 
         In place, not copy-and-swap: a running service keeps its connections to this file, so a new file
@@ -437,7 +441,7 @@ class SqliteBackend(SqliteChangeReads):
                 last = int(row_id)
 
 
-def _rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
+def _rows(record: Record | PreparedRows, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
     try:
         return record_rows(record, codes=codes, conn=conn)
     except PydanticSerializationError as exc:

@@ -118,6 +118,8 @@ def _union_by_keys(conn: sqlite3.Connection, rows: _RowSets) -> None:
             untaught[key[1:]] = row_id
         elif key[0] != "p":  # a plain key (t..., b...) of an older index: a look-up asks for it as such
             untaught[key] = row_id
+    if not untaught:
+        return  # no record names no teacher: the a keys join nothing
     for key, row_id in conn.execute("SELECT key, id FROM link_keys WHERE key >= 'a' AND key < 'b'"):
         other = untaught.get(key[1:])
         if other is not None:

@@ -152,29 +152,58 @@ class RecordRows:
     link_keys: tuple[str, ...] = ()
 
 
-def record_rows(record: Record, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
-    """Analyze one record into its rows (codes for new facet values are created in `conn`)."""
+@dataclass
+class PreparedRows:
+    """A record's rows before its facet values are coded (codes are given in the writer's transaction): made
+    where the record was rebuilt, so that a rebuild's writer only codes facets and inserts (rebuild_pool)."""
+
+    uid: str
+    source: str
+    content_hash: str
+    facets: tuple[list[str], list[str], str, str | None, str, str | None]
+    """themes, audiences, platform, media type, record type, province."""
+    rest: tuple[object, ...]
+    """The `docs` values after the facet codes: free .. title_pinyin."""
+    fts: tuple[str, ...]
+    payload: str
+    link_keys: tuple[str, ...]
+
+
+def prepare_rows(record: Record) -> PreparedRows:
+    """Analyse one record into its rows, its facet values not yet coded (no index needed)."""
+    if not record.content_hash:
+        record = record.model_copy(update={"content_hash": record.compute_hash()})
     text = record_text(record)
-    combo = (
-        _mask(codes, conn, "theme", record.themes),
-        _mask(codes, conn, "audience", record.audience),
-        codes.assign(conn, "platform", record.platform) or 0,
-        (codes.assign(conn, "media_type", record.media_type) or 0) if record.media_type else 0,
-        codes.assign(conn, "record_type", record.record_type) or 0,
-        int(record.is_free),
-    )
     sort_date = record.published_at or record.updated_at or record.fetched_at
-    doc = (
-        record.uid, record.source, record.content_hash, combo[2], combo[3], combo[4], combo[0], combo[1],
-        combo[5], epoch_micros(sort_date), record.learner_count if record.learner_count is not None else -1,
-        record.cluster_id, record.title, text.folded_title, text.title_pinyin,
-        (codes.assign(conn, "region", region) or 0) if (region := record.region.get("province")) else 0,
-    )  # fmt: skip
-    payload = record.model_dump_json()
-    return RecordRows(
-        doc=doc, fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=payload,
+    return PreparedRows(
+        uid=record.uid, source=record.source, content_hash=record.content_hash,
+        facets=(record.themes, record.audience, record.platform, record.media_type, record.record_type,
+                record.region.get("province")),
+        rest=(int(record.is_free), epoch_micros(sort_date),
+              record.learner_count if record.learner_count is not None else -1, record.cluster_id, record.title,
+              text.folded_title, text.title_pinyin),
+        fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=record.model_dump_json(),
         link_keys=tuple(stored_link_keys(profile_of(record))),
+    )  # fmt: skip
+
+
+def record_rows(record: Record | PreparedRows, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
+    """Analyze one record into its rows (codes for new facet values are created in `conn`)."""
+    prepared = record if isinstance(record, PreparedRows) else prepare_rows(record)
+    themes, audiences, platform, media_type, record_type, region = prepared.facets
+    theme_mask, aud_mask = _mask(codes, conn, "theme", themes), _mask(codes, conn, "audience", audiences)
+    coded = (
+        codes.assign(conn, "platform", platform) or 0,
+        (codes.assign(conn, "media_type", media_type) or 0) if media_type else 0,
+        codes.assign(conn, "record_type", record_type) or 0,
+        theme_mask,
+        aud_mask,
     )
+    doc = (
+        prepared.uid, prepared.source, prepared.content_hash, *coded, *prepared.rest,
+        (codes.assign(conn, "region", region) or 0) if region else 0,
+    )  # fmt: skip
+    return RecordRows(doc=doc, fts=prepared.fts, payload=prepared.payload, link_keys=prepared.link_keys)
 
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:

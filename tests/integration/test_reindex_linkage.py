@@ -95,11 +95,19 @@ from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.pipeline import RecordBuilder
 from indexer.reindex import reindex
 
+def stalled(stored, count):
+    # the first `count` records, then wait for the kill: the rebuild has committed its first chunk by then
+    for n, item in enumerate(stored):
+        if n == count:
+            sys.stdin.read()
+        yield item
+
+
 path = Path(sys.argv[1])
 index = SqliteBackend(path)
 with SqliteIndexFile(path) as index_file:
-    reindex(index, builder=RecordBuilder(load_themes()), sources=bench_sources(), records=index_file.stored(),
-            workers=int(sys.argv[2]))
+    reindex(index, builder=RecordBuilder(load_themes()), sources=bench_sources(),
+            records=stalled(index_file.stored(), int(sys.argv[3])), workers=int(sys.argv[2]))
 index.close()
 """
 
@@ -113,7 +121,7 @@ def rewritten(path: Path) -> int:
 
 
 def test_a_rebuild_killed_part_way_leaves_the_old_index_serving_with_its_clusters(tmp_path: Path) -> None:
-    records = stored_corpus(11_000)  # 12,100 records: three write transactions of 5,000
+    records = stored_corpus(9100)  # 10,010 records: the rebuild writes 5,000 a transaction
     path = tmp_path / "index.sqlite3"
     index = SqliteBackend(path, linker=Unlinked())
     try:
@@ -122,15 +130,16 @@ def test_a_rebuild_killed_part_way_leaves_the_old_index_serving_with_its_cluster
         index.link_all()
         before = clusters(path)
         assert sum(1 for c in before.values() if c) >= 1000
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), "2"], cwd=Path(__file__).parents[2])
-        try:
-            wait_until(lambda: rewritten(path) > 0 or child.poll() is not None, what="a first chunk rewritten",
-                       timeout=240)  # fmt: skip
-            child.send_signal(signal.SIGKILL)
-        finally:
-            child.wait()
+        # stalled at 9,000: past the first 5,000 and the workers' read-ahead (6 chunks of 500), short of 10,000
+        command = [sys.executable, "-c", CHILD, str(path), "2", "9000"]
+        with subprocess.Popen(command, cwd=Path(__file__).parents[2], stdin=subprocess.PIPE) as child:
+            try:
+                wait_until(lambda: rewritten(path) > 0 or child.poll() is not None, what="a first chunk rewritten",
+                           timeout=240)  # fmt: skip
+            finally:
+                child.send_signal(signal.SIGKILL)  # mid-rebuild: 5,000 records rewritten, 5,010 not, no linkage pass
         done = rewritten(path)
-        assert 0 < done < len(records), "the kill came after the rebuild had written every chunk"
+        assert done == 5000, "the kill came after the first chunk only"
         assert clusters(path) == before  # every record there, each in the cluster it was in
         hits = index.search(SearchQuery(q="书法", size=20, with_facets=False))
         assert hits.total > 0
