@@ -15,7 +15,7 @@ import yaml
 from config.loader import load_settings
 from crawlers.run import RunProgress
 from crawlers.state import RunCounts, RunOutcome, StateStore
-from search_api.run_tables import ProgressBar
+from search_api.cli.tables import ProgressBar
 from tests.state.conftest import rss_source
 
 EDUFED = str(Path(sys.executable).parent / "edufed")

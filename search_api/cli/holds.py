@@ -13,35 +13,10 @@ from crawlers.state.quarantine import QuarantinedRecord
 from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends import open_backend
 from search_api.admin_actions import hold_dict, quarantined_dict
-from search_api.key_commands import CLI_ACTOR, Output
-from search_api.run_tables import cli_time
+from search_api.cli.console import CLI_ACTOR, EXIT_OK, EXIT_USAGE, Output
+from search_api.cli.tables import cli_time
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 REASON_CHARS = 80
-
-
-def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    """The `holds` and `quarantine` subcommands."""
-    holds = commands.add_parser("holds", parents=[common], help="list, approve or reject held deletions")
-    sub = holds.add_subparsers(dest="holds_command", required=True, metavar="list|approve|reject")
-    listing = sub.add_parser("list", parents=[common], help="held deletions, newest first")
-    listing.add_argument("--source", metavar="S", help="only this source's holds")
-    listing.add_argument("--status", choices=("pending", "approved", "rejected"), help="only holds in this status")
-    listing.add_argument("--json", action="store_true", help="print the holds (with their uids) as JSON")
-    for name, text in (("approve", "withdraw the held records"), ("reject", "keep the held records")):
-        decide = sub.add_parser(name, parents=[common], help=text)
-        decide.add_argument("hold_id", type=int, help="the hold's id (from `edufed holds list`)")
-
-    quarantine = commands.add_parser("quarantine", parents=[common], help="items harvest runs rejected")
-    qsub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="list|show")
-    qlist = qsub.add_parser("list", parents=[common], help="rejected items, newest first")
-    qlist.add_argument("--source", metavar="S", help="only this source's items")
-    qlist.add_argument("--run", metavar="RUN", help="only this run's items")
-    qlist.add_argument("--limit", type=int, default=50, help="how many items (default 50)")
-    qlist.add_argument("--json", action="store_true", help="print the items (with payloads) as JSON")
-    show = qsub.add_parser("show", parents=[common], help="one rejected item: its reason and raw payload")
-    show.add_argument("entry_id", type=int, help="the item's id (from `edufed quarantine list`)")
 
 
 def run_holds(args: argparse.Namespace, settings: Settings, console: Output) -> int:

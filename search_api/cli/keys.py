@@ -8,45 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Protocol
 
 from config.loader import load_sources
 from config.settings import Settings
 from crawlers.demo import demo_sources
 from crawlers.state import ApiKeyInfo, StateNotFoundError, StateStore, state_url
+from search_api.cli.console import CLI_ACTOR, Output
+from search_api.cli.tables import cli_time
 from search_api.routes.keys import issue_key, key_dict, registered_platforms, revoke_key
-from search_api.run_tables import cli_time
-
-CLI_ACTOR = "cli"
-DEMO_SUBDIR = "demo"
-"""The demo catalogue's data directory under data_dir, the one `edufed serve --demo` and every `--demo` use."""
-
-
-class Output(Protocol):
-    """Where a command writes: `result` for what it prints, `note` for messages."""
-
-    def result(self, text: str) -> None: ...
-
-    def note(self, text: str) -> None: ...
-
-
-def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    """The `keys` subcommand and its three commands."""
-    keys = commands.add_parser("keys", parents=[common], help="create, list or revoke API keys")
-    sub = keys.add_subparsers(dest="keys_command", required=True, metavar="create|list|revoke")
-    create = sub.add_parser("create", parents=[common], help="create a key; it is printed once, never again")
-    create.add_argument("--role", choices=("operator", "admin"), required=True, help="operator or admin")
-    create.add_argument("--platform", help="the platform an operator key acts for (required for operators; one of "
-                        "the platforms of the configured or registered sources)")  # fmt: skip
-    create.add_argument("--new-platform", action="store_true",
-                        help="accept a --platform no source has yet (a platform about to register its first feed)")
-    create.add_argument("--label", help="who holds the key")
-    listing = sub.add_parser("list", parents=[common], help="list keys (never their secrets)")
-    listing.add_argument("--platform", help="only this platform's keys")
-    listing.add_argument("--revoked", action="store_true", help="include revoked keys")
-    listing.add_argument("--json", action="store_true", help="print the keys as JSON")
-    revoke = sub.add_parser("revoke", parents=[common], help="revoke a key at once")
-    revoke.add_argument("key_id", help="the key's id (the 12 hex digits after efk_)")
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
@@ -66,12 +35,6 @@ def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:
             return 1
         console.result(f"revoked key {info.id}")
         return 0
-
-
-def demo_settings(settings: Settings) -> Settings:
-    """The settings of the demo catalogue: its own data directory, apart from the real one (the CLI applies it
-    for `--demo` on every command, before the command runs)."""
-    return settings.model_copy(update={"data_dir": settings.data_dir / DEMO_SUBDIR})
 
 
 def known_platforms(settings: Settings, store: StateStore, *, demo: bool) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import threading
@@ -11,17 +12,40 @@ from types import FrameType
 
 import uvicorn
 
+from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
+from crawlers.netguard import allow_source_hosts
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from search_api.app import create_app
+from search_api.cli.console import EXIT_OK, Console
+from search_api.cli.context import open_index, open_state, seed, sources_for
 
 logger = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
 _START_JOIN_SECONDS = 30.0
+
+
+def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """`edufed serve`: seed the configured sources, then serve until stopped."""
+    load_themes(settings.themes_file)  # a broken themes file stops the start, not every later run
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    with (
+        sources_for(settings, demo=args.demo, server_port=port) as sources,
+        open_state(settings) as store,
+        open_index(settings, store) as backend,
+    ):
+        seed(store, sources)
+        first_runs = args.demo or settings.scheduler.harvest_on_start
+        options = ServeOptions(host=host, port=port, first_runs=first_runs)
+        if args.demo:  # the demo platforms serve on loopback, which the SSRF guard refuses unless allowed
+            settings = allow_source_hosts(settings, sources)
+        serve(options, settings=settings, backend=backend, sources=sources, store=store)
+    return EXIT_OK
 
 
 @dataclass

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Protocol
 
 from config.settings import Settings
 from indexer.backends import open_backend
 from indexer.dump import build_dump, dump_directory, lower_priority
-
-
-class Output(Protocol):
-    """Where a command writes: `result` for what it prints, `note` for messages."""
-
-    def result(self, text: str) -> None: ...
-
-    def note(self, text: str) -> None: ...
-
-
-def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    """The `dump` subcommand."""
-    dump = commands.add_parser("dump", parents=[common], help="write the bulk data dump (gzipped JSON Lines) now")
-    dump.add_argument("--json", action="store_true", help="print the dump's manifest as JSON")
+from search_api.cli.console import Output
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:

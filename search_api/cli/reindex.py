@@ -1,0 +1,64 @@
+"""`edufed reindex [--from-sqlite PATH] [--workers N]`: rebuild the index from the stored raw records."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import ExitStack
+from pathlib import Path
+
+from config.loader import load_themes
+from config.settings import Settings
+from indexer.backends.sqlite_file import SqliteIndexFile
+from indexer.errors import BulkWriteError, IndexBackendError
+from indexer.pipeline import RecordBuilder
+from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
+from search_api.cli.context import configured, open_index, open_state, state_exists
+from search_api.reindex import default_workers, reindex, stored_records, withdrawn_in_state
+
+REINDEX_FAILURES_SHOWN = 20
+
+
+def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Rebuild every record into the configured index; 1 when records failed to write (the first ones shown)."""
+    sources = configured(settings, demo=args.demo)  # only the record defaults matter when rebuilding
+    builder = RecordBuilder(load_themes(settings.themes_file))
+    with ExitStack() as stack:
+        origin = stack.enter_context(_sqlite_origin(args.from_sqlite, settings)) if args.from_sqlite else None
+        store = stack.enter_context(open_state(settings)) if state_exists(settings) else None
+        backend = stack.enter_context(open_index(settings, store))  # the rebuilt clusters keep the admins' decisions
+        expected = origin.count() if origin else backend.count()
+        workers = default_workers(expected) if args.workers is None else args.workers
+        if workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {workers}")
+        console.note(f"reindex: {expected} records from {origin.path if origin else 'the index itself'} "
+                     f"into {_index_name(settings)}, rebuilt by {workers} process(es)")  # fmt: skip
+        if settings.index.backend == "elasticsearch":
+            console.note("reindex: harvests that write before the alias swap are lost: keep the scheduler paused")
+        records = origin.stored() if origin else stack.enter_context(stored_records(settings))
+        try:
+            summary = reindex(backend, builder=builder, sources=sources, records=records, expected=expected,
+                              withdrawn=withdrawn_in_state(settings), workers=workers, progress=console.err,
+                              deleted=origin.deleted_changes() if origin else None)  # fmt: skip
+        except BulkWriteError as exc:
+            console.note(f"edufed: {exc}")
+            for item in exc.failed[:REINDEX_FAILURES_SHOWN]:
+                console.note(f"  {item.uid}: {item.error_type}: {item.reason}")
+            return EXIT_FAILED
+    console.result(summary.text())
+    return EXIT_OK
+
+
+def _sqlite_origin(path: Path, settings: Settings) -> SqliteIndexFile:
+    """The index file `--from-sqlite` names, opened read-only; a usage error when it is not one."""
+    if settings.index.backend == "sqlite" and path.resolve() == settings.index_path.resolve():
+        raise UsageError(f"--from-sqlite {path} is the configured index itself: run `edufed reindex` without it")
+    try:
+        return SqliteIndexFile(path)
+    except IndexBackendError as exc:
+        raise UsageError(f"--from-sqlite: {exc}") from exc
+
+
+def _index_name(settings: Settings) -> str:
+    if settings.index.backend == "elasticsearch":
+        return f"a new index behind Elasticsearch alias {settings.index.es_alias} at {settings.index.url}"
+    return str(settings.index_path)
