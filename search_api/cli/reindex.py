@@ -8,12 +8,12 @@ from pathlib import Path
 
 from config.loader import load_themes
 from config.settings import Settings
+from crawlers.reindex_inputs import default_workers, reindex, stored_records, withdrawn_in_state
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError
 from indexer.pipeline import RecordBuilder
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
 from search_api.cli.context import configured, open_index, open_state, state_exists
-from search_api.reindex import default_workers, reindex, stored_records, withdrawn_in_state
 
 REINDEX_FAILURES_SHOWN = 20
 
