@@ -15,7 +15,7 @@ from crawlers.demo import demo_sources
 from crawlers.state import ApiKeyInfo, StateNotFoundError, StateStore, state_url
 from search_api.cli.console import CLI_ACTOR, Output
 from search_api.cli.tables import cli_time
-from search_api.routes.keys import issue_key, key_dict, registered_platforms, revoke_key
+from search_api.services.api_keys import issue_key, key_dict, registered_platforms, revoke_key
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Output) -> int:

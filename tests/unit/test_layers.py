@@ -35,3 +35,47 @@ def test_the_check_sees_an_upward_import(tmp_path):
     module = tmp_path / "bad.py"
     module.write_text("from search_api.app import create_app\nimport crawlers.run\n", encoding="utf-8")
     assert imported_packages(module) == {"search_api", "crawlers"}
+
+
+ROOMS_OPEN_TO = {
+    "cli": {"cli"},  # the command line is an entry point: nothing below it calls it
+    "app": {"cli"},  # the app factory is assembled once, by `edufed serve` (and tests)
+    "routes": {"app", "routes", "oai"},  # routers are mounted by the app; services never reach up into them
+    "oai": {"app", "routes", "oai"},
+}
+"""search_api's rooms and the rooms allowed to import them; the other rooms (http, pages, services) are open to all."""
+
+
+def search_api_rooms(path: Path) -> set[str]:
+    """The search_api rooms (`search_api.<room>...`) a module imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    rooms: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            rooms.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("search_api."))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] == "search_api":
+                rooms.update([parts[1]] if len(parts) > 1 else [alias.name for alias in node.names])
+    return rooms
+
+
+def _room_of(path: Path) -> str:
+    parts = path.relative_to(ROOT / "search_api").parts
+    return parts[0].removesuffix(".py")
+
+
+def test_search_api_rooms_import_only_where_allowed():
+    violations = {}
+    for path in sorted((ROOT / "search_api").rglob("*.py")):
+        room = _room_of(path)
+        refused = {r for r in search_api_rooms(path) if r in ROOMS_OPEN_TO and room not in ROOMS_OPEN_TO[r]}
+        if refused:
+            violations[str(path.relative_to(ROOT))] = sorted(refused)
+    assert violations == {}
+
+
+def test_the_room_check_sees_a_service_reaching_a_router(tmp_path):
+    module = tmp_path / "bad.py"
+    module.write_text("from search_api.routes.keys import router\nfrom search_api import cli, pages\n", "utf-8")
+    assert search_api_rooms(module) == {"routes", "cli", "pages"}
