@@ -1,9 +1,9 @@
 """Ranked text search on the derived tantivy index: the match plan as tantivy queries, top-k pages, facets.
 
 A query term becomes the disjunction of its alternatives, each boosted by its weight (EXPANSION_WEIGHT for a
-catalogue word's expansions): a token is a term of its group's weighted field (tantivy_schema), a phrase is a
-phrase query per column boosted by the FTS5 bm25 column weight (tantivy_schema.FIELD_BOOSTS); the plan's
-all-of / any-of become must / should clauses. Filters are unscored clauses over the facet codes. A page is the
+catalogue word's expansions): a token is a term, a phrase a phrase query, in its group's weighted field
+(tantivy_schema.WEIGHTED_FIELDS, where each scores as FTS5's bm25 scores a phrase); the plan's all-of / any-of
+become must / should clauses. Filters are unscored clauses over the facet codes. A page is the
 top `offset + size` by score, fetched again with a larger limit while the last score is shared with rows not
 yet fetched, so ties order by uid as on the FTS5 path and a cursor (score, uid) resumes exactly (tantivy pages
 by offset only). Facet counts are terms aggregations over the fast fields, one per distinct set of filters
@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import tantivy
 
-from indexer.analysis import TEXT_FIELDS, Alternative, QueryTerm
+from indexer.analysis import Alternative, QueryTerm
 from indexer.backends.base import FACET_FIELDS
 from indexer.backends.cursor import Cursor
 from indexer.backends.sqlite_facets import Filters
 from indexer.backends.sqlite_schema import MASK_FACETS, FacetCodes
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_schema import FACET_FIELDS as FACET_COLUMNS
-from indexer.backends.tantivy_schema import FIELD_BOOSTS, ID_FIELD, WEIGHTED_FIELDS
+from indexer.backends.tantivy_schema import ID_FIELD, WEIGHTED_FIELDS
 from indexer.match_plan import AllOf, Plan
 
 _MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
@@ -101,32 +101,20 @@ class TantivySearch:
         return _all_of(parts) if isinstance(plan, AllOf) else _any_of(parts)
 
     def _alternative(self, alt: Alternative) -> tantivy.Query:
-        fields = TEXT_FIELDS if alt.field == "text" else (alt.field,)
         if alt.phrase:
-            query = self._in_fields(fields, [t for token in alt.tokens for t in self._analyzer.analyze(token)])
+            query = self._phrase(alt.field, [t for token in alt.tokens for t in self._analyzer.analyze(token)])
         else:
-            query = _all_of([self._token(alt.field, self._analyzer.analyze(token), fields) for token in alt.tokens])
+            query = _all_of([self._phrase(alt.field, self._analyzer.analyze(token)) for token in alt.tokens])
         return query if alt.weight == 1.0 else tantivy.Query.boost_query(query, alt.weight)
 
-    def _token(self, group: str, tokens: Sequence[str], fields: Sequence[str]) -> tantivy.Query:
-        """One query token: a term of the group's weighted field (scored as FTS5's bm25 scores it: one idf,
-        one saturation over the weighted sum of the columns), or a phrase when the tokenizer splits it."""
-        if len(tokens) == 1:
-            return tantivy.Query.term_query(self._schema, WEIGHTED_FIELDS[group], tokens[0])
-        return self._in_fields(fields, tokens)
-
-    def _in_fields(self, fields: Sequence[str], tokens: Sequence[str]) -> tantivy.Query:
-        """`tokens` (in order, adjacent) in any of `fields`, each field's match boosted by its weight."""
+    def _phrase(self, group: str, tokens: Sequence[str]) -> tantivy.Query:
+        """`tokens` in order and adjacent in the group's weighted field (a term query for one token)."""
+        field = WEIGHTED_FIELDS[group]
         if not tokens:
             return tantivy.Query.empty_query()
-        parts = []
-        for name in fields:
-            if len(tokens) == 1:
-                found = tantivy.Query.term_query(self._schema, name, tokens[0])
-            else:
-                found = tantivy.Query.phrase_query(self._schema, name, list(tokens))
-            parts.append(tantivy.Query.boost_query(found, FIELD_BOOSTS[name]))
-        return _any_of(parts)
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self._schema, field, tokens[0])
+        return tantivy.Query.phrase_query(self._schema, field, list(tokens))
 
     def _filter_queries(self, filters: Filters) -> dict[str, tantivy.Query]:
         """facet -> an unscored clause keeping the rows that pass its filter."""
