@@ -2,7 +2,7 @@
 
 One table per kind: every field the YAML mapping (or an API body) can carry, nested models spelt out as dotted
 paths (`schedule.interval_minutes`), with its Chinese name, whether it is required, its default, its Chinese
-description (search_api.field_help) and the model's own description, which the API's schema carries.
+description (search_api.pages.field_help) and the model's own description, which the API's schema carries.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from config.source_models import (
     SitemapSourceConfig,
     StaticCatalogSourceConfig,
 )
-from search_api.field_help import field_help_zh
 from search_api.labels import FIELD_LABELS
+from search_api.pages.field_help import field_help_zh
 
 MODELS: dict[str, type[BaseModel]] = {
     "json_api": JsonApiSourceConfig, "rss": RssSourceConfig, "static_catalog": StaticCatalogSourceConfig,

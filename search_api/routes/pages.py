@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from search_api.catalogue import Catalogue, search_item
 from search_api.errors import NotFoundError
-from search_api.jsonld import course_jsonld, script_json
+from search_api.pages.jsonld import course_jsonld, script_json
 from search_api.params import SearchParams, build_query, search_params
 from search_api.routes.records import MAX_ID_CHARS
 from search_api.routes.search import catalogue

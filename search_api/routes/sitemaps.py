@@ -11,8 +11,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from indexer.backends.changes import stamp_time
 from search_api.errors import NotFoundError
-from search_api.harvesting import conditional, public_base, refused
-from search_api.sitemaps import MAX_URLS, SitemapPlans, render_child, render_index, render_pages
+from search_api.http.harvesting import conditional, public_base, refused
+from search_api.services.sitemaps import MAX_URLS, SitemapPlans, render_child, render_index, render_pages
 
 router = APIRouter(include_in_schema=False)  # XML and plain text: documented in the README
 XML = "application/xml; charset=utf-8"

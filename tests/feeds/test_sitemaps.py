@@ -10,7 +10,7 @@ from lxml import etree
 
 from indexer.backends.changes import now_stamp
 from indexer.backends.sqlite import SqliteBackend
-from search_api.sitemaps import MAX_CHILD_BYTES, MAX_URLS, plan_children, render_child
+from search_api.services.sitemaps import MAX_CHILD_BYTES, MAX_URLS, plan_children, render_child
 from tests.feeds.site import PUBLIC, serve_site
 from tests.oai.repository import course
 

@@ -1,0 +1,1 @@
+"""API plumbing every route reuses: the error body, auth, parameters, schemas, limits, middleware."""
