@@ -174,6 +174,14 @@ class ResourceTypeMapping(_Strict):
     media_type: MediaType | None = Field(None, description="Media type of items carrying this type code.")
 
 
+def _title_field() -> dict[str, str | list[str]]:
+    return {"title": "title"}
+
+
+def _lesson_id_title() -> dict[str, str | list[str]]:
+    return {"id": "id", "title": "title"}
+
+
 class StaticCatalogSourceConfig(SourceBase):
     kind: Literal["static_catalog"]
     version_url: HttpUrl = Field(
@@ -195,13 +203,13 @@ class StaticCatalogSourceConfig(SourceBase):
         "https://basic.smartedu.cn/sedu/detail?contentType={resource_type_code}&contentId={id}."
     )
     fields: dict[str, str | list[str]] = Field(
-        default_factory=lambda: {"title": "title"},
+        default_factory=_title_field,
         description="Record field -> dotted path, or a list of paths where the first with a value wins; `*` "
         "takes every element of a list or every value of an object (tag_list.*.tag_name). Default: title only "
         "(config/sources.yaml spells out smartedu's NDR fields).",
     )
     lesson_fields: dict[str, str | list[str]] = Field(
-        default_factory=lambda: {"id": "id", "title": "title"},
+        default_factory=_lesson_id_title,
         description="Lesson field (id, title, duration_seconds, url) -> path in each item of fields.lessons.",
     )
     type_field: str = Field(

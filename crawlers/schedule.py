@@ -1,6 +1,6 @@
 """The harvest scheduler: one APScheduler job per source, kept in the state database, every run isolated.
 
-    scheduler = HarvestScheduler(settings=settings, store=store)
+    scheduler = HarvestScheduler(settings=settings, store=store, themes=themes)   # themes: loaded by the caller
     scheduler.start(first_runs=demo)         # jobs synced from store.sources; optional run of each now
     holder = scheduler.run_now("demo_shequ") # SourceBusyError when a run of it is going anywhere
     scheduler.pause("demo_shequ"); scheduler.resume("demo_shequ")
@@ -41,8 +41,10 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import Schedule
+from config.themes import ThemeTable
 from crawlers.alerts import AlertHook
 from crawlers.errors import HarvestError
 from crawlers.logcontext import log_context
@@ -190,8 +192,13 @@ def job_id(source_id: str) -> str:
 class HarvestScheduler:
     """Schedules, starts, watches and stops the harvest runs of this process."""
 
-    def __init__(self, *, settings: Settings, store: StateStore, name: str = "edufed") -> None:
+    def __init__(
+        self, *, settings: Settings, store: StateStore, themes: ThemeTable | None = None, name: str = "edufed"
+    ) -> None:
+        """`themes` is the theme table every run classifies by (the caller's, loaded once at its start; without
+        it the scheduler loads `settings.themes_file` here, once)."""
         self.settings = settings
+        self.themes = themes if themes is not None else load_themes(settings.themes_file)
         self.config = settings.scheduler
         self.store = store
         self.name = name
@@ -386,7 +393,7 @@ class HarvestScheduler:
                 if self.stopping.is_set():
                     return None
                 self.store.runs.abandon_unfinished(source_id, reason="the process running it stopped")
-                request = ChildRun(source_id, trigger, holder, self._state_url(), self.settings,
+                request = ChildRun(source_id, trigger, holder, self._state_url(), self.settings, self.themes,
                                    logging.getLogger().getEffectiveLevel())  # fmt: skip
                 result = supervise(request, store=self.store, limit_seconds=self._limit(source_id),
                                    lease_lost=lost, stopping=self.stopping)  # fmt: skip

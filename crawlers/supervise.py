@@ -21,9 +21,9 @@ from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
+from config.themes import ThemeTable
 from crawlers.logcontext import install, log_context
 from crawlers.run import harvest
 from crawlers.run_heartbeat import RunHeartbeat
@@ -42,13 +42,15 @@ Ending = Literal["exited", "timed_out", "lease_lost", "stopped"]
 
 @dataclass(frozen=True)
 class ChildRun:
-    """Everything a child process needs to harvest one source (picklable: sent to the spawned process)."""
+    """Everything a child process needs to harvest one source (picklable: sent to the spawned process). The
+    theme table is the one the scheduler loaded at start, so a child reads no configuration file."""
 
     source_id: str
     trigger: str
     holder: str
     state_url: str
     settings: Settings
+    themes: ThemeTable
     log_level: int = logging.INFO
 
 
@@ -74,7 +76,7 @@ def run_child(request: ChildRun) -> None:
         try:
             backend = open_backend(request.settings, decisions=store.links)  # admins' splits and joins
             try:
-                builder = RecordBuilder(load_themes(request.settings.themes_file))
+                builder = RecordBuilder(request.themes)
                 config = store.sources.get(request.source_id).config
                 _harvest(config, request=request, store=store, backend=backend, builder=builder)
             finally:

@@ -310,12 +310,14 @@ class QueryVocabulary:
     """How learners phrase a search (config/query_words.yaml, folded by indexer.query_vocabulary).
 
     `synonyms` maps a folded query word to the alternatives its catalogue words add; `fillers` are left out of
-    a query that has other words; `course_suffixes` are endings a query word also matches without.
+    a query that has other words; `course_suffixes` are endings a query word also matches without;
+    `theme_words` maps a folded theme to the words that name it (config/themes.yaml, `known_words.named_themes`).
     """
 
     synonyms: Mapping[str, Sequence[Alternative]] = field(default_factory=dict)
     fillers: frozenset[str] = frozenset()
     course_suffixes: tuple[str, ...] = ()
+    theme_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 PLAIN_QUERIES = QueryVocabulary()

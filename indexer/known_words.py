@@ -10,14 +10,13 @@ A word the cut keeps whole but no record holds (立遗嘱) also matches its dict
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import rjieba
 
-from config.loader import load_themes
+from config.themes import ThemeTable
 from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
 from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms
 
@@ -106,17 +105,11 @@ def _outermost(words: list[str]) -> list[str]:
     return [w for w in words if not any(w != other and w in other for other in words)]
 
 
-def theme_words(theme: str) -> frozenset[str]:
-    """The words that name or nearly name a theme, folded: the theme's name and its two-character parts
+def named_themes(table: ThemeTable) -> dict[str, frozenset[str]]:
+    """Each theme's words that name or nearly name it, folded: the theme's name and its two-character parts
     (职业技能: 职业, 技能), and the terms of the category rules giving it as primary theme (config/themes.yaml)
     that share a character with its name (养生保健: 健康, 卫生保健 — not 太极 or 烹饪, which name one subject of
     the theme; keyword rules are left out, their words being subjects too: 化学 is no name of 科学文化)."""
-    return _theme_words().get(fold(theme), frozenset())
-
-
-@functools.lru_cache(maxsize=1)
-def _theme_words() -> dict[str, frozenset[str]]:
-    table = load_themes()
     found: dict[str, set[str]] = {}
     for rule in table.category_rules:
         if rule.primary:
@@ -135,15 +128,19 @@ gives it an idf of ln 4 or less, against about 3.5 for a subject's name held by 
 
 
 def names_filtered_theme(
-    terms: Sequence[QueryTerm], themes: Sequence[str], frequencies: Frequencies | None = None
+    terms: Sequence[QueryTerm],
+    themes: Sequence[str],
+    frequencies: Frequencies | None = None,
+    *,
+    theme_words: Mapping[str, frozenset[str]],
 ) -> bool:
     """Whether every word of the query names (or nearly names) a theme the search is filtered to (健康 under
     养生保健, 技能 under 职业技能), or says little, being held by GENERIC_SHARE of the records or more (老年 under
     心理健康; `frequencies` counts them). The filter already says what such a word asks for, so every record of
-    the theme answers it, the records holding the word first."""
+    the theme answers it, the records holding the word first. `theme_words` is the theme table's `named_themes`."""
     if not terms or not themes:
         return False
-    named = set().union(*(theme_words(t) for t in themes))
+    named = set().union(*(theme_words.get(fold(t), frozenset()) for t in themes))
     unnamed = [term for term in terms if term.text not in named]
     if not unnamed:
         return True

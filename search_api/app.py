@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,9 +16,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from config.loader import load_sources, load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
-from config.themes import THEMES
+from config.themes import THEMES, ThemeTable
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
@@ -61,11 +62,15 @@ def create_app(
     sources: Sequence[SourceBase] = (),
     store: StateStore | None = None,
     version: str | None = None,
+    themes: ThemeTable | None = None,
+    file_source_ids: Collection[str] | None = None,
 ) -> FastAPI:
     """The web service over `backend`; the caller owns the backend and the store (opens and closes them).
 
     `sources` gives display names of platforms before any of their records has been seen. `store` is the
-    state database (sources, runs, keys); without it only the public search endpoints work.
+    state database (sources, runs, keys); without it only the public search endpoints work. `themes` (the
+    table dry-runs classify by) and `file_source_ids` (the sources settings' sources.yaml defines, which the
+    API does not delete) are what the caller loaded at start; the ones not given are loaded here, once.
     """
     app = FastAPI(
         title="edufed",
@@ -75,6 +80,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.themes = themes if themes is not None else load_themes(settings.themes_file)
+    if file_source_ids is None:
+        file_source_ids = [source.id for source in load_sources(settings.sources_file)]
+    app.state.file_source_ids = frozenset(file_source_ids)
     app.state.store = store
     app.state.version = version or edufed_version()
     app.state.backend_name = settings.index.backend

@@ -7,10 +7,10 @@ in one transaction: a request either changes the source and logs it, or changes 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from config.loader import load_sources
 from config.settings import Settings
 from config.source_models import SourceConfig
 from crawlers.netguard import AddressPolicy
@@ -250,16 +250,12 @@ def live_uids(store: StateStore, backend: IndexBackend, source_id: str) -> list[
     return sorted(indexed | remembered)
 
 
-def defined_in_config_file(settings: Settings, source_id: object) -> bool:
-    """Whether the configuration file (settings' sources.yaml) holds a block for this source id."""
-    return any(source.id == source_id for source in load_sources(settings.sources_file))
-
-
-def ensure_deletable(settings: Settings, source_id: str) -> None:
-    """409 when the configuration file defines the source: deleting it here would not last, since the file is
-    seeded again at every start. The one rule the sources API, the operator pages and `edufed sources remove`
-    apply before `delete_source`."""
-    if not defined_in_config_file(settings, source_id):
+def ensure_deletable(settings: Settings, source_id: str, file_source_ids: Collection[str]) -> None:
+    """409 when the configuration file defines the source (`file_source_ids`: the ids of settings' sources.yaml,
+    loaded by the caller at its start): deleting it here would not last, since the file is seeded again at every
+    start. The one rule the sources API, the operator pages and `edufed sources remove` apply before
+    `delete_source`."""
+    if source_id not in file_source_ids:
         return
     if settings.sources_file is None:
         where = "the bundled configuration file sources.yaml"

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from config.loader import load_query_words
 from config.settings import Settings
+from indexer.analysis import QueryVocabulary
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError
 from indexer.linkage import LinkDecisions
 from indexer.linkage.incremental import Linker
-from indexer.query_vocabulary import query_vocabulary
 
 
-def open_backend(settings: Settings, *, decisions: LinkDecisions | None = None) -> IndexBackend:
+def open_backend(
+    settings: Settings, *, vocabulary: QueryVocabulary | None = None, decisions: LinkDecisions | None = None
+) -> IndexBackend:
     """The index the settings name: the Elasticsearch cluster at `index.url`, or the SQLite file at
-    `settings.index_path` (data_dir created if needed); queries read by `query_words_file` (default: bundled).
+    `settings.index_path` (data_dir created if needed). `vocabulary` is how queries are read: the entry point
+    builds it from the files it loaded (`query_vocabulary(load_query_words(settings.query_words_file),
+    load_themes(settings.themes_file))`); without it the bundled one (a process that only writes needs none).
     `decisions` are the admins' link decisions (the state database's `store.links`) its clusters honour."""
     linker = Linker(decisions)
-    words_file = settings.query_words_file
-    vocabulary = query_vocabulary(load_query_words(words_file)) if words_file else None
     if settings.index.backend == "elasticsearch":
         from indexer.backends.elasticsearch import ElasticsearchBackend
 

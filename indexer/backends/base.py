@@ -118,7 +118,7 @@ def search_in_steps(
     courses, most of which never say 健康 or 技能."""
     frequencies = _remembered(frequencies)
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
-    if names_filtered_theme(terms, themes, frequencies):
+    if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
     result = run(terms, plan=match_plan(terms, frequencies), widened=False)

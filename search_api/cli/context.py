@@ -8,12 +8,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from config.loader import load_sources
+from config.loader import load_query_words, load_sources, load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
+from config.themes import ThemeTable
 from crawlers.demo import DemoPlatforms, demo_sources
 from crawlers.state import StateStore, state_url
 from crawlers.state.source_registry import CONFIG_ACTOR
+from indexer.analysis import QueryVocabulary
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
 from search_api.source_actions import deletion_hold
@@ -30,10 +32,28 @@ def demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"data_dir": settings.data_dir / DEMO_SUBDIR})
 
 
+def search_vocabulary(settings: Settings, themes: ThemeTable | None = None) -> QueryVocabulary:
+    """How the index reads queries: the settings' query_words.yaml and the theme names of their themes.yaml
+    (`themes` when the command has loaded it already)."""
+    from indexer.query_vocabulary import query_vocabulary  # rjieba: loaded by the commands that open an index
+
+    themes = themes if themes is not None else load_themes(settings.themes_file)
+    return query_vocabulary(load_query_words(settings.query_words_file), themes)
+
+
+def file_source_ids(settings: Settings) -> frozenset[str]:
+    """The ids of the sources the settings' sources.yaml defines (which the API and the CLI do not delete)."""
+    return frozenset(source.id for source in load_sources(settings.sources_file))
+
+
 @contextmanager
-def open_index(settings: Settings, store: StateStore | None = None) -> Iterator[IndexBackend]:
-    """The index, its clusters honouring the admins' link decisions of `store` (the state database)."""
-    backend = open_backend(settings, decisions=store.links if store is not None else None)
+def open_index(
+    settings: Settings, store: StateStore | None = None, *, vocabulary: QueryVocabulary | None = None
+) -> Iterator[IndexBackend]:
+    """The index, reading queries by `vocabulary` (default: `search_vocabulary(settings)`), its clusters
+    honouring the admins' link decisions of `store` (the state database)."""
+    vocabulary = vocabulary if vocabulary is not None else search_vocabulary(settings)
+    backend = open_backend(settings, vocabulary=vocabulary, decisions=store.links if store is not None else None)
     try:
         yield backend
     finally:

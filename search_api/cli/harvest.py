@@ -19,14 +19,15 @@ from crawlers.supervise import LeaseKeeper
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
-from search_api.cli.context import open_index, open_state, seed, sources_for, with_registered
+from search_api.cli.context import open_index, open_state, search_vocabulary, seed, sources_for, with_registered
 from search_api.cli.reports import report_text, reports_json
 from search_api.cli.tables import ProgressBar
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Harvest the chosen sources; 1 when one failed or was already running."""
-    builder = RecordBuilder(load_themes(settings.themes_file))
+    themes = load_themes(settings.themes_file)  # once, for the records and the index's query words
+    builder = RecordBuilder(themes)
     reports: list[RunReport] = []
     busy: list[str] = []
     with sources_for(settings, demo=args.demo) as sources:
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             settings = allow_source_hosts(settings, sources)
         with ExitStack() as stack:
             store = None if args.dry_run else stack.enter_context(open_state(settings))  # a dry run changes no state
-            backend = stack.enter_context(open_index(settings, store))
+            backend = stack.enter_context(open_index(settings, store, vocabulary=search_vocabulary(settings, themes)))
             if store is not None:
                 seed(store, sources)
             for source in chosen:

@@ -15,13 +15,14 @@ import uvicorn
 from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
+from config.themes import ThemeTable
 from crawlers.netguard import allow_source_hosts
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from search_api.app import create_app
 from search_api.cli.console import EXIT_OK, Console
-from search_api.cli.context import open_index, open_state, seed, sources_for
+from search_api.cli.context import file_source_ids, open_index, open_state, search_vocabulary, seed, sources_for
 
 logger = logging.getLogger(__name__)
 
@@ -31,21 +32,32 @@ _START_JOIN_SECONDS = 30.0
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """`edufed serve`: seed the configured sources, then serve until stopped."""
-    load_themes(settings.themes_file)  # a broken themes file stops the start, not every later run
+    themes = load_themes(settings.themes_file)  # loaded once: the index, the dry-runs and every run classify by it
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     with (
         sources_for(settings, demo=args.demo, server_port=port) as sources,
         open_state(settings) as store,
-        open_index(settings, store) as backend,
+        open_index(settings, store, vocabulary=search_vocabulary(settings, themes)) as backend,
     ):
         seed(store, sources)
         first_runs = args.demo or settings.scheduler.harvest_on_start
         options = ServeOptions(host=host, port=port, first_runs=first_runs)
+        in_file = file_source_ids(settings) if args.demo else frozenset(s.id for s in sources)
         if args.demo:  # the demo platforms serve on loopback, which the SSRF guard refuses unless allowed
             settings = allow_source_hosts(settings, sources)
-        serve(options, settings=settings, backend=backend, sources=sources, store=store)
+        loaded = Loaded(sources=sources, themes=themes, file_source_ids=in_file)
+        serve(options, settings=settings, backend=backend, loaded=loaded, store=store)
     return EXIT_OK
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What `serve` loaded from the configuration files at start, passed to the app and the scheduler."""
+
+    sources: Sequence[SourceBase]
+    themes: ThemeTable
+    file_source_ids: frozenset[str]
 
 
 @dataclass
@@ -108,12 +120,15 @@ def serve(
     *,
     settings: Settings,
     backend: IndexBackend,
-    sources: Sequence[SourceBase],
+    loaded: Loaded,
     store: StateStore,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, with the harvest scheduler (unless settings switch it off)."""
-    app = create_app(settings=settings, backend=backend, sources=sources, store=store)
-    scheduler = HarvestScheduler(settings=settings, store=store) if settings.scheduler.enabled else None
+    app = create_app(settings=settings, backend=backend, sources=loaded.sources, store=store, themes=loaded.themes,
+                     file_source_ids=loaded.file_source_ids)  # fmt: skip
+    scheduler = None
+    if settings.scheduler.enabled:
+        scheduler = HarvestScheduler(settings=settings, store=store, themes=loaded.themes)
     app.state.scheduler = scheduler
     config = uvicorn.Config(
         app,

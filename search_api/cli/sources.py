@@ -15,10 +15,17 @@ from crawlers.state import Principal, SourceHealth
 from search_api.auth import ADMIN
 from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.cli.console import EXIT_OK, Console, UsageError
-from search_api.cli.context import configured, open_index, open_state, state_exists, with_registered
+from search_api.cli.context import (
+    configured,
+    file_source_ids,
+    open_index,
+    open_state,
+    state_exists,
+    with_registered,
+)
 from search_api.cli.reports import source_yaml
 from search_api.cli.tables import health_table
-from search_api.source_actions import create_source, defined_in_config_file, delete_source, ensure_deletable
+from search_api.source_actions import create_source, delete_source, ensure_deletable
 
 _CLI_ADMIN = Principal(key_id="cli", role=ADMIN, platform=None)
 """Who acts at the command line: whoever can run `edufed` on the server is an admin."""
@@ -58,7 +65,7 @@ def _add_source(args: argparse.Namespace, settings: Settings, console: Console) 
 def _remove_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Delete a source as the API does: at once without records, else disabled with its records held; refused
     for a source the configuration file defines, by the rule the API applies."""
-    ensure_deletable(settings, args.source_id)
+    ensure_deletable(settings, args.source_id, file_source_ids(settings))
     with open_state(settings) as store, open_index(settings, store) as backend:
         deletion = delete_source(store, backend, _CLI_ADMIN, args.source_id, actor=_cli_actor())
     if deletion.hold is None:
@@ -94,7 +101,7 @@ def _source_block(path: str) -> dict[str, object]:
 
 
 def _not_in_file(settings: Settings, source_id: object) -> None:
-    if defined_in_config_file(settings, source_id):
+    if source_id in file_source_ids(settings):
         raise UsageError(
             f"{source_id} is defined in {settings.sources_file}: change or remove its block there (once the "
             "block is gone and `edufed serve` restarted, `edufed sources remove` takes its records out)"

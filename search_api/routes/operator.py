@@ -276,7 +276,7 @@ def switch_button(request: Request, source_id: str, switch: str, store: Store, f
             actions.update_source(store, checked.principal, source_id, {"enabled": switch == "enable"},
                                   settings=settings)  # fmt: skip
         elif switch == "delete":
-            actions.ensure_deletable(settings, source_id)
+            actions.ensure_deletable(settings, source_id, request.app.state.file_source_ids)
             deletion = actions.delete_source(store, request.app.state.catalogue.backend, checked.principal, source_id)
             back, switch = "/operator", "delete" if deletion.hold is None else "deletion_held"
         else:

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from config.loader import load_themes
 from crawlers.state import Principal, StateStore
 from indexer.pipeline import RecordBuilder
 from search_api import source_actions as actions
@@ -54,10 +53,10 @@ def rate_limits(request: Request) -> RateLimits:
 
 
 def record_builder(request: Request) -> RecordBuilder:
-    """The app's record builder for dry-runs (the theme table is read on first use)."""
+    """The app's record builder for dry-runs (built on first use from the theme table the app loaded)."""
     builder: RecordBuilder | None = getattr(request.app.state, "record_builder", None)
     if builder is None:
-        builder = RecordBuilder(load_themes(request.app.state.settings.themes_file))
+        builder = RecordBuilder(request.app.state.themes)
         request.app.state.record_builder = builder
     return builder
 
@@ -127,7 +126,7 @@ def delete(request: Request, source_id: str, operator: Operator, store: Store) -
     """Unregister a source without records (200), or disable one with records and hold their withdrawal for
     an admin's approval (202 with the hold), as a mass deletion is held; 409 for a source the configuration
     file defines (its block is removed there)."""
-    actions.ensure_deletable(request.app.state.settings, source_id)
+    actions.ensure_deletable(request.app.state.settings, source_id, request.app.state.file_source_ids)
     backend = request.app.state.catalogue.backend
     deletion = actions.delete_source(store, backend, operator, source_id)
     sync_scheduler(request)

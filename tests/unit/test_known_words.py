@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
 from indexer.known_words import known_terms, lookup_tokens, names_filtered_theme, spelled_words, sub_words
+from indexer.match_plan import Frequencies
 from indexer.query_vocabulary import bundled_vocabulary
 
 
@@ -74,8 +75,12 @@ def _counts(found: dict[str, int], total: int):  # type: ignore[no-untyped-def]
 
 def test_a_word_held_by_a_large_share_of_the_catalogue_lets_the_filtered_theme_answer() -> None:
     counts = _counts({"老年": 600, "摄影": 30}, 1_000)
-    assert names_filtered_theme(parse_query("老年"), ["心理健康"], counts)  # held by 60 %: says little
-    assert not names_filtered_theme(parse_query("摄影"), ["科学文化"], counts)  # a subject: its holders only
-    assert not names_filtered_theme(parse_query("老年 摄影"), ["科学文化"], counts)
-    assert not names_filtered_theme(parse_query("老年"), [], counts)  # no theme filter: nothing to fall back on
-    assert names_filtered_theme(parse_query("健康"), ["养生保健"])  # a word naming the theme, as before
+
+    def names(q: str, themes: list[str], frequencies: Frequencies | None = counts) -> bool:
+        return names_filtered_theme(parse_query(q), themes, frequencies, theme_words=bundled_vocabulary().theme_words)
+
+    assert names("老年", ["心理健康"])  # held by 60 %: says little
+    assert not names("摄影", ["科学文化"])  # a subject: its holders only
+    assert not names("老年 摄影", ["科学文化"])
+    assert not names("老年", [])  # no theme filter: nothing to fall back on
+    assert names("健康", ["养生保健"], None)  # a word naming the theme, as before

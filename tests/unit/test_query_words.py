@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.errors import ConfigError
-from config.loader import load_query_words
+from config.loader import load_query_words, load_themes
 from config.query_words import QueryWords
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryTerm, parse_query
 from indexer.query_vocabulary import bundled_vocabulary, query_vocabulary
@@ -19,7 +19,8 @@ VOCABULARY = query_vocabulary(
         fillers=["怎么", "学", "我", "想", "跳"],
         course_suffixes=["课", "课程"],
         synonyms={"跳舞": ["舞蹈", "广场舞"], "防骗": ["诈骗"], "畫畫": ["绘画"]},
-    )
+    ),
+    load_themes(),
 )
 
 
