@@ -424,7 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
-    sys.stdout.write(report(result, table(list(result["columns"].items()))) + "\n")
+    records = result["bare_tantivy_build"].get("records")
+    sys.stdout.write(report(result, table(list(result["columns"].items()), records=records)) + "\n")
     return 0
 
 

@@ -44,12 +44,16 @@ def directory_bytes(path: Path) -> int:
 
 
 def run_batches(
-    write: Callable[[Sequence[Record]], object], *, count: int, batch: int, checkpoint: int
+    write: Callable[[Sequence[Record]], object], *, count: int, batch: int, checkpoint: int, start: int = 0
 ) -> dict[str, object]:
-    """Feed `count` generated records to `write` in batches; JSON progress lines every `checkpoint`."""
+    """Feed `count` generated records to `write` in batches, from the `start`-th on (the earlier ones are
+    generated and passed over, so the corpus is the same); JSON progress lines every `checkpoint`."""
     records = generate(count)
-    done, spent, stretch_done, stretch_spent, generating = 0, 0.0, 0, 0.0, 0.0
     started = time.perf_counter()
+    for _ in islice(records, start):
+        pass
+    done, spent, stretch_done, stretch_spent = start, 0.0, 0, 0.0
+    generating = time.perf_counter() - started
     while True:
         before = time.perf_counter()
         chunk = list(islice(records, batch))
@@ -68,8 +72,9 @@ def run_batches(
             stretch_done, stretch_spent = 0, 0.0
     return {
         "records": done,
+        "started_at": start,
         "index_seconds": round(spent, 1),
-        "records_per_s": round(done / spent) if spent else None,
+        "records_per_s": round((done - start) / spent) if spent else None,
         "generate_seconds": round(generating, 1),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
@@ -80,12 +85,14 @@ def bench_sqlite(args: argparse.Namespace) -> dict[str, object]:
     from indexer.backends.sqlite import SqliteBackend
 
     path = Path(args.index)
-    fresh_sqlite(path)
-    backend = SqliteBackend(path, linker=OffLinker() if args.no_linking else None)
+    if not args.resume:
+        fresh_sqlite(path)
+    backend = SqliteBackend(path, linker=OffLinker() if args.no_linking else None, search_engine=args.engine)
     try:
         result = run_batches(
-            lambda chunk: backend.upsert(chunk), count=args.count, batch=args.batch, checkpoint=args.checkpoint
-        )
+            lambda chunk: backend.upsert(chunk), count=args.count, batch=args.batch, checkpoint=args.checkpoint,
+            start=backend.count() if args.resume else 0,
+        )  # fmt: skip
         before = time.perf_counter()
         backend.search(SearchQuery(q="健康"))
         result["first_search_seconds"] = round(time.perf_counter() - before, 2)
@@ -183,6 +190,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", type=int, default=100_000, help="records between progress lines")
     parser.add_argument("--index", default="bench/out/index.sqlite3", help="SQLite file (sqlite, reference)")
     parser.add_argument("--no-linking", action="store_true", help="sqlite: store records unlinked (no clusters)")
+    parser.add_argument("--resume", action="store_true", help="sqlite: add the corpus's records past those stored")
+    parser.add_argument("--engine", choices=("tantivy", "fts5"), default="tantivy", help="sqlite: index.search_engine")
     parser.add_argument("--url", default=None, help="Elasticsearch URL; default: start noida-db")
     parser.add_argument("--data-dir", default="bench/out/noida", help="noida-db data directory")
     parser.add_argument("--keep-running", action="store_true", help="keep noida-db up for bench_search")

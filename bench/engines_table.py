@@ -99,12 +99,13 @@ def size_cell(megabytes: float | None, base: float | None) -> str:
     return f"{text} ({times})" if times else text
 
 
-def table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+def table(columns: Sequence[tuple[str, Mapping[str, Any]]], *, records: int | None = None) -> str:
     """The markdown table: one column per (name, result of that column's part), bare tantivy's first; a part
     with `pending` (an engine this checkout does not have) says `pending` in every row."""
     base = dict(columns).get(BARE_TANTIVY, {})
     names = [name for name, _ in columns]
-    lines = ["| 1M records | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    corner = f"{records:,} records" if records is not None else "records"
+    lines = [f"| {corner} | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
 
     def row(title: str, cell: Callable[[Mapping[str, Any]], str]) -> None:
         cells = ["pending" if part.get("pending") else cell(part) for _, part in columns]
