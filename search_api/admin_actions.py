@@ -15,7 +15,6 @@ from crawlers.state import (
     HeldDeletion,
     HoldAlreadyDecidedError,
     InvalidStateValueError,
-    Principal,
     RunRecord,
     SourceHealth,
     StateNotFoundError,
@@ -26,6 +25,7 @@ from crawlers.state.quarantine import QuarantinedRecord
 from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends.base import IndexBackend
 from search_api.admin_format import key_name
+from search_api.auth import Principal
 from search_api.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
 from search_api.source_actions import ensure_not_deleted, is_deleted
 

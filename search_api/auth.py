@@ -1,21 +1,43 @@
 """Who is calling: bearer API keys checked against the state store, and the role checks routes depend on.
 
 Roles: `admin` (everything), `operator` (the sources of one platform), anonymous callers (search only).
-Keys are stored only as salted hashes (crawlers.state.keys); a key never appears in logs or error bodies.
+Keys are stored only as salted hashes (crawlers.state.keys, a table behind the state store); who a verified key
+speaks for, its `Principal`, and what each role may do live here. A key never appears in logs or error bodies.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from crawlers.state import Principal, StateStore
+from crawlers.state import ApiKeyInfo, StateStore
 from search_api.errors import ApiError, ForbiddenError, UnauthorizedError
 
 ADMIN = "admin"
 OPERATOR = "operator"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified key speaks for."""
+
+    key_id: str
+    role: str
+    platform: str | None
+
+    @classmethod
+    def of(cls, key: ApiKeyInfo) -> Principal:
+        """The principal of a key the state store verified."""
+        return cls(key_id=key.id, role=key.role, platform=key.platform)
+
+
+def verified(store: StateStore, key: str) -> Principal | None:
+    """The principal of a live key; None for a malformed, unknown or revoked one."""
+    info = store.keys.verify(key)
+    return None if info is None else Principal.of(info)
 
 BEARER = HTTPBearer(
     scheme_name="apiKey",
@@ -51,7 +73,7 @@ def current_principal(request: Request, credentials: HTTPAuthorizationCredential
     key = credentials.credentials.strip() if credentials is not None else bearer_key(request)
     if not key:
         raise UnauthorizedError()
-    principal = state_store(request).keys.verify(key)
+    principal = verified(state_store(request), key)
     if principal is None:
         raise UnauthorizedError("the API key is unknown or revoked")
     request.state.principal = principal

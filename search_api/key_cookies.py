@@ -22,7 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request, Response
 
-from crawlers.state import Principal, StateStore
+from crawlers.state import StateStore
+from search_api.auth import Principal, verified
 from search_api.errors import CrossSiteError
 
 MAX_KEY_CHARS = 200
@@ -52,7 +53,7 @@ class KeyCookie:
 
     def verify(self, store: StateStore, key: str) -> Principal | None:
         """The key's principal when the key is live and its role may use these pages; else None."""
-        principal = store.keys.verify(key) if key and len(key) <= MAX_KEY_CHARS else None
+        principal = verified(store, key) if key and len(key) <= MAX_KEY_CHARS else None
         if principal is None or principal.role not in self.roles:
             return None
         return principal

@@ -16,7 +16,6 @@ from config.source_models import SourceConfig
 from crawlers.netguard import AddressPolicy
 from crawlers.state import (
     HeldDeletion,
-    Principal,
     RunOutcome,
     SourceExistsError,
     StateNotFoundError,
@@ -26,7 +25,7 @@ from crawlers.state import (
 from crawlers.withdrawals import SOURCE_DELETION_REASON
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
-from search_api.auth import ADMIN, ensure_platform
+from search_api.auth import ADMIN, Principal, ensure_platform
 from search_api.dry_run import DryRunReport, dry_run
 from search_api.errors import ApiError, NotFoundError
 from search_api.source_checks import LocalizedProblem, check_addresses, invalid, parse_config, same_url_sources

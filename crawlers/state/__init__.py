@@ -33,7 +33,7 @@ Harvest run (crawlers/run.py):
     A failed or partial run never calls close_complete_run and never writes cursors.
 
 Admin / operator API (search_api/):
-    store.keys.verify(bearer_key) -> Principal | None; store.keys.create(role=, platform=) -> CreatedKey
+    store.keys.verify(bearer_key) -> ApiKeyInfo | None; store.keys.create(role=, platform=) -> CreatedKey
     store.health() -> {source_id: SourceHealth}; store.runs.find(source_id=, status=, before=, limit=)
     store.runs.get(run_id); store.quarantine.page(source_id=, run_id=, before=, limit=)
     store.holds.approve(hold_id, by=actor) -> withdraw its uids from the index, then store.records.withdraw
@@ -54,7 +54,7 @@ from crawlers.state.errors import (
 )
 from crawlers.state.health import SourceHealth
 from crawlers.state.holds import HeldDeletion
-from crawlers.state.keys import ApiKeyInfo, CreatedKey, Principal
+from crawlers.state.keys import ApiKeyInfo, CreatedKey
 from crawlers.state.links import StoredLinkDecision
 from crawlers.state.quarantine import QuarantinedRecord, QuarantineItem, QuarantinePage
 from crawlers.state.records import RecordState
@@ -69,7 +69,6 @@ __all__ = [
     "HeldDeletion",
     "HoldAlreadyDecidedError",
     "InvalidStateValueError",
-    "Principal",
     "QuarantineItem",
     "QuarantinePage",
     "QuarantinedRecord",

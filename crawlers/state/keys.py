@@ -19,20 +19,12 @@ from crawlers.state.schema import api_keys
 logger = logging.getLogger(__name__)
 
 ROLES = ("admin", "operator")
+"""The roles a key is stored with; what each may do is search_api.auth's (its Principal and role checks)."""
 KEY_PREFIX = "efk"
 # efk_<12 hex id>_<43-char url-safe secret>; the id is public (logs, audit), the secret stays with its owner.
 KEY_PATTERN = re.compile(r"^efk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # one write per key per minute, not one per request
 PLATFORM_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a verified key speaks for."""
-
-    key_id: str
-    role: str
-    platform: str | None
 
 
 @dataclass(frozen=True)
@@ -117,8 +109,9 @@ class ApiKeys:
         logger.info("created %s key %s", role, key_id)
         return CreatedKey(key=f"{KEY_PREFIX}_{key_id}_{secret}", info=_to_info(row))
 
-    def verify(self, key: object) -> Principal | None:
-        """The principal of a valid, unrevoked key; None for anything else (malformed, unknown, revoked)."""
+    def verify(self, key: object) -> ApiKeyInfo | None:
+        """The stored facts of a valid, unrevoked key (search_api.auth makes its Principal); None for anything
+        else (malformed, unknown, revoked)."""
         match = KEY_PATTERN.match(key) if isinstance(key, str) else None
         if match is None:
             return None
@@ -132,7 +125,7 @@ class ApiKeys:
                 return None
             if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
                 connection.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))
-        return Principal(key_id=key_id, role=row["role"], platform=row["platform"])
+        return _to_info(row)
 
     def get(self, key_id: str) -> ApiKeyInfo:
         """One key's facts."""

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from config.settings import Settings
-from crawlers.state import Principal, SourceHealth
-from search_api.auth import ADMIN
+from crawlers.state import SourceHealth
+from search_api.auth import ADMIN, Principal
 from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.cli.console import EXIT_OK, Console, UsageError
 from search_api.cli.context import (

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from crawlers.schedule import HarvestScheduler
-from crawlers.state import InvalidStateValueError, Principal, StateStore
+from crawlers.state import InvalidStateValueError, StateStore
 from search_api import admin_actions as actions
-from search_api.auth import require_admin, state_store
+from search_api.auth import Principal, require_admin, state_store
 from search_api.errors import InvalidRequestError, ProblemDetail
 from search_api.params import RowId
 from search_api.schemas import ROLE_ERROR_RESPONSES, ErrorResponse

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from crawlers.state import InvalidStateValueError, Principal, StateNotFoundError, StateStore
-from search_api.auth import require_admin, state_store
+from crawlers.state import InvalidStateValueError, StateNotFoundError, StateStore
+from search_api.auth import Principal, require_admin, state_store
 from search_api.errors import InvalidRequestError, NotFoundError, ProblemDetail
 from search_api.schemas import ROLE_ERROR_RESPONSES
 from search_api.services.api_keys import ensure_known_platform, issue_key, key_dict, registered_platforms, revoke_key

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from crawlers.state import Principal, StateStore
+from crawlers.state import StateStore
 from search_api import admin_actions
 from search_api import source_actions as actions
 from search_api.admin_format import AdminFormat
-from search_api.auth import ADMIN, OPERATOR, state_store
+from search_api.auth import ADMIN, OPERATOR, Principal, state_store
 from search_api.dry_run import display_rows, summarize
 from search_api.errors import ApiError
 from search_api.field_docs import MODELS, field_docs

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from crawlers.state import Principal, StateStore
+from crawlers.state import StateStore
 from indexer.pipeline import RecordBuilder
 from search_api import source_actions as actions
-from search_api.auth import require_operator, state_store
+from search_api.auth import Principal, require_operator, state_store
 from search_api.openapi import SOURCE_CONFIG, SOURCE_PATCH, source_body
 from search_api.params import RowId
 from search_api.ratelimit import DRY_RUN, REGISTER, RateLimits

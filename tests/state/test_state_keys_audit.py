@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
+from crawlers.state import ApiKeyInfo
 from crawlers.state.errors import InvalidStateValueError, StateNotFoundError
-from crawlers.state.keys import Principal
+from crawlers.state.keys import ROLES
 from crawlers.state.schema import api_keys
+from search_api.auth import ADMIN, OPERATOR, Principal
 
 
 def _stored_text(store) -> str:
@@ -16,15 +20,27 @@ def _stored_text(store) -> str:
     return " ".join(str(value) for row in rows for value in row.values())
 
 
-def test_a_created_key_verifies_to_its_principal(store):
+def test_a_created_key_verifies_to_its_stored_facts(store):
     created = store.keys.create(
         role="operator", platform="ouchn", label="国开平台运维", created_by="key:root"
     )
-    assert store.keys.verify(created.key) == Principal(
-        key_id=created.info.id, role="operator", platform="ouchn"
-    )
+    verified = store.keys.verify(created.key)
+    assert verified is not None
+    assert (verified.id, verified.role, verified.platform, verified.label) == (created.info.id, "operator", "ouchn",
+                                                                              "国开平台运维")  # fmt: skip
+    assert verified.revoked_at is None
     admin = store.keys.create(role="admin")
-    assert store.keys.verify(admin.key) == Principal(key_id=admin.info.id, role="admin", platform=None)
+    assert (store.keys.verify(admin.key).id, store.keys.verify(admin.key).platform) == (admin.info.id, None)
+
+
+def test_the_stored_roles_are_the_roles_auth_checks():
+    assert set(ROLES) == {ADMIN, OPERATOR}
+    assert Principal.of(_info("k1", OPERATOR, "ouchn")) == Principal(key_id="k1", role=OPERATOR, platform="ouchn")
+
+
+def _info(key_id: str, role: str, platform: str | None) -> ApiKeyInfo:
+    return ApiKeyInfo(id=key_id, role=role, platform=platform, label=None, created_by=None,
+                      created_at=datetime.now(UTC), revoked_at=None, last_used_at=None)  # fmt: skip
 
 
 def test_the_plain_key_and_secret_are_never_stored(store):
