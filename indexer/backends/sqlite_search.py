@@ -15,6 +15,7 @@ that records holding more, and rarer, terms come first.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -32,10 +33,12 @@ from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, In
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
-from indexer.errors import QueryError
+from indexer.errors import IndexBackendError, QueryError
 from indexer.highlight import highlight_record
 from indexer.match_plan import AllOf, Plan, every_term, plan_terms
 from indexer.record import Record
+
+logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 ALSO_ON_LIMIT = 5
@@ -194,7 +197,12 @@ class SqliteSearch:
         in_theme: bool = False,
     ) -> SearchResult:
         if terms and self._engine is not None and page.sort == "relevance":
-            return self._engine_run(conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme)
+            try:
+                return self._engine_run(
+                    conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme
+                )
+            except IndexBackendError as exc:  # the derived index cannot be used now: FTS5 still answers
+                logger.warning("search engine index unavailable, answering from FTS5: %s", exc)
         rowids, scores = None, None
         if terms:
             match = match_expression(terms, plan)

@@ -141,6 +141,12 @@ class TantivyIndex:
     def sync(self, conn: sqlite3.Connection, *, rebuild: bool = False) -> EngineState:
         """Bring the directory to the generation of `conn`'s open read snapshot (call inside a transaction);
         `rebuild` builds it anew whatever its state says."""
+        try:
+            return self._sync(conn, rebuild=rebuild)
+        except (OSError, ValueError) as exc:  # the file system or tantivy refused (a full disk, a bad lock path)
+            raise IndexBackendError(f"cannot update search engine index {self.directory}: {exc}") from exc
+
+    def _sync(self, conn: sqlite3.Connection, *, rebuild: bool) -> EngineState:
         generation, pruned = _generations(conn)
         with self._exclusive():
             state = None if rebuild else self.state()

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Child, assert_agrees_with_sqlite
 from engine_child import record
+from engine_support import Child, assert_agrees_with_sqlite
 
 from indexer.backends.sqlite import SqliteBackend
 

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Child, assert_agrees_with_sqlite
 from engine_child import record
+from engine_support import Child, assert_agrees_with_sqlite
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
@@ -147,3 +147,24 @@ def test_the_fts5_engine_leaves_no_directory(tmp_path: Path) -> None:
     finally:
         backend.close()
     assert not Path(f"{path}.tantivy").exists()
+
+
+def test_searches_answer_from_fts5_while_the_engine_index_cannot_be_updated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    truth = SqliteBackend(path, search_engine="fts5")
+    try:
+        truth.upsert(record(n) for n in range(40))
+        Path(f"{path}.tantivy.lock").mkdir()  # the lock file cannot be opened: no sync can run
+        engine = SqliteBackend(path, search_engine="tantivy")
+        try:
+            for q in ("围棋", "书法 入门"):
+                expected = [hit.record.uid for hit in truth.search(SearchQuery(q=q, size=100)).hits]
+                assert [hit.record.uid for hit in engine.search(SearchQuery(q=q, size=100)).hits] == expected
+            assert "answering from FTS5" in caplog.text
+            assert not Path(f"{path}.tantivy").exists()
+        finally:
+            engine.close()
+    finally:
+        truth.close()
