@@ -114,16 +114,16 @@ def _union_by_keys(conn: sqlite3.Connection, rows: _RowSets) -> None:
             rows.union(last_id, row_id)
             continue
         last_key, last_id = key, row_id
-        if key[0] == "n":
-            untaught[key[1:]] = row_id
-        elif key[0] != "p":  # a plain key (t..., b...) of an older index: a look-up asks for it as such
-            untaught[key] = row_id
+        if key[0] != "p":  # n: untaught; a plain key (t..., b...) of an older index, which a look-up asks for too
+            other = untaught.setdefault(key[1:] if key[0] == "n" else key, row_id)
+            if other != row_id:
+                rows.union(other, row_id)
     if not untaught:
         return  # no record names no teacher: the a keys join nothing
     for key, row_id in conn.execute("SELECT key, id FROM link_keys WHERE key >= 'a' AND key < 'b'"):
-        other = untaught.get(key[1:])
-        if other is not None:
-            rows.union(other, row_id)
+        joined = untaught.get(key[1:])
+        if joined is not None:
+            rows.union(joined, row_id)
 
 
 def link_stored(
