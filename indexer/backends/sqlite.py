@@ -157,6 +157,10 @@ class SqliteBackend(SqliteChangeReads):
             enable_wal(conn, timeout_seconds=_BUSY_TIMEOUT_SECONDS)
             for pragma in _PRAGMAS:
                 conn.execute(pragma)
+            if self.search_engine == "tantivy":
+                # No text query scans FTS5 any more: reads through SQLite's page cache keep the file's mapped
+                # pages out of the serving process (RSS at 100k after the query mix: 269 MB, 362 MB mapped).
+                conn.execute("PRAGMA mmap_size = 0")
         except sqlite3.Error as exc:
             conn.close()
             raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
