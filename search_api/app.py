@@ -23,23 +23,24 @@ from config.themes import THEMES, ThemeTable
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError, QueryError
-from search_api import oai, openapi, ratelimit
-from search_api.body_limits import BodyLimitMiddleware
-from search_api.catalogue import Catalogue
-from search_api.cors import SharedApiCorsMiddleware
-from search_api.errors import ApiError, ProblemDetail
-from search_api.labels import media_type_label, record_type_label
-from search_api.methods import OptionsMiddleware, allow_header
-from search_api.metrics import AppMetrics, ErrorCountingMiddleware
-from search_api.middleware import GuardMiddleware
-from search_api.responses import error_for
+from search_api import oai
+from search_api.http import openapi, ratelimit
+from search_api.http.body_limits import BodyLimitMiddleware
+from search_api.http.cors import SharedApiCorsMiddleware
+from search_api.http.errors import ApiError, ProblemDetail
+from search_api.http.methods import OptionsMiddleware, allow_header
+from search_api.http.middleware import GuardMiddleware
+from search_api.http.responses import error_for
+from search_api.pages.labels import media_type_label, record_type_label
+from search_api.pages.views import record_url
 from search_api.routes import admin, admin_pages, docs, health, keys, metrics, operator, pages, records, runs, search
 from search_api.routes import data as data_routes
 from search_api.routes import embed as embed_routes
 from search_api.routes import feeds as feed_routes
 from search_api.routes import sitemaps as sitemap_routes
 from search_api.routes import sources as source_routes
-from search_api.views import record_url
+from search_api.services.catalogue import Catalogue
+from search_api.services.metrics import AppMetrics, ErrorCountingMiddleware
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from crawlers.state.schema import api_keys
 logger = logging.getLogger(__name__)
 
 ROLES = ("admin", "operator")
-"""The roles a key is stored with; what each may do is search_api.auth's (its Principal and role checks)."""
+"""The roles a key is stored with; what each may do is search_api.http.auth's (its Principal and role checks)."""
 KEY_PREFIX = "efk"
 # efk_<12 hex id>_<43-char url-safe secret>; the id is public (logs, audit), the secret stays with its owner.
 KEY_PATTERN = re.compile(r"^efk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -110,7 +110,7 @@ class ApiKeys:
         return CreatedKey(key=f"{KEY_PREFIX}_{key_id}_{secret}", info=_to_info(row))
 
     def verify(self, key: object) -> ApiKeyInfo | None:
-        """The stored facts of a valid, unrevoked key (search_api.auth makes its Principal); None for anything
+        """The stored facts of a valid, unrevoked key (search_api.http.auth makes its Principal); None for anything
         else (malformed, unknown, revoked)."""
         match = KEY_PATTERN.match(key) if isinstance(key, str) else None
         if match is None:

@@ -18,7 +18,7 @@ from crawlers.state.source_registry import CONFIG_ACTOR
 from indexer.analysis import QueryVocabulary
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
-from search_api.source_actions import deletion_hold
+from search_api.services.source_actions import deletion_hold
 
 logger = logging.getLogger(__name__)
 

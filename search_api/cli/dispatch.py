@@ -19,7 +19,7 @@ from crawlers.state import StateError
 from indexer.errors import IndexerError
 from search_api.cli.console import EXIT_FAILED, EXIT_USAGE, Console, UsageError
 from search_api.cli.context import demo_settings
-from search_api.errors import ApiError
+from search_api.http.errors import ApiError
 
 Command = Callable[[argparse.Namespace, Settings, Console], int]
 

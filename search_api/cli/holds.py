@@ -12,9 +12,9 @@ from crawlers.state import HeldDeletion, HoldAlreadyDecidedError, StateNotFoundE
 from crawlers.state.quarantine import QuarantinedRecord
 from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends import open_backend
-from search_api.admin_actions import hold_dict, quarantined_dict
 from search_api.cli.console import CLI_ACTOR, EXIT_OK, EXIT_USAGE, Output
 from search_api.cli.tables import cli_time
+from search_api.services.admin_actions import hold_dict, quarantined_dict
 
 REASON_CHARS = 80
 

@@ -12,8 +12,6 @@ import yaml
 
 from config.settings import Settings
 from crawlers.state import SourceHealth
-from search_api.auth import ADMIN, Principal
-from search_api.body_limits import MAX_DEPTH, json_depth
 from search_api.cli.console import EXIT_OK, Console, UsageError
 from search_api.cli.context import (
     configured,
@@ -25,7 +23,9 @@ from search_api.cli.context import (
 )
 from search_api.cli.reports import source_yaml
 from search_api.cli.tables import health_table
-from search_api.source_actions import create_source, delete_source, ensure_deletable
+from search_api.http.auth import ADMIN, Principal
+from search_api.http.body_limits import MAX_DEPTH, json_depth
+from search_api.services.source_actions import create_source, delete_source, ensure_deletable
 
 _CLI_ADMIN = Principal(key_id="cli", role=ADMIN, platform=None)
 """Who acts at the command line: whoever can run `edufed` on the server is an admin."""

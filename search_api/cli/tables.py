@@ -13,7 +13,7 @@ from config.source_models import SourceBase
 from crawlers.run import RunProgress
 from crawlers.schedule import TIMEZONE
 from crawlers.state import RunRecord, SourceHealth
-from search_api.admin_actions import run_details
+from search_api.services.admin_actions import run_details
 
 BAR_WIDTH = 24
 _SPINNER = "|/-\\"

@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from search_api.errors import ApiError
-from search_api.ratelimit import SlidingWindow
-from search_api.responses import error_for
+from search_api.http.errors import ApiError
+from search_api.http.ratelimit import SlidingWindow
+from search_api.http.responses import error_for
 
 CACHE_CONTROL = "public, max-age=300"
 """Feeds and sitemaps change with harvests, a few times a day: five minutes of caching costs readers little."""

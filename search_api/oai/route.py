@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from search_api.errors import ApiError
+from search_api.http.errors import ApiError
+from search_api.http.ratelimit import SlidingWindow
+from search_api.http.responses import error_for
 from search_api.oai.verbs import OaiProvider
-from search_api.ratelimit import SlidingWindow
-from search_api.responses import error_for
 
 router = APIRouter()
 XML = "text/xml; charset=UTF-8"

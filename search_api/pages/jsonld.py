@@ -8,7 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from indexer.record import Record
-from search_api.labels import record_type_label
+from search_api.pages.labels import record_type_label
 
 # Characters that could end the <script> element or confuse an HTML parser, written as JSON escapes.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",

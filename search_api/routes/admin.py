@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse
 
 from crawlers.schedule import HarvestScheduler
 from crawlers.state import InvalidStateValueError, StateStore
-from search_api import admin_actions as actions
-from search_api.auth import Principal, require_admin, state_store
-from search_api.errors import InvalidRequestError, ProblemDetail
-from search_api.params import RowId
-from search_api.schemas import ROLE_ERROR_RESPONSES, ErrorResponse
+from search_api.http.auth import Principal, require_admin, state_store
+from search_api.http.errors import InvalidRequestError, ProblemDetail
+from search_api.http.params import RowId
+from search_api.http.schemas import ROLE_ERROR_RESPONSES, ErrorResponse
+from search_api.services import admin_actions as actions
 from search_api.services import admin_links as links
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ROLE_ERROR_RESPONSES)

@@ -21,13 +21,13 @@ from crawlers.schedule import HarvestScheduler
 from crawlers.state import StateStore
 from crawlers.state.db import utcnow
 from crawlers.state.runs import STATUSES
-from search_api import admin_actions as actions
-from search_api.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
-from search_api.auth import ADMIN, state_store
-from search_api.errors import ApiError
-from search_api.key_cookies import KeyCookie, PageSession, form_reader
-from search_api.params import RowId
+from search_api.http.auth import ADMIN, state_store
+from search_api.http.errors import ApiError
+from search_api.http.params import RowId
+from search_api.pages.admin_format import DONE_MESSAGES, ERROR_MESSAGES, AdminFormat
+from search_api.pages.key_cookies import KeyCookie, PageSession, form_reader
 from search_api.routes.admin import scheduler_of
+from search_api.services import admin_actions as actions
 from search_api.services import admin_links as links
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

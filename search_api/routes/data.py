@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
 from indexer.dump import DUMP_NAME, SCHEMA_FILE, dump_directory, list_dumps, manifest_name
-from search_api.errors import NotFoundError
+from search_api.http.errors import NotFoundError
 from search_api.http.harvesting import public_base, refused
-from search_api.schemas import error_responses
+from search_api.http.schemas import error_responses
 
 router = APIRouter(tags=["data"])
 _MEDIA = {".gz": "application/gzip", ".json": "application/json"}

@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from indexer.backends.base import SearchQuery
-from search_api.catalogue import Catalogue
-from search_api.errors import InvalidRequestError, ProblemDetail
-from search_api.middleware import PAGE_POLICY
-from search_api.params import clean_query_text
+from search_api.http.errors import InvalidRequestError, ProblemDetail
+from search_api.http.middleware import PAGE_POLICY
+from search_api.http.params import clean_query_text
+from search_api.services.catalogue import Catalogue
 
 router = APIRouter(include_in_schema=False)  # a page: documented in the README
 EMBED_RESULTS = 8

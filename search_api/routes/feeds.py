@@ -13,13 +13,13 @@ from config.regions import region_table
 from config.themes import THEMES
 from indexer.backends.changes import ChangeQuery, now_stamp
 from indexer.record import Record
-from search_api.catalogue import Catalogue
-from search_api.errors import NotFoundError, ProblemDetail
+from search_api.http.errors import NotFoundError, ProblemDetail
 from search_api.http.harvesting import conditional, public_base, refused
-from search_api.params import SearchParams, build_query, search_params
+from search_api.http.params import SearchParams, build_query, search_params
+from search_api.pages.views import query_pairs
 from search_api.routes.search import catalogue
+from search_api.services.catalogue import Catalogue
 from search_api.services.feeds import MEDIA_TYPES, FeedInfo, FeedKind, feed_updated, newest_first, render_feed
-from search_api.views import query_pairs
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)  # XML, not JSON: documented in the README
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from indexer.errors import IndexBackendError
-from search_api.catalogue import Catalogue
+from search_api.http.schemas import HealthResponse
 from search_api.routes.search import catalogue
-from search_api.schemas import HealthResponse
+from search_api.services.catalogue import Catalogue
 
 logger = logging.getLogger(__name__)
 

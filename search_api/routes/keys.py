@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from crawlers.state import InvalidStateValueError, StateNotFoundError, StateStore
-from search_api.auth import Principal, require_admin, state_store
-from search_api.errors import InvalidRequestError, NotFoundError, ProblemDetail
-from search_api.schemas import ROLE_ERROR_RESPONSES
+from search_api.http.auth import Principal, require_admin, state_store
+from search_api.http.errors import InvalidRequestError, NotFoundError, ProblemDetail
+from search_api.http.schemas import ROLE_ERROR_RESPONSES
 from search_api.services.api_keys import ensure_known_platform, issue_key, key_dict, registered_platforms, revoke_key
-from search_api.source_actions import actor_of
+from search_api.services.source_actions import actor_of
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ROLE_ERROR_RESPONSES)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from search_api.metrics import AppMetrics
+from search_api.services.metrics import AppMetrics
 
 router = APIRouter(tags=["health"])
 

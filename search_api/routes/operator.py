@@ -16,20 +16,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from crawlers.state import StateStore
-from search_api import admin_actions
-from search_api import source_actions as actions
-from search_api.admin_format import AdminFormat
-from search_api.auth import ADMIN, OPERATOR, Principal, state_store
-from search_api.dry_run import display_rows, summarize
-from search_api.errors import ApiError
-from search_api.field_docs import MODELS, field_docs
-from search_api.key_cookies import KeyCookie, PageSession, form_reader
-from search_api.labels import field_label, rejection_reason_zh
-from search_api.operator_forms import KIND_LABELS, FormProblems, SourceForm
-from search_api.ratelimit import DRY_RUN, REGISTER
+from search_api.http.auth import ADMIN, OPERATOR, Principal, state_store
+from search_api.http.errors import ApiError
+from search_api.http.ratelimit import DRY_RUN, REGISTER
+from search_api.pages.admin_format import AdminFormat
+from search_api.pages.key_cookies import KeyCookie, PageSession, form_reader
+from search_api.pages.labels import field_label, rejection_reason_zh
+from search_api.pages.operator_forms import KIND_LABELS, FormProblems, SourceForm
 from search_api.routes.sources import rate_limits, record_builder
-from search_api.source_checks import LocalizedProblem
-from search_api.source_templates import TEMPLATES
+from search_api.services import admin_actions
+from search_api.services import source_actions as actions
+from search_api.services.dry_run import display_rows, summarize
+from search_api.services.field_docs import MODELS, field_docs
+from search_api.services.source_checks import LocalizedProblem
+from search_api.services.source_templates import TEMPLATES
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from search_api.catalogue import Catalogue, search_item
-from search_api.errors import NotFoundError
+from search_api.http.errors import NotFoundError
+from search_api.http.params import SearchParams, build_query, search_params
 from search_api.pages.jsonld import course_jsonld, script_json
-from search_api.params import SearchParams, build_query, search_params
+from search_api.pages.views import back_url, build_view
 from search_api.routes.records import MAX_ID_CHARS
 from search_api.routes.search import catalogue
-from search_api.views import back_url, build_view
+from search_api.services.catalogue import Catalogue, search_item
 
 router = APIRouter(include_in_schema=False)
 

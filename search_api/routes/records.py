@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from search_api.catalogue import Catalogue, record_body
-from search_api.errors import NotFoundError, ProblemDetail
+from search_api.http.errors import NotFoundError, ProblemDetail
+from search_api.http.schemas import ERROR_RESPONSES, RecordResponse
 from search_api.routes.search import catalogue
-from search_api.schemas import ERROR_RESPONSES, RecordResponse
+from search_api.services.catalogue import Catalogue, record_body
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from crawlers.state import StateStore
-from search_api import admin_actions as actions
-from search_api.auth import Principal, require_admin, state_store
-from search_api.schemas import ROLE_ERROR_RESPONSES
+from search_api.http.auth import Principal, require_admin, state_store
+from search_api.http.schemas import ROLE_ERROR_RESPONSES
+from search_api.services import admin_actions as actions
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ROLE_ERROR_RESPONSES)
 

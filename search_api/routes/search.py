@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from search_api.catalogue import Catalogue
-from search_api.errors import InvalidRequestError, ProblemDetail
-from search_api.params import SearchParams, build_query, clean_query_text, search_params
-from search_api.schemas import ERROR_RESPONSES, SearchResponse, SuggestResponse
+from search_api.http.errors import InvalidRequestError, ProblemDetail
+from search_api.http.params import SearchParams, build_query, clean_query_text, search_params
+from search_api.http.schemas import ERROR_RESPONSES, SearchResponse, SuggestResponse
+from search_api.services.catalogue import Catalogue
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 

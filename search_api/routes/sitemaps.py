@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from indexer.backends.changes import stamp_time
-from search_api.errors import NotFoundError
+from search_api.http.errors import NotFoundError
 from search_api.http.harvesting import conditional, public_base, refused
 from search_api.services.sitemaps import MAX_URLS, SitemapPlans, render_child, render_index, render_pages
 

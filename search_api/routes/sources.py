@@ -16,13 +16,13 @@ from fastapi.responses import JSONResponse
 
 from crawlers.state import StateStore
 from indexer.pipeline import RecordBuilder
-from search_api import source_actions as actions
-from search_api.auth import Principal, require_operator, state_store
-from search_api.openapi import SOURCE_CONFIG, SOURCE_PATCH, source_body
-from search_api.params import RowId
-from search_api.ratelimit import DRY_RUN, REGISTER, RateLimits
-from search_api.schemas import RATE_LIMITED_RESPONSES, ROLE_ERROR_RESPONSES
-from search_api.source_checks import LocalizedProblem, invalid
+from search_api.http.auth import Principal, require_operator, state_store
+from search_api.http.openapi import SOURCE_CONFIG, SOURCE_PATCH, source_body
+from search_api.http.params import RowId
+from search_api.http.ratelimit import DRY_RUN, REGISTER, RateLimits
+from search_api.http.schemas import RATE_LIMITED_RESPONSES, ROLE_ERROR_RESPONSES
+from search_api.services import source_actions as actions
+from search_api.services.source_checks import LocalizedProblem, invalid
 
 logger = logging.getLogger(__name__)
 

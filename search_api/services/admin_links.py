@@ -15,7 +15,7 @@ from crawlers.state import InvalidStateValueError, StateNotFoundError, StateStor
 from indexer.backends.base import IndexBackend
 from indexer.linkage import ClusterView
 from indexer.record import Record
-from search_api.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
+from search_api.http.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
 
 Kind = Literal["split", "join"]
 NOTE_CHARS = 500

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from crawlers.state import ApiKeyInfo, StateStore
-from search_api.errors import InvalidRequestError, ProblemDetail
+from search_api.http.errors import InvalidRequestError, ProblemDetail
 
 
 def registered_platforms(store: StateStore) -> dict[str, str]:

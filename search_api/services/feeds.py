@@ -10,7 +10,7 @@ from typing import Literal
 from feedgen.feed import FeedGenerator
 
 from indexer.record import Record
-from search_api.views import record_url
+from search_api.pages.views import record_url
 
 FeedKind = Literal["atom", "rss"]
 MEDIA_TYPES: dict[FeedKind, str] = {

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from indexer.backends.base import IndexBackend
 from indexer.backends.changes import ChangeQuery, now_stamp, stamp_time
-from search_api.views import record_url
+from search_api.pages.views import record_url
 
 NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000

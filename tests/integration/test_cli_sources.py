@@ -17,8 +17,8 @@ import yaml
 from config.loader import load_settings
 from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
-from search_api.auth import ADMIN, Principal
-from search_api.source_actions import delete_source
+from search_api.http.auth import ADMIN, Principal
+from search_api.services.source_actions import delete_source
 from tests.support.cli import edufed, write_config
 from tests.support.harvest_state import course_list, courses, serve_courses
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401

@@ -11,9 +11,9 @@ import pytest
 from lxml import html as lxml_html
 
 from config.source_models import JsonApiSourceConfig
-from search_api.field_docs import field_docs
-from search_api.operator_forms import URL_FIELD, SourceForm
-from search_api.source_templates import TEMPLATES
+from search_api.pages.operator_forms import URL_FIELD, SourceForm
+from search_api.services.field_docs import field_docs
+from search_api.services.source_templates import TEMPLATES
 from tests.operator.site import COURSES, MAPPING, PLATFORM, OperatorSite, course_source
 from tests.support.faults import SITES, TITLES
 

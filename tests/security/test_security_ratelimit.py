@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import OperatorSettings
-from search_api.ratelimit import DRY_RUN, RateLimitedError, RateLimits
+from search_api.http.ratelimit import DRY_RUN, RateLimitedError, RateLimits
 from tests.operator.site import COURSES, OperatorSite, course_source, make_settings, operator_site
 from tests.support.http_server import FixtureServer
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from search_api.params import MAX_ROW_ID
+from search_api.http.params import MAX_ROW_ID
 from search_api.routes.admin_pages import COOKIE as ADMIN_COOKIE
 from search_api.routes.operator import COOKIE as OPERATOR_COOKIE
 from tests.operator.site import OperatorSite, course_source, make_settings, operator_site, postgres_site_fixture  # noqa: F401

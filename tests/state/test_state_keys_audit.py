@@ -11,7 +11,7 @@ from crawlers.state import ApiKeyInfo
 from crawlers.state.errors import InvalidStateValueError, StateNotFoundError
 from crawlers.state.keys import ROLES
 from crawlers.state.schema import api_keys
-from search_api.auth import ADMIN, OPERATOR, Principal
+from search_api.http.auth import ADMIN, OPERATOR, Principal
 
 
 def _stored_text(store) -> str:

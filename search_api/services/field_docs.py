@@ -24,8 +24,8 @@ from config.source_models import (
     SitemapSourceConfig,
     StaticCatalogSourceConfig,
 )
-from search_api.labels import FIELD_LABELS
 from search_api.pages.field_help import field_help_zh
+from search_api.pages.labels import FIELD_LABELS
 
 MODELS: dict[str, type[BaseModel]] = {
     "json_api": JsonApiSourceConfig, "rss": RssSourceConfig, "static_catalog": StaticCatalogSourceConfig,

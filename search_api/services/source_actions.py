@@ -25,10 +25,10 @@ from crawlers.state import (
 from crawlers.withdrawals import SOURCE_DELETION_REASON
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
-from search_api.auth import ADMIN, Principal, ensure_platform
-from search_api.dry_run import DryRunReport, dry_run
-from search_api.errors import ApiError, NotFoundError
-from search_api.source_checks import LocalizedProblem, check_addresses, invalid, parse_config, same_url_sources
+from search_api.http.auth import ADMIN, Principal, ensure_platform
+from search_api.http.errors import ApiError, NotFoundError
+from search_api.services.dry_run import DryRunReport, dry_run
+from search_api.services.source_checks import LocalizedProblem, check_addresses, invalid, parse_config, same_url_sources
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from config.loader import problems_from
 from config.source_models import SourceConfig
 from crawlers.errors import UrlRefusedError
 from crawlers.netguard import AddressPolicy
-from search_api.errors import InvalidRequestError, ProblemDetail
+from search_api.http.errors import InvalidRequestError, ProblemDetail
 
 ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
 KINDS = ("json_api", "rss", "oai_pmh", "sitemap", "html", "static_catalog")

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from search_api.errors import ApiError, error_response
-from search_api.views import back_url
+from search_api.http.errors import ApiError, error_response
+from search_api.pages.views import back_url
 
 PAGE_MESSAGES = {
     "not_found": "没有找到这个页面。这门课程可能已经从原平台下架了。",

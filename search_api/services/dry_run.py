@@ -12,7 +12,7 @@ from config.settings import HttpSettings, OperatorSettings
 from config.source_models import SourceConfig
 from crawlers.preview import DryRunReport, FieldWarning, preview
 from indexer.pipeline import RecordBuilder
-from search_api.labels import rejection_reason_zh
+from search_api.pages.labels import rejection_reason_zh
 
 __all__ = ["DryRunReport", "FieldWarning", "ZhWording", "display_day", "display_rows", "dry_run", "summarize"]
 

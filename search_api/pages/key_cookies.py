@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import Request, Response
 
 from crawlers.state import StateStore
-from search_api.auth import Principal, verified
-from search_api.errors import CrossSiteError
+from search_api.http.auth import Principal, verified
+from search_api.http.errors import CrossSiteError
 
 MAX_KEY_CHARS = 200
 

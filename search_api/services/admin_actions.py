@@ -24,10 +24,10 @@ from crawlers.state import (
 from crawlers.state.quarantine import QuarantinedRecord
 from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends.base import IndexBackend
-from search_api.admin_format import key_name
-from search_api.auth import Principal
-from search_api.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
-from search_api.source_actions import ensure_not_deleted, is_deleted
+from search_api.http.auth import Principal
+from search_api.http.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail
+from search_api.pages.admin_format import key_name
+from search_api.services.source_actions import ensure_not_deleted, is_deleted
 
 Light = Literal["red", "amber", "green"]
 LIGHT_RANK = {"red": 0, "amber": 1, "green": 2}

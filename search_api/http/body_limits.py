@@ -12,8 +12,8 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from search_api.errors import ApiError, ProblemDetail
-from search_api.responses import error_for
+from search_api.http.errors import ApiError, ProblemDetail
+from search_api.http.responses import error_for
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_DEPTH = 32

@@ -6,8 +6,8 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from search_api.errors import ApiError
-from search_api.responses import error_for
+from search_api.http.errors import ApiError
+from search_api.http.responses import error_for
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from config.settings import SearchSettings
 from config.source_models import MEDIA_TYPES, RECORD_TYPES
 from config.themes import THEMES
 from indexer.backends.base import SearchQuery
-from search_api.errors import InvalidRequestError, ProblemDetail
+from search_api.http.errors import InvalidRequestError, ProblemDetail
 
 MAX_VALUES_PER_FILTER = 20
 MAX_FILTER_VALUE_CHARS = 64

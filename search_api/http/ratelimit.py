@@ -16,8 +16,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from config.settings import OperatorSettings
-from search_api.errors import ApiError
-from search_api.responses import error_for
+from search_api.http.errors import ApiError
+from search_api.http.responses import error_for
 
 DRY_RUN = "dry_run"
 REGISTER = "register"

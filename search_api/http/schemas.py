@@ -128,4 +128,4 @@ ERROR_RESPONSES = error_responses(400, 404, 422, 503)
 ROLE_ERROR_RESPONSES = error_responses(401, 403, 404, 409, 422, 503)
 """The errors of every endpoint that needs a key (its router declares them)."""
 RATE_LIMITED_RESPONSES = error_responses(429)
-"""The further error of the endpoints a key may call only so often (413 goes on every body: search_api.openapi)."""
+"""The further error of the endpoints a key may call only so often (413 goes on every body: search_api.http.openapi)."""

@@ -4,7 +4,7 @@ The sources API reads its bodies itself (search_api.routes.sources.json_body) so
 kind by kind with a message per field, in English and Chinese; FastAPI therefore sees no body model.
 The routes name the schema with `source_body(...)` and `install` adds the schemas, made from the same
 pydantic models that validate the config, to the description's components. Every body the API takes is
-size-checked before any route sees it (search_api.body_limits), so every operation with a body gets the 413.
+size-checked before any route sees it (search_api.http.body_limits), so every operation with a body gets the 413.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from search_api.schemas import ERROR_MEANINGS
-from search_api.source_checks import ADAPTER
+from search_api.http.schemas import ERROR_MEANINGS
+from search_api.services.source_checks import ADAPTER
 
 SOURCE_CONFIG = "SourceConfig"
 SOURCE_PATCH = "SourcePatch"

@@ -10,8 +10,8 @@ from urllib.parse import quote, urlencode
 
 from config.themes import THEMES
 from indexer.backends.base import SearchResult
-from search_api.labels import FREE_LABELS, SORT_LABELS, media_type_label
-from search_api.params import SearchParams
+from search_api.http.params import SearchParams
+from search_api.pages.labels import FREE_LABELS, SORT_LABELS, media_type_label
 
 _LIST_FIELDS = ("theme", "audience", "platform", "region", "type", "media_type")
 _BACK_FIELDS = frozenset({"q", *_LIST_FIELDS, "free", "sort", "size", "collapse", "page", "cursor"})

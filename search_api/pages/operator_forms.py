@@ -14,8 +14,8 @@ import yaml
 from pydantic import ValidationError
 
 from config.source_models import SourceConfig
-from search_api.body_limits import MAX_DEPTH, json_depth
-from search_api.source_checks import ADAPTER, KINDS, LocalizedProblem, problems_of
+from search_api.http.body_limits import MAX_DEPTH, json_depth
+from search_api.services.source_checks import ADAPTER, KINDS, LocalizedProblem, problems_of
 
 URL_FIELD = {"json_api": "url", "rss": "url", "sitemap": "url", "oai_pmh": "base_url",
              "static_catalog": "version_url", "html": "start_urls"}  # fmt: skip

@@ -14,7 +14,7 @@ from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crawlers.state import ApiKeyInfo, StateStore
-from search_api.errors import ApiError, ForbiddenError, UnauthorizedError
+from search_api.http.errors import ApiError, ForbiddenError, UnauthorizedError
 
 ADMIN = "admin"
 OPERATOR = "operator"
