@@ -81,8 +81,27 @@ def light_of(
     if health.last_run is None:
         return "amber", "尚未采集"
     if health.last_run.status == "partial":
-        return "amber", "部分记录被拒收"
+        rejected = _few_rejected(health.last_run)
+        if rejected:
+            return "green", f"正常（{rejected} 条记录数据有误，未收录）"
+        return "amber", "部分记录被拒收或列表不完整"
     return "green", "正常"
+
+
+FEW_REJECTED_SHARE = 0.1
+"""A complete run that refused at most this share of what it fetched (a platform's few broken items, e.g. the
+demo's deliberate ones) and warned of nothing else is green: nothing for the admin on call to do; the run itself
+still says 部分成功 and its rejections wait in quarantine for the operator."""
+
+
+def _few_rejected(run: RunRecord) -> int:
+    """How many records a partial run refused, when that is its only problem and a small share; else 0."""
+    report = run.report or {}
+    counts = run.counts
+    only_rejections = not report.get("warning_count") and report.get("incomplete") is None
+    if only_rejections and 0 < counts.rejected <= FEW_REJECTED_SHARE * counts.fetched:
+        return counts.rejected
+    return 0
 
 
 def source_rows(

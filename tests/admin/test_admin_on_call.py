@@ -40,11 +40,11 @@ def _add(site: AdminSite, source_id: str, **changes: Any) -> None:
 
 
 def _run(site: AdminSite, source_id: str, status: str, *, ago: timedelta = timedelta(minutes=5),
-         report: dict[str, Any] | None = None, fetched: int = 0,
+         report: dict[str, Any] | None = None, fetched: int = 0, rejected: int = 0,
          error: tuple[str, str] | None = None) -> str:  # fmt: skip
     started = utcnow() - ago
     run = site.store.runs.start(source_id, trigger="schedule", started_at=started)
-    outcome = RunOutcome(status=status, counts=RunCounts(fetched=fetched), report=report,
+    outcome = RunOutcome(status=status, counts=RunCounts(fetched=fetched, rejected=rejected), report=report,
                          error_type=error[0] if error else None, error_message=error[1] if error else None)  # fmt: skip
     site.store.runs.finish(run.id, outcome, finished_at=started + timedelta(seconds=3))
     return run.id
@@ -160,3 +160,26 @@ def test_hold_reasons_name_the_key_by_what_an_admin_knows(site: AdminSite, pages
     html = pages.get("/admin").text
     assert f"key:{key.id}" not in html
     assert "来源被运营者「张老师」（平台 test_platform）删除。对方这次一条记录都没列出，而原来有 3 条。" in html
+
+
+def test_a_few_broken_items_of_a_complete_listing_leave_the_source_green_with_the_count_said(
+    site: AdminSite, pages: httpx.Client
+) -> None:
+    """The demo's first impression: its platforms carry a few deliberately broken items; a complete run that refused
+    2 of 95 is nothing for the admin on call (green, the count said), while many refused, a warning or an incomplete
+    listing still ask for attention (amber). The run itself keeps saying 部分成功."""
+    complete = {"incomplete": None, "warning_count": 0}
+    for source_id in ("few_bad", "many_bad", "warned", "cut_short"):
+        _add(site, source_id, enabled=False)
+    _run(site, "few_bad", "partial", fetched=95, rejected=2, report=complete)
+    _run(site, "many_bad", "partial", fetched=7, rejected=2, report=complete)
+    _run(site, "warned", "partial", fetched=95, rejected=2, report={"incomplete": None, "warning_count": 3})
+    _run(site, "cut_short", "partial", fetched=95, rejected=2, report={"incomplete": "page 3: HTTP 500"})
+
+    html = pages.get("/admin").text
+    lights = dict(re.findall(r'<tr class="source-row" data-source="(\w+)" data-light="(\w+)"', html))
+    assert lights == {"few_bad": "green", "many_bad": "amber", "warned": "amber", "cut_short": "amber"}
+    row = html[html.index('data-source="few_bad"') :]
+    assert "2 条记录数据有误，未收录" in row[: row.index("</tr>")]
+    history = pages.get("/admin/sources/few_bad").text
+    assert "部分成功" in history
