@@ -27,6 +27,7 @@ from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_facets import FacetColumns
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
+from indexer.backends.sqlite_payload import PayloadWriter, payload_text
 from indexer.backends.sqlite_schema import (
     DDL,
     DOC_COLUMNS,
@@ -380,7 +381,7 @@ class SqliteBackend(SqliteChangeReads):
     def get(self, uid: str) -> Record | None:
         """One record with its raw payload, or None."""
         rows = self._read("SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.uid = ?", (uid,))
-        return Record.model_validate_json(str(rows[0][0])) if rows else None
+        return Record.model_validate_json(payload_text(rows[0][0], self._conn())) if rows else None
 
     def cluster_of(self, uid: str) -> ClusterView | None:
         """The record's cluster: every member and the evidence that merged them (None: a course on its own)."""
@@ -440,8 +441,9 @@ class SqliteBackend(SqliteChangeReads):
             rows = self._read(sql, params)
             if not rows:
                 return
+            conn = self._conn()
             for row_id, payload in rows:
-                yield Record.model_validate_json(str(payload))
+                yield Record.model_validate_json(payload_text(payload, conn))
                 last = int(row_id)
 
 
@@ -490,5 +492,7 @@ def _insert_rows(conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRo
     fts_sql = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
     conn.executemany(doc_sql, [(i, generation, *r.doc) for i, r in inserts])
     conn.executemany(fts_sql, [(i, *r.fts) for i, r in inserts])
-    conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", [(i, r.payload) for i, r in inserts])
+    packed = PayloadWriter(conn).encode([r.payload for _, r in inserts])
+    payload_rows = [(i, p) for (i, _), p in zip(inserts, packed, strict=True)]
+    conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", payload_rows)
     conn.executemany("INSERT INTO link_keys (key, id) VALUES (?, ?)", [(k, i) for i, r in inserts for k in r.link_keys])

@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 
 from indexer.backends.sqlite_links import SqliteLinkStore
+from indexer.backends.sqlite_payload import payload_text
 from indexer.linkage.bulk import GroupClusterer, LinkGroup, cluster_here
 from indexer.linkage.decisions import LinkDecisions
 from indexer.linkage.incremental import Linker
@@ -204,7 +205,8 @@ def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[str, str | Non
         chunk = ids[start : start + _PAGE]
         marks = ", ".join("?" * len(chunk))
         sql = f"SELECT d.uid, d.cluster_id, p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.id IN ({marks})"
-        found.extend(conn.execute(sql, chunk).fetchall())
+        rows = conn.execute(sql, chunk)
+        found.extend((uid, cluster_id, payload_text(payload, conn)) for uid, cluster_id, payload in rows)
     return found
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from indexer.backends.changes import Change
 from indexer.backends.sqlite_oai import deleted_entries
+from indexer.backends.sqlite_payload import payload_text
 from indexer.errors import IndexBackendError
 from indexer.rebuild_pool import StoredRecord
 from indexer.record import Record
@@ -77,7 +78,7 @@ class SqliteIndexFile:
         while rows := self._query(sql, (last, _PAGE)):
             for row_id, uid, payload in rows:
                 try:
-                    yield Record.model_validate_json(str(payload))
+                    yield Record.model_validate_json(payload_text(payload, self._conn))
                 except ValidationError as exc:
                     raise IndexBackendError(
                         f"record {uid} in {self.path} cannot be read ({exc.error_count()} problem(s), first: "
@@ -92,7 +93,7 @@ class SqliteIndexFile:
         sql += "WHERE d.id > ? ORDER BY d.id LIMIT ?"
         while rows := self._query(sql, (last, _PAGE)):
             for row_id, uid, payload in rows:
-                yield StoredRecord(str(uid), str(payload))
+                yield StoredRecord(str(uid), payload_text(payload, self._conn))
                 last = int(row_id)
 
     def _query(self, sql: str, params: tuple[object, ...]) -> list[Any]:

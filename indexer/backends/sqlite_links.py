@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Mapping
 
+from indexer.backends.sqlite_payload import PayloadWriter, payload_text
 from indexer.linkage import ClusterLink, ClusterView, LinkEvidence
 from indexer.linkage.incremental import Linker
 from indexer.record import Record
@@ -50,7 +51,7 @@ class SqliteLinkStore:
         for start in range(0, len(params), 500):
             chunk = params[start : start + 500]
             rows = self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk)
-            found.extend(Record.model_validate_json(str(payload)) for (payload,) in rows)
+            found.extend(Record.model_validate_json(payload_text(payload, self.conn)) for (payload,) in rows)
         return found
 
     def write_links(self, links: Mapping[str, ClusterLink | None], *, records: Mapping[str, Record]) -> None:
@@ -65,11 +66,7 @@ class SqliteLinkStore:
             if (link.cluster_id if link else None) != before[uid]
         ]
         self.conn.executemany("UPDATE docs SET cluster_id = ? WHERE uid = ?", changed)
-        self.conn.executemany(
-            "UPDATE payloads SET json = json_set(json, '$.cluster_id', ?) "
-            "WHERE id = (SELECT id FROM docs WHERE uid = ?)",
-            changed,
-        )
+        self._set_payload_clusters(changed)
         evidence = {link.cluster_id: link.evidence for link in links.values() if link}
         self.conn.executemany(
             "INSERT OR REPLACE INTO clusters (cluster_id, evidence) VALUES (?, ?)",
@@ -80,6 +77,22 @@ class SqliteLinkStore:
             "DELETE FROM clusters WHERE cluster_id = ?1 AND NOT EXISTS (SELECT 1 FROM docs WHERE cluster_id = ?1)",
             gone,
         )
+
+
+    def _set_payload_clusters(self, changed: list[tuple[str | None, str]]) -> None:
+        """Each stored record JSON's cluster_id set to its new (cluster id, uid), compressed again."""
+        writer = PayloadWriter(self.conn) if changed else None
+        for start in range(0, len(changed), 500):
+            cluster = {uid: cluster_id for cluster_id, uid in changed[start : start + 500]}
+            sql = "SELECT d.uid, p.id, p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.uid IN ({})"
+            rows = self.conn.execute(sql.format(", ".join("?" * len(cluster))), list(cluster)).fetchall()
+            updates = []
+            for uid, row_id, payload in rows:
+                data = json.loads(payload_text(payload, self.conn))
+                data["cluster_id"] = cluster[uid]
+                text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                updates.append((writer.pack(text) if writer else text, row_id))
+            self.conn.executemany("UPDATE payloads SET json = ? WHERE id = ?", updates)
 
 
 def cluster_view(conn: sqlite3.Connection, uid: str) -> ClusterView | None:
@@ -115,7 +128,7 @@ def link_stored_chunk(conn: sqlite3.Connection, linker: Linker, *, after: int, s
     ).fetchall()
     if not rows:
         return None
-    records = [Record.model_validate_json(str(payload)) for _, payload in rows]
+    records = [Record.model_validate_json(payload_text(payload, conn)) for _, payload in rows]
     old_clusters = {r.cluster_id for r in records if r.cluster_id}
     linker.relink(SqliteLinkStore(conn), arrived=records, old_clusters=old_clusters)
     return int(rows[-1][0])

@@ -18,6 +18,7 @@ A relink that only moves cluster ids changes no content hash and stamps nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.backends.changes import SET_KINDS, Change, ChangeQuery, ChangeSets, now_stamp
+from indexer.backends.sqlite_payload import payload_text
 from indexer.errors import IndexBackendError
 from indexer.record import Record
 
@@ -40,7 +42,10 @@ CREATE TABLE IF NOT EXISTS oai_sets (
 CREATE INDEX IF NOT EXISTS oai_sets_order ON oai_sets (kind, value, stamp, uid);
 CREATE INDEX IF NOT EXISTS oai_sets_uid ON oai_sets (uid);
 """
-_FIELDS = {"platform": "$.platform", "theme": "$.themes", "programme": "$.programmes", "region": "$.region.province"}
+_FIELDS = {
+    "platform": ("platform",), "theme": ("themes",), "programme": ("programmes",), "region": ("region", "province"),
+}  # fmt: skip
+"""Set kind -> where its values sit in the record JSON (a value or a list of them)."""
 _CHUNK = 500
 
 
@@ -74,6 +79,17 @@ def stamp_changes(conn: sqlite3.Connection, generation: int) -> None:
         conn.executemany("UPDATE oai_sets SET stamp = ? WHERE uid = ?", params)
 
 
+def _set_values(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(kind, value) of each set the record JSON belongs to (empty values left out)."""
+    for kind, path in _FIELDS.items():
+        found: Any = data
+        for key in path:
+            found = found.get(key) if isinstance(found, dict) else None
+        for value in found if isinstance(found, list) else [found]:
+            if value is not None and value != "":
+                yield kind, value
+
+
 def _stamp_fresh(conn: sqlite3.Connection, where: str, params: tuple[object, ...], *, stamp: int) -> None:
     """Give the live records matching `where` (over `docs d`) a new entry and set rows at `stamp`."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS oai_fresh (uid TEXT PRIMARY KEY)")  # per connection
@@ -87,13 +103,16 @@ def _stamp_fresh(conn: sqlite3.Connection, where: str, params: tuple[object, ...
         (stamp,),
     )
     conn.execute("DELETE FROM oai_sets WHERE uid IN (SELECT uid FROM temp.oai_fresh)")
-    for kind, path in _FIELDS.items():
-        conn.execute(
-            "INSERT OR IGNORE INTO oai_sets (kind, value, stamp, uid) SELECT ?, j.value, ?, d.uid "
-            "FROM temp.oai_fresh f JOIN docs d ON d.uid = f.uid JOIN payloads p ON p.id = d.id, "
-            "json_each(p.json, ?) j WHERE j.value IS NOT NULL AND j.value != ''",
-            (kind, stamp, path),
-        )
+    rows = conn.execute(
+        "SELECT d.uid, p.json FROM temp.oai_fresh f JOIN docs d ON d.uid = f.uid JOIN payloads p ON p.id = d.id"
+    ).fetchmany
+    while batch := rows(_CHUNK):
+        sets = [
+            (kind, value, stamp, uid)
+            for uid, payload in batch
+            for kind, value in _set_values(json.loads(payload_text(payload, conn)))
+        ]
+        conn.executemany("INSERT OR IGNORE INTO oai_sets (kind, value, stamp, uid) VALUES (?, ?, ?, ?)", sets)
     conn.execute("DELETE FROM temp.oai_fresh")
 
 
@@ -151,13 +170,14 @@ class SqliteChangeReads:
                 _column(conn, "SELECT d.uid, p.json FROM docs d JOIN payloads p ON p.id = d.id WHERE d.uid IN ({})",
                         live) if query.records else {}
             )  # fmt: skip
+            texts = {uid: payload_text(value, conn) for uid, value in payloads.items()}
         return [
             Change(
                 uid=uid,
                 stamp=int(stamp),
                 deleted=bool(deleted.get(uid)) or (query.records and uid not in payloads),
                 sets={k: tuple(sorted(v)) for k, v in sorted(sets.get(uid, {}).items())},
-                record=Record.model_validate_json(str(payloads[uid])) if uid in payloads else None,
+                record=Record.model_validate_json(texts[uid]) if uid in texts else None,
             )
             for uid, stamp in found
         ]

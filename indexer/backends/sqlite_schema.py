@@ -9,7 +9,8 @@ Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the 
   pinyin for suggestions.
 * `fts` — the FTS5 table of segmented text (indexer.analysis); unicode61 leaves our space-separated
   Chinese tokens whole.
-* `payloads` — the full Record JSON (with raw), read only for the returned page.
+* `payloads` — the full Record JSON (with raw), read only for the returned page: a zstd frame compressed with
+  the dictionary `meta` keeps, or JSON text in files written before compression (sqlite_payload).
 * `codes` — facet value <-> integer code.
 * `link_keys` — the linkage blocking keys of each record (indexer.linkage), by rowid; `clusters` — each
   cluster's evidence (JSON list of links), by cluster id.

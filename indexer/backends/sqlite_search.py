@@ -30,6 +30,7 @@ from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text
 from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
+from indexer.backends.sqlite_payload import payload_text
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
@@ -290,7 +291,7 @@ class SqliteSearch:
         payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
         hits = []
         for row_id, score in rows:
-            record = Record.model_validate_json(payloads[row_id])
+            record = Record.model_validate_json(payload_text(payloads[row_id], conn))
             highlight = highlight_record(title=record.title, description=record.description, terms=terms)
             also_on = self._also_on(conn, record) if record.cluster_id else []
             hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
@@ -304,7 +305,7 @@ class SqliteSearch:
             "WHERE d.cluster_id = ? AND d.platform_id != ? ORDER BY d.uid LIMIT ?",
             (record.cluster_id, -1 if platform is None else platform, ALSO_ON_LIMIT),
         )
-        return [Record.model_validate_json(payload) for (payload,) in rows]
+        return [Record.model_validate_json(payload_text(payload, conn)) for (payload,) in rows]
 
     def titles_containing(self, folded: str, *, scan: int) -> list[str]:
         """Titles containing `folded` (already folded), most popular first, among the first `scan` matches."""

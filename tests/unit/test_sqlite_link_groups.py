@@ -3,6 +3,7 @@ linking each record as it arrives gives, and keeps one group in memory, not ever
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -11,6 +12,7 @@ from pathlib import Path
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_bulk_links import link_stored, stored_groups
+from indexer.backends.sqlite_payload import payload_text
 from indexer.linkage import FixedDecisions, LinkDecision, cluster, profile_of
 from indexer.linkage.bulk import GroupLinks, LinkGroup, cluster_here
 from indexer.linkage.incremental import Linker
@@ -52,8 +54,8 @@ def clusters_of(path: Path) -> tuple[dict[str, str | None], list[tuple[str, str]
     """uid -> stored cluster id (docs and stored JSON agreeing), and the `clusters` table."""
     conn = sqlite3.connect(path)
     try:
-        rows = conn.execute("SELECT d.uid, d.cluster_id, json_extract(p.json, '$.cluster_id') FROM docs d "
-                            "JOIN payloads p ON p.id = d.id").fetchall()  # fmt: skip
+        stored = conn.execute("SELECT d.uid, d.cluster_id, p.json FROM docs d JOIN payloads p ON p.id = d.id")
+        rows = [(uid, cid, json.loads(payload_text(p, conn))["cluster_id"]) for uid, cid, p in stored.fetchall()]
         assert all(doc == stored for _, doc, stored in rows)
         evidence = conn.execute("SELECT cluster_id, evidence FROM clusters ORDER BY cluster_id").fetchall()
         return {uid: cluster_id for uid, cluster_id, _ in rows}, evidence
@@ -97,8 +99,11 @@ def test_stale_cluster_ids_are_rewritten_and_an_admins_decisions_apply(tmp_path:
         backend.upsert(records)
         with sqlite3.connect(path) as conn:  # clusters of an older rule set: wrong ones, and one that named a left
             conn.execute("UPDATE docs SET cluster_id = 'c-old-' || (id % 5) WHERE id % 3 = 0")
-            conn.execute("UPDATE payloads SET json = json_set(json, '$.cluster_id', "
-                         "(SELECT cluster_id FROM docs WHERE docs.id = payloads.id))")  # fmt: skip
+            stale = conn.execute("SELECT d.id, d.cluster_id, p.json FROM docs d JOIN payloads p ON p.id = d.id")
+            conn.executemany(  # written back as text, as files before compression hold it
+                "UPDATE payloads SET json = json_set(?, '$.cluster_id', ?) WHERE id = ?",
+                [(payload_text(p, conn), cid, row_id) for row_id, cid, p in stale.fetchall()],
+            )
             conn.execute("INSERT INTO clusters (cluster_id, evidence) VALUES ('c-old-1', '[]')")
         a, b = DUPLICATES[0]
         joined = HARD_NEGATIVES[1]
