@@ -137,7 +137,7 @@ def test_groups_are_what_may_share_a_cluster_and_no_larger(tmp_path: Path) -> No
         conn = sqlite3.connect(path)
         assert _uids_of(conn, stored_groups(conn)) == [["a:1", "b:1"]]
         backend.upsert([records[3]])
-        assert _uids_of(conn, stored_groups(conn)) == [["b:1", "c:1", "d:1"]]
+        assert _uids_of(conn, stored_groups(conn)) == [["a:1", "b:1", "c:1", "d:1"]]
         conn.close()
     finally:
         backend.close()
