@@ -14,10 +14,10 @@ from playwright.sync_api import Browser, Page
 
 from crawlers.state import RunCounts, RunOutcome
 from crawlers.state.db import utcnow
-from tests.admin.conftest import AdminSite, admin_site
 from tests.browser.accessibility import axe_violations, blocking
 from tests.browser.screenshots import shot
-from tests.scheduler.conftest import wait_until
+from tests.integration.admin.conftest import AdminSite, admin_site
+from tests.integration.scheduler.conftest import wait_until
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.admin.conftest import AdminSite, admin_site
 from tests.browser.screenshots import shot
-from tests.scheduler.conftest import BAD_ITEMS, GOOD_ITEMS, serve_items, wait_until
+from tests.integration.admin.conftest import AdminSite, admin_site
+from tests.integration.scheduler.conftest import BAD_ITEMS, GOOD_ITEMS, serve_items, wait_until
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ import json
 import pytest
 from playwright.sync_api import Page
 
-from tests.api.catalogue import XSS_TITLE, LiveServer
 from tests.browser.screenshots import shot
+from tests.integration.api.catalogue import XSS_TITLE, LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.api.catalogue import PAGING_THEME, LiveServer
 from tests.browser.accessibility import axe_violations, blocking, elder_checklist
 from tests.browser.screenshots import shot
+from tests.integration.api.catalogue import PAGING_THEME, LiveServer
 
 pytestmark = pytest.mark.browser
 

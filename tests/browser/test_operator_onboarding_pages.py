@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page
 from crawlers.state.quarantine import QuarantineItem
 from tests.browser.accessibility import axe_violations, blocking
 from tests.browser.screenshots import shot
-from tests.operator.site import COURSES, MAPPING, OperatorSite, course_source, operator_site
+from tests.integration.operator.site import COURSES, MAPPING, OperatorSite, course_source, operator_site
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser

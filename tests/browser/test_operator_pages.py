@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Page
 
 from config.source_models import JsonApiSourceConfig
 from tests.browser.screenshots import shot
-from tests.operator.site import COURSES, OperatorSite, operator_site
-from tests.scheduler.conftest import wait_until
+from tests.integration.operator.site import COURSES, OperatorSite, operator_site
+from tests.integration.scheduler.conftest import wait_until
 from tests.support.http_server import FixtureServer, http_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from pathlib import Path
 from config.settings import DumpSettings
 from indexer.backends.base import IndexBackend
 from indexer.dump import build_dump
-from tests.oai.repository import course
+from tests.integration.oai.repository import course
 
 COUNT = 1100  # more than two pages of the change log
 

@@ -9,8 +9,8 @@ import httpx
 from lxml import etree
 
 from indexer.backends.base import IndexBackend
-from tests.feeds.site import PUBLIC, serve_site
-from tests.oai.repository import course
+from tests.integration.feeds.site import PUBLIC, serve_site
+from tests.integration.oai.repository import course
 
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 COUNT = 25

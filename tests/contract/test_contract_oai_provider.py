@@ -9,7 +9,7 @@ from lxml import etree
 from sickle import Sickle
 
 from indexer.backends.base import IndexBackend
-from tests.oai.repository import REPOSITORY, course, serve_repository
+from tests.integration.oai.repository import REPOSITORY, course, serve_repository
 
 COUNT = 45
 

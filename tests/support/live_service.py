@@ -12,7 +12,7 @@ from crawlers.state import StateStore
 from indexer.backends.sqlite import SqliteBackend
 from indexer.linkage.incremental import Linker
 from search_api.app import create_app
-from tests.api.catalogue import live_server
+from tests.integration.api.catalogue import live_server
 
 
 @dataclass
