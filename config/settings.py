@@ -26,7 +26,8 @@ class IndexSettings(_Strict):
         "(kept beside it as <file>.tantivy/, built and caught up automatically), or SQLite FTS5 alone.",
     )
     es_alias: str = Field(
-        "edufed-records", pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        "edufed-records",
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="Elasticsearch alias searched and written; versioned indices sit behind it.",
     )
     es_shards: int = Field(1, ge=1, le=64, description="Primary shards of a new Elasticsearch index.")
@@ -75,36 +76,49 @@ class ServerSettings(_Strict):
 
 class SchedulerSettings(_Strict):
     enabled: bool = Field(True, description="Run scheduled harvests inside `edufed serve`.")
-    harvest_on_start: bool = Field(
-        False, description="Harvest every enabled source once when the service starts."
-    )
+    harvest_on_start: bool = Field(False, description="Harvest every enabled source once when the service starts.")
     max_concurrent_runs: int = Field(
         4, ge=1, le=64, description="Harvest runs this process executes at once (the scheduler's thread pool)."
     )
     lease_ttl_seconds: float = Field(
-        120.0, gt=0, le=3600,
+        120.0,
+        gt=0,
+        le=3600,
         description="A source's lease lasts this long unless renewed; another process takes over after it lapses.",
     )
     run_timeout_seconds: float = Field(
-        7200.0, gt=0, description="A run still going after this long is ended and recorded as timed_out.",
+        7200.0,
+        gt=0,
+        description="A run still going after this long is ended and recorded as timed_out.",
     )
     misfire_grace_seconds: int = Field(
-        3600, ge=1, description="A run missed (service down) by less than this still runs, once (coalesced).",
+        3600,
+        ge=1,
+        description="A run missed (service down) by less than this still runs, once (coalesced).",
     )
     sync_seconds: float = Field(
-        60.0, gt=0, description="How often the scheduler picks up sources added, changed or removed elsewhere.",
+        60.0,
+        gt=0,
+        description="How often the scheduler picks up sources added, changed or removed elsewhere.",
     )
     health_check_seconds: float = Field(
-        300.0, gt=0, description="How often the scheduler checks every source for staleness.",
+        300.0,
+        gt=0,
+        description="How often the scheduler checks every source for staleness.",
     )
     stale_after_hours: float = Field(
-        72.0, gt=0, description="A source whose data is older than this is stale (sources may override it).",
+        72.0,
+        gt=0,
+        description="A source whose data is older than this is stale (sources may override it).",
     )
     alert_url: str | None = Field(
-        None, description="POST a JSON alert here when a source keeps failing or goes stale; none = no alerts.",
+        None,
+        description="POST a JSON alert here when a source keeps failing or goes stale; none = no alerts.",
     )
     alert_after_failures: int = Field(
-        3, ge=1, description="Alert when a source has failed this many runs in a row (once per streak).",
+        3,
+        ge=1,
+        description="Alert when a source has failed this many runs in a row (once per streak).",
     )
     alert_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Timeout of one alert POST.")
 
@@ -118,9 +132,7 @@ class OperatorSettings(_Strict):
         2_000_000, gt=0, description="Response size cap during a dry-run (at most http.max_response_bytes)."
     )
     dry_runs_per_minute: int = Field(6, ge=1, description="Dry-runs one API key may start per minute.")
-    registrations_per_hour: int = Field(
-        30, ge=1, description="Sources one API key may register or change per hour."
-    )
+    registrations_per_hour: int = Field(30, ge=1, description="Sources one API key may register or change per hour.")
 
 
 class OaiSettings(_Strict):

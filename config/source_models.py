@@ -73,9 +73,7 @@ class RecordDefaults(_Strict):
 
 
 class SourceBase(_Strict):
-    id: str = Field(
-        pattern=r"^[a-z][a-z0-9_]{1,62}$", description="Stable source id; prefixes every record uid."
-    )
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$", description="Stable source id; prefixes every record uid.")
     name: str = Field(min_length=1, max_length=200, description="Human name of this feed.")
     platform: str = Field(
         pattern=r"^[a-z][a-z0-9_]{1,62}$", description="Platform this source belongs to (operators own platforms)."
@@ -100,7 +98,7 @@ class SourceBase(_Strict):
     min_held_reported_deletions: int = Field(
         10,
         ge=1,
-        description="Records the source itself reports deleted (OAI status=\"deleted\") leave at once, unless "
+        description='Records the source itself reports deleted (OAI status="deleted") leave at once, unless '
         "they are more than max_withdraw_share of its live records and at least this many: then they are held "
         "too. Small repositories deleting a few records are not held every time.",
     )
@@ -185,13 +183,11 @@ def _lesson_id_title() -> dict[str, str | list[str]]:
 class StaticCatalogSourceConfig(SourceBase):
     kind: Literal["static_catalog"]
     version_url: HttpUrl = Field(
-        description="Version index (smartedu `data_version.json`): {module, module_version, urls} of the "
-        "part files."
+        description="Version index (smartedu `data_version.json`): {module, module_version, urls} of the part files."
     )
     part_hosts: list[str] = Field(
         default_factory=list,
-        description="Hosts part files may be on besides the version index's own host "
-        "(e.g. s-file-2.ykt.cbern.com.cn).",
+        description="Hosts part files may be on besides the version index's own host (e.g. s-file-2.ykt.cbern.com.cn).",
     )
     max_parts: int = Field(1000, ge=1, description="Safety bound on part files per run.")
     items_path: str | None = Field(
@@ -212,9 +208,7 @@ class StaticCatalogSourceConfig(SourceBase):
         default_factory=_lesson_id_title,
         description="Lesson field (id, title, duration_seconds, url) -> path in each item of fields.lessons.",
     )
-    type_field: str = Field(
-        "resource_type_code", description="Dotted path of the platform's resource type code."
-    )
+    type_field: str = Field("resource_type_code", description="Dotted path of the platform's resource type code.")
     type_map: dict[str, ResourceTypeMapping] = Field(
         default_factory=dict,
         description="Resource type code -> record type and media type; a code not listed keeps the defaults.",
@@ -241,18 +235,14 @@ class StaticCatalogSourceConfig(SourceBase):
 
 class OaiPmhSourceConfig(SourceBase):
     kind: Literal["oai_pmh"]
-    base_url: HttpUrl = Field(
-        description="OAI-PMH base URL (the verb and arguments are added as query parameters)."
-    )
+    base_url: HttpUrl = Field(description="OAI-PMH base URL (the verb and arguments are added as query parameters).")
     metadata_prefix: str = Field("oai_dc", min_length=1, description="metadataPrefix to harvest.")
     lom_prefix: str | None = Field(
         None,
         description="metadataPrefix of the repository's IEEE LOM format (e.g. lom, oai_lom); used instead of "
         "metadata_prefix when ListMetadataFormats offers it.",
     )
-    set_spec: str | None = Field(
-        None, description="OAI set to harvest (the `set` argument); none = everything."
-    )
+    set_spec: str | None = Field(None, description="OAI set to harvest (the `set` argument); none = everything.")
     url_template: str | None = Field(
         None,
         description="Human page URL with an {identifier} placeholder, for records whose metadata has no "
@@ -355,9 +345,7 @@ class HtmlSourceConfig(CrawlSourceBase):
         None, description="Regular expression a detail URL must match (searched); other links are ignored."
     )
     next_page: str | None = Field(None, description="CSS selector of the next-page link on a list page.")
-    max_list_pages: int = Field(
-        50, ge=1, description="Safety bound on list pages followed from each start URL."
-    )
+    max_list_pages: int = Field(50, ge=1, description="Safety bound on list pages followed from each start URL.")
     id_pattern: str = Field(
         r"/(?P<id>[^/?#]+?)(?:\.[A-Za-z]{2,5})?(?:[?#].*)?$",
         description="Regular expression with an `id` group, searched in a detail URL: the platform id "
@@ -378,9 +366,7 @@ class HtmlSourceConfig(CrawlSourceBase):
         description="Label on a detail page (案例名称, 申报单位, 案例介绍) -> record field; the text after "
         "'label：' up to the next label is the value. A label seen again starts another record.",
     )
-    label_scope: str = Field(
-        "body", description="CSS selector of the element whose text holds the labelled fields."
-    )
+    label_scope: str = Field("body", description="CSS selector of the element whose text holds the labelled fields.")
     rows: ProgrammeRows | None = Field(
         None, description="Programme pages: one programme_entry record per row these selectors find."
     )

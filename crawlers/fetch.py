@@ -151,9 +151,7 @@ class Fetcher:
         last_modified: str | None = None,
     ) -> FetchResponse:
         """GET a URL; pass a stored ETag / Last-Modified to get a 304 response when nothing changed."""
-        return self.request(
-            "GET", url, params=params, headers=headers, etag=etag, last_modified=last_modified
-        )
+        return self.request("GET", url, params=params, headers=headers, etag=etag, last_modified=last_modified)
 
     def request(
         self,

@@ -71,9 +71,7 @@ def record_schema() -> dict[str, Any]:
             "title": "edufed record (one line of the bulk dump)", **schema}  # fmt: skip
 
 
-def live_changes(
-    backend: IndexBackend, *, since: int, until: int, busy_share: float = 1.0
-) -> Iterator[Change]:
+def live_changes(backend: IndexBackend, *, since: int, until: int, busy_share: float = 1.0) -> Iterator[Change]:
     """The live entries (with their records) stamped in [since, until], in (datestamp, uid) order; with
     `busy_share` < 1, a pause after each page (its reading and the caller's work on it) keeps to that share."""
     after: tuple[int, str] | None = None

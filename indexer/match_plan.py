@@ -224,6 +224,4 @@ def _holds(alt: Alternative, tokens: Mapping[str, list[str]]) -> bool:
         present = set().union(*fields)
         return all(t in present for t in alt.tokens)
     size = len(alt.tokens)
-    return any(
-        tuple(field[i : i + size]) == alt.tokens for field in fields for i in range(len(field) - size + 1)
-    )
+    return any(tuple(field[i : i + size]) == alt.tokens for field in fields for i in range(len(field) - size + 1))

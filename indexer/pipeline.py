@@ -27,8 +27,15 @@ MAX_ID = 200
 MAX_LESSONS = 500
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _RAW_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-_DEFAULT_MEDIA = {"micro_course": "video", "video": "video", "live": "live", "ebook": "ebook",
-                  "document": "document", "article": "html", "case": "html"}
+_DEFAULT_MEDIA = {
+    "micro_course": "video",
+    "video": "video",
+    "live": "live",
+    "ebook": "ebook",
+    "document": "document",
+    "article": "html",
+    "case": "html",
+}
 
 
 class RecordBuilder:
@@ -55,8 +62,9 @@ class RecordBuilder:
         subtitle = clean_text(f.get("subtitle"), max_chars=MAX_SUBTITLE)
         description = clean_text(f.get("description"), max_chars=MAX_DESCRIPTION)
         tags = split_list(f.get("tags"))
-        categories = defaults.categories + [p for p in category_paths(f.get("categories"))
-                                            if p not in defaults.categories]
+        categories = defaults.categories + [
+            p for p in category_paths(f.get("categories")) if p not in defaults.categories
+        ]
         folded = FoldedFields.of(title=title, subtitle=subtitle, tags=tags, description=description,
                                  categories=categories)  # fmt: skip
         found = given_themes(self.classifier.classify_folded(folded, categories=categories), f.get("themes"))
@@ -80,8 +88,9 @@ class RecordBuilder:
             provider=(provider := _provider(f.get("provider"))),
             platform=source.platform,
             platform_name=source.platform_name,
-            region=normalize_region(f.get("region"), provider=provider.name if provider else None,
-                                    default=defaults.region),
+            region=normalize_region(
+                f.get("region"), provider=provider.name if provider else None, default=defaults.region
+            ),
             categories_raw=categories,
             tags=tags,
             themes=found.themes,
@@ -119,8 +128,9 @@ class RecordBuilder:
         raw = record.raw if isinstance(record.raw, dict) else {}
         if "fields" not in raw:
             raise RecordInvalidError("stored record has no raw fields to rebuild from", field="raw")
-        again = RawRecord(source_id=record.source_id, fields=raw["fields"], payload=raw.get("payload"),
-                          api_url=record.api_url)
+        again = RawRecord(
+            source_id=record.source_id, fields=raw["fields"], payload=raw.get("payload"), api_url=record.api_url
+        )
         return self.build(again, source, fetched_at=record.fetched_at)
 
 
@@ -192,13 +202,15 @@ def _lessons(value: Any) -> list[Lesson]:
         title = clean_text(item.get("title"), max_chars=MAX_TITLE)
         if not title:
             continue
-        lessons.append(Lesson(
-            id=str(item.get("id") or len(lessons) + 1),
-            title=title,
-            order=len(lessons) + 1,
-            duration_seconds=parse_count(item.get("duration_seconds")),
-            url=http_url(item.get("url")),
-        ))
+        lessons.append(
+            Lesson(
+                id=str(item.get("id") or len(lessons) + 1),
+                title=title,
+                order=len(lessons) + 1,
+                duration_seconds=parse_count(item.get("duration_seconds")),
+                url=http_url(item.get("url")),
+            )
+        )
     return lessons
 
 

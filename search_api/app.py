@@ -165,12 +165,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        details = [
-            ProblemDetail(_field(err.get("loc", ())), str(err.get("msg", "invalid"))) for err in exc.errors()
-        ]
-        return error_for(
-            request.scope, ApiError(422, "validation_error", "invalid request parameters", details)
-        )
+        details = [ProblemDetail(_field(err.get("loc", ())), str(err.get("msg", "invalid"))) for err in exc.errors()]
+        return error_for(request.scope, ApiError(422, "validation_error", "invalid request parameters", details))
 
     async def query_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, QueryError)
@@ -180,9 +176,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     async def backend_error(request: Request, exc: Exception) -> Response:
         logger.error("index error answering %s: %s", request.url.path, exc)
-        error = ApiError(
-            503, "index_unavailable", "the catalogue index cannot be read right now; try again later"
-        )
+        error = ApiError(503, "index_unavailable", "the catalogue index cannot be read right now; try again later")
         return error_for(request.scope, error, headers={"Retry-After": "30"})
 
     app.add_exception_handler(ApiError, api_error)

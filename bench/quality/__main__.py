@@ -19,14 +19,25 @@ from bench.quality.suite import BACKENDS, run_suite
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
     parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="sqlite")
-    parser.add_argument("--corpus", choices=tuple(CORPORA), default="main",
-                        help="the suite's own corpus (main) or the held-out set never tuned against (heldout)")
-    parser.add_argument("--es-url", default=os.environ.get("ELASTICSEARCH_URL"),
-                        help="Elasticsearch to use (default ELASTICSEARCH_URL; else a noida-db engine is started)")
+    parser.add_argument(
+        "--corpus",
+        choices=tuple(CORPORA),
+        default="main",
+        help="the suite's own corpus (main) or the held-out set never tuned against (heldout)",
+    )
+    parser.add_argument(
+        "--es-url",
+        default=os.environ.get("ELASTICSEARCH_URL"),
+        help="Elasticsearch to use (default ELASTICSEARCH_URL; else a noida-db engine is started)",
+    )
     parser.add_argument("--sample", type=int, help="only the first N queries of each class (as CI runs Elasticsearch)")
     parser.add_argument("--worst", type=int, default=0, help="also list the N queries with the lowest nDCG@10")
-    parser.add_argument("--explain", type=int, default=0,
-                        help="also list up to N missed duplicates and N merged hard negatives of each kind, and why")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        help="also list up to N missed duplicates and N merged hard negatives of each kind, and why",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure and per-query row to this file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a figure is below its floor")
     args = parser.parse_args(argv)

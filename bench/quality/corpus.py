@@ -166,8 +166,11 @@ class Style:
 
 DEFAULT_VARIANTS = {"season": ("第一季", "第二季"), "part": ("上", "下"), "numbered": ("一", "二"),
                     "edition": ("2023版", "2024版")}  # fmt: skip
-STORY_SENTENCES = ("近日，{place}社区学习点的{tag}学习班迎来了新学员。", "{blurb}",
-                   "学员们表示收获很大，希望以后多办这样的活动。")
+STORY_SENTENCES = (
+    "近日，{place}社区学习点的{tag}学习班迎来了新学员。",
+    "{blurb}",
+    "学员们表示收获很大，希望以后多办这样的活动。",
+)
 
 
 def corpus_dir(name: str) -> Path:
@@ -315,10 +318,10 @@ def _course(rng: random.Random, subject: Subject, title: str, m: dict[str, Any],
     pool = list(subject.lessons)
     if half is not None:  # the two courses of a pair teach different lessons (content differs)
         middle = len(pool) // 2
-        pool = pool[:middle + 1] if half == 0 else pool[middle - 1:]
+        pool = pool[: middle + 1] if half == 0 else pool[middle - 1 :]
     count = min(len(pool), rng.randint(5, 8))
     start = rng.randint(0, len(pool) - count)
-    lessons = tuple(pool[start:start + count])
+    lessons = tuple(pool[start : start + count])
     blurbs = rng.sample(subject.blurbs, k=min(3, len(subject.blurbs)))
     sentences = (*blurbs, rng.choice(look.general))
     return Course(course_id=course_id, subject=subject, stem=stem, title=title, level=level_of(title), variant=None,
@@ -359,7 +362,7 @@ def _lectures(rng: random.Random, course: Course, platform: str, serial: int, m:
     """A platform that publishes each lecture of the course as a record of its own (第1讲 …)."""
     template = rng.choice(look.templates["lectures"])
     found = []
-    for k, lesson in enumerate(course.lessons[:look.lecture_count], start=1):
+    for k, lesson in enumerate(course.lessons[: look.lecture_count], start=1):
         serial += 1
         words = {"t": course.title, "k": k, "kc": "一二三四五六七八九十"[k - 1], "lesson": lesson}
         description = rng.choice(look.lecture_lines).format(**words) + course.sentences[0][-1]

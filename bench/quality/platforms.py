@@ -40,7 +40,7 @@ def _date(listing: Listing) -> datetime:
 
 
 def _pages(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def routes(corpus: Corpus) -> Routes:
@@ -65,7 +65,9 @@ def _le_ouchn(listings: list[Listing]) -> Routes:
     for x in listings:
         modules = [{"Id": f"{x.source_id}-m{i}", "Title": t} for i, t in enumerate(x.lesson_titles, start=1)]
         found[f"/le/api/Course/{x.source_id}/MicroCourse/Details"] = (
-            _json({"Data": {"Name": x.title, "Modules": modules}}), JSON)
+            _json({"Data": {"Name": x.title, "Modules": modules}}),
+            JSON,
+        )
     return found
 
 
@@ -86,7 +88,9 @@ def _smartedu(listings: list[Listing]) -> Routes:
     parts = _pages(listings, 100)
     urls = [f"BASE_URL/zxx/ndrs/special_edu/resources/part_{100 + n}.json" for n in range(len(parts))]
     found["/zxx/ndrs/special_edu/resources/version/data_version.json"] = (
-        _json({"module": "special_edu", "module_version": 1, "urls": ",".join(urls)}), JSON)
+        _json({"module": "special_edu", "module_version": 1, "urls": ",".join(urls)}),
+        JSON,
+    )
     for n, part in enumerate(parts):
         found[f"/zxx/ndrs/special_edu/resources/part_{100 + n}.json"] = (_json([_ndr(x) for x in part]), JSON)
     return found
@@ -108,8 +112,11 @@ def _ndr(x: Listing) -> dict[str, Any]:
 
 
 def _shequ(listings: list[Listing]) -> Routes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<rss version="2.0"><channel>',
-             "<title>社区教育资源推荐</title><link>https://shequ.example.cn/</link><description>推荐</description>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0"><channel>',
+        "<title>社区教育资源推荐</title><link>https://shequ.example.cn/</link><description>推荐</description>",
+    ]
     for x in listings:
         body = f"<p>{escape(x.description, quote=False)}</p>"
         if x.kind != "story":
@@ -127,8 +134,10 @@ def _shequ(listings: list[Listing]) -> Routes:
 
 
 def _oai(listings: list[Listing]) -> Routes:
-    head = ('<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
-            "<responseDate>2026-12-01T00:00:00Z</responseDate>")
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+        "<responseDate>2026-12-01T00:00:00Z</responseDate>"
+    )
     xml = "text/xml; charset=utf-8"
     found: Routes = {"/oai?Identify": ((
         f'{head}<request verb="Identify">BASE_URL/oai</request><Identify><repositoryName>省学习网资源库'
@@ -139,8 +148,11 @@ def _oai(listings: list[Listing]) -> Routes:
     pages = _pages(listings, OAI_PAGE)
     for n, page in enumerate(pages):
         records = "".join(_dc_record(x) for x in page)
-        token = f'<resumptionToken completeListSize="{len(listings)}">p{n + 1}</resumptionToken>' \
-            if n + 1 < len(pages) else "<resumptionToken/>"
+        token = (
+            f'<resumptionToken completeListSize="{len(listings)}">p{n + 1}</resumptionToken>'
+            if n + 1 < len(pages)
+            else "<resumptionToken/>"
+        )
         key = "/oai?ListRecords" if n == 0 else f"/oai?p{n}"
         found[key] = (f'{head}<request verb="ListRecords">BASE_URL/oai</request><ListRecords>{records}{token}'
                       "</ListRecords></OAI-PMH>").encode(), xml  # fmt: skip
@@ -159,9 +171,11 @@ def _dc_record(x: Listing) -> str:
              f"<dc:identifier>https://xuexi.example.cn/course/{x.source_id}</dc:identifier>",
              "<dc:language>zh-CN</dc:language>"]  # fmt: skip
     stamp = _date(x).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (f"<record><header><identifier>oai:xuexi.example.cn:{x.source_id}</identifier><datestamp>{stamp}"
-            '</datestamp></header><metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-            f'xmlns:dc="http://purl.org/dc/elements/1.1/">{"".join(parts)}</oai_dc:dc></metadata></record>')
+    return (
+        f"<record><header><identifier>oai:xuexi.example.cn:{x.source_id}</identifier><datestamp>{stamp}"
+        '</datestamp></header><metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/">{"".join(parts)}</oai_dc:dc></metadata></record>'
+    )
 
 
 def sources(base_url: str) -> list[SourceBase]:

@@ -145,9 +145,7 @@ def article_list_page(catalogue: DemoCatalogue) -> bytes:
         for i in items
         if i.page_path and i.title.strip()
     )
-    body = (
-        f'<h1>{escape(catalogue.feed_title)}</h1><p><a href="/shequ/rss.xml">RSS 订阅</a></p><ol>{links}</ol>'
-    )
+    body = f'<h1>{escape(catalogue.feed_title)}</h1><p><a href="/shequ/rss.xml">RSS 订阅</a></p><ol>{links}</ol>'
     return html_page(catalogue.feed_title, body, charset=FEED_ENCODING)
 
 

@@ -82,9 +82,7 @@ class DemoRoutes:
             "/robots.txt": lambda q: Reply(200, ROBOTS_TXT, "text/plain; charset=utf-8"),
             "/le/api/Course/Paging": self._paging,
             "/le/home": lambda q: Reply(200, render.course_list_page(catalogue), HTML_TYPE),
-            "/shequ/": lambda q: Reply(
-                200, render.article_list_page(catalogue), GBK_HTML_TYPE, catalogue.last_updated
-            ),
+            "/shequ/": lambda q: Reply(200, render.article_list_page(catalogue), GBK_HTML_TYPE, catalogue.last_updated),
             "/shequ/rss.xml": self._feed,
             IDENTITY_PATH: lambda q: Reply(200, self._identity(), JSON_TYPE),
         }
@@ -235,9 +233,7 @@ class DemoPlatforms:
         sources = demo_sources(demo.base_url)
     """
 
-    def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, catalogue: DemoCatalogue | None = None
-    ) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, catalogue: DemoCatalogue | None = None) -> None:
         self.host = host
         self.port = port
         self.catalogue = catalogue or load_catalogue()

@@ -40,9 +40,7 @@ def parse_xml(content: bytes, *, url: str) -> etree._Element:
     """
     if _ENTITY_DECLARATION.search(content[:PROLOG_BYTES]):
         raise ParseError(url, reason=ENTITIES_REFUSED)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, remove_pis=True
-    )
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, remove_pis=True)
     try:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
@@ -216,9 +214,7 @@ def read_lom(element: etree._Element) -> MetadataFields:
         found.fields,
         title=_lang_string(element.xpath("l:general/l:title", namespaces=_L)),
         description=_lang_string(element.xpath("l:general/l:description", namespaces=_L)),
-        tags=[
-            k for k in (_lang_string([k]) for k in element.xpath("l:general/l:keyword", namespaces=_L)) if k
-        ],
+        tags=[k for k in (_lang_string([k]) for k in element.xpath("l:general/l:keyword", namespaces=_L)) if k],
         language=_first(_texts(element, "l:general/l:language")),
         instructors=roles.get("author"),
         provider=_first(roles.get("publisher", [])),

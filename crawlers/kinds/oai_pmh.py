@@ -86,9 +86,7 @@ class OaiPmhSource(IncrementalSource):
         self.scope = "incremental" if since else "full"
         state = _ListState(since=since, latest=since)
         complete = yield from self._list(self._first_params(prefix, identity=identity, since=since), state)
-        self.notes.append(
-            f"{state.pages} ListRecords pages, {len(state.yielded)} records, {state.deleted} deleted"
-        )
+        self.notes.append(f"{state.pages} ListRecords pages, {len(state.yielded)} records, {state.deleted} deleted")
         if complete:
             latest = state.latest.strftime("%Y-%m-%dT%H:%M:%SZ") if state.latest else None
             self.finish({"from": latest, "metadata_prefix": prefix, "granularity": identity.granularity})
@@ -154,8 +152,7 @@ class OaiPmhSource(IncrementalSource):
                 if restarts >= self.config.max_restarts:
                     raise ParseError(
                         bad.url,
-                        reason=f"badResumptionToken {bad.token!r} after {restarts} "
-                        "restarts of the list; giving up",
+                        reason=f"badResumptionToken {bad.token!r} after {restarts} restarts of the list; giving up",
                     ) from None
                 restarts += 1
                 start = params.get("from", "the beginning")
@@ -192,9 +189,7 @@ class OaiPmhSource(IncrementalSource):
     def _take(self, record: OaiRecord, state: _ListState, *, page_url: str) -> Iterator[RawRecord]:
         header = record.header
         if not header.identifier:
-            self._reject(
-                f"a record on {page_url} has no header identifier", source_id=None, payload=header.to_dict()
-            )
+            self._reject(f"a record on {page_url} has no header identifier", source_id=None, payload=header.to_dict())
             return
         stamp = parse_datestamp(header.datestamp)
         if stamp is None:

@@ -205,9 +205,7 @@ class StaticCatalogSource(IncrementalSource):
     def _record(self, item: Any, *, where: str, part_url: str, counts: Counter[str]) -> RawRecord | None:
         cfg = self.config
         if not isinstance(item, dict):
-            self._reject(
-                f"{where}: not an object but {type(item).__name__}", counts=counts, source_id=None, item=item
-            )
+            self._reject(f"{where}: not an object but {type(item).__name__}", counts=counts, source_id=None, item=item)
             return None
         found_id = lookup(item, cfg.id_field)
         if found_id in (MISSING, None, "") or isinstance(found_id, dict | list | bool):

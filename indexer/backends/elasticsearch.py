@@ -86,7 +86,11 @@ class ElasticsearchBackend(EsChangeReads):
             self.client.close()
             raise
         self._search = EsSearch(
-            self.client, alias=alias, ranking=ranking, use_pit=use_pit, errors=self._errors,
+            self.client,
+            alias=alias,
+            ranking=ranking,
+            use_pit=use_pit,
+            errors=self._errors,
             vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary,
         )
 
@@ -182,8 +186,9 @@ class ElasticsearchBackend(EsChangeReads):
         with self._errors("write records"):
             outcome = write(self.client, actions, options=self.bulk)
             self._refresh(self.alias, force=bool(arrived))
-            self._relink(arrived=[r for r in arrived if r.uid not in {f.uid for f in outcome.failed}],
-                         old_clusters=old_clusters)
+            self._relink(
+                arrived=[r for r in arrived if r.uid not in {f.uid for f in outcome.failed}], old_clusters=old_clusters
+            )
         result.written += outcome.count("created", "updated", "ok")
         self._log_written(r for r in arrived if r.uid not in {f.uid for f in outcome.failed})  # es_oai
         failed.extend(outcome.failed)
@@ -241,8 +246,11 @@ class ElasticsearchBackend(EsChangeReads):
                 if action is not None:
                     arrived.append(record)
                     yield action
-            old.update(d["_source"]["cluster_id"] for d in found["docs"]
-                       if d.get("found") and d["_source"].get("cluster_id") and d["_id"] in {r.uid for r in arrived})
+            old.update(
+                d["_source"]["cluster_id"]
+                for d in found["docs"]
+                if d.get("found") and d["_source"].get("cluster_id") and d["_id"] in {r.uid for r in arrived}
+            )
 
     def withdraw(self, uids: Iterable[str]) -> int:
         """Remove records by uid; returns how many were present."""
@@ -250,10 +258,12 @@ class ElasticsearchBackend(EsChangeReads):
         old_clusters: set[str] = set()
         for start in range(0, len(wanted), _SCAN_PAGE):
             with self._errors("read clusters"):
-                found = self.client.mget(index=self.alias, ids=wanted[start : start + _SCAN_PAGE],
-                                         source_includes=["cluster_id"])
-            old_clusters.update(d["_source"]["cluster_id"] for d in found["docs"]
-                                if d.get("found") and d["_source"].get("cluster_id"))
+                found = self.client.mget(
+                    index=self.alias, ids=wanted[start : start + _SCAN_PAGE], source_includes=["cluster_id"]
+                )
+            old_clusters.update(
+                d["_source"]["cluster_id"] for d in found["docs"] if d.get("found") and d["_source"].get("cluster_id")
+            )
         actions = ({"_op_type": "delete", "_index": self.alias, "_id": uid} for uid in wanted)
         with self._errors("withdraw records"):
             outcome = write(self.client, actions, options=self.bulk)
@@ -304,8 +314,7 @@ class ElasticsearchBackend(EsChangeReads):
                 failed.extend(outcome.failed)
                 if failed:
                     raise BulkWriteError(
-                        f"rebuild stopped: {len(failed)} record(s) were not indexed; "
-                        "the old index stays in use",
+                        f"rebuild stopped: {len(failed)} record(s) were not indexed; the old index stays in use",
                         failed=failed,
                         result=result,
                     )
@@ -324,10 +333,13 @@ class ElasticsearchBackend(EsChangeReads):
 
     def _link_all(self, index: str) -> None:
         """Cluster every record of a freshly loaded index (before searches see it)."""
-        records = {r.uid: r for r in (document_record(d) for d in self._scan({"match_all": {}}, fields=["payload"],
-                                                                              index=index))}
-        links = cluster([profile_of(r) for r in records.values()], decisions=self.linker.decisions.decisions_for(
-            list(records)))
+        records = {
+            r.uid: r
+            for r in (document_record(d) for d in self._scan({"match_all": {}}, fields=["payload"], index=index))
+        }
+        links = cluster(
+            [profile_of(r) for r in records.values()], decisions=self.linker.decisions.decisions_for(list(records))
+        )
         EsLinkStore(self.client, index=index).write_links(links, records=records)
 
     def _swap_alias(self, new: str) -> None:
@@ -363,9 +375,7 @@ class ElasticsearchBackend(EsChangeReads):
     def get(self, uid: str) -> Record | None:
         """One record with its raw payload, or None."""
         with self._errors("read record"):
-            found = self.client.options(ignore_status=404).get(
-                index=self.alias, id=uid, source_includes=["payload"]
-            )
+            found = self.client.options(ignore_status=404).get(index=self.alias, id=uid, source_includes=["payload"])
         return document_record(found["_source"]) if found.get("found") else None
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -435,8 +445,6 @@ def _index_action(record: Record, *, index: str, failed: list[FailedItem]) -> di
     try:
         document = record_document(_hashed(record))
     except (ValueError, TypeError) as exc:  # pydantic's serialization error is a ValueError
-        failed.append(
-            FailedItem(uid=record.uid, status=0, error_type="serialization", reason=str(exc)[:1000])
-        )
+        failed.append(FailedItem(uid=record.uid, status=0, error_type="serialization", reason=str(exc)[:1000]))
         return None
     return {"_op_type": "index", "_index": index, "_id": record.uid, "_source": document}

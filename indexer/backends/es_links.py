@@ -55,8 +55,9 @@ class EsLinkStore:
 
 def cluster_view_of(client: Any, *, index: str, uid: str) -> tuple[str, list[Record], list[LinkEvidence]] | None:
     """(cluster id, members, evidence) of a record's cluster, or None."""
-    found = client.options(ignore_status=404).get(index=index, id=uid, source_includes=["cluster_id",
-                                                                                          "cluster_evidence"])
+    found = client.options(ignore_status=404).get(
+        index=index, id=uid, source_includes=["cluster_id", "cluster_evidence"]
+    )
     source = found.get("_source") if found.get("found") else None
     if not source or not source.get("cluster_id"):
         return None

@@ -138,9 +138,7 @@ def weighted_tokens(fields: dict[str, str]) -> str:
     """Every token of every scored field, repeated by the field's weight: its frequency here is the weighted
     frequency the embedded index's bm25 uses, and the whole record shares one length normalization."""
     return " ".join(
-        " ".join([token] * int(FIELD_WEIGHTS[name]))
-        for name in FIELD_WEIGHTS
-        for token in fields[name].split()
+        " ".join([token] * int(FIELD_WEIGHTS[name])) for name in FIELD_WEIGHTS for token in fields[name].split()
     )
 
 

@@ -61,11 +61,7 @@ def page_of(query: SearchQuery, *, has_text: bool) -> Page:
     """Validate sort, page, size and cursor; relevance without query text browses newest first."""
     if query.sort not in SORTS:
         raise QueryError(f"unknown sort {query.sort!r}; use one of {', '.join(SORTS)}", field="sort")
-    if (
-        isinstance(query.size, bool)
-        or not isinstance(query.size, int)
-        or not 1 <= query.size <= MAX_PAGE_SIZE
-    ):
+    if isinstance(query.size, bool) or not isinstance(query.size, int) or not 1 <= query.size <= MAX_PAGE_SIZE:
         raise QueryError(f"size must be between 1 and {MAX_PAGE_SIZE}", field="size")
     if isinstance(query.page, bool) or not isinstance(query.page, int) or query.page < 1:
         raise QueryError("page must be 1 or more", field="page")
@@ -74,9 +70,7 @@ def page_of(query: SearchQuery, *, has_text: bool) -> Page:
         return Page(sort=sort, offset=0, after=decode_cursor(query.cursor, sort=sort))
     offset = (query.page - 1) * query.size
     if offset + query.size + 1 > MAX_RESULT_WINDOW:
-        raise QueryError(
-            f"pages end at result {MAX_RESULT_WINDOW}; follow next_cursor to go deeper", field="page"
-        )
+        raise QueryError(f"pages end at result {MAX_RESULT_WINDOW}; follow next_cursor to go deeper", field="page")
     return Page(sort=sort, offset=offset, after=None)
 
 
@@ -193,9 +187,7 @@ def facet_filters(query: SearchQuery) -> dict[str, dict[str, Any]]:
     return clauses
 
 
-def search_body(
-    query: SearchQuery, *, text: dict[str, Any] | None, page: Page, ranking: Ranking
-) -> dict[str, Any]:
+def search_body(query: SearchQuery, *, text: dict[str, Any] | None, page: Page, ranking: Ranking) -> dict[str, Any]:
     """The _search body of one page (with facet aggregations when asked)."""
     filters = facet_filters(query)
     base = [filters.pop("record_type")] if "record_type" in filters else []

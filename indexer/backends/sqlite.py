@@ -105,8 +105,11 @@ class SqliteBackend(SqliteChangeReads):
             raise
         self.engine = TantivyIndex(self.path, instance=instance) if search_engine == "tantivy" else None
         self._search = SqliteSearch(
-            self._conn, codes=self.codes, columns=FacetColumns(),
-            vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary, engine=self.engine,
+            self._conn,
+            codes=self.codes,
+            columns=FacetColumns(),
+            vocabulary=bundled_vocabulary() if vocabulary is None else vocabulary,
+            engine=self.engine,
         )
         self._warming = threading.Thread(target=self._warm, name=f"edufed-warm-{self.path.name}", daemon=True)
         self._warming.start()
@@ -257,8 +260,13 @@ class SqliteBackend(SqliteChangeReads):
         return result
 
     def _upsert_chunk(
-        self, conn: sqlite3.Connection, chunk: Sequence[Record | PreparedRows], *, result: UpsertResult,
-        generation: int, link: bool = True,
+        self,
+        conn: sqlite3.Connection,
+        chunk: Sequence[Record | PreparedRows],
+        *,
+        result: UpsertResult,
+        generation: int,
+        link: bool = True,
     ) -> None:
         latest = {r.uid: r for r in chunk}
         existing = _existing(conn, list(latest))

@@ -78,7 +78,6 @@ class SqliteLinkStore:
             gone,
         )
 
-
     def _set_payload_clusters(self, changed: list[tuple[str | None, str]]) -> None:
         """Each stored record JSON's cluster_id set to its new (cluster id, uid), compressed again."""
         writer = PayloadWriter(self.conn) if changed else None

@@ -154,5 +154,3 @@ class PayloadWriter:
             )
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CURRENT_KEY, self.dict_id))
         self._compressor = self._make_compressor()
-
-

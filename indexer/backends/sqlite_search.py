@@ -217,9 +217,7 @@ class SqliteSearch:
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
         rows = _page_rows(conn, matched, page=page, limit=query.size + 1)
-        return self._result(
-            conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms
-        )
+        return self._result(conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms)
 
     def _engine_run(
         self,
@@ -453,4 +451,3 @@ def _page(query: SearchQuery, *, has_text: bool) -> _Page:
     if query.cursor:
         return _Page(sort=sort, offset=0, after=decode_cursor(query.cursor, sort=sort))
     return _Page(sort=sort, offset=(query.page - 1) * query.size, after=None)
-

@@ -104,8 +104,11 @@ class TantivyIndex:
         """A searcher holding at least the generation of `conn`'s open read snapshot: synced first when behind."""
         generation, _ = _generations(conn)
         state = self.state()
-        if state is None or state.instance != self._instance or state.version != ENGINE_VERSION or (
-            state.generation < generation
+        if (
+            state is None
+            or state.instance != self._instance
+            or state.version != ENGINE_VERSION
+            or (state.generation < generation)
         ):  # behind (or not ours): sync; at or ahead of this snapshot (a writer synced since it began): use it
             state = self.sync(conn)
         try:

@@ -265,8 +265,7 @@ def band_keys(key: str) -> list[str]:
     minhash.update_batch(shingles)
     values = minhash.hashvalues.astype(np.uint32)
     return [
-        f"b{band}{_short_hash(values[band * LSH_ROWS : (band + 1) * LSH_ROWS].tobytes())}"
-        for band in range(LSH_BANDS)
+        f"b{band}{_short_hash(values[band * LSH_ROWS : (band + 1) * LSH_ROWS].tobytes())}" for band in range(LSH_BANDS)
     ]
 
 

@@ -39,6 +39,7 @@ def verified(store: StateStore, key: str) -> Principal | None:
     info = store.keys.verify(key)
     return None if info is None else Principal.of(info)
 
+
 BEARER = HTTPBearer(
     scheme_name="apiKey",
     bearerFormat="edufed key",

@@ -48,7 +48,7 @@ def _patch_schema(parts: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any
         "additionalProperties": False,
         "description": "A JSON merge patch (RFC 7396) of the source's config: the fields given replace theirs, "
         "null removes one, objects merge key by key. The patched config is validated as a whole; id and "
-        "platform cannot change. `{\"enabled\": true}` switches the source on.",
+        'platform cannot change. `{"enabled": true}` switches the source on.',
     }
 
 

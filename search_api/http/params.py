@@ -66,19 +66,17 @@ def _values(raw: list[str] | None) -> tuple[str, ...]:
 
 def search_params(
     q: Annotated[str, Query(description="Words to search for, in Chinese or pinyin. Empty: browse.")] = "",
-    theme: Annotated[
-        list[str] | None, Query(description=f"One of the ten themes: {' '.join(THEMES)}.")
-    ] = None,
+    theme: Annotated[list[str] | None, Query(description=f"One of the ten themes: {' '.join(THEMES)}.")] = None,
     audience: Annotated[list[str] | None, Query(description="Audience, e.g. 老年人.")] = None,
     platform: Annotated[list[str] | None, Query(description="Platform id, e.g. le_ouchn.")] = None,
     type: Annotated[list[str] | None, Query(description=f"Record type: {', '.join(RECORD_TYPES)}.")] = None,
-    media_type: Annotated[
-        list[str] | None, Query(description=f"Media type: {', '.join(MEDIA_TYPES)}.")
-    ] = None,
+    media_type: Annotated[list[str] | None, Query(description=f"Media type: {', '.join(MEDIA_TYPES)}.")] = None,
     region: Annotated[
         list[str] | None,
-        Query(description="Province the course or its platform belongs to: a short form (广东, 内蒙古), full name "
-              "(广东省) or 全国 for the national platforms."),
+        Query(
+            description="Province the course or its platform belongs to: a short form (广东, 内蒙古), full name "
+            "(广东省) or 全国 for the national platforms."
+        ),
     ] = None,
     free: Annotated[str | None, Query(description="true: free courses only; false: paid only.")] = None,
     sort: Annotated[SortName, Query(description="relevance, newest or popular.")] = "relevance",
@@ -87,8 +85,10 @@ def search_params(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     collapse: Annotated[
         str | None,
-        Query(description="true (default): the same course on several platforms is one item, its other "
-              "platforms in also_on; false: every record is an item of its own."),
+        Query(
+            description="true (default): the same course on several platforms is one item, its other "
+            "platforms in also_on; false: every record is an item of its own."
+        ),
     ] = None,
 ) -> SearchParams:
     """FastAPI dependency: the search parameters of a request (filters repeatable, e.g. theme=A&theme=B)."""
@@ -117,9 +117,7 @@ def clean_query_text(text: str) -> str:
 def build_query(params: SearchParams, *, limits: SearchSettings) -> SearchQuery:
     """The backend query for these parameters; raises InvalidRequestError listing every bad parameter."""
     problems = (
-        _text_problems(params, limits=limits)
-        + _filter_problems(params)
-        + _paging_problems(params, limits=limits)
+        _text_problems(params, limits=limits) + _filter_problems(params) + _paging_problems(params, limits=limits)
     )
     if params.cursor is not None and len(params.cursor) > MAX_CURSOR_CHARS:
         raise InvalidRequestError(
@@ -163,9 +161,7 @@ def _filter_problems(params: SearchParams) -> list[ProblemDetail]:
         if len(values) > MAX_VALUES_PER_FILTER:
             problems.append(ProblemDetail(name, f"at most {MAX_VALUES_PER_FILTER} values"))
         if any(len(v) > MAX_FILTER_VALUE_CHARS for v in values):
-            problems.append(
-                ProblemDetail(name, f"a value is longer than {MAX_FILTER_VALUE_CHARS} characters")
-            )
+            problems.append(ProblemDetail(name, f"a value is longer than {MAX_FILTER_VALUE_CHARS} characters"))
     problems += _unknown(params.theme, allowed=THEMES, field="theme", what="one of the ten themes")
     problems += _unknown(params.type, allowed=RECORD_TYPES, field="type", what="a record type")
     problems += _unknown(params.media_type, allowed=MEDIA_TYPES, field="media_type", what="a media type")
@@ -184,9 +180,7 @@ def _filter_problems(params: SearchParams) -> list[ProblemDetail]:
     return problems
 
 
-def _unknown(
-    values: tuple[str, ...], *, allowed: tuple[str, ...], field: str, what: str
-) -> list[ProblemDetail]:
+def _unknown(values: tuple[str, ...], *, allowed: tuple[str, ...], field: str, what: str) -> list[ProblemDetail]:
     unknown = [v for v in values if v not in allowed]
     if not unknown:
         return []
@@ -202,7 +196,5 @@ def _paging_problems(params: SearchParams, *, limits: SearchSettings) -> list[Pr
     if params.page < 1:
         problems.append(ProblemDetail("page", "must be 1 or more"))
     elif params.page > deepest:
-        problems.append(
-            ProblemDetail("page", f"deeper than page {limits.max_page}; follow next_cursor to go further")
-        )
+        problems.append(ProblemDetail("page", f"deeper than page {limits.max_page}; follow next_cursor to go further"))
     return problems

@@ -87,9 +87,7 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorInfo(BaseModel):
-    code: str = Field(
-        description="Stable machine-readable code, e.g. not_found, validation_error, bad_cursor."
-    )
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, validation_error, bad_cursor.")
     message: str
     details: list[ErrorDetail]
 

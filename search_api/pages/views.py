@@ -177,9 +177,7 @@ def build_view(
         themes=themes,
         groups=[g for g in groups if g.choices],
         active=_active(params, platform_name=platform_name),
-        sorts=[
-            Choice(label, search_url(params, sort=s), params.sort == s) for s, label in SORT_LABELS.items()
-        ],
+        sorts=[Choice(label, search_url(params, sort=s), params.sort == s) for s, label in SORT_LABELS.items()],
         prev_url=prev_url,
         next_url=next_url,
         first_url=first_url,
@@ -220,20 +218,14 @@ def _active(params: SearchParams, *, platform_name: Callable[[str], str]) -> lis
         "region": str,
     }  # fmt: skip
     active = [
-        Choice(labels[name](v), toggled(params, name, v), True)
-        for name in _LIST_FIELDS
-        for v in getattr(params, name)
+        Choice(labels[name](v), toggled(params, name, v), True) for name in _LIST_FIELDS for v in getattr(params, name)
     ]
     if params.free:
-        active.append(
-            Choice(FREE_LABELS.get(params.free.lower(), params.free), search_url(params, free=None), True)
-        )
+        active.append(Choice(FREE_LABELS.get(params.free.lower(), params.free), search_url(params, free=None), True))
     return active
 
 
-def _paging(
-    params: SearchParams, *, result: SearchResult, max_page: int
-) -> tuple[str | None, str | None, str | None]:
+def _paging(params: SearchParams, *, result: SearchResult, max_page: int) -> tuple[str | None, str | None, str | None]:
     """Previous, next and back-to-first links: page numbers while allowed, then the cursor."""
     page = params.page
     prev_url = search_url(params, page=page - 1, cursor=None) if page > 1 and not params.cursor else None

@@ -43,9 +43,11 @@ def admin_sources(
     return {"items": [row.to_dict() for row in actions.sort_rows(rows, key=sort)]}
 
 
-CONFIRM_LIVE = Query(description="Required (`true`) to run a source its operator has not enabled yet: its records "
-                    "go live to learners at once. Without it such a source is not run (409 `not_enabled`); "
-                    "`POST /api/v1/sources/{id}/dry-run` previews it without publishing anything.")
+CONFIRM_LIVE = Query(
+    description="Required (`true`) to run a source its operator has not enabled yet: its records "
+    "go live to learners at once. Without it such a source is not run (409 `not_enabled`); "
+    "`POST /api/v1/sources/{id}/dry-run` previews it without publishing anything."
+)
 RUN_NOW_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "A run of the source is going (`run_in_progress`), or the source is "
           "not enabled and `confirm_live=true` was not given (`not_enabled`; `details` links its dry-run)."},

@@ -32,8 +32,11 @@ class KeyRequest(BaseModel):
     role: Literal["operator", "admin"] = Field(description="operator (one platform's sources) or admin.")
     platform: str | None = Field(None, max_length=63, description="The platform an operator key acts for.")
     label: str | None = Field(None, max_length=200, description="Who holds the key, for people reading lists.")
-    new_platform: bool = Field(False, description="Accept a `platform` no source has yet (a platform about to "
-                               "register its first feed); without it an unknown platform is a 422 naming the known.")
+    new_platform: bool = Field(
+        False,
+        description="Accept a `platform` no source has yet (a platform about to "
+        "register its first feed); without it an unknown platform is a 422 naming the known.",
+    )
 
 
 @router.post("/keys", status_code=201)

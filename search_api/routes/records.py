@@ -21,9 +21,7 @@ MAX_ID_CHARS = 300
 def get_record(
     record_id: str,
     cat: Annotated[Catalogue, Depends(catalogue)],
-    include: Annotated[
-        Literal["raw"] | None, Query(description="raw: add the platform's raw payload.")
-    ] = None,
+    include: Annotated[Literal["raw"] | None, Query(description="raw: add the platform's raw payload.")] = None,
 ) -> JSONResponse:
     """One record with its lessons and theme evidence (and its raw payload with ?include=raw)."""
     record = cat.get(record_id) if len(record_id) <= MAX_ID_CHARS else None

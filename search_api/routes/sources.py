@@ -1,8 +1,8 @@
 """The sources API: operators manage their own platform's sources (admins every platform), with dry-runs.
 
-    GET|POST /api/v1/sources                GET|PATCH|DELETE /api/v1/sources/{id}
-    POST /api/v1/sources/dry-run            POST /api/v1/sources/{id}/dry-run
-    GET /api/v1/sources/{id}/runs           GET /api/v1/sources/{id}/rejected
+GET|POST /api/v1/sources                GET|PATCH|DELETE /api/v1/sources/{id}
+POST /api/v1/sources/dry-run            POST /api/v1/sources/{id}/dry-run
+GET /api/v1/sources/{id}/runs           GET /api/v1/sources/{id}/rejected
 """
 
 from __future__ import annotations

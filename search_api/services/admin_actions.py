@@ -228,8 +228,10 @@ def start_run(
     source = get_source(store, source_id)
     ensure_not_deleted(store, source_id)  # a source waiting for (or past) its deletion is not harvested again
     if not source.enabled and not live_ok:
-        message = (f"{source_id} is not enabled yet: running it now publishes its records to learners at once. "
-                   "Preview it without publishing (dry-run), enable it, or confirm with confirm_live=true")
+        message = (
+            f"{source_id} is not enabled yet: running it now publishes its records to learners at once. "
+            "Preview it without publishing (dry-run), enable it, or confirm with confirm_live=true"
+        )
         dry_run = ProblemDetail("dry_run", f"POST /api/v1/sources/{source_id}/dry-run previews it, publishing nothing")
         confirm = ProblemDetail("confirm_live", "true runs it now and its records go live")
         raise ApiError(409, "not_enabled", message, [dry_run, confirm])

@@ -32,6 +32,7 @@ def ensure_known_platform(platform: str, known: dict[str, str]) -> None:
 
 def key_dict(info: ApiKeyInfo) -> dict[str, Any]:
     """A key's facts, never its secret."""
+
     def iso(value: Any) -> str | None:
         return value.isoformat() if value else None
 

@@ -43,9 +43,7 @@ class PlatformNames:
 class Catalogue:
     """Search, records and suggestions over one index backend, with the limits from settings."""
 
-    def __init__(
-        self, backend: IndexBackend, *, limits: SearchSettings, platforms: Mapping[str, str]
-    ) -> None:
+    def __init__(self, backend: IndexBackend, *, limits: SearchSettings, platforms: Mapping[str, str]) -> None:
         self.backend = backend
         self.limits = limits
         self.platforms = PlatformNames(backend, known=platforms)

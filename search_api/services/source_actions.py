@@ -119,8 +119,12 @@ def create_source(
     try:
         with store.transaction() as tx:
             source = tx.sources.add(config, created_by=actor)
-            tx.audit.record(actor=actor, action="source.create", target=source.id,
-                            details={"platform": source.platform, "kind": source.kind, "enabled": source.enabled})
+            tx.audit.record(
+                actor=actor,
+                action="source.create",
+                target=source.id,
+                details={"platform": source.platform, "kind": source.kind, "enabled": source.enabled},
+            )
     except SourceExistsError as exc:
         raise ApiError(409, "source_exists", f"a source with id {config.id!r} is already registered",
                        [LocalizedProblem("id", "this id is taken", "这个编号已被使用，请换一个")]) from exc  # fmt: skip
@@ -264,8 +268,12 @@ def ensure_deletable(settings: Settings, source_id: str, file_source_ids: Collec
         how = "remove its block there"
     message = (f"{source_id} is defined in {where}: {how} and restart `edufed serve`, then delete the source "
                "again (it is no longer defined there) to take its records out")  # fmt: skip
-    raise ApiError(409, "defined_in_config", message,
-                   [LocalizedProblem("id", f"defined in {where}", "这个来源写在配置文件里，请在配置文件中删除")])
+    raise ApiError(
+        409,
+        "defined_in_config",
+        message,
+        [LocalizedProblem("id", f"defined in {where}", "这个来源写在配置文件里，请在配置文件中删除")],
+    )
 
 
 def delete_source(

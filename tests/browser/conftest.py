@@ -38,9 +38,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     """A page in a 360 x 740 viewport, the size of a small Android phone."""
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
-    )
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
     try:
         yield context.new_page()
     finally:
@@ -54,4 +52,3 @@ def desktop(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
-

@@ -61,9 +61,7 @@ def test_narrow_phone_has_large_text_and_no_sideways_scroll(phone: Page, site: L
                    .map(e => parseFloat(getComputedStyle(e).fontSize)))"""
         )
         assert smallest >= 16, path
-        overflow = phone.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        overflow = phone.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, path
     shot(phone, "empty-result-phone")
 
@@ -90,8 +88,7 @@ def test_keyboard_focus_is_visible(desktop: Page, site: LiveServer) -> None:
     for _ in range(4):
         desktop.keyboard.press("Tab")
     outline = desktop.evaluate(
-        "(() => { const s = getComputedStyle(document.activeElement);"
-        " return [s.outlineStyle, s.outlineWidth]; })()"
+        "(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()"
     )
     assert outline[0] != "none" and float(outline[1].removesuffix("px")) >= 2
     shot(desktop, "keyboard-focus-desktop")

@@ -18,6 +18,7 @@ from tests.support.http_server import FixtureServer, http_server_fixture  # noqa
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture
 def onboarding_site(tmp_path: Path, http_server: FixtureServer) -> Iterator[OperatorSite]:
     with operator_site(tmp_path, http_server) as running:

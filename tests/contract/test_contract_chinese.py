@@ -71,9 +71,7 @@ def test_sub_words_of_an_unknown_compound_still_match(loaded: IndexBackend, uid:
 
 
 @pytest.mark.parametrize(("q", "expected"), [("shufa", "sf1"), ("yangsheng", "ys1"), ("taijiquan", "tj1")])
-def test_pinyin_query_finds_the_chinese_title(
-    loaded: IndexBackend, uid: dict[str, str], q: str, expected: str
-) -> None:
+def test_pinyin_query_finds_the_chinese_title(loaded: IndexBackend, uid: dict[str, str], q: str, expected: str) -> None:
     assert uid[expected] in _found(loaded, q)
 
 
@@ -82,12 +80,8 @@ def test_pinyin_query_highlights_the_title_word(loaded: IndexBackend, uid: dict[
     assert "<mark>书法</mark>" in hits[uid["sf4"]].highlight["title"]
 
 
-@pytest.mark.parametrize(
-    ("q", "expected"), [("Excel", "ex1"), ("excel", "ex1"), ("ＥＸＣＥＬ", "ex1"), ("AI", "ai1")]
-)
-def test_latin_words_match_normal_text(
-    loaded: IndexBackend, uid: dict[str, str], q: str, expected: str
-) -> None:
+@pytest.mark.parametrize(("q", "expected"), [("Excel", "ex1"), ("excel", "ex1"), ("ＥＸＣＥＬ", "ex1"), ("AI", "ai1")])
+def test_latin_words_match_normal_text(loaded: IndexBackend, uid: dict[str, str], q: str, expected: str) -> None:
     assert _found(loaded, q) == {uid[expected]}
 
 

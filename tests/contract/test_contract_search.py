@@ -41,13 +41,9 @@ def test_theme_filter_returns_only_records_of_that_theme(loaded: IndexBackend, c
     assert _uids(loaded, themes=("养生保健",)) == {r.uid for r in corpus if "养生保健" in r.themes}
 
 
-def test_values_of_one_filter_are_or_ed_and_filters_are_and_ed(
-    loaded: IndexBackend, corpus: list[Record]
-) -> None:
+def test_values_of_one_filter_are_or_ed_and_filters_are_and_ed(loaded: IndexBackend, corpus: list[Record]) -> None:
     themes = {"家庭理财", "法律法规"}
-    expected = {
-        r.uid for r in corpus if themes & set(r.themes) and r.platform == "lndx" and "老年人" in r.audience
-    }
+    expected = {r.uid for r in corpus if themes & set(r.themes) and r.platform == "lndx" and "老年人" in r.audience}
     found = _uids(loaded, themes=tuple(themes), platforms=("lndx",), audience=("老年人",))
     assert found == expected and len(expected) >= 2
 
@@ -108,9 +104,7 @@ def test_facets_can_be_skipped(loaded: IndexBackend) -> None:
     assert result.facets == {} and result.total == loaded.search(SearchQuery(q="书法")).total
 
 
-def test_highlight_marks_the_matched_word_in_title_and_description(
-    loaded: IndexBackend, uid: dict[str, str]
-) -> None:
+def test_highlight_marks_the_matched_word_in_title_and_description(loaded: IndexBackend, uid: dict[str, str]) -> None:
     hits = {h.record.uid: h for h in loaded.search(SearchQuery(q="养生", size=20)).hits}
     assert hits[uid["ys1"]].highlight["title"] == "中医<mark>养生</mark>保健知识"
     assert "<mark>养生</mark>" in hits[uid["ys1"]].highlight["description"]
@@ -124,9 +118,7 @@ def test_highlight_escapes_third_party_html(loaded: IndexBackend, uid: dict[str,
     assert "&quot;" in description and "<mark>书法</mark>" in description
 
 
-def test_description_snippet_is_a_window_around_the_first_match(
-    loaded: IndexBackend, uid: dict[str, str]
-) -> None:
+def test_description_snippet_is_a_window_around_the_first_match(loaded: IndexBackend, uid: dict[str, str]) -> None:
     hit = next(h for h in loaded.search(SearchQuery(q="养生", size=20)).hits if h.record.uid == uid["ht2"])
     snippet = hit.highlight["description"]
     assert "<mark>养生</mark>" in snippet
@@ -140,26 +132,20 @@ def _effective_date(r: Record) -> datetime:
     return r.published_at or r.updated_at or r.fetched_at
 
 
-def test_newest_sort_orders_by_published_then_updated_then_fetched(
-    loaded: IndexBackend, search_all: SearchAll
-) -> None:
+def test_newest_sort_orders_by_published_then_updated_then_fetched(loaded: IndexBackend, search_all: SearchAll) -> None:
     records = [h.record for h in search_all(sort="newest")]
     dates = [_effective_date(r) for r in records]
     assert dates == sorted(dates, reverse=True) and len(records) == loaded.count()
 
 
-def test_popular_sort_orders_by_learner_count_unknown_last(
-    loaded: IndexBackend, search_all: SearchAll
-) -> None:
+def test_popular_sort_orders_by_learner_count_unknown_last(loaded: IndexBackend, search_all: SearchAll) -> None:
     counts = [h.record.learner_count for h in search_all(sort="popular")]
     known = [c for c in counts if c is not None]
     assert known == sorted(known, reverse=True)
     assert counts[len(known) :] == [None] * (len(counts) - len(known)) and len(known) < len(counts)
 
 
-def test_relevance_ranks_title_matches_above_description_matches(
-    loaded: IndexBackend, uid: dict[str, str]
-) -> None:
+def test_relevance_ranks_title_matches_above_description_matches(loaded: IndexBackend, uid: dict[str, str]) -> None:
     hits = loaded.search(SearchQuery(q="古琴")).hits
     assert [h.record.uid for h in hits] == [uid["gq1"], uid["gq3"]]
     assert hits[0].score > hits[1].score
@@ -218,9 +204,7 @@ def test_tampered_cursor_raises_query_error(loaded: IndexBackend) -> None:
 @pytest.mark.parametrize(
     ("query", "field"), [({"sort": "random"}, "sort"), ({"page": 0}, "page"), ({"size": 0}, "size")]
 )
-def test_bad_paging_parameters_raise_query_error(
-    loaded: IndexBackend, query: dict[str, Any], field: str
-) -> None:
+def test_bad_paging_parameters_raise_query_error(loaded: IndexBackend, query: dict[str, Any], field: str) -> None:
     with pytest.raises(QueryError) as caught:
         loaded.search(SearchQuery(**query))
     assert caught.value.field == field

@@ -78,9 +78,7 @@ def test_get_of_unknown_uid_is_none(loaded: IndexBackend) -> None:
     assert loaded.get("nobody:0") is None
 
 
-def test_withdraw_removes_records_from_get_count_and_search(
-    loaded: IndexBackend, uid: dict[str, str]
-) -> None:
+def test_withdraw_removes_records_from_get_count_and_search(loaded: IndexBackend, uid: dict[str, str]) -> None:
     total = loaded.count()
     assert loaded.withdraw([uid["sf1"], uid["sf2"], "nobody:0"]) == 2
     assert loaded.count() == total - 2
@@ -121,9 +119,7 @@ def test_iter_records_yields_every_record_once(loaded: IndexBackend, corpus: lis
     assert {r.uid for r in smartedu} == {r.uid for r in corpus if r.source == "smartedu"}
 
 
-def test_index_survives_close_and_reopen(
-    backend_factory: BackendFactory, tmp_path: Path, corpus: list[Record]
-) -> None:
+def test_index_survives_close_and_reopen(backend_factory: BackendFactory, tmp_path: Path, corpus: list[Record]) -> None:
     first = backend_factory(tmp_path)
     first.upsert(corpus)
     first.withdraw([corpus[1].uid])
@@ -133,17 +129,13 @@ def test_index_survives_close_and_reopen(
         assert second.count() == len(corpus) - 1
         assert second.get(corpus[0].uid) == corpus[0]
         assert corpus[0].uid in _uids(second, "书法")
-        assert second.search(SearchQuery(themes=("养生保健",))).total == sum(
-            "养生保健" in r.themes for r in corpus
-        )
+        assert second.search(SearchQuery(themes=("养生保健",))).total == sum("养生保健" in r.themes for r in corpus)
         assert second.upsert(corpus).written == 1
     finally:
         second.close()
 
 
-def test_searches_in_several_threads_while_a_harvest_writes(
-    backend: IndexBackend, corpus: list[Record]
-) -> None:
+def test_searches_in_several_threads_while_a_harvest_writes(backend: IndexBackend, corpus: list[Record]) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     backend.upsert(corpus[:10])
@@ -163,9 +155,7 @@ def test_searches_in_several_threads_while_a_harvest_writes(
             assert backend.upsert(batch).written == len(batch)
         assert all(r.result() >= 0 for r in readers)
     assert backend.count() == 10 + 200
-    assert backend.search(SearchQuery(q="太极拳")).total == 200 + sum(
-        "太极拳" in r.title for r in corpus[:10]
-    )
+    assert backend.search(SearchQuery(q="太极拳")).total == 200 + sum("太极拳" in r.title for r in corpus[:10])
 
 
 def test_a_search_repeated_after_a_write_or_a_withdrawal_sees_it(backend: IndexBackend, corpus: list[Record]) -> None:

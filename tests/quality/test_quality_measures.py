@@ -67,8 +67,9 @@ def test_a_judgement_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
 
 def test_a_figure_under_its_floor_or_over_its_ceiling_is_reported() -> None:
     report = {"backend": "sqlite", "figures": {"relevance.all.mrr": 0.5, "duplicates.hard_negative_merge_rate": 0.2}}
-    floors = {"sqlite": {"at_least": {"relevance.all.mrr": 0.9},
-                         "at_most": {"duplicates.hard_negative_merge_rate": 0.01}}}
+    floors = {
+        "sqlite": {"at_least": {"relevance.all.mrr": 0.9}, "at_most": {"duplicates.hard_negative_merge_rate": 0.01}}
+    }
     assert len(below_floors(report, floors)) == 2
 
 
@@ -85,4 +86,8 @@ def test_corpus_labels_every_duplicate_and_hard_negative_kind_with_the_evidence_
     kinds = {"level", "season", "other_teacher", "part", "numbered", "edition"}
     assert {k: n for k, n in Counter(corpus.hard_negatives.values()).items() if n >= 40}.keys() == kinds
     assert {k for k, n in Counter(corpus.duplicate_pairs.values()).items() if n >= 40} == {
-        "punctuation", "remark", "prefix", "subtitle"}
+        "punctuation",
+        "remark",
+        "prefix",
+        "subtitle",
+    }

@@ -68,8 +68,10 @@ def list_records(records: Sequence[tuple[str, str, str | None]]) -> bytes:
     for local_id, stamp, title in records:
         identifier = f"oai:learn.example.edu.cn:{escape(local_id)}"
         if title is None:
-            parts.append(f'<record><header status="deleted"><identifier>{identifier}</identifier>'
-                         f"<datestamp>{stamp}</datestamp></header></record>")
+            parts.append(
+                f'<record><header status="deleted"><identifier>{identifier}</identifier>'
+                f"<datestamp>{stamp}</datestamp></header></record>"
+            )
             continue
         parts.append(
             f"<record><header><identifier>{identifier}</identifier><datestamp>{stamp}</datestamp></header>"

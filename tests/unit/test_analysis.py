@@ -65,9 +65,7 @@ def test_analyze_document_fills_every_field() -> None:
 
 
 def test_separator_characters_in_the_text_do_not_shift_fields() -> None:
-    text = analyze_document(
-        title="书法\x1f入门", subtitle="", tags="", description="养生", people="", provider=""
-    )
+    text = analyze_document(title="书法\x1f入门", subtitle="", tags="", description="养生", people="", provider="")
     assert text.fields["title"] == "书法 入门" and text.fields["description"] == "养生"
 
 
@@ -135,9 +133,7 @@ def test_pinyin_query_gets_a_pinyin_alternative_and_plain_latin_does_not() -> No
     assert {a.field for a in excel.alternatives} == {"text"}
 
 
-@pytest.mark.parametrize(
-    "q", ['"书法"', "书法*", "NEAR(书法 养生)", "-书法", "title:书法", "^书法 AND (养生)"]
-)
+@pytest.mark.parametrize("q", ['"书法"', "书法*", "NEAR(书法 养生)", "-书法", "title:书法", "^书法 AND (养生)"])
 def test_fts_syntax_becomes_plain_word_tokens(q: str) -> None:
     for term in parse_query(q):
         for alt in term.alternatives:

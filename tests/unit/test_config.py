@@ -111,10 +111,6 @@ sources:
 
 
 def test_theme_table_rejects_a_theme_outside_the_ten(tmp_path):
-    text = (
-        (BUNDLED_DIR / "themes.yaml")
-        .read_text(encoding="utf-8")
-        .replace("theme: 心理健康", "theme: 心理学", 1)
-    )
+    text = (BUNDLED_DIR / "themes.yaml").read_text(encoding="utf-8").replace("theme: 心理健康", "theme: 心理学", 1)
     with pytest.raises(ConfigError, match="心理学"):
         load_themes(write(tmp_path / "themes.yaml", text))

@@ -37,9 +37,7 @@ def test_date_only_is_midnight_china_time():
     assert parse_datetime("2023-07-18") == datetime(2023, 7, 18, tzinfo=CHINA)
 
 
-@pytest.mark.parametrize(
-    "raw", ["", None, "昨天", "2023-13-45", "0000-00-00 00:00:00", "1900-01-01", "2999-01-01"]
-)
+@pytest.mark.parametrize("raw", ["", None, "昨天", "2023-13-45", "0000-00-00 00:00:00", "1900-01-01", "2999-01-01"])
 def test_unusable_dates_are_none(raw):
     assert parse_datetime(raw) is None
 

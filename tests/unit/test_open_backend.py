@@ -23,9 +23,7 @@ def test_sqlite_backend_is_opened_in_a_new_data_dir(tmp_path: Path) -> None:
 
 
 def test_unreachable_elasticsearch_is_a_clear_index_error(tmp_path: Path) -> None:
-    settings = Settings(
-        data_dir=tmp_path, index=IndexSettings(backend="elasticsearch", url="http://127.0.0.1:9")
-    )
+    settings = Settings(data_dir=tmp_path, index=IndexSettings(backend="elasticsearch", url="http://127.0.0.1:9"))
     with pytest.raises(IndexBackendError, match=r"cannot use Elasticsearch at http://127\.0\.0\.1:9"):
         open_backend(settings)
 

@@ -45,9 +45,7 @@ def le_ouchn_item(**overrides) -> RawRecord:
         "published_at": "2023-07-18T12:00:00+0800",
     }
     fields.update(overrides)
-    return RawRecord(
-        source_id="4784ff5f-8dc4-11ee-bd5f-fa163ea9b0ea", fields=fields, payload={"Id": "4784ff5f"}
-    )
+    return RawRecord(source_id="4784ff5f-8dc4-11ee-bd5f-fa163ea9b0ea", fields=fields, payload={"Id": "4784ff5f"})
 
 
 def test_builds_a_full_record(builder):
@@ -129,9 +127,16 @@ def test_programme_row_becomes_a_programme_entry(builder):
     raw = RawRecord(
         source_id="35210#3",
         fields={
-            "record_type": "programme_entry", "title": "李桂芳", "name": "李桂芳", "programme": "百姓学习之星",
-            "honour": "事迹特别感人的百姓学习之星", "year": "2023", "level": "国家级", "region": "浙江省杭州市",
-            "organisation": "杭州市上城区社区学院", "url": "https://www.caea.org.cn/list/35210.html",
+            "record_type": "programme_entry",
+            "title": "李桂芳",
+            "name": "李桂芳",
+            "programme": "百姓学习之星",
+            "honour": "事迹特别感人的百姓学习之星",
+            "year": "2023",
+            "level": "国家级",
+            "region": "浙江省杭州市",
+            "organisation": "杭州市上城区社区学院",
+            "url": "https://www.caea.org.cn/list/35210.html",
         },
         payload={},
     )
@@ -146,9 +151,7 @@ def test_programme_row_becomes_a_programme_entry(builder):
 
 
 def test_structured_language_level_and_audience_are_kept(builder):
-    record = builder.build(
-        le_ouchn_item(language="en", level="中级", audience=["家长"]), SOURCE, fetched_at=FETCHED
-    )
+    record = builder.build(le_ouchn_item(language="en", level="中级", audience=["家长"]), SOURCE, fetched_at=FETCHED)
     assert record.language == "en"
     assert record.level == "中级"
     assert "家长" in record.audience

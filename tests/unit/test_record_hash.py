@@ -33,8 +33,12 @@ def test_the_hashed_text_is_the_sorted_compact_json_of_the_content() -> None:
     import json
 
     record = _record(
-        subtitle="養生 “引号” \\u2028 emoji 🙂", description="第一行\n第二行 <b>不是标签</b>", learner_count=2**40,
-        region={"province": "浙江", "name": "杭州"}, tags=["太极", "Tai Chi"], themes=["养生保健"],
+        subtitle="養生 “引号” \\u2028 emoji 🙂",
+        description="第一行\n第二行 <b>不是标签</b>",
+        learner_count=2**40,
+        region={"province": "浙江", "name": "杭州"},
+        tags=["太极", "Tai Chi"],
+        themes=["养生保健"],
         theme_evidence=[{"theme": "养生保健", "rule_id": "kw", "matched": "太极", "score": 0.1 + 0.2}],
         lessons=[{"id": "1", "title": "第一课", "order": 1, "duration_seconds": 600}],
         published_at=datetime(2025, 3, 1, 8, 30, tzinfo=UTC),

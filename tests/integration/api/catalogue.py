@@ -66,8 +66,15 @@ _COURSES: list[tuple[str, str, list[str], list[str], str, int, dict[str, Any]]] 
         25000,
         {"description": "教您用智能手机视频通话、扫码付款和防范诈骗。"},
     ),
-    ("lndx:3", "太极拳二十四式", ["养生保健"], ["老年人"], "video", 9000,
-     {"region": {"province": "广东", "city": "广州市"}}),  # fmt: skip
+    (
+        "lndx:3",
+        "太极拳二十四式",
+        ["养生保健"],
+        ["老年人"],
+        "video",
+        9000,
+        {"region": {"province": "广东", "city": "广州市"}},
+    ),  # fmt: skip
     ("le_ouchn:2", "中医养生保健常识", ["养生保健"], ["社区居民"], "video", 4000, {}),
     ("le_ouchn:3", "心理健康与情绪调节", ["心理健康"], ["社区居民"], "audio", 1500, {}),
     ("shequ:2", "家庭理财入门", ["家庭理财"], ["社区居民"], "document", 700, {"region": {"province": "浙江"}}),
@@ -182,9 +189,7 @@ def live_server(app: FastAPI, *, start_timeout: float = 20.0) -> Iterator[LiveSe
 
 
 @contextmanager
-def catalogue_server(
-    tmp: Path, *, records: list[Record] | None = None, **search: int
-) -> Iterator[LiveServer]:
+def catalogue_server(tmp: Path, *, records: list[Record] | None = None, **search: int) -> Iterator[LiveServer]:
     """A server over a fresh SQLite index in `tmp` holding `records` (default: the sample catalogue)."""
     settings = settings_for(tmp, **search)
     backend = SqliteBackend(tmp / "index.sqlite3")

@@ -55,26 +55,20 @@ def fields_of(error: dict) -> set[str]:
         ({"audience": "老" * 500}, "audience"),
     ],
 )
-def test_invalid_search_parameters_are_422_naming_the_field(
-    client: httpx.Client, params: dict, field: str
-) -> None:
+def test_invalid_search_parameters_are_422_naming_the_field(client: httpx.Client, params: dict, field: str) -> None:
     error = assert_error(client.get("/api/v1/search", params=params), status=422, code="validation_error")
     assert field in fields_of(error)
 
 
 def test_unknown_theme_is_422_listing_the_ten_themes(client: httpx.Client) -> None:
-    error = assert_error(
-        client.get("/api/v1/search", params={"theme": "烹饪"}), status=422, code="validation_error"
-    )
+    error = assert_error(client.get("/api/v1/search", params={"theme": "烹饪"}), status=422, code="validation_error")
     [detail] = error["details"]
     assert detail["field"] == "theme"
     assert all(theme in detail["reason"] for theme in THEMES)
 
 
 def test_too_deep_page_points_to_the_cursor(client: httpx.Client) -> None:
-    error = assert_error(
-        client.get("/api/v1/search", params={"page": "101"}), status=422, code="validation_error"
-    )
+    error = assert_error(client.get("/api/v1/search", params={"page": "101"}), status=422, code="validation_error")
     assert "cursor" in error["details"][0]["reason"]
 
 
@@ -104,9 +98,7 @@ def _cursor(body: dict) -> str:
     ],
 )
 def test_bad_cursor_is_400(client: httpx.Client, cursor: str) -> None:
-    error = assert_error(
-        client.get("/api/v1/search", params={"cursor": cursor}), status=400, code="bad_cursor"
-    )
+    error = assert_error(client.get("/api/v1/search", params={"cursor": cursor}), status=400, code="bad_cursor")
     assert fields_of(error) == {"cursor"}
 
 
@@ -151,9 +143,7 @@ def test_unknown_record_is_404_with_the_error_body(client: httpx.Client) -> None
     assert error["details"] == [{"field": "id", "reason": "le_ouchn:nope"}]
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/v1/records/%FF%FE", "/api/v1/records/" + "x" * 5000, "/api/v1/records/a/b"]
-)
+@pytest.mark.parametrize("path", ["/api/v1/records/%FF%FE", "/api/v1/records/" + "x" * 5000, "/api/v1/records/a/b"])
 def test_odd_record_ids_are_404(client: httpx.Client, path: str) -> None:
     assert_error(client.get(path), status=404, code="not_found")
 
@@ -217,9 +207,7 @@ class ExplodingBackend:
         return None
 
 
-def test_unexpected_error_is_a_generic_500_without_internals(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_unexpected_error_is_a_generic_500_without_internals(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(settings=settings_for(tmp_path), backend=ExplodingBackend())
     with live_server(app) as server, httpx.Client(base_url=server.url) as http:
         api = http.get("/api/v1/search", params={"q": "书法"})

@@ -36,9 +36,7 @@ def test_cursor_pages_past_the_deepest_page_number(tight: httpx.Client) -> None:
     params: dict[str, str | int] = {"theme": PAGING_THEME, "size": MAX_SIZE}
     seen: list[str] = []
     for page in range(1, 30):
-        body = tight.get(
-            "/api/v1/search", params={**params, "page": page} if page <= MAX_PAGE else params
-        ).json()
+        body = tight.get("/api/v1/search", params={**params, "page": page} if page <= MAX_PAGE else params).json()
         seen += [item["id"] for item in body["items"]]
         if not body["next_cursor"]:
             break

@@ -15,8 +15,13 @@ from tests.integration.api.catalogue import LiveServer
 
 @pytest.mark.parametrize(
     ("path", "allowed"),
-    [("/api/v1/sources", "GET, POST"), ("/api/v1/sources/le_ouchn", "DELETE, GET, PATCH"),
-     ("/api/v1/holds/3/approve", "POST"), ("/api/v1/search", "GET"), ("/static/site.css", "GET, HEAD")],  # fmt: skip
+    [
+        ("/api/v1/sources", "GET, POST"),
+        ("/api/v1/sources/le_ouchn", "DELETE, GET, PATCH"),
+        ("/api/v1/holds/3/approve", "POST"),
+        ("/api/v1/search", "GET"),
+        ("/static/site.css", "GET, HEAD"),
+    ],  # fmt: skip
 )
 def test_options_names_the_methods_of_every_route_of_the_path(client: httpx.Client, path: str, allowed: str) -> None:
     answer = client.options(path)

@@ -20,9 +20,7 @@ EDUFED = str(Path(sys.executable).parent / "edufed")
 
 def run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDUFED_")}
-    return subprocess.run(
-        [EDUFED, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+    return subprocess.run([EDUFED, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """A separate process for the search engine tests: writes, syncs or holds the engine lock on one index file.
 
-    python engine_child.py write PATH ENGINE START COUNT BATCH   ->  `wrote N` after each committed batch
-    python engine_child.py sync PATH                             ->  `syncing`, then `synced`
-    python engine_child.py hold PATH                             ->  `held`; releases on a line of stdin
+python engine_child.py write PATH ENGINE START COUNT BATCH   ->  `wrote N` after each committed batch
+python engine_child.py sync PATH                             ->  `syncing`, then `synced`
+python engine_child.py hold PATH                             ->  `held`; releases on a line of stdin
 """
 
 from __future__ import annotations

@@ -24,9 +24,7 @@ def test_a_writer_killed_mid_write_converges(tmp_path: Path, children: list[Chil
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.2])
-def test_a_process_killed_mid_catch_up_converges(
-    tmp_path: Path, children: list[Child], delay: float
-) -> None:
+def test_a_process_killed_mid_catch_up_converges(tmp_path: Path, children: list[Child], delay: float) -> None:
     path = tmp_path / "index.sqlite3"
     written = SqliteBackend(path, search_engine="fts5")  # a file the engine has not seen: a full build
     try:

@@ -110,9 +110,7 @@ def test_a_response_at_the_size_cap_is_accepted(http_server: FixtureServer) -> N
 
 
 def test_429_with_retry_after_seconds_is_retried_after_that_wait(http_server: FixtureServer) -> None:
-    http_server.route(
-        "/busy", responses=[Reply(status=429, headers={"Retry-After": "7"}), Reply(body=b"done")]
-    )
+    http_server.route("/busy", responses=[Reply(status=429, headers={"Retry-After": "7"}), Reply(body=b"done")])
     sleep = RecordingSleep()
     with Fetcher(http_settings(), obey_robots=False, sleep=sleep) as fetcher:
         assert fetcher.get(http_server.url("/busy")).content == b"done"
@@ -123,9 +121,7 @@ def test_429_with_retry_after_seconds_is_retried_after_that_wait(http_server: Fi
 
 def test_retry_after_as_an_http_date_is_honoured(http_server: FixtureServer) -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    http_server.route(
-        "/busy", responses=[Reply(status=503, headers={"Retry-After": later}), Reply(body=b"ok")]
-    )
+    http_server.route("/busy", responses=[Reply(status=503, headers={"Retry-After": later}), Reply(body=b"ok")])
     sleep = RecordingSleep()
     with Fetcher(http_settings(), obey_robots=False, sleep=sleep) as fetcher:
         assert fetcher.get(http_server.url("/busy")).content == b"ok"
@@ -146,9 +142,7 @@ def test_retry_after_longer_than_the_limit_fails_without_waiting(http_server: Fi
 
 
 def test_503_then_200_succeeds_after_exponential_backoff(http_server: FixtureServer) -> None:
-    http_server.route(
-        "/flaky", responses=[Reply(status=503), Reply(status=502), Reply(body=b"finally", status=200)]
-    )
+    http_server.route("/flaky", responses=[Reply(status=503), Reply(status=502), Reply(body=b"finally", status=200)])
     sleep = RecordingSleep()
     settings = http_settings(backoff_seconds=1.5, retries=3)
     with Fetcher(settings, obey_robots=False, sleep=sleep) as fetcher:
@@ -244,9 +238,7 @@ def test_a_source_may_ignore_robots_txt(http_server: FixtureServer) -> None:
     assert http_server.requests_for("/robots.txt") == []
 
 
-@pytest.mark.parametrize(
-    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "javascript:alert(1)", "http:///x"]
-)
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "javascript:alert(1)", "http:///x"])
 def test_a_non_http_url_is_refused_without_any_request(http_server: FixtureServer, url: str) -> None:
     with Fetcher(http_settings()) as fetcher:
         with pytest.raises(UrlRefusedError) as caught:
@@ -260,16 +252,12 @@ def test_conditional_get_returns_not_modified_for_a_known_etag(http_server: Fixt
     def answer(request: LoggedRequest) -> Reply:
         if request.header("If-None-Match") == '"v7"':
             return Reply(status=304, headers={"ETag": '"v7"'})
-        return Reply(
-            body=b"catalogue", headers={"ETag": '"v7"', "Last-Modified": "Mon, 06 Jan 2025 08:00:00 GMT"}
-        )
+        return Reply(body=b"catalogue", headers={"ETag": '"v7"', "Last-Modified": "Mon, 06 Jan 2025 08:00:00 GMT"})
 
     http_server.route("/catalogue.json", responder=answer)
     with Fetcher(http_settings(), obey_robots=False) as fetcher:
         first = fetcher.get(http_server.url("/catalogue.json"))
-        second = fetcher.get(
-            http_server.url("/catalogue.json"), etag=first.etag, last_modified=first.last_modified
-        )
+        second = fetcher.get(http_server.url("/catalogue.json"), etag=first.etag, last_modified=first.last_modified)
     assert (first.status, first.not_modified, first.content) == (200, False, b"catalogue")
     assert (second.status, second.not_modified, second.content) == (304, True, b"")
     sent = http_server.requests_for("/catalogue.json")[1]

@@ -241,9 +241,7 @@ def test_an_unreachable_cluster_is_a_clear_error() -> None:
 
 
 def test_credentials_come_from_the_environment_and_never_show_in_repr() -> None:
-    creds = Credentials.from_environ(
-        {"ELASTICSEARCH_API_KEY": "s3cret", "ELASTICSEARCH_CA_CERTS": "/etc/ca.pem"}
-    )
+    creds = Credentials.from_environ({"ELASTICSEARCH_API_KEY": "s3cret", "ELASTICSEARCH_CA_CERTS": "/etc/ca.pem"})
     assert creds.client_options() == {"api_key": "s3cret", "ca_certs": "/etc/ca.pem"}
     assert "s3cret" not in repr(creds)
     basic = Credentials.from_environ({"ELASTICSEARCH_USERNAME": "edufed", "ELASTICSEARCH_PASSWORD": "pw"})

@@ -39,8 +39,15 @@ def test_an_index_without_the_region_field_gains_it_and_serves_regions(engine_ur
     settings = index_template(alias=alias, replicas=0)["template"]["settings"]
     client.indices.create(index=f"{alias}-v1", mappings=old, settings=settings)
     client.indices.update_aliases(actions=[{"add": {"index": f"{alias}-v1", "alias": alias, "is_write_index": True}}])
-    log = {"dynamic": "strict", "properties": {"uid": {"type": "keyword"}, "stamp": {"type": "long"},
-           "deleted": {"type": "boolean"}, **{k: {"type": "keyword"} for k in ("platform", "theme", "programme")}}}
+    log = {
+        "dynamic": "strict",
+        "properties": {
+            "uid": {"type": "keyword"},
+            "stamp": {"type": "long"},
+            "deleted": {"type": "boolean"},
+            **{k: {"type": "keyword"} for k in ("platform", "theme", "programme")},
+        },
+    }
     client.indices.create(index=oai_index(alias), mappings=log)  # fmt: skip
     backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
     try:

@@ -181,8 +181,6 @@ def test_the_delete_button_on_the_operator_page_says_the_deletion_waits_for_appr
     assert [h.source_id for h in site.store.holds.find(status="pending")] == [SOURCE]
 
 
-
-
 def test_a_deletion_is_held_approved_and_unregistered_on_postgresql(postgres_site: OperatorSite) -> None:
     site = postgres_site
     with site.client(site.operator_key) as operator, site.client(site.admin_key) as admin:

@@ -142,7 +142,11 @@ def test_the_sources_api_warns_of_a_feed_another_source_harvests_as_the_form_doe
     assert second.status_code == 201 and site.store.sources.get("second_courses")  # a warning, not a refusal
     [warning] = second.json()["warnings"]
     assert (warning["code"], warning["source_id"], warning["field"], warning["url"]) == (
-        "same_url", "first_courses", "url", url)
+        "same_url",
+        "first_courses",
+        "url",
+        url,
+    )
     assert "first_courses" in warning["message"] and "出现两次" in warning["message_zh"]
     foreign = other.post("/api/v1/sources", json={**course_source(url, source_id="their_courses"),
                                                    "platform": "other_platform"})  # fmt: skip

@@ -70,8 +70,6 @@ def test_the_hold_buttons_of_the_admin_pages_refuse_an_id_past_sqlites_integers(
     assert "hold_id" in answer.text
 
 
-
-
 def test_an_id_past_postgresqls_integers_is_422_and_every_route_stays_up(postgres_site: OperatorSite) -> None:
     site = postgres_site
     with site.client(site.operator_key) as operator, site.client(site.admin_key) as admin:
@@ -97,8 +95,12 @@ def _deep_fields(levels: int) -> dict[str, object]:
 @pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["arrays", "objects"])
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/api/v1/sources"), ("POST", "/api/v1/sources/dry-run"), ("PATCH", f"/api/v1/sources/{SOURCE}"),
-     ("POST", "/api/v1/keys")],  # fmt: skip
+    [
+        ("POST", "/api/v1/sources"),
+        ("POST", "/api/v1/sources/dry-run"),
+        ("PATCH", f"/api/v1/sources/{SOURCE}"),
+        ("POST", "/api/v1/keys"),
+    ],  # fmt: skip
 )
 def test_json_nested_fifty_thousand_deep_is_422_before_anything_parses_it(
     site: OperatorSite, operator: httpx.Client, admin: httpx.Client, method: str, path: str, body: bytes
@@ -164,8 +166,12 @@ def _admin_browser(site: OperatorSite) -> Iterator[httpx.Client]:
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Origin": "https://evil.example.com"}, {"Referer": "https://evil.example.com/page.html"}, {"Origin": "null"},
-     {"Origin": "https://evil.example.com", "Referer": "{url}/admin"}],  # fmt: skip
+    [
+        {"Origin": "https://evil.example.com"},
+        {"Referer": "https://evil.example.com/page.html"},
+        {"Origin": "null"},
+        {"Origin": "https://evil.example.com", "Referer": "{url}/admin"},
+    ],  # fmt: skip
     ids=["origin", "referer", "opaque-origin", "origin-wins-over-referer"],
 )
 def test_a_button_posted_from_another_site_is_refused_with_a_valid_token(

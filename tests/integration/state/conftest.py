@@ -50,9 +50,7 @@ def postgres_admin() -> Iterator[Engine]:
         _sweep_stale_schemas(engine)
     except OperationalError as exc:
         engine.dispose()
-        pytest.fail(
-            f"PostgreSQL at {POSTGRES_URL} is unreachable ({exc.orig}); set EDUFED_SKIP_POSTGRES=1 to skip"
-        )
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable ({exc.orig}); set EDUFED_SKIP_POSTGRES=1 to skip")
     yield engine
     engine.dispose()
 
@@ -91,9 +89,7 @@ def store(state_url: str) -> Iterator[StateStore]:
         yield opened
 
 
-def rss_source(
-    source_id: str = "elder_news", *, platform: str = "caea", **changes: object
-) -> RssSourceConfig:
+def rss_source(source_id: str = "elder_news", *, platform: str = "caea", **changes: object) -> RssSourceConfig:
     """A valid RSS source config for registering in tests."""
     values: dict[str, object] = {
         "id": source_id,

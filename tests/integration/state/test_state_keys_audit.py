@@ -21,9 +21,7 @@ def _stored_text(store) -> str:
 
 
 def test_a_created_key_verifies_to_its_stored_facts(store):
-    created = store.keys.create(
-        role="operator", platform="ouchn", label="国开平台运维", created_by="key:root"
-    )
+    created = store.keys.create(role="operator", platform="ouchn", label="国开平台运维", created_by="key:root")
     verified = store.keys.verify(created.key)
     assert verified is not None
     assert (verified.id, verified.role, verified.platform, verified.label) == (created.info.id, "operator", "ouchn",
@@ -100,9 +98,7 @@ def test_audit_entries_are_listed_newest_first_and_filtered(store):
     second = store.audit.record(
         actor="key:admin1", action="hold.approve", target="elder_news", details={"hold_id": 3, "uids": 12}
     )
-    third = store.audit.record(
-        actor="cli:root", action="key.create", target="key:abc", details={"role": "admin"}
-    )
+    third = store.audit.record(actor="cli:root", action="key.create", target="key:abc", details={"role": "admin"})
     assert [e.id for e in store.audit.find()] == [third.id, second.id, first.id]
     assert [e.id for e in store.audit.find(target="elder_news")] == [second.id, first.id]
     assert [e.id for e in store.audit.find(actor="cli:root")] == [third.id]

@@ -20,9 +20,7 @@ def _rows(store, source_id):
 
 def test_observed_records_load_back_with_their_hashes(store, registered):
     assert store.records.load(registered) == {}
-    assert (
-        store.records.observe(registered, [("elder_news:1", "h1"), ("elder_news:2", "h2")], run_id="r1") == 2
-    )
+    assert store.records.observe(registered, [("elder_news:1", "h1"), ("elder_news:2", "h2")], run_id="r1") == 2
     assert store.records.load(registered) == {
         "elder_news:1": RecordState("h1", 0, False),
         "elder_news:2": RecordState("h2", 0, False),
