@@ -42,6 +42,7 @@ Admin / operator API (search_api/):
     open the index with open_backend(settings, decisions=store.links) so its linker honours them
 """
 
+from crawlers.state.db import utcnow
 from crawlers.state.errors import (
     HoldAlreadyDecidedError,
     InvalidStateValueError,
@@ -58,11 +59,15 @@ from crawlers.state.keys import ApiKeyInfo, CreatedKey
 from crawlers.state.links import StoredLinkDecision
 from crawlers.state.quarantine import QuarantinedRecord, QuarantineItem, QuarantinePage
 from crawlers.state.records import RecordState
+from crawlers.state.runs import STATUSES as RUN_STATUSES
 from crawlers.state.runs import DurationHistogram, RunCounts, RunOutcome, RunRecord
-from crawlers.state.source_registry import SeedResult, StoredSource
+from crawlers.state.source_registry import CONFIG_ACTOR, SeedResult, StoredSource
 from crawlers.state.store import StateStore, state_url
 
 __all__ = [
+    "CONFIG_ACTOR",
+    "RUN_STATUSES",
+    "utcnow",
     "ApiKeyInfo",
     "CreatedKey",
     "DurationHistogram",

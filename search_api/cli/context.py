@@ -13,8 +13,7 @@ from config.settings import Settings
 from config.source_models import SourceBase
 from config.themes import ThemeTable
 from crawlers.demo import DemoPlatforms, demo_sources
-from crawlers.state import StateStore, state_url
-from crawlers.state.source_registry import CONFIG_ACTOR
+from crawlers.state import CONFIG_ACTOR, StateStore, state_url
 from indexer.analysis import QueryVocabulary
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend

@@ -13,8 +13,7 @@ from typing import cast
 from config.errors import ConfigError
 from config.loader import load_settings
 from config.settings import Settings
-from crawlers.errors import HarvestError
-from crawlers.logcontext import install as install_log_context
+from crawlers import HarvestError, install_log_context
 from crawlers.state import StateError
 from indexer.errors import IndexerError
 from search_api.cli.console import EXIT_FAILED, EXIT_USAGE, Console, UsageError

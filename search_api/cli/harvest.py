@@ -10,12 +10,8 @@ from contextlib import ExitStack
 from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
-from crawlers.netguard import allow_source_hosts
-from crawlers.run import RunReport, harvest
-from crawlers.run_heartbeat import RunHeartbeat
-from crawlers.schedule import new_holder
+from crawlers import LeaseKeeper, RunHeartbeat, RunReport, allow_source_hosts, harvest, new_holder
 from crawlers.state import StateStore
-from crawlers.supervise import LeaseKeeper
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError

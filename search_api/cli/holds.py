@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from config.settings import Settings
-from crawlers.state import HeldDeletion, HoldAlreadyDecidedError, StateNotFoundError, StateStore
-from crawlers.state.quarantine import QuarantinedRecord
-from crawlers.withdrawals import apply_hold, reject_hold
+from crawlers import apply_hold, reject_hold
+from crawlers.state import HeldDeletion, HoldAlreadyDecidedError, QuarantinedRecord, StateNotFoundError, StateStore
 from indexer.backends import open_backend
 from search_api.cli.console import CLI_ACTOR, EXIT_OK, EXIT_USAGE, Output
 from search_api.cli.tables import cli_time

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from config.loader import load_themes
 from config.settings import Settings
-from crawlers.reindex_inputs import default_workers, reindex, stored_records, withdrawn_in_state
+from crawlers import default_workers, reindex, stored_records, withdrawn_in_state
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError
 from indexer.pipeline import RecordBuilder

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 import yaml
 
 from config.source_models import SourceBase
-from crawlers.run import RunProgress, RunReport
+from crawlers import RunProgress, RunReport
 
 MAX_SHOWN = 10
 _PROGRESS_EVERY = 50

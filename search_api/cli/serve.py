@@ -16,8 +16,7 @@ from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
 from config.themes import ThemeTable
-from crawlers.netguard import allow_source_hosts
-from crawlers.schedule import HarvestScheduler
+from crawlers import HarvestScheduler, allow_source_hosts
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from search_api.app import create_app

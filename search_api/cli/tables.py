@@ -10,8 +10,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from config.source_models import SourceBase
-from crawlers.run import RunProgress
-from crawlers.schedule import TIMEZONE
+from crawlers import TIMEZONE, RunProgress
 from crawlers.state import RunRecord, SourceHealth
 from search_api.services.admin_actions import run_details
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from config.regions import region_table
-from crawlers.kinds.oai_metadata import LOM_NS, OAI_DC_NS, THEMES_SOURCE
+from crawlers import LOM_NS, OAI_DC_NS, THEMES_SOURCE
 from indexer.record import Record
 
 DC_NS = "http://purl.org/dc/elements/1.1/"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crawlers.schedule import TIMEZONE
+from crawlers import TIMEZONE
 
 STATUS_LABELS = {
     "running": "运行中", "succeeded": "成功", "partial": "部分成功", "failed": "失败",

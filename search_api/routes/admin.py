@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from crawlers.schedule import HarvestScheduler
+from crawlers import HarvestScheduler
 from crawlers.state import InvalidStateValueError, StateStore
 from search_api.http.auth import Principal, require_admin, state_store
 from search_api.http.errors import InvalidRequestError, ProblemDetail

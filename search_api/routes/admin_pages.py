@@ -17,10 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from crawlers.schedule import HarvestScheduler
-from crawlers.state import StateStore
-from crawlers.state.db import utcnow
-from crawlers.state.runs import STATUSES
+from crawlers import HarvestScheduler
+from crawlers.state import RUN_STATUSES as STATUSES
+from crawlers.state import StateStore, utcnow
 from search_api.http.auth import ADMIN, state_store
 from search_api.http.errors import ApiError
 from search_api.http.params import RowId

@@ -10,19 +10,18 @@ from datetime import datetime
 from typing import Any, Literal
 
 from config.settings import SchedulerSettings
-from crawlers.schedule import HarvestScheduler, SourceBusyError
+from crawlers import HarvestScheduler, SourceBusyError, apply_hold, reject_hold
 from crawlers.state import (
     HeldDeletion,
     HoldAlreadyDecidedError,
     InvalidStateValueError,
+    QuarantinedRecord,
     RunRecord,
     SourceHealth,
     StateNotFoundError,
     StateStore,
     StoredSource,
 )
-from crawlers.state.quarantine import QuarantinedRecord
-from crawlers.withdrawals import apply_hold, reject_hold
 from indexer.backends.base import IndexBackend
 from search_api.http.auth import Principal
 from search_api.http.errors import ApiError, InvalidRequestError, NotFoundError, ProblemDetail

@@ -10,7 +10,7 @@ from typing import Any
 
 from config.settings import HttpSettings, OperatorSettings
 from config.source_models import SourceConfig
-from crawlers.preview import DryRunReport, FieldWarning, preview
+from crawlers import DryRunReport, FieldWarning, preview
 from indexer.pipeline import RecordBuilder
 from search_api.pages.labels import rejection_reason_zh
 

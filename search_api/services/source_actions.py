@@ -13,7 +13,7 @@ from typing import Any
 
 from config.settings import Settings
 from config.source_models import SourceConfig
-from crawlers.netguard import AddressPolicy
+from crawlers import SOURCE_DELETION_REASON, AddressPolicy
 from crawlers.state import (
     HeldDeletion,
     RunOutcome,
@@ -22,7 +22,6 @@ from crawlers.state import (
     StateStore,
     StoredSource,
 )
-from crawlers.withdrawals import SOURCE_DELETION_REASON
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.http.auth import ADMIN, Principal, ensure_platform

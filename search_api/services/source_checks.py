@@ -17,8 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from config.loader import problems_from
 from config.source_models import SourceConfig
-from crawlers.errors import UrlRefusedError
-from crawlers.netguard import AddressPolicy
+from crawlers import AddressPolicy, UrlRefusedError
 from search_api.http.errors import InvalidRequestError, ProblemDetail
 
 ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)

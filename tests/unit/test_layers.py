@@ -79,3 +79,38 @@ def test_the_room_check_sees_a_service_reaching_a_router(tmp_path):
     module = tmp_path / "bad.py"
     module.write_text("from search_api.routes.keys import router\nfrom search_api import cli, pages\n", "utf-8")
     assert search_api_rooms(module) == {"routes", "cli", "pages"}
+
+
+CRAWLERS_FACES = {"crawlers", "crawlers.state", "crawlers.demo"}
+"""What search_api may import of the crawlers layer: its public faces, never the modules behind them."""
+
+
+def crawlers_modules(path: Path) -> set[str]:
+    """The crawlers modules a module imports by name (`from crawlers.x import ...`, `import crawlers.x`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names if alias.name.split(".")[0] == "crawlers")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "crawlers":
+            modules.add(str(node.module))
+    return modules
+
+
+def test_search_api_uses_only_the_public_faces_of_crawlers():
+    modules = sorted((ROOT / "search_api").rglob("*.py"))
+    violations = {str(p.relative_to(ROOT)): sorted(crawlers_modules(p) - CRAWLERS_FACES) for p in modules}
+    assert {k: v for k, v in violations.items() if v} == {}
+
+
+def test_the_face_check_sees_an_internal_import(tmp_path):
+    module = tmp_path / "reach.py"
+    module.write_text("from crawlers import harvest\nfrom crawlers.state.runs import STATUSES\n", encoding="utf-8")
+    assert crawlers_modules(module) - CRAWLERS_FACES == {"crawlers.state.runs"}
+
+
+def test_every_public_name_of_crawlers_resolves():
+    import crawlers
+
+    for name in crawlers.__all__:
+        assert getattr(crawlers, name) is not None, name
