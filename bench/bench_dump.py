@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_search import Api, Params, deep_cursors, percentiles, query_set, server_command, start_server
-from bench.search_mix import sqlite_settings
+from bench.search_mix import run_clients, sqlite_settings
 from indexer.dump import build_dump_in_child
 
 TARGET = 1.5
@@ -71,13 +71,7 @@ def load(port: int, mix: Sequence[tuple[str, Params]], *, clients: int, until: C
         finally:
             api.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = run_clients(client, clients)
     return {**percentiles(timings), "errors": errors, "rps": round(len(timings) / wall, 1), "seconds": round(wall, 1)}
 
 

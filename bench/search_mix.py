@@ -174,18 +174,23 @@ def closed_loop(
         finally:
             worker.close()
 
+    wall = run_clients(client, clients)
+    summary = {"all": percentiles([t for _, t in timings])}
+    for kind in dict.fromkeys(k for k, _ in mix):
+        summary[kind] = percentiles([t for k, t in timings if k == kind])
+    return {"clients": clients, "requests": len(timings), "errors": errors[:5], "error_count": len(errors),
+            "throughput_rps": round(len(timings) / wall, 1), "latency_ms": summary}  # fmt: skip
+
+
+def run_clients(client: Callable[[int], None], clients: int) -> float:
+    """Run `client(0)` .. `client(clients - 1)` in as many threads at once; the wall seconds until all are done."""
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - started
-    summary = {"all": percentiles([t for _, t in timings])}
-    for kind in dict.fromkeys(k for k, _ in mix):
-        summary[kind] = percentiles([t for k, t in timings if k == kind])
-    return {"clients": clients, "requests": len(timings), "errors": errors[:5], "error_count": len(errors),
-            "throughput_rps": round(len(timings) / wall, 1), "latency_ms": summary}  # fmt: skip
+    return time.perf_counter() - started
 
 
 def one_at_a_time(client: Client, queries: Sequence[Params], *, repeats: int) -> dict[str, Any]:

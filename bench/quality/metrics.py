@@ -17,19 +17,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
+from config.themes import THEMES
+
 RELEVANT = 2
-THEMES = (
-    "思想道德",
-    "科学文化",
-    "养生保健",
-    "心理健康",
-    "职业技能",
-    "法律法规",
-    "家庭理财",
-    "闲暇生活",
-    "代际沟通",
-    "生命尊严",
-)
 
 
 def ndcg(ranked: Sequence[str], grades: Mapping[str, int], k: int = 10) -> float:
