@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from crawlers.kinds.oai_metadata import LOM_NS, OAI_DC_NS, THEMES_SOURCE
     from crawlers.logcontext import install as install_log_context
     from crawlers.netguard import AddressPolicy, allow_source_hosts
-    from crawlers.preview import DryRunReport, FieldWarning, preview
+    from crawlers.preview import DryRunReport, FieldWarning
+    from crawlers.preview import preview as preview_source
     from crawlers.reindex_inputs import default_workers, reindex, stored_records, withdrawn_in_state
     from crawlers.run import RunProgress, RunReport, harvest
     from crawlers.run_heartbeat import RunHeartbeat
@@ -35,7 +36,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "allow_source_hosts": ("crawlers.netguard", "allow_source_hosts"),
     "DryRunReport": ("crawlers.preview", "DryRunReport"),
     "FieldWarning": ("crawlers.preview", "FieldWarning"),
-    "preview": ("crawlers.preview", "preview"),
+    "preview_source": ("crawlers.preview", "preview"),
     "default_workers": ("crawlers.reindex_inputs", "default_workers"),
     "reindex": ("crawlers.reindex_inputs", "reindex"),
     "stored_records": ("crawlers.reindex_inputs", "stored_records"),
@@ -53,7 +54,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     "apply_hold": ("crawlers.withdrawals", "apply_hold"),
     "reject_hold": ("crawlers.withdrawals", "reject_hold"),
 }
-"""Public name -> (module, attribute) it lives in."""
+"""Public name -> (module, attribute) it lives in. No public name is a submodule's name: importing the submodule
+sets that attribute on the package, and `from crawlers import <name>` would then answer the module."""
 
 __all__ = [
     "AddressPolicy",
@@ -78,7 +80,7 @@ __all__ = [
     "harvest",
     "install_log_context",
     "new_holder",
-    "preview",
+    "preview_source",
     "reindex",
     "reject_hold",
     "stored_records",

@@ -10,7 +10,7 @@ from typing import Any
 
 from config.settings import HttpSettings, OperatorSettings
 from config.source_models import SourceConfig
-from crawlers import DryRunReport, FieldWarning, preview
+from crawlers import DryRunReport, FieldWarning, preview_source
 from indexer.pipeline import RecordBuilder
 from search_api.pages.labels import rejection_reason_zh
 
@@ -40,7 +40,7 @@ def dry_run(config: SourceConfig, *, http: HttpSettings, limits: OperatorSetting
             builder: RecordBuilder) -> DryRunReport:  # fmt: skip
     """Preview `config`, worded for an operator: never raises for a broken source; the report says what went
     wrong."""
-    return preview(config, http=http, limits=limits, builder=builder, wording=ZhWording())
+    return preview_source(config, http=http, limits=limits, builder=builder, wording=ZhWording())
 
 
 # The display side: what the operator pages show of a report (the API gives the report itself).

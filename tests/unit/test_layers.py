@@ -109,8 +109,16 @@ def test_the_face_check_sees_an_internal_import(tmp_path):
     assert crawlers_modules(module) - CRAWLERS_FACES == {"crawlers.state.runs"}
 
 
-def test_every_public_name_of_crawlers_resolves():
+def test_every_public_name_of_crawlers_resolves_to_what_it_names_even_after_its_module_is_loaded():
+    """A public name equal to a submodule's would answer the module once that submodule is imported."""
+    import importlib
+    import types
+
     import crawlers
 
+    submodules = {p.stem for p in (ROOT / "crawlers").iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    assert not set(crawlers.__all__) & submodules
     for name in crawlers.__all__:
-        assert getattr(crawlers, name) is not None, name
+        importlib.import_module(crawlers._WHERE[name][0])
+        value = getattr(crawlers, name)
+        assert value is not None and not isinstance(value, types.ModuleType), name
