@@ -51,6 +51,25 @@ def _searched(cat: Catalogue, params: SearchParams) -> list[Record]:
     return [hit.record for hit in result.hits]
 
 
+def _filtered_feed(
+    request: Request, cat: Catalogue, kind: FeedKind, params: SearchParams, *, title: str, subtitle: str
+) -> Response:
+    """The newest records under one filter (`params` holds just it: a theme, platform or region), rate limited like
+    every public harvesting endpoint, linking back to the learner page with that filter."""
+    if (limited := refused(request)) is not None:
+        return limited
+    records = _searched(cat, params)
+    name, value = next((n, v[0]) for n, v in (("theme", params.theme), ("platform", params.platform),
+                                               ("region", params.region)) if v)  # fmt: skip
+    info = FeedInfo(
+        title=f"终身学习课程：{title}",
+        subtitle=subtitle,
+        self_url=_self_url(request),
+        page_url=f"{public_base(request)}/?{name}={quote(value)}",
+    )
+    return _answer(request, records, info=info, kind=kind)
+
+
 def _self_url(request: Request) -> str:
     query = request.url.query
     return public_base(request) + request.url.path + (f"?{query}" if query else "")
@@ -85,16 +104,9 @@ def theme_feed(request: Request, theme: str, kind: str, cat: Annotated[Catalogue
     feed_kind = _kind(kind)
     if theme not in THEMES:
         raise NotFoundError("no such theme", details=[ProblemDetail("theme", theme[:64])])
-    if (limited := refused(request)) is not None:
-        return limited
-    records = _searched(cat, SearchParams(theme=(theme,)))
-    info = FeedInfo(
-        title=f"终身学习课程：{theme}",
-        subtitle=f"“{theme}”主题的最新课程。",
-        self_url=_self_url(request),
-        page_url=f"{public_base(request)}/?theme={quote(theme)}",
+    return _filtered_feed(
+        request, cat, feed_kind, SearchParams(theme=(theme,)), title=theme, subtitle=f"“{theme}”主题的最新课程。"
     )
-    return _answer(request, records, info=info, kind=feed_kind)
 
 
 @router.get("/platforms/{platform}.{kind}")
@@ -104,17 +116,10 @@ def platform_feed(
     """The newest records of one platform."""
     feed_kind = _kind(kind)
     _known(cat, "platform", platform)
-    if (limited := refused(request)) is not None:
-        return limited
-    records = _searched(cat, SearchParams(platform=(platform,)))
     name = cat.platforms.name(platform)
-    info = FeedInfo(
-        title=f"终身学习课程：{name}",
-        subtitle=f"{name}的最新课程。",
-        self_url=_self_url(request),
-        page_url=f"{public_base(request)}/?platform={quote(platform)}",
+    return _filtered_feed(
+        request, cat, feed_kind, SearchParams(platform=(platform,)), title=name, subtitle=f"{name}的最新课程。"
     )
-    return _answer(request, records, info=info, kind=feed_kind)
 
 
 @router.get("/regions/{region}.{kind}")
@@ -125,16 +130,11 @@ def region_feed(request: Request, region: str, kind: str, cat: Annotated[Catalog
     province = region_table().province(short) if short else None
     if province is None:
         raise NotFoundError("no such region: a province or 全国", details=[ProblemDetail("region", region[:64])])
-    if (limited := refused(request)) is not None:
-        return limited
-    records = _searched(cat, SearchParams(region=(province.short,)))
-    info = FeedInfo(
-        title=f"终身学习课程：{province.name}",
-        subtitle="全国性平台的最新课程。" if province.short == "全国" else f"{province.name}的平台和机构的最新课程。",
-        self_url=_self_url(request),
-        page_url=f"{public_base(request)}/?region={quote(province.short)}",
+    national = province.short == "全国"
+    subtitle = "全国性平台的最新课程。" if national else f"{province.name}的平台和机构的最新课程。"
+    return _filtered_feed(
+        request, cat, feed_kind, SearchParams(region=(province.short,)), title=province.name, subtitle=subtitle
     )
-    return _answer(request, records, info=info, kind=feed_kind)
 
 
 @router.get("/programmes/{programme}.{kind}")
