@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sqlite3
 import sys
 import time
@@ -176,10 +177,12 @@ def _wait_forever() -> None:
 
 
 def fresh_sqlite(path: Path) -> None:
-    """Make room for a new SQLite file at `path`: its directory exists, no old file, WAL or shared memory."""
+    """Make room for a new SQLite file at `path`: its directory exists, no old file, WAL, shared memory, nor
+    derived tantivy index (`<file>.tantivy/` and its lock file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm", ".tantivy.lock"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".tantivy"), ignore_errors=True)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

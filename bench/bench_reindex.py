@@ -95,7 +95,8 @@ def stored_index(count: int) -> Path:
     building = path.with_name(path.name + ".building")
     fresh_sqlite(building)
     # stored unlinked: linking every chunk as a harvest does took over an hour at 1M; the reindex links once
-    backend = SqliteBackend(building, linker=_NoLinking())
+    # the stored index is only the rebuild's input: no derived search index for it
+    backend = SqliteBackend(building, linker=_NoLinking(), search_engine="fts5")
     try:
         records = stored(generate(count))
         while chunk := list(islice(records, _SETUP_BATCH)):
@@ -126,11 +127,12 @@ def _checkpoint(path: Path) -> None:
     Path(str(path) + "-shm").unlink(missing_ok=True)
 
 
-def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, object]:
+def measure(path: Path, *, workers: int, linkage: bool = True, keep: Path | None = None) -> dict[str, object]:
     """One reindex of a copy of `path` with `workers` processes (run in a child process of its own).
 
     Without `linkage` the backend skips re-linking clusters after each write (a diagnostic: how much of the
-    writer's time linkage takes)."""
+    writer's time linkage takes). With `keep` the rebuilt index (and its derived tantivy index) is moved there
+    instead of deleted: a clustered index for `bench_linkage update` and the search benchmarks."""
     from indexer.backends.sqlite import SqliteBackend
     from indexer.backends.sqlite_file import SqliteIndexFile
     from indexer.pipeline import RecordBuilder
@@ -176,9 +178,20 @@ def measure(path: Path, *, workers: int, linkage: bool = True) -> dict[str, obje
         "load_1min_before": round(load_before, 2),
         "load_1min_after": round(os.getloadavg()[0], 2),
         "bytes_on_disk": directory_bytes(work),
+        "derived_index_bytes": _bytes_under(work.with_name(work.name + ".tantivy")),
     }
+    if keep is not None:
+        fresh_sqlite(keep)
+        for suffix in ("", ".tantivy", ".tantivy.lock"):
+            moved = work.with_name(work.name + suffix)
+            if moved.exists():
+                moved.rename(keep.with_name(keep.name + suffix))
     fresh_sqlite(work)
     return result
+
+
+def _bytes_under(path: Path) -> int | None:
+    return directory_bytes(path) if path.is_dir() else None
 
 
 class _LinkPassLog(logging.Handler):
@@ -242,9 +255,10 @@ def floor(path: Path, *, limit: int) -> dict[str, object]:
             "floor_records_per_cpu_s": round(seen / cpu)}  # fmt: skip
 
 
-def in_child(path: Path, *, workers: int, linkage: bool) -> dict[str, object]:
+def in_child(path: Path, *, workers: int, linkage: bool, keep: Path | None = None) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.bench_reindex", "--measure", str(path), "--workers", str(workers)]
     command += [] if linkage else ["--no-linkage"]
+    command += [] if keep is None else ["--keep", str(keep)]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     line: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return line
@@ -257,6 +271,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
     parser.add_argument("--no-linkage", action="store_true", help="diagnostic: skip re-linking clusters on write")
     parser.add_argument("--floor", action="store_true", help="only the per-record floor: analysis + bare FTS5 insert")
+    parser.add_argument("--keep", type=Path, help="keep the last measurement's rebuilt (clustered) index at this path")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # one measurement (the child's job)
     return parser.parse_args(argv)
 
@@ -264,7 +279,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.measure is not None:
-        sys.stdout.write(json.dumps(measure(args.measure, workers=args.workers[0], linkage=not args.no_linkage)) + "\n")
+        sys.stdout.write(
+            json.dumps(measure(args.measure, workers=args.workers[0], linkage=not args.no_linkage, keep=args.keep))
+            + "\n"
+        )
         return 0
     started = time.perf_counter()
     if args.floor:
@@ -277,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bounds: dict[int, list[int]] = {w: [] for w in args.workers}
     for _ in range(args.rounds):
         for workers in args.workers:
-            line = in_child(path, workers=workers, linkage=not args.no_linkage)
+            line = in_child(path, workers=workers, linkage=not args.no_linkage, keep=args.keep)
             rates[workers].append(int(str(line["records_per_s"])))
             bounds[workers].append(int(str(line["cpu_bound_records_per_s"])))
             sys.stdout.write(json.dumps(line) + "\n")
