@@ -1,10 +1,13 @@
 """The embedded index backend: one SQLite file (WAL) with an FTS5 table of jieba-segmented Chinese text.
 
-Threads: every thread gets its own connection (created on first use, all closed by `close`), so FastAPI's
-worker threads search in parallel while a harvest writes; WAL lets readers see the last committed state
-without waiting. Writes are serialized by a lock in this process and by `BEGIN IMMEDIATE` (with a busy
-timeout) across processes; one `upsert` or `withdraw` call is one transaction. Opening starts a short-lived
-thread that loads the in-memory search columns (sqlite_facets), so the first search need not; `close` joins it.
+Threads: every thread gets its own connection (on first use, all closed by `close`), so FastAPI's worker
+threads search in parallel while a harvest writes; WAL lets readers see the last committed state without
+waiting. A server's worker threads come and go (an idle one ends after seconds): the connection of a thread
+that ended goes back to an idle pool, its page cache freed, and the next new thread takes it, so the process
+holds as many connections as it ever had threads at once, not one for every thread it ever had. Writes are
+serialized by a lock in this process and by `BEGIN IMMEDIATE` (with a busy timeout) across processes; one
+`upsert` or `withdraw` call is one transaction. Opening starts a short-lived thread that loads the in-memory
+search columns (sqlite_facets), so the first search need not; `close` joins it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -61,9 +65,10 @@ _WRITE_CACHE = "PRAGMA cache_size = -262144"
 """A writing connection caches 256 MiB of pages: index b-trees of a million records stay in memory."""
 _KEEP_REMOVED = 1000
 """Write generations the `removed` log keeps; a reader that has not searched for longer reloads its columns."""
+_READ_CACHE = "PRAGMA cache_size = -65536"
 _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
-    "PRAGMA cache_size = -65536",
+    _READ_CACHE,
     "PRAGMA mmap_size = 1073741824",
     "PRAGMA temp_store = MEMORY",
 )
@@ -88,6 +93,7 @@ class SqliteBackend(SqliteChangeReads):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._idle = _IdleConnections()
         self._write_lock = threading.Lock()
         self._closed = False
         self.codes = FacetCodes()
@@ -142,11 +148,13 @@ class SqliteBackend(SqliteChangeReads):
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
             raise IndexBackendError(f"index {self.path} is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            held = _Held(self._idle.take() or self._connect())
+            # The thread's locals go when it ends, and with them `held`: its connection returns to the pool.
+            weakref.finalize(held, self._idle.give_back, held.conn).atexit = False
+            self._local.held = held
+        return held.conn
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -233,6 +241,7 @@ class SqliteBackend(SqliteChangeReads):
         if warming is not None and warming is not threading.current_thread():
             warming.join()
         self._closed = True
+        self._idle.close()
         engine: TantivyIndex | None = getattr(self, "engine", None)
         if engine is not None:
             engine.close()
@@ -453,6 +462,51 @@ class SqliteBackend(SqliteChangeReads):
             for row_id, payload in rows:
                 yield Record.model_validate_json(payload_text(payload, conn))
                 last = int(row_id)
+
+
+class _Held:
+    """A thread's hold on its connection, kept in the thread's locals (a finalizer watches it)."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+
+class _IdleConnections:
+    """Connections whose threads ended, for the next new thread (every one is also in the backend's list,
+    which `close` closes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+
+    def take(self) -> sqlite3.Connection | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def give_back(self, conn: sqlite3.Connection) -> None:
+        """Called as the thread that used `conn` ends: its transaction (if it died in one) rolled back, its page
+        cache freed and sized for reading again (a writing thread's is bigger), then kept for another thread."""
+        with self._lock:
+            if self._closed:
+                return
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.execute(_READ_CACHE)
+            conn.execute("PRAGMA shrink_memory")
+        except sqlite3.Error:  # closed meanwhile by `close`, or broken: not kept
+            return
+        with self._lock:
+            if not self._closed:
+                self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._idle.clear()
 
 
 def _rows(record: Record | PreparedRows, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:
