@@ -35,6 +35,7 @@ from typing import Any
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_bulk_links import link_stored
+from indexer.backends.sqlite_link_keys import insert_link_keys, link_key_codes
 from indexer.backends.sqlite_links import SqliteLinkStore, link_stored_chunk
 from indexer.backends.sqlite_schema import DOC_COLUMNS
 from indexer.linkage import LinkProfile, cluster, profile_of
@@ -91,7 +92,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_bare(args: argparse.Namespace) -> dict[str, Any]:
     """The corpus stored with only what linkage reads: `docs` (uid, cluster id, placeholders for the search
-    columns), `payloads` and `link_keys`; no analysis, no FTS5 rows. A 1M index for clustering in minutes."""
+    columns), `payloads` and the link keys; no analysis, no FTS5 rows. A 1M index for clustering in minutes."""
     SqliteBackend(args.index).close()  # the layout
     conn = sqlite3.connect(args.index, isolation_level=None)
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -103,7 +104,7 @@ def build_bare(args: argparse.Namespace) -> dict[str, Any]:
         while chunk := list(islice(records, 5000)):
             docs: list[tuple[object, ...]] = []
             payloads: list[tuple[int, str]] = []
-            keys: list[tuple[str, int]] = []
+            keys: list[tuple[int, tuple[int, ...]]] = []
             for record in chunk:
                 row_id += 1
                 record.content_hash = record.compute_hash()
@@ -113,11 +114,11 @@ def build_bare(args: argparse.Namespace) -> dict[str, Any]:
                 }  # fmt: skip
                 docs.append(tuple(values[c] for c in DOC_COLUMNS))
                 payloads.append((row_id, record.model_dump_json()))
-                keys.extend((key, row_id) for key in stored_link_keys(profile_of(record)))
+                keys.append((row_id, link_key_codes(stored_link_keys(profile_of(record)))))
             conn.execute("BEGIN")
             conn.executemany(doc_sql, docs)
             conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", payloads)
-            conn.executemany("INSERT INTO link_keys (key, id) VALUES (?, ?)", keys)
+            insert_link_keys(conn, keys)
             conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

@@ -29,6 +29,7 @@ from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_facets import FacetColumns
+from indexer.backends.sqlite_link_keys import convert_text_link_keys, delete_link_keys, insert_link_keys
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
 from indexer.backends.sqlite_payload import PayloadWriter, payload_text
@@ -195,6 +196,7 @@ class SqliteBackend(SqliteChangeReads):
                 if statement.strip():
                     conn.execute(statement)
             add_missing_columns(conn)
+            convert_text_link_keys(conn)
             create_oai_tables(conn)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
@@ -543,7 +545,7 @@ def _clusters_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> set[str]:
 
 def _delete_rows(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     params = [(i,) for i in row_ids]
-    conn.executemany("DELETE FROM link_keys WHERE id = ?", params)
+    delete_link_keys(conn, row_ids)
     conn.executemany("DELETE FROM fts WHERE rowid = ?", params)
     conn.executemany("DELETE FROM docs WHERE id = ?", params)
     conn.executemany("DELETE FROM payloads WHERE id = ?", params)
@@ -557,4 +559,4 @@ def _insert_rows(conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRo
     packed = PayloadWriter(conn).encode([r.payload for _, r in inserts])
     payload_rows = [(i, p) for (i, _), p in zip(inserts, packed, strict=True)]
     conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", payload_rows)
-    conn.executemany("INSERT INTO link_keys (key, id) VALUES (?, ?)", [(k, i) for i, r in inserts for k in r.link_keys])
+    insert_link_keys(conn, [(i, r.link_keys) for i, r in inserts])

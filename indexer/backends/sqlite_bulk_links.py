@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 
+from indexer.backends.sqlite_link_keys import A_END, base_of, is_untaught_or_plain
 from indexer.backends.sqlite_links import SqliteLinkStore
 from indexer.backends.sqlite_payload import payload_text
 from indexer.linkage.bulk import GroupClusterer, LinkGroup, cluster_here
@@ -105,24 +106,26 @@ def stored_groups(conn: sqlite3.Connection, *, joined: Collection[tuple[str, str
 
 
 def _union_by_keys(conn: sqlite3.Connection, rows: _RowSets) -> None:
-    """Join rows that a candidate look-up would bring together (indexer.linkage.incremental's stored keys):
-    the same teacher-joined key (p), the same untaught key (n) or plain key of an index written before
-    teacher keys; a taught record's own key (a) joins the untaught and plain records of that key."""
-    untaught: dict[str, int] = {}
-    last_key, last_id = "", -1
-    for key, row_id in conn.execute("SELECT key, id FROM link_keys WHERE key >= 'b' ORDER BY key"):
+    """Join rows that a candidate look-up would bring together (indexer.linkage.incremental's stored keys, as
+    the codes of sqlite_link_keys): the same teacher-joined key (p), the same untaught key (n) or plain key of
+    an index written before teacher keys; a taught record's own key (a) joins the untaught and plain records of
+    that key. The n, a and plain codes of one blocking key share `base_of`. Two keys sharing a code only join
+    two groups, which are then clustered together as the matcher judges them: the clusters stay the same."""
+    untaught: dict[int, int] = {}
+    last_key, last_id = None, -1
+    for key, row_id in conn.execute("SELECT key, id FROM link_key_ids WHERE key >= ? ORDER BY key", (A_END,)):
         if key == last_key:
             rows.union(last_id, row_id)
             continue
         last_key, last_id = key, row_id
-        if key[0] != "p":  # n: untaught; a plain key (t..., b...) of an older index, which a look-up asks for too
-            other = untaught.setdefault(key[1:] if key[0] == "n" else key, row_id)
+        if is_untaught_or_plain(key):  # n, or a plain key of an older index, which a look-up asks for too
+            other = untaught.setdefault(base_of(key), row_id)
             if other != row_id:
                 rows.union(other, row_id)
     if not untaught:
         return  # no record names no teacher: the a keys join nothing
-    for key, row_id in conn.execute("SELECT key, id FROM link_keys WHERE key >= 'a' AND key < 'b'"):
-        joined = untaught.get(key[1:])
+    for key, row_id in conn.execute("SELECT key, id FROM link_key_ids WHERE key < ?", (A_END,)):
+        joined = untaught.get(base_of(key))
         if joined is not None:
             rows.union(joined, row_id)
 

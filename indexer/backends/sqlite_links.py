@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Mapping
 
+from indexer.backends.sqlite_link_keys import link_key_code
 from indexer.backends.sqlite_payload import PayloadWriter, payload_text
 from indexer.linkage import ClusterLink, ClusterView, LinkEvidence
 from indexer.linkage.incremental import Linker
@@ -23,14 +24,16 @@ class SqliteLinkStore:
         self.conn = conn
 
     def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
-        marks = ", ".join("?" * len(keys))
+        # by 64-bit code (sqlite_link_keys): a code two keys share only adds a candidate the matcher judges
+        codes = sorted({link_key_code(key) for key in keys})
+        marks = ", ".join("?" * len(codes))
         sql = (
             "SELECT d.id, d.uid FROM docs d WHERE d.id IN "
-            f"(SELECT id FROM link_keys WHERE key IN ({marks})) ORDER BY d.id"
+            f"(SELECT id FROM link_key_ids WHERE key IN ({marks})) ORDER BY d.id"
         )
         skipped = set(skip)
         ids: list[object] = []
-        for row_id, uid in self.conn.execute(sql, list(keys)):
+        for row_id, uid in self.conn.execute(sql, codes):
             if uid not in skipped:
                 ids.append(row_id)
                 if len(ids) >= limit:

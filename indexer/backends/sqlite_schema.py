@@ -12,8 +12,9 @@ Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the 
 * `payloads` — the full Record JSON (with raw), read only for the returned page: a zstd frame compressed with
   the dictionary `meta` keeps, or JSON text in files written before compression (sqlite_payload).
 * `codes` — facet value <-> integer code.
-* `link_keys` — the linkage blocking keys of each record (indexer.linkage), by rowid; `clusters` — each
-  cluster's evidence (JSON list of links), by cluster id.
+* `link_key_ids`, `link_key_sets` — the linkage blocking keys of each record (indexer.linkage) as 64-bit codes:
+  by key for look-ups, by rowid for removal (sqlite_link_keys); `clusters` — each cluster's evidence (JSON
+  list of links), by cluster id.
 * `meta` — layout version, the write `generation` and `pruned`; `docs.gen` and `removed` (rowid, gen) let
   readers bring their in-memory columns up to date incrementally (sqlite_facets). `removed` keeps the last
   1000 generations; `pruned` says up to which generation it was cut, and a reader older than that reloads.
@@ -30,6 +31,8 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+from indexer.backends.sqlite_link_keys import DDL as LINK_KEY_DDL
+from indexer.backends.sqlite_link_keys import link_key_codes
 from indexer.linkage import profile_of
 from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
@@ -87,11 +90,7 @@ CREATE TABLE IF NOT EXISTS codes (
     facet TEXT NOT NULL, value TEXT NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (facet, value));
 CREATE TABLE IF NOT EXISTS removed (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS removed_gen ON removed (gen);
-CREATE TABLE IF NOT EXISTS link_keys (key TEXT NOT NULL, id INTEGER NOT NULL);
-DROP INDEX IF EXISTS link_keys_key;
-DROP INDEX IF EXISTS link_keys_id;
-CREATE INDEX IF NOT EXISTS link_keys_key_id ON link_keys (key, id);
-CREATE INDEX IF NOT EXISTS link_keys_id_key ON link_keys (id, key);
+{LINK_KEY_DDL.strip()}
 CREATE TABLE IF NOT EXISTS clusters (cluster_id TEXT PRIMARY KEY, evidence TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     {", ".join(FTS_COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0');
@@ -150,7 +149,8 @@ class RecordRows:
     doc: tuple[object, ...]
     fts: tuple[str, ...]
     payload: str
-    link_keys: tuple[str, ...] = ()
+    link_keys: tuple[int, ...] = ()
+    """The codes of its stored link keys (sqlite_link_keys)."""
 
 
 @dataclass
@@ -167,7 +167,7 @@ class PreparedRows:
     """The `docs` values after the facet codes: free .. title_pinyin."""
     fts: tuple[str, ...]
     payload: str
-    link_keys: tuple[str, ...]
+    link_keys: tuple[int, ...]
 
 
 def prepare_rows(record: Record) -> PreparedRows:
@@ -184,7 +184,7 @@ def prepare_rows(record: Record) -> PreparedRows:
               record.learner_count if record.learner_count is not None else -1, record.cluster_id, record.title,
               text.folded_title, text.title_pinyin),
         fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=record.model_dump_json(),
-        link_keys=tuple(stored_link_keys(profile_of(record))),
+        link_keys=link_key_codes(stored_link_keys(profile_of(record))),
     )  # fmt: skip
 
 

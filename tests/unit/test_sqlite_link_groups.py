@@ -12,6 +12,7 @@ from pathlib import Path
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_bulk_links import link_stored, stored_groups
+from indexer.backends.sqlite_link_keys import delete_link_keys, insert_link_keys, link_key_codes
 from indexer.backends.sqlite_payload import payload_text
 from indexer.linkage import FixedDecisions, LinkDecision, cluster, profile_of
 from indexer.linkage.bulk import GroupLinks, LinkGroup, cluster_here
@@ -183,9 +184,8 @@ def test_records_of_an_index_written_before_teacher_keys_group_with_the_records_
         with sqlite3.connect(path) as conn:
             for record in records[1:3]:
                 (row_id,) = conn.execute("SELECT id FROM docs WHERE uid = ?", (record.uid,)).fetchone()
-                conn.execute("DELETE FROM link_keys WHERE id = ?", (row_id,))
-                conn.executemany("INSERT INTO link_keys (key, id) VALUES (?, ?)",
-                                 [(key, row_id) for key in profile_of(record).blocking_keys()])  # fmt: skip
+                delete_link_keys(conn, [row_id])
+                insert_link_keys(conn, [(row_id, link_key_codes(profile_of(record).blocking_keys()))])
         conn = sqlite3.connect(path)
         assert _uids_of(conn, stored_groups(conn)) == [["b:1", "c:1", "d:1"]]
         conn.close()
