@@ -259,15 +259,16 @@ def _page(conn: sqlite3.Connection, query: ChangeQuery) -> list[Any]:
         rows = conn.execute(f"SELECT {_ITEM} FROM oai_items WHERE uid = ? AND stamp >= ? AND stamp <= ?",
                             (query.uid, *bounds)).fetchall()  # fmt: skip
         return [r for r in rows if query.after is None or (r[0], r[2]) > query.after][: query.limit]
-    after = (-1, -1) if query.after is None else _resume_key(conn, query.after)
+    # `since` and `after` as one lower bound (seq >= 0), so the key range starts at the token, not its stamp.
+    after = max((query.since, -1), (-1, -1) if query.after is None else _resume_key(conn, query.after))
     codes = _codes(conn, query)
     if codes is None:
-        sql = f"SELECT {_ITEM} FROM oai_items WHERE stamp >= ? AND stamp <= ? AND (stamp, seq) > (?, ?) "
-        return conn.execute(sql + "ORDER BY stamp, seq LIMIT ?", (*bounds, *after, query.limit)).fetchall()
-    sql = ("SELECT stamp, seq FROM oai_sets WHERE code = ? AND stamp >= ? AND stamp <= ? AND (stamp, seq) > (?, ?) "
+        sql = f"SELECT {_ITEM} FROM oai_items WHERE (stamp, seq) > (?, ?) AND stamp <= ? ORDER BY stamp, seq LIMIT ?"
+        return conn.execute(sql, (*after, query.until, query.limit)).fetchall()
+    sql = ("SELECT stamp, seq FROM oai_sets WHERE code = ? AND (stamp, seq) > (?, ?) AND stamp <= ? "
            "ORDER BY stamp, seq LIMIT ?")  # fmt: skip
     # One key range per value, merged: a page reads `limit` keys of each, never the whole set.
-    ranges = [conn.execute(sql, (code, *bounds, *after, query.limit)).fetchall() for code in codes]
+    ranges = [conn.execute(sql, (code, *after, query.until, query.limit)).fetchall() for code in codes]
     keys: list[tuple[int, int]] = []
     for key in heapq.merge(*ranges):
         if not keys or keys[-1] != key:
