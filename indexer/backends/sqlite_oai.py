@@ -106,8 +106,8 @@ def _restamp(
     start = int(conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM oai_items WHERE stamp = ?", (stamp,)).fetchone()[0])
     conn.execute("DELETE FROM temp.oai_gone")
     conn.execute("INSERT INTO temp.oai_gone SELECT i.uid, i.content_hash, i.sets FROM temp.oai_fresh f "
-                 "JOIN oai_items i ON i.uid = f.uid WHERE f.gone = 1")  # fmt: skip
-    _drop_entries(conn, "SELECT i.stamp, i.seq, i.sets FROM temp.oai_fresh f JOIN oai_items i ON i.uid = f.uid")
+                 "CROSS JOIN oai_items i ON i.uid = f.uid WHERE f.gone = 1")  # fmt: skip
+    _drop_entries(conn, "SELECT i.stamp, i.seq, i.sets FROM temp.oai_fresh f CROSS JOIN oai_items i ON i.uid = f.uid")
     _enter_fresh(conn, stamp, start=start)
     conn.execute("DELETE FROM temp.oai_fresh")
     if start:
@@ -320,7 +320,7 @@ def _keep_deleted(conn: sqlite3.Connection, entries: Iterable[Change]) -> int:
         "WHERE i.stamp = k.stamp), -1), k.uid, NULL, 1, x'', k.sets FROM temp.oai_kept k ORDER BY 1, 2"
     )
     conn.execute(f"INSERT INTO oai_sets (code, stamp, seq) SELECT j.value, i.stamp, i.seq FROM temp.oai_kept k "
-                 f"JOIN oai_items i ON i.uid = k.uid, {SETS_OF.format('i.sets')} j")  # fmt: skip
+                 f"CROSS JOIN oai_items i ON i.uid = k.uid CROSS JOIN {SETS_OF.format('i.sets')} j")  # fmt: skip
     for stamp in shared:
         _renumber(conn, stamp)
     added = int(conn.execute("SELECT COUNT(*) FROM temp.oai_kept").fetchone()[0])
