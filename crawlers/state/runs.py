@@ -9,25 +9,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Integer,
-    RowMapping,
-    and_,
-    case,
-    cast,
-    extract,
-    func,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Connection, RowMapping, and_, func, or_, select, update
 
+from crawlers.state import run_totals
 from crawlers.state.db import Database, utcnow
 from crawlers.state.errors import InvalidStateValueError, RunAlreadyFinishedError, StateNotFoundError
-from crawlers.state.schema import runs, sources
+from crawlers.state.run_totals import DurationHistogram, TotalsChange
+from crawlers.state.schema import DURATION_EDGES, runs, sources
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +137,9 @@ class RunLog:
             if connection.execute(select(sources.c.id).where(sources.c.id == source_id)).first() is None:
                 raise StateNotFoundError("source", source_id)
             connection.execute(runs.insert().values(**values))
+            change = TotalsChange()
+            change.started(source_id)
+            change.apply(connection)
             return to_run(self._row(connection, run_id))
 
     def finish(self, run_id: str, outcome: RunOutcome, *, finished_at: datetime | None = None) -> RunRecord:
@@ -173,6 +164,11 @@ class RunLog:
             )
             if done.rowcount != 1:  # finished by another process between our read and write
                 raise RunAlreadyFinishedError(run_id, status=self._row(connection, run_id)["status"])
+            change = TotalsChange()
+            change.finished(row["source_id"], outcome.status, started_at=row["started_at"],
+                            finished_at=values["finished_at"])  # fmt: skip
+            change.http_replaced(row["source_id"], row["http"], outcome.http)
+            change.apply(connection)
             return to_run(self._row(connection, run_id))
 
     def get(self, run_id: str) -> RunRecord:
@@ -224,36 +220,24 @@ class RunLog:
             return {row["source_id"]: to_run(row) for row in connection.execute(query).mappings()}
 
     def count_by_status(self) -> dict[tuple[str, str], int]:
-        """(source id, status) -> how many runs, over the whole history: counted in the database."""
-        query = select(runs.c.source_id, runs.c.status, func.count()).group_by(runs.c.source_id, runs.c.status)
+        """(source id, status) -> how many runs, over the whole history: read from the run totals (a few rows a
+        source, however many runs are stored)."""
         with self._db.begin() as connection:
-            return {(source_id, status): count for source_id, status, count in connection.execute(query)}
+            return run_totals.count_by_status(connection)
 
     def http_errors_by_status(self) -> dict[tuple[str, str], int]:
-        """(source id, HTTP status) -> failed harvest requests over the whole history, summed in the database from
-        each run's `http.errors_by_status` (a run without it, or a count that is not a whole number, adds none)."""
+        """(source id, HTTP status) -> failed harvest requests over the whole history, summed from each run's
+        `http.errors_by_status` (a run without it, or a count that is not a whole number, adds none); read from
+        the run totals."""
         with self._db.begin() as connection:
-            query = _HTTP_ERRORS[connection.dialect.name]
-            return {(source_id, str(code)): int(count) for source_id, code, count in connection.execute(text(query))}
+            return run_totals.http_errors_by_status(connection)
 
-    def duration_histograms(self, edges: Sequence[float]) -> dict[str, DurationHistogram]:
-        """Finished runs' durations by source, bucketed in the database: for each edge, how many took at most
-        that many seconds, with the count and the sum of all."""
+    def duration_histograms(self, edges: Sequence[float] = DURATION_EDGES) -> dict[str, DurationHistogram]:
+        """Finished runs' durations by source: for each edge, how many took at most that many seconds, with the
+        count and the sum of all; read from the run totals, which count the edges of DURATION_EDGES (another
+        edge raises ValueError)."""
         with self._db.begin() as connection:
-            seconds = _seconds(connection.dialect.name).label("seconds")
-            timed_runs = select(runs.c.source_id, seconds).where(runs.c.finished_at.is_not(None))
-            if connection.dialect.name == "sqlite":  # a subquery with a LIMIT is not merged into an aggregate
-                timed_runs = timed_runs.limit(-1)  # query: each duration is worked out once, not once per bucket
-            timed = timed_runs.subquery()
-            buckets = [func.sum(case((timed.c.seconds <= edge, 1), else_=0)) for edge in edges]
-            query = select(timed.c.source_id, func.count(), func.sum(timed.c.seconds), *buckets).group_by(
-                timed.c.source_id
-            )
-            return {
-                source_id: DurationHistogram(count=count, sum_seconds=float(total or 0.0),
-                                             at_most=tuple(zip(edges, map(int, at_most), strict=True)))
-                for source_id, count, total, *at_most in connection.execute(query)
-            }  # fmt: skip
+            return run_totals.duration_histograms(connection, edges)
 
     def save_progress(self, source_id: str, holder: str, progress: RunProgressNote) -> bool:
         """Store how far a running run has got (its counts, and the note in its report), so that a run whose
@@ -273,12 +257,18 @@ class RunLog:
         if keep is not None:
             query = query.where(runs.c.id != keep)
         now = utcnow()
+        change = TotalsChange()
         with self._db.begin() as connection:
             left = [to_run(row) for row in connection.execute(query).mappings()]
             for run in left:
                 values = {"status": "failed", "finished_at": now, "error_type": "RunAbandoned",
                           "error_message": _abandoned(run, reason)[:MAX_ERROR_CHARS]}  # fmt: skip
-                connection.execute(update(runs).where(runs.c.id == run.id, runs.c.status == "running").values(**values))
+                done = connection.execute(
+                    update(runs).where(runs.c.id == run.id, runs.c.status == "running").values(**values)
+                )
+                if done.rowcount == 1:  # not finished meanwhile by its own process
+                    change.finished(source_id, "failed", started_at=run.started_at, finished_at=now)
+            change.apply(connection)
         if left:
             logger.warning("marked %d unfinished run(s) of %s as failed: %s", len(left), source_id, reason)
         return len(left)
@@ -306,47 +296,3 @@ def _abandoned(run: RunRecord, reason: str) -> str:
         f"{reason}{held}; when last heard from ({note.get('at')}, {note.get('phase')}) it had fetched "
         f"{note.get('fetched')} records, {note.get('rejected')} rejected, {note.get('written')} written to the index"
     )
-
-
-@dataclass(frozen=True)
-class DurationHistogram:
-    """How long one source's finished runs took: `at_most` pairs each edge (seconds) with the runs within it."""
-
-    count: int
-    sum_seconds: float
-    at_most: tuple[tuple[float, int], ...]
-
-
-def _seconds(dialect: str) -> ColumnElement[Any]:
-    """A run's duration in seconds, in the database's own date arithmetic, exact to the microsecond."""
-    if dialect == "sqlite":  # timestamps are text, `YYYY-MM-DD HH:MM:SS.ffffff`: whole seconds plus microseconds
-        whole = _epoch(runs.c.finished_at) - _epoch(runs.c.started_at)
-        micros = _micros(runs.c.finished_at) - _micros(runs.c.started_at)
-        return (whole * 1_000_000 + micros) / 1_000_000.0  # as timedelta.total_seconds() divides
-    return extract("epoch", runs.c.finished_at - runs.c.started_at)
-
-
-def _epoch(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(func.strftime("%s", column), Integer)
-
-
-def _micros(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(func.substr(column, 21, 6), Integer)
-
-
-# The JSON a run stores is unpacked by each database's own JSON functions; both sum whole-number counts only.
-_HTTP_ERRORS = {
-    "sqlite": """
-        SELECT runs.source_id, errors.key, SUM(errors.value)
-        FROM runs, json_each(runs.http, '$.errors_by_status') AS errors
-        WHERE json_type(runs.http, '$.errors_by_status') = 'object' AND errors.type = 'integer'
-        GROUP BY runs.source_id, errors.key
-    """,
-    "postgresql": """
-        SELECT runs.source_id, errors.key, SUM(errors.value::text::bigint)
-        FROM runs CROSS JOIN LATERAL json_each(CASE WHEN json_typeof(runs.http -> 'errors_by_status') = 'object'
-                                                    THEN runs.http -> 'errors_by_status' ELSE '{}'::json END) AS errors
-        WHERE json_typeof(errors.value) = 'number' AND errors.value::text ~ '^-?[0-9]+$'
-        GROUP BY runs.source_id, errors.key
-    """,
-}

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -92,6 +93,38 @@ runs = Table(
     Column("report", JSON, nullable=True),
     Index("ix_runs_source_started", "source_id", "started_at"),
     Index("ix_runs_status_started", "status", "started_at"),
+)
+
+# Totals over the run history, kept in step with `runs` in the transaction that changes a run (crawlers.state
+# .run_totals), so that /metrics reads a few rows per source however many runs are stored. One row per source and
+# status: how many runs have it, and of those that finished, how many, their summed duration (in whole
+# microseconds, exact) and, per edge of DURATION_EDGES, how many took at most that many seconds.
+DURATION_EDGES = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
+
+
+def bucket_column(edge: float) -> str:
+    """The run_totals column counting finished runs of at most `edge` seconds: le_60 for 60.0."""
+    return f"le_{edge:g}"
+
+
+run_totals = Table(
+    "run_totals",
+    metadata,
+    Column("source_id", String(SOURCE_ID), _source_fk(), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("runs", BigInteger, nullable=False),
+    Column("finished", BigInteger, nullable=False),
+    Column("duration_us", BigInteger, nullable=False),
+    *(Column(bucket_column(edge), BigInteger, nullable=False) for edge in DURATION_EDGES),
+)
+
+# Failed harvest requests by source and HTTP status, summed from each run's `http.errors_by_status`.
+run_http_errors = Table(
+    "run_http_errors",
+    metadata,
+    Column("source_id", String(SOURCE_ID), _source_fk(), primary_key=True),
+    Column("http_status", Text, primary_key=True),  # a key of the JSON object, whatever its length
+    Column("errors", BigInteger, nullable=False),
 )
 
 cursors = Table(

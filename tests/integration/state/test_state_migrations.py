@@ -28,6 +28,8 @@ EXPECTED_TABLES = {
     "audit_log",
     "leases",
     "link_decisions",
+    "run_totals",
+    "run_http_errors",
 }
 
 
