@@ -221,8 +221,7 @@ class SqliteChangeReads:
                 return int(conn.execute(sql, [query.uid, *bounds]).fetchone()[0])
             codes = _codes(conn, query)
             if codes is None:
-                return int(conn.execute("SELECT COUNT(*) FROM oai_items WHERE stamp >= ? AND stamp <= ?",
-                                        bounds).fetchone()[0])  # fmt: skip
+                return _count_entries(conn, query.since, query.until)
             marks = ", ".join("?" * len(codes))
             sql = f"SELECT COUNT(*) FROM oai_sets WHERE code IN ({marks}) AND stamp >= ? AND stamp <= ?"
             if len(codes) > 1:  # an entry holding two of the values counts once
@@ -239,6 +238,18 @@ class SqliteChangeReads:
                 values.setdefault(str(kind), []).append(str(value))
             earliest = conn.execute("SELECT MIN(stamp) FROM oai_items").fetchone()[0]
         return ChangeSets(values=values, earliest=None if earliest is None else int(earliest))
+
+
+def _count_entries(conn: sqlite3.Connection, since: int, until: int) -> int:
+    """Entries stamped from `since` to `until`: the whole log (a list without dates) is counted on the uid
+    index, a third of the table's pages."""
+    first, last = conn.execute(
+        "SELECT (SELECT MIN(stamp) FROM oai_items), (SELECT MAX(stamp) FROM oai_items)"
+    ).fetchone()
+    if first is None or since <= first and until >= last:
+        return int(conn.execute("SELECT COUNT(*) FROM oai_items INDEXED BY oai_item_uid").fetchone()[0])
+    return int(conn.execute("SELECT COUNT(*) FROM oai_items WHERE stamp >= ? AND stamp <= ?",
+                            (since, until)).fetchone()[0])  # fmt: skip
 
 
 def _codes(conn: sqlite3.Connection, query: ChangeQuery) -> list[int] | None:
