@@ -4,11 +4,17 @@ page cache of up to 64 MiB), not one for every thread it ever had."""
 
 from __future__ import annotations
 
+import os
+import platform
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
@@ -110,3 +116,48 @@ def test_close_closes_the_idle_connections_too(tmp_path: Path) -> None:
     except sqlite3.ProgrammingError:
         return
     raise AssertionError("an idle connection stayed open after close")
+
+
+ARENAS_SCRIPT = """
+import ctypes, os, sys, tempfile, threading
+from pathlib import Path
+if sys.argv[1] == "open":
+    from indexer.backends.sqlite import SqliteBackend
+    SqliteBackend(Path(tempfile.mkdtemp()) / "index.sqlite3", search_engine="fts5").close()
+barrier = threading.Barrier(9)
+def allocate():
+    kept = [bytearray(4096) for _ in range(100)]
+    barrier.wait(timeout=30)
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+barrier.wait(timeout=30)
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+path = Path(tempfile.mkdtemp()) / "malloc.xml"
+stream = libc.fopen(str(path).encode(), b"w")
+libc.malloc_info(0, stream)
+libc.fclose(stream)
+print(path.read_text().count("<heap nr="))
+"""
+
+
+def arenas_after_threads(*, open_backend: bool) -> int:
+    """glibc malloc arenas of a fresh process after 8 threads allocated at once (after opening a backend or not)."""
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run(
+        [sys.executable, "-c", ARENAS_SCRIPT, "open" if open_backend else "plain"],
+        capture_output=True, text=True, check=True, env=env, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    return int(done.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_a_process_with_a_backend_keeps_two_malloc_arenas_for_its_threads() -> None:
+    assert arenas_after_threads(open_backend=False) > 2  # what glibc does unasked: an arena for each thread
+    assert arenas_after_threads(open_backend=True) <= 2
