@@ -38,7 +38,7 @@ from indexer.backends.sqlite_oai_layout import (
     run_script,
     set_names,
     uid_keyed_deleted,
-)  # fmt: skip
+)
 from indexer.backends.sqlite_payload import payload_text
 from indexer.errors import IndexBackendError
 from indexer.record import Record

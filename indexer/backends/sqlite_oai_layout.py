@@ -12,8 +12,8 @@ Layout (sqlite_oai writes and reads it):
 * `oai_sets` — (code, stamp, seq), WITHOUT ROWID: a set is listed in datestamp order from one key range.
 * `oai_set_values` — set value code <-> (kind, value); codes are never reused.
 
-The first layout kept the uid (about 30 bytes) in six places and the hash as 64 hex characters: 693 bytes an
-entry against about 270 now.
+The first layout kept the uid (about 30 bytes) in six places and the hash as 64 hex characters: 695 bytes an
+entry at 100k records against 200 now (bench/bench_oai_log.py, bench/RESULTS.md).
 """
 
 from __future__ import annotations
