@@ -1,9 +1,10 @@
 """Filters, facet counts, totals and sort keys from in-memory columns (numpy arrays indexed by rowid).
 
 Counting facets in SQL means visiting every matched row several times; with the facet and sort columns of
-every record held in arrays (about 46 bytes a record), a search fetches only the matched rowids (and bm25
-scores) from FTS5, filters and counts each facet with vectorized masks and `bincount`, and hands the
-surviving rows with their sort keys to the pager. Browsing without a query works on all live rows.
+every record held in arrays (about 25 bytes a record: each code and mask column in the narrowest integer type its
+values fit, a byte or two), a search fetches only the matched rowids (and bm25 scores) from FTS5, filters and
+counts each facet with vectorized masks and `bincount`, and hands the surviving rows with their sort keys to
+the pager. Browsing without a query works on all live rows.
 
 The arrays follow the index file through a generation number: every write transaction bumps
 `meta.generation` and stamps the rows it writes (`docs.gen`) and removes (`removed.gen`), so a reader, in
@@ -29,6 +30,11 @@ _DTYPES = {
     "rtype_id": np.int32, "free": np.int8, "sort_date": np.int64, "popularity": np.int64, "region_id": np.int32,
 }  # fmt: skip
 _COLUMNS = tuple(_DTYPES)
+_NARROW = ("theme_mask", "aud_mask", "platform_id", "media_id", "rtype_id", "free", "region_id")
+"""Columns held in the narrowest of _WIDTHS their values fit, widened when a written value needs more (at 1M
+records: 25 MB less than their full types); the sort keys stay int64."""
+_WIDTHS = tuple(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
+_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max)) for t in (np.int8, np.int16, np.int32, np.int64)}
 _BINCOUNT_BITS = 16
 """Mask facets with at most this many values are counted by one bincount over the masks."""
 _ROW = np.dtype([("id", np.int64), *_DTYPES.items()])
@@ -81,7 +87,7 @@ class FacetColumns:
         self._generation = -1
         self._size = 0
         self._live = np.zeros(0, dtype=np.bool_)
-        self._columns = {name: np.zeros(0, dtype=dtype) for name, dtype in _DTYPES.items()}
+        self._columns = {name: np.zeros(0, dtype=_WIDTHS[0] if name in _NARROW else d) for name, d in _DTYPES.items()}
 
     def sync(self, conn: sqlite3.Connection) -> bool:
         """Apply the writes committed since the last sync (call inside the reader's transaction).
@@ -114,10 +120,22 @@ class FacetColumns:
             self._grow(top + 1)
         self._size = max(self._size, top + 1)
         self._live[removed] = False
+        self._widen(changed)
         ids = changed["id"]
         for name in _COLUMNS:
             self._columns[name][ids] = changed[name]
         self._live[ids] = True
+
+    def _widen(self, changed: npt.NDArray[np.void]) -> None:
+        """Give each narrow column a wider type when one of the changed rows' values does not fit in its own."""
+        if not len(changed):
+            return
+        columns = dict(self._columns)
+        for name in _NARROW:
+            wanted = _fitting(columns[name].dtype, int(changed[name].min()), int(changed[name].max()))
+            if wanted != columns[name].dtype:
+                columns[name] = columns[name].astype(wanted)
+        self._columns = columns
 
     def _grow(self, size: int) -> None:
         size = max(size, len(self._live) * 3 // 2, 1024)
@@ -178,9 +196,17 @@ class FacetColumns:
         return np.flatnonzero(live & _passes(column, filters, facet)).astype(np.int64)
 
 
+def _fitting(dtype: np.dtype[Any], low: int, high: int) -> np.dtype[Any]:
+    """The narrowest of _WIDTHS, at least as wide as `dtype`, holding every value from `low` to `high`."""
+    for wider in _WIDTHS:
+        if wider.itemsize >= dtype.itemsize and _RANGES[wider][0] <= low and high <= _RANGES[wider][1]:
+            return wider
+    return _WIDTHS[-1]
+
+
 def _passes(column: npt.NDArray[np.int64], filters: Filters, facet: str) -> npt.NDArray[np.bool_]:
-    if facet in filters.masks:
-        return (column & filters.masks[facet]) != 0
+    if facet in filters.masks:  # the mask as int64: it may hold a bit no row has, beyond the column's type
+        return (column & np.int64(filters.masks[facet])) != 0
     return np.isin(column, np.asarray(filters.codes[facet], dtype=np.int64))
 
 

@@ -1,0 +1,63 @@
+"""The SQLite backend's in-memory facet columns hold each code and mask in the narrowest integer type the values
+fit, widen it when a write brings a value that does not, and answer the same filters and counts throughout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from indexer.backends.base import SearchQuery
+from indexer.backends.sqlite import SqliteBackend
+from indexer.record import Record
+
+
+def course(source_id: str, title: str, *, platform: str = "p0", themes: tuple[str, ...] = ()) -> Record:
+    record = Record(
+        uid=f"t:{source_id}", source="t", source_id=source_id, url=f"https://example.edu.cn/{source_id}",
+        title=title, platform=platform, platform_name="测试平台", fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
+        themes=list(themes),
+    )  # fmt: skip
+    record.content_hash = record.compute_hash()
+    return record
+
+
+def column_type(backend: SqliteBackend, name: str) -> np.dtype[np.generic]:
+    backend.search(SearchQuery(q="", size=1))  # brings the columns up to the last write
+    return backend._search._columns._columns[name].dtype
+
+
+def test_a_column_widens_when_a_value_outgrows_it_and_counts_stay_right(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "index.sqlite3", search_engine="fts5")
+    try:
+        backend.upsert([course(str(n), "书法入门", platform=f"p{n}") for n in range(100)])
+        assert column_type(backend, "platform_id") == np.int8
+        backend.upsert([course(str(n), "书法入门", platform=f"p{n}") for n in range(100, 300)])
+        assert column_type(backend, "platform_id") == np.int16  # platform codes past 127
+        found = backend.search(SearchQuery(q="书法", with_facets=True))
+        assert found.total == 300
+        assert len(found.facets["platform"]) == 300 and set(found.facets["platform"].values()) == {1}
+        for platform in ("p0", "p127", "p128", "p299"):
+            assert backend.search(SearchQuery(q="书法", platforms=(platform,))).total == 1
+    finally:
+        backend.close()
+
+
+def test_a_mask_filter_beyond_the_columns_type_matches_nothing_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path, search_engine="fts5")
+    try:
+        themes = tuple(f"主题{n}" for n in range(12))
+        backend.upsert([course("wide", "太极拳", themes=themes), course("1", "太极拳", themes=themes[:2])])
+        backend.withdraw(["t:wide"])  # the codes of 主题2..主题11 stay, no live record has them
+    finally:
+        backend.close()
+    reopened = SqliteBackend(path, search_engine="fts5")  # loads only the live row: one-byte masks
+    try:
+        assert column_type(reopened, "theme_mask") == np.int8
+        assert reopened.search(SearchQuery(q="太极拳", themes=("主题11",))).total == 0
+        assert reopened.search(SearchQuery(q="太极拳", themes=("主题1",))).total == 1
+        assert reopened.search(SearchQuery(q="太极拳", with_facets=True)).facets["theme"] == {"主题0": 1, "主题1": 1}
+    finally:
+        reopened.close()
