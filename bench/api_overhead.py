@@ -79,15 +79,21 @@ def start_api(*, checkout: Path, index: Path, engine: str, fixed: bool = False) 
         os.chdir(previous)
 
 
-def http_asker(port: int) -> Callable[[Params], object]:
-    api, vary = Api(port), Varying()
+class HttpAsker:
+    """A keep-alive client of one API, every query with the next invisible suffix; `close` when done."""
 
-    def ask(params: Params) -> None:
-        status, body = api.get(vary(params))
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.api = Api(port)
+        self.vary = Varying()
+
+    def __call__(self, params: Params) -> None:
+        status, body = self.api.get(self.vary(params))
         if status != 200:
-            raise RuntimeError(f"API on port {port} answered {status}: {body[:200]!r}")
+            raise RuntimeError(f"API on port {self.port} answered {status}: {body[:200]!r}")
 
-    return ask
+    def close(self) -> None:
+        self.api.close()
 
 
 def bare_asker(index: Path) -> Callable[[Params], object]:
@@ -207,8 +213,9 @@ def path_alone(checkouts: dict[str, Path], *, index: Path, engine: str, requests
     servers = {
         name: start_api(checkout=path, index=index, engine=engine, fixed=True) for name, path in checkouts.items()
     }
+    clients = {name: HttpAsker(port) for name, (_, port) in servers.items()}
     try:
-        askers = {name: Asker(http_asker(port), pid=process.pid) for name, (process, port) in servers.items()}
+        askers = {name: Asker(clients[name], pid=process.pid) for name, (process, _) in servers.items()}
         timings: dict[str, list[float]] = {name: [] for name in askers}
         cpu: dict[str, float] = {}
         names = list(askers)
@@ -225,6 +232,8 @@ def path_alone(checkouts: dict[str, Path], *, index: Path, engine: str, requests
             for name, values in timings.items()
         }
     finally:
+        for client in clients.values():
+            client.close()
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=60)
@@ -238,18 +247,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     servers = {name: start_api(checkout=path, index=index, engine=args.engine) for name, path in checkouts.items()}
     load = [os.getloadavg()[0]]
     in_process = InProcess(index, engine=args.engine)
+    clients = {name: HttpAsker(port) for name, (_, port) in servers.items()}
     try:
         askers = {"edufed in-process": Asker(in_process)}
         if args.bare:
             askers = {"bare tantivy": Asker(bare_asker(index)), **askers}
-        askers |= {
-            f"HTTP, {name}": Asker(http_asker(port), pid=process.pid) for name, (process, port) in servers.items()
-        }
+        askers |= {f"HTTP, {name}": Asker(clients[name], pid=process.pid) for name, (process, _) in servers.items()}
         assert not args.baseline or BASELINE in askers
         latency, staged = interleaved(askers, rounds=args.rounds, staged=in_process)
         load.append(os.getloadavg()[0])
     finally:
         in_process.backend.close()
+        for client in clients.values():
+            client.close()
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=60)
