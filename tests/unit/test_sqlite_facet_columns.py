@@ -3,6 +3,9 @@ fit, widen it when a write brings a value that does not, and answer the same fil
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +13,8 @@ import numpy as np
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_facets import _COLUMNS, FacetColumns, Filters
+from indexer.backends.sqlite_schema import FacetCodes
 from indexer.record import Record
 
 
@@ -61,3 +66,36 @@ def test_a_mask_filter_beyond_the_columns_type_matches_nothing_instead_of_failin
         assert reopened.search(SearchQuery(q="太极拳", with_facets=True)).facets["theme"] == {"主题0": 1, "主题1": 1}
     finally:
         reopened.close()
+
+
+def sqlite_memory_used() -> int:
+    library = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+    library.sqlite3_memory_used.restype = ctypes.c_int64
+    return int(library.sqlite3_memory_used())
+
+
+def test_loading_every_row_goes_through_a_small_page_cache_and_gives_the_connection_its_own_back(
+    tmp_path: Path,
+) -> None:
+    conn = sqlite3.connect(tmp_path / "columns.sqlite3", isolation_level=None)
+    columns = ", ".join(f"{name} INTEGER NOT NULL DEFAULT 1" for name in _COLUMNS)
+    conn.execute(f"CREATE TABLE docs (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL, {columns}, padding BLOB)")
+    conn.execute("CREATE TABLE removed (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value)")
+    conn.execute("INSERT INTO meta VALUES ('generation', 1)")
+    conn.executemany(
+        "INSERT INTO docs (id, gen, padding) VALUES (?, 1, zeroblob(2000))", [(i,) for i in range(1, 5001)]
+    )
+    conn.close()  # 10 MB of rows, read back through a fresh connection with a reader's page cache
+    conn = sqlite3.connect(tmp_path / "columns.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA cache_size = -65536")
+    loaded = FacetColumns()
+    before = sqlite_memory_used()
+    conn.execute("BEGIN")
+    assert loaded.sync(conn)
+    grown = sqlite_memory_used() - before
+    conn.execute("COMMIT")
+    assert grown < 4 * 1_048_576  # a 64 MiB cache would hold all 10 MB
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -65536
+    assert loaded.match(None, filters=Filters(), codes=FacetCodes(), with_facets=False).total == 5000
+    conn.close()
