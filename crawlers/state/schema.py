@@ -93,6 +93,9 @@ runs = Table(
     Column("report", JSON, nullable=True),
     Index("ix_runs_source_started", "source_id", "started_at"),
     Index("ix_runs_status_started", "status", "started_at"),
+    # The sources' health (crawlers.state.health): a source's newest start and finish in a status, one seek each.
+    Index("ix_runs_source_status_started", "source_id", "status", "started_at"),
+    Index("ix_runs_source_status_finished", "source_id", "status", "finished_at"),
 )
 
 # Totals over the run history, kept in step with `runs` in the transaction that changes a run (crawlers.state

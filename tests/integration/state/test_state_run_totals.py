@@ -226,7 +226,7 @@ def test_a_database_upgraded_from_0002_reports_the_figures_its_runs_give(state_u
         before = full_scan(store.engine)
         assert before[0] and before[1] and before[2]
     with StateStore.open(state_url) as store:  # opening upgrades: 0003 fills the totals from the runs
-        assert store.schema_revision() == "0003"
+        assert store.schema_revision() == migrate.head_revision()
         assert full_scan(store.engine) == before
         assert_totals_match_a_full_scan(store)
         run = store.runs.start("sh_lll", trigger="schedule")  # and the totals go on from there
