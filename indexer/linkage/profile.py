@@ -14,15 +14,18 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
 
 from indexer.analysis import fold
 from indexer.linkage.markers import TitleMarkers, strip_markers, title_markers
 from indexer.linkage.names import person_name
 from indexer.linkage.titles import unwrapped
 from indexer.record import Record
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 MIN_KEY_CHARS = 2
 LSH_BANDS = 12
@@ -261,7 +264,7 @@ def band_keys(key: str) -> list[str]:
     shingles = _shingles(key)
     if not shingles:
         return []
-    minhash = MinHash(num_perm=_PERMUTATIONS, seed=_SEED, permutations=_permutations(), scheme=_SCHEME)
+    minhash = _minhash_class()(num_perm=_PERMUTATIONS, seed=_SEED, permutations=_permutations(), scheme=_SCHEME)
     minhash.update_batch(shingles)
     values = minhash.hashvalues.astype(np.uint32)
     return [
@@ -276,5 +279,13 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """MinHash permutations, made once per process (datasketch would otherwise draw them per MinHash)."""
     global _PERMS
     if _PERMS is None:
-        _PERMS = MinHash(num_perm=_PERMUTATIONS, seed=_SEED, scheme=_SCHEME).permutations
+        _PERMS = _minhash_class()(num_perm=_PERMUTATIONS, seed=_SEED, scheme=_SCHEME).permutations
     return _PERMS
+
+
+def _minhash_class() -> type[MinHash]:
+    """datasketch's MinHash, imported when a title is first banded: datasketch loads scipy (~0.8 s, ~55 MB),
+    which a process that only searches (the API, `edufed --help`) never needs."""
+    from datasketch import MinHash
+
+    return MinHash

@@ -39,3 +39,28 @@ def test_help_is_printed_without_loading_a_heavy_module(argv):
 
 def test_the_probe_sees_a_heavy_module_a_command_loads():
     assert "crawlers.run" in _loaded_after("import search_api.cli.dispatch as d\nd.command('harvest')")
+
+
+def test_a_process_that_only_searches_never_loads_datasketch(tmp_path):
+    """Record linkage's MinHash (datasketch, which loads scipy: ~0.8 s and ~55 MB) is for writers; the API process
+    opening an index and searching it does without."""
+    index = tmp_path / "index.sqlite3"
+    write = (
+        "from pathlib import Path\n"
+        "from indexer.backends.sqlite import SqliteBackend\n"
+        "from tests.contract.contract_corpus import build_corpus\n"
+        f"backend = SqliteBackend(Path({str(index)!r}))\n"
+        "backend.upsert(build_corpus())\n"
+        "backend.close()"
+    )
+    assert "datasketch" in _loaded_after(write)  # the probe sees it where linkage bands titles
+    search = (
+        "from pathlib import Path\n"
+        "from indexer.backends.base import SearchQuery\n"
+        "from indexer.backends.sqlite import SqliteBackend\n"
+        f"backend = SqliteBackend(Path({str(index)!r}))\n"
+        "assert backend.search(SearchQuery(q='书法')).total > 0\n"
+        "assert backend.search(SearchQuery(q='shufa')).total > 0\n"
+        "backend.close()"
+    )
+    assert "datasketch" not in _loaded_after(search)
