@@ -274,14 +274,16 @@ def harvest(
     state: StateStore | None = None,
     trigger: str = "manual",
     holder: str | None = None,
+    run_id: str | None = None,
 ) -> RunReport:
     """Harvest `source` into `backend` (nothing written when dry_run); never raises, always reports.
 
     With `state`, the run is recorded there (started with `trigger` and `holder`), resumes from the stored
     cursor and withdraws what the source deleted or stopped listing; a dry run reads and writes no state.
+    `run_id`: the id of a run already recorded queued for `holder` (crawlers.run_state.queue_run), taken over.
     Pass `fetcher` to reuse or customise one; by default a Fetcher is built from settings.http and closed.
     """
-    report = RunReport(uuid.uuid4().hex, source.id, dry_run, datetime.now(UTC))
+    report = RunReport(run_id or uuid.uuid4().hex, source.id, dry_run, datetime.now(UTC))
     recorder = None if state is None or dry_run else RunState(state, source.id, run_id=report.run_id)
     run = _Run(source, report=report, backend=backend, builder=builder, progress=progress, state=recorder)
     if recorder is not None and not _started(recorder, run, trigger=trigger, holder=holder):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawlers.state import RunOutcome, StateStore
+from crawlers.state import RunAlreadyFinishedError, RunOutcome, RunRecord, StateNotFoundError, StateStore
 from crawlers.state.quarantine import QuarantineItem
 from indexer.backends.base import IndexBackend
 from indexer.record import Record
@@ -69,8 +69,10 @@ class RunState:
         self.run_id = run_id
 
     def start(self, *, trigger: str, holder: str | None) -> None:
-        """Record the run as running (the source must be registered)."""
-        self.store.runs.start(self.source_id, trigger=trigger, run_id=self.run_id, holder=holder)
+        """Record the run as running (the source must be registered), or take over the row `queue_run` recorded
+        for it with this id and holder (a StateError when that run was finished meanwhile: nothing to harvest)."""
+        if self.store.runs.adopt(self.run_id, source_id=self.source_id, holder=holder) is None:
+            self.store.runs.start(self.source_id, trigger=trigger, run_id=self.run_id, holder=holder)
 
     def cursor(self) -> dict[str, Any]:
         """The cursor the last complete run of the source left (empty the first time)."""
@@ -110,6 +112,25 @@ class RunState:
             tx.runs.finish(self.run_id, outcome)
             if cursor is not None:
                 tx.cursors.put(self.source_id, _replacing(tx.cursors.get(self.source_id), encode_cursor(cursor)))
+
+
+def queue_run(store: StateStore, source_id: str, *, trigger: str, holder: str) -> RunRecord:
+    """Record a run of a source whose lease `holder` has just taken, before the process that harvests it begins
+    (it counts as running, marked queued; that process's `RunState.start` adopts it). Runs of the source left
+    running by an earlier holder are abandoned first: whoever held the lease before is gone."""
+    store.runs.abandon_unfinished(source_id, reason="the process running it stopped")
+    return store.runs.start(source_id, trigger=trigger, holder=holder, queued=True)
+
+
+def drop_queued(store: StateStore, run_id: str, *, error_type: str, reason: str) -> RunRecord | None:
+    """Finish as failed a queued run whose process will never begin it (the service stops, the job could not be
+    queued); None when there is no such run, the run itself when it was finished meanwhile."""
+    try:
+        return store.runs.finish(run_id, RunOutcome(status="failed", error_type=error_type, error_message=reason))
+    except RunAlreadyFinishedError:
+        return store.runs.get(run_id)
+    except StateNotFoundError:
+        return None
 
 
 def _replacing(old: Iterable[str], new: dict[str, str]) -> dict[str, str | None]:

@@ -2,7 +2,7 @@
 
     scheduler = HarvestScheduler(settings=settings, store=store, themes=themes)   # themes: loaded by the caller
     scheduler.start(first_runs=demo)         # jobs synced from store.sources; optional run of each now
-    holder = scheduler.run_now("demo_shequ") # SourceBusyError when a run of it is going anywhere
+    run = scheduler.run_now("demo_shequ")    # the run, recorded at once; SourceBusyError when one is going
     scheduler.pause("demo_shequ"); scheduler.resume("demo_shequ")
     scheduler.shutdown()
 
@@ -12,6 +12,9 @@ process-level registry. At most one run of a source goes at a time anywhere: a l
 (many processes) plus `max_instances=1` (this process). The thread pool caps this process's concurrent runs.
 A firing that finds the lease held watches it; if the lease lapses unreleased (its process died), the
 watcher takes the source over with a `retry` run. Runs happen in child processes (crawlers.supervise).
+Every run is recorded as soon as its lease is taken, queued (crawlers.run_state.queue_run), and its child
+process takes that row over: a caller of `run_now` has the run's id at once, however long the child takes
+to begin; a run whose child never begins it is finished as failed with the reason, never left running.
 
 Errors (HarvestError subclasses):
 SchedulerError
@@ -48,6 +51,7 @@ from config.themes import ThemeTable
 from crawlers.alerts import AlertHook
 from crawlers.errors import HarvestError
 from crawlers.logcontext import log_context
+from crawlers.run_state import drop_queued, queue_run
 from crawlers.state import RunRecord, StateNotFoundError, StateStore, StoredSource
 from crawlers.state.db import utcnow
 from crawlers.state.holders import new_holder as holder_id
@@ -107,11 +111,11 @@ def scheduled_job(service: str, source_id: str) -> None:
         found.run_scheduled(source_id)
 
 
-def acquired_job(service: str, source_id: str, trigger: str, holder: str) -> None:
-    """A run asked for now, whose lease was taken when it was asked for."""
+def acquired_job(service: str, source_id: str, trigger: str, holder: str, run_id: str | None = None) -> None:
+    """A run asked for now, whose lease was taken (and run recorded) when it was asked for."""
     found = _service(service)
     if found is not None:
-        found.run_acquired(source_id, trigger=trigger, holder=holder)
+        found.run_acquired(source_id, trigger=trigger, holder=holder, run_id=run_id)
 
 
 def watch_job(service: str, source_id: str) -> None:
@@ -206,6 +210,7 @@ class HarvestScheduler:
         self.keeper = LeaseKeeper(store, ttl=self.config.lease_ttl_seconds)
         self.stopping = threading.Event()
         self._lost: dict[str, threading.Event] = {}
+        self._queued: dict[str, tuple[str, str]] = {}  # holder -> (source id, run id) of runs not yet begun
         self._jobstore = SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE)
         self.scheduler = BackgroundScheduler(
             jobstores={PERSISTENT: self._jobstore, VOLATILE: MemoryJobStore()},
@@ -268,6 +273,9 @@ class HarvestScheduler:
             self.scheduler.pause()
             self.scheduler.get_jobs()
             self.scheduler.shutdown(wait=True)
+        for holder, (source_id, run_id) in list(self._queued.items()):  # their jobs will never run
+            self._drop(source_id, holder, run_id, error_type="RunInterrupted",
+                       reason="the service stopped before the run began")  # fmt: skip
         self.keeper.stop()
         with _REGISTRY_LOCK:
             if _SERVICES.get(self.name) is self:
@@ -341,24 +349,34 @@ class HarvestScheduler:
 
     # -- runs ---------------------------------------------------------------------------------------
 
-    def run_now(self, source_id: str, *, trigger: str = "manual") -> str:
-        """Queue a run of a source now (within the concurrency limit); returns its holder id."""
+    def run_now(self, source_id: str, *, trigger: str = "manual") -> RunRecord:
+        """Queue a run of a source now (within the concurrency limit); returns the run, recorded before this
+        returns (status running, `queued` until its child process begins it; its holder is the lease's)."""
         self.store.sources.get(source_id)
         holder = new_holder()
         if not self._acquire(source_id, holder):
             lease = self.store.leases.get(source_id)
             raise SourceBusyError(source_id, holder=lease.holder if lease else None)
+        run: RunRecord | None = None
         try:
-            self.scheduler.add_job(acquired_job, DateTrigger(utcnow()), args=[self.name, source_id, trigger, holder],
-                                   id=f"run:{holder}", jobstore=VOLATILE, executor=RUNS,
+            run = queue_run(self.store, source_id, trigger=trigger, holder=holder)
+            self._queued[holder] = (source_id, run.id)
+            self.scheduler.add_job(acquired_job, DateTrigger(utcnow()), id=f"run:{holder}", jobstore=VOLATILE,
+                                   args=[self.name, source_id, trigger, holder, run.id], executor=RUNS,
                                    misfire_grace_time=None)  # fmt: skip
-        except Exception:
-            self._release(source_id, holder)
+        except Exception as exc:
+            if run is None:
+                self._release(source_id, holder)
+            else:
+                self._drop(
+                    source_id, holder, run.id, error_type="RunNotQueued", reason=f"it could not be queued: {exc}"
+                )
             raise
-        return holder
+        return run
 
     def wait_for_run(self, source_id: str, holder: str, *, timeout: float) -> RunRecord | None:
-        """The run a `run_now` holder started, once it is recorded (None if not within `timeout` seconds)."""
+        """The run of a lease holder, once it is recorded (None if not within `timeout` seconds); a run asked
+        for with `run_now` is recorded before it returns."""
         deadline = time.monotonic() + timeout
         while True:
             for run in self.store.runs.find(source_id=source_id, limit=10):
@@ -385,16 +403,26 @@ class HarvestScheduler:
                 return None
             return self.run_acquired(source_id, trigger="schedule", holder=holder)
 
-    def run_acquired(self, source_id: str, *, trigger: str, holder: str) -> AttemptResult | None:
-        """Run a source whose lease `holder` holds; the lease is released at the end."""
+    def run_acquired(
+        self, source_id: str, *, trigger: str, holder: str, run_id: str | None = None
+    ) -> AttemptResult | None:
+        """Run a source whose lease `holder` holds, as the run `run_id` recorded by `run_now` (None: the run is
+        recorded here); the lease is released at the end."""
         with log_context(source_id=source_id):
+            if self.stopping.is_set():
+                if run_id is not None:
+                    self._drop(source_id, holder, run_id, error_type="RunInterrupted",
+                               reason="the service stopped before the run began")  # fmt: skip
+                else:
+                    self._release(source_id, holder)
+                return None
+            self._queued.pop(holder, None)
             lost = self._lost.pop(holder, None) or threading.Event()
             try:
-                if self.stopping.is_set():
-                    return None
-                self.store.runs.abandon_unfinished(source_id, reason="the process running it stopped")
+                if run_id is None:
+                    run_id = queue_run(self.store, source_id, trigger=trigger, holder=holder).id
                 request = ChildRun(source_id, trigger, holder, self._state_url(), self.settings, self.themes,
-                                   logging.getLogger().getEffectiveLevel())  # fmt: skip
+                                   logging.getLogger().getEffectiveLevel(), run_id)  # fmt: skip
                 result = supervise(request, store=self.store, limit_seconds=self._limit(source_id),
                                    lease_lost=lost, stopping=self.stopping)  # fmt: skip
             finally:
@@ -443,6 +471,17 @@ class HarvestScheduler:
     def _release(self, source_id: str, holder: str) -> None:
         self._lost.pop(holder, None)
         self.keeper.release(source_id, holder)
+
+    def _drop(self, source_id: str, holder: str, run_id: str, *, error_type: str, reason: str) -> None:
+        """A queued run that will never begin: finish it as failed with the reason, give its lease back."""
+        self._queued.pop(holder, None)
+        try:
+            drop_queued(self.store, run_id, error_type=error_type, reason=reason)
+        except Exception:  # the next holder of the lease abandons it
+            logger.exception("could not record that run %s of %s never began", run_id, source_id)
+        finally:
+            self._release(source_id, holder)
+        logger.warning("run %s of %s never began: %s", run_id, source_id, reason)
 
     def _limit(self, source_id: str) -> float:
         minutes = self.store.sources.get(source_id).config.schedule.timeout_minutes

@@ -52,6 +52,8 @@ class ChildRun:
     settings: Settings
     themes: ThemeTable
     log_level: int = logging.INFO
+    run_id: str | None = None
+    """The run recorded (queued) for this attempt, which the child takes over; None: the child records one."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _harvest(
     """Harvest one source; the run records itself (start, counts, cursor, withdrawals) in the state store."""
     beat = RunHeartbeat(store, source_id=request.source_id, holder=request.holder)
     harvest(config, settings=request.settings, backend=backend, builder=builder, state=store,
-            trigger=request.trigger, holder=request.holder, progress=beat)  # fmt: skip
+            trigger=request.trigger, holder=request.holder, run_id=request.run_id, progress=beat)  # fmt: skip
 
 
 def supervise(
@@ -167,9 +169,10 @@ def _settle(
     if mine and not unfinished:  # the child recorded its whole run (whatever happened after)
         return AttemptResult(request.source_id, request.holder, mine[0].id, mine[0].status, exit_code)
     status, error_type, template = _ENDINGS[ending]
-    outcome = RunOutcome(
-        status=status, error_type=error_type, error_message=template.format(limit=limit_seconds, code=exit_code)
-    )
+    message = template.format(limit=limit_seconds, code=exit_code)
+    if unfinished and all(run.queued for run in unfinished):  # recorded when asked for, never taken over
+        message += "; the harvest process never began the run"
+    outcome = RunOutcome(status=status, error_type=error_type, error_message=message)
     if not unfinished:  # the child never got as far as starting the run: record one so admins see it
         unfinished = [store.runs.start(request.source_id, trigger=request.trigger, holder=request.holder)]
     finished = [_finish(store, run, replace(outcome, counts=run.counts)) for run in unfinished]  # as far as it got

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, null, or_, select, update
 
 from crawlers.state import run_totals
 from crawlers.state.db import Database, utcnow
@@ -67,6 +67,11 @@ class RunRecord:
     report: dict[str, Any] | None
 
     @property
+    def queued(self) -> bool:
+        """Recorded when it was asked for, its process has not begun it yet (`RunLog.start(queued=True)`)."""
+        return self.status == "running" and _progress_phase(self.report) == QUEUED
+
+    @property
     def duration_seconds(self) -> float | None:
         """Seconds from start to finish; None while running."""
         if self.finished_at is None:
@@ -120,19 +125,29 @@ class RunLog:
         run_id: str | None = None,
         holder: str | None = None,
         started_at: datetime | None = None,
+        queued: bool = False,
     ) -> RunRecord:
-        """Record that a run of a registered source has begun (status running)."""
+        """Record that a run of a registered source has begun (status running).
+
+        `queued`: the run is recorded as it is asked for, before the process that harvests it begins (so that
+        its id can be followed at once); it counts as running, its report's progress says phase `queued`, and
+        that process takes the row over with `adopt`. One never adopted is finished or abandoned like any
+        other run whose process died."""
         _check("trigger", trigger, TRIGGERS)
         run_id = run_id or uuid.uuid4().hex
-        values = {
+        now = started_at or utcnow()
+        values: dict[str, Any] = {
             "id": run_id,
             "source_id": source_id,
             "trigger": trigger,
             "status": "running",
             "holder": holder,
-            "started_at": started_at or utcnow(),
+            "started_at": now,
             **dict.fromkeys(COUNT_NAMES, 0),
         }
+        if queued:
+            note = RunProgressNote(phase=QUEUED, fetched=0, rejected=0, written=0, at=now.isoformat(timespec="seconds"))
+            values["report"] = {"progress": asdict(note)}
         with self._db.begin() as connection:
             if connection.execute(select(sources.c.id).where(sources.c.id == source_id)).first() is None:
                 raise StateNotFoundError("source", source_id)
@@ -140,6 +155,26 @@ class RunLog:
             change = TotalsChange()
             change.started(source_id)
             change.apply(connection)
+            return to_run(self._row(connection, run_id))
+
+    def adopt(self, run_id: str, *, source_id: str, holder: str | None) -> RunRecord | None:
+        """Take over a run recorded `queued` for this source and lease holder, as its process begins it: its
+        start time becomes now and its queued mark goes. None when there is no run with this id (the caller
+        starts one); RunAlreadyFinishedError when it was finished meanwhile (e.g. abandoned after a lost lease);
+        InvalidStateValueError when it is another source's or holder's run."""
+        with self._db.begin() as connection:
+            row = connection.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+            if row is None:
+                return None
+            if (row["source_id"], row["holder"]) != (source_id, holder):
+                raise InvalidStateValueError("run", run_id, allowed=(f"a run of {source_id} held by {holder}",))
+            done = connection.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "running")
+                .values(started_at=utcnow(), report=null())
+            )
+            if done.rowcount != 1:
+                raise RunAlreadyFinishedError(run_id, status=self._row(connection, run_id)["status"])
             return to_run(self._row(connection, run_id))
 
     def finish(self, run_id: str, outcome: RunOutcome, *, finished_at: datetime | None = None) -> RunRecord:
@@ -286,12 +321,23 @@ class RunProgressNote:
     """When (ISO 8601, UTC)."""
 
 
+QUEUED = "queued"
+"""The progress phase of a run recorded before its process began it (`RunLog.start(queued=True)`)."""
+
+
+def _progress_phase(report: Any) -> Any:
+    note = report.get("progress") if isinstance(report, dict) else None
+    return note.get("phase") if isinstance(note, dict) else None
+
+
 def _abandoned(run: RunRecord, reason: str) -> str:
     """The message of an abandoned run: the reason, its holder, and the progress it last stored."""
     held = f" (held by {run.holder})" if run.holder else ""
     note = (run.report or {}).get("progress") if isinstance(run.report, dict) else None
     if not isinstance(note, dict):
         return f"{reason}{held}; it stored no progress"
+    if run.queued:
+        return f"{reason}{held}; it never began (queued since {note.get('at')})"
     return (
         f"{reason}{held}; when last heard from ({note.get('at')}, {note.get('phase')}) it had fetched "
         f"{note.get('fetched')} records, {note.get('rejected')} rejected, {note.get('written')} written to the index"

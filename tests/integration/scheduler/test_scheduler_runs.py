@@ -12,7 +12,7 @@ import pytest
 from config.settings import Settings
 from crawlers.logcontext import LogContextFilter, install
 from crawlers.schedule import HarvestScheduler, SourceBusyError
-from crawlers.state import StateStore
+from crawlers.state import RunRecord, StateStore
 from indexer.backends.sqlite import SqliteBackend
 from tests.integration.scheduler.conftest import BAD_ITEMS, GOOD_ITEMS, finished_run, serve_items, wait_until
 from tests.support.http_server import FixtureServer
@@ -22,9 +22,8 @@ def test_run_history_counts_match_what_the_fixture_source_served(
     scheduler: HarvestScheduler, store: StateStore, register: Callable[..., str], http_server: FixtureServer
 ) -> None:
     source_id = register(items=GOOD_ITEMS + BAD_ITEMS)
-    holder = scheduler.run_now(source_id)
-    started = scheduler.wait_for_run(source_id, holder, timeout=60)
-    assert started is not None and started.trigger == "manual"
+    started = scheduler.run_now(source_id)
+    assert started.trigger == "manual" and started.status == "running"
     run = finished_run(store, started.id)
     assert run.status == "partial"
     served = len(GOOD_ITEMS) + len(BAD_ITEMS)
@@ -46,13 +45,11 @@ def test_run_history_counts_match_what_the_fixture_source_served(
 
 
 def _run_now(scheduler: HarvestScheduler, source_id: str) -> str:
-    holder = wait_until(lambda: _try_run_now(scheduler, source_id), what="the lease to be free")
-    run = scheduler.wait_for_run(source_id, holder, timeout=60)
-    assert run is not None
+    run: RunRecord = wait_until(lambda: _try_run_now(scheduler, source_id), what="the lease to be free")
     return run.id
 
 
-def _try_run_now(scheduler: HarvestScheduler, source_id: str) -> str | None:
+def _try_run_now(scheduler: HarvestScheduler, source_id: str) -> RunRecord | None:
     try:
         return scheduler.run_now(source_id)
     except SourceBusyError:
@@ -64,12 +61,10 @@ def test_a_source_never_runs_twice_at_once(
 ) -> None:
     source_id = register()
     serve_items(http_server, source_id, GOOD_ITEMS, delay=3)
-    holder = scheduler.run_now(source_id)
-    first = scheduler.wait_for_run(source_id, holder, timeout=60)
-    assert first is not None
+    first = scheduler.run_now(source_id)
     with pytest.raises(SourceBusyError) as refused:
         scheduler.run_now(source_id)
-    assert refused.value.holder == holder
+    assert refused.value.holder == first.holder
     assert scheduler.run_scheduled(source_id) is None  # a scheduled firing meanwhile is skipped
     finished_run(store, first.id)
     runs = store.runs.find(source_id=source_id)
@@ -89,9 +84,7 @@ def test_a_hung_run_is_stopped_and_recorded_as_timed_out(
     scheduler.start()
     try:
         began = time.monotonic()
-        holder = scheduler.run_now(source_id)
-        started = scheduler.wait_for_run(source_id, holder, timeout=60)
-        assert started is not None
+        started = scheduler.run_now(source_id)
         run = finished_run(store, started.id)
         took = time.monotonic() - began
     finally:
