@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import rjieba
 
-from indexer.analysis import CHARS_BOUNDARY, QUESTION_TAGS, TEXT_FIELDS, Alternative, QueryTerm
+from indexer.analysis import CHARS_BOUNDARY, QUESTION_TAGS, TEXT_FIELDS, Alternative, QueryTerm, is_pinyin
 from indexer.word_rarity import rarity_factor
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -48,6 +48,13 @@ _COMMON_SHARE = 0.1
 _COMMON_ROWS = 10_000
 """An optional term in more than this share and number of records is not scored: on a big index its bm25
 over hundreds of thousands of rows costs more than its small idf adds."""
+
+
+def load_query_tables() -> None:
+    """Read now what query analysis otherwise reads on first use (the pinyin syllables, general Chinese word
+    rarity: ~0.1-1 s together), so that no learner's first pinyin word or question waits for it."""
+    is_pinyin("shufa")
+    rarity_factor("书法")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
 from indexer.linkage.bulk import GroupClusterer
 from indexer.linkage.incremental import Linker
+from indexer.match_plan import load_query_tables
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
 from indexer.sqlite_wal import enable_wal
@@ -132,7 +133,9 @@ class SqliteBackend(SqliteChangeReads):
         self._warming.start()
 
     def _warm(self) -> None:
-        """Load the in-memory facet columns in the background, so the first search does not wait long."""
+        """Load the in-memory facet columns and the query tables in the background, so the first search does
+        not wait long."""
+        load_query_tables()
         try:
             self._search.warm()
         except (sqlite3.Error, IndexBackendError) as exc:
