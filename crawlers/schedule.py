@@ -66,7 +66,6 @@ JOB_TABLE = "edufed_scheduler_jobs"
 PERSISTENT, VOLATILE = "default", "volatile"
 RUNS, LIGHT = "default", "light"
 _WATCH_MARGIN = timedelta(seconds=0.5)
-_POLL_SECONDS = 0.1
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -373,17 +372,6 @@ class HarvestScheduler:
                 )
             raise
         return run
-
-    def wait_for_run(self, source_id: str, holder: str, *, timeout: float) -> RunRecord | None:
-        """The run of a lease holder, once it is recorded (None if not within `timeout` seconds); a run asked
-        for with `run_now` is recorded before it returns."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for run in self.store.runs.find(source_id=source_id, limit=10):
-                if run.holder == holder:
-                    return run
-            if time.monotonic() >= deadline or self.stopping.wait(_POLL_SECONDS):
-                return None
 
     def run_scheduled(self, source_id: str) -> AttemptResult | None:
         """A scheduled firing: run the source unless it is paused or running elsewhere."""
