@@ -350,7 +350,10 @@ class HarvestScheduler:
 
     def run_now(self, source_id: str, *, trigger: str = "manual") -> RunRecord:
         """Queue a run of a source now (within the concurrency limit); returns the run, recorded before this
-        returns (status running, `queued` until its child process begins it; its holder is the lease's)."""
+        returns (status running, `queued` until its child process begins it; its holder is the lease's).
+        SchedulerError once the scheduler is stopping: the run would never begin."""
+        if self.stopping.is_set():
+            raise SchedulerError(f"the scheduler is stopping; {source_id} is not run")
         self.store.sources.get(source_id)
         holder = new_holder()
         if not self._acquire(source_id, holder):

@@ -234,7 +234,7 @@ def start_run(
         dry_run = ProblemDetail("dry_run", f"POST /api/v1/sources/{source_id}/dry-run previews it, publishing nothing")
         confirm = ProblemDetail("confirm_live", "true runs it now and its records go live")
         raise ApiError(409, "not_enabled", message, [dry_run, confirm])
-    running = require_scheduler(scheduler)
+    running = require_scheduler(None if scheduler is None or scheduler.stopping.is_set() else scheduler)
     try:
         run = running.run_now(source_id, trigger="manual")
     except SourceBusyError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from crawlers.schedule import HarvestScheduler
+from crawlers.schedule import HarvestScheduler, SchedulerError
 from crawlers.state import StateStore
 from tests.integration.scheduler.conftest import GOOD_ITEMS, finished_run, make_settings, wait_until
 from tests.support.http_server import FixtureServer, LoggedRequest, Reply
@@ -110,3 +110,15 @@ def test_runs_still_waiting_when_the_service_stops_are_failed_as_never_begun(
     assert store.leases.get(waiting) is None and store.leases.get(stalled) is None
     assert not http_server.requests_for(f"/{waiting}/items")
     assert store.runs.count_by_status() == {(stalled, "failed"): 1, (waiting, "failed"): 1}
+
+
+def test_run_now_on_a_stopped_scheduler_records_nothing(
+    store: StateStore, register: Callable[..., str], settings: Settings
+) -> None:
+    source_id = register()
+    scheduler = HarvestScheduler(settings=settings, store=store, name="stopped")
+    scheduler.start()
+    scheduler.shutdown()
+    with pytest.raises(SchedulerError):  # its job would never run: no run left waiting for it
+        scheduler.run_now(source_id)
+    assert store.runs.find(source_id=source_id) == [] and store.leases.get(source_id) is None
