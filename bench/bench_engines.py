@@ -24,6 +24,7 @@ The edufed backend reads the index through a hard link in a data directory of it
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -97,6 +98,20 @@ class Varying:
 
     def __call__(self, params: Params) -> Params:
         return varied(params, next(self._counter))
+
+
+class VariedApi:
+    """One HTTP client of a column: each query it sends carries the column's next suffix (`Varying`)."""
+
+    def __init__(self, port: int, vary: Varying) -> None:
+        self.api = Api(port)
+        self.vary = vary
+
+    def ask(self, params: Params) -> bool:
+        return self.api.ask(self.vary(params))
+
+    def close(self) -> None:
+        self.api.close()
 
 
 # --- the columns, each a part run in its own child process -------------------------------------------------
@@ -256,24 +271,16 @@ def column_http(args: argparse.Namespace, engine: str) -> dict[str, Any]:
     process = start_server(command, port=port, timeout=args.open_timeout)
     vary = Varying()
 
-    class Http:
-        def __init__(self) -> None:
-            self.api = Api(port)
-
-        def ask(self, params: Params) -> bool:
-            return self.api.ask(vary(params))
-
-        def close(self) -> None:
-            self.api.close()
-
     try:
         started = time.perf_counter() - before
         api = Api(port)
         answers = {label(p): api.answer(p) for _, p in query_set()}
         api.close()
+        client = functools.partial(VariedApi, port, vary)
         one = {f"{name}_facets" if name in ("common", "typical") else name:
-               one_at_a_time(Http(), queries, repeats=args.repeats) for name, queries in classes().items()}  # fmt: skip
-        loop = closed_loop(lambda _: Http(), query_set(), clients=args.clients, requests=args.requests,
+               one_at_a_time(client(), queries, repeats=args.repeats)
+               for name, queries in classes().items()}  # fmt: skip
+        loop = closed_loop(lambda _: client(), query_set(), clients=args.clients, requests=args.requests,
                            seconds=args.seconds)  # fmt: skip
         rss = rss_mb(process.pid)
     finally:

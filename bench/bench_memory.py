@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.search_mix import Api, Params, closed_loop, one_at_a_time, query_set, sqlite_settings, start_server
+from bench.search_mix import Params, closed_loop, one_at_a_time, query_set, sqlite_settings, start_server
 
 _MB = 1_048_576
 
@@ -202,7 +202,7 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def over_http(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.bench_engines import Varying, classes
+    from bench.bench_engines import VariedApi, Varying, classes
     from bench.bench_search import server_command
     from tests.support.noida import free_port
 
@@ -211,27 +211,24 @@ def over_http(args: argparse.Namespace) -> dict[str, Any]:
     vary = Varying()
     stages: dict[str, Any] = {}
 
-    class Http:
-        def __init__(self) -> None:
-            self.api = Api(port)
-
-        def ask(self, params: Params) -> bool:
-            return self.api.ask(vary(params))
-
-        def close(self) -> None:
-            self.api.close()
-
     try:
         stages["started"] = rollup(process.pid)
-        Http().ask([("q", "健康")])
+        VariedApi(port, vary).ask([("q", "健康")])
         stages["first search"] = rollup(process.pid)
-        timings = {name: one_at_a_time(Http(), queries, repeats=args.repeats) for name, queries in classes().items()}
+        timings = {
+            name: one_at_a_time(VariedApi(port, vary), queries, repeats=args.repeats)
+            for name, queries in classes().items()
+        }
         stages["classes one at a time"] = rollup(process.pid)
         for round_number in range(args.rounds):
             if round_number:
                 _wait_idle_threads(args.idle)
             timings[f"mix_{round_number + 1}"] = closed_loop(
-                lambda _: Http(), query_set(), clients=args.clients, requests=args.requests, seconds=args.seconds
+                lambda _: VariedApi(port, vary),
+                query_set(),
+                clients=args.clients,
+                requests=args.requests,
+                seconds=args.seconds,
             )
             stages[f"mix round {round_number + 1}"] = {**rollup(process.pid), "threads": _threads(process.pid)}
         mappings = by_mapping(process.pid)
