@@ -1,25 +1,19 @@
 """The embedded index backend: one SQLite file (WAL) with an FTS5 table of jieba-segmented Chinese text.
 
-Threads: every thread gets its own connection (on first use, all closed by `close`), so FastAPI's worker
-threads search in parallel while a harvest writes; WAL lets readers see the last committed state without
-waiting. A server's worker threads come and go (an idle one ends after seconds): the connection of a thread
-that ended goes back to an idle pool, its page cache freed, and the next new thread takes it, so the process
-holds as many connections as it ever had threads at once, not one for every thread it ever had. Writes are
-serialized by a lock in this process and by `BEGIN IMMEDIATE` (with a busy timeout) across processes; one
-`upsert` or `withdraw` call is one transaction. Opening starts a short-lived thread that loads the in-memory
-search columns (sqlite_facets), so the first search need not; `close` joins it.
+Threads: every thread gets its own connection (sqlite_connections: on first use, kept for the next thread
+when one ends, all closed by `close`), so FastAPI's worker threads search in parallel while a harvest writes;
+WAL lets readers see the last committed state without waiting. Writes are serialized by a lock in this process
+and by `BEGIN IMMEDIATE` (with a busy timeout) across processes; one `upsert` or `withdraw` call is one
+transaction. Opening starts a short-lived thread that loads the in-memory search columns (sqlite_facets) and the
+query tables, so the first search need not; `close` joins it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import logging
-import os
 import sqlite3
 import threading
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -31,6 +25,7 @@ from pydantic_core import PydanticSerializationError
 from indexer.analysis import QueryVocabulary, fold
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.sqlite_bulk_links import link_stored
+from indexer.backends.sqlite_connections import SqliteConnections
 from indexer.backends.sqlite_facets import FacetColumns
 from indexer.backends.sqlite_link_keys import convert_text_link_keys, delete_link_keys, insert_link_keys
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
@@ -56,7 +51,6 @@ from indexer.linkage.incremental import Linker
 from indexer.match_plan import load_query_tables
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
-from indexer.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +58,11 @@ SearchEngine = Literal["tantivy", "fts5"]
 
 _CHUNK = 500
 _REBUILD_CHUNK = 5000
-_BUSY_TIMEOUT_SECONDS = 30.0
 _SUGGEST_SCAN = 2000
 _WRITE_CACHE = "PRAGMA cache_size = -262144"
 """A writing connection caches 256 MiB of pages: index b-trees of a million records stay in memory."""
 _KEEP_REMOVED = 1000
 """Write generations the `removed` log keeps; a reader that has not searched for longer reloads its columns."""
-_READ_CACHE = "PRAGMA cache_size = -65536"
-_MALLOC_ARENAS = 2
-"""glibc malloc arenas a serving process keeps (M_ARENA_MAX; default 8 per core): every search thread would get
-an arena of its own, and memory freed in one (a connection's page cache, a search's numpy arrays) is never
-reused by the others. At 100k records after two rounds of the query mix on 8 threads: RSS 383 MB with the
-default, 329 MB with 2, searches no slower (bench/RESULTS.md, issue 17 memory)."""
-_M_ARENA_MAX = -8
-_PRAGMAS = (
-    "PRAGMA synchronous = NORMAL",
-    _READ_CACHE,
-    "PRAGMA mmap_size = 1073741824",
-    "PRAGMA temp_store = MEMORY",
-)
 
 
 class SqliteBackend(SqliteChangeReads):
@@ -97,15 +77,13 @@ class SqliteBackend(SqliteChangeReads):
         search_engine: SearchEngine = "tantivy",
     ) -> None:
         self.path = Path(path)
-        _limit_malloc_arenas()
         self.search_engine = search_engine
         """"tantivy": text queries ranked by the derived tantivy index (tantivy_index); "fts5": by FTS5 alone."""
         self.linker = linker or Linker()
         """Keeps clusters (the same course on several platforms) up to date on every write."""
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        self._idle = _IdleConnections()
+        # No text query scans FTS5 with the tantivy engine: reads through SQLite's page cache keep the file's
+        # mapped pages out of the serving process (RSS at 100k after the query mix: 269 MB, 362 MB mapped).
+        self._pool = SqliteConnections(self.path, mmap=search_engine != "tantivy")
         self._write_lock = threading.Lock()
         self._closed = False
         self.codes = FacetCodes()
@@ -160,39 +138,14 @@ class SqliteBackend(SqliteChangeReads):
     # -- connections --------------------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use; see sqlite_connections)."""
         if self._closed:
             raise IndexBackendError(f"index {self.path} is closed")
-        held: _Held | None = getattr(self._local, "held", None)
-        if held is None:
-            held = _Held(self._idle.take() or self._connect())
-            # The thread's locals go when it ends, and with them `held`: its connection returns to the pool.
-            weakref.finalize(held, self._idle.give_back, held.conn).atexit = False
-            self._local.held = held
-        return held.conn
+        return self._pool.this_thread()
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            # check_same_thread=False only so that close() may close every thread's connection;
-            # each connection is otherwise used by the thread that opened it.
-            conn = sqlite3.connect(
-                self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
-        try:
-            enable_wal(conn, timeout_seconds=_BUSY_TIMEOUT_SECONDS)
-            for pragma in _PRAGMAS:
-                conn.execute(pragma)
-            if self.search_engine == "tantivy":
-                # No text query scans FTS5 any more: reads through SQLite's page cache keep the file's mapped
-                # pages out of the serving process (RSS at 100k after the query mix: 269 MB, 362 MB mapped).
-                conn.execute("PRAGMA mmap_size = 0")
-        except sqlite3.Error as exc:
-            conn.close()
-            raise IndexBackendError(f"cannot open index {self.path}: {exc}") from exc
-        with self._connections_lock:
-            self._connections.append(conn)
-        return conn
+        """A new connection of this backend's, closed by `close`."""
+        return self._pool.open()
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         try:
@@ -256,14 +209,10 @@ class SqliteBackend(SqliteChangeReads):
         if warming is not None and warming is not threading.current_thread():
             warming.join()
         self._closed = True
-        self._idle.close()
         engine: TantivyIndex | None = getattr(self, "engine", None)
         if engine is not None:
             engine.close()
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
+        self._pool.close()
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -477,66 +426,6 @@ class SqliteBackend(SqliteChangeReads):
             for row_id, payload in rows:
                 yield Record.model_validate_json(payload_text(payload, conn))
                 last = int(row_id)
-
-
-@functools.cache
-def _limit_malloc_arenas() -> None:
-    """At most _MALLOC_ARENAS malloc arenas in this process, set before the backend's threads allocate (arenas
-    made before stay); nothing when MALLOC_ARENA_MAX is set, or where the C library has no glibc `mallopt`."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
-        return
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    if not mallopt(_M_ARENA_MAX, _MALLOC_ARENAS):
-        logger.debug("mallopt(M_ARENA_MAX) refused: malloc arenas left as they are")
-
-
-class _Held:
-    """A thread's hold on its connection, kept in the thread's locals (a finalizer watches it)."""
-
-    __slots__ = ("__weakref__", "conn")
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-
-class _IdleConnections:
-    """Connections whose threads ended, for the next new thread (every one is also in the backend's list,
-    which `close` closes)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: list[sqlite3.Connection] = []
-        self._closed = False
-
-    def take(self) -> sqlite3.Connection | None:
-        with self._lock:
-            return self._idle.pop() if self._idle else None
-
-    def give_back(self, conn: sqlite3.Connection) -> None:
-        """Called as the thread that used `conn` ends: its transaction (if it died in one) rolled back, its page
-        cache freed and sized for reading again (a writing thread's is bigger), then kept for another thread."""
-        with self._lock:
-            if self._closed:
-                return
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.execute(_READ_CACHE)
-            conn.execute("PRAGMA shrink_memory")
-        except sqlite3.Error:  # closed meanwhile by `close`, or broken: not kept
-            return
-        with self._lock:
-            if not self._closed:
-                self._idle.append(conn)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._idle.clear()
 
 
 def _rows(record: Record | PreparedRows, *, codes: FacetCodes, conn: sqlite3.Connection) -> RecordRows:

@@ -54,12 +54,12 @@ def test_threads_one_after_another_reuse_one_connection(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "index.sqlite3")
     try:
         backend.upsert([course("1", "书法入门"), course("2", "太极拳入门")])
-        opened = len(backend._connections)
+        opened = backend._pool.opened
         for n in range(20):
             thread = threading.Thread(target=lambda n=n: backend.search(SearchQuery(q="书法", size=1 + n)))
             thread.start()
             thread.join()
-        assert len(backend._connections) <= opened + 1
+        assert backend._pool.opened <= opened + 1
         assert backend.search(SearchQuery(q="入门")).total == 2
     finally:
         backend.close()
@@ -76,10 +76,10 @@ def test_threads_at_once_each_have_their_own_and_the_next_ones_take_them_over(tm
 
         first = in_threads(4, search)
         assert len({id(c) for c in first}) == 4  # never shared while their threads live
-        opened = len(backend._connections)
+        opened = backend._pool.opened
         second = in_threads(4, search)
         assert {id(c) for c in second} == {id(c) for c in first}
-        assert len(backend._connections) == opened
+        assert backend._pool.opened == opened
     finally:
         backend.close()
 
