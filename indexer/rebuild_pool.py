@@ -14,6 +14,9 @@ With one worker, no process is started and the same function runs in the caller.
 from __future__ import annotations
 
 import gc
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,6 +46,8 @@ CHUNK = 500
 IN_FLIGHT_PER_WORKER = 3
 WORKER_GC_THRESHOLD = 50_000
 """A worker allocates hundreds of short-lived containers per record and keeps nothing: collect rarely."""
+_PARENT_CHECK_SECONDS = 1.0
+"""How often a worker checks that the process that started it is still there."""
 
 Outcome = Literal["rebuilt", "no_source", "invalid"]
 
@@ -194,10 +199,20 @@ _worker_sources: dict[str, SourceBase] = {}
 
 def _start_worker(themes: ThemeTable, sources: list[SourceBase]) -> None:
     global _worker_builder, _worker_sources
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="edufed-parent-watch", daemon=True).start()
     _worker_builder = RecordBuilder(themes)
     _worker_sources = {s.id: s for s in sources}
     gc.freeze()  # the builder, rules and dictionaries live as long as the worker: keep them out of collections
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the process that started it is gone (killed, say: `kill -9` of `edufed reindex`).
+    A worker waits for its next task on a pipe whose writing end every worker holds too, so it would never see
+    end-of-file and would live on, holding its memory, for good."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _rebuild_chunk(chunk: list[StoredRecord | Packed], prepare: Prepare | None = None) -> list[_Result]:

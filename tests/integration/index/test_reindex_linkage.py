@@ -5,10 +5,12 @@ leaves the old index serving with its old clusters."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from bench.bench_reindex import bench_sources, stored
@@ -120,6 +122,20 @@ def rewritten(path: Path) -> int:
         conn.close()
 
 
+def marked(mark: str) -> list[int]:
+    """The live processes whose environment holds EDUFED_TEST_MARK=`mark`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or f"EDUFED_TEST_MARK={mark}".encode() not in (entry / "environ").read_bytes():
+                continue
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":  # a zombie has ended
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 def test_a_rebuild_killed_part_way_leaves_the_old_index_serving_with_its_clusters(tmp_path: Path) -> None:
     records = stored_corpus(9100)  # 10,010 records: the rebuild writes 5,000 a transaction
     path = tmp_path / "index.sqlite3"
@@ -132,12 +148,16 @@ def test_a_rebuild_killed_part_way_leaves_the_old_index_serving_with_its_cluster
         assert sum(1 for c in before.values() if c) >= 1000
         # stalled at 9,000: past the first 5,000 and the workers' read-ahead (6 chunks of 500), short of 10,000
         command = [sys.executable, "-c", CHILD, str(path), "2", "9000"]
-        with subprocess.Popen(command, cwd=Path(__file__).parents[3], stdin=subprocess.PIPE) as child:
+        mark = f"rebuild-{uuid.uuid4().hex}"  # in the environment the rebuild's workers inherit
+        env = {**os.environ, "EDUFED_TEST_MARK": mark}
+        with subprocess.Popen(command, cwd=Path(__file__).parents[3], stdin=subprocess.PIPE, env=env) as child:
             try:
                 wait_until(lambda: rewritten(path) > 0 or child.poll() is not None, what="a first chunk rewritten",
                            timeout=240)  # fmt: skip
+                assert len(marked(mark)) >= 3  # the rebuild, its two workers (and multiprocessing's resource tracker)
             finally:
                 child.send_signal(signal.SIGKILL)  # mid-rebuild: 5,000 records rewritten, 5,010 not, no linkage pass
+        wait_until(lambda: not marked(mark), what="the workers to end with the rebuild that started them", timeout=30)
         done = rewritten(path)
         assert done == 5000, "the kill came after the first chunk only"
         assert clusters(path) == before  # every record there, each in the cluster it was in
