@@ -44,8 +44,11 @@ _WRITER_HEAP = 64_000_000
 _REBUILD_HEAP = 256_000_000
 _SELECT = (
     f"SELECT {', '.join('d.' + c for c in ROW_COLUMNS)}, {', '.join('f.' + c for c in FTS_COLUMNS)} "
-    "FROM docs d JOIN fts f ON f.rowid = d.id "
+    "FROM docs d CROSS JOIN fts f ON f.rowid = d.id "
 )
+"""CROSS JOIN keeps `docs` the outer loop (SQLite does not reorder it), so `WHERE d.gen > ?` seeks by `docs_gen`
+and each row's text is read by rowid; with a plain JOIN the planner scanned all of FTS5 for a write of one record
+(0.66 s of each catch-up at 1M records)."""
 
 
 @dataclass(frozen=True)
