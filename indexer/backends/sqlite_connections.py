@@ -125,21 +125,23 @@ class _IdleConnections:
     def give_back(self, conn: sqlite3.Connection) -> None:
         """Called as the thread that used `conn` ends: its transaction (if it died in one) rolled back, its page
         cache freed and sized for reading again (a writing thread's is bigger), then kept for another thread."""
+        # Under the lock throughout: `SqliteConnections.close` marks the pool closed (taking this lock) before it
+        # closes any connection, so a connection is never closed by one thread while another executes on it (the
+        # sqlite3 module does not guard that: a process crashed with a segmentation fault when both happened).
         with self._lock:
             if self._closed:
                 return
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.execute(READ_CACHE)
-            conn.execute("PRAGMA shrink_memory")
-        except sqlite3.Error:  # closed meanwhile by `close`, or broken: not kept
-            return
-        with self._lock:
-            if not self._closed:
-                self._idle.append(conn)
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute(READ_CACHE)
+                conn.execute("PRAGMA shrink_memory")
+            except sqlite3.Error:  # broken: not kept
+                return
+            self._idle.append(conn)
 
     def close(self) -> None:
+        """No connection is given back after this returns; one being given back is done with when it returns."""
         with self._lock:
             self._closed = True
             self._idle.clear()
