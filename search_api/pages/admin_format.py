@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crawlers import TIMEZONE
+from crawlers.state.runs import RunRecord
 
 STATUS_LABELS = {
     "running": "运行中", "succeeded": "成功", "partial": "部分成功", "failed": "失败",
@@ -102,6 +103,15 @@ class AdminFormat:
 
     def status(self, value: str) -> str:
         return STATUS_LABELS.get(value, value)
+
+    def run_state(self, run: RunRecord) -> str:
+        """A run's status as the pages show it: `queued` while its process has not begun it (the API and the
+        state say `running`, which is how it counts), else its status."""
+        return "queued" if run.queued else run.status
+
+    def run_status(self, run: RunRecord) -> str:
+        """A run's status word: 排队中 for a run asked for whose harvest waits for a free slot, not 运行中."""
+        return self.status(self.run_state(run))
 
     def error(self, error_type: str | None) -> str:
         """A failed run's error in plain Chinese (the technical class and message go in a <details>)."""

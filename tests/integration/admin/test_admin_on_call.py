@@ -183,3 +183,27 @@ def test_a_few_broken_items_of_a_complete_listing_leave_the_source_green_with_th
     assert "2 条记录数据有误，未收录" in row[: row.index("</tr>")]
     history = pages.get("/admin/sources/few_bad").text
     assert "部分成功" in history
+
+
+def test_a_run_waiting_for_its_harvest_to_begin_says_queued_not_running(site: AdminSite, pages: httpx.Client) -> None:
+    """Run now records the run at once; until its process begins it, every page says 排队中 (the API keeps status
+    running, which is how it counts), and 运行中 once the process has taken it over."""
+    _add(site, "waiting_feed", enabled=False)
+    run = site.store.runs.start("waiting_feed", trigger="manual", holder="h1", queued=True)
+
+    def shown() -> tuple[str, str, str]:
+        listed = pages.get("/admin/runs").text
+        row = listed[listed.index(f'href="/admin/runs/{run.id}"') :]
+        sources = pages.get("/admin").text
+        source_row = sources[sources.index('data-source="waiting_feed"') :]
+        detail = pages.get(f"/admin/runs/{run.id}").text
+        label = re.compile(r'<span class="run-status status-(\w+)">([^<]+)</span>')
+        (row_label,) = label.findall(row[: row.index("</tr>")])
+        (detail_label,) = label.findall(detail)
+        (marker,) = re.findall(r'<span class="running">([^<]+)</span>', source_row[: source_row.index("</tr>")])
+        assert row_label == detail_label, (row_label, detail_label)
+        return row_label[0], row_label[1], marker
+
+    assert shown() == ("queued", "排队中", "排队中")
+    assert site.store.runs.adopt(run.id, source_id="waiting_feed", holder="h1") is not None
+    assert shown() == ("running", "运行中", "采集中")
