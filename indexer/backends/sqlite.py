@@ -1,4 +1,4 @@
-"""The embedded index backend: one SQLite file (WAL) with an FTS5 table of jieba-segmented Chinese text.
+"""The embedded index backend: one SQLite file (WAL) with an FTS5 index of jieba-segmented Chinese text.
 
 Threads: every thread gets its own connection (sqlite_connections: on first use, kept for the next thread
 when one ends, all closed by `close`), so FastAPI's worker threads search in parallel while a harvest writes;
@@ -34,7 +34,6 @@ from indexer.backends.sqlite_payload import PayloadWriter, payload_text
 from indexer.backends.sqlite_schema import (
     DDL,
     DOC_COLUMNS,
-    FTS_COLUMNS,
     SCHEMA_VERSION,
     FacetCodes,
     PreparedRows,
@@ -43,6 +42,7 @@ from indexer.backends.sqlite_schema import (
     record_rows,
 )
 from indexer.backends.sqlite_search import SqliteSearch
+from indexer.backends.sqlite_text import convert_fts_content, delete_texts, insert_texts
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
@@ -163,6 +163,7 @@ class SqliteBackend(SqliteChangeReads):
                     conn.execute(statement)
             add_missing_columns(conn)
             convert_text_link_keys(conn)
+            convert_fts_content(conn)
             create_oai_tables(conn)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
@@ -463,16 +464,15 @@ def _clusters_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> set[str]:
 def _delete_rows(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     params = [(i,) for i in row_ids]
     delete_link_keys(conn, row_ids)
-    conn.executemany("DELETE FROM fts WHERE rowid = ?", params)
+    delete_texts(conn, row_ids)
     conn.executemany("DELETE FROM docs WHERE id = ?", params)
     conn.executemany("DELETE FROM payloads WHERE id = ?", params)
 
 
 def _insert_rows(conn: sqlite3.Connection, inserts: Sequence[tuple[int, RecordRows]], *, generation: int) -> None:
     doc_sql = f"INSERT INTO docs ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})"
-    fts_sql = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
     conn.executemany(doc_sql, [(i, generation, *r.doc) for i, r in inserts])
-    conn.executemany(fts_sql, [(i, *r.fts) for i, r in inserts])
+    insert_texts(conn, [(i, r.fts) for i, r in inserts])
     packed = PayloadWriter(conn).encode([r.payload for _, r in inserts])
     payload_rows = [(i, p) for (i, _), p in zip(inserts, packed, strict=True)]
     conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", payload_rows)

@@ -1,14 +1,14 @@
 """The SQLite index layout: tables, facet value codes and the rows one record becomes.
 
-Layout (one row per record in each of `docs`, `fts` and `payloads`, sharing the rowid):
+Layout (one row per record in each of `docs`, `fts`, `texts` and `payloads`, sharing the rowid):
 
 * `docs` — narrow columns for filtering, facets, sorting and paging: facet values as small integers
   (`platform_id`, `media_id`, `rtype_id`, `free`, `region_id`: 0 when the record has no region) or bit masks
   (`theme_mask`, `aud_mask`: one bit per theme or audience value), `sort_date` (published, else updated, else
   fetched, in epoch microseconds), `popularity` (learner count, -1 when unknown), and the folded title and title
   pinyin for suggestions.
-* `fts` — the FTS5 table of segmented text (indexer.analysis); unicode61 leaves our space-separated
-  Chinese tokens whole.
+* `fts` — the contentless FTS5 index of the segmented text (indexer.analysis); unicode61 leaves our
+  space-separated Chinese tokens whole. `texts` keeps that text, compressed (sqlite_text).
 * `payloads` — the full Record JSON (with raw), read only for the returned page: a zstd frame compressed with
   the dictionary `meta` keeps, or JSON text in files written before compression (sqlite_payload).
 * `codes` — facet value <-> integer code.
@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from indexer.backends.sqlite_link_keys import DDL as LINK_KEY_DDL
 from indexer.backends.sqlite_link_keys import link_key_codes
+from indexer.backends.sqlite_text import DDL as TEXT_DDL
+from indexer.backends.sqlite_text import FTS_COLUMNS
 from indexer.linkage import profile_of
 from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
@@ -60,7 +62,6 @@ DOC_COLUMNS = (
 )  # fmt: skip
 ADDED_COLUMNS = {"region_id": "INTEGER NOT NULL DEFAULT 0"}
 """`docs` columns newer than the layout version: added in place to an older file (add_missing_columns)."""
-FTS_COLUMNS = ("title", "subtitle", "tags", "description", "people", "provider", "pinyin", "chars")
 BM25_WEIGHTS = (10.0, 5.0, 5.0, 2.0, 2.0, 1.0, 6.0, 4.0)
 """Column weights, in FTS_COLUMNS order: title first, then subtitle/tags, description, people, provider."""
 _MAX_MASK_BITS = 63
@@ -92,8 +93,7 @@ CREATE TABLE IF NOT EXISTS removed (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL
 CREATE INDEX IF NOT EXISTS removed_gen ON removed (gen);
 {LINK_KEY_DDL.strip()}
 CREATE TABLE IF NOT EXISTS clusters (cluster_id TEXT PRIMARY KEY, evidence TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
-    {", ".join(FTS_COLUMNS)}, tokenize = 'unicode61 remove_diacritics 0');
+{TEXT_DDL.strip()}
 """
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import tantivy
 
-from indexer.backends.sqlite_schema import FTS_COLUMNS
+from indexer.backends.sqlite_text import decode_fields
 from indexer.backends.tantivy_schema import ENGINE_VERSION, ID_FIELD, ROW_COLUMNS, TOKENIZER, analyzer, document, schema
 from indexer.errors import IndexBackendError
 
@@ -42,13 +42,10 @@ _LOCK_POLL_SECONDS = 0.01
 _CHUNK = 5000
 _WRITER_HEAP = 64_000_000
 _REBUILD_HEAP = 256_000_000
-_SELECT = (
-    f"SELECT {', '.join('d.' + c for c in ROW_COLUMNS)}, {', '.join('f.' + c for c in FTS_COLUMNS)} "
-    "FROM docs d CROSS JOIN fts f ON f.rowid = d.id "
-)
-"""CROSS JOIN keeps `docs` the outer loop (SQLite does not reorder it), so `WHERE d.gen > ?` seeks by `docs_gen`
-and each row's text is read by rowid; with a plain JOIN the planner scanned all of FTS5 for a write of one record
-(0.66 s of each catch-up at 1M records)."""
+_SELECT = f"SELECT {', '.join('d.' + c for c in ROW_COLUMNS)}, t.fields FROM docs d CROSS JOIN texts t ON t.id = d.id "
+"""Each row's docs columns and its stored text (sqlite_text). CROSS JOIN keeps `docs` the outer loop (SQLite does
+not reorder it), so `WHERE d.gen > ?` seeks by `docs_gen` and each row's text is read by rowid; with a plain
+JOIN the planner scanned all of the text for a write of one record (0.66 s of each catch-up at 1M records)."""
 
 
 @dataclass(frozen=True)
@@ -213,7 +210,7 @@ class TantivyIndex:
                 ids = stale[start : start + _CHUNK]
                 writer.delete_documents_by_query(tantivy.Query.term_set_query(self.schema, ID_FIELD, ids))
             for row in conn.execute(_SELECT + "WHERE d.gen > ?", (since,)):
-                writer.add_document(document(row))
+                writer.add_document(_document(row, conn))
             writer.commit()
         except BaseException:
             writer.rollback()
@@ -233,7 +230,7 @@ class TantivyIndex:
             last = 0
             while rows := conn.execute(_SELECT + "WHERE d.id > ? ORDER BY d.id LIMIT ?", (last, _CHUNK)).fetchall():
                 for row in rows:
-                    writer.add_document(document(row))
+                    writer.add_document(_document(row, conn))
                 last = int(rows[-1][0])
             writer.commit()
         finally:
@@ -253,6 +250,11 @@ class TantivyIndex:
     def close(self) -> None:
         with self._lock:
             self._index, self._shown = None, None
+
+
+def _document(row: tuple[object, ...], conn: sqlite3.Connection) -> tantivy.Document:
+    """The tantivy document of one `_SELECT` row (its text decompressed)."""
+    return document((*row[:-1], *decode_fields(row[-1], conn)))
 
 
 def _writer(index: tantivy.Index, *, heap: int, threads: int = 1) -> tantivy.IndexWriter:

@@ -460,7 +460,7 @@ def index_content(path: Path) -> list[list[tuple[object, ...]]]:
     try:
         return [
             conn.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
-            for table, key in (("docs", "id"), ("payloads", "id"), ("fts", "rowid"), ("removed", "id"),
+            for table, key in (("docs", "id"), ("payloads", "id"), ("texts", "id"), ("removed", "id"),
                                ("link_key_ids", "id, key"), ("link_key_sets", "id"),
                                ("clusters", "cluster_id"))
         ]  # fmt: skip

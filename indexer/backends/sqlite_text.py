@@ -1,0 +1,209 @@
+"""The segmented text of each record in `texts`, zstd-compressed, beside a contentless FTS5 index (issue 17).
+
+The FTS5 table `fts` is contentless (`content = ''`): it holds the inverted index and the column sizes, all that
+MATCH, bm25 and fts5vocab read, and no copy of the text. The text it was given (the FTS_COLUMNS values of
+indexer.analysis) lives in `texts`, one row per record under the same rowid: a JSON array of the column strings
+as one zstd frame, compressed with a dictionary trained on the file's own texts. Two readers need it: the
+tantivy engine, which builds and catches up from it (tantivy_index), and removing a record from a contentless
+FTS5 table, which takes the exact values it was given (the 'delete' command; SQLite 3.40 has no
+contentless_delete), so `delete_texts` reads them back first. Only `insert_texts` and `delete_texts` write
+either table, in the caller's transaction, so the two always hold the same records.
+
+Dictionaries sit beside the payload ones in `meta` as `payload_dict:<id>` (sqlite_payload: never changed once
+written), so `payload_text` decodes a text frame as it decodes a payload; `text_dict` names the dictionary new
+texts use (0: none). The first write that finds at least TRAIN_AFTER texts (stored and arriving) trains it.
+
+A file written while FTS5 kept its own copy of the text (the shadow table `fts_content`) is converted once, when
+opened (`convert_fts_content`, in the opening write transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import zstandard
+
+from indexer.backends.sqlite_payload import DICT_KEY, payload_text
+from indexer.errors import IndexBackendError
+
+logger = logging.getLogger(__name__)
+
+FTS_COLUMNS = ("title", "subtitle", "tags", "description", "people", "provider", "pinyin", "chars")
+_TOKENIZE = "tokenize = 'unicode61 remove_diacritics 0'"
+DDL = f"""
+CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, fields BLOB NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 ({", ".join(FTS_COLUMNS)}, content = '', {_TOKENIZE});
+"""
+CURRENT_KEY = "text_dict"
+TRAIN_AFTER = 1000
+SAMPLE_SIZE = 4000
+DICT_SIZE = 112_640
+LEVEL = 3
+_CHUNK = 5000
+_INSERT_FTS = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
+_DELETE_FTS = f"INSERT INTO fts (fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?{', ?' * len(FTS_COLUMNS)})"
+
+_local = threading.local()
+
+
+def encode_fields(fields: Sequence[str]) -> bytes:
+    """The uncompressed form of one record's column strings."""
+    return json.dumps(list(fields), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_fields(value: object, conn: sqlite3.Connection) -> tuple[str, ...]:
+    """One stored `texts.fields` value back as the FTS_COLUMNS strings."""
+    fields = json.loads(payload_text(value, conn))
+    if not isinstance(fields, list) or len(fields) != len(FTS_COLUMNS):
+        raise IndexBackendError(f"a stored text holds {type(fields).__name__}, not the {len(FTS_COLUMNS)} columns")
+    return tuple(str(f) for f in fields)
+
+
+def texts_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """rowid -> column strings of the stored rows among `row_ids`."""
+    found: dict[int, tuple[str, ...]] = {}
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start : start + 500]
+        sql = f"SELECT id, fields FROM texts WHERE id IN ({', '.join('?' * len(chunk))})"
+        found.update((int(i), decode_fields(v, conn)) for i, v in conn.execute(sql, chunk))
+    return found
+
+
+def insert_texts(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[str]]]) -> None:
+    """Index and store the texts of rows that hold none now (inside the caller's write transaction)."""
+    if not rows:
+        return
+    conn.executemany(_INSERT_FTS, [(i, *fields) for i, fields in rows])
+    packed = TextWriter(conn).encode([fields for _, fields in rows])
+    conn.executemany(
+        "INSERT INTO texts (id, fields) VALUES (?, ?)", [(i, p) for (i, _), p in zip(rows, packed, strict=True)]
+    )
+
+
+def delete_texts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
+    """Remove these rows from the FTS5 index (by the values they were indexed with) and from `texts`."""
+    if not row_ids:
+        return
+    stored = texts_of(conn, row_ids)
+    conn.executemany(_DELETE_FTS, [(i, *fields) for i, fields in stored.items()])
+    conn.executemany("DELETE FROM texts WHERE id = ?", [(i,) for i in stored])
+
+
+class TextWriter:
+    """Compresses the texts of one write transaction with the file's text dictionary (training it when due)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (CURRENT_KEY,)).fetchone()
+        self.dict_id: int | None = None if row is None else int(row[0])
+        self._compressor = self._make_compressor()
+
+    def encode(self, rows: Sequence[Sequence[str]]) -> list[bytes]:
+        plain = [encode_fields(fields) for fields in rows]
+        if self.dict_id is None and plain:
+            stored = int(self.conn.execute("SELECT COUNT(*) FROM texts").fetchone()[0])
+            if stored + len(plain) >= TRAIN_AFTER:
+                self.train(plain)
+        compress = self._compressor.compress
+        return [compress(p) for p in plain]
+
+    def train(self, arriving: Sequence[bytes]) -> None:
+        """Train the file's text dictionary on an even spread of `arriving`, topped up with stored texts."""
+        step = max(1, len(arriving) // SAMPLE_SIZE)
+        sample: list[bytes | bytearray | memoryview] = list(arriving[::step][:SAMPLE_SIZE])
+        if len(sample) < SAMPLE_SIZE:
+            rows = self.conn.execute("SELECT fields FROM texts ORDER BY id DESC LIMIT ?", (SAMPLE_SIZE - len(sample),))
+            sample += [encode_fields(decode_fields(v, self.conn)) for (v,) in rows]
+        dict_id = 0
+        try:
+            trained = zstandard.train_dictionary(DICT_SIZE, sample, level=LEVEL)
+        except zstandard.ZstdError as exc:
+            logger.warning("no text dictionary could be trained (%s); texts are compressed without one", exc)
+        else:
+            key = DICT_KEY.format(trained.dict_id())
+            self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, trained.as_bytes()))
+            (held,) = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if bytes(held) == trained.as_bytes():  # else the payloads' dictionary has that id: go without
+                dict_id = trained.dict_id()
+        self.dict_id = dict_id
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CURRENT_KEY, dict_id))
+        self._compressor = self._make_compressor()
+
+    def _make_compressor(self) -> zstandard.ZstdCompressor:
+        """This thread's compressor for the dictionary, kept while the dictionary's bytes are the same."""
+        if not self.dict_id:
+            return zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (DICT_KEY.format(self.dict_id),)).fetchone()
+        if row is None:
+            raise IndexBackendError(f"the file names text dictionary {self.dict_id} but lacks it")
+        data = bytes(row[0])
+        held: tuple[bytes, zstandard.ZstdCompressor] | None = getattr(_local, "compressor", None)
+        if held is None or held[0] != data:
+            found = zstandard.ZstdCompressionDict(data)
+            held = (data, zstandard.ZstdCompressor(level=LEVEL, dict_data=found, write_checksum=True))
+            _local.compressor = held
+        return held[1]
+
+
+def convert_fts_content(conn: sqlite3.Connection) -> int | None:
+    """A file whose FTS5 table keeps its own copy of the text brought to the contentless layout, inside the
+    caller's write transaction: every text compressed into `texts`, a contentless FTS5 table indexed from the
+    same text in its place. Returns how many records were converted, None when there was nothing to convert.
+    The old table's pages are reused by later writes (VACUUM gives them back to the file system)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fts_content'").fetchone():
+        return None
+    started = time.perf_counter()
+    conn.execute("DELETE FROM texts")  # none in a file of that layout; a stray row would be a duplicate id
+    writer = TextWriter(conn)
+    if writer.dict_id is None:
+        total = int(conn.execute("SELECT COUNT(*) FROM fts").fetchone()[0])
+        if total >= TRAIN_AFTER:
+            step = max(1, total // SAMPLE_SIZE)
+            sample = [encode_fields(f) for _, f in _old_rows(conn, step=step)]
+            writer.train(sample)
+    records = 0
+    for chunk in _chunks(_old_rows(conn, step=1)):
+        packed = writer.encode([fields for _, fields in chunk])
+        conn.executemany(
+            "INSERT INTO texts (id, fields) VALUES (?, ?)", [(i, p) for (i, _), p in zip(chunk, packed, strict=True)]
+        )
+        records += len(chunk)
+    columns = ", ".join(FTS_COLUMNS)
+    conn.execute(f"CREATE VIRTUAL TABLE fts_contentless USING fts5 ({columns}, content = '', {_TOKENIZE})")
+    conn.execute(f"INSERT INTO fts_contentless (rowid, {columns}) SELECT rowid, {columns} FROM fts ORDER BY rowid")
+    conn.execute("DROP TABLE fts")
+    conn.execute("ALTER TABLE fts_contentless RENAME TO fts")
+    logger.info(
+        "search text converted in %.1f s: %d records' text compressed into `texts`, the FTS5 table rebuilt "
+        "without its own copy (the old pages are reused by later writes; VACUUM returns them to the file system)",
+        time.perf_counter() - started, records,
+    )  # fmt: skip
+    return records
+
+
+def _old_rows(conn: sqlite3.Connection, *, step: int) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """(rowid, column strings) of an FTS5 table with content, every `step`-th rowid, in rowid order."""
+    sql = f"SELECT rowid, {', '.join(FTS_COLUMNS)} FROM fts WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    last, seen = 0, 0
+    while rows := conn.execute(sql, (last, _CHUNK)).fetchall():
+        for row in rows:
+            if seen % step == 0:
+                yield int(row[0]), tuple(str(v or "") for v in row[1:])
+            seen += 1
+        last = int(rows[-1][0])
+
+
+def _chunks(rows: Iterator[tuple[int, tuple[str, ...]]]) -> Iterator[list[tuple[int, tuple[str, ...]]]]:
+    chunk: list[tuple[int, tuple[str, ...]]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
