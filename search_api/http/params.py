@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast, get_args
 
 import annotated_types
 from fastapi import Query
+from starlette.datastructures import QueryParams
 
 from config.regions import region_table
 from config.settings import SearchSettings
@@ -93,20 +94,66 @@ async def search_params(
 ) -> SearchParams:
     """FastAPI dependency: the search parameters of a request (filters repeatable, e.g. theme=A&theme=B); async
     because it only reads, where a plain function would cost a worker-thread round trip per request."""
+    lists = {"theme": theme, "audience": audience, "platform": platform, "type": type, "media_type": media_type,
+             "region": region}  # fmt: skip
+    return _received(q, lists, free=free, sort=sort, page=page, size=size, cursor=cursor, collapse=collapse)
+
+
+def _received(
+    q: str,
+    lists: dict[str, list[str] | None],
+    *,
+    free: str | None,
+    sort: SortName,
+    page: int,
+    size: int | None,
+    cursor: str | None,
+    collapse: str | None,
+) -> SearchParams:
     return SearchParams(
         q=q,
-        theme=_values(theme),
-        audience=_values(audience),
-        platform=_values(platform),
-        type=_values(type),
-        media_type=_values(media_type),
-        region=_values(region),
+        theme=_values(lists["theme"]),
+        audience=_values(lists["audience"]),
+        platform=_values(lists["platform"]),
+        type=_values(lists["type"]),
+        media_type=_values(lists["media_type"]),
+        region=_values(lists["region"]),
         free=free.strip() if free and free.strip() else None,
         sort=sort,
         page=page,
         size=size,
         cursor=cursor or None,
         collapse=collapse.strip() if collapse and collapse.strip() else None,
+    )
+
+
+_FILTERS = ("theme", "audience", "platform", "type", "media_type", "region")
+_SEARCH_NAMES = frozenset((*_FILTERS, "q", "free", "sort", "page", "size", "cursor", "collapse"))
+_SORTS: frozenset[str] = frozenset(get_args(SortName))
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def quick_search_params(query: QueryParams) -> SearchParams | None:
+    """What `search_params` gives for a query string whose every parameter FastAPI takes as it is (only the
+    declared names, sort one of its values, page and size plain decimal numbers), read without FastAPI's
+    per-field validation (0.1-0.2 ms a request); None for any other query string, which the route then reads by
+    its declared parameters (and answers 422 where they refuse it). Like FastAPI: a repeated single-valued
+    parameter counts by its last value, an absent filter is no filter."""
+    if not _SEARCH_NAMES.issuperset(query.keys()):
+        return None
+    sort, page, size = query.get("sort", "relevance"), query.get("page", "1"), query.get("size")
+    numbers = (page,) if size is None else (page, size)
+    if sort not in _SORTS or not all(_PLAIN_NUMBER.fullmatch(number) for number in numbers):
+        return None
+    return _received(
+        query.get("q", ""),
+        {name: query.getlist(name) for name in _FILTERS},
+        free=query.get("free"),
+        sort=cast(SortName, sort),
+        page=int(page),
+        size=None if size is None else int(size),
+        cursor=query.get("cursor"),
+        collapse=query.get("collapse"),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from search_api.http.errors import InvalidRequestError, ProblemDetail
 from search_api.http.json_bodies import ModelBody
-from search_api.http.params import SearchParams, build_query, clean_query_text, search_params
+from search_api.http.params import SearchParams, build_query, clean_query_text, quick_search_params, search_params
 from search_api.http.schemas import ERROR_RESPONSES, SearchResponse, SuggestResponse
 from search_api.services.catalogue import Catalogue
 
@@ -26,12 +29,36 @@ async def catalogue(request: Request) -> Catalogue:
     return found
 
 
-@router.get("/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
-def search(
+class SearchRoute(APIRoute):
+    """The search route: a query string `quick_search_params` reads (every parameter as FastAPI would take it) goes
+    straight to the endpoint; any other is read by the route's declared parameters, so OpenAPI and the 422 bodies
+    are FastAPI's own."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        declared = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            params = quick_search_params(request.query_params)
+            if params is None:
+                return await declared(request)
+            return await search(params, request.app.state.catalogue)
+
+        return handler
+
+
+async def search(
     params: Annotated[SearchParams, Depends(search_params)],
     cat: Annotated[Catalogue, Depends(catalogue)],
 ) -> Response:
     """Search the catalogue: free text (Chinese, traditional or pinyin) plus filters; empty q browses."""
+    return await run_in_threadpool(_search, params, cat)
+
+
+router.add_api_route("/search", search, methods=["GET"], response_model=SearchResponse, responses=ERROR_RESPONSES,
+                     route_class_override=SearchRoute)  # fmt: skip
+
+
+def _search(params: SearchParams, cat: Catalogue) -> Response:
     query = build_query(params, limits=cat.limits)
     result = cat.search(query, merge=params.merges_duplicates)
     # Written here, in the worker thread that searched: returned as a dict, the body would be checked against
