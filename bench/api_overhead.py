@@ -14,6 +14,14 @@ query: the API process's own (from /proc), or what this process spent answering;
 the work apart from the waiting for a core. Last, the HTTP path alone: each checkout's API answering every
 search with one fixed result (FIXED_ANSWER_SERVER), requests alternating between them.
 
+With `--variants`, the APIs compared are served in different ways instead (VARIANT_SERVER, a child process per
+variant): each variant is `HTTP/LOOP/THREADS`, uvicorn's HTTP parser (h11 or httptools) and event loop (asyncio
+or uvloop), and AnyIO's default worker-thread limit (`default`: 40, or a number), of this checkout or, with
+`@PATH`, of another, e.g. `--variants h11/asyncio/default@/tmp/before,httptools/uvloop/default`; the first is
+the baseline. `--mix-pairs N` then also runs the 8-client closed loop of the full mix (search_mix.query_set) N times
+on each variant API in turn, alternating which goes first, and reports each run's throughput, latency and the
+API's CPU per request.
+
 Every edufed request carries bench_engines' invisible query suffix, so no answer comes from the backend's
 memory of recent results. The result is one JSON line on stdout (and `--json`).
 """
@@ -31,8 +39,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.bench_engines import Varying, classes
-from bench.search_mix import Api, Params, percentiles, sqlite_settings, start_server
+from bench.bench_engines import VariedApi, Varying, classes
+from bench.search_mix import Api, Params, closed_loop, percentiles, query_set, sqlite_settings, start_server
 
 CLASSES = ("typical", "common")
 BASELINE = "HTTP, baseline"
@@ -60,10 +68,48 @@ copy of this file): every search is answered with one result the backend gave at
 the HTTP path alone: parsing, routing, parameters, worker threads, shaping the items and writing the body."""
 FIXED_QUERY = "书法"
 
+VARIANT_SERVER = """
+import sys
+import anyio.to_thread
+import uvicorn
+from pathlib import Path
+from bench.search_mix import sqlite_settings
+from indexer.backends import open_backend
+from indexer.backends.base import SearchQuery
+from search_api.app import create_app
 
-def start_api(*, checkout: Path, index: Path, engine: str, fixed: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+port, index, engine, variant, fixed_query = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+http, loop, threads = variant.split("/")
+settings = sqlite_settings(index, engine=engine)
+backend = open_backend(settings)
+app = create_app(settings=settings, backend=backend)
+if fixed_query:
+    fixed = app.state.catalogue.search(SearchQuery(q=fixed_query))
+    app.state.catalogue.search = lambda query, merge=False: fixed
+limited = threads == "default"
+
+async def served(scope, receive, send):
+    global limited
+    if not limited:  # AnyIO's default limiter (40 threads) is the event loop's: set before the first request
+        anyio.to_thread.current_default_thread_limiter().total_tokens = int(threads)
+        limited = True
+    await app(scope, receive, send)
+
+config = uvicorn.Config(served, host="127.0.0.1", port=port, http=http, loop=loop, log_level="warning",
+                        access_log=False, lifespan="off", ws="none")
+uvicorn.Server(config).run()
+"""
+"""The API child of `--variants` (run with `python -c`, so any checkout can be served this way): the checkout's
+app served with the variant's HTTP parser, event loop and worker-thread limit, as `edufed serve` configures
+uvicorn otherwise (no lifespan, no websockets, no access log); with a fixed query, as FIXED_ANSWER_SERVER."""
+
+
+def start_api(
+    *, checkout: Path, index: Path, engine: str, fixed: bool = False, variant: str | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     """The API of `checkout` over `index` (run with the checkout as working directory, so its code is imported);
-    with `fixed`, the API whose every search answers FIXED_QUERY's result (FIXED_ANSWER_SERVER)."""
+    with `fixed`, the API whose every search answers FIXED_QUERY's result (FIXED_ANSWER_SERVER); with `variant`,
+    this checkout's API served as the variant says (VARIANT_SERVER)."""
     from tests.support.noida import free_port
 
     port = free_port()
@@ -71,6 +117,9 @@ def start_api(*, checkout: Path, index: Path, engine: str, fixed: bool = False) 
                str(index.resolve()), "--engine", engine]  # fmt: skip
     if fixed:
         command = [sys.executable, "-c", FIXED_ANSWER_SERVER, str(port), str(index.resolve()), engine, FIXED_QUERY]
+    if variant is not None:
+        command = [sys.executable, "-c", VARIANT_SERVER, str(port), str(index.resolve()), engine, variant,
+                   FIXED_QUERY if fixed else ""]  # fmt: skip
     previous = Path.cwd()
     os.chdir(checkout)
     try:
@@ -207,11 +256,16 @@ class InProcess:
         return found
 
 
-def path_alone(checkouts: dict[str, Path], *, index: Path, engine: str, requests: int) -> dict[str, Any]:
+def path_alone(
+    checkouts: dict[str, Path], *, index: Path, engine: str, requests: int, variants: dict[str, str | None]
+) -> dict[str, Any]:
     """The HTTP path without the search (FIXED_ANSWER_SERVER), each checkout's API in turn: latency percentiles
     and the API process's CPU ms per request; the first tenth of the requests untimed."""
+    if not requests:
+        return {}
     servers = {
-        name: start_api(checkout=path, index=index, engine=engine, fixed=True) for name, path in checkouts.items()
+        name: start_api(checkout=path, index=index, engine=engine, fixed=True, variant=variants[name])
+        for name, path in checkouts.items()
     }
     clients = {name: HttpAsker(port) for name, (_, port) in servers.items()}
     try:
@@ -239,12 +293,45 @@ def path_alone(checkouts: dict[str, Path], *, index: Path, engine: str, requests
             process.wait(timeout=60)
 
 
+def mix_pairs(
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]], *, pairs: int, clients: int, requests: int
+) -> list[dict[str, Any]]:
+    """`pairs` rounds of the closed-loop mix on each API in turn (the order alternating): per round and API its
+    throughput, latency over all requests, the API's CPU ms per request and the load average after it."""
+    found: list[dict[str, Any]] = []
+    names = list(servers)
+    for n in range(pairs + 1):  # the first round warms every API and is not reported
+        entry: dict[str, Any] = {}
+        for name in names if n % 2 else names[::-1]:
+            process, port = servers[name]
+            vary = Varying()
+            cpu = Asker(lambda _: None, pid=process.pid)
+            before = cpu.cpu()
+            loop = closed_loop(lambda _, port=port, vary=vary: VariedApi(port, vary), query_set(), clients=clients,
+                               requests=requests if n else requests // 4, seconds=300)  # fmt: skip
+            spent = (cpu.cpu() - before) * 1000 / max(1, loop["requests"])
+            entry[name] = {"rps": loop["throughput_rps"], **loop["latency_ms"]["all"], "errors": loop["error_count"],
+                           "cpu_ms": round(spent, 3), "load_1m": round(os.getloadavg()[0], 2)}  # fmt: skip
+        if n:
+            found.append(entry)
+    return found
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     index = Path(args.index)
     checkouts = {"this checkout": Path.cwd()}
     if args.baseline:
         checkouts = {"baseline": Path(args.baseline), **checkouts}
-    servers = {name: start_api(checkout=path, index=index, engine=args.engine) for name, path in checkouts.items()}
+    variants: dict[str, str | None] = {name: None for name in checkouts}
+    if args.variants:  # each HTTP/LOOP/THREADS, or HTTP/LOOP/THREADS@CHECKOUT for another checkout's API
+        given = [entry.partition("@") for entry in args.variants.split(",")]
+        names = ["baseline" if i == 0 else entry for i, (entry, _, _) in enumerate(given)]
+        variants = {name: spec for name, (spec, _, _) in zip(names, given, strict=True)}
+        checkouts = {name: Path(path or Path.cwd()) for name, (_, _, path) in zip(names, given, strict=True)}
+    servers = {
+        name: start_api(checkout=path, index=index, engine=args.engine, variant=variants[name])
+        for name, path in checkouts.items()
+    }
     load = [os.getloadavg()[0]]
     in_process = InProcess(index, engine=args.engine)
     clients = {name: HttpAsker(port) for name, (_, port) in servers.items()}
@@ -254,7 +341,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             askers = {"bare tantivy": Asker(bare_asker(index)), **askers}
         askers |= {f"HTTP, {name}": Asker(clients[name], pid=process.pid) for name, (process, _) in servers.items()}
         assert not args.baseline or BASELINE in askers
-        latency, staged = interleaved(askers, rounds=args.rounds, staged=in_process)
+        latency, staged = interleaved(askers, rounds=args.rounds, staged=in_process) if args.rounds else ({}, {})
+        load.append(os.getloadavg()[0])
+        for client in clients.values():
+            client.close()
+        mixed = mix_pairs(servers, pairs=args.mix_pairs, clients=args.clients, requests=args.mix_requests)
         load.append(os.getloadavg()[0])
     finally:
         in_process.backend.close()
@@ -263,11 +354,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=60)
-    alone = path_alone(checkouts, index=index, engine=args.engine, requests=args.requests)
+    alone = path_alone(checkouts, index=index, engine=args.engine, requests=args.requests, variants=variants)
     load.append(os.getloadavg()[0])
     return {"index": str(index), "engine": args.engine, "rounds": args.rounds, "checkouts": {k: str(v) for k, v in
-            checkouts.items()}, "http": latency, "stages_p50_ms": staged, "path_alone": alone,
-            "load_1m": load}  # fmt: skip
+            checkouts.items()}, "variants": variants, "http": latency, "stages_p50_ms": staged, "mix": mixed,
+            "path_alone": alone, "load_1m": load}  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -278,6 +369,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds over each class's queries")
     parser.add_argument("--requests", type=int, default=2000, help="requests to each API of the path alone")
     parser.add_argument("--bare", action="store_true", help="also time a bare tantivy index (built once)")
+    parser.add_argument("--variants", help="compare this checkout's API served as HTTP/LOOP/THREADS,... instead")
+    parser.add_argument("--mix-pairs", type=int, default=0, help="8-client mix runs on each API, in turn")
+    parser.add_argument("--clients", type=int, default=8, help="clients of each mix run")
+    parser.add_argument("--mix-requests", type=int, default=960, help="requests of each mix run")
     parser.add_argument("--json", help="also write the result here")
     return parser.parse_args(argv)
 
