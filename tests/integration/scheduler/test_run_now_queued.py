@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from config.settings import Settings
 from crawlers.schedule import HarvestScheduler, SchedulerError
-from crawlers.state import StateStore
+from crawlers.state import RunRecord, StateStore
 from tests.integration.scheduler.conftest import GOOD_ITEMS, finished_run, make_settings, wait_until
 from tests.support.http_server import FixtureServer, LoggedRequest, Reply
 
@@ -36,13 +37,26 @@ def stall(http_server: FixtureServer, source_id: str, gate: threading.Event) -> 
     http_server.route(f"/{source_id}/items", responder=answer)
 
 
-def test_a_run_waiting_for_a_slot_is_recorded_at_once_and_its_child_takes_that_row_over(
+@dataclass
+class OneSlot:
+    """A scheduler with one run slot, held by `first` (stalled on its platform until the gate is set), and `waiting`
+    asked for after it: recorded, queued for the slot."""
+
+    scheduler: HarvestScheduler
+    stalled: str
+    waiting: str
+    first: RunRecord
+    run: RunRecord
+
+
+@pytest.fixture
+def one_slot(
     store: StateStore,
     register: Callable[..., str],
     http_server: FixtureServer,
     gate: threading.Event,
     settings_factory: Callable[..., Settings],
-) -> None:
+) -> Iterator[OneSlot]:
     stalled, waiting = register("stalled_feed"), register("waiting_feed")
     stall(http_server, stalled, gate)
     scheduler = HarvestScheduler(settings=settings_factory(max_concurrent_runs=1), store=store, name="one-slot")
@@ -50,18 +64,26 @@ def test_a_run_waiting_for_a_slot_is_recorded_at_once_and_its_child_takes_that_r
     try:
         first = scheduler.run_now(stalled)
         wait_until(lambda: not store.runs.get(first.id).queued, what="the stalled run to hold the only slot")
-        run = scheduler.run_now(waiting)
-        assert (run.status, run.trigger, run.queued) == ("running", "manual", True)
-        assert store.runs.get(run.id).queued  # recorded, though its child has not even been started
-        gate.set()
-        done = finished_run(store, run.id)
-        assert finished_run(store, first.id).status == "succeeded"
+        yield OneSlot(scheduler, stalled, waiting, first, scheduler.run_now(waiting))
     finally:
-        scheduler.shutdown()
+        scheduler.shutdown()  # a second shutdown (after a test's own) does nothing
+        gate.set()
+
+
+def test_a_run_waiting_for_a_slot_is_recorded_at_once_and_its_child_takes_that_row_over(
+    store: StateStore, one_slot: OneSlot, gate: threading.Event
+) -> None:
+    run = one_slot.run
+    assert (run.status, run.trigger, run.queued) == ("running", "manual", True)
+    assert store.runs.get(run.id).queued  # recorded, though its child has not even been started
+    gate.set()
+    done = finished_run(store, run.id)
+    assert finished_run(store, one_slot.first.id).status == "succeeded"
+    one_slot.scheduler.shutdown()
     assert (done.status, done.counts.new, done.holder) == ("succeeded", len(GOOD_ITEMS), run.holder)
     assert done.started_at >= run.started_at and done.report and "progress" not in done.report
-    assert [r.id for r in store.runs.find(source_id=waiting)] == [run.id]  # the child adopted it: one row
-    assert store.runs.count_by_status() == {(stalled, "succeeded"): 1, (waiting, "succeeded"): 1}
+    assert [r.id for r in store.runs.find(source_id=one_slot.waiting)] == [run.id]  # the child adopted it: one row
+    assert store.runs.count_by_status() == {(one_slot.stalled, "succeeded"): 1, (one_slot.waiting, "succeeded"): 1}
 
 
 def test_a_child_that_dies_before_beginning_its_run_leaves_it_failed_with_the_reason(
@@ -86,24 +108,12 @@ def test_a_child_that_dies_before_beginning_its_run_leaves_it_failed_with_the_re
 
 
 def test_runs_still_waiting_when_the_service_stops_are_failed_as_never_begun(
-    store: StateStore,
-    register: Callable[..., str],
-    http_server: FixtureServer,
-    gate: threading.Event,
-    settings_factory: Callable[..., Settings],
+    store: StateStore, one_slot: OneSlot, http_server: FixtureServer, gate: threading.Event
 ) -> None:
-    stalled, waiting = register("stalled_feed"), register("waiting_feed")
-    stall(http_server, stalled, gate)
-    scheduler = HarvestScheduler(settings=settings_factory(max_concurrent_runs=1), store=store, name="stops")
-    scheduler.start()
-    try:
-        first = scheduler.run_now(stalled)
-        wait_until(lambda: not store.runs.get(first.id).queued, what="the stalled run to hold the only slot")
-        run = scheduler.run_now(waiting)
-    finally:
-        scheduler.shutdown()
-        gate.set()
-    interrupted, never = store.runs.get(first.id), store.runs.get(run.id)
+    stalled, waiting = one_slot.stalled, one_slot.waiting
+    one_slot.scheduler.shutdown()
+    gate.set()
+    interrupted, never = store.runs.get(one_slot.first.id), store.runs.get(one_slot.run.id)
     assert (interrupted.status, interrupted.error_type) == ("failed", "RunInterrupted")
     assert (never.status, never.error_type) == ("failed", "RunInterrupted") and not never.queued
     assert never.error_message == "the service stopped before the run began"
