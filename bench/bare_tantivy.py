@@ -80,23 +80,34 @@ def _documents(sqlite_path: Path) -> Iterator[dict[str, Any]]:
     conn = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     try:
         values = {(f, c): v for f, v, c in conn.execute("SELECT facet, value, code FROM codes")}
-        columns = ", ".join(f"f.{c}" for c in FTS_COLUMNS)
-        sql = (
-            f"SELECT f.rowid, {columns}, d.theme_mask, d.platform_id, d.aud_mask, d.media_id, d.free, "
-            "d.sort_date, d.popularity FROM fts f JOIN docs d ON d.id = f.rowid"
-        )
-        for row in conn.execute(sql):
-            texts, (theme, platform, audience, media, free, sort_date, popularity) = row[1:9], row[9:]
+        facets = "d.theme_mask, d.platform_id, d.aud_mask, d.media_id, d.free, d.sort_date, d.popularity"
+        for rowid, texts, (theme, platform, audience, media, free, sort_date, popularity) in _rows(conn, facets):
             doc: dict[str, Any] = {c: " ".join(unicode61(t or "")) for c, t in zip(FTS_COLUMNS, texts, strict=True)}
             doc.update(
                 theme=_mask_values(values, "theme", theme), audience=_mask_values(values, "audience", audience),
                 platform=[values[("platform", platform)]] if platform else [],
                 media_type=[values[("media_type", media)]] if media else [],
-                is_free=["true" if free else "false"], sort_date=sort_date, popularity=popularity, rowid=row[0],
+                is_free=["true" if free else "false"], sort_date=sort_date, popularity=popularity, rowid=rowid,
             )  # fmt: skip
             yield doc
     finally:
         conn.close()
+
+
+def _rows(conn: sqlite3.Connection, facets: str) -> Iterator[tuple[int, Sequence[str], tuple[Any, ...]]]:
+    """(rowid, the FTS_COLUMNS texts, the `facets` columns) of every record: the texts from `texts` (zstd, beside
+    a contentless FTS5 table: indexer.backends.sqlite_text), or from the FTS5 table of a file written before."""
+    has_texts = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'texts'").fetchone()
+    if has_texts:
+        from indexer.backends.sqlite_text import decode_fields
+
+        sql = f"SELECT t.id, t.fields, {facets} FROM texts t JOIN docs d ON d.id = t.id"
+        for row in conn.execute(sql):
+            yield row[0], decode_fields(row[1], conn), row[2:]
+        return
+    columns = ", ".join(f"f.{c}" for c in FTS_COLUMNS)
+    for row in conn.execute(f"SELECT f.rowid, {columns}, {facets} FROM fts f JOIN docs d ON d.id = f.rowid"):
+        yield row[0], row[1 : 1 + len(FTS_COLUMNS)], row[1 + len(FTS_COLUMNS) :]
 
 
 def _mask_values(values: dict[tuple[str, int], str], facet: str, mask: int) -> list[str]:
