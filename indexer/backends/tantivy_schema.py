@@ -5,7 +5,8 @@ deletes the old copy first). Three text fields, one per query field group (WEIGH
 columns' space-separated jieba tokens, split again by a tokenizer that cuts where FTS5's unicode61 does (at
 anything not a letter or digit) and lowercases, so a query token meets the same terms in both engines.
 Facets are the `docs` codes (sqlite_schema.FACET_COLUMNS, the one list of facets): a mask facet (theme,
-audience) as one value per set bit, the others as their code.
+audience) as one value per set bit (what filters match), and its whole mask once more in a single-valued fast
+field (MASK_FIELDS, what facet counts read), the others as their code.
 `ENGINE_VERSION` changes whenever this layout or its analysis changes; an index of another version is rebuilt.
 """
 
@@ -18,7 +19,7 @@ import tantivy
 from indexer.analysis import CHARS_BOUNDARY, TEXT_FIELDS
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, FACET_COLUMNS, FTS_COLUMNS, MASK_FACETS
 
-ENGINE_VERSION = "3:" + ",".join(FACET_COLUMNS.values())
+ENGINE_VERSION = "4:" + ",".join(FACET_COLUMNS.values())
 """Changes with the layout: a new facet column (sqlite_schema.FACET_COLUMNS) makes older directories rebuild."""
 TOKENIZER = "edufed_tokens"
 ID_FIELD = "id"
@@ -27,6 +28,11 @@ FIELD_BOOSTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
 """The FTS5 bm25 column weights: how many times a column's text is repeated in its weighted field."""
 FACET_FIELDS = dict(FACET_COLUMNS)
 """Facet -> the docs column it is stored in, and the tantivy field of the same name."""
+MASK_FIELDS = {facet: f"{FACET_FIELDS[facet]}_whole" for facet in MASK_FACETS}
+"""Mask facet -> the fast field holding each record's whole mask (one value a record). A terms aggregation over
+it visits one value per match and returns the few distinct masks, which split into the per-bit counts; over the
+multi-valued bits field the same counts took 8-10 times as long (at 20k records, 老年: 0.8 ms a facet against 0.06
+ms for a single-valued one)."""
 WEIGHTED_FIELDS = {"text": "w_text", "pinyin": "w_pinyin", "chars": "w_chars"}
 """Query field group (indexer.analysis Alternative.field) -> its weighted field: the group's columns, each
 repeated as many times as its bm25 weight, CHARS_BOUNDARY between copies so that no phrase spans two. A token
@@ -49,6 +55,8 @@ def schema() -> tantivy.Schema:
     builder.add_unsigned_field(ID_FIELD, indexed=True, fast=True)
     for column in FACET_FIELDS.values():
         builder.add_unsigned_field(column, indexed=True, fast=True)
+    for column in MASK_FIELDS.values():
+        builder.add_unsigned_field(column, fast=True)
     for name in WEIGHTED_FIELDS.values():
         builder.add_text_field(name, tokenizer_name=TOKENIZER, index_option="position")
     for column in SORT_FIELDS:
@@ -65,6 +73,8 @@ def document(row: Sequence[object]) -> tantivy.Document:
         value = int(values[column])  # type: ignore[call-overload]
         for code in _bits(value) if facet in MASK_FACETS else (value,):
             doc.add_unsigned(column, code)
+        if facet in MASK_FIELDS:
+            doc.add_unsigned(MASK_FIELDS[facet], value)
     for column in SORT_FIELDS:
         doc.add_integer(column, int(values[column]))  # type: ignore[call-overload]
     texts = {name: str(text or "") for name, text in zip(FTS_COLUMNS, row[len(ROW_COLUMNS) :], strict=True)}

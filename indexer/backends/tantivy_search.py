@@ -8,7 +8,8 @@ top `offset + size` by score, fetched again with a larger limit while the last s
 yet fetched, so ties order by uid as on the FTS5 path and a cursor (score, uid) resumes exactly (tantivy pages
 by offset only). Facet counts are terms aggregations over the fast fields, one per distinct set of filters
 (each facet ignores its own filter), and the total comes from the is_free counts when they are taken anyway,
-so a faceted search visits the matches once per filtered facet.
+so a faceted search visits the matches once per filtered facet. A mask facet (theme, audience) is counted
+over its single-valued whole-mask field, each distinct mask's count then added to each of its bits.
 A one-token phrase is built as a term query: tantivy panics on a phrase of one term.
 """
 
@@ -29,7 +30,7 @@ from indexer.backends.sqlite_facets import Filters
 from indexer.backends.sqlite_schema import MASK_FACETS, FacetCodes
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_schema import FACET_FIELDS as FACET_COLUMNS
-from indexer.backends.tantivy_schema import ID_FIELD, WEIGHTED_FIELDS
+from indexer.backends.tantivy_schema import ID_FIELD, MASK_FIELDS, WEIGHTED_FIELDS
 from indexer.match_plan import AllOf, Plan
 
 _MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
@@ -37,6 +38,8 @@ _FIRST_FETCH = 32
 _GROWTH = 4
 _BUCKETS = 10_000
 _FREE = "is_free"
+_AGGREGATED = {facet: MASK_FIELDS.get(facet, column) for facet, column in FACET_COLUMNS.items()}
+"""The fast field each facet is counted over: a mask facet's whole masks (split into bits after), others' codes."""
 
 
 @dataclass
@@ -68,8 +71,11 @@ UidsOf = Callable[[sqlite3.Connection, np.ndarray], dict[int, str]]
 class TantivySearch:
     """Answers EngineRequests from the tantivy index, reading uids from the caller's SQLite snapshot."""
 
-    def __init__(self, index: TantivyIndex, *, codes: FacetCodes, uids_of: UidsOf) -> None:
+    def __init__(self, index: TantivyIndex, *, codes: FacetCodes, uids_of: UidsOf, buckets: int = _BUCKETS) -> None:
         self._index = index
+        self._buckets = buckets
+        """Distinct masks a mask facet's aggregation returns at most (a facet with more is counted again over its
+        bits)."""
         self._schema = index.schema
         self._analyzer = index.analyzer
         self._codes = codes
@@ -179,11 +185,14 @@ class TantivySearch:
         facets: dict[str, dict[str, int]] = {}
         for left_out, members in groups.items():
             query = _all_of([scored, *(q for f, q in filters.items() if f != left_out)])
-            aggregations = {f: {"terms": {"field": FACET_COLUMNS[f], "size": _BUCKETS}} for f in members}
-            answer = searcher.aggregate(query, aggregations)
+            sizes = {f: self._buckets if f in MASK_FIELDS else _BUCKETS for f in members}
+            counted, cut = _terms(searcher, query, {f: (_AGGREGATED[f], sizes[f]) for f in members})
+            cut = [f for f in cut if f in MASK_FIELDS]
+            if cut:  # more distinct masks than buckets: those facets are counted over their bits
+                counted |= _terms(searcher, query, {f: (FACET_COLUMNS[f], _BUCKETS) for f in cut})[0]
             for facet in members:
-                buckets = answer.get(facet, {}).get("buckets", [])
-                facets[facet] = self._named(facet, [(int(b["key"]), int(b["doc_count"])) for b in buckets])
+                whole_masks = facet in MASK_FIELDS and facet not in cut
+                facets[facet] = self._named(facet, _bit_counts(counted[facet]) if whole_masks else counted[facet])
         return {facet: facets[facet] for facet in FACET_FIELDS}
 
     def _named(self, facet: str, counts: list[tuple[int, int]]) -> dict[str, int]:
@@ -206,6 +215,29 @@ def _all_of(parts: Sequence[tantivy.Query]) -> tantivy.Query:
 
 def _any_of(parts: Sequence[tantivy.Query]) -> tantivy.Query:
     return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(_SHOULD, p) for p in parts])
+
+
+def _terms(
+    searcher: tantivy.Searcher, query: tantivy.Query, fields: dict[str, tuple[str, int]]
+) -> tuple[dict[str, list[tuple[int, int]]], list[str]]:
+    """facet -> (value, matches) over its (fast field, most values returned) in `fields`, one aggregation for them
+    all; and the facets with more values than were returned."""
+    aggregations = {f: {"terms": {"field": field, "size": size}} for f, (field, size) in fields.items()}
+    answer = searcher.aggregate(query, aggregations)
+    counted = {
+        facet: [(int(b["key"]), int(b["doc_count"])) for b in answer.get(facet, {}).get("buckets", [])]
+        for facet in fields
+    }
+    return counted, [facet for facet in fields if answer.get(facet, {}).get("sum_other_doc_count")]
+
+
+def _bit_counts(masks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(bit, matches with that bit set) from (whole mask, matches with that mask)."""
+    counts: dict[int, int] = {}
+    for mask, n in masks:
+        for bit in _bits(mask):
+            counts[bit] = counts.get(bit, 0) + n
+    return sorted(counts.items())
 
 
 def _bits(mask: int) -> list[int]:
