@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -17,16 +18,31 @@ _TITLE_CHARS = 200
 
 def needles(terms: Sequence[QueryTerm], *, title: str = "") -> list[str]:
     """The folded strings to mark for these terms, longest first (a pinyin term marks the words it spells)."""
+    fixed, spelled = _term_needles(tuple(terms))
+    if not spelled:
+        return list(fixed)
+    found = set(fixed)
+    folded = fold(title)
+    for tokens in spelled:
+        found.update(pinyin_spelled(folded, tokens))
+    return sorted(found, key=lambda n: (-len(n), n))
+
+
+@functools.lru_cache(maxsize=256)
+def _term_needles(terms: tuple[QueryTerm, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """The needles of a query's terms that do not depend on the record, longest first, and the token tuples of
+    its pinyin alternatives (which mark the title words they spell): worked out once per query, not per hit."""
     found: set[str] = set()
+    spelled: list[tuple[str, ...]] = []
     for term in terms:
         for alt in term.alternatives:
             if alt.field == "pinyin":
-                found.update(pinyin_spelled(fold(title), alt.tokens))
+                spelled.append(alt.tokens)
             elif alt.phrase:
                 found.add("".join(alt.tokens))
             else:
                 found.update(alt.tokens)
-    return sorted(found, key=lambda n: (-len(n), n))
+    return tuple(sorted(found, key=lambda n: (-len(n), n))), tuple(spelled)
 
 
 def highlight(text: str, marks: Sequence[str], *, width: int | None = None) -> str:
@@ -56,11 +72,17 @@ def match_spans(text: str, marks: Sequence[str]) -> list[tuple[int, int]]:
     if not marks or not text:
         return []
     folded, offsets = _fold_aligned(text)
-    pattern = re.compile("|".join(_needle_pattern(n) for n in marks))
+    pattern = _pattern(tuple(marks))
     spans = [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
     if offsets is None:
         return spans
     return [(offsets[s], offsets[e]) for s, e in spans]
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern(marks: tuple[str, ...]) -> re.Pattern[str]:
+    """The one expression matching any of `marks` (compiled once per set of needles, not per field of each hit)."""
+    return re.compile("|".join(_needle_pattern(n) for n in marks))
 
 
 def _needle_pattern(needle: str) -> str:

@@ -43,3 +43,11 @@ def test_needles_of_a_pinyin_query_are_the_title_words_it_spells() -> None:
 def test_highlight_record_returns_title_and_description() -> None:
     marks = highlight_record(title="能者为师", description=None, terms=parse_query("能者"))
     assert marks == {"title": "<mark>能者</mark>为师", "description": ""}
+
+
+def test_needles_worked_out_once_per_query_still_follow_each_title() -> None:
+    terms = parse_query("shufa 太极")
+    assert needles(terms, title="书法入门") == ["shufa", "书法", "太极"]
+    assert needles(terms, title="舒发新说") == ["shufa", "太极", "舒发"]
+    assert needles(terms, title="围棋") == ["shufa", "太极"]
+    assert needles(parse_query("太极拳 入门"), title="书法") == ["太极拳", "入门"]
