@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.quality.corpus import Corpus, build_corpus, corpus_dir
 from bench.quality.explain import wrong_pairs
-from bench.quality.judge import Judgement, load_judgements
+from bench.quality.judge import OUTSIDE_ALL, Judgement, load_judgements
 from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
 from bench.quality.platforms import routes, sources
 from bench.quality.server import serve
@@ -161,7 +161,7 @@ def _relevance(backend: IndexBackend, judgements: list[Judgement],
             row["empty"] = 1.0 if result.total == 0 else 0.0
         rows.append(row)
         by_class[judgement.query_class].append(row)
-        if grades:
+        if grades and judgement.query_class not in OUTSIDE_ALL:
             by_class["all"].append(row)
     figures: dict[str, float] = {}
     for name, members in by_class.items():
