@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,51 @@ def test_a_file_whose_fts5_table_kept_the_text_is_converted_once_and_answers_as_
     assert vocabulary(path) == before
     assert answers(path, "tantivy") == expected["tantivy"]  # the engine's index built from the converted text
     assert answers(path, "fts5") == expected["fts5"]  # a second open finds nothing to convert
+
+
+CONVERTING_CHILD = """
+import sys
+from pathlib import Path
+from indexer.backends.sqlite import SqliteBackend
+print("opening", flush=True)
+SqliteBackend(Path(sys.argv[1]), search_engine="fts5").close()
+print("opened", flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.5])
+def test_a_process_killed_while_it_converts_leaves_a_file_the_next_open_converts(
+    tmp_path: Path, written: Path, delay: float
+) -> None:
+    """The conversion is one write transaction: killed anywhere in it, the file keeps its old layout whole."""
+    path = tmp_path / "index.sqlite3"
+    shutil.copy(written, path)
+    shutil.copytree(f"{written}.tantivy", f"{path}.tantivy")
+    to_old_layout(path)
+    before = vocabulary(path)
+    root = Path(__file__).resolve().parents[3]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CONVERTING_CHILD, str(path)], cwd=root, stdout=subprocess.PIPE, text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    watcher = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "opening"
+        while child.poll() is None:  # until the child holds the write lock: its opening transaction
+            try:
+                watcher.execute("BEGIN IMMEDIATE")
+                watcher.execute("ROLLBACK")
+            except sqlite3.OperationalError:  # locked
+                break
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:  # kill at different points of the conversion
+            pass
+        child.kill()
+        child.wait(timeout=30)
+    finally:
+        watcher.close()
+        if child.stdout is not None:
+            child.stdout.close()
+    assert {"fts_content", "texts"} & tables(path)  # the old layout or the new, never neither
+    assert answers(path, "fts5") == answers(written, "fts5")
+    assert "fts_content" not in tables(path) and vocabulary(path) == before
