@@ -20,6 +20,11 @@ def record_text(record: Record) -> DocumentText:
     )  # fmt: skip
 
 
+def remember_analysis(record: Record, analysed: DocumentText) -> None:
+    """Keep `analysed` as the analysis of the record's present texts (an index read back what it stored for them)."""
+    record.remember_text(_texts(record), analysed)
+
+
 def analyse_ahead(record: Record) -> None:
     """Analyse the record now and keep the result on it (a reindex's worker processes do, not the writer)."""
     texts = _texts(record)

@@ -26,18 +26,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
+from indexer.analysis import Alternative, DocumentText, QueryTerm, QueryVocabulary, chars_text, parse_query
 from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_payload import payload_text
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
+from indexer.backends.sqlite_text import FTS_COLUMNS, decode_fields
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
 from indexer.errors import IndexBackendError, QueryError
 from indexer.highlight import highlight_record
 from indexer.match_plan import AllOf, Plan, every_term, plan_terms
 from indexer.record import Record
+from indexer.record_text import remember_analysis
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +219,10 @@ class SqliteSearch:
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
         rows = _page_rows(conn, matched, page=page, limit=query.size + 1)
-        return self._result(conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms)
+        return self._result(
+            conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms,
+            in_theme=in_theme,
+        )  # fmt: skip
 
     def _engine_run(
         self,
@@ -237,7 +242,7 @@ class SqliteSearch:
         )  # fmt: skip
         found = self._engine.page(conn, request)
         return self._result(conn, found.rows, total=found.total, facets=found.facets, query=query, page=page,
-                            terms=terms)  # fmt: skip
+                            terms=terms, in_theme=in_theme)  # fmt: skip
 
     def _result(
         self,
@@ -249,6 +254,7 @@ class SqliteSearch:
         query: SearchQuery,
         page: _Page,
         terms: list[QueryTerm],
+        in_theme: bool = False,
     ) -> SearchResult:
         """The page of `rows` (one more than asked when another page follows) as hits with their cursor."""
         next_cursor = None
@@ -257,7 +263,9 @@ class SqliteSearch:
             _, uid, key = rows[-1]
             next_cursor = encode_cursor(Cursor(sort=page.sort, key=key, uid=uid))
         scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
-        hits = self._hits(conn, scored, terms=terms)
+        # search_in_steps works out the words each hit lacks from its analysed text when the query has several
+        # terms or also finds a theme's records (`_with_missing`): the hits then carry the analysis stored with them
+        hits = self._hits(conn, scored, terms=terms, analysed=len(terms) > 1 or in_theme)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
@@ -281,15 +289,20 @@ class SqliteSearch:
         return [int(c) for c in (self._codes.code(facet, v) for v in values) if c is not None]
 
     def _hits(
-        self, conn: sqlite3.Connection, rows: list[tuple[int, float]], *, terms: list[QueryTerm]
+        self, conn: sqlite3.Connection, rows: list[tuple[int, float]], *, terms: list[QueryTerm], analysed: bool
     ) -> list[SearchHit]:
+        """The hits of `rows`; with `analysed`, each record carries the analysis of its text the index stored
+        (indexer.record_text reuses it instead of segmenting the text again)."""
         if not rows:
             return []
         ids = [row[0] for row in rows]
         payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
+        texts = _stored_texts(conn, ids) if analysed else {}
         hits = []
         for row_id, score in rows:
             record = Record.model_validate_json(payload_text(payloads[row_id], conn))
+            if row_id in texts:
+                remember_analysis(record, texts[row_id])
             highlight = highlight_record(title=record.title, description=record.description, terms=terms)
             also_on = self._also_on(conn, record) if record.cluster_id else []
             hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
@@ -319,6 +332,23 @@ class SqliteSearch:
             (match, scan, folded),
         )
         return [str(title) for (title,) in rows]
+
+
+def _stored_texts(conn: sqlite3.Connection, ids: list[int]) -> dict[int, DocumentText]:
+    """rowid -> the analysis of the record's text as it was indexed: the FTS_COLUMNS strings kept in `texts`, the
+    folded title and title pinyin in `docs` (what analysis.analyze_document gave when the record was written)."""
+    sql = (
+        "SELECT d.id, d.title_fold, d.title_pinyin, t.fields FROM docs d JOIN texts t ON t.id = d.id "
+        f"WHERE d.id IN ({', '.join('?' * len(ids))})"
+    )
+    return {
+        int(row_id): DocumentText(
+            fields=dict(zip(FTS_COLUMNS, decode_fields(fields, conn), strict=True)),
+            folded_title=str(title_fold),
+            title_pinyin=str(title_pinyin),
+        )  # fmt: skip
+        for row_id, title_fold, title_pinyin, fields in conn.execute(sql, ids)
+    }
 
 
 def _frequencies(conn: sqlite3.Connection, tokens: Sequence[str]) -> tuple[dict[str, int], int]:
