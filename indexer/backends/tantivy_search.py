@@ -80,9 +80,22 @@ class TantivySearch:
         self._analyzer = index.analyzer
         self._codes = codes
         self._uids_of = uids_of
+        self._held: tuple[int, tantivy.Searcher] | None = None
+        """The searcher the last search of a snapshot of this generation took, for the next one to reuse."""
+
+    def _searcher(self, conn: sqlite3.Connection) -> tantivy.Searcher:
+        """A searcher holding at least the generation of `conn`'s snapshot: the one taken for that generation
+        before, or a new one from the index (which reads the engine's state file and may catch it up)."""
+        (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        held = self._held
+        if held is not None and held[0] == int(generation):
+            return held[1]
+        searcher = self._index.searcher(conn)
+        self._held = (int(generation), searcher)
+        return searcher
 
     def page(self, conn: sqlite3.Connection, request: EngineRequest) -> EnginePage:
-        searcher = self._index.searcher(conn)
+        searcher = self._searcher(conn)
         scored = self.text_query(request.terms, request.plan)
         filters = self._filter_queries(request.filters)
         if request.in_theme and "theme" in filters:
