@@ -505,9 +505,16 @@ def _sort_key(matched: Matched, sort: str) -> npt.NDArray[Any]:
     return matched.scores
 
 
+_BOUND_IDS = 100
+"""Up to this many rowids are bound one by one (`IN (?, ...)`, a page's worth: 0.02-0.03 ms less than through
+json_each for 32 rows); more are passed as one JSON array."""
+
+
 def _uids(conn: sqlite3.Connection, ids: IntArray) -> dict[int, str]:
     if not len(ids):
         return {}
+    if len(ids) <= _BOUND_IDS:
+        return dict(conn.execute(f"SELECT id, uid FROM docs WHERE id IN ({', '.join('?' * len(ids))})", ids.tolist()))
     sql = "SELECT id, uid FROM docs WHERE id IN (SELECT value FROM json_each(?))"
     return dict(conn.execute(sql, (json.dumps(ids.tolist()),)))
 
