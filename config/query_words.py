@@ -30,6 +30,11 @@ class QueryWords(BaseModel):
     synonyms: dict[str, list[str]] = Field(
         default_factory=dict, description="Query word -> catalogue words it also matches (one way)."
     )
+    thesaurus: bool = Field(
+        default=True,
+        description="Also match a learner's word the catalogue rarely holds by the words 同义词词林 groups tightly "
+        "with it that the catalogue holds more often (indexer/thesaurus.py), weighted below the synonyms here.",
+    )
 
     @field_validator("fillers", "course_suffixes")
     @classmethod

@@ -37,7 +37,7 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -313,13 +313,15 @@ class QueryVocabulary:
 
     `synonyms` maps a folded query word to the alternatives its catalogue words add; `fillers` are left out of
     a query that has other words; `course_suffixes` are endings a query word also matches without;
-    `theme_words` maps a folded theme to the words that name it (config/themes.yaml, `known_words.named_themes`).
+    `theme_words` maps a folded theme to the words that name it (config/themes.yaml, `known_words.named_themes`);
+    `related` gives a word the words a thesaurus groups tightly with it (indexer.thesaurus), None for none.
     """
 
     synonyms: Mapping[str, Sequence[Alternative]] = field(default_factory=dict)
     fillers: frozenset[str] = frozenset()
     course_suffixes: tuple[str, ...] = ()
     theme_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    related: Callable[[str], Sequence[str]] | None = None
 
 
 PLAIN_QUERIES = QueryVocabulary()

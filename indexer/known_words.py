@@ -19,6 +19,7 @@ import rjieba
 from config.themes import ThemeTable
 from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
 from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms
+from indexer.thesaurus import Related, thesaurus_candidates, with_thesaurus_words
 
 TitlesOf = Callable[[QueryTerm, int], list[str]]
 """Folded titles of at most that many records a term matches."""
@@ -70,13 +71,20 @@ def sub_words(word: str) -> list[str]:
 
 
 def known_terms(
-    terms: Sequence[QueryTerm], *, frequencies: Mapping[str, int], titles_of: TitlesOf | None
+    terms: Sequence[QueryTerm],
+    *,
+    frequencies: Mapping[str, int],
+    titles_of: TitlesOf | None,
+    related: Related | None = None,
 ) -> list[QueryTerm]:
-    """The terms with pinyin spelled out as the catalogue's words, and unknown words as their known sub-words,
-    each alternative's score weighted by how much its term says (match_plan.weighted_terms).
+    """The terms with pinyin spelled out as the catalogue's words, unknown words as their known sub-words, and a
+    learner's word the catalogue rarely holds also as the words `related` (indexer.thesaurus) groups with it that
+    the catalogue holds more often (`thesaurus_words`), each alternative's score weighted by how much its term
+    says (match_plan.weighted_terms).
 
-    `frequencies` holds the document frequency of every token of the terms and of their sub-words
-    (`lookup_tokens`); a term some record holds as typed is left as it is, but for its pinyin words.
+    `frequencies` holds the document frequency of every token of the terms, of their sub-words and of their
+    related words (`lookup_tokens`); a term some record holds as typed is left as it is, but for its pinyin words
+    and related words.
     """
     known: list[QueryTerm] = []
     for term in terms:
@@ -87,13 +95,19 @@ def known_terms(
         elif sub_words(term.text) and not _held(term, frequencies):
             inside = [w for w in sub_words(term.text) if frequencies.get(w, 0) > 0]
             term = with_words(term, _outermost(inside)) if inside else term
+        if related is not None:
+            term = with_thesaurus_words(term, frequencies, related)
         known.append(term)
     return weighted_terms(known)
 
 
-def lookup_tokens(terms: Sequence[QueryTerm]) -> set[str]:
-    """Tokens whose document frequencies `known_terms` needs besides the terms' own: their sub-words."""
-    return {word for term in terms for word in sub_words(term.text)}
+def lookup_tokens(terms: Sequence[QueryTerm], related: Related | None = None) -> set[str]:
+    """Tokens whose document frequencies `known_terms` needs besides the terms' own: their sub-words, and the
+    tokens of the words `related` gives a term that may be expanded."""
+    found = {word for term in terms for word in sub_words(term.text)}
+    if related is not None:
+        found.update(word for term in terms for word in thesaurus_candidates(term, related))
+    return found
 
 
 def _held(term: QueryTerm, frequencies: Mapping[str, int]) -> bool:

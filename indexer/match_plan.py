@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import rjieba
 
 from indexer.analysis import CHARS_BOUNDARY, QUESTION_TAGS, TEXT_FIELDS, Alternative, QueryTerm, is_pinyin
+from indexer.thesaurus import load_thesaurus
 from indexer.word_rarity import rarity_factor
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -52,9 +53,10 @@ over hundreds of thousands of rows costs more than its small idf adds."""
 
 def load_query_tables() -> None:
     """Read now what query analysis otherwise reads on first use (the pinyin syllables, general Chinese word
-    rarity: ~0.1-1 s together), so that no learner's first pinyin word or question waits for it."""
+    rarity, the thesaurus: ~0.1-1 s together), so that no learner's first pinyin word or question waits for it."""
     is_pinyin("shufa")
     rarity_factor("书法")
+    load_thesaurus()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from config.query_words import QueryWords
 from config.themes import ThemeTable
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, QueryVocabulary, clean_tokens, fold
 from indexer.known_words import named_themes
+from indexer.thesaurus import related_words
 
 
 def query_vocabulary(table: QueryWords, themes: ThemeTable) -> QueryVocabulary:
@@ -34,6 +35,7 @@ def query_vocabulary(table: QueryWords, themes: ThemeTable) -> QueryVocabulary:
         fillers=frozenset(fold(w) for w in table.fillers),
         course_suffixes=tuple(sorted({fold(s) for s in table.course_suffixes}, key=lambda s: (-len(s), s))),
         theme_words=named_themes(themes),
+        related=related_words if table.thesaurus else None,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
 from indexer.backends.changes import Change, ChangeQuery, ChangeSets
-from indexer.known_words import TitlesOf, known_terms, lookup_tokens, names_filtered_theme
+from indexer.known_words import Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
 from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
 from indexer.record import Record
@@ -117,7 +117,7 @@ def search_in_steps(
     those that do: a learner picking the theme and typing its name or a generic word asks for the theme's
     courses, most of which never say 健康 or 技能."""
     frequencies = _remembered(frequencies)
-    terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
+    terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=vocabulary.related)
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
@@ -125,7 +125,7 @@ def search_in_steps(
     widened = False
     if terms and result.total == 0 and can_widen(terms):
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
-        terms = _known(terms, frequencies=frequencies, titles_of=titles_of)
+        terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=vocabulary.related)
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
         result = run(terms, plan=any_term(len(terms)), widened=widened)
@@ -142,13 +142,16 @@ def _with_missing(terms: list[QueryTerm], result: SearchResult, *, always: bool 
     return result
 
 
-def _known(terms: list[QueryTerm], *, frequencies: Frequencies, titles_of: TitlesOf | None) -> list[QueryTerm]:
-    """`known_terms`, asking the index for document frequencies only when some word has sub-words to fall back on."""
-    inside = lookup_tokens(terms)
+def _known(
+    terms: list[QueryTerm], *, frequencies: Frequencies, titles_of: TitlesOf | None, related: Related | None
+) -> list[QueryTerm]:
+    """`known_terms`, asking the index for document frequencies only when some word has sub-words or thesaurus
+    words to fall back on."""
+    inside = lookup_tokens(terms, related)
     found: Mapping[str, int] = {}
     if inside:
         found, _ = frequencies(sorted(set().union(inside, *(term_tokens(t) for t in terms))))
-    return known_terms(terms, frequencies=found, titles_of=titles_of)
+    return known_terms(terms, frequencies=found, titles_of=titles_of, related=related)
 
 
 def _remembered(frequencies: Frequencies) -> Frequencies:

@@ -163,3 +163,18 @@ def test_a_generic_word_under_a_theme_filter_finds_the_themes_records_holders_fi
     assert result.hits[-1].record.source_id == "xl9" and result.hits[-1].missing == ("老年",)  # ...then the rest
     specific = catalogue.search(SearchQuery(q="摄影", themes=("闲暇生活",), size=100))
     assert all(not h.missing for h in specific.hits)  # a subject's name finds its holders only
+
+
+LONELY = [
+    make_record(f"gd{n}", title, themes=["心理健康"], description=f"{title}：老年朋友的心理课。")
+    for n, title in enumerate(["走出孤独", "孤独感与情绪调节", "晚年不孤独", "孤单的时候怎么办"])
+]
+"""孤独, the catalogue's word, in three titles; 孤单, the learner's word that 同义词词林 groups with it, in one."""
+
+
+def test_a_learners_word_finds_the_catalogues_word_the_thesaurus_groups_with_it(catalogue: IndexBackend) -> None:
+    catalogue.upsert(LONELY[:3])
+    assert {"gd0", "gd1", "gd2"} <= set(_found(catalogue, "一个人在家很孤单"))  # no record says 孤单
+    catalogue.upsert(LONELY[3:])
+    found = _found(catalogue, "孤单")
+    assert found[0] == "gd3" and {"gd0", "gd1", "gd2"} <= set(found)  # the typed word first, then 孤独
