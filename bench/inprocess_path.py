@@ -16,7 +16,9 @@ the waiting for a core.
 With a baseline, every answer of the two checkouts is compared (total, facets, the hits' uids, scores,
 highlights, `missing` and also_on, the next cursor): any difference is listed in the result. Every edufed
 request carries bench_engines' invisible query suffix, so no answer comes from the backend's memory of recent
-results. The result is one JSON line on stdout (and `--json`).
+results. With `--mix-pairs N`, each edufed column then answers the full mix of bench.search_mix from `--clients`
+threads in its process, N closed loops each, the columns in turn: throughput, latency and CPU per search. The
+result is one JSON line on stdout (and `--json`).
 """
 
 from __future__ import annotations
@@ -54,9 +56,26 @@ def gist(result):
             for h in result.hits]
     return [result.total, result.facets, hits, result.next_cursor, bool(getattr(result, "relaxed", False))]
 
+class Client:
+    def ask(self, params):
+        backend.search(search_query(vary(params), facets=True, query_type=SearchQuery))
+        return True
+
+    def close(self):
+        pass
+
 print(json.dumps({"ready": True}), flush=True)
 for line in sys.stdin:
-    params = [tuple(p) for p in json.loads(line)]
+    asked = json.loads(line)
+    if isinstance(asked, dict):  # the closed loop of the full mix
+        from bench.search_mix import closed_loop, query_set
+        cpu = time.process_time()
+        found = closed_loop(lambda i: Client(), query_set(), clients=asked["clients"], requests=asked["requests"],
+                            seconds=asked["seconds"])
+        found["cpu_ms_per_request"] = (time.process_time() - cpu) * 1000 / max(1, found["requests"])
+        print(json.dumps(found, ensure_ascii=False), flush=True)
+        continue
+    params = [tuple(p) for p in asked]
     query = search_query(vary(params), facets=True, query_type=SearchQuery)
     wall, cpu = time.perf_counter(), time.process_time()
     result = backend.search(query)
@@ -95,7 +114,7 @@ class Column:
         if not json.loads(self._line()).get("ready"):
             raise RuntimeError(f"the column of {checkout} did not start")
 
-    def ask(self, params: Params) -> dict[str, Any]:
+    def ask(self, params: Params | dict[str, Any]) -> dict[str, Any]:
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(params, ensure_ascii=False) + "\n")
         self.process.stdin.flush()
@@ -160,6 +179,22 @@ def interleaved(columns: dict[str, Column], *, rounds: int) -> tuple[dict[str, A
     return found, sorted(set(differences))
 
 
+def mixes(columns: dict[str, Column], *, pairs: int, clients: int, requests: int) -> dict[str, list[dict[str, Any]]]:
+    """The full mix (search_mix.query_set) from `clients` threads in each edufed column's process, the columns one
+    after another (in turn reversed each pair, so neither always follows the other): `pairs` closed loops each."""
+    names = [name for name in (BASELINE, THIS) if name in columns]
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for pair in range(pairs):
+        for name in names if pair % 2 else names[::-1]:
+            load = os.getloadavg()[0]
+            answer = columns[name].ask({"clients": clients, "requests": requests, "seconds": 300})
+            latency = answer["latency_ms"]["all"]
+            found[name].append({"load_1m": load, "throughput_rps": answer["throughput_rps"], "p50_ms": latency["p50"],
+                                "p99_ms": latency["p99"], "cpu_ms_per_request": round(answer["cpu_ms_per_request"], 2),
+                                "errors": answer["error_count"]})  # fmt: skip
+    return found
+
+
 def _paired(mine: list[float], theirs: list[float]) -> float:
     return percentiles([a - b for a, b in zip(mine, theirs, strict=True)])["p50"]
 
@@ -181,13 +216,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             columns[BASELINE] = Column(WORKER, [str(theirs)], checkout=Path(args.baseline))
         columns[THIS] = Column(WORKER, [str(index)], checkout=here)
         latency, differences = interleaved(columns, rounds=args.rounds)
+        mix = mixes(columns, pairs=args.mix_pairs, clients=args.clients, requests=args.requests)
     finally:
         for column in columns.values():
             column.close()
     load.append(os.getloadavg()[0])
     return {"index": str(index), "rounds": args.rounds, "checkout": str(here), "baseline": args.baseline,
             "baseline_index": args.baseline_index, "classes": latency,
-            "answers_differ": differences, "load_1m": load}  # fmt: skip
+            "answers_differ": differences, "mix": mix, "load_1m": load}  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -200,6 +236,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds over each class's queries")
     parser.add_argument("--bare", action="store_true", help="also time a bare tantivy index (built once)")
+    parser.add_argument("--mix-pairs", type=int, default=0, help="closed loops of the full mix per edufed column")
+    parser.add_argument("--clients", type=int, default=8, help="threads of each closed loop")
+    parser.add_argument("--requests", type=int, default=400, help="searches of each closed loop")
     parser.add_argument("--json", help="also write the result here")
     return parser.parse_args(argv)
 
