@@ -9,9 +9,9 @@ FTS5 table, which takes the exact values it was given (the 'delete' command; SQL
 contentless_delete), so `delete_texts` reads them back first. Only `insert_texts` and `delete_texts` write
 either table, in the caller's transaction, so the two always hold the same records.
 
-Dictionaries sit beside the payload ones in `meta` as `payload_dict:<id>` (sqlite_payload: never changed once
-written), so `payload_text` decodes a text frame as it decodes a payload; `text_dict` names the dictionary new
-texts use (0: none). The first write that finds at least TRAIN_AFTER texts (stored and arriving) trains it.
+Dictionaries live in `meta` as `text_dict:<id>` (never changed or removed once written, as the payloads' are in
+sqlite_payload); `text_dict` names the one new texts use (0: none). The first write that finds at least
+TRAIN_AFTER texts (stored and arriving) trains it; texts written before stay readable, compressed without.
 
 A file written while FTS5 kept its own copy of the text (the shadow table `fts_content`) is converted once, when
 opened (`convert_fts_content`, in the opening write transaction).
@@ -28,7 +28,6 @@ from collections.abc import Iterator, Sequence
 
 import zstandard
 
-from indexer.backends.sqlite_payload import DICT_KEY, payload_text
 from indexer.errors import IndexBackendError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +39,7 @@ CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, fields BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 ({", ".join(FTS_COLUMNS)}, content = '', {_TOKENIZE});
 """
 CURRENT_KEY = "text_dict"
+DICT_KEY = "text_dict:{}"
 TRAIN_AFTER = 1000
 SAMPLE_SIZE = 4000
 DICT_SIZE = 112_640
@@ -48,6 +48,10 @@ _CHUNK = 5000
 _INSERT_FTS = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
 _DELETE_FTS = f"INSERT INTO fts (fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?{', ?' * len(FTS_COLUMNS)})"
 
+_lock = threading.Lock()
+_dicts: dict[int, bytes] = {}
+"""Dictionaries met in this process, by id (random 32-bit numbers: a frame that fails its checksum with the cached
+one is retried with its own file's)."""
 _local = threading.local()
 
 
@@ -58,7 +62,19 @@ def encode_fields(fields: Sequence[str]) -> bytes:
 
 def decode_fields(value: object, conn: sqlite3.Connection) -> tuple[str, ...]:
     """One stored `texts.fields` value back as the FTS_COLUMNS strings."""
-    fields = json.loads(payload_text(value, conn))
+    if not isinstance(value, bytes):
+        raise IndexBackendError(f"a stored text is not a compressed frame ({type(value).__name__})")
+    try:
+        dict_id = zstandard.get_frame_parameters(value).dict_id
+        try:
+            plain = _decompressor(dict_id, conn).decompress(value)
+        except zstandard.ZstdError:
+            if not dict_id:
+                raise
+            plain = _decompressor(dict_id, conn, reload=True).decompress(value)  # the cached one was another file's
+    except zstandard.ZstdError as exc:
+        raise IndexBackendError(f"a stored text's compressed frame is damaged: {exc}") from exc
+    fields = json.loads(plain)
     if not isinstance(fields, list) or len(fields) != len(FTS_COLUMNS):
         raise IndexBackendError(f"a stored text holds {type(fields).__name__}, not the {len(FTS_COLUMNS)} columns")
     return tuple(str(f) for f in fields)
@@ -92,6 +108,30 @@ def delete_texts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     stored = texts_of(conn, row_ids)
     conn.executemany(_DELETE_FTS, [(i, *fields) for i, fields in stored.items()])
     conn.executemany("DELETE FROM texts WHERE id = ?", [(i,) for i in stored])
+
+
+def _decompressor(dict_id: int, conn: sqlite3.Connection, *, reload: bool = False) -> zstandard.ZstdDecompressor:
+    """This thread's decompressor for the dictionary (decompressors are not shared between threads)."""
+    data = b""
+    if dict_id:
+        with _lock:
+            known = None if reload else _dicts.get(dict_id)
+        if known is None:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (DICT_KEY.format(dict_id),)).fetchone()
+            if row is None:
+                raise IndexBackendError(f"a stored text was compressed with dictionary {dict_id}, which the file lacks")
+            known = bytes(row[0])
+            with _lock:
+                _dicts[dict_id] = known
+        data = known
+    cache: dict[int, tuple[bytes, zstandard.ZstdDecompressor]] = getattr(_local, "decompressors", None) or {}
+    _local.decompressors = cache
+    held = cache.get(dict_id)
+    if held is None or held[0] is not data:  # the same bytes object while the process keeps that dictionary
+        made = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data)) if data else None
+        held = (data, made or zstandard.ZstdDecompressor())
+        cache[dict_id] = held
+    return held[1]
 
 
 class TextWriter:
@@ -128,7 +168,7 @@ class TextWriter:
             key = DICT_KEY.format(trained.dict_id())
             self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, trained.as_bytes()))
             (held,) = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            if bytes(held) == trained.as_bytes():  # else the payloads' dictionary has that id: go without
+            if bytes(held) == trained.as_bytes():  # else another dictionary has that id: go without
                 dict_id = trained.dict_id()
         self.dict_id = dict_id
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CURRENT_KEY, dict_id))

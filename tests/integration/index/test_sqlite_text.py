@@ -76,7 +76,7 @@ def to_old_layout(path: Path) -> None:
         conn.execute(OLD_FTS_DDL)
         conn.executemany(f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * 8})", rows)
         conn.execute("DROP TABLE texts")
-        conn.execute("DELETE FROM meta WHERE key = 'text_dict'")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'text_dict%'")
     shutil.rmtree(f"{path}.tantivy")  # built anew from the converted file's text
 
 
