@@ -32,6 +32,7 @@ from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
 from indexer.backends.sqlite_payload import PayloadWriter, payload_text
 from indexer.backends.sqlite_schema import (
+    CONVERTED_VERSIONS,
     DDL,
     DOC_COLUMNS,
     SCHEMA_VERSION,
@@ -152,7 +153,7 @@ class SqliteBackend(SqliteChangeReads):
             conn.execute("BEGIN IMMEDIATE")
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                if row is None or str(row[0]) != SCHEMA_VERSION:
+                if row is None or str(row[0]) not in (SCHEMA_VERSION, *CONVERTED_VERSIONS):
                     raise IndexBackendError(
                         f"index {self.path} has layout version {row and row[0]}, this edufed needs "
                         f"{SCHEMA_VERSION}: move the file away and load a new one from it with "
@@ -164,6 +165,7 @@ class SqliteBackend(SqliteChangeReads):
             add_missing_columns(conn)
             convert_text_link_keys(conn)
             convert_fts_content(conn)
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             create_oai_tables(conn)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))

@@ -42,7 +42,11 @@ from indexer.record_text import record_text
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+CONVERTED_VERSIONS = ("1",)
+"""Older layout versions an open converts in place: 1 kept the search text in FTS5's own table (sqlite_text). A
+converted file says 2, so an edufed of layout 1 refuses it rather than read a contentless FTS5 table's empty
+columns as the text of the records it indexes into tantivy."""
 MASK_FACETS = ("theme", "audience")
 """Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
 CODE_FACETS = ("platform", "media_type", "record_type", "region")

@@ -77,6 +77,7 @@ def to_old_layout(path: Path) -> None:
         conn.executemany(f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * 8})", rows)
         conn.execute("DROP TABLE texts")
         conn.execute("DELETE FROM meta WHERE key LIKE 'text_dict%'")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
     shutil.rmtree(f"{path}.tantivy")  # built anew from the converted file's text
 
 
@@ -150,11 +151,14 @@ def test_a_file_whose_fts5_table_kept_the_text_is_converted_once_and_answers_as_
     before = vocabulary(written)
     to_old_layout(path)
     assert "fts_content" in tables(path) and "texts" not in tables(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("1",)
     assert answers(path, "fts5") == expected["fts5"]  # opened on the FTS5 engine: converted, nothing rebuilt
     assert "fts_content" not in tables(path) and "texts" in tables(path)
     with sqlite3.connect(path) as conn:
         (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'fts'").fetchone()
         assert "content = ''" in sql
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)  # layout 1 refuses it
         assert (
             conn.execute("SELECT COUNT(*) FROM texts").fetchone()
             == conn.execute("SELECT COUNT(*) FROM docs").fetchone()
