@@ -46,6 +46,13 @@ _local = threading.local()
 
 def payload_text(value: object, conn: sqlite3.Connection) -> str:
     """The record JSON of a stored `payloads.json` value (TEXT as is, BLOB decompressed)."""
+    found = payload_json(value, conn)
+    return found if isinstance(found, str) else found.decode("utf-8")
+
+
+def payload_json(value: object, conn: sqlite3.Connection) -> str | bytes:
+    """The record JSON of a stored value as it comes: TEXT as is, a BLOB's decompressed UTF-8 bytes (for a JSON
+    parser that reads bytes, e.g. pydantic's validate_json: no decoding into a str it would encode again)."""
     if isinstance(value, str):
         return value
     if not isinstance(value, bytes):
@@ -55,13 +62,15 @@ def payload_text(value: object, conn: sqlite3.Connection) -> str:
     except zstandard.ZstdError as exc:
         raise IndexBackendError(f"a stored record is not a readable zstd frame: {exc}") from exc
     try:
-        return _decompressor(dict_id, conn).decompress(value).decode("utf-8")
+        found: bytes = _decompressor(dict_id, conn).decompress(value)
+        return found
     except zstandard.ZstdError:
         if not dict_id:
             raise IndexBackendError("a stored record's compressed frame is damaged") from None
     # the cached dictionary of that id came from another file: take this file's
     try:
-        return _decompressor(dict_id, conn, reload=True).decompress(value).decode("utf-8")
+        found = _decompressor(dict_id, conn, reload=True).decompress(value)
+        return found
     except zstandard.ZstdError as exc:
         raise IndexBackendError(f"a stored record's compressed frame is damaged: {exc}") from exc
 

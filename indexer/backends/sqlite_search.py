@@ -30,7 +30,7 @@ from indexer.analysis import Alternative, DocumentText, QueryTerm, QueryVocabula
 from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
-from indexer.backends.sqlite_payload import payload_text
+from indexer.backends.sqlite_payload import payload_json
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
 from indexer.backends.sqlite_text import FTS_COLUMNS, decode_fields
 from indexer.backends.tantivy_index import TantivyIndex
@@ -343,7 +343,7 @@ class SqliteSearch:
         texts = _stored_texts(conn, ids) if analysed else {}
         hits = []
         for row_id, score in rows:
-            record = Record.model_validate_json(payload_text(payloads[row_id], conn))
+            record = Record.model_validate_json(payload_json(payloads[row_id], conn))
             if row_id in texts:
                 remember_analysis(record, texts[row_id])
             highlight = highlight_record(title=record.title, description=record.description, terms=terms)
@@ -359,7 +359,7 @@ class SqliteSearch:
             "WHERE d.cluster_id = ? AND d.platform_id != ? ORDER BY d.uid LIMIT ?",
             (record.cluster_id, -1 if platform is None else platform, ALSO_ON_LIMIT),
         )
-        return [Record.model_validate_json(payload_text(payload, conn)) for (payload,) in rows]
+        return [Record.model_validate_json(payload_json(payload, conn)) for (payload,) in rows]
 
     def titles_containing(self, folded: str, *, scan: int) -> list[str]:
         """Titles containing `folded` (already folded), most popular first, among the first `scan` matches."""

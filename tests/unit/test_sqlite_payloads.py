@@ -20,7 +20,7 @@ from indexer.backends.base import SearchQuery  # noqa: E402
 from indexer.backends.changes import ChangeQuery, now_stamp  # noqa: E402
 from indexer.backends.sqlite import SqliteBackend  # noqa: E402
 from indexer.backends.sqlite_file import SqliteIndexFile  # noqa: E402
-from indexer.backends.sqlite_payload import CURRENT_KEY, DICT_KEY, TRAIN_AFTER, payload_text  # noqa: E402
+from indexer.backends.sqlite_payload import CURRENT_KEY, DICT_KEY, TRAIN_AFTER, payload_json, payload_text  # noqa: E402
 from indexer.errors import IndexBackendError  # noqa: E402
 from indexer.linkage.incremental import Linker  # noqa: E402
 
@@ -121,5 +121,29 @@ def test_a_damaged_compressed_record_is_a_clear_error(tmp_path: Path) -> None:
             conn.execute("UPDATE payloads SET json = ?", (bytes(value),))
         with pytest.raises(IndexBackendError, match="damaged"):
             backend.get("le_ouchn:a1")
+    finally:
+        backend.close()
+
+
+def test_hits_read_json_text_and_compressed_bytes_alike(tmp_path: Path) -> None:
+    """A search parses each hit's stored value as it comes (a TEXT value as is, a frame's decompressed bytes
+    without decoding them first): the hits are the records written, and payload_json is payload_text's JSON."""
+    path = tmp_path / "index.sqlite3"
+    records = [
+        make_record(f"h{n}", f"书法入门 第{n}讲", description="楷书“基本笔画”\u2028与行书 ＡＩ") for n in range(4)
+    ]
+    backend = SqliteBackend(path, linker=Unlinked())
+    try:
+        backend.upsert(records)
+        with sqlite3.connect(path) as conn:  # two of them as a file from before compression holds them: JSON text
+            rows = conn.execute("SELECT id, json FROM payloads ORDER BY id LIMIT 2").fetchall()
+            conn.executemany("UPDATE payloads SET json = ? WHERE id = ?", [(payload_text(v, conn), i) for i, v in rows])
+            values = [v for (v,) in conn.execute("SELECT json FROM payloads")]
+            assert {type(v) for v in values} == {str, bytes}
+            for value in values:
+                found = payload_json(value, conn)
+                assert (found if isinstance(found, str) else found.decode("utf-8")) == payload_text(value, conn)
+        hits = backend.search(SearchQuery(q="书法", size=10)).hits
+        assert sorted((h.record for h in hits), key=lambda r: r.uid) == sorted(records, key=lambda r: r.uid)
     finally:
         backend.close()
