@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crawlers import TIMEZONE
-from crawlers.state.runs import RunRecord
+from crawlers.state import RunRecord
 
 STATUS_LABELS = {
     "running": "运行中", "succeeded": "成功", "partial": "部分成功", "failed": "失败",
