@@ -4,7 +4,8 @@ Every thread gets its own connection (on first use, all closed by `close`), so F
 in parallel while a harvest writes; WAL lets readers see the last committed state without waiting. A server's
 worker threads come and go (an idle one ends after seconds): the connection of a thread that ended goes back to
 an idle pool, its page cache freed, and the next new thread takes it, so the process holds as many connections
-as it ever had threads at once, not one for every thread it ever had.
+as it ever had threads at once, not one for every thread it ever had. Memory a thread's searches freed is given
+back to the system when the thread ends (glibc's malloc keeps it otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from indexer.errors import IndexBackendError
 from indexer.sqlite_wal import enable_wal
@@ -25,7 +28,12 @@ logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 30.0
 READ_CACHE = "PRAGMA cache_size = -65536"
-"""A reading connection caches 64 MiB of pages."""
+"""A reading connection of the fts5 engine caches 64 MiB of pages: its text queries scan FTS5's postings."""
+ROWID_READ_CACHE = "PRAGMA cache_size = -4096"
+"""A reading connection of the tantivy engine caches 4 MiB: its searches read rows by rowid only (hits' payloads,
+their clusters), and a page not cached is read from the system's file cache. Every busy worker thread holds one
+connection, so a serving process's page caches are this times the threads at once (9 in the 8-client mix: 36 MiB
+instead of up to 576 MiB at 64 MiB each; bench/RESULTS.md, issue 17: a memory budget for readers)."""
 _MALLOC_ARENAS = 2
 """glibc malloc arenas a serving process keeps (M_ARENA_MAX; default 8 per core): every search thread would get
 an arena of its own, and memory freed in one (a connection's page cache, a search's numpy arrays) is never
@@ -42,8 +50,8 @@ _PRAGMAS = (
 
 class SqliteConnections:
     """The connections of one index file: `this_thread()` for the calling thread's, `open()` for a new one
-    (e.g. a search's own), every one closed by `close()`. Without `mmap` pages are read through SQLite's page
-    cache only (no memory-mapped file)."""
+    (e.g. a search's own), every one closed by `close()`. Without `mmap` (the tantivy engine's readers, which read
+    rows by rowid) pages are read through a small page cache (ROWID_READ_CACHE) and no memory-mapped file."""
 
     def __init__(self, path: Path, *, mmap: bool = True) -> None:
         _limit_malloc_arenas()
@@ -52,7 +60,8 @@ class SqliteConnections:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._idle = _IdleConnections()
+        self._read_cache = READ_CACHE if mmap else ROWID_READ_CACHE
+        self._idle = _IdleConnections(self._read_cache)
 
     @property
     def opened(self) -> int:
@@ -82,6 +91,7 @@ class SqliteConnections:
             enable_wal(conn, timeout_seconds=BUSY_TIMEOUT_SECONDS)
             for pragma in _PRAGMAS:
                 conn.execute(pragma)
+            conn.execute(self._read_cache)
             if not self._mmap:
                 conn.execute("PRAGMA mmap_size = 0")
         except sqlite3.Error as exc:
@@ -113,7 +123,8 @@ class _IdleConnections:
     """Connections whose threads ended, for the next new thread (every one is also in the backend's list,
     which `close` closes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_cache: str) -> None:
+        self._read_cache = read_cache
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
@@ -124,7 +135,8 @@ class _IdleConnections:
 
     def give_back(self, conn: sqlite3.Connection) -> None:
         """Called as the thread that used `conn` ends: its transaction (if it died in one) rolled back, its page
-        cache freed and sized for reading again (a writing thread's is bigger), then kept for another thread."""
+        cache freed and sized for reading again (a writing thread's is bigger), then kept for another thread; then
+        the memory malloc holds free (that cache, the thread's searches' arrays) goes back to the system."""
         # Under the lock throughout: `SqliteConnections.close` marks the pool closed (taking this lock) before it
         # closes any connection, so a connection is never closed by one thread while another executes on it (the
         # sqlite3 module does not guard that: a process crashed with a segmentation fault when both happened).
@@ -134,11 +146,12 @@ class _IdleConnections:
             try:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                conn.execute(READ_CACHE)
+                conn.execute(self._read_cache)
                 conn.execute("PRAGMA shrink_memory")
             except sqlite3.Error:  # broken: not kept
                 return
             self._idle.append(conn)
+        release_free_memory()
 
     def close(self) -> None:
         """No connection is given back after this returns; one being given back is done with when it returns."""
@@ -160,3 +173,23 @@ def _limit_malloc_arenas() -> None:
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     if not mallopt(_M_ARENA_MAX, _MALLOC_ARENAS):
         logger.debug("mallopt(M_ARENA_MAX) refused: malloc arenas left as they are")
+
+
+def release_free_memory() -> None:
+    """Give the pages malloc holds free in any arena back to the system (glibc `malloc_trim(0)`; nothing elsewhere).
+    glibc returns freed memory only from the top of an arena, so what a burst of searches freed stays in the
+    process: at 100k records, 55 MB of an in-process RSS of 272 MB after the 8-client mix. It walks every arena
+    under its lock (1–21 ms measured there), so it runs as a worker thread ends, not after each search."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return cast("Callable[[int], int]", trim)

@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_connections import READ_CACHE, ROWID_READ_CACHE
 from indexer.record import Record
 
 
@@ -100,9 +102,33 @@ def test_a_thread_ending_inside_a_transaction_leaves_no_lock_and_a_writer_cache_
         thread.start()
         thread.join()
         assert not held[0].in_transaction
-        assert held[0].execute("PRAGMA cache_size").fetchone()[0] == -65536
+        assert held[0].execute("PRAGMA cache_size").fetchone()[0] == cache_kib(ROWID_READ_CACHE)
         backend.upsert([course("2", "太极拳入门")])  # would wait for the busy timeout if the lock were kept
         assert backend.count() == 2
+    finally:
+        backend.close()
+
+
+def cache_kib(pragma: str) -> int:
+    """The value `PRAGMA cache_size` reads back after `pragma` set it (negative: KiB)."""
+    return int(pragma.rpartition("=")[2])
+
+
+@pytest.mark.parametrize(("engine", "pragma"), [("tantivy", ROWID_READ_CACHE), ("fts5", READ_CACHE)])
+def test_a_reader_caches_pages_within_its_engines_budget_in_every_thread_that_takes_it(
+    tmp_path: Path, engine: Literal["tantivy", "fts5"], pragma: str
+) -> None:
+    backend = SqliteBackend(tmp_path / "index.sqlite3", search_engine=engine)
+    try:
+        backend.upsert([course("1", "书法入门")])  # a writer's bigger cache, given back when its thread ends
+
+        def search() -> sqlite3.Connection:
+            assert backend.search(SearchQuery(q="书法")).total == 1
+            return backend._conn()
+
+        for round_ in range(2):  # new connections, then the same ones taken again from the idle pool
+            for conn in in_threads(3, search):
+                assert conn.execute("PRAGMA cache_size").fetchone()[0] == cache_kib(pragma), round_
     finally:
         backend.close()
 
@@ -161,3 +187,37 @@ def arenas_after_threads(*, open_backend: bool) -> int:
 def test_a_process_with_a_backend_keeps_two_malloc_arenas_for_its_threads() -> None:
     assert arenas_after_threads(open_backend=False) > 2  # what glibc does unasked: an arena for each thread
     assert arenas_after_threads(open_backend=True) <= 2
+
+
+TRIM_SCRIPT = """
+import sys, tempfile, threading
+from pathlib import Path
+from indexer.backends.sqlite import SqliteBackend
+def rss_mb():
+    line = next(l for l in Path("/proc/self/smaps_rollup").read_text().splitlines() if l.startswith("Rss:"))
+    return int(line.split()[1]) / 1024
+backend = SqliteBackend(Path(tempfile.mkdtemp()) / "index.sqlite3", search_engine="fts5")
+kept, seen = [], {}
+def burst():
+    backend._conn()  # this thread holds a connection: it goes back to the pool (and the memory with it) as it ends
+    big = []
+    for _ in range(3000):  # 64 KiB blocks with a small one kept between each two: freed, none is at an arena's top
+        big.append(bytearray(65536))
+        kept.append(bytearray(600))
+    big.clear()
+    seen["freed"] = rss_mb()
+thread = threading.Thread(target=burst)
+thread.start()
+thread.join()
+print(seen["freed"] - rss_mb())
+backend.close()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_memory_a_thread_freed_goes_back_to_the_system_when_the_thread_ends() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", TRIM_SCRIPT],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert float(done.stdout.strip()) > 100  # of the ~190 MB freed (glibc alone gives back none of it)
