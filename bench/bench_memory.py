@@ -105,6 +105,16 @@ def sqlite_mb() -> dict[str, float]:
             "peak": round(library.sqlite3_memory_highwater(0) / _MB, 1)}  # fmt: skip
 
 
+def trimmed() -> dict[str, Any]:
+    """What glibc's malloc kept of the memory freed so far: RSS before and after `malloc_trim(0)` (which gives
+    every free page of every arena back to the system) and how long that call took."""
+    before = rollup()
+    started = time.perf_counter()
+    ctypes.CDLL(None).malloc_trim(0)
+    took = time.perf_counter() - started
+    return {"ms": round(took * 1000, 2), "rss_before": before["rss"], **rollup()}
+
+
 def warm_text() -> None:
     """Load every dictionary the query and index pipeline uses (what a first search would)."""
     from indexer.analysis import analyze_document, fold, parse_query, pinyin_splits
@@ -163,7 +173,7 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
     backend = open_backend(sqlite_settings(Path(args.index), engine=args.engine))
     assert isinstance(backend, SqliteBackend)
     backend._warming.join()
-    stage("backend open, columns loaded", connections=len(backend._connections))
+    stage("backend open, columns loaded", connections=backend._pool.opened)
     vary = Varying()
 
     def ask(params: Params, *, facets: bool = True) -> bool:
@@ -171,7 +181,7 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
         return True
 
     ask([("q", "健康")])
-    stage("first search", connections=len(backend._connections))
+    stage("first search", connections=backend._pool.opened)
 
     class InProcess:
         def __init__(self, *, facets: bool) -> None:
@@ -186,15 +196,16 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
     timings: dict[str, Any] = {}
     for name, queries in classes().items():
         timings[name] = one_at_a_time(InProcess(facets=True), queries, repeats=args.repeats)
-    stage("classes one at a time", connections=len(backend._connections))
+    stage("classes one at a time", connections=backend._pool.opened)
     for round_number in range(args.rounds):
         timings[f"mix_{round_number + 1}"] = closed_loop(
             lambda _: InProcess(facets=True), query_set(), clients=args.clients, requests=args.requests,
             seconds=args.seconds,
         )  # fmt: skip
-        stage(f"mix round {round_number + 1} ({args.clients} new threads)", connections=len(backend._connections))
+        stage(f"mix round {round_number + 1} ({args.clients} new threads)", connections=backend._pool.opened)
     result = {"stages": stages, "mappings": by_mapping(), "facet_columns": facet_bytes(backend),
               "python_heap": python_heap(), "timings": timings, "records": backend.count()}  # fmt: skip
+    result["malloc_trim"] = trimmed()
     backend.close()
     gc.collect()
     result["after_close"] = {**rollup(), "sqlite": sqlite_mb()}
@@ -232,6 +243,13 @@ def over_http(args: argparse.Namespace) -> dict[str, Any]:
             )
             stages[f"mix round {round_number + 1}"] = {**rollup(process.pid), "threads": _threads(process.pid)}
         mappings = by_mapping(process.pid)
+        if args.idle:
+            _wait_idle_threads(args.idle)
+            VariedApi(port, vary).ask([("q", "健康")])
+            stages[f"{args.idle:g} s idle, one search (idle workers ended)"] = {
+                **rollup(process.pid),
+                "threads": _threads_settled(process.pid),
+            }
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -245,6 +263,19 @@ def _wait_idle_threads(seconds: float) -> None:
 
 def _threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def _threads_settled(pid: int, *, timeout: float = 10.0) -> int:
+    """The API's thread count once it stops falling: anyio ends the workers idle for 10 s when the next call comes
+    in, each asynchronously (and with it, its connection goes back to the idle pool)."""
+    deadline = time.monotonic() + timeout
+    count, since = _threads(pid), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < 1.0:
+        time.sleep(0.05)
+        now = _threads(pid)
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
 
 
 def latency(args: argparse.Namespace) -> dict[str, Any]:
@@ -278,12 +309,94 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def cache_pairs(args: argparse.Namespace) -> dict[str, Any]:
+    """Each query asked of two backends on the same file in turn, their readers' page caches of two sizes
+    (`--cache-pairs 65536,4096`, KiB): per class the p50 of the wall and of the thread's CPU time of each and the
+    median of the paired differences (the machine's load falls on both alike); then mix rounds on 8 threads,
+    alternating. The tantivy engine's readers take their cache size from sqlite_connections.ROWID_READ_CACHE
+    when a backend opens, so this sets it before opening each one."""
+    from bench.bench_engines import Varying, classes, search_query
+    from indexer.backends import open_backend, sqlite_connections
+    from indexer.backends.base import SearchQuery
+    from indexer.backends.sqlite import SqliteBackend
+
+    sizes = [int(kib) for kib in args.cache_pairs.split(",")]
+    default = sqlite_connections.ROWID_READ_CACHE
+    backends = []
+    for kib in sizes:
+        sqlite_connections.ROWID_READ_CACHE = f"PRAGMA cache_size = -{kib}"
+        backend = open_backend(sqlite_settings(Path(args.index), engine=args.engine))
+        assert isinstance(backend, SqliteBackend)
+        backend._warming.join()
+        backends.append(backend)
+    sqlite_connections.ROWID_READ_CACHE = default
+    vary = Varying()
+
+    def timed(backend: Any, params: Params) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        backend.search(search_query(vary(params), facets=True, query_type=SearchQuery))
+        return (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
+
+    class Asker:
+        def __init__(self, backend: Any) -> None:
+            self.backend = backend
+
+        def ask(self, params: Params) -> bool:
+            timed(self.backend, params)
+            return True
+
+        def close(self) -> None:
+            return None
+
+    out: dict[str, Any] = {"sizes_kib": sizes}
+    try:
+        for backend in backends:
+            timed(backend, [("q", "健康")])
+        for name, queries in classes().items():
+            samples: list[list[tuple[float, float]]] = [[], []]
+            for round_number in range(args.repeats):
+                for index, params in enumerate(queries):
+                    order = (0, 1) if (round_number + index) % 2 == 0 else (1, 0)
+                    for which in order:
+                        samples[which].append(timed(backends[which], params))
+            out[name] = {
+                str(size): {"wall_p50": _median([w for w, _ in got]), "cpu_p50": _median([c for _, c in got])}
+                for size, got in zip(sizes, samples, strict=True)
+            }
+            out[name]["paired_median_ms"] = {
+                "wall": _median([b[0] - a[0] for a, b in zip(*samples, strict=True)]),
+                "cpu": _median([b[1] - a[1] for a, b in zip(*samples, strict=True)]),
+            }
+        for round_number in range(args.rounds):
+            for which in (0, 1) if round_number % 2 == 0 else (1, 0):
+                mix = closed_loop(lambda _, w=which: Asker(backends[w]), query_set(), clients=args.clients,
+                                  requests=args.requests, seconds=args.seconds)  # fmt: skip
+                out.setdefault(f"mix {sizes[which]}", []).append(
+                    {
+                        "rps": mix["throughput_rps"],
+                        "p50": mix["latency_ms"]["all"]["p50"],
+                        "p99": mix["latency_ms"]["all"]["p99"],
+                    }  # fmt: skip
+                )
+    finally:
+        for backend in backends:
+            backend.close()
+    return out
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[len(ordered) // 2], 3) if ordered else 0.0
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", required=True, help="SQLite index bench_index built (a copy: it may be synced)")
     parser.add_argument("--engine", default="tantivy", help="index.search_engine")
     parser.add_argument("--http", action="store_true", help="measure the API child process instead")
     parser.add_argument("--latency", action="store_true", help="only p50/p99 of the classes and the mix")
+    parser.add_argument("--cache-pairs", default=None, metavar="KIB,KIB",
+                        help="paired latency of two tantivy reader cache sizes (KiB) on one file")  # fmt: skip
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python's heap (slower)")
     parser.add_argument("--repeats", type=int, default=3, help="times each query of a class runs one at a time")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients on the full mix")
@@ -301,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tracemalloc.start()
     load = os.getloadavg()[0]
     run: Callable[[argparse.Namespace], dict[str, Any]] = (
-        latency if args.latency else over_http if args.http else in_process
+        cache_pairs if args.cache_pairs else latency if args.latency else over_http if args.http else in_process
     )
     result = {"command": " ".join(["python -m bench.bench_memory", *sys.argv[1:]]), **run(args)}
     result["load_average_1m"] = [round(load, 2), round(os.getloadavg()[0], 2)]
