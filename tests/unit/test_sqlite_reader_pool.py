@@ -201,7 +201,7 @@ kept, seen = [], {}
 def burst():
     backend._conn()  # this thread holds a connection: it goes back to the pool (and the memory with it) as it ends
     big = []
-    for _ in range(3000):  # 64 KiB blocks with a small one kept between each two: freed, none is at an arena's top
+    for _ in range(1500):  # 64 KiB blocks with a small one kept between each two: freed, none is at an arena's top
         big.append(bytearray(65536))
         kept.append(bytearray(600))
     big.clear()
@@ -220,4 +220,4 @@ def test_memory_a_thread_freed_goes_back_to_the_system_when_the_thread_ends() ->
         [sys.executable, "-c", TRIM_SCRIPT],
         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
-    assert float(done.stdout.strip()) > 100  # of the ~190 MB freed (glibc alone gives back none of it)
+    assert float(done.stdout.strip()) > 50  # of the ~95 MB freed (glibc alone gives back none of it)
