@@ -179,7 +179,7 @@ def release_free_memory() -> None:
     """Give the pages malloc holds free in any arena back to the system (glibc `malloc_trim(0)`; nothing elsewhere).
     glibc returns freed memory only from the top of an arena, so what a burst of searches freed stays in the
     process: at 100k records, 55 MB of an in-process RSS of 272 MB after the 8-client mix. It walks every arena
-    under its lock (1–21 ms measured there), so it runs as a worker thread ends, not after each search."""
+    under its lock (1–30 ms measured there), so it runs as a worker thread ends, not after each search."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
