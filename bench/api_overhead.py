@@ -214,6 +214,7 @@ def interleaved(
                 paired = [mine - theirs for mine, theirs in zip(values, timings[BASELINE], strict=True)]
                 found[cls][name]["minus_baseline_p50"] = percentiles(paired)["p50"]
         stages[cls] = staged.stages_p50()
+        print(f"{cls}: {rounds} rounds done", file=sys.stderr, flush=True)
     return found, stages
 
 
@@ -310,6 +311,7 @@ def mix_pairs(
             loop = closed_loop(lambda _, port=port, vary=vary: VariedApi(port, vary), query_set(), clients=clients,
                                requests=requests if n else requests // 4, seconds=300)  # fmt: skip
             spent = (cpu.cpu() - before) * 1000 / max(1, loop["requests"])
+            print(f"mix round {n}, {name}: {loop['throughput_rps']} req/s", file=sys.stderr, flush=True)
             entry[name] = {"rps": loop["throughput_rps"], **loop["latency_ms"]["all"], "errors": loop["error_count"],
                            "cpu_ms": round(spent, 3), "load_1m": round(os.getloadavg()[0], 2)}  # fmt: skip
         if n:

@@ -123,8 +123,14 @@ class Api:
 
     def get(self, params: Params) -> tuple[int, bytes]:
         path = "/api/v1/search?" + urllib.parse.urlencode(params)
-        self._conn.request("GET", path)
-        response = self._conn.getresponse()
+        try:
+            self._conn.request("GET", path)
+            response = self._conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # the server closed the connection after its keep-alive timeout (uvicorn: 5 s idle): ask again on a new one
+            self._conn.close()
+            self._conn.request("GET", path)
+            response = self._conn.getresponse()
         return response.status, response.read()
 
     def ask(self, params: Params) -> bool:
