@@ -20,6 +20,7 @@ from config.settings import Settings
 from indexer.backends.sqlite import SqliteBackend
 from indexer.record import Lesson, Person, Provider, Record
 from search_api.app import create_app
+from search_api.cli.serve import HTTP_PARSER
 
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 XSS_TITLE = "<script>alert(1)</script>"
@@ -171,7 +172,7 @@ def live_server(app: FastAPI, *, start_timeout: float = 20.0) -> Iterator[LiveSe
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", access_log=False)
+    config = uvicorn.Config(app, http=HTTP_PARSER, log_level="warning", lifespan="off", ws="none", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
