@@ -9,9 +9,8 @@ FTS5 table, which takes the exact values it was given (the 'delete' command; SQL
 contentless_delete), so `delete_texts` reads them back first. Only `insert_texts` and `delete_texts` write
 either table, in the caller's transaction, so the two always hold the same records.
 
-Dictionaries live in `meta` as `text_dict:<id>` (never changed or removed once written, as the payloads' are in
-sqlite_payload); `text_dict` names the one new texts use (0: none). The first write that finds at least
-TRAIN_AFTER texts (stored and arriving) trains it; texts written before stay readable, compressed without.
+Compressed as the payloads are (sqlite_zstd), with dictionaries of their own in `meta` as `text_dict:<id>`,
+`text_dict` naming the one new texts use.
 
 A file written while FTS5 kept its own copy of the text (the shadow table `fts_content`) is converted once, when
 opened (`convert_fts_content`, in the opening write transaction).
@@ -22,12 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 
-import zstandard
-
+from indexer.backends.sqlite_zstd import SAMPLE_SIZE, TRAIN_AFTER, DictionaryColumn, DictionaryWriter
 from indexer.errors import IndexBackendError
 
 logger = logging.getLogger(__name__)
@@ -38,21 +35,11 @@ DDL = f"""
 CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, fields BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 ({", ".join(FTS_COLUMNS)}, content = '', {_TOKENIZE});
 """
-CURRENT_KEY = "text_dict"
-DICT_KEY = "text_dict:{}"
-TRAIN_AFTER = 1000
-SAMPLE_SIZE = 4000
-DICT_SIZE = 112_640
-LEVEL = 3
+TEXTS = DictionaryColumn(what="text", table="texts", column="fields", meta_prefix="text_dict")
+__all__ = ["TRAIN_AFTER", "convert_fts_content", "decode_fields", "delete_texts", "insert_texts", "texts_of"]
 _CHUNK = 5000
 _INSERT_FTS = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
 _DELETE_FTS = f"INSERT INTO fts (fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?{', ?' * len(FTS_COLUMNS)})"
-
-_lock = threading.Lock()
-_dicts: dict[int, bytes] = {}
-"""Dictionaries met in this process, by id (random 32-bit numbers: a frame that fails its checksum with the cached
-one is retried with its own file's)."""
-_local = threading.local()
 
 
 def encode_fields(fields: Sequence[str]) -> bytes:
@@ -62,19 +49,7 @@ def encode_fields(fields: Sequence[str]) -> bytes:
 
 def decode_fields(value: object, conn: sqlite3.Connection) -> tuple[str, ...]:
     """One stored `texts.fields` value back as the FTS_COLUMNS strings."""
-    if not isinstance(value, bytes):
-        raise IndexBackendError(f"a stored text is not a compressed frame ({type(value).__name__})")
-    try:
-        dict_id = zstandard.get_frame_parameters(value).dict_id
-        try:
-            plain = _decompressor(dict_id, conn).decompress(value)
-        except zstandard.ZstdError:
-            if not dict_id:
-                raise
-            plain = _decompressor(dict_id, conn, reload=True).decompress(value)  # the cached one was another file's
-    except zstandard.ZstdError as exc:
-        raise IndexBackendError(f"a stored text's compressed frame is damaged: {exc}") from exc
-    fields = json.loads(plain)
+    fields = json.loads(TEXTS.decode(value, conn))
     if not isinstance(fields, list) or len(fields) != len(FTS_COLUMNS):
         raise IndexBackendError(f"a stored text holds {type(fields).__name__}, not the {len(FTS_COLUMNS)} columns")
     return tuple(str(f) for f in fields)
@@ -95,7 +70,7 @@ def insert_texts(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[st
     if not rows:
         return
     conn.executemany(_INSERT_FTS, [(i, *fields) for i, fields in rows])
-    packed = TextWriter(conn).encode([fields for _, fields in rows])
+    packed = TEXTS.writer(conn).encode([encode_fields(fields) for _, fields in rows])
     conn.executemany(
         "INSERT INTO texts (id, fields) VALUES (?, ?)", [(i, p) for (i, _), p in zip(rows, packed, strict=True)]
     )
@@ -110,86 +85,6 @@ def delete_texts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     conn.executemany("DELETE FROM texts WHERE id = ?", [(i,) for i in stored])
 
 
-def _decompressor(dict_id: int, conn: sqlite3.Connection, *, reload: bool = False) -> zstandard.ZstdDecompressor:
-    """This thread's decompressor for the dictionary (decompressors are not shared between threads)."""
-    data = b""
-    if dict_id:
-        with _lock:
-            known = None if reload else _dicts.get(dict_id)
-        if known is None:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (DICT_KEY.format(dict_id),)).fetchone()
-            if row is None:
-                raise IndexBackendError(f"a stored text was compressed with dictionary {dict_id}, which the file lacks")
-            known = bytes(row[0])
-            with _lock:
-                _dicts[dict_id] = known
-        data = known
-    cache: dict[int, tuple[bytes, zstandard.ZstdDecompressor]] = getattr(_local, "decompressors", None) or {}
-    _local.decompressors = cache
-    held = cache.get(dict_id)
-    if held is None or held[0] is not data:  # the same bytes object while the process keeps that dictionary
-        made = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data)) if data else None
-        held = (data, made or zstandard.ZstdDecompressor())
-        cache[dict_id] = held
-    return held[1]
-
-
-class TextWriter:
-    """Compresses the texts of one write transaction with the file's text dictionary (training it when due)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (CURRENT_KEY,)).fetchone()
-        self.dict_id: int | None = None if row is None else int(row[0])
-        self._compressor = self._make_compressor()
-
-    def encode(self, rows: Sequence[Sequence[str]]) -> list[bytes]:
-        plain = [encode_fields(fields) for fields in rows]
-        if self.dict_id is None and plain:
-            stored = int(self.conn.execute("SELECT COUNT(*) FROM texts").fetchone()[0])
-            if stored + len(plain) >= TRAIN_AFTER:
-                self.train(plain)
-        compress = self._compressor.compress
-        return [compress(p) for p in plain]
-
-    def train(self, arriving: Sequence[bytes]) -> None:
-        """Train the file's text dictionary on an even spread of `arriving`, topped up with stored texts."""
-        step = max(1, len(arriving) // SAMPLE_SIZE)
-        sample: list[bytes | bytearray | memoryview] = list(arriving[::step][:SAMPLE_SIZE])
-        if len(sample) < SAMPLE_SIZE:
-            rows = self.conn.execute("SELECT fields FROM texts ORDER BY id DESC LIMIT ?", (SAMPLE_SIZE - len(sample),))
-            sample += [encode_fields(decode_fields(v, self.conn)) for (v,) in rows]
-        dict_id = 0
-        try:
-            trained = zstandard.train_dictionary(DICT_SIZE, sample, level=LEVEL)
-        except zstandard.ZstdError as exc:
-            logger.warning("no text dictionary could be trained (%s); texts are compressed without one", exc)
-        else:
-            key = DICT_KEY.format(trained.dict_id())
-            self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, trained.as_bytes()))
-            (held,) = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            if bytes(held) == trained.as_bytes():  # else another dictionary has that id: go without
-                dict_id = trained.dict_id()
-        self.dict_id = dict_id
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CURRENT_KEY, dict_id))
-        self._compressor = self._make_compressor()
-
-    def _make_compressor(self) -> zstandard.ZstdCompressor:
-        """This thread's compressor for the dictionary, kept while the dictionary's bytes are the same."""
-        if not self.dict_id:
-            return zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (DICT_KEY.format(self.dict_id),)).fetchone()
-        if row is None:
-            raise IndexBackendError(f"the file names text dictionary {self.dict_id} but lacks it")
-        data = bytes(row[0])
-        held: tuple[bytes, zstandard.ZstdCompressor] | None = getattr(_local, "compressor", None)
-        if held is None or held[0] != data:
-            found = zstandard.ZstdCompressionDict(data)
-            held = (data, zstandard.ZstdCompressor(level=LEVEL, dict_data=found, write_checksum=True))
-            _local.compressor = held
-        return held[1]
-
-
 def convert_fts_content(conn: sqlite3.Connection) -> int | None:
     """A file whose FTS5 table keeps its own copy of the text brought to the contentless layout, inside the
     caller's write transaction: every text compressed into `texts`, a contentless FTS5 table indexed from the
@@ -199,7 +94,7 @@ def convert_fts_content(conn: sqlite3.Connection) -> int | None:
         return None
     started = time.perf_counter()
     conn.execute("DELETE FROM texts")  # none in a file of that layout; a stray row would be a duplicate id
-    writer = TextWriter(conn)
+    writer: DictionaryWriter = TEXTS.writer(conn)
     if writer.dict_id is None:
         total = int(conn.execute("SELECT COUNT(*) FROM fts").fetchone()[0])
         if total >= TRAIN_AFTER:
@@ -208,7 +103,7 @@ def convert_fts_content(conn: sqlite3.Connection) -> int | None:
             writer.train(sample)
     records = 0
     for chunk in _chunks(_old_rows(conn, step=1)):
-        packed = writer.encode([fields for _, fields in chunk])
+        packed = writer.encode([encode_fields(fields) for _, fields in chunk])
         conn.executemany(
             "INSERT INTO texts (id, fields) VALUES (?, ?)", [(i, p) for (i, _), p in zip(chunk, packed, strict=True)]
         )
