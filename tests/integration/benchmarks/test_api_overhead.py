@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from pathlib import Path
 
-from bench.api_overhead import run, turn
+from bench.api_overhead import parse_args, run, turn
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
 
@@ -20,8 +19,9 @@ def test_every_column_answers_and_the_path_alone_is_measured(tmp_path: Path) -> 
         backend.upsert(list(generate(300)))
     finally:
         backend.close()
-    args = argparse.Namespace(index=str(index), baseline=str(CHECKOUT), engine="fts5", rounds=1, requests=20,
-                              bare=False, json=None)  # fmt: skip
+    # through the script's own parser, so that options it gains later take their defaults here too
+    args = parse_args(["--index", str(index), "--baseline", str(CHECKOUT), "--engine", "fts5", "--rounds", "1",
+                       "--requests", "20"])  # fmt: skip
     result = run(args)
     for cls in ("typical", "common"):
         columns = result["http"][cls]
