@@ -116,7 +116,7 @@ def test_a_form_without_the_csrf_token_changes_nothing(pages_site: OperatorSite,
     screen.fill("#key", site.operator_key)
     screen.click("form.admin-login button")
     cookies = {c["name"]: c["value"] for c in screen.context.cookies()}
-    with httpx.Client(base_url=site.url, cookies=cookies) as forged:
+    with httpx.Client(base_url=site.url, cookies=cookies, timeout=30) as forged:
         answer = forged.post("/operator/sources/my_courses/enable", data={"csrf": "forged"})
     assert answer.status_code == 303 and "error=csrf" in answer.headers["location"]
     assert site.store.sources.get("my_courses").enabled is False

@@ -34,7 +34,7 @@ def test_every_backend_lists_live_record_pages_in_sitemaps_and_serves_feeds(
     backend.upsert(records)
     backend.withdraw([records[0].uid, records[14].uid])
     live = {f"{PUBLIC}/records/{r.uid}" for r in records[1:] if r is not records[14]}
-    with serve_site(tmp_path, backend=backend, per_child=6) as url, httpx.Client() as client:
+    with serve_site(tmp_path, backend=backend, per_child=6) as url, httpx.Client(timeout=30) as client:
         locs = _sitemap_locs(client, url)
         assert sorted(locs) == sorted(live)
         backend.upsert([course(COUNT)])

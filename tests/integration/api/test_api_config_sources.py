@@ -40,7 +40,9 @@ def test_the_api_refuses_to_delete_a_source_the_configuration_file_defines(
     configured: tuple[Path, LiveService],
 ) -> None:
     _, service = configured
-    with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.admin_key}"}) as admin:
+    with httpx.Client(
+        base_url=service.url, headers={"Authorization": f"Bearer {service.admin_key}"}, timeout=30
+    ) as admin:
         message = _refusal(admin.delete(f"/api/v1/sources/{SOURCE}"))
     assert message.startswith(f"{SOURCE} is defined in the configuration file sources.yaml: remove its block there")
     source = service.store.sources.get(SOURCE)
@@ -49,7 +51,9 @@ def test_the_api_refuses_to_delete_a_source_the_configuration_file_defines(
 
 def test_the_command_line_refuses_with_the_same_message(configured: tuple[Path, LiveService]) -> None:
     settings_file, service = configured
-    with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.admin_key}"}) as admin:
+    with httpx.Client(
+        base_url=service.url, headers={"Authorization": f"Bearer {service.admin_key}"}, timeout=30
+    ) as admin:
         message = _refusal(admin.delete(f"/api/v1/sources/{SOURCE}"))
     code, _, err = edufed(settings_file, "sources", "remove", SOURCE)
     assert code == 2 and f"edufed: {message}\n" in err
@@ -58,7 +62,7 @@ def test_the_command_line_refuses_with_the_same_message(configured: tuple[Path, 
 
 def test_the_delete_button_of_the_operator_pages_refuses_it_too(configured: tuple[Path, LiveService]) -> None:
     _, service = configured
-    with httpx.Client(base_url=service.url) as browser:
+    with httpx.Client(base_url=service.url, timeout=30) as browser:
         assert browser.post("/operator/login", data={"key": service.admin_key}).status_code == 303
         form = {"csrf": OPERATOR_COOKIE.csrf_token(service.admin_key)}
         answer = browser.post(f"/operator/sources/{SOURCE}/delete", data=form)

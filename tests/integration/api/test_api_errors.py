@@ -209,7 +209,7 @@ class ExplodingBackend:
 
 def test_unexpected_error_is_a_generic_500_without_internals(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(settings=settings_for(tmp_path), backend=ExplodingBackend())
-    with live_server(app) as server, httpx.Client(base_url=server.url) as http:
+    with live_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         api = http.get("/api/v1/search", params={"q": "书法"})
         page = http.get("/", params={"q": "书法"})
     error = assert_error(api, status=500, code="internal_error")
@@ -224,7 +224,7 @@ def test_unreadable_index_is_503_and_health_says_error(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "index.sqlite3")
     backend.close()  # every read now fails with IndexBackendError
     app = create_app(settings=settings_for(tmp_path), backend=backend)
-    with live_server(app) as server, httpx.Client(base_url=server.url) as http:
+    with live_server(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         search = http.get("/api/v1/search", params={"q": "书法"})
         health = http.get("/api/v1/health")
     assert_error(search, status=503, code="index_unavailable")

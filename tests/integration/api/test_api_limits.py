@@ -19,7 +19,7 @@ MAX_SIZE = 4
 def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     tmp: Path = tmp_path_factory.mktemp("tight")
     limits = {"max_query_chars": 6, "max_page_size": MAX_SIZE, "default_page_size": 3, "max_page": MAX_PAGE}
-    with catalogue_server(tmp, **limits) as server, httpx.Client(base_url=server.url) as http:
+    with catalogue_server(tmp, **limits) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         yield http
 
 

@@ -41,7 +41,7 @@ def serve(data_dir: Path, backend: IndexBackend, *, origins: list[str]) -> Itera
 
 
 def test_data_lists_the_published_dump_and_serves_it_whole(index: SqliteBackend, tmp_path: Path) -> None:
-    with serve(tmp_path, index, origins=[]) as url, httpx.Client(base_url=url) as client:
+    with serve(tmp_path, index, origins=[]) as url, httpx.Client(base_url=url, timeout=30) as client:
         assert client.get("/data/").json()["dumps"] == []
         settings = load_settings(environ={"EDUFED_DATA_DIR": str(tmp_path)})
         manifest = build_dump(index, directory=tmp_path / "dumps", settings=settings.dump)
@@ -62,7 +62,7 @@ def test_embed_is_framable_by_configured_origins_and_finds_other_platforms(
     index: SqliteBackend, tmp_path: Path
 ) -> None:
     title = course(4).title
-    with serve(tmp_path, index, origins=[MEMBER]) as url, httpx.Client(base_url=url) as client:
+    with serve(tmp_path, index, origins=[MEMBER]) as url, httpx.Client(base_url=url, timeout=30) as client:
         page = client.get("/embed", params={"platform": "lndx", "q": title})
         assert page.status_code == 200 and course(4).url in page.text
         (policy,) = page.headers.get_list("content-security-policy")
@@ -72,7 +72,7 @@ def test_embed_is_framable_by_configured_origins_and_finds_other_platforms(
 
 
 def test_cors_answers_configured_origins_on_search_and_records_only(index: SqliteBackend, tmp_path: Path) -> None:
-    with serve(tmp_path, index, origins=[MEMBER]) as url, httpx.Client(base_url=url) as client:
+    with serve(tmp_path, index, origins=[MEMBER]) as url, httpx.Client(base_url=url, timeout=30) as client:
         ok = client.get("/api/v1/search", params={"q": "山"}, headers={"Origin": MEMBER})
         assert ok.headers["access-control-allow-origin"] == MEMBER
         record = client.get(f"/api/v1/records/{course(1).uid}", headers={"Origin": MEMBER})
@@ -86,7 +86,7 @@ def test_cors_answers_configured_origins_on_search_and_records_only(index: Sqlit
 
 
 def test_nothing_is_open_to_other_origins_by_default(index: SqliteBackend, tmp_path: Path) -> None:
-    with serve(tmp_path, index, origins=[]) as url, httpx.Client(base_url=url) as client:
+    with serve(tmp_path, index, origins=[]) as url, httpx.Client(base_url=url, timeout=30) as client:
         answer = client.get("/api/v1/search", headers={"Origin": MEMBER})
         assert "access-control-allow-origin" not in answer.headers
         policy = client.get("/embed", params={"platform": "lndx"}).headers["content-security-policy"]

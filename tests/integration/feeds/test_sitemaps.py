@@ -51,7 +51,7 @@ def test_the_sitemap_index_splits_live_record_pages_into_children_of_the_limit_a
     records = [course(n) for n in range(30)]
     index.upsert(records)
     index.withdraw([records[4].uid, records[11].uid])
-    with serve_site(tmp_path, backend=index, per_child=7) as url, httpx.Client() as client:
+    with serve_site(tmp_path, backend=index, per_child=7) as url, httpx.Client(timeout=30) as client:
         children = _children(client, url)
         assert [len(c) for c in children] == [7, 7, 7, 7]
         locs = [loc for child in children for loc, _ in child]

@@ -62,7 +62,7 @@ def test_an_operator_cannot_reach_admin_endpoints(
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer efk_000000000000_" + "a" * 43, "Basic abc", "Bearer x"])
 def test_a_missing_or_unknown_key_is_401(site: OperatorSite, header: str | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
-    with httpx.Client(base_url=site.url, headers=headers) as client:
+    with httpx.Client(base_url=site.url, headers=headers, timeout=30) as client:
         for method, path in (("GET", "/api/v1/sources"), ("POST", "/api/v1/sources/dry-run"), ("GET", "/api/v1/keys")):
             answer = client.request(method, path, json={})
             assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized", path
@@ -77,7 +77,7 @@ def test_a_revoked_operator_key_is_401(site: OperatorSite, operator: httpx.Clien
 def test_an_operator_page_session_sees_only_its_platform(
     site: OperatorSite, their_source: str, operator: httpx.Client
 ) -> None:
-    with httpx.Client(base_url=site.url, follow_redirects=True) as browser:
+    with httpx.Client(base_url=site.url, follow_redirects=True, timeout=30) as browser:
         browser.post("/operator/login", data={"key": site.operator_key})
         assert "their_courses" not in browser.get("/operator").text
         assert browser.get(f"/operator/sources/{their_source}").status_code == 403

@@ -32,7 +32,7 @@ def test_keys_appear_in_no_log_report_audit_entry_or_error_body(
         seen.append(admin.delete(f"/api/v1/keys/{issued['id']}").text)
         with site.client(new_key) as revoked:
             seen.append(revoked.get("/api/v1/sources").text)
-    with httpx.Client(base_url=site.url) as browser:
+    with httpx.Client(base_url=site.url, timeout=30) as browser:
         seen.append(browser.post("/operator/login", data={"key": new_key}).text)
         seen.append(browser.post("/operator/login", data={"key": site.operator_key[:-1] + "x"}).text)
     stored = [str(e) for e in site.store.audit.find(limit=500)]
