@@ -305,6 +305,10 @@ class QueryTerm:
     asked: bool = False
     """A word of a question (a part of the query holding a filler, a stop character or a word of QUESTION_TAGS:
     怎么带孙子, 血压高吃什么), where a word common in general Chinese says little (match_plan.weighted_terms)."""
+    qualifier: bool = False
+    """A word saying only which course of a series is wanted (入门, 提高班, 第二学期, 下册, 2024版, 答疑; typed as
+    a part of its own or cut as a word of its own): it weighs less than the words saying what is taught
+    (match_plan.qualifiers)."""
 
 
 @dataclass(frozen=True)
@@ -428,7 +432,25 @@ def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: Ab
     asked = _is_question(part, words, vocabulary)
     words = _synonym_keys_joined(words, vocabulary.synonyms)
     terms = [_expanded(term, vocabulary, widen=widen) for term in _word_terms(words, widen=widen, skip=skip)]
+    qualifying = is_qualifier(part)
+    terms = [
+        replace(t, qualifier=True) if qualifying or (len(t.text) > 1 and is_qualifier(t.text)) else t for t in terms
+    ]
     return [replace(term, asked=True) for term in terms] if asked else terms
+
+
+_QUALIFIER_REST = re.compile("[上中下班课程册篇集级]*")
+"""What may be left of a qualifier once its markers are taken out: a part (上), a form (班, 课), a unit (册)."""
+
+
+def is_qualifier(text: str) -> bool:
+    """Whether folded text only says which course of a series is wanted: a level, class, season, part, edition or
+    session marker (入门, 提高班, 第二季, 下册, 2024版, 直播答疑: indexer.linkage.markers), and nothing it teaches."""
+    from indexer.linkage.markers import TitleMarkers, strip_markers, title_markers  # linkage imports this module
+
+    if title_markers(text) == TitleMarkers():
+        return False
+    return not _QUALIFIER_REST.sub("", strip_markers(text))
 
 
 def _is_question(part: str, words: Sequence[str], vocabulary: QueryVocabulary) -> bool:

@@ -178,3 +178,24 @@ def test_a_learners_word_finds_the_catalogues_word_the_thesaurus_groups_with_it(
     catalogue.upsert(LONELY[3:])
     found = _found(catalogue, "孤单")
     assert found[0] == "gd3" and {"gd0", "gd1", "gd2"} <= set(found)  # the typed word first, then 孤独
+
+
+ERHU_AND_ADVANCED = [
+    make_record("eh1", "二胡提高班", description="二胡换把与揉弦。"),
+    *(
+        make_record(f"eh{n}", f"{title}", platform="lndx", description=f"{title}：老师逐句示范二胡的演奏要领。")
+        for n, title in enumerate(["二胡名曲赏析与演奏技巧", "二胡入门基础教程全集", "民乐合奏中的二胡声部"], start=2)
+    ),
+    *(make_record(f"tg{n}", f"{topic}提高班") for n, topic in enumerate(["摄影", "声乐", "国画", "太极拳", "茶艺"])),
+]
+"""二胡 courses at several levels, and other subjects' 提高班 with short titles: as many records hold 提高班 as
+二胡, so the index's own frequencies alone would rank a short 提高班 title above a long 二胡 one."""
+
+
+def test_a_subject_at_another_level_outranks_another_subject_at_the_level_asked(catalogue: IndexBackend) -> None:
+    catalogue.upsert(ERHU_AND_ADVANCED)
+    found = _found(catalogue, "二胡 提高班")
+    assert found[0] == "eh1"  # both words
+    erhu = [found.index(f"eh{n}") for n in (2, 3, 4)]
+    others = [found.index(uid) for uid in found if uid.startswith("tg")]
+    assert others and max(erhu) < min(others)  # every 二胡 course before another subject's 提高班

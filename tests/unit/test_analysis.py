@@ -11,6 +11,7 @@ from indexer.analysis import (
     fold,
     index_text,
     is_pinyin,
+    is_qualifier,
     parse_query,
     pinyin_spelled,
     pinyin_splits,
@@ -180,3 +181,16 @@ def test_latin_words_that_are_not_all_pinyin_stay_separate_terms() -> None:
 
 def test_pinyin_spelled_finds_a_word_the_cut_splits() -> None:
     assert pinyin_spelled("学跳广场舞", ("guang", "chang", "wu")) == ["广场舞"]
+
+
+def test_a_part_or_word_saying_only_which_course_of_a_series_is_a_qualifier() -> None:
+    flags = {
+        t.text: t.qualifier
+        for q in ("二胡 提高班", "旗袍走秀 第二学期", "剪纸 下", "越剧 直播答疑")
+        for t in parse_query(q)
+    }
+    assert flags == {"二胡": False, "提高班": True, "旗袍": False, "走秀": False, "第二": True, "学期": True,
+                     "剪纸": False, "下": True, "越剧": False, "直播": True, "答疑": True}  # fmt: skip
+    assert [t.qualifier for t in parse_query("二胡提高班")] == [False, True]  # a word the cut keeps apart
+    assert not any(t.qualifier for t in parse_query("楷书 上网 唱腔"))
+    assert is_qualifier("2024版") and is_qualifier("基础班") and not is_qualifier("楷书基础")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from indexer.analysis import parse_query
-from indexer.match_plan import AllOf, AnyOf, match_plan, weigh, weighted_terms
+from indexer.match_plan import QUALIFIER_FACTOR, AllOf, AnyOf, match_plan, qualifiers, weigh, weighted_terms
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.word_rarity import FLOOR, rarity_factor
 
@@ -74,7 +74,7 @@ def test_in_a_question_every_alternative_scores_at_its_words_weight() -> None:
 
 
 def test_the_words_of_a_name_or_of_spaced_words_keep_their_weight() -> None:
-    for q in ("数字人民币", "隔代教育", "书法 入门", "注意 遗嘱"):
+    for q in ("数字人民币", "隔代教育", "书法 国画", "注意 遗嘱"):
         terms = parse_query(q, vocabulary=bundled_vocabulary())
         assert not any(t.asked for t in terms)
         assert weighted_terms(terms) == terms
@@ -85,3 +85,24 @@ def test_a_synonym_scores_below_its_typed_word_after_weighting() -> None:
     typed = [a.weight for a in term.alternatives if a.tokens == ("跳舞",)]
     expansions = [a.weight for a in term.alternatives if a.tokens != ("跳舞",)]
     assert expansions and max(expansions) < min(typed)
+
+
+def test_a_qualifier_beside_a_subject_scores_below_it() -> None:
+    for q, qualifier in (
+        ("二胡 提高班", "提高班"),
+        ("书法 入门", "入门"),
+        ("电子琴 下册", "下册"),
+        ("瑜伽 第二季", "第二季"),
+    ):
+        weights = {t.text: {a.weight for a in t.alternatives} for t in weighted_terms(parse_query(q))}
+        assert weights[qualifier] == {QUALIFIER_FACTOR} and weights[q.split()[0]] == {1.0}
+    weights = {t.text: max(a.weight for a in t.alternatives) for t in weighted_terms(parse_query("英语 2024版"))}
+    assert weights["英语"] == 1.0 and weights["2024"] == QUALIFIER_FACTOR  # the edition's pieces alike
+
+
+def test_qualifiers_alone_or_inside_a_subjects_name_keep_their_weight() -> None:
+    assert qualifiers(parse_query("入门 第二季")) == set()  # nothing else to qualify: they are what is asked
+    assert weighted_terms(parse_query("入门 第二季")) == parse_query("入门 第二季")
+    terms = parse_query("楷书基础 第二季")
+    assert {terms[i].text for i in qualifiers(terms)} == {"基础", "第二季"}
+    assert not qualifiers(parse_query("上网 电脑"))  # 上 of a word is no part marker
