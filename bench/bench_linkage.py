@@ -18,6 +18,7 @@ machine, so CPU seconds are the steadier figure.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -34,13 +35,13 @@ from typing import Any
 
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_bulk_links import link_stored
-from indexer.backends.sqlite_link_keys import insert_link_keys, link_key_codes
+from indexer.backends.sqlite_bulk_links import link_stored, stored_groups
+from indexer.backends.sqlite_link_keys import insert_link_keys
 from indexer.backends.sqlite_links import SqliteLinkStore, link_stored_chunk
 from indexer.backends.sqlite_schema import DOC_COLUMNS
 from indexer.linkage import LinkProfile, cluster, profile_of
 from indexer.linkage.clusters import candidate_pairs
-from indexer.linkage.incremental import Linker, LinkStore, stored_link_keys
+from indexer.linkage.incremental import Linker, LinkStore
 from indexer.record import Record
 
 
@@ -93,6 +94,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 def build_bare(args: argparse.Namespace) -> dict[str, Any]:
     """The corpus stored with only what linkage reads: `docs` (uid, cluster id, placeholders for the search
     columns), `payloads` and the link keys; no analysis, no FTS5 rows. A 1M index for clustering in minutes."""
+    from indexer.backends.sqlite_link_keys import record_codes
+
     SqliteBackend(args.index).close()  # the layout
     conn = sqlite3.connect(args.index, isolation_level=None)
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -114,7 +117,7 @@ def build_bare(args: argparse.Namespace) -> dict[str, Any]:
                 }  # fmt: skip
                 docs.append(tuple(values[c] for c in DOC_COLUMNS))
                 payloads.append((row_id, record.model_dump_json()))
-                keys.append((row_id, link_key_codes(stored_link_keys(profile_of(record)))))
+                keys.append((row_id, record_codes(profile_of(record))))
             conn.execute("BEGIN")
             conn.executemany(doc_sql, docs)
             conn.executemany("INSERT INTO payloads (id, json) VALUES (?, ?)", payloads)
@@ -151,6 +154,38 @@ def grouped(args: argparse.Namespace) -> dict[str, Any]:
     result["clusters"] = rows[0][0]
     backend.close()
     return result
+
+
+def groups(args: argparse.Namespace) -> dict[str, Any]:
+    """The rebuild's union-find alone (`stored_groups`: the link keys read in key order, the groups formed), on
+    the file as it is (opened with sqlite3, nothing converted); `--repeats` times, CPU and wall of each. Run as a
+    script with PYTHONPATH naming another tree to time that tree's code on its own copy of the file."""
+    conn = sqlite3.connect(args.index)
+    result: dict[str, Any] = {"records": conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0], "runs": []}
+    for _ in range(args.repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = list(stored_groups(conn))
+        result["runs"].append(
+            {"cpu_s": round(time.process_time() - cpu, 2), "wall_s": round(time.perf_counter() - wall, 2)}
+        )
+    digest = hashlib.blake2b(repr(found).encode(), digest_size=8).hexdigest()  # the same row ids: comparable
+    result.update(groups=len(found), grouped_records=sum(len(g) for g in found), digest=digest,
+                  largest=max(map(len, found), default=0), load_1min=round(os.getloadavg()[0], 2))  # fmt: skip
+    conn.close()
+    return result
+
+
+def same_clusters(args: argparse.Namespace) -> dict[str, Any]:
+    """Whether two index files put every uid in the same cluster (the cluster ids compared as stored)."""
+    maps = []
+    for path in (args.index, args.other):
+        conn = sqlite3.connect(path)
+        maps.append(dict(conn.execute("SELECT uid, cluster_id FROM docs").fetchall()))
+        conn.close()
+    first, second = maps
+    differing = sorted(uid for uid in first.keys() | second.keys() if first.get(uid, "-") != second.get(uid, "-"))
+    return {"records": [len(first), len(second)], "in_clusters": [sum(1 for c in m.values() if c) for m in maps],
+            "differing": len(differing), "differing_first": differing[:10]}  # fmt: skip
 
 
 def bulk(args: argparse.Namespace) -> dict[str, Any]:
@@ -264,12 +299,19 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--index", type=Path, required=True)
     c = commands.add_parser("chunked", help="re-link every stored record 500 at a time, one group at a time")
     c.add_argument("--index", type=Path, required=True)
+    r = commands.add_parser("groups", help="the rebuild's union-find over the stored link keys, timed")
+    r.add_argument("--index", type=Path, required=True)
+    r.add_argument("--repeats", type=int, default=3)
+    s = commands.add_parser("same-clusters", help="compare two files' uid -> cluster id maps")
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--other", type=Path, required=True)
     u = commands.add_parser("update", help="one changed record per upsert, linking on and off")
     u.add_argument("--index", type=Path, required=True)
     u.add_argument("--updates", type=int, default=40)
     args = parser.parse_args(argv)
     run = {"build": build_bare if getattr(args, "bare", False) else build, "bulk": bulk, "chunked": chunked,
-           "update": update, "grouped": grouped}[args.command]  # fmt: skip
+           "update": update, "grouped": grouped, "groups": groups,
+           "same-clusters": same_clusters}[args.command]  # fmt: skip
     sys.stdout.write(json.dumps({args.command: run(args)}, ensure_ascii=False) + "\n")
     return 0
 

@@ -6,11 +6,12 @@ stored record JSON is rewritten with the new id, so `get` and "also on" agree.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from indexer.backends.es_mapping import document_record
-from indexer.linkage import ClusterLink, LinkEvidence
+from indexer.linkage import ClusterLink, LinkEvidence, LinkProfile
+from indexer.linkage.incremental import lookup_keys
 from indexer.record import Record
 
 _BULK_LINES = 2000
@@ -29,7 +30,8 @@ class EsLinkStore:
         hits = hits["hits"]["hits"]
         return [document_record(hit["_source"]) for hit in hits]
 
-    def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
+    def link_candidates(self, profiles: Sequence[LinkProfile], *, skip: Collection[str], limit: int) -> list[Record]:
+        keys = {key for profile in profiles for key in lookup_keys(profile)}
         query = {"bool": {
             "filter": [{"terms": {"link_keys": sorted(keys)}}], "must_not": [{"ids": {"values": sorted(skip)}}],
         }}  # fmt: skip

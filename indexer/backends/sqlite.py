@@ -27,7 +27,7 @@ from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_connections import SqliteConnections
 from indexer.backends.sqlite_facets import FacetColumns
-from indexer.backends.sqlite_link_keys import convert_text_link_keys, delete_link_keys, insert_link_keys
+from indexer.backends.sqlite_link_keys import convert_link_keys, delete_link_keys, insert_link_keys
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
 from indexer.backends.sqlite_payload import PayloadWriter, payload_text
@@ -163,7 +163,7 @@ class SqliteBackend(SqliteChangeReads):
                 if statement.strip():
                     conn.execute(statement)
             add_missing_columns(conn)
-            convert_text_link_keys(conn)
+            convert_link_keys(conn)
             convert_fts_content(conn)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             create_oai_tables(conn)

@@ -1,8 +1,8 @@
 """Clustering every stored record of a SQLite index once, group by group, in bounded memory (a full rebuild).
 
 The groups come from the index alone, without reading a record: two rows are in one group when they store a
-link key a look-up of the other would ask for (the same teacher-joined key, the same untaught key, or an
-untaught and a taught record of one title key: indexer.linkage.incremental), when they share a stored
+link key a look-up of the other would ask for (one blocking key with the same teacher, or untaught, or an
+untaught and a taught record of one blocking key: indexer.linkage.incremental), when they share a stored
 cluster now, or when an admin joined them. That is a union-find over row ids (a few bytes per record);
 then each group's stored JSON is read and clustered (indexer.linkage.bulk), and its cluster ids written,
 a few groups per transaction. Memory holds the row ids and one batch of groups, never every profile.
@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 
-from indexer.backends.sqlite_link_keys import A_END, base_of, is_untaught_or_plain
+from indexer.backends.sqlite_link_keys import is_untaught, key_part
 from indexer.backends.sqlite_links import SqliteLinkStore
 from indexer.backends.sqlite_payload import payload_text
 from indexer.linkage.bulk import GroupClusterer, LinkGroup, cluster_here
@@ -107,27 +107,21 @@ def stored_groups(conn: sqlite3.Connection, *, joined: Collection[tuple[str, str
 
 def _union_by_keys(conn: sqlite3.Connection, rows: _RowSets) -> None:
     """Join rows that a candidate look-up would bring together (indexer.linkage.incremental's stored keys, as
-    the codes of sqlite_link_keys): the same teacher-joined key (p), the same untaught key (n) or plain key of
-    an index written before teacher keys; a taught record's own key (a) joins the untaught and plain records of
-    that key. The n, a and plain codes of one blocking key share `base_of`. Two keys sharing a code only join
-    two groups, which are then clustered together as the matcher judges them: the clusters stay the same."""
-    untaught: dict[int, int] = {}
-    last_key, last_id = None, -1
-    for key, row_id in conn.execute("SELECT key, id FROM link_key_ids WHERE key >= ? ORDER BY key", (A_END,)):
-        if key == last_key:
+    the codes of sqlite_link_keys): the same blocking key with the same teacher, or untaught; and every record
+    of a blocking key with its untaught records. One pass in key order: a key's codes are one range, its untaught
+    code first. Two keys sharing a code only join two groups, which are then clustered together as the matcher
+    judges them: the clusters stay the same."""
+    last_code, last_id = None, -1
+    key, untaught = None, None
+    for code, row_id in conn.execute("SELECT key, id FROM link_key_ids ORDER BY key, id"):
+        if code == last_code:
             rows.union(last_id, row_id)
             continue
-        last_key, last_id = key, row_id
-        if is_untaught_or_plain(key):  # n, or a plain key of an older index, which a look-up asks for too
-            other = untaught.setdefault(base_of(key), row_id)
-            if other != row_id:
-                rows.union(other, row_id)
-    if not untaught:
-        return  # no record names no teacher: the a keys join nothing
-    for key, row_id in conn.execute("SELECT key, id FROM link_key_ids WHERE key < ?", (A_END,)):
-        joined = untaught.get(base_of(key))
-        if joined is not None:
-            rows.union(joined, row_id)
+        last_code, last_id = code, row_id
+        if key_part(code) != key:
+            key, untaught = key_part(code), (row_id if is_untaught(code) else None)
+        elif untaught is not None:
+            rows.union(untaught, row_id)
 
 
 def link_stored(

@@ -1,23 +1,29 @@
-"""The linkage blocking keys of a SQLite index, each stored as one signed 64-bit integer (issue 17, disk).
+"""The linkage blocking keys of a SQLite index: one signed 64-bit code a (blocking key, teacher) (issue 17, disk).
 
-A stored key (indexer.linkage.incremental.stored_link_keys) is text: a kind letter and a blocking key (`a`: a
-taught record's own key, `n`: untaught, `p`: joined with a teacher's name; a key without a letter (`t...`,
-`b...`) is a plain key of an index written before teacher keys). Its code keeps the kind in the top two bits
-and the first 62 bits of blake2b of the key after the letter below them, so one key is the same integer in
-every process and Python version, the four kinds are four ranges (a < n < p < plain), and `a`, `n` and plain
-of one blocking key share their low 62 bits (sqlite_bulk_links joins them by that).
+What a record stores is indexer.linkage.incremental's rule (`stored_link_keys`): a record naming teachers stores
+each blocking key once per teacher, a record naming none stores each key untaught. Here each of those is one
+integer: the first 36 bits of blake2b of the blocking key above, and below them 28 bits that are 0 for an
+untaught key and, for a taught one, 28 bits of blake2b of the key and the teacher's name (never 0). So every
+record of one blocking key lies in one range of codes, its untaught records first (`key_range`): a look-up for
+an untaught record reads that range (every record of the key, taught or not), a look-up for a taught record asks
+for exactly its own teachers' codes and the key's untaught code, and the rebuild's union-find (sqlite_bulk_links)
+reads the table once in key order. A code is the same integer in every process and Python version.
 
-Two tables hold them:
+One table holds them: `link_key_ids (key, id)`, WITHOUT ROWID, primary key (key, id), a row per code and row id
+(~13 a record: 12 LSH bands, a title key, sometimes a main-title key; 19 bytes a row on disk). Nothing stores a
+record's codes by row id: removing or replacing a record computes the codes of its stored JSON again
+(`delete_link_keys`: profile and codes, ~0.3 ms a record) and deletes those rows. That holds while the
+codes of a record stay what they were when it was written: `LINK_KEYS` names the coding and the profile's
+blocking keys and teachers, kept in `meta`; a file whose `link_keys` differs (an older layout, or a coding
+changed since) has its table built again from its stored records when opened (`convert_link_keys`). Were a
+record's codes to differ anyway, the rows left over would only add candidates, as a collision does.
 
-* `link_key_ids (key, id)`, WITHOUT ROWID, primary key (key, id): candidate look-up by key and the rebuild's
-  union-find read it in key order, in place of a text table and its two indexes (2,698 bytes a record at 1M).
-* `link_key_sets (id, keys)`: each row id's codes, packed (8 bytes each), so removing a record deletes exactly
-  the (key, id) rows it wrote, without an (id, key) index. Only `insert_link_keys` writes both, in one
-  transaction, and only `delete_link_keys` removes them, so each set lists exactly its id's rows.
-
-A hash collision (two keys, one code: at 26M distinct keys, 1M records, some collision is a 1 in 14,000 chance)
-only adds a candidate to a look-up or joins two groups of the rebuild's union-find: the matcher then judges every
-candidate by its own blocking keys and titles (Linker._matches, cluster), so clusters stay what they would be.
+A collision only adds candidates to a look-up or joins two groups of the rebuild's union-find: two blocking keys
+sharing 36 bits (N distinct keys make ~N²/2^37 such pairs: none expected among the bench corpus's 14,177 keys
+at 100k, ~120 at 4M keys), or two teachers of one key sharing 28 bits (m teachers of a key make ~m²/2^29: with
+20 bits the corpus's 280 teachers of one title collided 45 times at 100k and joined groups, with 28 none).
+The matcher judges every candidate by its own blocking keys, teachers and titles (Linker._matches, cluster), so
+clusters stay what they would be.
 """
 
 from __future__ import annotations
@@ -25,138 +31,178 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-import struct
 import time
 from collections.abc import Collection, Iterable, Sequence
 
+from indexer.backends.sqlite_payload import payload_json
+from indexer.linkage import LinkProfile, profile_of
+from indexer.linkage.incremental import stored_key_pairs
+from indexer.record import Record
+
 logger = logging.getLogger(__name__)
 
-DDL = """
-CREATE TABLE IF NOT EXISTS link_key_ids (key INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, id))
-    WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS link_key_sets (id INTEGER PRIMARY KEY, keys BLOB NOT NULL);
-"""
+TABLE_DDL = (
+    "CREATE TABLE IF NOT EXISTS link_key_ids (key INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (key, id)) "
+    "WITHOUT ROWID"
+)
+DDL = TABLE_DDL + ";\n"
 
-_KIND_BITS = 62
-_BASE = (1 << _KIND_BITS) - 1
+LINK_KEYS = "2"
+"""The coding of the stored codes, in `meta` as `link_keys` (1, not written: a kind letter in the top bits and
+a code per teacher-joined key plus one per taught record's own key, with `link_key_sets` listing each row id's
+codes). Raise it when `key_code`, `stored_key_pairs` or a profile's blocking keys or teachers change: every
+open file then has its codes computed again from its stored records, which `delete_link_keys` relies on
+(tests/unit/test_sqlite_link_keys.py pins the codes of a few records to catch such a change)."""
+TEACHER_BITS = 28
+_TEACHER_MASK = (1 << TEACHER_BITS) - 1
 _OFFSET = 1 << 63
-_KINDS = {"a": 0, "n": 1, "p": 2}
-_PLAIN = 3
-A_END = (1 << _KIND_BITS) - _OFFSET
-"""Codes below this are `a` keys (taught records' own keys); `n` keys start here."""
-P_START = (2 << _KIND_BITS) - _OFFSET
-"""`p` keys (teacher-joined) start here."""
-PLAIN_START = (3 << _KIND_BITS) - _OFFSET
-"""Plain keys (an index written before teacher keys) start here, up to the largest 64-bit integer."""
 _PAGE = 500
+_RANGES_PER_QUERY = 5000
+_CONVERT_PAGE = 2000
+_CONVERT_CACHE = -262144
+"""KiB of page cache while a file's codes are built again: the table (~0.25 GB at 1M) stays in memory."""
 
 
-def link_key_code(key: str) -> int:
-    """The signed 64-bit code of one stored key (not Python's hash(), which differs between processes)."""
-    kind = _KINDS.get(key[:1], _PLAIN)
-    base = key if kind == _PLAIN else key[1:]
-    digest = int.from_bytes(hashlib.blake2b(base.encode(), digest_size=8).digest(), "big")
-    return ((kind << _KIND_BITS) | (digest >> (64 - _KIND_BITS))) - _OFFSET
+def key_code(key: str, teacher: str | None = None) -> int:
+    """The code of a blocking key, untaught (teacher None) or joined with one teacher's name."""
+    high = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") >> TEACHER_BITS
+    low = 0
+    if teacher is not None:
+        joined = hashlib.blake2b(f"{key}\x1f{teacher}".encode(), digest_size=8).digest()
+        low = (int.from_bytes(joined, "big") & _TEACHER_MASK) or 1
+    return ((high << TEACHER_BITS) | low) - _OFFSET
 
 
-def link_key_codes(keys: Iterable[str]) -> tuple[int, ...]:
-    """The distinct codes of a record's stored keys, in order."""
-    return tuple(sorted({link_key_code(key) for key in keys}))
+def key_range(key: str) -> tuple[int, int]:
+    """The codes of every record of a blocking key, first to last (inclusive): the untaught code, then the taught."""
+    first = key_code(key)
+    return first, first + _TEACHER_MASK
 
 
-def base_of(code: int) -> int:
-    """The blocking key part of a code: equal for the `a`, `n` and plain code of one blocking key."""
-    return code & _BASE
+def key_part(code: int) -> int:
+    """The blocking key's part of a code: equal for every code of one key (its untaught and taught codes)."""
+    return code >> TEACHER_BITS
 
 
-def is_untaught_or_plain(code: int) -> bool:
-    """An `n` or plain code: a look-up of an untaught record asks for both, and for the `a` code."""
-    return A_END <= code < P_START or code >= PLAIN_START
+def is_untaught(code: int) -> bool:
+    return code & _TEACHER_MASK == 0
+
+
+def record_codes(profile: LinkProfile) -> tuple[int, ...]:
+    """The distinct codes a record stores, in order."""
+    return tuple(sorted({key_code(key, teacher) for key, teacher in stored_key_pairs(profile)}))
+
+
+def lookup_ranges(profiles: Iterable[LinkProfile]) -> list[tuple[int, int]]:
+    """The codes (first, last: inclusive ranges) of the records a look-up for these records reads: for a record
+    naming teachers, each blocking key's untaught code and its teachers' codes; for a record naming none, every
+    code of each blocking key (taught by anyone or untaught). Sorted, overlapping ranges merged."""
+    ranges: set[tuple[int, int]] = set()
+    for profile in profiles:
+        for key in profile.blocking_keys():
+            if not profile.instructors:
+                ranges.add(key_range(key))
+                continue
+            untaught = key_code(key)
+            ranges.add((untaught, untaught))
+            ranges.update((code, code) for code in (key_code(key, name) for name in profile.instructors))
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def ids_in_ranges(conn: sqlite3.Connection, ranges: Sequence[tuple[int, int]]) -> set[int]:
+    """Row ids holding a code in any of these inclusive ranges (each range one search of the primary key)."""
+    found: set[int] = set()
+    for start in range(0, len(ranges), _RANGES_PER_QUERY):
+        chunk = ranges[start : start + _RANGES_PER_QUERY]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        sql = (
+            f"WITH r(lo, hi) AS (VALUES {values}) "
+            "SELECT k.id FROM r CROSS JOIN link_key_ids k WHERE k.key BETWEEN r.lo AND r.hi"
+        )
+        found.update(row_id for (row_id,) in conn.execute(sql, [bound for pair in chunk for bound in pair]))
+    return found
 
 
 def insert_link_keys(conn: sqlite3.Connection, rows: Sequence[tuple[int, Collection[int]]]) -> None:
-    """Store the codes of these (row id, codes) rows, which hold none now (inside the caller's transaction)."""
-    conn.executemany(
-        "INSERT INTO link_key_sets (id, keys) VALUES (?, ?)",
-        [(row_id, _pack(sorted(set(codes)))) for row_id, codes in rows],
-    )
+    """Store the codes of these (row id, codes) rows (inside the caller's transaction)."""
     conn.executemany(
         "INSERT OR IGNORE INTO link_key_ids (key, id) VALUES (?, ?)",
-        [(code, row_id) for row_id, codes in rows for code in codes],
+        sorted((code, row_id) for row_id, codes in rows for code in codes),
     )
 
 
 def delete_link_keys(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
-    """Remove every code these row ids stored (inside the caller's transaction)."""
+    """Remove every code these row ids stored, computed again from their stored records (inside the caller's
+    transaction, before their `payloads` rows go)."""
     for start in range(0, len(row_ids), _PAGE):
-        chunk = list(row_ids[start : start + _PAGE])
-        marks = ", ".join("?" * len(chunk))
-        rows = conn.execute(f"SELECT id, keys FROM link_key_sets WHERE id IN ({marks})", chunk).fetchall()
+        stored = stored_codes(conn, row_ids[start : start + _PAGE])
         conn.executemany(
             "DELETE FROM link_key_ids WHERE key = ? AND id = ?",
-            [(code, row_id) for row_id, packed in rows for code in _unpack(packed)],
+            sorted((code, row_id) for row_id, codes in stored for code in codes),
         )
-        conn.execute(f"DELETE FROM link_key_sets WHERE id IN ({marks})", chunk)
 
 
-def codes_of(conn: sqlite3.Connection, row_id: int) -> tuple[int, ...]:
-    """The codes one row id stored (empty when none)."""
-    row = conn.execute("SELECT keys FROM link_key_sets WHERE id = ?", (row_id,)).fetchone()
-    return _unpack(row[0]) if row else ()
+def stored_codes(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[tuple[int, tuple[int, ...]]]:
+    """(row id, codes) of these row ids' stored records, as they were written (rows without a record left out)."""
+    marks = ", ".join("?" * len(row_ids))
+    rows = conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({marks})", list(row_ids)).fetchall()
+    return [(int(row_id), _codes_of_json(payload, conn)) for row_id, payload in rows]
 
 
-def convert_text_link_keys(conn: sqlite3.Connection) -> int | None:
-    """An index written with the text table `link_keys` (and its indexes) brought to the coded tables, inside
-    the caller's write transaction: every key coded, the text table dropped; returns how many keys were
-    converted, None when the file has no text table. The freed pages are reused by later writes (VACUUM
-    gives them back to the file system)."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'link_keys'").fetchone():
+def _codes_of_json(payload: object, conn: sqlite3.Connection) -> tuple[int, ...]:
+    return record_codes(profile_of(Record.model_validate_json(payload_json(payload, conn))))
+
+
+def convert_link_keys(conn: sqlite3.Connection) -> int | None:
+    """Build `link_key_ids` again from the stored records when the file's codes are not of `LINK_KEYS` (a file
+    of an older layout: the text table `link_keys`, or the codes with `link_key_sets`; or a coding changed
+    since), inside the caller's write transaction; returns how many records were coded, None when the file's
+    codes are current. The older tables are dropped: their pages are reused by later writes (VACUUM gives them
+    back to the file system)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'link_keys'").fetchone()
+    if row is not None and str(row[0]) == LINK_KEYS:
         return None
-    started = time.perf_counter()
-    conn.create_function("edufed_link_key_code", 1, link_key_code, deterministic=True)
-    try:
-        # in key order, so the new table's pages are filled once, full
-        conn.execute(
-            "INSERT OR IGNORE INTO link_key_ids (key, id) "
-            "SELECT edufed_link_key_code(key), id FROM link_keys ORDER BY 1, 2"
+    started, cpu = time.perf_counter(), time.process_time()
+    dropped = [
+        str(name)
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('link_keys', 'link_key_sets')"
         )
-        records = 0
-        pending: list[tuple[int, bytes]] = []
-        current: int | None = None
-        codes: set[int] = set()
-        for row_id, code in conn.execute("SELECT id, key FROM link_key_ids ORDER BY id"):
-            if row_id != current:
-                if current is not None:
-                    pending.append((current, _pack(sorted(codes))))
-                current, codes = row_id, set()
-            codes.add(code)
-            if len(pending) >= 5000:
-                records += _write_sets(conn, pending)
-        if current is not None:
-            pending.append((current, _pack(sorted(codes))))
-        records += _write_sets(conn, pending)
-        keys = int(conn.execute("SELECT COUNT(*) FROM link_keys").fetchone()[0])
-        conn.execute("DROP TABLE link_keys")  # and its indexes
+    ]
+    for name in dropped:
+        conn.execute(f"DROP TABLE {name}")  # and its indexes
+    conn.execute("DROP TABLE IF EXISTS link_key_ids")
+    conn.execute(TABLE_DDL)
+    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+    conn.execute(f"PRAGMA cache_size = {_CONVERT_CACHE}")
+    records = codes = 0
+    try:
+        last = 0
+        while True:
+            page = conn.execute(
+                "SELECT id, json FROM payloads WHERE id > ? ORDER BY id LIMIT ?", (last, _CONVERT_PAGE)
+            ).fetchall()
+            if not page:
+                break
+            coded = [(int(row_id), _codes_of_json(payload, conn)) for row_id, payload in page]
+            insert_link_keys(conn, coded)
+            records += len(coded)
+            codes += sum(len(c) for _, c in coded)
+            last = int(page[-1][0])
     finally:
-        conn.create_function("edufed_link_key_code", 1, None)
-    logger.info(
-        "link keys converted to 64-bit codes in %.1f s: %d text keys of %d records now in link_key_ids and "
-        "link_key_sets; the text table link_keys and its indexes were dropped (their pages are reused by later "
-        "writes; VACUUM returns them to the file system)", time.perf_counter() - started, keys, records,
-    )  # fmt: skip
-    return keys
-
-
-def _write_sets(conn: sqlite3.Connection, pending: list[tuple[int, bytes]]) -> int:
-    conn.executemany("INSERT OR REPLACE INTO link_key_sets (id, keys) VALUES (?, ?)", pending)
-    done = len(pending)
-    pending.clear()
-    return done
-
-
-def _pack(codes: Sequence[int]) -> bytes:
-    return struct.pack(f">{len(codes)}q", *codes)
-
-
-def _unpack(packed: bytes) -> tuple[int, ...]:
-    return struct.unpack(f">{len(packed) // 8}q", packed)
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('link_keys', ?)", (LINK_KEYS,))
+    if records or dropped:
+        logger.info(
+            "link keys coded again (coding %s) in %.1f s (%.1f s CPU): %d codes of %d records in link_key_ids%s",
+            LINK_KEYS, time.perf_counter() - started, time.process_time() - cpu, codes, records,
+            f"; {', '.join(dropped)} dropped (their pages are reused by later writes; VACUUM returns them to the "
+            "file system)" if dropped else "",
+        )  # fmt: skip
+    return records

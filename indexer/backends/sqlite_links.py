@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
-from indexer.backends.sqlite_link_keys import link_key_code
+from indexer.backends.sqlite_link_keys import ids_in_ranges, lookup_ranges
 from indexer.backends.sqlite_payload import PayloadWriter, payload_text
-from indexer.linkage import ClusterLink, ClusterView, LinkEvidence
+from indexer.linkage import ClusterLink, ClusterView, LinkEvidence, LinkProfile
 from indexer.linkage.incremental import Linker
 from indexer.record import Record
 
@@ -23,22 +23,18 @@ class SqliteLinkStore:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
-        # by 64-bit code (sqlite_link_keys): a code two keys share only adds a candidate the matcher judges
-        codes = sorted({link_key_code(key) for key in keys})
-        marks = ", ".join("?" * len(codes))
-        sql = (
-            "SELECT d.id, d.uid FROM docs d WHERE d.id IN "
-            f"(SELECT id FROM link_key_ids WHERE key IN ({marks})) ORDER BY d.id"
-        )
+    def link_candidates(self, profiles: Sequence[LinkProfile], *, skip: Collection[str], limit: int) -> list[Record]:
+        # by code ranges (sqlite_link_keys): a code two keys share only adds a candidate the matcher judges
+        ids = sorted(ids_in_ranges(self.conn, lookup_ranges(profiles)))
         skipped = set(skip)
-        ids: list[object] = []
-        for row_id, uid in self.conn.execute(sql, codes):
-            if uid not in skipped:
-                ids.append(row_id)
-                if len(ids) >= limit:
-                    break
-        return self._records("SELECT json FROM payloads WHERE id IN ({})", ids)
+        wanted: list[object] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT id, uid FROM docs WHERE id IN ({', '.join('?' * len(chunk))}) ORDER BY id"
+            wanted.extend(row_id for row_id, uid in self.conn.execute(sql, chunk) if uid not in skipped)
+            if len(wanted) >= limit:
+                break
+        return self._records("SELECT json FROM payloads WHERE id IN ({})", wanted[:limit])
 
     def records_of(self, uids: Collection[str]) -> list[Record]:
         """The stored records of these uids (the unknown ones left out)."""

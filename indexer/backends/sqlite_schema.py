@@ -12,12 +12,13 @@ Layout (one row per record in each of `docs`, `fts`, `texts` and `payloads`, sha
 * `payloads` — the full Record JSON (with raw), read only for the returned page: a zstd frame compressed with
   the dictionary `meta` keeps, or JSON text in files written before compression (sqlite_payload).
 * `codes` — facet value <-> integer code.
-* `link_key_ids`, `link_key_sets` — the linkage blocking keys of each record (indexer.linkage) as 64-bit codes:
-  by key for look-ups, by rowid for removal (sqlite_link_keys); `clusters` — each cluster's evidence (JSON
-  list of links), by cluster id.
-* `meta` — layout version, the write `generation` and `pruned`; `docs.gen` and `removed` (rowid, gen) let
-  readers bring their in-memory columns up to date incrementally (sqlite_facets). `removed` keeps the last
-  1000 generations; `pruned` says up to which generation it was cut, and a reader older than that reloads.
+* `link_key_ids` — the linkage blocking keys of each record (indexer.linkage) as 64-bit codes, by code for
+  look-ups (sqlite_link_keys; a removal codes the stored record again); `clusters` — each cluster's evidence
+  (JSON list of links), by cluster id.
+* `meta` — layout version, the link keys' coding (`link_keys`), the write `generation` and `pruned`;
+  `docs.gen` and `removed` (rowid, gen) let readers bring their in-memory columns up to date incrementally
+  (sqlite_facets). `removed` keeps the last 1000 generations; `pruned` says up to which generation it was cut,
+  and a reader older than that reloads.
 
 Sorting and filtering happen in memory (sqlite_facets), so `docs` carries only the indexes that lookups
 need: uid, source, gen, cluster (with uid, for "also on") and the two suggestion keys.
@@ -32,21 +33,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from indexer.backends.sqlite_link_keys import DDL as LINK_KEY_DDL
-from indexer.backends.sqlite_link_keys import link_key_codes
+from indexer.backends.sqlite_link_keys import record_codes
 from indexer.backends.sqlite_text import DDL as TEXT_DDL
 from indexer.backends.sqlite_text import FTS_COLUMNS
 from indexer.linkage import profile_of
-from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
 from indexer.record_text import record_text
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
-CONVERTED_VERSIONS = ("1",)
-"""Older layout versions an open converts in place: 1 kept the search text in FTS5's own table (sqlite_text). A
-converted file says 2, so an edufed of layout 1 refuses it rather than read a contentless FTS5 table's empty
-columns as the text of the records it indexes into tantivy."""
+SCHEMA_VERSION = "3"
+CONVERTED_VERSIONS = ("1", "2")
+"""Older layout versions an open converts in place: 1 kept the search text in FTS5's own table (sqlite_text), 2
+kept each record's link key codes in `link_key_sets` and a taught record's keys twice (sqlite_link_keys). A
+converted file says 3, so an older edufed refuses it: one of layout 1 rather than read a contentless FTS5 table's
+empty columns as the text of the records it indexes into tantivy, one of layout 2 rather than write codes
+another way beside these (and look up the ones it would not find)."""
 MASK_FACETS = ("theme", "audience")
 """Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
 CODE_FACETS = ("platform", "media_type", "record_type", "region")
@@ -188,7 +190,7 @@ def prepare_rows(record: Record) -> PreparedRows:
               record.learner_count if record.learner_count is not None else -1, record.cluster_id, record.title,
               text.folded_title, text.title_pinyin),
         fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=record.model_dump_json(),
-        link_keys=link_key_codes(stored_link_keys(profile_of(record))),
+        link_keys=record_codes(profile_of(record)),
     )  # fmt: skip
 
 

@@ -38,6 +38,17 @@ def stored_link_keys(profile: LinkProfile) -> list[str]:
     return [*(f"a{key}" for key in keys), *(_taught(key, name) for key in keys for name in sorted(profile.instructors))]
 
 
+def stored_key_pairs(profile: LinkProfile) -> list[tuple[str, str | None]]:
+    """`stored_link_keys` as (blocking key, teacher) pairs, for an index that codes them itself (SQLite): one per
+    blocking key and teacher of a record naming teachers, (blocking key, None) for a record naming none. Unlike
+    the text keys a taught record stores no key of its own: an index that keeps one key's pairs together (in
+    one range of codes) finds every record of a key there."""
+    keys = profile.blocking_keys()
+    if not profile.instructors:
+        return [(key, None) for key in keys]
+    return [(key, name) for key in keys for name in sorted(profile.instructors)]
+
+
 def lookup_keys(profile: LinkProfile) -> list[str]:
     """The stored keys of the records that may match this one (see `stored_link_keys`), and its plain
     blocking keys, which an index written before teacher keys holds."""
@@ -54,8 +65,9 @@ def _taught(key: str, name: str) -> str:
 class LinkStore(Protocol):
     """What linkage needs from an index inside one write."""
 
-    def link_candidates(self, keys: Collection[str], *, skip: Collection[str], limit: int) -> list[Record]:
-        """Stored records holding any of these stored link keys, but not those of the uids in `skip` (the
+    def link_candidates(self, profiles: Sequence[LinkProfile], *, skip: Collection[str], limit: int) -> list[Record]:
+        """Stored records that may match any of these records: holding a stored link key their look-up asks for
+        (`lookup_keys`, or its equivalent in the index's own coding), but not those of the uids in `skip` (the
         group already read, the written records among them): the first `limit` in storage order."""
 
     def cluster_members(self, cluster_ids: Collection[str]) -> list[Record]:
@@ -103,17 +115,15 @@ class Linker:
     def _matches(self, store: LinkStore, frontier: Sequence[Record], group: Mapping[str, Record]) -> list[Record]:
         """Stored records outside `group` that share a blocking key with a frontier record and match it."""
         by_key: dict[str, list[LinkProfile]] = {}
-        wanted: set[str] = set()
-        for record in frontier:
-            profile = profile_of(record)
+        profiles = [profile_of(record) for record in frontier]
+        for profile in profiles:
             for key in profile.blocking_keys():
                 by_key.setdefault(key, []).append(profile)
-            wanted.update(lookup_keys(profile))
         if not by_key:
             return []
         limit = min(CANDIDATE_LIMIT * len(frontier), MAX_CANDIDATES)
         matched: dict[str, Record] = {}
-        for candidate in store.link_candidates(wanted, skip=group.keys(), limit=limit):
+        for candidate in store.link_candidates(profiles, skip=group.keys(), limit=limit):
             if candidate.uid in group or candidate.uid in matched:
                 continue
             profile = profile_of(candidate)

@@ -12,7 +12,6 @@ from pathlib import Path
 from bench.corpus import generate
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_bulk_links import link_stored, stored_groups
-from indexer.backends.sqlite_link_keys import delete_link_keys, insert_link_keys, link_key_codes
 from indexer.backends.sqlite_payload import payload_text
 from indexer.linkage import FixedDecisions, LinkDecision, cluster, profile_of
 from indexer.linkage.bulk import GroupLinks, LinkGroup, cluster_here
@@ -168,31 +167,3 @@ def test_a_group_too_large_to_hold_is_linked_as_arrivals_are(tmp_path: Path) -> 
     assert sizes and max(sizes) <= 30 and summary.big_groups > 0  # the corpus's teacher groups exceed 30
     expected = {uid: link.cluster_id if link else None for uid, link in whole.items()}
     assert clusters_of(tmp_path / "index.sqlite3")[0] == expected
-
-
-def test_records_of_an_index_written_before_teacher_keys_group_with_the_records_they_may_match(tmp_path: Path) -> None:
-    records = [_hashed(r) for r in [
-        course("a:1", "太极拳", teachers=["王秀兰"]),
-        course("b:1", "楷书入门", teachers=["王秀兰"], lessons=["握笔", "点画", "结构"]),  # plain keys: an older index
-        course("c:1", "楷书入门", lessons=["握笔", "点画", "结构"]),  # plain keys, naming no teacher
-        course("d:1", "楷书入门", lessons=["握笔", "点画", "结构"]),  # untaught, today's keys: a look-up asks for both
-    ]]  # fmt: skip
-    path = tmp_path / "index.sqlite3"
-    backend = SqliteBackend(path, linker=Unlinked())
-    try:
-        backend.upsert(records)
-        with sqlite3.connect(path) as conn:
-            for record in records[1:3]:
-                (row_id,) = conn.execute("SELECT id FROM docs WHERE uid = ?", (record.uid,)).fetchone()
-                delete_link_keys(conn, [row_id])
-                insert_link_keys(conn, [(row_id, link_key_codes(profile_of(record).blocking_keys()))])
-        conn = sqlite3.connect(path)
-        assert _uids_of(conn, stored_groups(conn)) == [["b:1", "c:1", "d:1"]]
-        conn.close()
-        backend.linker = Linker()
-        backend.link_all()
-    finally:
-        backend.close()
-    whole = cluster([profile_of(r) for r in records])
-    assert clusters_of(path)[0] == {uid: link.cluster_id if link else None for uid, link in whole.items()}
-    assert whole["d:1"] is not None and whole["d:1"] == whole["b:1"]

@@ -461,8 +461,7 @@ def index_content(path: Path) -> list[list[tuple[object, ...]]]:
         return [
             conn.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
             for table, key in (("docs", "id"), ("payloads", "id"), ("texts", "id"), ("removed", "id"),
-                               ("link_key_ids", "id, key"), ("link_key_sets", "id"),
-                               ("clusters", "cluster_id"))
+                               ("link_key_ids", "id, key"), ("clusters", "cluster_id"))
         ]  # fmt: skip
     finally:
         conn.close()
