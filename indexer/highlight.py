@@ -19,13 +19,18 @@ _TITLE_CHARS = 200
 def needles(terms: Sequence[QueryTerm], *, title: str = "") -> list[str]:
     """The folded strings to mark for these terms, longest first (a pinyin term marks the words it spells)."""
     fixed, spelled = _term_needles(tuple(terms))
+    return list(_with_spelled(fixed, spelled, title=title))
+
+
+def _with_spelled(fixed: tuple[str, ...], spelled: tuple[tuple[str, ...], ...], *, title: str) -> tuple[str, ...]:
+    """`fixed` with the words of `title` the pinyin token tuples `spelled` spell, longest first."""
     if not spelled:
-        return list(fixed)
+        return fixed
     found = set(fixed)
     folded = fold(title)
     for tokens in spelled:
         found.update(pinyin_spelled(folded, tokens))
-    return sorted(found, key=lambda n: (-len(n), n))
+    return tuple(sorted(found, key=lambda n: (-len(n), n)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -60,11 +65,22 @@ def highlight(text: str, marks: Sequence[str], *, width: int | None = None) -> s
 
 def highlight_record(*, title: str, description: str | None, terms: Sequence[QueryTerm]) -> dict[str, str]:
     """The `title` and `description` highlights of one search hit."""
-    marks = needles(terms, title=title)
-    return {
-        "title": highlight(title, marks, width=_TITLE_CHARS),
-        "description": highlight(description or "", marks, width=SNIPPET_CHARS),
-    }
+    return Highlighter(terms).record(title=title, description=description)
+
+
+class Highlighter:
+    """`highlight_record` for the hits of one query: what its terms mark is worked out once, not per hit."""
+
+    def __init__(self, terms: Sequence[QueryTerm]) -> None:
+        self._fixed, self._spelled = _term_needles(tuple(terms))
+
+    def record(self, *, title: str, description: str | None) -> dict[str, str]:
+        """The `title` and `description` highlights of one hit."""
+        marks = _with_spelled(self._fixed, self._spelled, title=title)
+        return {
+            "title": highlight(title, marks, width=_TITLE_CHARS),
+            "description": highlight(description or "", marks, width=SNIPPET_CHARS),
+        }
 
 
 def match_spans(text: str, marks: Sequence[str]) -> list[tuple[int, int]]:

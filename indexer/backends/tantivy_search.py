@@ -15,6 +15,7 @@ A one-token phrase is built as a term query: tantivy panics on a phrase of one t
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
@@ -176,17 +177,29 @@ class TantivySearch:
                 break
             fetch *= _GROWTH
         start = bisect_left(keys, float(after.key)) if after is not None else 0
-        addresses = [address for _, address in hits[start:known]]
-        ids = np.asarray(searcher.fast_field_values(ID_FIELD, addresses) if addresses else [], dtype=np.int64)
-        uids = self._uids_of(conn, ids)
+        # Only rows up to the page's last key can be on it (with those tied with the cursor's key, which it may
+        # pass over): their uids are read first, and the rest only when some row is not in the caller's snapshot.
+        reach = need + (bisect_right(keys, float(after.key)) - start if after is not None else 0)
+        cut = known if known - start <= reach else bisect_right(keys, keys[start + reach - 1], start, known)
+        ids, uids = self._ids_and_uids(conn, searcher, hits[start:cut])
+        if len(uids) < len(ids) and cut < known:
+            ids, uids = self._ids_and_uids(conn, searcher, hits[start:known])
         ranked = sorted(
             (key, uids[row_id], row_id)
-            for key, row_id in zip(keys[start:known], ids.tolist(), strict=True)
+            for key, row_id in zip(keys[start:], ids.tolist(), strict=False)
             if row_id in uids  # a row the caller's snapshot does not hold yet is not on the page
         )
         if after is not None:
             ranked = [row for row in ranked if (row[0], row[1]) > (float(after.key), after.uid)]
         return [(row_id, uid, key) for key, uid, row_id in ranked[request.offset : need]], total
+
+    def _ids_and_uids(
+        self, conn: sqlite3.Connection, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]]
+    ) -> tuple[np.ndarray, dict[int, str]]:
+        """The rowids of `hits` and the uids the caller's snapshot holds for them."""
+        addresses = [address for _, address in hits]
+        ids = np.asarray(searcher.fast_field_values(ID_FIELD, addresses) if addresses else [], dtype=np.int64)
+        return ids, self._uids_of(conn, ids)
 
     def _facets(
         self, searcher: tantivy.Searcher, scored: tantivy.Query, filters: dict[str, tantivy.Query]
@@ -248,10 +261,16 @@ def _bit_counts(masks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(bit, matches with that bit set) from (whole mask, matches with that mask)."""
     counts: dict[int, int] = {}
     for mask, n in masks:
-        for bit in _bits(mask):
+        for bit in _set_bits(mask):
             counts[bit] = counts.get(bit, 0) + n
     return sorted(counts.items())
 
 
 def _bits(mask: int) -> list[int]:
-    return [bit for bit in range(mask.bit_length()) if mask >> bit & 1]
+    return list(_set_bits(mask))
+
+
+@functools.lru_cache(maxsize=4096)
+def _set_bits(mask: int) -> tuple[int, ...]:
+    """The set bits of a mask: a facet's few hundred distinct masks recur in every search's counts."""
+    return tuple(bit for bit in range(mask.bit_length()) if mask >> bit & 1)

@@ -173,6 +173,26 @@ def test_cursor_paging_returns_every_record_exactly_once(
     assert uids[:4] == first_page
 
 
+def test_records_of_one_score_page_by_uid_by_cursor_and_by_page(backend: IndexBackend) -> None:
+    from contract_corpus import make_record
+
+    platforms = ["le_ouchn", "lndx", "smartedu"]
+    same = [make_record(f"jz{n:02d}", "剪纸艺术", platform=platforms[n % 3]) for n in range(14)]
+    backend.upsert(same)
+    expected = sorted(r.uid for r in same)
+    by_page = [h.record.uid for p in range(1, 6) for h in backend.search(SearchQuery(q="剪纸", size=3, page=p)).hits]
+    assert by_page == expected
+    by_cursor: list[str] = []
+    cursor = None
+    for _ in range(5):
+        result = backend.search(SearchQuery(q="剪纸", size=3, cursor=cursor))
+        by_cursor += [h.record.uid for h in result.hits]
+        assert len({h.score for h in result.hits}) <= 1
+        if (cursor := result.next_cursor) is None:
+            break
+    assert by_cursor == expected
+
+
 def test_last_page_has_no_cursor(loaded: IndexBackend) -> None:
     result = loaded.search(SearchQuery(q="理财", size=10))
     assert result.total == 2 and result.next_cursor is None
@@ -224,6 +244,28 @@ def test_also_on_leaves_out_records_of_the_same_platform(backend: IndexBackend, 
     backend.upsert([*corpus, twin])
     hit = next(h for h in backend.search(SearchQuery(q="书法入门", size=20)).hits if h.record.uid == twin.uid)
     assert {r.platform for r in hit.also_on} == {"lndx", "smartedu"}
+
+
+def test_also_on_lists_the_first_five_of_other_platforms_by_uid(backend: IndexBackend, corpus: list[Record]) -> None:
+    """Also when one platform alone holds more than five of the cluster and several hits of a page share it."""
+    from contract_corpus import make_record
+
+    twins = [
+        make_record(f"sf1{n}", "书法入门（重播）", instructors=[Person(name="王明")], platform=platform)
+        for n, platform in enumerate(["le_ouchn"] * 6 + ["lndx", "smartedu"])
+    ]
+    backend.upsert([*corpus, *twins])
+    stored = {r.uid: r for r in backend.iter_records()}
+    per_platform = Counter((r.cluster_id, r.platform) for r in stored.values() if r.cluster_id)
+    assert max(per_platform.values()) > 5
+    hits = [h for h in backend.search(SearchQuery(q="书法入门", size=50)).hits if h.record.cluster_id]
+    assert len(hits) > 5
+    for hit in hits:
+        record = hit.record
+        others = sorted(
+            u for u, r in stored.items() if r.cluster_id == record.cluster_id and r.platform != record.platform
+        )
+        assert [(r.uid, r.url) for r in hit.also_on] == [(u, stored[u].url) for u in others[:5]]
 
 
 def test_suggest_completes_a_prefix_most_popular_first(loaded: IndexBackend) -> None:
