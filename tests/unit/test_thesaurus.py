@@ -7,7 +7,7 @@ from config.loader import load_query_words, load_themes
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, parse_query
 from indexer.known_words import known_terms, lookup_tokens
 from indexer.query_vocabulary import bundled_vocabulary, query_vocabulary
-from indexer.thesaurus import WEIGHT, related_words, thesaurus_candidates, thesaurus_words
+from indexer.thesaurus import UNHELD_WEIGHT, WEIGHT, related_words, thesaurus_candidates, thesaurus_words
 
 
 def test_a_word_gets_the_other_words_of_its_finest_synonym_group() -> None:
@@ -35,10 +35,17 @@ def test_a_word_the_catalogue_rarely_holds_gains_the_words_it_holds_more_often()
 def test_the_added_words_match_below_the_typed_word_and_the_hand_lists_synonyms() -> None:
     typed = parse_query("孤单")
     assert "孤独" in lookup_tokens(typed, related_words)
-    (term,) = known_terms(typed, frequencies={"孤独": 24}, titles_of=None, related=related_words)
+    (term,) = known_terms(typed, frequencies={"孤单": 2, "孤独": 24}, titles_of=None, related=related_words)
     assert term.alternatives[0] == Alternative("text", ("孤单",))
     assert Alternative("text", ("孤独",), weight=WEIGHT) in term.alternatives
     assert WEIGHT < EXPANSION_WEIGHT
+
+
+def test_the_added_words_weigh_as_the_typed_word_when_no_record_holds_it() -> None:
+    (term,) = known_terms(parse_query("孤单"), frequencies={"孤独": 24}, titles_of=None, related=related_words)
+    assert term.alternatives[0] == Alternative("text", ("孤单",))
+    assert Alternative("text", ("孤独",), weight=UNHELD_WEIGHT) in term.alternatives
+    assert UNHELD_WEIGHT == 1.0
 
 
 def test_names_question_words_and_words_of_the_hand_list_are_not_expanded() -> None:
