@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from indexer.analysis import QueryTerm, fold, pinyin_spelled
 
@@ -14,6 +14,8 @@ SNIPPET_CHARS = 120
 _LEAD_CHARS = 30
 """How much text a snippet shows before its first match."""
 _TITLE_CHARS = 200
+_TO_ESCAPE = re.compile("[&<>\"']")
+"""The characters html.escape replaces."""
 
 
 def needles(terms: Sequence[QueryTerm], *, title: str = "") -> list[str]:
@@ -89,7 +91,7 @@ def match_spans(text: str, marks: Sequence[str]) -> list[tuple[int, int]]:
         return []
     folded, offsets = _fold_aligned(text)
     pattern = _pattern(tuple(marks))
-    spans = [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
+    spans = [span for match in pattern.finditer(folded) if (span := match.span())[1] > span[0]]
     if offsets is None:
         return spans
     return [(offsets[s], offsets[e]) for s, e in spans]
@@ -125,14 +127,18 @@ def _fold_aligned(text: str) -> tuple[str, list[int] | None]:
 
 
 def _render(text: str, spans: Sequence[tuple[int, int]], *, start: int, end: int) -> str:
+    # most windows hold nothing HTML must escape: their pieces are then taken as they are
+    escape: Callable[[str], str] = html.escape if _TO_ESCAPE.search(text, start, end) else str
+    if not spans:
+        return escape(text[start:end])
     out: list[str] = []
     position = start
     for span_start, span_end in spans:
         span_start, span_end = max(span_start, position), min(span_end, end)
         if span_end <= span_start:
             continue
-        out.append(html.escape(text[position:span_start]))
-        out.append("<mark>" + html.escape(text[span_start:span_end]) + "</mark>")
+        out.append(escape(text[position:span_start]))
+        out.append("<mark>" + escape(text[span_start:span_end]) + "</mark>")
         position = span_end
-    out.append(html.escape(text[position:end]))
+    out.append(escape(text[position:end]))
     return "".join(out)

@@ -115,8 +115,9 @@ class RecentResults:
         with self._lock:
             self._items[key] = result
             self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            dropped = [self._items.popitem(last=False) for _ in range(len(self._items) - self._size)]
+        # freed here, outside the lock: a page of records takes ~0.1 ms to free, which other searches need not wait for
+        del dropped
 
 
 KNOWN_TOKENS = 50_000

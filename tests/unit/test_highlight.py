@@ -51,3 +51,12 @@ def test_needles_worked_out_once_per_query_still_follow_each_title() -> None:
     assert needles(terms, title="舒发新说") == ["shufa", "太极", "舒发"]
     assert needles(terms, title="围棋") == ["shufa", "太极"]
     assert needles(parse_query("太极拳 入门"), title="书法") == ["太极拳", "入门"]
+
+
+def test_a_snippet_escapes_the_markup_inside_its_window_only_as_html_needs() -> None:
+    inside = "甲" * 200 + "<i>书法</i>" + "乙" * 10
+    assert highlight(inside, ["书法"], width=60) == "…" + "甲" * 41 + "&lt;i&gt;<mark>书法</mark>&lt;/i&gt;" + "乙" * 10
+    outside = "书法" + "乙" * 200 + "<b>&</b>"
+    assert highlight(outside, ["书法"], width=20) == "<mark>书法</mark>" + "乙" * 18 + "…"
+    assert highlight("说'书法'与\"书法\"", ["书法"]) == "说&#x27;<mark>书法</mark>&#x27;与&quot;<mark>书法</mark>&quot;"
+    assert highlight("a<b", []) == "a&lt;b" and highlight("无标记", []) == "无标记"
