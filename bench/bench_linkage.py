@@ -12,7 +12,13 @@ written before linkage); with `--linking` every write links as a harvest's does,
 clustering, writing the cluster ids; wall and CPU seconds per phase, peak RSS of the process.
 `update` changes one stored record at a time (its description, so the content hash changes) and upserts it
 alone, then withdraws and re-adds one: wall and CPU per write, linking on and off. Other sessions share the
-machine, so CPU seconds are the steadier figure.
+machine, so CPU seconds are the steadier figure. `groups` times the rebuild's union-find over the stored link keys
+alone (with a digest of the groups, comparable between two copies of one file), `same-clusters` compares two
+files' uid -> cluster id maps:
+
+    PYTHONPATH=../older .venv/bin/python bench/bench_linkage.py groups --index bench/out/old-copy.sqlite3
+    PYTHONPATH=. .venv/bin/python bench/bench_linkage.py groups --index bench/out/new-copy.sqlite3
+    PYTHONPATH=. .venv/bin/python bench/bench_linkage.py same-clusters --index A.sqlite3 --other B.sqlite3
 """
 
 from __future__ import annotations

@@ -34,7 +34,10 @@ import sqlite3
 import time
 from collections.abc import Collection, Iterable, Sequence
 
+from pydantic import ValidationError
+
 from indexer.backends.sqlite_payload import payload_json
+from indexer.errors import IndexBackendError
 from indexer.linkage import LinkProfile, profile_of
 from indexer.linkage.incremental import stored_key_pairs
 from indexer.record import Record
@@ -139,24 +142,33 @@ def insert_link_keys(conn: sqlite3.Connection, rows: Sequence[tuple[int, Collect
 
 def delete_link_keys(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
     """Remove every code these row ids stored, computed again from their stored records (inside the caller's
-    transaction, before their `payloads` rows go)."""
+    transaction, before their `payloads` rows go). A stored record that cannot be read any more (damaged, or
+    of a record model it no longer fits) has its rows found by a scan of the whole table instead."""
     for start in range(0, len(row_ids), _PAGE):
         stored = stored_codes(conn, row_ids[start : start + _PAGE])
         conn.executemany(
             "DELETE FROM link_key_ids WHERE key = ? AND id = ?",
-            sorted((code, row_id) for row_id, codes in stored for code in codes),
+            sorted((code, row_id) for row_id, codes in stored if codes is not None for code in codes),
         )
+        unread = [(row_id,) for row_id, codes in stored if codes is None]
+        conn.executemany("DELETE FROM link_key_ids WHERE id = ?", unread)
 
 
-def stored_codes(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[tuple[int, tuple[int, ...]]]:
-    """(row id, codes) of these row ids' stored records, as they were written (rows without a record left out)."""
+def stored_codes(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[tuple[int, tuple[int, ...] | None]]:
+    """(row id, codes) of these row ids' stored records, as they were written (None: the record cannot be read;
+    rows without a record left out)."""
     marks = ", ".join("?" * len(row_ids))
     rows = conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({marks})", list(row_ids)).fetchall()
-    return [(int(row_id), _codes_of_json(payload, conn)) for row_id, payload in rows]
+    return [(int(row_id), _codes_of_json(int(row_id), payload, conn)) for row_id, payload in rows]
 
 
-def _codes_of_json(payload: object, conn: sqlite3.Connection) -> tuple[int, ...]:
-    return record_codes(profile_of(Record.model_validate_json(payload_json(payload, conn))))
+def _codes_of_json(row_id: int, payload: object, conn: sqlite3.Connection) -> tuple[int, ...] | None:
+    try:
+        record = Record.model_validate_json(payload_json(payload, conn))
+    except (ValidationError, IndexBackendError) as exc:
+        logger.warning("stored record %d cannot be read for its link keys: %s", row_id, str(exc).splitlines()[0])
+        return None
+    return record_codes(profile_of(record))
 
 
 def convert_link_keys(conn: sqlite3.Connection) -> int | None:
@@ -190,10 +202,11 @@ def convert_link_keys(conn: sqlite3.Connection) -> int | None:
             ).fetchall()
             if not page:
                 break
-            coded = [(int(row_id), _codes_of_json(payload, conn)) for row_id, payload in page]
-            insert_link_keys(conn, coded)
-            records += len(coded)
-            codes += sum(len(c) for _, c in coded)
+            coded = [(int(row_id), _codes_of_json(int(row_id), payload, conn)) for row_id, payload in page]
+            readable = [(row_id, found) for row_id, found in coded if found is not None]
+            insert_link_keys(conn, readable)  # a record that cannot be read stores none (the warning names it)
+            records += len(readable)
+            codes += sum(len(c) for _, c in readable)
             last = int(page[-1][0])
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")

@@ -123,6 +123,23 @@ def test_removing_or_replacing_a_record_deletes_exactly_the_codes_it_stored(tmp_
     assert any(is_untaught(code) for code, _ in rows)  # the retitled records name no teacher now
 
 
+def test_a_stored_record_that_cannot_be_read_still_has_its_codes_removed(tmp_path: Path) -> None:
+    records = _records()[:60]
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path)
+    try:
+        backend.upsert(records)
+        with sqlite3.connect(path) as conn:
+            (row_id,) = conn.execute("SELECT id FROM docs WHERE uid = ?", (records[7].uid,)).fetchone()
+            conn.execute("UPDATE payloads SET json = '{\"uid\": 1}' WHERE id = ?", (row_id,))
+        assert any(i == row_id for _, i in _rows(path))
+        backend.withdraw([records[7].uid])
+    finally:
+        backend.close()
+    rows = _rows(path)
+    assert not any(i == row_id for _, i in rows) and len({i for _, i in rows}) == 59
+
+
 def _look_ups(path: Path, records: list[Record]) -> dict[str, list[str]]:
     conn = sqlite3.connect(path)
     try:
