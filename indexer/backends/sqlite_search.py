@@ -364,10 +364,10 @@ class SqliteSearch:
         members: dict[str, list[tuple[int, int, Any]]] = {}
         if clusters:
             sql = (
-                "SELECT cluster_id, platform_id, id, json FROM (SELECT d.cluster_id AS cluster_id, d.platform_id "
-                "AS platform_id, d.id AS id, d.uid AS uid, p.json AS json, row_number() OVER (PARTITION BY "
-                "d.cluster_id, d.platform_id ORDER BY d.uid) AS n FROM docs d JOIN payloads p ON p.id = d.id "
-                f"WHERE d.cluster_id IN ({', '.join('?' * len(clusters))})) WHERE n <= ? ORDER BY cluster_id, uid"
+                "SELECT m.cluster_id, m.platform_id, m.id, p.json FROM (SELECT cluster_id, platform_id, id, uid, "
+                "row_number() OVER (PARTITION BY cluster_id, platform_id ORDER BY uid) AS n FROM docs "
+                f"WHERE cluster_id IN ({', '.join('?' * len(clusters))})) m JOIN payloads p ON p.id = m.id "
+                "WHERE m.n <= ? ORDER BY m.cluster_id, m.uid"
             )
             for cluster, platform, row_id, payload in conn.execute(sql, [*clusters, ALSO_ON_LIMIT]):
                 members.setdefault(cluster, []).append((platform, row_id, payload))
