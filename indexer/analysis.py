@@ -433,6 +433,9 @@ def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: Ab
     words = _synonym_keys_joined(words, vocabulary.synonyms)
     terms = [_expanded(term, vocabulary, widen=widen) for term in _word_terms(words, widen=widen, skip=skip)]
     qualifying = is_qualifier(part)
+    if qualifying and len(words) > 1 and not any(is_qualifier(w) for w in words):
+        # one phrase: its pieces alone (版 of 2024版, 学期 of 第二学期) would match every edition or term
+        return [QueryTerm(part, (Alternative("text", tuple(words), phrase=True),), qualifier=True)]
     terms = [
         replace(t, qualifier=True) if qualifying or (len(t.text) > 1 and is_qualifier(t.text)) else t for t in terms
     ]

@@ -199,3 +199,17 @@ def test_a_subject_at_another_level_outranks_another_subject_at_the_level_asked(
     erhu = [found.index(f"eh{n}") for n in (2, 3, 4)]
     others = [found.index(uid) for uid in found if uid.startswith("tg")]
     assert others and max(erhu) < min(others)  # every 二胡 course before another subject's 提高班
+
+
+def test_an_edition_typed_after_a_subject_is_matched_whole(catalogue: IndexBackend) -> None:
+    catalogue.upsert(
+        [
+            make_record("yy1", "英语音标（2024版）"),
+            make_record("yy2", "英语音标（2023版）"),
+            make_record("yy3", "老年英语口语"),
+        ]
+    )
+    result = catalogue.search(SearchQuery(q="英语 2024版", size=100))
+    missing = {h.record.source_id: h.missing for h in result.hits}
+    assert result.hits[0].record.source_id == "yy1" and missing["yy1"] == ()
+    assert missing["yy2"] == missing["yy3"] == ("2024版",)  # 版 of another edition is no part of it

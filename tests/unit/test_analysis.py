@@ -189,8 +189,19 @@ def test_a_part_or_word_saying_only_which_course_of_a_series_is_a_qualifier() ->
         for q in ("二胡 提高班", "旗袍走秀 第二学期", "剪纸 下", "越剧 直播答疑")
         for t in parse_query(q)
     }
-    assert flags == {"二胡": False, "提高班": True, "旗袍": False, "走秀": False, "第二": True, "学期": True,
+    assert flags == {"二胡": False, "提高班": True, "旗袍": False, "走秀": False, "第二学期": True,
                      "剪纸": False, "下": True, "越剧": False, "直播": True, "答疑": True}  # fmt: skip
     assert [t.qualifier for t in parse_query("二胡提高班")] == [False, True]  # a word the cut keeps apart
     assert not any(t.qualifier for t in parse_query("楷书 上网 唱腔"))
     assert is_qualifier("2024版") and is_qualifier("基础班") and not is_qualifier("楷书基础")
+
+
+def test_a_qualifier_the_cut_splits_into_pieces_saying_nothing_alone_is_one_phrase() -> None:
+    for q, qualifier, tokens in (
+        ("英语 2024版", "2024版", ("2024", "版")),
+        ("旗袍 第二学期", "第二学期", ("第二", "学期")),
+    ):
+        term = parse_query(q)[1]
+        assert (term.text, term.qualifier) == (qualifier, True)
+        assert [(a.tokens, a.phrase) for a in term.alternatives] == [(tokens, True)]  # not every 版 or 学期
+    assert [t.text for t in parse_query("越剧 直播答疑")] == ["越剧", "直播", "答疑"]  # 答疑 says it alone
