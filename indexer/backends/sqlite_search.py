@@ -342,48 +342,26 @@ class SqliteSearch:
         ids = [row[0] for row in rows]
         payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
         texts = _stored_texts(conn, ids) if analysed else {}
-        records = [Record.model_validate_json(payload_json(payloads[row_id], conn)) for row_id, _ in rows]
-        also_on = self._also_on(conn, records)
         highlighter = Highlighter(terms)
         hits = []
-        for (row_id, score), record in zip(rows, records, strict=True):
+        for row_id, score in rows:
+            record = Record.model_validate_json(payload_json(payloads[row_id], conn))
             if row_id in texts:
                 remember_analysis(record, texts[row_id])
             highlight = highlighter.record(title=record.title, description=record.description)
-            hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on(record)))
+            also_on = self._also_on(conn, record) if record.cluster_id else []
+            hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
         return hits
 
-    def _also_on(self, conn: sqlite3.Connection, records: list[Record]) -> Callable[[Record], list[Record]]:
-        """For each of `records`, the records of its cluster on other platforms: the first ALSO_ON_LIMIT by uid.
-
-        The members of every cluster of the page are read in one query, at most ALSO_ON_LIMIT of each platform
-        (the first by uid): whichever platform a hit leaves out, its first ALSO_ON_LIMIT are among them. A member
-        listed by several hits is parsed once.
-        """
-        clusters = sorted({record.cluster_id for record in records if record.cluster_id})
-        members: dict[str, list[tuple[int, int, Any]]] = {}
-        if clusters:
-            sql = (
-                "SELECT m.cluster_id, m.platform_id, m.id, p.json FROM (SELECT cluster_id, platform_id, id, uid, "
-                "row_number() OVER (PARTITION BY cluster_id, platform_id ORDER BY uid) AS n FROM docs "
-                f"WHERE cluster_id IN ({', '.join('?' * len(clusters))})) m JOIN payloads p ON p.id = m.id "
-                "WHERE m.n <= ? ORDER BY m.cluster_id, m.uid"
-            )
-            for cluster, platform, row_id, payload in conn.execute(sql, [*clusters, ALSO_ON_LIMIT]):
-                members.setdefault(cluster, []).append((platform, row_id, payload))
-        parsed: dict[int, Record] = {}
-
-        def of(record: Record) -> list[Record]:
-            if not record.cluster_id:
-                return []
-            platform = self._codes.code("platform", record.platform)
-            others = [m for m in members.get(record.cluster_id, ()) if m[0] != platform][:ALSO_ON_LIMIT]
-            for _, row_id, payload in others:
-                if row_id not in parsed:
-                    parsed[row_id] = Record.model_validate_json(payload_json(payload, conn))
-            return [parsed[row_id] for _, row_id, _ in others]
-
-        return of
+    def _also_on(self, conn: sqlite3.Connection, record: Record) -> list[Record]:
+        """Records of the same cluster on other platforms."""
+        platform = self._codes.code("platform", record.platform)
+        rows = conn.execute(
+            "SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id "
+            "WHERE d.cluster_id = ? AND d.platform_id != ? ORDER BY d.uid LIMIT ?",
+            (record.cluster_id, -1 if platform is None else platform, ALSO_ON_LIMIT),
+        )
+        return [Record.model_validate_json(payload_json(payload, conn)) for (payload,) in rows]
 
     def titles_containing(self, folded: str, *, scan: int) -> list[str]:
         """Titles containing `folded` (already folded), most popular first, among the first `scan` matches."""
