@@ -3,14 +3,20 @@
 `build` reads every row of the SQLite index's `fts` table (the segmented text indexer.analysis made) and of
 `docs` (the facet codes, sort date and popularity), and writes one tantivy document per record: the eight FTS5
 columns as text fields split on whitespace, the five facets as raw string fast fields, `sort_date` and
-`popularity` as integer fast fields. Tokens are cut the way FTS5's unicode61 tokenizer cuts the same column
-text (lower case, letters and digits only), so both engines index identical tokens.
+`popularity` as integer fast fields, and the theme and audience bit masks as two more (`theme_mask`,
+`aud_mask`, with the code of each bit in `facet-codes.json` beside the index). Tokens are cut the way FTS5's
+unicode61 tokenizer cuts the same column text (lower case, letters and digits only), so both engines index
+identical tokens.
 
 `BareTantivy.answer` runs one query of the benchmark mix: the backend's parsed query terms combined by the
 backend's own plan (`bench.search_mix.Plans`: which terms a record must hold) as tantivy term and phrase
 queries with the FTS5 column weights as boosts, the filters as term-set queries, top 10 by score (or by a
 fast field for browse and the other sorts), and with facets one terms aggregation per facet, each over the
-result set filtered by every *other* filter as the backend counts them.
+result set filtered by every *other* filter as the backend counts them. With `masks=True` the two multi-valued
+facets (theme, audience) are counted as the backend counts them: one terms aggregation over the record's whole
+mask, each distinct mask's count then added to each of its bits; the same counts, the work an application on
+tantivy would do to count a set of flags (the yardstick without it counts each flag as a value of a
+multi-valued field, which costs several times more over many hits).
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ _PARAM_FACETS = {"theme": "theme", "platform": "platform", "audience": "audience
 _TEXT_FIELDS = FTS_COLUMNS[:6]
 _ALT_FIELDS = {"text": _TEXT_FIELDS, "chars": ("chars",), "pinyin": ("pinyin",)}
 _BOOSTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
+_MASK_FIELDS = {"theme": "theme_mask", "audience": "aud_mask"}
+_LAYOUT = 2
+"""Bumped when the documents change (2: the mask fields), so an index of an older layout is rebuilt."""
+_CODES_FILE = "facet-codes.json"
+_MASK_BUCKETS = 10_000
 _UNICODE61 = re.compile(r"[^\W_]+")
 _BATCH = 10_000
 _PAGE = 10
@@ -55,6 +66,8 @@ def schema() -> tantivy.Schema:
         builder.add_text_field(facet, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("sort_date", fast=True)
     builder.add_integer_field("popularity", fast=True)
+    for field in _MASK_FIELDS.values():
+        builder.add_unsigned_field(field, fast=True)
     builder.add_unsigned_field("rowid", fast=True)
     return builder.build()
 
@@ -73,7 +86,18 @@ def build(sqlite_path: Path, directory: Path, *, heap_mb: int = 512) -> dict[str
         count += 1
     writer.commit()
     writer.wait_merging_threads()
+    (directory / _CODES_FILE).write_text(json.dumps(_bit_values(sqlite_path), ensure_ascii=False))
     return {"documents": count}
+
+
+def _bit_values(sqlite_path: Path) -> dict[str, dict[str, str]]:
+    """Mask facet -> {bit: value} of the SQLite index's codes table."""
+    conn = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT facet, value, code FROM codes").fetchall()
+    finally:
+        conn.close()
+    return {facet: {str(code): value for f, value, code in rows if f == facet} for facet in _MASK_FIELDS}
 
 
 def _documents(sqlite_path: Path) -> Iterator[dict[str, Any]]:
@@ -88,6 +112,7 @@ def _documents(sqlite_path: Path) -> Iterator[dict[str, Any]]:
                 platform=[values[("platform", platform)]] if platform else [],
                 media_type=[values[("media_type", media)]] if media else [],
                 is_free=["true" if free else "false"], sort_date=sort_date, popularity=popularity, rowid=rowid,
+                theme_mask=theme or 0, aud_mask=audience or 0,
             )  # fmt: skip
             yield doc
     finally:
@@ -123,7 +148,7 @@ def directory_stamp(sqlite_path: Path) -> dict[str, Any]:
         (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
     finally:
         conn.close()
-    return {"records": int(count), "generation": int(generation), "tantivy": tantivy.__version__}
+    return {"records": int(count), "generation": int(generation), "tantivy": tantivy.__version__, "layout": _LAYOUT}
 
 
 def ensure_built(sqlite_path: Path, directory: Path) -> dict[str, Any]:
@@ -140,11 +165,15 @@ def ensure_built(sqlite_path: Path, directory: Path) -> dict[str, Any]:
 class BareTantivy:
     """Searches of the benchmark mix on a bare tantivy index (one instance per thread)."""
 
-    def __init__(self, directory: Path, *, plans: Plans) -> None:
+    def __init__(self, directory: Path, *, plans: Plans, masks: bool = False) -> None:
         self.plans = plans
         self.index = tantivy.Index.open(str(directory))
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
+        self.bit_values: dict[str, dict[int, str]] | None = None
+        if masks:
+            codes = json.loads((directory / _CODES_FILE).read_text())
+            self.bit_values = {facet: {int(bit): value for bit, value in codes[facet].items()} for facet in codes}
 
     def answer(self, params: Params, *, with_facets: bool = True) -> dict[str, Any]:
         """Top 10 of the query, its total and (`with_facets`) the five facets' counts."""
@@ -171,11 +200,28 @@ class BareTantivy:
             if not facets:
                 continue
             query = _all_of([text, *(q for f, q in filters.items() if f != left_out)])
-            aggs = {f: {"terms": {"field": f, "size": 1000}} for f in facets}
+            by_mask = {f for f in facets if self.bit_values is not None and f in _MASK_FIELDS}
+            aggs = {f: {"terms": {"field": _MASK_FIELDS[f], "size": _MASK_BUCKETS}} for f in by_mask}
+            aggs.update({f: {"terms": {"field": f, "size": 1000}} for f in facets if f not in by_mask})
             found = self.searcher.aggregate(query, aggs)
             for facet in facets:
                 buckets = found.get(facet, {}).get("buckets", [])
-                counts[facet] = {str(b["key"]): int(b["doc_count"]) for b in buckets if b["doc_count"]}
+                if facet in by_mask:
+                    counts[facet] = self._mask_counts(facet, buckets)
+                else:
+                    counts[facet] = {str(b["key"]): int(b["doc_count"]) for b in buckets if b["doc_count"]}
+        return counts
+
+    def _mask_counts(self, facet: str, buckets: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Each bit's value counted from the counts of the distinct masks holding it."""
+        assert self.bit_values is not None
+        values = self.bit_values[facet]
+        counts: dict[str, int] = {}
+        for bucket in buckets:
+            mask, count = int(bucket["key"]), int(bucket["doc_count"])
+            for bit in range(mask.bit_length()):
+                if mask >> bit & 1 and bit in values:
+                    counts[values[bit]] = counts.get(values[bit], 0) + count
         return counts
 
     def _text(self, q: str) -> tantivy.Query | None:

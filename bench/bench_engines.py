@@ -6,12 +6,15 @@ Run from the checkout on an index bench_index built (see bench/README.md):
 
 One run measures, on the same records and the same query mix (bench.search_mix), each column in a child
 process of its own (so each has its own memory): a bare tantivy index of the SQLite index's own tokens
-(bench.bare_tantivy, built once next to it), the bare ranked FTS5 top-10 on the SQLite file (both matching
+(bench.bare_tantivy, built once next to it) queried twice, counting theme and audience as values of
+multi-valued fields (`bare tantivy`, the issue's yardstick) and over whole-mask fields as the backend counts them
+(`bare tantivy, masks`: the same counts), the bare ranked FTS5 top-10 on the SQLite file (both matching
 what the backend's query plan requires, `search_mix.Plans`), and for each
 `index.search_engine` this checkout has, the edufed backend in-process (`open_backend` + `IndexBackend.search`)
 and through the HTTP API (bench_search's uvicorn child). Each column runs every query once untimed (its
 answers: total and facets), then the query classes one at a time, then 8 concurrent clients on the full mix,
-and reports the RSS of the process that answered them.
+and reports the RSS of the process that answered them. Each cell's ratio is to the yardstick column,
+`--yardstick multi` (the default) or `masks`.
 
 The backend keeps its latest results by (query, index generation): every timed edufed request carries an
 invisible suffix on `q` (zero-width characters the query parser drops, a different one per request until 511
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_index import directory_bytes
+from bench.engines_table import BARE_TANTIVY, BARE_TANTIVY_MASKS, compared, table
 from bench.search_mix import (
     BARE_FTS5_SQL,
     BROWSE,
@@ -117,7 +121,7 @@ class VariedApi:
 # --- the columns, each a part run in its own child process -------------------------------------------------
 
 
-def part_bare_tantivy(args: argparse.Namespace) -> dict[str, Any]:
+def part_bare_tantivy(args: argparse.Namespace, *, masks: bool = False) -> dict[str, Any]:
     from bench.bare_tantivy import BareTantivy
 
     directory = Path(args.tantivy_dir)
@@ -126,7 +130,7 @@ def part_bare_tantivy(args: argparse.Namespace) -> dict[str, Any]:
 
     def searcher() -> BareTantivy:
         if not hasattr(local, "searcher"):
-            local.searcher = BareTantivy(directory, plans=plans)
+            local.searcher = BareTantivy(directory, plans=plans, masks=masks)
         found: BareTantivy = local.searcher
         return found
 
@@ -331,8 +335,13 @@ def part_build_tantivy(args: argparse.Namespace) -> dict[str, Any]:
     return {**result, "seconds": round(time.perf_counter() - before, 1), "peak_rss_mb": rss_mb()["peak_rss_mb"]}
 
 
-PARTS = {"build_tantivy": part_build_tantivy, "bare_tantivy": part_bare_tantivy, "bare_fts5": part_bare_fts5,
-         "edufed": part_edufed}  # fmt: skip
+PARTS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "build_tantivy": part_build_tantivy,
+    "bare_tantivy": part_bare_tantivy,
+    "bare_tantivy_masks": functools.partial(part_bare_tantivy, masks=True),
+    "bare_fts5": part_bare_fts5,
+    "edufed": part_edufed,
+}
 
 
 def _child(args: argparse.Namespace, part: str, *, engine: str | None = None) -> dict[str, Any]:
@@ -372,8 +381,6 @@ def load_sampled(every: float = 5.0) -> Iterator[list[float]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.engines_table import BARE_TANTIVY, compared
-
     have = available_engines()
     result: dict[str, Any] = {"command": " ".join(["python -m bench.bench_engines", *sys.argv[1:]]),
                               "engines_available": have}  # fmt: skip
@@ -381,6 +388,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with load_sampled() as load:
         result["bare_tantivy_build"] = prepare(args)
         columns.append((BARE_TANTIVY, _child(args, "bare_tantivy")))
+        columns.append((BARE_TANTIVY_MASKS, _child(args, "bare_tantivy_masks")))
         columns.append(("bare FTS5", _child(args, "bare_fts5")))
         for engine in args.engines:
             if engine not in have:
@@ -395,6 +403,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             part["compared"] = compared(reference, part["answers"])
     result["load_average_1m"] = {"min": min(load), "mean": round(sum(load) / len(load), 2), "max": max(load)}
     result["columns"] = dict(columns)
+    result["yardstick"] = BARE_TANTIVY_MASKS if args.yardstick == "masks" else BARE_TANTIVY
     return result
 
 
@@ -410,6 +419,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=120, help="stop the concurrent mix after this long")
     parser.add_argument("--open-timeout", type=float, default=900, help="longest wait for the API to start")
     parser.add_argument("--json", default=None, help="also write the whole result as JSON to this file")
+    parser.add_argument("--yardstick", choices=("multi", "masks"), default="multi",
+                        help="the bare tantivy column the ratios are to: theme and audience counted as multi-valued "
+                             "fields (the issue's) or over whole masks (as the backend counts them)")  # fmt: skip
     parser.add_argument("--part", choices=sorted(PARTS), help=argparse.SUPPRESS)
     parser.add_argument("--engine", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -426,21 +438,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.part:
         sys.stdout.write(json.dumps(PARTS[args.part](args), ensure_ascii=False) + "\n")
         return 0
-    from bench.engines_table import table
-
     result = run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     records = result["bare_tantivy_build"].get("records")
-    sys.stdout.write(report(result, table(list(result["columns"].items()), records=records)) + "\n")
+    rendered = table(list(result["columns"].items()), records=records, base_name=result.get("yardstick", BARE_TANTIVY))
+    sys.stdout.write(report(result, rendered) + "\n")
     return 0
 
 
 def report(result: dict[str, Any], rendered: str) -> str:
     """The table, then the run's conditions and every disagreement with bare tantivy."""
     load = result["load_average_1m"]
+    yardstick = result.get("yardstick", BARE_TANTIVY)
     lines = [rendered, "", f"`{result['command']}`; 1-minute load average during the run: "
-             f"{load['min']:.2f}–{load['max']:.2f} (mean {load['mean']:.2f})."]  # fmt: skip
+             f"{load['min']:.2f}–{load['max']:.2f} (mean {load['mean']:.2f}); ratios to `{yardstick}`."]  # fmt: skip
     for name, part in result["columns"].items():
         for found in part.get("compared", {}).get("disagreements", []):
             lines.append(f"- {name} disagrees on {found['query']} ({found['field']}): "

@@ -13,6 +13,8 @@ from functools import partial
 from typing import Any
 
 BARE_TANTIVY = "bare tantivy"
+BARE_TANTIVY_MASKS = "bare tantivy, masks"
+"""The same bare index counting theme and audience over whole-mask fields, as the backend does."""
 ROWS: list[tuple[str, str]] = [
     ("common_facets", "common words (老年, 健康, 手机, 入门, 养生) with facets, p50 / p99"),
     ("common_top10", "common words, top-10 only, p50 / p99"),
@@ -99,10 +101,13 @@ def size_cell(megabytes: float | None, base: float | None) -> str:
     return f"{text} ({times})" if times else text
 
 
-def table(columns: Sequence[tuple[str, Mapping[str, Any]]], *, records: int | None = None) -> str:
-    """The markdown table: one column per (name, result of that column's part), bare tantivy's first; a part
-    with `pending` (an engine this checkout does not have) says `pending` in every row."""
-    base = dict(columns).get(BARE_TANTIVY, {})
+def table(
+    columns: Sequence[tuple[str, Mapping[str, Any]]], *, records: int | None = None, base_name: str = BARE_TANTIVY
+) -> str:
+    """The markdown table: one column per (name, result of that column's part), bare tantivy's first, each cell's
+    ratio to the `base_name` column; a part with `pending` (an engine this checkout does not have) says `pending`
+    in every row."""
+    base = dict(columns).get(base_name, {})
     names = [name for name, _ in columns]
     corner = f"{records:,} records" if records is not None else "records"
     lines = [f"| {corner} | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]

@@ -39,5 +39,9 @@ def test_bare_tantivy_finds_what_fts5_finds_and_counts_facets_as_the_backend(tmp
             answer = tantivy.answer(params)
             assert answer["total"] == found.total, label(params)
             assert answer["facets"] == {facet: found.facets.get(facet) for facet in FACETS}, label(params)
+        by_mask = BareTantivy(directory, plans=Plans(index), masks=True)
+        for _, params in query_set():  # theme and audience counted over whole masks: the same counts
+            assert by_mask.answer(params) == tantivy.answer(params), label(params)
+        by_mask.plans.close()
     finally:
         backend.close()
