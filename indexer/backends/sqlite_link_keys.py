@@ -29,6 +29,7 @@ clusters stay what they would be.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 import time
@@ -60,6 +61,10 @@ TEACHER_BITS = 28
 _TEACHER_MASK = (1 << TEACHER_BITS) - 1
 _OFFSET = 1 << 63
 _PAGE = 500
+SCAN_SHARE = 200
+"""Row ids removed at once by one scan of `link_key_ids` rather than by coding each stored record again, when they
+are at least 1/SCAN_SHARE of the records: at 100k a scan costs ~0.2 s CPU (1.3M rows), coding ~0.35 ms a record,
+so 5,000 replaced records take 0.3 s instead of ~1.7 s; at 1M the two cost about the same."""
 _RANGES_PER_QUERY = 5000
 _CONVERT_PAGE = 2000
 _CONVERT_CACHE = -262144
@@ -140,10 +145,21 @@ def insert_link_keys(conn: sqlite3.Connection, rows: Sequence[tuple[int, Collect
     )
 
 
-def delete_link_keys(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
+def delete_link_keys(conn: sqlite3.Connection, row_ids: Sequence[int], *, scan: bool | None = None) -> None:
     """Remove every code these row ids stored, computed again from their stored records (inside the caller's
     transaction, before their `payloads` rows go). A stored record that cannot be read any more (damaged, or
-    of a record model it no longer fits) has its rows found by a scan of the whole table instead."""
+    of a record model it no longer fits) has its rows found by a scan of the whole table instead, and so do
+    many row ids at once (SCAN_SHARE: a rebuild's chunk of replaced records); `scan` decides it instead."""
+    if not row_ids:
+        return
+    if scan is None:
+        (top,) = conn.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()
+        scan = len(row_ids) * SCAN_SHARE >= int(top)
+    if scan:
+        conn.execute(
+            "DELETE FROM link_key_ids WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(row_ids)),)
+        )
+        return
     for start in range(0, len(row_ids), _PAGE):
         stored = stored_codes(conn, row_ids[start : start + _PAGE])
         conn.executemany(

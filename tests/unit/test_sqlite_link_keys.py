@@ -18,6 +18,7 @@ import pytest
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_link_keys import (
     LINK_KEYS,
+    delete_link_keys,
     insert_link_keys,
     is_untaught,
     key_code,
@@ -116,11 +117,30 @@ def test_removing_or_replacing_a_record_deletes_exactly_the_codes_it_stored(tmp_
         retitled = [r.model_copy(update={"title": f"{r.title}（第二版）", "instructors": []}) for r in records[:50]]
         backend.upsert([r.model_copy(update={"content_hash": r.compute_hash()}) for r in retitled])
         backend.withdraw([r.uid for r in records[50:120]])
+        for record in records[120:125]:  # one at a time: each record coded again (the others by a scan)
+            backend.upsert([record.model_copy(update={"title": f"{record.title}（下）", "content_hash": "changed"})])
+        backend.withdraw([records[130].uid])
     finally:
         backend.close()
     rows = _rows(path)
-    assert rows == _expected_rows(path) and len({i for _, i in rows}) == 400 - 70
+    assert rows == _expected_rows(path) and len({i for _, i in rows}) == 400 - 71
     assert any(is_untaught(code) for code, _ in rows)  # the retitled records name no teacher now
+
+
+@pytest.mark.parametrize("scan", [False, True], ids=["coded-again", "scan"])
+def test_both_ways_of_removing_remove_exactly_the_rows_of_those_records(tmp_path: Path, scan: bool) -> None:
+    records = _records()[:300]
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path, linker=Unlinked())
+    try:
+        backend.upsert(records)
+    finally:
+        backend.close()
+    before = _rows(path)
+    with sqlite3.connect(path) as conn:
+        gone = [int(i) for (i,) in conn.execute("SELECT id FROM docs WHERE id % 3 = 0")]
+        delete_link_keys(conn, gone, scan=scan)
+    assert _rows(path) == {(code, i) for code, i in before if i not in set(gone)} != before
 
 
 def test_a_stored_record_that_cannot_be_read_still_has_its_codes_removed(tmp_path: Path) -> None:
@@ -133,7 +153,8 @@ def test_a_stored_record_that_cannot_be_read_still_has_its_codes_removed(tmp_pat
             (row_id,) = conn.execute("SELECT id FROM docs WHERE uid = ?", (records[7].uid,)).fetchone()
             conn.execute("UPDATE payloads SET json = '{\"uid\": 1}' WHERE id = ?", (row_id,))
         assert any(i == row_id for _, i in _rows(path))
-        backend.withdraw([records[7].uid])
+        with sqlite3.connect(path) as conn:
+            delete_link_keys(conn, [row_id], scan=False)  # not coded again: found by a scan
     finally:
         backend.close()
     rows = _rows(path)
