@@ -370,7 +370,7 @@ class SqliteSearch:
             return []
         match = match_expression([QueryTerm(folded, (Alternative("chars", tuple(tokens), phrase=True),))])
         rows = self._connect().execute(
-            "SELECT title FROM (SELECT d.title AS title, d.title_fold AS title_fold, "
+            "SELECT title FROM (SELECT COALESCE(d.title, d.title_fold) AS title, d.title_fold AS title_fold, "
             "d.popularity AS popularity "
             "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? LIMIT ?) "
             "WHERE instr(title_fold, ?) > 0 ORDER BY popularity DESC, title",
