@@ -288,6 +288,9 @@ class Alternative:
     tokens: tuple[str, ...]
     phrase: bool = False
     weight: float = 1.0
+    title_bonus: bool = False
+    """Only adds to the score of the records holding the term (the word standing in a title: match_plan's
+    `with_title_bonus`); it says nothing of how many records hold the term (`match_plan.term_frequency`)."""
 
 
 EXPANSION_WEIGHT = 0.3

@@ -18,7 +18,7 @@ import rjieba
 
 from config.themes import ThemeTable
 from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
-from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms
+from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms, with_title_bonus
 from indexer.thesaurus import Related, thesaurus_candidates, with_thesaurus_words
 
 TitlesOf = Callable[[QueryTerm, int], list[str]]
@@ -76,6 +76,7 @@ def known_terms(
     frequencies: Mapping[str, int],
     titles_of: TitlesOf | None,
     related: Related | None = None,
+    total: int = 0,
 ) -> list[QueryTerm]:
     """The terms with pinyin spelled out as the catalogue's words, unknown words as their known sub-words, and a
     learner's word the catalogue rarely holds also as the words `related` (indexer.thesaurus) groups with it that
@@ -98,13 +99,15 @@ def known_terms(
         if related is not None:
             term = with_thesaurus_words(term, frequencies, related)
         known.append(term)
-    return weighted_terms(known)
+    return with_title_bonus(weighted_terms(known), frequencies, total)
 
 
 def lookup_tokens(terms: Sequence[QueryTerm], related: Related | None = None) -> set[str]:
     """Tokens whose document frequencies `known_terms` needs besides the terms' own: their sub-words, and the
     tokens of the words `related` gives a term that may be expanded."""
     found = {word for term in terms for word in sub_words(term.text)}
+    if len(terms) > 1:  # the words of a question, for its telling words (match_plan.with_title_bonus)
+        found.update(token for term in terms if term.asked for token in term_tokens(term))
     if related is not None:
         found.update(word for term in terms for word in thesaurus_candidates(term, related))
     return found

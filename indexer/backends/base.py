@@ -149,9 +149,10 @@ def _known(
     words to fall back on."""
     inside = lookup_tokens(terms, related)
     found: Mapping[str, int] = {}
+    total = 0
     if inside:
-        found, _ = frequencies(sorted(set().union(inside, *(term_tokens(t) for t in terms))))
-    return known_terms(terms, frequencies=found, titles_of=titles_of, related=related)
+        found, total = frequencies(sorted(set().union(inside, *(term_tokens(t) for t in terms))))
+    return known_terms(terms, frequencies=found, titles_of=titles_of, related=related, total=total)
 
 
 def _remembered(frequencies: Frequencies) -> Frequencies:

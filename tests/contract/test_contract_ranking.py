@@ -213,3 +213,34 @@ def test_an_edition_typed_after_a_subject_is_matched_whole(catalogue: IndexBacke
     missing = {h.record.source_id: h.missing for h in result.hits}
     assert result.hits[0].record.source_id == "yy1" and missing["yy1"] == ()
     assert missing["yy2"] == missing["yy3"] == ("2024版",)  # 版 of another edition is no part of it
+
+
+ABOUT_FRUIT_TREES = [
+    make_record("gs1", "果树栽培技术", themes=["职业技能"], description="苹果、梨和桃的栽培管理。"),
+    *(
+        make_record(
+            f"ny{n}",
+            title,
+            platform=platform,
+            themes=["职业技能"],
+            description="课程内容：果树修剪、蔬菜大棚种植、病虫害防治、土壤改良与科学施肥。",
+        )
+        for n, (title, platform) in enumerate([("农业技术课堂", "le_ouchn"), ("农村实用技术", "lndx")])
+    ),
+    *(
+        make_record(f"hh{n}", f"{flower}养护", themes=["闲暇生活"], description=f"{flower}的浇水、施肥与修剪。")
+        for n, flower in enumerate(["月季", "兰花", "茶花", "杜鹃", "绿萝"])
+    ),
+]
+"""A course whose title names the question's telling word (果树), and records holding both of its words only in
+their lesson lists, each with more words of the question than the course: bm25 alone ranks those first."""
+
+
+def test_a_questions_telling_word_in_a_title_outranks_its_words_deep_in_a_lesson_list(
+    catalogue: IndexBackend,
+) -> None:
+    catalogue.upsert(ABOUT_FRUIT_TREES)
+    found = _found(catalogue, "果树怎么修剪")
+    assert found[0] == "gs1"
+    assert {"ny0", "ny1"} <= set(found[1:3])  # then the records holding both words
+    assert _found(catalogue, "果树 修剪")[0] != "gs1"  # words typed apart: each counts wherever it stands

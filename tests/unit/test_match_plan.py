@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from indexer.analysis import parse_query
-from indexer.match_plan import QUALIFIER_FACTOR, AllOf, AnyOf, match_plan, qualifiers, weigh, weighted_terms
+from indexer.analysis import QueryTerm, parse_query
+from indexer.match_plan import (
+    QUALIFIER_FACTOR,
+    TITLE_BONUS,
+    AllOf,
+    AnyOf,
+    match_plan,
+    qualifiers,
+    term_frequency,
+    term_tokens,
+    weigh,
+    weighted_terms,
+    with_title_bonus,
+)
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.word_rarity import FLOOR, rarity_factor
 
@@ -106,3 +118,34 @@ def test_qualifiers_alone_or_inside_a_subjects_name_keep_their_weight() -> None:
     terms = parse_query("楷书基础 第二季")
     assert {terms[i].text for i in qualifiers(terms)} == {"基础", "第二季"}
     assert not qualifiers(parse_query("上网 电脑"))  # 上 of a word is no part marker
+
+
+def _bonus_words(terms: Sequence[QueryTerm]) -> dict[str, float]:
+    return {"".join(a.tokens): a.weight for t in terms for a in t.alternatives if a.title_bonus}
+
+
+def test_a_questions_telling_words_are_also_scored_in_titles() -> None:
+    vocabulary = bundled_vocabulary()
+    terms = weighted_terms(parse_query("果树怎么修剪", vocabulary=vocabulary))
+    counts = {"果树": 8, "修剪": 31, "怎么": 102}
+    found = with_title_bonus(terms, counts, 1158)
+    assert _bonus_words(found) == {"果树": TITLE_BONUS, "修剪": TITLE_BONUS}  # both rare in general Chinese
+    assert all(a.field == "chars" and a.phrase for t in found for a in t.alternatives if a.title_bonus)
+    # the bonus says nothing of how many records hold the word
+    assert [term_frequency(t, counts) for t in found] == [term_frequency(t, counts) for t in terms]
+    assert [term_tokens(t) for t in found] == [term_tokens(t) for t in terms]
+
+
+def test_a_word_many_records_hold_beside_a_rarer_one_gets_no_title_bonus() -> None:
+    terms = weighted_terms(parse_query("手机怎么视频通话", vocabulary=bundled_vocabulary()))
+    found = with_title_bonus(terms, {"手机": 82, "视频": 245, "通话": 9, "怎么": 102}, 1158)
+    assert set(_bonus_words(found)) == {"通话"}
+
+
+def test_words_typed_apart_or_held_by_no_record_get_no_title_bonus() -> None:
+    for q in ("果树 修剪", "果树"):
+        terms = weighted_terms(parse_query(q, vocabulary=bundled_vocabulary()))
+        assert with_title_bonus(terms, {"果树": 8, "修剪": 31}, 1158) == terms
+    terms = weighted_terms(parse_query("果树怎么修剪", vocabulary=bundled_vocabulary()))
+    assert set(_bonus_words(with_title_bonus(terms, {"修剪": 31}, 1158))) == {"修剪"}  # 果树: nothing holds it
+    assert with_title_bonus(terms, {}, 0) == terms  # no frequencies asked
