@@ -40,6 +40,8 @@ from indexer.backends.sqlite_schema import (
     PreparedRows,
     RecordRows,
     add_missing_columns,
+    convert_docs,
+    hash_text,
     record_rows,
 )
 from indexer.backends.sqlite_search import SqliteSearch
@@ -151,9 +153,11 @@ class SqliteBackend(SqliteChangeReads):
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         try:
             conn.execute("BEGIN IMMEDIATE")
+            version = None
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                if row is None or str(row[0]) not in (SCHEMA_VERSION, *CONVERTED_VERSIONS):
+                version = None if row is None else str(row[0])
+                if version not in (SCHEMA_VERSION, *CONVERTED_VERSIONS):
                     raise IndexBackendError(
                         f"index {self.path} has layout version {row and row[0]}, this edufed needs "
                         f"{SCHEMA_VERSION}: move the file away and load a new one from it with "
@@ -165,6 +169,7 @@ class SqliteBackend(SqliteChangeReads):
             add_missing_columns(conn)
             convert_link_keys(conn)
             convert_fts_content(conn)
+            convert_docs(conn, version)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             create_oai_tables(conn)
             # Names this file, so a derived search engine index knows which file it was built from.
@@ -388,7 +393,8 @@ class SqliteBackend(SqliteChangeReads):
             return []
         end = folded + "\U0010ffff"
         sql = (
-            "SELECT title FROM (SELECT title, popularity FROM docs WHERE {0} >= ? AND {0} < ? LIMIT ?) "
+            "SELECT title FROM (SELECT COALESCE(title, title_fold) AS title, popularity FROM docs "
+            "WHERE {0} >= ? AND {0} < ? LIMIT ?) "
             "ORDER BY popularity DESC, title"
         )
         titles = [t for (t,) in self._read(sql.format("title_fold"), (folded, end, _SUGGEST_SCAN))]
@@ -412,7 +418,7 @@ class SqliteBackend(SqliteChangeReads):
     def content_hashes(self, source: str) -> dict[str, str]:
         """uid -> content_hash of every record of a source."""
         rows = self._read("SELECT uid, content_hash FROM docs WHERE source = ?", (source,))
-        return {str(uid): str(h) for uid, h in rows}
+        return {str(uid): hash_text(h) for uid, h in rows}
 
     def iter_records(self, source: str | None = None) -> Iterator[Record]:
         """Every stored record (with raw), in pages, so the caller may write to the index meanwhile."""
@@ -441,7 +447,7 @@ def _rows(record: Record | PreparedRows, *, codes: FacetCodes, conn: sqlite3.Con
 def _existing(conn: sqlite3.Connection, uids: Sequence[str]) -> dict[str, tuple[int, str]]:
     """uid -> (rowid, content_hash) of the stored records among `uids`."""
     sql = f"SELECT id, uid, content_hash FROM docs WHERE uid IN ({', '.join('?' * len(uids))})"
-    return {uid: (row_id, h) for row_id, uid, h in conn.execute(sql, uids)}
+    return {uid: (row_id, hash_text(h)) for row_id, uid, h in conn.execute(sql, uids)}
 
 
 def _prune_removed(conn: sqlite3.Connection, *, generation: int) -> None:

@@ -51,9 +51,11 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def hash_bytes(content_hash: str | None) -> bytes:
+def hash_bytes(content_hash: str | bytes | None) -> bytes:
     """A record's content hash as stored in the log: the raw bytes of a hex digest (half its length), else
-    the text's own bytes (a hash a caller set by hand)."""
+    the text's own bytes (a hash a caller set by hand); bytes as they are (`docs` keeps a hex digest's bytes)."""
+    if isinstance(content_hash, bytes):
+        return content_hash
     if not content_hash:
         return b""
     try:

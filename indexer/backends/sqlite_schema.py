@@ -6,7 +6,8 @@ Layout (one row per record in each of `docs`, `fts`, `texts` and `payloads`, sha
   (`platform_id`, `media_id`, `rtype_id`, `free`, `region_id`: 0 when the record has no region) or bit masks
   (`theme_mask`, `aud_mask`: one bit per theme or audience value), `sort_date` (published, else updated, else
   fetched, in epoch microseconds), `popularity` (learner count, -1 when unknown), and the folded title and title
-  pinyin for suggestions.
+  pinyin for suggestions. `title` is NULL when it is its folded title (read as COALESCE(title, title_fold));
+  `content_hash` is the raw bytes of a lowercase hex digest (half its length), else the hash's text as given.
 * `fts` — the contentless FTS5 index of the segmented text (indexer.analysis); unicode61 leaves our
   space-separated Chinese tokens whole. `texts` keeps that text, compressed (sqlite_text).
 * `payloads` — the full Record JSON (with raw), read only for the returned page: a zstd frame compressed with
@@ -29,6 +30,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -42,13 +44,15 @@ from indexer.record_text import record_text
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"
-CONVERTED_VERSIONS = ("1", "2")
+SCHEMA_VERSION = "4"
+CONVERTED_VERSIONS = ("1", "2", "3")
 """Older layout versions an open converts in place: 1 kept the search text in FTS5's own table (sqlite_text), 2
-kept each record's link key codes in `link_key_sets` and a taught record's keys twice (sqlite_link_keys). A
-converted file says 3, so an older edufed refuses it: one of layout 1 rather than read a contentless FTS5 table's
-empty columns as the text of the records it indexes into tantivy, one of layout 2 rather than write codes
-another way beside these (and look up the ones it would not find)."""
+kept each record's link key codes in `link_key_sets` and a taught record's keys twice (sqlite_link_keys), 3 kept
+every `docs` title and content hashes as hex text (convert_docs). A converted file says 4, so an older edufed
+refuses it: one of layout 1 rather than read a contentless FTS5 table's empty columns as the text of the records
+it indexes into tantivy, one of layout 2 rather than write codes another way beside these (and look up the ones
+it would not find), one of layout 3 rather than take a left-out title for none and compare a hash's bytes with
+hex text (and rewrite every record as changed)."""
 MASK_FACETS = ("theme", "audience")
 """Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
 CODE_FACETS = ("platform", "media_type", "record_type", "region")
@@ -73,17 +77,17 @@ BM25_WEIGHTS = (10.0, 5.0, 5.0, 2.0, 2.0, 1.0, 6.0, 4.0)
 _MAX_MASK_BITS = 63
 _CHINA = timezone(timedelta(hours=8))
 
-DDL = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}'), ('generation', 0), ('pruned', 0);
-CREATE TABLE IF NOT EXISTS docs (
+DOCS_TABLE = """
+CREATE TABLE IF NOT EXISTS {0} (
     id INTEGER PRIMARY KEY, gen INTEGER NOT NULL, uid TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
     platform_id INTEGER NOT NULL, media_id INTEGER NOT NULL, rtype_id INTEGER NOT NULL,
     theme_mask INTEGER NOT NULL, aud_mask INTEGER NOT NULL, free INTEGER NOT NULL,
     sort_date INTEGER NOT NULL, popularity INTEGER NOT NULL, cluster_id TEXT,
-    title TEXT NOT NULL, title_fold TEXT NOT NULL, title_pinyin TEXT NOT NULL,
-    region_id INTEGER NOT NULL DEFAULT 0);
+    title TEXT, title_fold TEXT NOT NULL, title_pinyin TEXT NOT NULL,
+    region_id INTEGER NOT NULL DEFAULT 0)"""
+"""The `docs` table, named {0}: `title` NULL when it equals `title_fold`, `content_hash` as stored_hash gives it."""
+DOCS_INDEXES = """
 CREATE INDEX IF NOT EXISTS docs_gen ON docs (gen);
 CREATE INDEX IF NOT EXISTS docs_source ON docs (source);
 DROP INDEX IF EXISTS docs_newest;
@@ -92,6 +96,12 @@ DROP INDEX IF EXISTS docs_cluster;
 CREATE INDEX IF NOT EXISTS docs_cluster_uid ON docs (cluster_id, uid) WHERE cluster_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS docs_title_fold ON docs (title_fold);
 CREATE INDEX IF NOT EXISTS docs_title_pinyin ON docs (title_pinyin);
+"""
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}'), ('generation', 0), ('pruned', 0);
+{DOCS_TABLE.format("docs").strip()};
+{DOCS_INDEXES.strip()}
 CREATE TABLE IF NOT EXISTS payloads (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS codes (
     facet TEXT NOT NULL, value TEXT NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (facet, value));
@@ -170,7 +180,7 @@ class PreparedRows:
     facets: tuple[list[str], list[str], str, str | None, str, str | None]
     """themes, audiences, platform, media type, record type, province."""
     rest: tuple[object, ...]
-    """The `docs` values after the facet codes: free .. title_pinyin."""
+    """The `docs` values after the facet codes: free .. title_pinyin (title None when it is the folded title)."""
     fts: tuple[str, ...]
     payload: str
     link_keys: tuple[int, ...]
@@ -187,8 +197,8 @@ def prepare_rows(record: Record) -> PreparedRows:
         facets=(record.themes, record.audience, record.platform, record.media_type, record.record_type,
                 record.region.get("province")),
         rest=(int(record.is_free), epoch_micros(sort_date),
-              record.learner_count if record.learner_count is not None else -1, record.cluster_id, record.title,
-              text.folded_title, text.title_pinyin),
+              record.learner_count if record.learner_count is not None else -1, record.cluster_id,
+              None if record.title == text.folded_title else record.title, text.folded_title, text.title_pinyin),
         fts=tuple(text.fields[c] for c in FTS_COLUMNS), payload=record.model_dump_json(),
         link_keys=record_codes(profile_of(record)),
     )  # fmt: skip
@@ -207,10 +217,54 @@ def record_rows(record: Record | PreparedRows, *, codes: FacetCodes, conn: sqlit
         aud_mask,
     )
     doc = (
-        prepared.uid, prepared.source, prepared.content_hash, *coded, *prepared.rest,
+        prepared.uid, prepared.source, stored_hash(prepared.content_hash), *coded, *prepared.rest,
         (codes.assign(conn, "region", region) or 0) if region else 0,
     )  # fmt: skip
     return RecordRows(doc=doc, fts=prepared.fts, payload=prepared.payload, link_keys=prepared.link_keys)
+
+
+def stored_hash(content_hash: str | bytes) -> str | bytes:
+    """A content hash as `docs` keeps it: the raw bytes of a lowercase hex digest (half its length), else the
+    text as given (a hash a caller set by hand), so hash_text gives back exactly the hash that was stored."""
+    if isinstance(content_hash, bytes):
+        return content_hash
+    try:
+        raw = bytes.fromhex(content_hash)
+    except ValueError:
+        return content_hash
+    return raw if raw and raw.hex() == content_hash else content_hash
+
+
+def hash_text(stored: str | bytes) -> str:
+    """The content hash a `docs` value stands for (stored_hash's inverse)."""
+    return stored.hex() if isinstance(stored, bytes) else str(stored)
+
+
+def convert_docs(conn: sqlite3.Connection, version: str | None) -> None:
+    """Rewrite the `docs` of a file of layout 3 or older (inside the caller's write transaction): titles equal
+    to their folded title left out, hex content hashes as their bytes. Row ids, every other value and the
+    indexes stay as they were; the old table's pages go to the free list, reused by later writes."""
+    if version is None or version not in CONVERTED_VERSIONS:
+        return
+    started = time.monotonic()
+    try:
+        conn.execute("SELECT docs_hash('')").fetchone()
+    except sqlite3.OperationalError:
+        conn.create_function("docs_hash", 1, stored_hash, deterministic=True)
+    conn.execute("DROP TABLE IF EXISTS docs_converted")
+    conn.execute(DOCS_TABLE.format("docs_converted"))
+    values = ", ".join(
+        {"content_hash": "docs_hash(content_hash)", "title": "CASE WHEN title = title_fold THEN NULL ELSE title END"}
+        .get(column, column) for column in DOC_COLUMNS
+    )  # fmt: skip
+    conn.execute(f"INSERT INTO docs_converted ({', '.join(DOC_COLUMNS)}) SELECT {values} FROM docs ORDER BY id")
+    conn.execute("DROP TABLE docs")
+    conn.execute("ALTER TABLE docs_converted RENAME TO docs")
+    for statement in DOCS_INDEXES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    logger.info("converted the docs of layout %s: titles and content hashes kept compactly, in %.1f s",
+                version, time.monotonic() - started)  # fmt: skip
 
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:

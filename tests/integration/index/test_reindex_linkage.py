@@ -117,7 +117,11 @@ index.close()
 def rewritten(path: Path) -> int:
     conn = sqlite3.connect(path)
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM docs WHERE title NOT LIKE ?", (STALE + "%",)).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM docs WHERE COALESCE(title, title_fold) NOT LIKE ?", (STALE + "%",)
+            ).fetchone()[0]
+        )
     finally:
         conn.close()
 
