@@ -51,15 +51,16 @@ quality suite's `qualified` queries: 0.5 and 0.7 alike (nDCG 0.941 -> 0.949, rec
 the subject's records of another level pass those of the level asked for (nDCG 0.932). The match plan is left as
 it is: lowering the qualifier's weight there too measured the same on the main corpus."""
 TITLE_BONUS = 1.0
-"""Score weight (times `term_factor`) of a question's telling word found again in a record's title, subtitle or
-tags (`with_title_bonus`), beside what the word already adds there. Measured on the quality suite's main corpus:
-0.5, 1, 1.5 and 2 raised learner_course nDCG 0.913 -> 0.949, 0.952, 0.967 and 0.967; from 1.5 a question's
-course title outweighed the holders of its other words (老人睡不好觉怎么办 0.805 -> 0.612, learner 0.884 -> 0.872)."""
+"""Score weight of a question's telling word found again in a record's title, subtitle or tags
+(`with_title_bonus`), beside what the word already adds there. Measured on the quality suite's main corpus (before
+telling words had to be rare in general Chinese, the bonus then times `term_factor`): 0.5, 1, 1.5 and 2 raised
+learner_course nDCG 0.913 -> 0.949, 0.952, 0.967 and 0.967; from 1.5 a question's course title outweighed the
+holders of its other words (老人睡不好觉怎么办 0.805 -> 0.612, learner 0.884 -> 0.872)."""
 TELLING_SHARE = 0.5
-"""A word of a question is telling when it weighs this share of the question's heaviest word or more. Measured:
-every held word (share 0) or 0.3 gave the bonus to 手机 beside 通话 (手机怎么视频通话 nDCG 0.936 -> 0.064); 0.4
-raised 以房养老是不是骗局 (0.827 -> 0.980: 养老 telling too) but gave 手机 the bonus beside 照片 (手机拍相片 recall
-0.897 -> 0.379)."""
+"""A word of a question is telling when it weighs this share of the question's heaviest word or more (and is rare
+in general Chinese). Measured without the rarity condition: every held word (share 0) or 0.3 gave the bonus to 手机
+beside 通话 (手机怎么视频通话 nDCG 0.936 -> 0.064); 0.4 raised 以房养老是不是骗局 (0.827 -> 0.980: 养老 telling too)
+but gave 手机 the bonus beside 照片 (手机拍相片 recall 0.897 -> 0.379)."""
 _WEIGHT_STEP = 0.05
 """Score weights are rounded to this step: the embedded index scores each distinct weight in a pass of its own."""
 _MAX_WEIGHED = 8
@@ -191,15 +192,18 @@ def weighted_terms(terms: Sequence[QueryTerm]) -> list[QueryTerm]:
 def with_title_bonus(terms: Sequence[QueryTerm], frequencies: Mapping[str, int], total: int) -> list[QueryTerm]:
     """The terms of a learner's question (every term `asked`: a query typed as one sentence, not words typed apart)
     with its telling words also scored where they stand in a record's title, subtitle or tags (the `chars`
-    column, which every backend holds), at TITLE_BONUS times their `term_factor`.
+    column, which every backend holds), at TITLE_BONUS.
 
     The course whose title names 果树 answers 果树怎么修剪 better than a record holding 果树 and 修剪 deep in its
     lesson list, which bm25 over the weighted columns ranked first: a word's tenfold title copy saturates (bm25's
     k1), so a title counted little more than a description, and holding one more word decided. A word is telling when it
     weighs TELLING_SHARE of the question's heaviest word or more (catalogue idf times `term_factor`, as the match
     plan and the score weigh it; a word the catalogue lacks weighs by the alternative that matches, 相片 by 照片), so
-    a word many records hold beside a rarer one (手机 beside 通话) gets no bonus. Only a word some record holds as
-    the index keeps it whole gets one. The bonus never counts in the term's document frequency
+    a word many records hold beside a rarer one (手机 beside 通话) gets no bonus; and when it is rare in general
+    Chinese too (`term_factor` 1: 果树, 骗局, 药箱, not 老人, 旅游, 怎么办), since a word as common as 老人 in titles
+    says little of which course answers (on the FTS5 engine, whose bm25 weighs a phrase by the rows holding it
+    whole, 老人睡不好觉怎么办 fell 0.802 -> 0.612 with 老人 telling). Only a word some record holds as the index
+    keeps it whole gets one. The bonus never counts in the term's document frequency
     (`Alternative.title_bonus`); as an alternative of the term it could also find a title holding the characters
     where the cut did not keep the word (no query of the quality suite found one more record)."""
     if len(terms) < 2 or total <= 0 or not all(term.asked for term in terms):
@@ -215,9 +219,9 @@ def with_title_bonus(terms: Sequence[QueryTerm], frequencies: Mapping[str, int],
     found = list(terms)
     for i, weight in weights.items():
         word = _typed_word(terms[i])
-        if weight >= TELLING_SHARE * heaviest and len(word) > 1 and frequencies.get(word, 0) > 0:
-            scored = _rounded(TITLE_BONUS * term_factor(terms[i]))
-            bonus = Alternative("chars", tuple(word), phrase=True, weight=scored, title_bonus=True)
+        rare = term_factor(terms[i]) >= 1.0  # rare in general Chinese (word_rarity: 果树, 骗局; not 老人, 旅游)
+        if rare and weight >= TELLING_SHARE * heaviest and len(word) > 1 and frequencies.get(word, 0) > 0:
+            bonus = Alternative("chars", tuple(word), phrase=True, weight=_rounded(TITLE_BONUS), title_bonus=True)
             found[i] = replace(terms[i], alternatives=(*terms[i].alternatives, bonus))
     return found
 

@@ -136,10 +136,13 @@ def test_a_questions_telling_words_are_also_scored_in_titles() -> None:
     assert [term_tokens(t) for t in found] == [term_tokens(t) for t in terms]
 
 
-def test_a_word_many_records_hold_beside_a_rarer_one_gets_no_title_bonus() -> None:
+def test_a_word_many_records_or_general_chinese_hold_gets_no_title_bonus() -> None:
     terms = weighted_terms(parse_query("手机怎么视频通话", vocabulary=bundled_vocabulary()))
     found = with_title_bonus(terms, {"手机": 82, "视频": 245, "通话": 9, "怎么": 102}, 1158)
     assert set(_bonus_words(found)) == {"通话"}
+    terms = weighted_terms(parse_query("老人睡不好觉怎么办", vocabulary=bundled_vocabulary()))
+    found = with_title_bonus(terms, {"老人": 46, "睡": 24, "不好": 39, "怎么办": 23}, 1158)
+    assert _bonus_words(found) == {}  # 老人 and 怎么办 are common in general Chinese: they say little in a title
 
 
 def test_words_typed_apart_or_held_by_no_record_get_no_title_bonus() -> None:
