@@ -1,12 +1,14 @@
-"""The reads of `docs` that the compact rows change (titles left out when they are their folded title, hex content
-hashes as bytes), timed paired on two copies of one index: one of layout 3, one converted to layout 4.
+"""The reads of `docs` and the OAI-PMH change log that the compact rows change (layout 4: titles left out when they
+are their folded title, hex content hashes as bytes; layout 5: the log's digest prefixes), timed paired on two
+copies of one index, e.g. one of layout 3 and one converted:
 
-    .venv/bin/python -m bench.bench_docs_rows LAYOUT3.sqlite3 LAYOUT4.sqlite3 --rounds 7
+    .venv/bin/python -m bench.bench_docs_rows LAYOUT3.sqlite3 CONVERTED.sqlite3 --rounds 7
 
-Each query runs as the code of its layout runs it (the same SQL but for COALESCE(title, title_fold) and the hash
-decoding), in alternating order each round, on connections opened read-only; CPU time of this process per query
-(best and median over the rounds), the two files' answers compared (they must be equal), and each statement's
-EXPLAIN QUERY PLAN on both files. Prints one line of JSON.
+Each query runs as the code of the file's layout (`meta`) runs it (the same SQL but for COALESCE(title,
+title_fold), the hash decoding and the log's hash function), in alternating order each round, on connections
+opened read-only; CPU time of this process per query (best and median over the rounds), the two files' answers
+compared (they must be equal), and each statement's EXPLAIN QUERY PLAN on both files. The containing query
+stands for the suggestions' FTS5 one by a scan of every 7th row. Prints one line of JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from indexer.backends.sqlite_oai_layout import hash_bytes
+from indexer.backends.sqlite_oai_layout import full_hash_bytes, hash_bytes
 from indexer.backends.sqlite_schema import hash_text
 
 PREFIXES = ("太极", "书法", "老年", "手机", "英语", "健康", "养生", "中医", "摄影", "舞蹈")
@@ -41,8 +43,8 @@ STAMP_CHECK = (
 
 
 def _queries(conn: sqlite3.Connection, *, layout: int) -> dict[str, Callable[[], Any]]:
-    title = "title" if layout == 3 else "COALESCE(title, title_fold)"
-    decode = str if layout == 3 else hash_text
+    title = "title" if layout <= 3 else "COALESCE(title, title_fold)"
+    decode = str if layout <= 3 else hash_text
     sources = [s for (s,) in conn.execute("SELECT DISTINCT source FROM docs ORDER BY source")]
     uids = [u for (u,) in conn.execute("SELECT uid FROM docs WHERE id % 97 = 0 ORDER BY id LIMIT 500")]
     (top_gen,) = conn.execute("SELECT MAX(gen) FROM docs").fetchone()
@@ -76,26 +78,28 @@ def _queries(conn: sqlite3.Connection, *, layout: int) -> dict[str, Callable[[],
             content_hashes, "existing_500_uids": existing, "stamp_check_last_gen": stamp_check}  # fmt: skip
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path) -> tuple[int, sqlite3.Connection]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.create_function("oai_hash", 1, hash_bytes, deterministic=True)
-    return conn
+    (layout,) = conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'").fetchone()
+    conn.create_function("oai_hash", 1, full_hash_bytes if layout <= 4 else hash_bytes, deterministic=True)
+    return int(layout), conn
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("layout3", type=Path)
-    parser.add_argument("layout4", type=Path)
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    conns = {3: _open(args.layout3), 4: _open(args.layout4)}
+    (old, old_conn), (new, new_conn) = _open(args.before), _open(args.after)
+    conns = {old: old_conn, new: new_conn}
     queries = {layout: _queries(conn, layout=layout) for layout, conn in conns.items()}
-    times: dict[str, dict[int, list[float]]] = {name: {3: [], 4: []} for name in queries[3]}
+    times: dict[str, dict[int, list[float]]] = {name: {old: [], new: []} for name in queries[old]}
     same: dict[str, bool] = {}
     for name in times:
-        same[name] = queries[3][name]() == queries[4][name]()  # also warms each file's pages
+        same[name] = queries[old][name]() == queries[new][name]()  # also warms each file's pages
     for round_ in range(args.rounds):
-        for layout in (3, 4) if round_ % 2 == 0 else (4, 3):
+        for layout in (old, new) if round_ % 2 == 0 else (new, old):
             for name, run in queries[layout].items():
                 started = time.process_time()
                 run()
@@ -117,8 +121,8 @@ def main() -> None:
             }
             for name, by_layout in times.items()
         },  # fmt: skip
-        "plans_equal": {name: p[3] == p[4] for name, p in plans.items()},
-        "plans": {name: p[4] for name, p in plans.items()},
+        "plans_equal": {name: p[old] == p[new] for name, p in plans.items()},
+        "plans": {name: p[new] for name, p in plans.items()},
     }
     print(json.dumps(result, ensure_ascii=False))
 

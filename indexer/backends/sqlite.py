@@ -171,7 +171,7 @@ class SqliteBackend(SqliteChangeReads):
             convert_fts_content(conn)
             convert_docs(conn, version)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
-            create_oai_tables(conn)
+            create_oai_tables(conn, older=version in CONVERTED_VERSIONS)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             conn.execute("COMMIT")

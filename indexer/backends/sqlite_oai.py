@@ -37,6 +37,7 @@ from indexer.backends.sqlite_oai_layout import (
     register_functions,
     run_script,
     set_names,
+    shorten_hashes,
     uid_keyed_deleted,
 )
 from indexer.backends.sqlite_payload import payload_text
@@ -52,11 +53,14 @@ _ITEM = "stamp, seq, uid, deleted, sets"
 """The columns a listing reads of an entry."""
 
 
-def create_oai_tables(conn: sqlite3.Connection) -> None:
-    """Create the log's tables (inside the caller's transaction), converting a first-layout log once, and give
-    every unlogged record an entry."""
-    if layout_of(conn) == "uid-keyed":
+def create_oai_tables(conn: sqlite3.Connection, *, older: bool = False) -> None:
+    """Create the log's tables (inside the caller's transaction), converting a first-layout log once (or, in a
+    file of an `older` layout, the whole hashes of a compact one), and give every unlogged record an entry."""
+    layout = layout_of(conn)
+    if layout == "uid-keyed":
         convert_uid_keyed(conn)
+    elif layout == "compact" and older:
+        shorten_hashes(conn)
     run_script(conn, OAI_TABLES + OAI_INDEXES)
     register_functions(conn)
     _restamp(conn, now_stamp(), fresh="d.uid NOT IN (SELECT uid FROM oai_items)", params=())

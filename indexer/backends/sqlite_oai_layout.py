@@ -6,9 +6,9 @@ Layout (sqlite_oai writes and reads it):
 * `oai_items` — one row per uid the index ever held, keyed (WITHOUT ROWID) by `(stamp, seq)`: `stamp` (epoch
   microseconds, UTC) of the write that last changed or withdrew the record, `seq` its place among the entries
   of that stamp in uid order, so (stamp, seq) sorts exactly as (stamp, uid), the order OAI-PMH lists and
-  resumes in; `uid`, `doc_id` (NULL once withdrawn), `deleted`, the `content_hash` it was stamped for as raw
-  bytes, and `sets`, its set value codes ("3,17,40"). One index on uid (GetRecord, stamping), one on doc_id
-  of live entries (withdrawals, which `removed` names by rowid).
+  resumes in; `uid`, `doc_id` (NULL once withdrawn), `deleted`, the `content_hash` it was stamped for
+  (hash_bytes: the first 8 bytes of a hex digest), and `sets`, its set value codes ("3,17,40"). One index on
+  uid (GetRecord, stamping), one on doc_id of live entries (withdrawals, which `removed` names by rowid).
 * `oai_sets` — (code, stamp, seq), WITHOUT ROWID: a set is listed in datestamp order from one key range.
 * `oai_set_values` — set value code <-> (kind, value); codes are never reused.
 
@@ -51,8 +51,13 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def hash_bytes(content_hash: str | bytes | None) -> bytes:
-    """A record's content hash as stored in the log: the raw bytes of a hex digest (half its length), else
+HASH_PREFIX = 8
+"""Bytes of a digest the log keeps: a live entry's hash is only compared with its record's, to tell whether a
+write changed it (a changed record passing for unchanged needs the first 64 bits of two SHA-256 digests equal)."""
+
+
+def full_hash_bytes(content_hash: str | bytes | None) -> bytes:
+    """A content hash as the log kept it up to layout 4: the raw bytes of a hex digest (half its length), else
     the text's own bytes (a hash a caller set by hand); bytes as they are (`docs` keeps a hex digest's bytes)."""
     if isinstance(content_hash, bytes):
         return content_hash
@@ -64,6 +69,15 @@ def hash_bytes(content_hash: str | bytes | None) -> bytes:
         return content_hash.encode("utf-8")
 
 
+def hash_bytes(content_hash: str | bytes | None) -> bytes:
+    """A record's content hash as stored in the log: the first HASH_PREFIX bytes of a hex digest of at least
+    16 bytes (`docs` keeps a lowercase one as its bytes), else as full_hash_bytes gives it: a hash a caller
+    set by hand stays whole, so two that share a beginning still differ."""
+    raw = full_hash_bytes(content_hash)
+    digest = isinstance(content_hash, bytes) or raw != str(content_hash or "").encode("utf-8")
+    return raw[:HASH_PREFIX] if digest and len(raw) >= 2 * HASH_PREFIX else raw
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """`oai_hash(text)` on this connection (SQLite before 3.41 has no unhex), once: SQLite refuses to replace
     a function while another statement of the connection is open."""
@@ -71,6 +85,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
         conn.execute("SELECT oai_hash('')").fetchone()
     except sqlite3.OperationalError:
         conn.create_function("oai_hash", 1, hash_bytes, deterministic=True)
+        conn.create_function("oai_full_hash", 1, full_hash_bytes, deterministic=True)
 
 
 def decode_codes(sets: str | None) -> list[int]:
@@ -158,6 +173,31 @@ def convert_uid_keyed(conn: sqlite3.Connection) -> None:
         entries,
         time.monotonic() - started,
     )
+
+
+def shorten_hashes(conn: sqlite3.Connection) -> None:
+    """Rewrite a compact log of layout 4 or older with hash_bytes's digest prefixes (inside the caller's
+    transaction): a live entry stamped for its record's current hash gets that hash's prefix, any other entry
+    (a deleted one's hash is never compared) its first HASH_PREFIX bytes when a digest's 16 or more. The table is
+    rebuilt in (stamp, seq) order; the old one's pages go to the free list."""
+    started = time.monotonic()
+    register_functions(conn)
+    conn.execute("DROP INDEX IF EXISTS oai_item_uid")
+    conn.execute("DROP INDEX IF EXISTS oai_item_doc")
+    conn.execute("ALTER TABLE oai_items RENAME TO oai_items_long_hashes")
+    run_script(conn, OAI_TABLES)
+    conn.execute(
+        "INSERT INTO oai_items (stamp, seq, uid, doc_id, deleted, content_hash, sets) "
+        "SELECT o.stamp, o.seq, o.uid, o.doc_id, o.deleted, CASE "
+        "WHEN d.id IS NOT NULL AND o.content_hash = oai_full_hash(d.content_hash) THEN oai_hash(d.content_hash) "
+        f"WHEN length(o.content_hash) >= {2 * HASH_PREFIX} THEN substr(o.content_hash, 1, {HASH_PREFIX}) "
+        "ELSE o.content_hash END, o.sets "
+        "FROM oai_items_long_hashes o LEFT JOIN docs d ON o.deleted = 0 AND d.id = o.doc_id ORDER BY o.stamp, o.seq"
+    )
+    conn.execute("DROP TABLE oai_items_long_hashes")
+    run_script(conn, OAI_INDEXES)
+    logger.info("the OAI-PMH change log keeps %d-byte hash prefixes: rewritten in %.1f s", HASH_PREFIX,
+                time.monotonic() - started)  # fmt: skip
 
 
 def uid_keyed_deleted(conn: sqlite3.Connection, *, page: int) -> Iterator[tuple[str, int, dict[str, list[str]]]]:

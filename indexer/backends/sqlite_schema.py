@@ -44,15 +44,16 @@ from indexer.record_text import record_text
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"
-CONVERTED_VERSIONS = ("1", "2", "3")
+SCHEMA_VERSION = "5"
+CONVERTED_VERSIONS = ("1", "2", "3", "4")
 """Older layout versions an open converts in place: 1 kept the search text in FTS5's own table (sqlite_text), 2
 kept each record's link key codes in `link_key_sets` and a taught record's keys twice (sqlite_link_keys), 3 kept
-every `docs` title and content hashes as hex text (convert_docs). A converted file says 4, so an older edufed
-refuses it: one of layout 1 rather than read a contentless FTS5 table's empty columns as the text of the records
-it indexes into tantivy, one of layout 2 rather than write codes another way beside these (and look up the ones
-it would not find), one of layout 3 rather than take a left-out title for none and compare a hash's bytes with
-hex text (and rewrite every record as changed)."""
+every `docs` title and content hashes as hex text (convert_docs), 4 kept whole digests in the OAI-PMH change
+log (sqlite_oai_layout.shorten_hashes). A converted file says 5, so an older edufed refuses it: one of layout 1
+rather than read a contentless FTS5 table's empty columns as the text of the records it indexes into tantivy,
+one of layout 2 rather than write codes another way beside these (and look up the ones it would not find), one
+of layout 3 rather than take a left-out title for none and compare a hash's bytes with hex text (and rewrite
+every record as changed), one of layout 4 rather than compare whole digests with the log's prefixes."""
 MASK_FACETS = ("theme", "audience")
 """Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
 CODE_FACETS = ("platform", "media_type", "record_type", "region")

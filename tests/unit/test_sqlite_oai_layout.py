@@ -16,6 +16,7 @@ from contract_corpus import make_record  # noqa: E402
 from indexer.backends.changes import Change, ChangeQuery, now_stamp  # noqa: E402
 from indexer.backends.sqlite import SqliteBackend  # noqa: E402
 from indexer.backends.sqlite_file import SqliteIndexFile  # noqa: E402
+from indexer.backends.sqlite_oai_layout import full_hash_bytes  # noqa: E402
 from indexer.record import Record  # noqa: E402
 
 FIRST_LAYOUT = """
@@ -175,5 +176,44 @@ def test_kept_deleted_entries_that_share_a_stamp_with_live_ones_list_in_uid_orde
             assert [e.uid for e in _listed(backend, limit=limit)] == expected
         theme = [e.uid for e in _listed(backend, limit=1, set_kind="theme", set_values=(THEMES[2],))]
         assert theme == sorted([_course(2).uid, _course(5).uid])
+    finally:
+        backend.close()
+
+
+def test_a_layout_4_log_keeps_digest_prefixes_after_open_and_stamps_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    records = [_course(n) for n in range(8)]
+    by_hand = [_course(n).model_copy(update={"uid": f"lndx:hand{n}", "source_id": f"hand{n}",
+                                             "content_hash": f"hash-version-000{n}"}) for n in (1, 2)]  # fmt: skip
+    backend = SqliteBackend(path)
+    backend.upsert(records + by_hand)
+    backend.withdraw([records[7].uid])
+    expected = _listed(backend, limit=1000)
+    backend.close()
+    with sqlite3.connect(path) as conn:  # the log as layout 4 kept it: whole digests
+        conn.create_function("full_hash", 1, full_hash_bytes, deterministic=True)
+        conn.execute("UPDATE oai_items SET content_hash = (SELECT full_hash(d.content_hash) FROM docs d "
+                     "WHERE d.id = oai_items.doc_id) WHERE deleted = 0")  # fmt: skip
+        conn.execute(
+            "UPDATE oai_items SET content_hash = ? WHERE deleted = 1", (bytes.fromhex(records[7].content_hash),)
+        )
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+        assert {len(h) for (h,) in conn.execute("SELECT content_hash FROM oai_items")} == {32, 17}
+    backend = SqliteBackend(path)
+    try:
+        with sqlite3.connect(path) as conn:
+            hashes = dict(conn.execute("SELECT uid, content_hash FROM oai_items"))
+            assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)
+        assert hashes == {**{r.uid: bytes.fromhex(r.content_hash)[:8] for r in records},
+                          **{r.uid: r.content_hash.encode() for r in by_hand}}  # fmt: skip
+        assert _bare(_listed(backend, limit=1000)) == _bare(expected)
+        assert backend.upsert(records[:7] + by_hand).unchanged == 9
+        assert _bare(_listed(backend, limit=1000)) == _bare(expected)  # nothing stamped again
+        changed = records[3].model_copy(update={"title": "改过的标题", "content_hash": ""})
+        hand_changed = by_hand[0].model_copy(update={"content_hash": "hash-version-0009"})  # same first 8 bytes
+        backend.upsert([changed, hand_changed])
+        before = {(e.uid, e.stamp) for e in expected}
+        moved = [e.uid for e in _listed(backend, limit=1000) if (e.uid, e.stamp) not in before]
+        assert sorted(moved) == sorted([changed.uid, hand_changed.uid])
     finally:
         backend.close()

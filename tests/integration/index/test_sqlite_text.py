@@ -158,7 +158,7 @@ def test_a_file_whose_fts5_table_kept_the_text_is_converted_once_and_answers_as_
     with sqlite3.connect(path) as conn:
         (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'fts'").fetchone()
         assert "content = ''" in sql
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("4",)  # layout 1 refuses it
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)  # layout 1 refuses it
         assert (
             conn.execute("SELECT COUNT(*) FROM texts").fetchone()
             == conn.execute("SELECT COUNT(*) FROM docs").fetchone()
