@@ -130,7 +130,7 @@ _t2s_pattern: re.Pattern[str] | None = None
 
 def _t2s_may_change() -> re.Pattern[str]:
     """What lets OpenCC's t2s change a text: a character it converts alone (found once by converting each scanned
-    code point, ~0.03 s CPU), one of `_T2S_PHRASE_MARKS`, or any character outside the basic plane. A text
+    code point, ~15 ms CPU), one of `_T2S_PHRASE_MARKS`, or any character outside the basic plane. A text
     without them matches no entry of the converter's dictionaries that changes it, and is left as it is. Lone
     surrogates count too, so that a text holding one still fails in the converter as it always did."""
     global _t2s_pattern
