@@ -244,3 +244,27 @@ def test_a_questions_telling_word_in_a_title_outranks_its_words_deep_in_a_lesson
     assert found[0] == "gs1"
     assert {"ny0", "ny1"} <= set(found[1:3])  # then the records holding both words
     assert _found(catalogue, "果树 修剪")[0] != "gs1"  # words typed apart: each counts wherever it stands
+
+
+DANCE_IN_THEME = [
+    make_record("wd1", "民族舞蹈赏析", themes=["养生保健"], description="舞蹈的身韵与步法。"),
+    make_record("wd2", "健身舞蹈十二式", platform="lndx", themes=["养生保健"], description="跟着音乐活动筋骨。"),
+    make_record(
+        "wd3", "社区健身广场舞", platform="smartedu", themes=["养生保健"], description="每周三晚上在广场集合。"
+    ),
+    make_record("wd4", "广场舞队风采", platform="smartedu", themes=["闲暇生活"], description="社区队员的演出。"),
+]
+"""Two 养生保健 records saying 舞蹈; one of a platform publishing no tags that names its dance only as 广场舞; and a
+广场舞 record of another theme."""
+
+
+def test_a_word_under_a_theme_filter_also_finds_the_themes_records_naming_it_by_its_characters(
+    catalogue: IndexBackend,
+) -> None:
+    catalogue.upsert(DANCE_IN_THEME)
+    assert "wd3" not in _found(catalogue, "舞蹈")  # without the filter a character alone finds nothing
+    result = catalogue.search(SearchQuery(q="舞蹈", themes=("养生保健",), size=100))
+    found = [h.record.source_id for h in result.hits]
+    assert "wd3" in found and "wd4" not in found
+    assert found.index("wd3") > max(found.index("wd1"), found.index("wd2"))  # the word's holders first
+    assert all(h.record.themes and "养生保健" in h.record.themes for h in result.hits)
