@@ -326,9 +326,12 @@ def plan_terms(plan: Plan) -> set[int]:
 
 
 def missing_terms(terms: Sequence[QueryTerm], fields: Mapping[str, str]) -> tuple[str, ...]:
-    """The terms a record's analyzed fields (DocumentText.fields) do not hold, as the index would match them."""
+    """The terms a record's analyzed fields (DocumentText.fields) do not hold, as the index would match them. A
+    title-bonus alternative only scores (a question's telling word in a title, a word's characters under a theme
+    filter): a record matching a term through it alone does not hold the word the learner typed."""
     tokens = {name: text.split() for name, text in fields.items()}
-    return tuple(t.text for t in terms if not any(_holds(alt, tokens) for alt in t.alternatives))
+    held = [[alt for alt in t.alternatives if not alt.title_bonus] for t in terms]
+    return tuple(t.text for t, alts in zip(terms, held, strict=True) if not any(_holds(alt, tokens) for alt in alts))
 
 
 def _holds(alt: Alternative, tokens: Mapping[str, list[str]]) -> bool:

@@ -130,7 +130,8 @@ def search_in_steps(
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
-    if themes:
+    themed = bool(themes)
+    if themed:
         terms = with_theme_characters(terms)
     result = run(terms, plan=match_plan(terms, frequencies), widened=False)
     widened = False
@@ -140,7 +141,8 @@ def search_in_steps(
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
         result = run(terms, plan=any_term(len(terms)), widened=widened)
-    return _with_missing(terms, result)
+    # under a theme filter a hit may hold only the word's characters, so even a one-word query's hits say so
+    return _with_missing(terms, result, always=themed)
 
 
 def _with_missing(terms: list[QueryTerm], result: SearchResult, *, always: bool = False) -> SearchResult:

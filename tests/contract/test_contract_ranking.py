@@ -268,3 +268,6 @@ def test_a_word_under_a_theme_filter_also_finds_the_themes_records_naming_it_by_
     assert "wd3" in found and "wd4" not in found
     assert found.index("wd3") > max(found.index("wd1"), found.index("wd2"))  # the word's holders first
     assert all(h.record.themes and "养生保健" in h.record.themes for h in result.hits)
+    missing = {h.record.source_id: h.missing for h in result.hits}
+    assert missing == {"wd1": (), "wd2": (), "wd3": ("舞蹈",)}  # the page says which hit lacks the word typed
+    assert not result.relaxed  # some hits hold it
