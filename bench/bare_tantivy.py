@@ -178,7 +178,7 @@ class BareTantivy:
     def answer(self, params: Params, *, with_facets: bool = True) -> dict[str, Any]:
         """Top 10 of the query, its total and (`with_facets`) the five facets' counts."""
         args = _params(params)
-        text = self._text(args["q"], themed="theme" in args["filters"])
+        text = self._text(args["q"])
         filters = {facet: self._filter(facet, values) for facet, values in args["filters"].items()}
         query = _all_of([text, *filters.values()])
         sort = args["sort"] if args["sort"] != "relevance" or text is not None else "newest"
@@ -224,10 +224,10 @@ class BareTantivy:
                     counts[values[bit]] = counts.get(values[bit], 0) + count
         return counts
 
-    def _text(self, q: str, *, themed: bool = False) -> tantivy.Query | None:
+    def _text(self, q: str) -> tantivy.Query | None:
         if not q.strip():
             return None
-        terms, plan = self.plans(q, themed=themed)
+        terms, plan = self.plans(q)
         return self._planned(terms, plan) if terms else None
 
     def _planned(self, terms: Sequence[QueryTerm], plan: Plan) -> tantivy.Query:

@@ -24,7 +24,7 @@ from config.settings import IndexSettings, Settings
 from indexer.analysis import QueryTerm, parse_query
 from indexer.backends.sqlite_schema import BM25_WEIGHTS
 from indexer.backends.sqlite_search import match_expression
-from indexer.match_plan import Plan, match_plan, with_theme_characters
+from indexer.match_plan import Plan, match_plan
 from indexer.query_vocabulary import bundled_vocabulary
 
 Params = list[tuple[str, str]]
@@ -77,18 +77,15 @@ class Plans:
         self._conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True, check_same_thread=False)
         self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_rows USING fts5vocab(main, fts, row)")
         (self._records,) = self._conn.execute("SELECT count(*) FROM docs").fetchone()
-        self._plans: dict[tuple[str, bool], tuple[list[QueryTerm], Plan]] = {}
+        self._plans: dict[str, tuple[list[QueryTerm], Plan]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, q: str, *, themed: bool = False) -> tuple[list[QueryTerm], Plan]:
-        """The terms and plan of `q`; `themed`: under a theme filter, where each word also matches its characters
-        in the theme's titles (indexer.match_plan.with_theme_characters, which leaves the plan as it is)."""
+    def __call__(self, q: str) -> tuple[list[QueryTerm], Plan]:
         with self._lock:
-            if (q, themed) not in self._plans:
+            if q not in self._plans:
                 terms = parse_query(q, vocabulary=bundled_vocabulary())
-                plan = match_plan(terms, self._frequencies)
-                self._plans[q, themed] = (with_theme_characters(terms) if themed else terms), plan
-            return self._plans[q, themed]
+                self._plans[q] = terms, match_plan(terms, self._frequencies)
+            return self._plans[q]
 
     def match(self, q: str) -> str:
         """The FTS5 MATCH string of the plan."""

@@ -226,34 +226,6 @@ def with_title_bonus(terms: Sequence[QueryTerm], frequencies: Mapping[str, int],
     return found
 
 
-THEME_CHARACTER_WEIGHT = 0.1
-"""Score weight of a character of the learner's word standing in a record's title, subtitle or tags under a theme
-filter (`with_theme_characters`): low, so the records holding the word itself rank first."""
-
-
-def with_theme_characters(terms: Sequence[QueryTerm]) -> list[QueryTerm]:
-    """The terms of a query filtered to a theme, each word of two or more Chinese characters also matching each of
-    its characters in a record's title, subtitle or tags (the `chars` column) at THEME_CHARACTER_WEIGHT.
-
-    A learner who picked a theme and typed a word asks for the theme's courses of that word, and a platform
-    publishing no tags names many of them otherwise: 广场舞 under 舞蹈 [养生保健], 防范电信诈骗 under 骗局 [法律法规].
-    Inside one theme a character of the word is seldom about something else, so those records follow the word's
-    holders; without the filter a character alone would bring in the whole catalogue. The alternatives never
-    count in the term's document frequency (`Alternative.title_bonus`), so the match plan is the one before."""
-    found = []
-    for term in terms:
-        word = _typed_word(term)
-        if len(word) < 2:
-            found.append(term)
-            continue
-        extra = tuple(
-            Alternative("chars", (char,), phrase=True, weight=THEME_CHARACTER_WEIGHT, title_bonus=True)
-            for char in dict.fromkeys(word)
-        )
-        found.append(replace(term, alternatives=(*term.alternatives, *extra)))
-    return found
-
-
 def _typed_word(term: QueryTerm) -> str:
     """The Chinese word a term matches first, kept whole by the cut (果树; 遗嘱 for 立遗嘱); "" when none."""
     first = term.alternatives[0] if term.alternatives else None
@@ -327,8 +299,8 @@ def plan_terms(plan: Plan) -> set[int]:
 
 def missing_terms(terms: Sequence[QueryTerm], fields: Mapping[str, str]) -> tuple[str, ...]:
     """The terms a record's analyzed fields (DocumentText.fields) do not hold, as the index would match them. A
-    title-bonus alternative only scores (a question's telling word in a title, a word's characters under a theme
-    filter): a record matching a term through it alone does not hold the word the learner typed."""
+    title-bonus alternative only scores (a question's telling word in a title): a record matching a term through
+    it alone does not hold the word the learner typed."""
     tokens = {name: text.split() for name, text in fields.items()}
     held = [[alt for alt in t.alternatives if not alt.title_bonus] for t in terms]
     return tuple(t.text for t, alts in zip(terms, held, strict=True) if not any(_holds(alt, tokens) for alt in alts))

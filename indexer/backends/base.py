@@ -10,15 +10,7 @@ from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
 from indexer.backends.changes import Change, ChangeQuery, ChangeSets
 from indexer.known_words import Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
-from indexer.match_plan import (
-    Frequencies,
-    Plan,
-    any_term,
-    match_plan,
-    missing_terms,
-    term_tokens,
-    with_theme_characters,
-)
+from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
 from indexer.record import Record
 from indexer.record_text import record_text
 
@@ -123,16 +115,13 @@ def search_in_steps(
     A query whose every word names the theme it is filtered to (健康 under 养生保健, `names_filtered_theme`), or is
     held by a large share of the catalogue (老年), also finds the theme's records that do not hold the word, after
     those that do: a learner picking the theme and typing its name or a generic word asks for the theme's
-    courses, most of which never say 健康 or 技能. Any other word under a theme filter also matches its characters
-    in the theme's titles, subtitles and tags, below its holders (`with_theme_characters`: 广场舞 for 舞蹈)."""
+    courses, most of which never say 健康 or 技能. Any other word under a theme filter matches as it does without
+    one: its characters alone never match (法 of 书法 would bring in every 法律 course of 法律法规)."""
     frequencies = _remembered(frequencies)
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=vocabulary.related)
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
-    themed = bool(themes)
-    if themed:
-        terms = with_theme_characters(terms)
     result = run(terms, plan=match_plan(terms, frequencies), widened=False)
     widened = False
     if terms and result.total == 0 and can_widen(terms):
@@ -141,8 +130,7 @@ def search_in_steps(
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
         result = run(terms, plan=any_term(len(terms)), widened=widened)
-    # under a theme filter a hit may hold only the word's characters, so even a one-word query's hits say so
-    return _with_missing(terms, result, always=themed)
+    return _with_missing(terms, result)
 
 
 def _with_missing(terms: list[QueryTerm], result: SearchResult, *, always: bool = False) -> SearchResult:

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from indexer.analysis import QueryTerm, parse_query
 from indexer.match_plan import (
     QUALIFIER_FACTOR,
-    THEME_CHARACTER_WEIGHT,
     TITLE_BONUS,
     AllOf,
     AnyOf,
@@ -17,7 +16,6 @@ from indexer.match_plan import (
     term_tokens,
     weigh,
     weighted_terms,
-    with_theme_characters,
     with_title_bonus,
 )
 from indexer.query_vocabulary import bundled_vocabulary
@@ -154,19 +152,3 @@ def test_words_typed_apart_or_held_by_no_record_get_no_title_bonus() -> None:
     terms = weighted_terms(parse_query("果树怎么修剪", vocabulary=bundled_vocabulary()))
     assert set(_bonus_words(with_title_bonus(terms, {"修剪": 31}, 1158))) == {"修剪"}  # 果树: nothing holds it
     assert with_title_bonus(terms, {}, 0) == terms  # no frequencies asked
-
-
-def test_under_a_theme_filter_a_word_also_matches_its_characters_in_titles() -> None:
-    terms = weighted_terms(parse_query("舞蹈 a", vocabulary=bundled_vocabulary()))
-    found = with_theme_characters(terms)
-    extra = [a for a in found[0].alternatives if a.title_bonus]
-    assert [(a.field, a.tokens, a.weight) for a in extra] == [
-        ("chars", ("舞",), THEME_CHARACTER_WEIGHT),
-        ("chars", ("蹈",), THEME_CHARACTER_WEIGHT),
-    ]
-    assert found[1] == terms[1]  # no Chinese word: left alone
-    counts = {"舞蹈": 12}  # the characters never count in the term's document frequency: the same match plan
-    assert [term_frequency(t, counts) for t in found] == [term_frequency(t, counts) for t in terms]
-    assert [term_tokens(t) for t in found] == [term_tokens(t) for t in terms]
-    one = weighted_terms(parse_query("舞", vocabulary=bundled_vocabulary()))
-    assert with_theme_characters(one) == one  # a single character says too little alone
