@@ -15,7 +15,6 @@ A one-token phrase is built as a term query: tantivy panics on a phrase of one t
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ from indexer.backends.sqlite_facets import Filters
 from indexer.backends.sqlite_schema import MASK_FACETS, FacetCodes
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_schema import FACET_FIELDS as FACET_COLUMNS
-from indexer.backends.tantivy_schema import ID_FIELD, MASK_FIELDS, WEIGHTED_FIELDS
+from indexer.backends.tantivy_schema import ID_FIELD, MASK_FIELDS, WEIGHTED_FIELDS, set_bits
 from indexer.match_plan import AllOf, Plan
 
 _MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
@@ -140,7 +139,7 @@ class TantivySearch:
         """facet -> an unscored clause keeping the rows that pass its filter."""
         queries = {}
         for facet in filters.facets():
-            values = _bits(filters.masks[facet]) if facet in filters.masks else list(filters.codes[facet])
+            values = list(set_bits(filters.masks[facet])) if facet in filters.masks else list(filters.codes[facet])
             if not values:
                 queries[facet] = tantivy.Query.empty_query()
                 continue
@@ -261,16 +260,6 @@ def _bit_counts(masks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(bit, matches with that bit set) from (whole mask, matches with that mask)."""
     counts: dict[int, int] = {}
     for mask, n in masks:
-        for bit in _set_bits(mask):
+        for bit in set_bits(mask):
             counts[bit] = counts.get(bit, 0) + n
     return sorted(counts.items())
-
-
-def _bits(mask: int) -> list[int]:
-    return list(_set_bits(mask))
-
-
-@functools.lru_cache(maxsize=4096)
-def _set_bits(mask: int) -> tuple[int, ...]:
-    """The set bits of a mask: a facet's few hundred distinct masks recur in every search's counts."""
-    return tuple(bit for bit in range(mask.bit_length()) if mask >> bit & 1)
