@@ -4,7 +4,7 @@ A text search runs FTS5 once, fetching every matching rowid (with its bm25 score
 relevance) into numpy; sqlite_facets filters those rows and counts the total and facets from its in-memory
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
-live row. Only the page's payloads are read from `payloads`. With the tantivy engine, a text query ranked by
+live row. Only the page's payloads are read from `payloads` (sqlite_hits). With the tantivy engine, a text query ranked by
 relevance is answered by tantivy_search instead (top-k and facet aggregations over the derived index); its
 plan, frequencies and title widening still come from FTS5 here, so both engines pick the same records.
 A text query runs in the steps of `search_in_steps` (the terms match_plan requires, weighted by the document
@@ -26,25 +26,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import Alternative, DocumentText, QueryTerm, QueryVocabulary, chars_text, parse_query
-from indexer.backends.base import FILTER_FIELDS, SearchHit, SearchQuery, SearchResult, search_in_steps
+from indexer.analysis import Alternative, QueryTerm, QueryVocabulary, chars_text, parse_query
+from indexer.backends.base import FILTER_FIELDS, SearchQuery, SearchResult, search_in_steps
 from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
-from indexer.backends.sqlite_payload import payload_json
+from indexer.backends.sqlite_hits import HitReader
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
-from indexer.backends.sqlite_text import FTS_COLUMNS, decode_fields
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
 from indexer.errors import IndexBackendError, QueryError
-from indexer.highlight import Highlighter
 from indexer.match_plan import AllOf, Plan, every_term, plan_terms
-from indexer.record import Record
-from indexer.record_text import remember_analysis
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
-ALSO_ON_LIMIT = 5
 _TEXT_COLUMNS = "{title subtitle tags description people provider}"
 _ALT_COLUMNS = {"text": _TEXT_COLUMNS, "chars": "chars", "pinyin": "pinyin"}
 _SORTS = ("relevance", "newest", "popular")
@@ -185,6 +180,7 @@ class SqliteSearch:
         self._engine = None if engine is None else TantivySearch(engine, codes=codes, uids_of=_uids)
         """Ranks text queries by relevance when set (tantivy_search); browsing and other sorts stay here."""
         self._codes = codes
+        self._hit_reader = HitReader(codes)
         self._columns = columns
         self._vocabulary = vocabulary
         self._recent = RecentResults(RECENT_RESULTS)
@@ -309,7 +305,7 @@ class SqliteSearch:
         scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
         # search_in_steps works out the words each hit lacks from its analysed text when the query has several
         # terms or also finds a theme's records (`_with_missing`): the hits then carry the analysis stored with them
-        hits = self._hits(conn, scored, terms=terms, analysed=len(terms) > 1 or in_theme)
+        hits = self._hit_reader.hits(conn, scored, terms=terms, analysed=len(terms) > 1 or in_theme)
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
     def _filters(self, conn: sqlite3.Connection, query: SearchQuery) -> Filters:
@@ -332,37 +328,6 @@ class SqliteSearch:
             self._codes.load(conn)
         return [int(c) for c in (self._codes.code(facet, v) for v in values) if c is not None]
 
-    def _hits(
-        self, conn: sqlite3.Connection, rows: list[tuple[int, float]], *, terms: list[QueryTerm], analysed: bool
-    ) -> list[SearchHit]:
-        """The hits of `rows`; with `analysed`, each record carries the analysis of its text the index stored
-        (indexer.record_text reuses it instead of segmenting the text again)."""
-        if not rows:
-            return []
-        ids = [row[0] for row in rows]
-        payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
-        texts = _stored_texts(conn, ids) if analysed else {}
-        highlighter = Highlighter(terms)
-        hits = []
-        for row_id, score in rows:
-            record = Record.model_validate_json(payload_json(payloads[row_id], conn))
-            if row_id in texts:
-                remember_analysis(record, texts[row_id])
-            highlight = highlighter.record(title=record.title, description=record.description)
-            also_on = self._also_on(conn, record) if record.cluster_id else []
-            hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
-        return hits
-
-    def _also_on(self, conn: sqlite3.Connection, record: Record) -> list[Record]:
-        """Records of the same cluster on other platforms."""
-        platform = self._codes.code("platform", record.platform)
-        rows = conn.execute(
-            "SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id "
-            "WHERE d.cluster_id = ? AND d.platform_id != ? ORDER BY d.uid LIMIT ?",
-            (record.cluster_id, -1 if platform is None else platform, ALSO_ON_LIMIT),
-        )
-        return [Record.model_validate_json(payload_json(payload, conn)) for (payload,) in rows]
-
     def titles_containing(self, folded: str, *, scan: int) -> list[str]:
         """Titles containing `folded` (already folded), most popular first, among the first `scan` matches."""
         tokens = chars_text(folded).split()
@@ -377,23 +342,6 @@ class SqliteSearch:
             (match, scan, folded),
         )
         return [str(title) for (title,) in rows]
-
-
-def _stored_texts(conn: sqlite3.Connection, ids: list[int]) -> dict[int, DocumentText]:
-    """rowid -> the analysis of the record's text as it was indexed: the FTS_COLUMNS strings kept in `texts`, the
-    folded title and title pinyin in `docs` (what analysis.analyze_document gave when the record was written)."""
-    sql = (
-        "SELECT d.id, d.title_fold, d.title_pinyin, t.fields FROM docs d JOIN texts t ON t.id = d.id "
-        f"WHERE d.id IN ({', '.join('?' * len(ids))})"
-    )
-    return {
-        int(row_id): DocumentText(
-            fields=dict(zip(FTS_COLUMNS, decode_fields(fields, conn), strict=True)),
-            folded_title=str(title_fold),
-            title_pinyin=str(title_pinyin),
-        )  # fmt: skip
-        for row_id, title_fold, title_pinyin, fields in conn.execute(sql, ids)
-    }
 
 
 def _frequencies(conn: sqlite3.Connection, tokens: Sequence[str]) -> tuple[dict[str, int], int]:

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_search import _stored_texts
+from indexer.backends.sqlite_hits import _stored_texts
 from indexer.record import Record
 from indexer.record_text import _texts, record_text
 

@@ -1,0 +1,75 @@
+"""The hits of a SQLite search page: each row's stored record (its payload), highlights and also_on records.
+
+Only the page's rows reach here: their payloads are read in one query, parsed into `Record`s, highlighted for the
+query's terms, and each clustered record is given the records of its cluster on other platforms (`also_on`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from indexer.analysis import DocumentText, QueryTerm
+from indexer.backends.base import SearchHit
+from indexer.backends.sqlite_payload import payload_json
+from indexer.backends.sqlite_schema import FacetCodes
+from indexer.backends.sqlite_text import FTS_COLUMNS, decode_fields
+from indexer.highlight import Highlighter
+from indexer.record import Record
+from indexer.record_text import remember_analysis
+
+ALSO_ON_LIMIT = 5
+
+
+class HitReader:
+    """Builds the hits of a page of rowids on the caller's connection (its open snapshot)."""
+
+    def __init__(self, codes: FacetCodes) -> None:
+        self._codes = codes
+
+    def hits(
+        self, conn: sqlite3.Connection, rows: list[tuple[int, float]], *, terms: list[QueryTerm], analysed: bool
+    ) -> list[SearchHit]:
+        """The hits of `rows`; with `analysed`, each record carries the analysis of its text the index stored
+        (indexer.record_text reuses it instead of segmenting the text again)."""
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
+        texts = _stored_texts(conn, ids) if analysed else {}
+        highlighter = Highlighter(terms)
+        hits = []
+        for row_id, score in rows:
+            record = Record.model_validate_json(payload_json(payloads[row_id], conn))
+            if row_id in texts:
+                remember_analysis(record, texts[row_id])
+            highlight = highlighter.record(title=record.title, description=record.description)
+            also_on = self.also_on(conn, record) if record.cluster_id else []
+            hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
+        return hits
+
+    def also_on(self, conn: sqlite3.Connection, record: Record) -> list[Record]:
+        """Records of the same cluster on other platforms."""
+        platform = self._codes.code("platform", record.platform)
+        rows = conn.execute(
+            "SELECT p.json FROM docs d JOIN payloads p ON p.id = d.id "
+            "WHERE d.cluster_id = ? AND d.platform_id != ? ORDER BY d.uid LIMIT ?",
+            (record.cluster_id, -1 if platform is None else platform, ALSO_ON_LIMIT),
+        )
+        return [Record.model_validate_json(payload_json(payload, conn)) for (payload,) in rows]
+
+
+def _stored_texts(conn: sqlite3.Connection, ids: list[int]) -> dict[int, DocumentText]:
+    """rowid -> the analysis of the record's text as it was indexed: the FTS_COLUMNS strings kept in `texts`, the
+    folded title and title pinyin in `docs` (what analysis.analyze_document gave when the record was written)."""
+    sql = (
+        "SELECT d.id, d.title_fold, d.title_pinyin, t.fields FROM docs d JOIN texts t ON t.id = d.id "
+        f"WHERE d.id IN ({', '.join('?' * len(ids))})"
+    )
+    return {
+        int(row_id): DocumentText(
+            fields=dict(zip(FTS_COLUMNS, decode_fields(fields, conn), strict=True)),
+            folded_title=str(title_fold),
+            title_pinyin=str(title_pinyin),
+        )  # fmt: skip
+        for row_id, title_fold, title_pinyin, fields in conn.execute(sql, ids)
+    }
