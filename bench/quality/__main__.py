@@ -1,5 +1,5 @@
-"""Run the quality suite: `python -m bench.quality [--corpus main|heldout] [--backend sqlite|elasticsearch|both]
-[--sample N] [--json F]`."""
+"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2]
+[--backend sqlite|elasticsearch|both] [--sample N] [--json F]`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench.quality.corpus import CORPORA, corpus_dir
+from bench.quality.corpus import CORPORA, floors_file
 from bench.quality.explain import explained
 from bench.quality.report import below_floors, load_floors, tables, worst_queries
 from bench.quality.suite import BACKENDS, run_suite
@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus",
         choices=tuple(CORPORA),
         default="main",
-        help="the suite's own corpus (main) or the held-out set never tuned against (heldout)",
+        help="the suite's own corpus (main), the held-out set never tuned against (heldout), or the held-out "
+        "corpus with its second query set (heldout2)",
     )
     parser.add_argument(
         "--es-url",
@@ -51,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + explained(report, args.explain))
     if args.json:
         args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
-    floors = load_floors(corpus_dir(args.corpus) / "floors.yaml")
+    floors = load_floors(floors_file(args.corpus))
     problems = [line for report in reports for line in below_floors(report, floors)]
     if args.check and problems:
-        where = corpus_dir(args.corpus) / "floors.yaml"
+        where = floors_file(args.corpus)
         print("\n".join(["", f"below the floors of {where}:", *problems]), file=sys.stderr)
         return 1
     return 0

@@ -8,11 +8,12 @@ labels (course identity, subject, family, level, true themes), which the judgeme
 never sees them. Same seed, same corpus.
 
 A corpus is a folder with its material.yaml, judgements.yaml and floors.yaml (CORPORA): `main`, the suite's own, and
-`heldout`, written apart from the engine and never tuned against. A material file may replace the wording tables
-below (sibling kinds, rewordings and their templates, general sentences, stories) and add what the held-out set
-needs: blurbs given as [sentence, paraphrase] (another platform's editor rewrites rather than reorders), the
-teacher named only in the description, a course published as separate lectures, and one platform writing in
-traditional characters.
+`heldout`, written apart from the engine and never tuned against; `heldout2` is the held-out corpus with a second
+query set of its own (QUERY_FILES: judgements2.yaml and floors2.yaml in the same folder), written after the first
+had gated ranking changes. A material file may replace the wording tables below (sibling kinds, rewordings and their
+templates, general sentences, stories) and add what the held-out set needs: blurbs given as [sentence, paraphrase]
+(another platform's editor rewrites rather than reorders), the teacher named only in the description, a course
+published as separate lectures, and one platform writing in traditional characters.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 MATERIAL = HERE / "material.yaml"
-CORPORA = {"main": HERE, "heldout": HERE / "heldout"}
+CORPORA = {"main": HERE, "heldout": HERE / "heldout", "heldout2": HERE / "heldout"}
+QUERY_FILES = {"heldout2": ("judgements2.yaml", "floors2.yaml")}
+"""A corpus that reuses another's folder and material with queries of its own: its judgements and floors files."""
 SEED = 20261206
 PLATFORMS = ("le_ouchn", "lndx", "smartedu", "oai", "shequ")
 OAI_PREFIX = "oai:xuexi.example.cn:"
@@ -178,6 +181,16 @@ def corpus_dir(name: str) -> Path:
     if name not in CORPORA:
         raise ValueError(f"unknown corpus {name!r}: one of {', '.join(CORPORA)}")
     return CORPORA[name]
+
+
+def judgements_file(name: str) -> Path:
+    """The graded queries of a named corpus: judgements.yaml in its folder, or its own file (QUERY_FILES)."""
+    return corpus_dir(name) / QUERY_FILES.get(name, ("judgements.yaml", "floors.yaml"))[0]
+
+
+def floors_file(name: str) -> Path:
+    """The floors of a named corpus: floors.yaml in its folder, or its own file (QUERY_FILES)."""
+    return corpus_dir(name) / QUERY_FILES.get(name, ("judgements.yaml", "floors.yaml"))[1]
 
 
 @cache

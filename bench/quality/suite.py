@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.quality.corpus import Corpus, build_corpus, corpus_dir
+from bench.quality.corpus import Corpus, build_corpus, judgements_file
 from bench.quality.explain import wrong_pairs
 from bench.quality.judge import OUTSIDE_ALL, Judgement, load_judgements
 from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
@@ -43,10 +43,11 @@ def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | Non
 
     `sample` keeps only the first that many queries of each class (for an engine too slow to answer them all
     in CI); its figures are named `<backend>-sample<n>` and have floors of their own. `corpus_name` picks the
-    corpus and its judgements (bench/quality/corpus.py CORPORA: `main`, or the held-out set `heldout`).
+    corpus and its judgements (bench/quality/corpus.py CORPORA: `main`, the held-out set `heldout`, or the
+    held-out corpus with its second query set `heldout2`).
     """
     corpus = build_corpus(name=corpus_name)
-    judgements = load_judgements(corpus_dir(corpus_name) / "judgements.yaml")
+    judgements = load_judgements(judgements_file(corpus_name))
     if sample is not None:
         judgements = sample_queries(judgements, sample)
     labels = corpus.labels()
