@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from indexer.analysis import QueryTerm, fold, pinyin_spelled
 
@@ -54,15 +54,7 @@ def _term_needles(terms: tuple[QueryTerm, ...]) -> tuple[tuple[str, ...], tuple[
 
 def highlight(text: str, marks: Sequence[str], *, width: int | None = None) -> str:
     """`text` HTML-escaped, every needle found in <mark>; `width` cuts a window around the first match."""
-    spans = match_spans(text, marks)
-    if width is None or len(text) <= width:
-        start, end = 0, len(text)
-    else:
-        first = spans[0][0] if spans else 0
-        start = max(0, min(first - _LEAD_CHARS, len(text) - width))
-        end = start + width
-    body = _render(text, spans, start=start, end=end)
-    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+    return _highlight(text, _marker(tuple(marks)), width=width)
 
 
 def highlight_record(*, title: str, description: str | None, terms: Sequence[QueryTerm]) -> dict[str, str]:
@@ -75,32 +67,49 @@ class Highlighter:
 
     def __init__(self, terms: Sequence[QueryTerm]) -> None:
         self._fixed, self._spelled = _term_needles(tuple(terms))
+        self._marker = _marker(self._fixed)
 
     def record(self, *, title: str, description: str | None) -> dict[str, str]:
         """The `title` and `description` highlights of one hit."""
-        marks = _with_spelled(self._fixed, self._spelled, title=title)
+        marker = _marker(_with_spelled(self._fixed, self._spelled, title=title)) if self._spelled else self._marker
         return {
-            "title": highlight(title, marks, width=_TITLE_CHARS),
-            "description": highlight(description or "", marks, width=SNIPPET_CHARS),
+            "title": _highlight(title, marker, width=_TITLE_CHARS),
+            "description": _highlight(description or "", marker, width=SNIPPET_CHARS),
         }
 
 
 def match_spans(text: str, marks: Sequence[str]) -> list[tuple[int, int]]:
     """(start, end) offsets in `text` of non-overlapping needle matches, compared after folding."""
-    if not marks or not text:
+    return _spans(text, _marker(tuple(marks)))
+
+
+def _highlight(text: str, marker: re.Pattern[str] | None, *, width: int | None) -> str:
+    spans = _spans(text, marker)
+    size = len(text)
+    if width is None or size <= width:
+        return _render(text, spans, start=0, end=size)
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - _LEAD_CHARS, size - width))
+    end = start + width
+    body = _render(text, spans, start=start, end=end)
+    return ("…" if start > 0 else "") + body + ("…" if end < size else "")
+
+
+def _spans(text: str, marker: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    if marker is None or not text:
         return []
     folded, offsets = _fold_aligned(text)
-    pattern = _pattern(tuple(marks))
-    spans = [span for match in pattern.finditer(folded) if (span := match.span())[1] > span[0]]
+    spans = [span for match in marker.finditer(folded) if (span := match.span())[1] > span[0]]
     if offsets is None:
         return spans
     return [(offsets[s], offsets[e]) for s, e in spans]
 
 
 @functools.lru_cache(maxsize=512)
-def _pattern(marks: tuple[str, ...]) -> re.Pattern[str]:
-    """The one expression matching any of `marks` (compiled once per set of needles, not per field of each hit)."""
-    return re.compile("|".join(_needle_pattern(n) for n in marks))
+def _marker(marks: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The one expression matching any of `marks`, or None for no marks (compiled once per set of needles, not
+    per field of each hit)."""
+    return re.compile("|".join(_needle_pattern(n) for n in marks)) if marks else None
 
 
 def _needle_pattern(needle: str) -> str:
@@ -127,10 +136,29 @@ def _fold_aligned(text: str) -> tuple[str, list[int] | None]:
 
 
 def _render(text: str, spans: Sequence[tuple[int, int]], *, start: int, end: int) -> str:
+    """text[start:end] with the spans in <mark>, HTML-escaped."""
+    if _TO_ESCAPE.search(text, start, end):
+        return _render_escaped(text, spans, start=start, end=end)
     # most windows hold nothing HTML must escape: their pieces are then taken as they are
-    escape: Callable[[str], str] = html.escape if _TO_ESCAPE.search(text, start, end) else str
     if not spans:
-        return escape(text[start:end])
+        return text[start:end]
+    out: list[str] = []
+    position = start
+    for span_start, span_end in spans:
+        if span_start < position:
+            span_start = position
+        if span_end > end:
+            span_end = end
+        if span_end <= span_start:
+            continue
+        out += (text[position:span_start], "<mark>", text[span_start:span_end], "</mark>")
+        position = span_end
+    out.append(text[position:end])
+    return "".join(out)
+
+
+def _render_escaped(text: str, spans: Sequence[tuple[int, int]], *, start: int, end: int) -> str:
+    escape = html.escape
     out: list[str] = []
     position = start
     for span_start, span_end in spans:

@@ -34,14 +34,14 @@ class HitReader:
         if not rows:
             return []
         ids = [row[0] for row in rows]
-        payloads = dict(conn.execute(f"SELECT id, json FROM payloads WHERE id IN ({', '.join('?' * len(ids))})", ids))
-        texts = _stored_texts(conn, ids) if analysed else {}
+        stored = _stored(conn, ids, analysed=analysed)
         highlighter = Highlighter(terms)
         hits = []
         for row_id, score in rows:
-            record = Record.model_validate_json(payload_json(payloads[row_id], conn))
-            if row_id in texts:
-                remember_analysis(record, texts[row_id])
+            payload, text = stored[row_id]
+            record = Record.model_validate_json(payload_json(payload, conn))
+            if text is not None:
+                remember_analysis(record, text)
             highlight = highlighter.record(title=record.title, description=record.description)
             also_on = self.also_on(conn, record) if record.cluster_id else []
             hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
@@ -58,18 +58,31 @@ class HitReader:
         return [Record.model_validate_json(payload_json(payload, conn)) for (payload,) in rows]
 
 
-def _stored_texts(conn: sqlite3.Connection, ids: list[int]) -> dict[int, DocumentText]:
-    """rowid -> the analysis of the record's text as it was indexed: the FTS_COLUMNS strings kept in `texts`, the
-    folded title and title pinyin in `docs` (what analysis.analyze_document gave when the record was written)."""
-    sql = (
-        "SELECT d.id, d.title_fold, d.title_pinyin, t.fields FROM docs d JOIN texts t ON t.id = d.id "
-        f"WHERE d.id IN ({', '.join('?' * len(ids))})"
-    )
-    return {
-        int(row_id): DocumentText(
-            fields=dict(zip(FTS_COLUMNS, decode_fields(fields, conn), strict=True)),
-            folded_title=str(title_fold),
-            title_pinyin=str(title_pinyin),
-        )  # fmt: skip
-        for row_id, title_fold, title_pinyin, fields in conn.execute(sql, ids)
-    }
+def _stored(
+    conn: sqlite3.Connection, ids: list[int], *, analysed: bool
+) -> dict[int, tuple[object, DocumentText | None]]:
+    """rowid -> its stored payload and, with `analysed`, the analysis of the record's text as it was indexed (None
+    without, or when the row has no stored text): the FTS_COLUMNS strings kept in `texts`, the folded title and
+    title pinyin in `docs` (what analysis.analyze_document gave when the record was written). One query either way:
+    the texts come with the payloads (left joins, so a payload without them is still read)."""
+    marks = ", ".join("?" * len(ids))
+    if not analysed:
+        return {row_id: (payload, None) for row_id, payload in conn.execute(_PAYLOADS.format(marks), ids)}
+    found: dict[int, tuple[object, DocumentText | None]] = {}
+    for row_id, payload, text_id, title_fold, title_pinyin, fields in conn.execute(_ANALYSED.format(marks), ids):
+        text = None
+        if text_id is not None:
+            text = DocumentText(
+                fields=dict(zip(FTS_COLUMNS, decode_fields(fields, conn), strict=True)),
+                folded_title=str(title_fold),
+                title_pinyin=str(title_pinyin),
+            )
+        found[int(row_id)] = (payload, text)
+    return found
+
+
+_PAYLOADS = "SELECT id, json FROM payloads WHERE id IN ({})"
+_ANALYSED = (
+    "SELECT p.id, p.json, t.id, d.title_fold, d.title_pinyin, t.fields FROM payloads p "
+    "LEFT JOIN docs d ON d.id = p.id LEFT JOIN texts t ON t.id = d.id WHERE p.id IN ({})"
+)

@@ -60,3 +60,13 @@ def test_a_snippet_escapes_the_markup_inside_its_window_only_as_html_needs() -> 
     assert highlight(outside, ["书法"], width=20) == "<mark>书法</mark>" + "乙" * 18 + "…"
     assert highlight("说'书法'与\"书法\"", ["书法"]) == "说&#x27;<mark>书法</mark>&#x27;与&quot;<mark>书法</mark>&quot;"
     assert highlight("a<b", []) == "a&lt;b" and highlight("无标记", []) == "无标记"
+
+
+def test_a_match_cut_by_the_snippet_window_is_marked_up_to_the_window_edge() -> None:
+    text = "书法" + "乙" * 17 + "养生保健" + "丙" * 100
+    assert highlight(text, ["书法", "养生保健"], width=20) == "<mark>书法</mark>" + "乙" * 17 + "<mark>养</mark>…"
+    marked = "<p>" + text
+    assert (
+        highlight(marked, ["书法", "养生保健"], width=23)
+        == "&lt;p&gt;<mark>书法</mark>" + "乙" * 17 + "<mark>养</mark>…"
+    )

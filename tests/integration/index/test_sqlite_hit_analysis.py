@@ -11,7 +11,7 @@ import pytest
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_hits import _stored_texts
+from indexer.backends.sqlite_hits import _stored
 from indexer.record import Record
 from indexer.record_text import _texts, record_text
 
@@ -44,11 +44,11 @@ def test_stored_analysis_is_what_analysing_the_record_gives(tmp_path: Path, engi
         backend.upsert(corpus)
         conn = backend._search._connect()
         ids = [int(i) for (i,) in conn.execute("SELECT id FROM docs ORDER BY id")]
-        stored = _stored_texts(conn, ids)
+        stored = _stored(conn, ids, analysed=True)
         by_uid = {r.uid: r for r in corpus}
         uids = dict(conn.execute("SELECT id, uid FROM docs"))
         assert len(stored) == len(corpus)
-        for row_id, analysis in stored.items():
+        for row_id, (_, analysis) in stored.items():
             record = by_uid[uids[row_id]]
             assert analysis == fresh(record), record.uid
         for q in QUERIES:
@@ -56,5 +56,25 @@ def test_stored_analysis_is_what_analysing_the_record_gives(tmp_path: Path, engi
             assert hits, q
             for hit in hits:  # each carries the stored analysis, which `missing` was worked out from
                 assert hit.record.known_text(_texts(hit.record)) == fresh(hit.record), (q, hit.record.uid)
+    finally:
+        backend.close()
+
+
+def test_a_hit_whose_stored_text_is_missing_is_still_read_and_analysed_afresh(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "index.sqlite3", search_engine="fts5")
+    try:
+        corpus = varied()
+        backend.upsert(corpus)
+        conn = backend._search._connect()
+        (row_id,) = conn.execute("SELECT id FROM docs WHERE uid = ?", (corpus[-1].uid,)).fetchone()
+        with conn:
+            conn.execute("DELETE FROM texts WHERE id = ?", (row_id,))
+        payload, analysis = _stored(conn, [row_id], analysed=True)[row_id]
+        assert analysis is None and payload is not None
+        hits = backend.search(SearchQuery(q="手机 摄影", size=50)).hits
+        (hit,) = [h for h in hits if h.record.uid == corpus[-1].uid]
+        assert hit.record == corpus[-1].model_copy(update={"cluster_id": hit.record.cluster_id})
+        assert hit.record.known_text(_texts(hit.record)) is None
+        assert hit.missing == ()
     finally:
         backend.close()
