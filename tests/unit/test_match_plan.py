@@ -12,6 +12,7 @@ from indexer.match_plan import (
     AnyOf,
     match_plan,
     qualifiers,
+    stray_characters,
     term_frequency,
     term_tokens,
     weigh,
@@ -83,6 +84,21 @@ def test_in_a_question_every_alternative_scores_at_its_words_weight() -> None:
     weights = {t.text: max(a.weight for a in t.alternatives) for t in weighted_terms(parse_query("孩子不在身边很孤单"))}
     assert weights["不"] < weights["孩子"] < weights["孤单"] == 1.0  # a stray character says least
     assert weighted_terms(parse_query("注意")) == parse_query("注意")  # one word: nothing to weigh it against
+
+
+def test_a_run_of_characters_the_cut_made_no_word_of_scores_as_a_stray_character() -> None:
+    # 以房养老 is cut 以 + 房 + 养老: the run 以房 is no word, and jieba's IDF table lacking it must not make it weigh
+    # as a subject's name beside 骗局
+    terms = parse_query("以房养老是不是骗局", vocabulary=bundled_vocabulary())
+    assert [t.text for t in terms if stray_characters(t)] == ["以房"]
+    weights = {t.text: max(a.weight for a in t.alternatives) for t in weighted_terms(terms)}
+    assert weights["以房"] < weights["养老"] and weights["骗局"] == 1.0
+    assert weights["以房"] <= 0.3
+    # a word the dictionary knows, and a single character, keep their general-Chinese weight
+    assert not stray_characters(parse_query("果树")[0]) and not stray_characters(parse_query("睡")[0])
+    # the match plan weighs the run by how few records hold it, as before: the rarest term there
+    run, scam = terms[0], terms[-1]
+    assert weigh(run, frequency=3, total=1158) > weigh(scam, frequency=19, total=1158)
 
 
 def test_the_words_of_a_name_or_of_spaced_words_keep_their_weight() -> None:
