@@ -11,14 +11,16 @@ import yaml
 HERE = Path(__file__).resolve().parent
 JUDGEMENTS = HERE / "judgements.yaml"
 CLASSES = ("two_char", "phrase", "multi_term", "pinyin", "traditional", "theme_filter", "learner", "learner_words",
-           "qualified", "learner_course", "theme_words", "nothing_relevant")  # fmt: skip
-OUTSIDE_ALL = frozenset({"learner_words", "qualified", "learner_course", "theme_words"})
+           "qualified", "learner_course", "theme_words", "pinyin_dev", "nothing_relevant")  # fmt: skip
+OUTSIDE_ALL = frozenset({"learner_words", "qualified", "learner_course", "theme_words", "pinyin_dev"})
 """Classes measured on their own and left out of `all`, development sets of the main corpus added after the floors
 of `all` were set: learner_words (a learner's own word the catalogue names otherwise) for the thesaurus;
 qualified (a subject and a level, season, part or edition marker many subjects share: 古筝 进阶) and
 learner_course (a question whose one word names the course that answers it: 果树怎么修剪) for how a query's
 words are weighed against each other; theme_words (a theme filter plus a learner's word few of the theme's records
-hold as typed: 跳舞 [养生保健]) for finding the theme's courses that name the word otherwise."""
+hold as typed: 跳舞 [养生保健]) for finding the theme's courses that name the word otherwise; pinyin_dev (pinyin of
+2-6 syllables spaced or not, initials, ü as v or u:, upper case: ba duan jin, zhinengshouji, bdj, lv you) for
+pinyin matching."""
 LABEL_KEYS = ("subject", "family", "stem", "level", "variant")
 STORY_CAP = 1
 
