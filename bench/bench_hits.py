@@ -11,7 +11,9 @@ chosen classes (bench_engines', with its invisible suffix so no answer comes fro
 each column in a shuffled order before the next; the first round is untimed. Per column: the search's and the hit
 building's CPU percentiles per query, the hit building's CPU per hit and per record built (hits and their also_on
 records) over all timed queries, and against the baseline the median of the paired differences. The answers'
-gists are compared as inprocess_path compares them. One JSON line on stdout (and `--json`).
+gists are compared as inprocess_path compares them. One JSON line on stdout (and `--json`). `--gc-threshold N`
+sets the first column's young-generation threshold of the cyclic collector (with `--baseline` naming the same tree:
+what that setting alone changes).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from indexer.backends import open_backend
 from indexer.backends.base import SearchQuery
 
 backend = open_backend(sqlite_settings(Path(sys.argv[1]), engine="tantivy"))
+if len(sys.argv) > 2:
+    gc.set_threshold(int(sys.argv[2]), *gc.get_threshold()[1:])
 vary = Varying()
 
 
@@ -132,8 +136,8 @@ def _summary(mine: list[dict[str, Any]], baseline: list[dict[str, Any]] | None) 
     collections = sum(a["gc_in_hits_us"] for a in mine)
     row: dict[str, Any] = {
         "queries": len(mine),
-        "search_ms": percentiles([a["search_us"] / 1000 for a in mine]),
-        "hits_ms": percentiles([a["hits_us"] / 1000 for a in mine]),
+        "search_ms": _with_mean([a["search_us"] / 1000 for a in mine]),
+        "hits_ms": _with_mean([a["hits_us"] / 1000 for a in mine]),
         "hits_us_per_hit": round(built / max(1, hits), 2),
         "hits_us_per_record": round(built / max(1, records), 2),
         "hits_us_per_hit_without_gc": round((built - collections) / max(1, hits), 2),
@@ -148,9 +152,15 @@ def _summary(mine: list[dict[str, Any]], baseline: list[dict[str, Any]] | None) 
     return row
 
 
+def _with_mean(values: list[float]) -> dict[str, Any]:
+    """Percentiles and the mean: a collection by the cyclic collector is a rare large sample, which the mean shows."""
+    return {**percentiles(values), "mean": round(sum(values) / max(1, len(values)), 3)}
+
+
 def run(args: argparse.Namespace) -> int:
     index = Path(args.index).resolve()
-    columns = {THIS: Column(WORKER, [str(index)], checkout=Path(args.checkout).resolve())}
+    threshold = [str(args.gc_threshold)] if args.gc_threshold else []
+    columns = {THIS: Column(WORKER, [str(index), *threshold], checkout=Path(args.checkout).resolve())}
     if args.baseline:
         baseline_index = Path(args.baseline_index or args.index).resolve()
         columns[BASELINE] = Column(WORKER, [str(baseline_index)], checkout=Path(args.baseline).resolve())
@@ -177,6 +187,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline-index", help="the baseline's own copy of the index (default: --index)")
     parser.add_argument("--classes", nargs="+", default=["typical"], choices=sorted(classes()))
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds (one untimed before them)")
+    parser.add_argument(
+        "--gc-threshold", type=int, help="the first column's collector runs its young generation after this many "
+        "allocations (gc.set_threshold; default 700): with --baseline naming the same tree, what the setting gives"
+    )  # fmt: skip
     parser.add_argument("--json", help="also write the result to this file")
     return parser.parse_args(argv)
 
