@@ -45,6 +45,8 @@ from typing import Literal
 import pypinyin
 import rjieba
 
+from indexer.pinyin_query import initials_tokens, is_initials
+
 TEXT_FIELDS = ("title", "subtitle", "tags", "description", "people", "provider")
 """Fields holding segmented words; a query word may match any of them."""
 
@@ -232,16 +234,21 @@ def pinyin_syllables_text(folded: str) -> str:
 
     Words come from the precise cut (cached per word), so 长 reads chang in 长城 and zhang in 成长; the
     syllables of neighbouring words sit side by side, so a phrase of syllables finds a word the cut splits.
+    After them, the initials of the title's words of three or four syllables (indexer.pinyin_query: bdj, znsj).
     """
     tokens: list[str] = []
+    runs: list[list[tuple[str, ...]]] = [[]]
     for word in rjieba.cut(folded, False):
         if _CJK_ONLY.fullmatch(word):
             tokens.extend(word_syllables(word))
+            runs[-1].append(word_syllables(word))
         elif tokens and tokens[-1] != CHARS_BOUNDARY:
             tokens.append(CHARS_BOUNDARY)
+            runs.append([])
     if tokens and tokens[-1] == CHARS_BOUNDARY:
         tokens.pop()
-    return " ".join(tokens)
+    initials = initials_tokens(runs, pinyin_splits)
+    return " ".join([*tokens, CHARS_BOUNDARY, *initials] if initials else tokens)
 
 
 def pinyin_tokens(title_tokens: str) -> str:
@@ -402,32 +409,23 @@ def _part_of(
 
 
 def _spaced_pinyin_joined(parts: list[str]) -> list[str | QueryTerm]:
-    """The parts, with every run of pinyin typed in pieces (ba duan jin, xi'an, baduan jin) as one term."""
-    joined: list[str | QueryTerm] = []
-    run: list[str] = []
-    for part in [*parts, ""]:
-        pieces = clean_tokens(part).split() if part.isascii() else []
-        if pieces and all(pinyin_splits(p) for p in pieces):
-            run.append(part)
-            continue
-        pieces_in_run = [p for r in run for p in clean_tokens(r).split()]
-        if len(pieces_in_run) > 1:
-            joined.append(_spaced_pinyin_term(pieces_in_run))
-        else:
-            joined.extend(run)
-        run = []
-        if part:
-            joined.append(part)
-    return joined
+    """The parts, with pinyin typed with ü or tone marks made toneless and every word typed in pieces (ba duan jin,
+    xi'an, taiji quan) as one term: indexer.pinyin_query reads which pieces spell one word."""
+    from indexer.pinyin_query import pinyin_parts
+
+    grouped = pinyin_parts(parts, pinyin_splits)
+    return [part if isinstance(part, str) else _spaced_pinyin_term(*part) for part in grouped]
 
 
-def _spaced_pinyin_term(pieces: list[str]) -> QueryTerm:
-    """Pinyin pieces as one term: their syllables as a phrase in `pinyin`, or the pieces as a text phrase."""
-    readings: list[tuple[str, ...]] = [()]
-    for piece in pieces:
-        readings = [r + split for r in readings for split in pinyin_splits(piece, limit=2)][:_MAX_READINGS]
+def _spaced_pinyin_term(pieces: list[str], *spans: list[str]) -> QueryTerm:
+    """Pinyin pieces as one term: their syllables as a phrase in `pinyin`, or the pieces as a text phrase; also
+    the syllables of `spans`, the pieces of neighbouring spans the word may be (indexer.pinyin_query)."""
     alternatives = [Alternative("text", tuple(pieces), phrase=True)]
-    alternatives += [Alternative("pinyin", reading, phrase=len(reading) > 1) for reading in readings]
+    for span, limit in [(pieces, 2), *((span, 1) for span in spans)]:  # a span's pieces read their likeliest way
+        readings: list[tuple[str, ...]] = [()]
+        for piece in span:
+            readings = [r + split for r in readings for split in pinyin_splits(piece, limit=limit)][:_MAX_READINGS]
+        alternatives += [Alternative("pinyin", reading, phrase=len(reading) > 1) for reading in readings]
     return QueryTerm(" ".join(pieces), tuple(dict.fromkeys(alternatives)))
 
 
@@ -573,6 +571,8 @@ def _word_term(word: str, *, widen: bool) -> QueryTerm:
         alternatives.append(Alternative("pinyin", (word,)))  # the whole word, as indexes before syllables held it
         for reading in pinyin_splits(word, limit=_MAX_READINGS):
             alternatives.append(Alternative("pinyin", reading, phrase=len(reading) > 1))
+    elif is_initials(word, pinyin_splits):  # bdj: the initials the `pinyin` field holds
+        alternatives.append(Alternative("pinyin", (word,)))
     return QueryTerm(word, tuple(dict.fromkeys(alternatives)))
 
 

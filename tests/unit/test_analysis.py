@@ -59,7 +59,7 @@ def test_analyze_document_fills_every_field() -> None:
     )  # fmt: skip
     assert text.fields["title"].split() == ["智能", "能手", "手机", "智能手机", "入门"]
     assert text.fields["description"].split() == ["视频", "通话"]
-    assert text.fields["pinyin"] == "zhi neng shou ji ru men"
+    assert text.fields["pinyin"] == "zhi neng shou ji ru men zzsep znsj"  # then the initials of 智能手机
     assert text.fields["chars"].split()[:6] == ["智", "能", "手", "机", "入", "门"]
     assert text.folded_title == "智能手机入门"
     assert text.title_pinyin == "zhinengshoujirumen"
@@ -159,7 +159,7 @@ def test_widen_adds_title_substring_alternatives_to_chinese_words() -> None:
 
 
 def test_pinyin_field_holds_the_syllables_of_every_title_word_in_order() -> None:
-    assert pinyin_syllables_text("广场舞、银行理财 abc") == "guang chang wu zzsep yin hang li cai"
+    assert pinyin_syllables_text("广场舞、银行理财 abc") == "guang chang wu zzsep yin hang li cai zzsep gcw yhlc"
     assert pinyin_syllables_text("成长") == "cheng zhang"  # a polyphone read within its word
 
 
