@@ -45,7 +45,7 @@ from indexer.backends.sqlite_schema import (
     record_rows,
 )
 from indexer.backends.sqlite_search import SqliteSearch
-from indexer.backends.sqlite_text import convert_fts_content, delete_texts, insert_texts
+from indexer.backends.sqlite_text import convert_fts_content, delete_texts, insert_texts, keep_fts_index
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
@@ -170,8 +170,9 @@ class SqliteBackend(SqliteChangeReads):
             convert_link_keys(conn)
             convert_fts_content(conn)
             convert_docs(conn, version)
+            keep_fts_index(conn, keep=self.search_engine == "fts5")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
-            create_oai_tables(conn, older=version in CONVERTED_VERSIONS)
+            create_oai_tables(conn, older=version in CONVERTED_VERSIONS and int(version) <= 4)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             conn.execute("COMMIT")

@@ -9,7 +9,8 @@ Layout (one row per record in each of `docs`, `fts`, `texts` and `payloads`, sha
   pinyin for suggestions. `title` is NULL when it is its folded title (read as COALESCE(title, title_fold));
   `content_hash` is the raw bytes of a lowercase hex digest (half its length), else the hash's text as given.
 * `fts` — the contentless FTS5 index of the segmented text (indexer.analysis); unicode61 leaves our
-  space-separated Chinese tokens whole. `texts` keeps that text, compressed (sqlite_text).
+  space-separated Chinese tokens whole. `texts` keeps that text, compressed (sqlite_text). Only the fts5 engine
+  keeps the index filled (`meta.fts_index`); with the tantivy engine the table is empty.
 * `payloads` — the full Record JSON (with raw), read only for the returned page: a zstd frame compressed with
   the dictionary `meta` keeps, or JSON text in files written before compression (sqlite_payload).
 * `codes` — facet value <-> integer code.
@@ -44,16 +45,18 @@ from indexer.record_text import record_text
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"
-CONVERTED_VERSIONS = ("1", "2", "3", "4")
+SCHEMA_VERSION = "6"
+CONVERTED_VERSIONS = ("1", "2", "3", "4", "5")
 """Older layout versions an open converts in place: 1 kept the search text in FTS5's own table (sqlite_text), 2
 kept each record's link key codes in `link_key_sets` and a taught record's keys twice (sqlite_link_keys), 3 kept
 every `docs` title and content hashes as hex text (convert_docs), 4 kept whole digests in the OAI-PMH change
-log (sqlite_oai_layout.shorten_hashes). A converted file says 5, so an older edufed refuses it: one of layout 1
-rather than read a contentless FTS5 table's empty columns as the text of the records it indexes into tantivy,
-one of layout 2 rather than write codes another way beside these (and look up the ones it would not find), one
-of layout 3 rather than take a left-out title for none and compare a hash's bytes with hex text (and rewrite
-every record as changed), one of layout 4 rather than compare whole digests with the log's prefixes."""
+log (sqlite_oai_layout.shorten_hashes), 5 always kept an FTS5 index (sqlite_text.keep_fts_index). A converted file
+says 6, so an older edufed refuses it: one of layout 1 rather than read a contentless FTS5 table's empty columns as
+the text of the records it indexes into tantivy, one of layout 2 rather than write codes another way beside these
+(and look up the ones it would not find), one of layout 3 rather than take a left-out title for none and compare a
+hash's bytes with hex text (and rewrite every record as changed), one of layout 4 rather than compare whole digests
+with the log's prefixes, one of layout 5 rather than plan queries on, and sort by, an FTS5 index the tantivy
+engine dropped (finding nothing)."""
 MASK_FACETS = ("theme", "audience")
 """Multi-valued facets stored as bit masks (at most 63 distinct values each)."""
 CODE_FACETS = ("platform", "media_type", "record_type", "region")
@@ -245,7 +248,7 @@ def convert_docs(conn: sqlite3.Connection, version: str | None) -> None:
     """Rewrite the `docs` of a file of layout 3 or older (inside the caller's write transaction): titles equal
     to their folded title left out, hex content hashes as their bytes. Row ids, every other value and the
     indexes stay as they were; the old table's pages go to the free list, reused by later writes."""
-    if version is None or version not in CONVERTED_VERSIONS:
+    if version is None or version not in CONVERTED_VERSIONS or int(version) > 3:
         return
     started = time.monotonic()
     try:

@@ -4,18 +4,21 @@ A text search runs FTS5 once, fetching every matching rowid (with its bm25 score
 relevance) into numpy; sqlite_facets filters those rows and counts the total and facets from its in-memory
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
-live row. Only the page's payloads are read from `payloads` (sqlite_hits). With the tantivy engine, a text query ranked by
-relevance is answered by tantivy_search instead (top-k and facet aggregations over the derived index); its
-plan, frequencies and title widening still come from FTS5 here, so both engines pick the same records.
+live row. Only the page's payloads are read from `payloads` (sqlite_hits).
 A text query runs in the steps of `search_in_steps` (the terms match_plan requires, weighted by the document
 frequencies of the index's fts5vocab; then Chinese words as title substrings; then any term), ranked by bm25 so
 that records holding more, and rarer, terms come first.
+
+With the tantivy engine the file keeps no FTS5 index (sqlite_text.keep_fts_index): every text query, whatever
+its sort, is answered by tantivy_search (top-k pages and facet aggregations over the derived index), and so are
+its plan's document frequencies and title look-ups, counted on the same tokens; browsing and filter-only queries
+stay on the in-memory columns here. When the derived index cannot be used, a text query raises IndexBackendError
+(the API answers 503 with Retry-After) until it can again.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -32,12 +35,11 @@ from indexer.backends.cursor import Cursor, decode_cursor, encode_cursor
 from indexer.backends.sqlite_facets import FacetColumns, Filters, FloatArray, IntArray, Matched
 from indexer.backends.sqlite_hits import HitReader
 from indexer.backends.sqlite_schema import BM25_WEIGHTS, MASK_FACETS, FacetCodes
+from indexer.backends.sqlite_text import fts_index_kept
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
 from indexer.errors import IndexBackendError, QueryError
 from indexer.match_plan import AllOf, Plan, every_term, plan_terms
-
-logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 _TEXT_COLUMNS = "{title subtitle tags description people provider}"
@@ -115,6 +117,8 @@ class RecentResults:
         del dropped
 
 
+Counts = tuple[dict[str, int], int]
+"""Records holding each token (those held by none left out), and the number of records."""
 KNOWN_TOKENS = 50_000
 """Tokens whose document frequencies are kept for the index generation they were read in (a few MB at most)."""
 
@@ -129,15 +133,17 @@ class KnownFrequencies:
     only ever used on the index state it was read from; a new generation starts afresh.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, read: Callable[[sqlite3.Connection, Sequence[str]], Counts] | None = None) -> None:
         self._size = size
+        self._read = _frequencies if read is None else read
+        """Reads the counts of tokens on a snapshot: fts5vocab's (`_frequencies`), or the tantivy engine's."""
         self._generation = -1
         self._counts: dict[str, int] = {}
         """token -> records holding it (0: none) in `_generation`."""
         self._total: int | None = None
         self._lock = threading.Lock()
 
-    def of(self, conn: sqlite3.Connection, tokens: Sequence[str], *, generation: int) -> tuple[dict[str, int], int]:
+    def of(self, conn: sqlite3.Connection, tokens: Sequence[str], *, generation: int) -> Counts:
         """What `_frequencies` answers for `tokens` on `conn`'s snapshot, whose generation is `generation`."""
         with self._lock:
             if generation != self._generation:
@@ -146,7 +152,7 @@ class KnownFrequencies:
             total = self._total
         asked = [t for t in tokens if t not in known]
         if asked or total is None:
-            found, total = _frequencies(conn, asked)
+            found, total = self._read(conn, asked)
             known.update((t, found.get(t, 0)) for t in asked)
             with self._lock:
                 if generation == self._generation:
@@ -184,7 +190,7 @@ class SqliteSearch:
         self._columns = columns
         self._vocabulary = vocabulary
         self._recent = RecentResults(RECENT_RESULTS)
-        self._known = KnownFrequencies(KNOWN_TOKENS)
+        self._known = KnownFrequencies(KNOWN_TOKENS, read=None if self._engine is None else self._engine.frequencies)
 
     def warm(self) -> None:
         """Bring the facet columns up to date now (a full load on a fresh process)."""
@@ -206,6 +212,11 @@ class SqliteSearch:
             key = (query, int(generation))
             if (known := self._recent.get(key)) is not None:
                 return known
+            if terms and self._engine is None and not fts_index_kept(conn):
+                raise IndexBackendError(
+                    "this index file's FTS5 index was dropped by a process of the tantivy engine "
+                    "(index.search_engine); open the file with one engine only"
+                )
             if self._columns.sync(conn):
                 self._codes.load(conn)
             filters = self._filters(conn, query)
@@ -217,6 +228,8 @@ class SqliteSearch:
                 return self._known.of(conn, tokens, generation=int(generation))
 
             def titles_of(term: QueryTerm, limit: int) -> list[str]:
+                if self._engine is not None:
+                    return self._engine.titles_of(conn, term, limit=limit)
                 return _titles_of(conn, term, limit=limit)
 
             result = search_in_steps(
@@ -239,13 +252,8 @@ class SqliteSearch:
         plan: Plan,
         in_theme: bool = False,
     ) -> SearchResult:
-        if terms and self._engine is not None and page.sort == "relevance":
-            try:
-                return self._engine_run(
-                    conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme
-                )
-            except IndexBackendError as exc:  # the derived index cannot be used now: FTS5 still answers
-                logger.warning("search engine index unavailable, answering from FTS5: %s", exc)
+        if terms and self._engine is not None:
+            return self._engine_run(conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme)
         rowids, scores = None, None
         if terms:
             match = match_expression(terms, plan)
@@ -278,7 +286,7 @@ class SqliteSearch:
         assert self._engine is not None
         request = EngineRequest(
             terms=terms, plan=plan, filters=filters, offset=page.offset, limit=query.size + 1, after=page.after,
-            in_theme=in_theme, with_facets=query.with_facets,
+            in_theme=in_theme, with_facets=query.with_facets, sort=page.sort,
         )  # fmt: skip
         found = self._engine.page(conn, request)
         return self._result(conn, found.rows, total=found.total, facets=found.facets, query=query, page=page,
@@ -330,6 +338,8 @@ class SqliteSearch:
 
     def titles_containing(self, folded: str, *, scan: int) -> list[str]:
         """Titles containing `folded` (already folded), most popular first, among the first `scan` matches."""
+        if self._engine is not None:
+            return self._engine.titles_containing(self._connect(), folded, scan=scan)
         tokens = chars_text(folded).split()
         if not tokens:
             return []

@@ -14,6 +14,13 @@ Compressed as the payloads are (sqlite_zstd), with dictionaries of their own in 
 
 A file written while FTS5 kept its own copy of the text (the shadow table `fts_content`) is converted once, when
 opened (`convert_fts_content`, in the opening write transaction).
+
+The FTS5 index is kept only for the fts5 engine, which searches it. With the tantivy engine nothing reads it (the
+derived tantivy index answers every text query, its document frequencies and title look-ups), so the file does not
+keep one: 405 B a record at 1M records, a third of the file. `meta.fts_index` says which ('kept', the default of
+older files, or 'dropped'); `keep_fts_index` switches it when a file is opened by the other engine, in the opening
+write transaction (dropping empties the index; keeping it again indexes every stored text), and the writes here
+maintain the FTS5 index only while the file keeps it.
 """
 
 from __future__ import annotations
@@ -36,8 +43,12 @@ CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, fields BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 ({", ".join(FTS_COLUMNS)}, content = '', {_TOKENIZE});
 """
 TEXTS = DictionaryColumn(what="text", table="texts", column="fields", meta_prefix="text_dict")
-__all__ = ["TRAIN_AFTER", "convert_fts_content", "decode_fields", "delete_texts", "insert_texts", "texts_of"]
+__all__ = [
+    "TRAIN_AFTER", "convert_fts_content", "decode_fields", "delete_texts", "fts_index_kept", "insert_texts",
+    "keep_fts_index", "texts_of",
+]  # fmt: skip
 _CHUNK = 5000
+_KEPT, _DROPPED = "kept", "dropped"
 _INSERT_FTS = f"INSERT INTO fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
 _DELETE_FTS = f"INSERT INTO fts (fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?{', ?' * len(FTS_COLUMNS)})"
 
@@ -66,10 +77,12 @@ def texts_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, tupl
 
 
 def insert_texts(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[str]]]) -> None:
-    """Index and store the texts of rows that hold none now (inside the caller's write transaction)."""
+    """Store the texts of rows that hold none now, and index them when the file keeps an FTS5 index (inside the
+    caller's write transaction)."""
     if not rows:
         return
-    conn.executemany(_INSERT_FTS, [(i, *fields) for i, fields in rows])
+    if fts_index_kept(conn):
+        conn.executemany(_INSERT_FTS, [(i, *fields) for i, fields in rows])
     packed = TEXTS.writer(conn).encode([encode_fields(fields) for _, fields in rows])
     conn.executemany(
         "INSERT INTO texts (id, fields) VALUES (?, ?)", [(i, p) for (i, _), p in zip(rows, packed, strict=True)]
@@ -77,12 +90,50 @@ def insert_texts(conn: sqlite3.Connection, rows: Sequence[tuple[int, Sequence[st
 
 
 def delete_texts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> None:
-    """Remove these rows from the FTS5 index (by the values they were indexed with) and from `texts`."""
+    """Remove these rows from `texts`, and from the FTS5 index (by the values they were indexed with) when the
+    file keeps one."""
     if not row_ids:
         return
-    stored = texts_of(conn, row_ids)
-    conn.executemany(_DELETE_FTS, [(i, *fields) for i, fields in stored.items()])
-    conn.executemany("DELETE FROM texts WHERE id = ?", [(i,) for i in stored])
+    if fts_index_kept(conn):
+        stored = texts_of(conn, row_ids)
+        conn.executemany(_DELETE_FTS, [(i, *fields) for i, fields in stored.items()])
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start : start + 500]
+        conn.execute(f"DELETE FROM texts WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+
+
+def fts_index_kept(conn: sqlite3.Connection) -> bool:
+    """Whether the file keeps an FTS5 index of its texts (`meta.fts_index`; files of before it say nothing: kept)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'fts_index'").fetchone()
+    return row is None or row[0] != _DROPPED
+
+
+def keep_fts_index(conn: sqlite3.Connection, *, keep: bool) -> bool:
+    """Keep or drop the file's FTS5 index, inside the caller's write transaction: dropping empties it (its pages
+    are reused by later writes; VACUUM returns them to the file system), keeping it again indexes every stored
+    text; either way the file's write generation moves on. Returns whether anything changed."""
+    if fts_index_kept(conn) == keep:
+        return False
+    started = time.perf_counter()
+    conn.execute("INSERT INTO fts (fts) VALUES ('delete-all')")
+    records = 0
+    if keep:
+        last = 0
+        while rows := conn.execute("SELECT id, fields FROM texts WHERE id > ? ORDER BY id LIMIT ?",
+                                   (last, _CHUNK)).fetchall():  # fmt: skip
+            conn.executemany(_INSERT_FTS, [(int(i), *decode_fields(v, conn)) for i, v in rows])
+            records += len(rows)
+            last = int(rows[-1][0])
+            if records % (20 * _CHUNK) == 0:
+                logger.info("FTS5 index: %d records indexed so far", records)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_index', ?)", (_KEPT if keep else _DROPPED,))
+    # A new generation: what other processes keep per generation (results, frequencies) was read on the old index.
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    logger.info(
+        "FTS5 index %s in %.1f s%s", "rebuilt" if keep else "dropped (the tantivy engine does not read it)",
+        time.perf_counter() - started, f": {records} records" if keep else "",
+    )  # fmt: skip
+    return True
 
 
 def convert_fts_content(conn: sqlite3.Connection) -> int | None:
@@ -113,6 +164,7 @@ def convert_fts_content(conn: sqlite3.Connection) -> int | None:
     conn.execute(f"INSERT INTO fts_contentless (rowid, {columns}) SELECT rowid, {columns} FROM fts ORDER BY rowid")
     conn.execute("DROP TABLE fts")
     conn.execute("ALTER TABLE fts_contentless RENAME TO fts")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_index', ?)", (_KEPT,))
     logger.info(
         "search text converted in %.1f s: %d records' text compressed into `texts`, the FTS5 table rebuilt "
         "without its own copy (the old pages are reused by later writes; VACUUM returns them to the file system)",

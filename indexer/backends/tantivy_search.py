@@ -3,14 +3,19 @@
 A query term becomes the disjunction of its alternatives, each boosted by its weight (EXPANSION_WEIGHT for a
 catalogue word's expansions): a token is a term, a phrase a phrase query, in its group's weighted field
 (tantivy_schema.WEIGHTED_FIELDS, where each scores as FTS5's bm25 scores a phrase); the plan's all-of / any-of
-become must / should clauses. Filters are unscored clauses over the facet codes. A page is the
-top `offset + size` by score, fetched again with a larger limit while the last score is shared with rows not
-yet fetched, so ties order by uid as on the FTS5 path and a cursor (score, uid) resumes exactly (tantivy pages
-by offset only). Facet counts are terms aggregations over the fast fields, one per distinct set of filters
-(each facet ignores its own filter), and the total comes from the is_free counts when they are taken anyway,
-so a faceted search visits the matches once per filtered facet. A mask facet (theme, audience) is counted
-over its single-valued whole-mask field, each distinct mask's count then added to each of its bits.
-A one-token phrase is built as a term query: tantivy panics on a phrase of one term.
+become must / should clauses. Filters are unscored clauses over the facet codes. A page is the top
+`offset + size` by score (or, sorted by newest or popular, by that fast field, descending), fetched again with a
+larger limit while the last key is shared with rows not yet fetched, so ties order by uid as on the FTS5 path and
+a cursor (key, uid) resumes exactly (tantivy pages by offset only). Facet counts are terms aggregations over the
+fast fields, one per distinct set of filters (each facet ignores its own filter), and the total comes from the
+is_free counts when they are taken anyway, so a faceted search visits the matches once per filtered facet. A mask
+facet (theme, audience) is counted over its single-valued whole-mask field, each distinct mask's count then added
+to each of its bits. A one-token phrase is built as a term query: tantivy panics on a phrase of one term.
+
+The same index answers what a query's plan needs besides its page (the FTS5 index is not kept with this engine,
+sqlite_text): the number of records holding a token in any column (`frequencies`, what fts5vocab counted), the
+titles of the first records by rowid a term matches (`titles_of`) and the titles containing a string (suggest's
+`titles_containing`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import tantivy
 
-from indexer.analysis import Alternative, QueryTerm
+from indexer.analysis import Alternative, QueryTerm, chars_text
 from indexer.backends.base import FACET_FIELDS
 from indexer.backends.cursor import Cursor
 from indexer.backends.sqlite_facets import Filters
@@ -34,6 +39,9 @@ from indexer.backends.tantivy_schema import ID_FIELD, MASK_FIELDS, WEIGHTED_FIEL
 from indexer.match_plan import AllOf, Plan
 
 _MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
+_SORT_FIELDS = {"newest": "sort_date", "popular": "popularity"}
+"""A sort other than relevance -> the fast field it orders by, descending (the `docs` column of that name)."""
+_DESCENDING = tantivy.Order.Desc
 _FIRST_FETCH = 32
 _GROWTH = 4
 _BUCKETS = 10_000
@@ -63,6 +71,7 @@ class EngineRequest:
     after: Cursor | None
     in_theme: bool = False
     with_facets: bool = True
+    sort: str = "relevance"
 
 
 UidsOf = Callable[[sqlite3.Connection, np.ndarray], dict[int, str]]
@@ -158,39 +167,47 @@ class TantivySearch:
         *,
         count: bool,
     ) -> tuple[list[tuple[int, str, float]], int]:
-        """The page's rows ordered by (key, uid), key = -score; and the number of matches when `count`."""
+        """The page's rows ordered by (order, uid), order = -score (or -value of the sort's field), with the key a
+        cursor keeps (-score, or the value); and the number of matches when `count`."""
+        relevance = request.sort == "relevance"
         need = request.offset + request.limit
         after = request.after
+        after_order = None if after is None else (float(after.key) if relevance else -after.key)
         fetch = max(_FIRST_FETCH, 2 * need)
         total = 0
         while True:
-            found = searcher.search(query, limit=fetch, count=count)
+            if relevance:
+                found = searcher.search(query, limit=fetch, count=count)
+            else:
+                field = _SORT_FIELDS[request.sort]
+                found = searcher.search(query, limit=fetch, count=count, order_by_field=field, order=_DESCENDING)
             if count:
                 total, count = int(getattr(found, "count", 0) or 0), False  # `count` is missing from the stubs
             hits = found.hits
-            keys = [-float(score) for score, _ in hits]
+            orders = [-float(key) if relevance else -int(key) for key, _ in hits]
             exhausted = len(hits) < fetch
-            known = len(keys) if exhausted else bisect_left(keys, keys[-1])  # rows whose order is settled
-            beyond = known - (bisect_right(keys, float(after.key)) if after is not None else 0)
+            known = len(orders) if exhausted else bisect_left(orders, orders[-1])  # rows whose order is settled
+            beyond = known - (bisect_right(orders, after_order) if after_order is not None else 0)
             if exhausted or beyond >= need:
                 break
             fetch *= _GROWTH
-        start = bisect_left(keys, float(after.key)) if after is not None else 0
+        start = bisect_left(orders, after_order) if after_order is not None else 0
         # Only rows up to the page's last key can be on it (with those tied with the cursor's key, which it may
         # pass over): their uids are read first, and the rest only when some row is not in the caller's snapshot.
-        reach = need + (bisect_right(keys, float(after.key)) - start if after is not None else 0)
-        cut = known if known - start <= reach else bisect_right(keys, keys[start + reach - 1], start, known)
+        reach = need + (bisect_right(orders, after_order) - start if after_order is not None else 0)
+        cut = known if known - start <= reach else bisect_right(orders, orders[start + reach - 1], start, known)
         ids, uids = self._ids_and_uids(conn, searcher, hits[start:cut])
         if len(uids) < len(ids) and cut < known:
             ids, uids = self._ids_and_uids(conn, searcher, hits[start:known])
         ranked = sorted(
-            (key, uids[row_id], row_id)
-            for key, row_id in zip(keys[start:], ids.tolist(), strict=False)
+            (order, uids[row_id], row_id)
+            for order, row_id in zip(orders[start:], ids.tolist(), strict=False)
             if row_id in uids  # a row the caller's snapshot does not hold yet is not on the page
         )
         if after is not None:
-            ranked = [row for row in ranked if (row[0], row[1]) > (float(after.key), after.uid)]
-        return [(row_id, uid, key) for key, uid, row_id in ranked[request.offset : need]], total
+            ranked = [row for row in ranked if (row[0], row[1]) > (after_order, after.uid)]
+        page = ranked[request.offset : need]
+        return [(row_id, uid, order if relevance else -order) for order, uid, row_id in page], total
 
     def _ids_and_uids(
         self, conn: sqlite3.Connection, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]]
@@ -199,6 +216,51 @@ class TantivySearch:
         addresses = [address for _, address in hits]
         ids = np.asarray(searcher.fast_field_values(ID_FIELD, addresses) if addresses else [], dtype=np.int64)
         return ids, self._uids_of(conn, ids)
+
+    # -- what a query's plan needs -------------------------------------------------------------------
+
+    def frequencies(self, conn: sqlite3.Connection, tokens: Sequence[str]) -> tuple[dict[str, int], int]:
+        """Records holding each token in any column, as FTS5's fts5vocab counted them (a token the analyzer would
+        cut or lowercase is no single indexed term there either: none), and the number of records."""
+        searcher = self._searcher(conn)
+        found: dict[str, int] = {}
+        for token in tokens:
+            if self._analyzer.analyze(token) != [token]:
+                continue
+            held = _any_of([tantivy.Query.term_query(self._schema, f, token) for f in WEIGHTED_FIELDS.values()])
+            n = int(getattr(searcher.search(held, limit=1, count=True), "count", 0) or 0)
+            if n:
+                found[token] = n
+        (total,) = conn.execute("SELECT count(*) FROM docs").fetchone()
+        return found, int(total)
+
+    def titles_of(self, conn: sqlite3.Connection, term: QueryTerm, *, limit: int) -> list[str]:
+        """Folded titles of at most `limit` records the term matches, the first by rowid (no ranking pass)."""
+        ids = self._first_ids(conn, self.text_query([term], 0), limit)
+        if not ids:
+            return []
+        sql = f"SELECT title_fold FROM docs WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id"
+        return [str(title) for (title,) in conn.execute(sql, ids)]
+
+    def titles_containing(self, conn: sqlite3.Connection, folded: str, *, scan: int) -> list[str]:
+        """Titles containing `folded` (already folded), most popular first, among the first `scan` records by
+        rowid whose title characters hold it in order."""
+        tokens = chars_text(folded).split()
+        if not tokens:
+            return []
+        ids = self._first_ids(conn, self._alternative(Alternative("chars", tuple(tokens), phrase=True)), scan)
+        if not ids:
+            return []
+        sql = (
+            f"SELECT COALESCE(title, title_fold) FROM docs WHERE id IN ({', '.join('?' * len(ids))}) "
+            "AND instr(title_fold, ?) > 0 ORDER BY popularity DESC, COALESCE(title, title_fold)"
+        )
+        return [str(title) for (title,) in conn.execute(sql, (*ids, folded))]
+
+    def _first_ids(self, conn: sqlite3.Connection, query: tantivy.Query, limit: int) -> list[int]:
+        """The lowest `limit` rowids matching `query` in the index."""
+        found = self._searcher(conn).search(query, limit=limit, order_by_field=ID_FIELD, order=tantivy.Order.Asc)
+        return [int(row_id) for row_id, _ in found.hits]
 
     def _facets(
         self, searcher: tantivy.Searcher, scored: tantivy.Query, filters: dict[str, tantivy.Query]

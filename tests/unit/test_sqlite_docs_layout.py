@@ -97,7 +97,7 @@ def test_a_layout_3_file_is_converted_once_and_answers_the_same(tmp_path: Path) 
     assert sum(r[1] is None for r in converted) == 9 and sum(isinstance(r[3], bytes) for r in converted) == 8
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (SCHEMA_VERSION,)
-        assert SCHEMA_VERSION == "5"  # so an edufed of layout 3 refuses the file
+        assert SCHEMA_VERSION == "6"  # so an edufed of layout 3 refuses the file
         indexes = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'docs'")}
     assert {"docs_gen", "docs_source", "docs_cluster_uid", "docs_title_fold", "docs_title_pinyin"} <= indexes
     backend = SqliteBackend(path, search_engine="fts5")

@@ -281,7 +281,7 @@ def test_an_older_layout_is_coded_again_once_on_open_with_the_clusters_of_a_fres
         names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'link_keys')").fetchall())
     assert "link_key_ids" in names and not {n for n in names if n.startswith(("link_keys", "link_key_sets"))}
-    assert meta == {"schema": SCHEMA_VERSION, "link_keys": LINK_KEYS} and SCHEMA_VERSION == "5"  # layout 2 refuses
+    assert meta == {"schema": SCHEMA_VERSION, "link_keys": LINK_KEYS} and SCHEMA_VERSION == "6"  # layout 2 refuses
     assert _rows(old) == _expected_rows(old)
 
     caplog.clear()

@@ -203,7 +203,7 @@ def test_a_layout_4_log_keeps_digest_prefixes_after_open_and_stamps_the_same(tmp
     try:
         with sqlite3.connect(path) as conn:
             hashes = dict(conn.execute("SELECT uid, content_hash FROM oai_items"))
-            assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)
+            assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
         assert hashes == {**{r.uid: bytes.fromhex(r.content_hash)[:8] for r in records},
                           **{r.uid: r.content_hash.encode() for r in by_hand}}  # fmt: skip
         assert _bare(_listed(backend, limit=1000)) == _bare(expected)

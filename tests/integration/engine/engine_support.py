@@ -4,6 +4,7 @@ conftest too)."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
@@ -77,9 +78,13 @@ def uids_of(backend: SqliteBackend, query: SearchQuery) -> tuple[int, set[str], 
 
 
 def assert_agrees_with_sqlite(path: Path) -> None:
-    """The tantivy engine answers every QUERY with the records, total and facets the FTS5 engine finds in the
-    same file, and holds exactly one document per stored record."""
-    truth = SqliteBackend(path, search_engine="fts5")
+    """The tantivy engine answers every QUERY with the records, total and facets the FTS5 engine finds in a copy
+    of the same file (the tantivy engine keeps no FTS5 index: the copy's is rebuilt from its stored texts), and
+    holds exactly one document per stored record."""
+    copy = path.with_name(f"{path.stem}-fts5{path.suffix}")
+    with sqlite3.connect(path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    truth = SqliteBackend(copy, search_engine="fts5")
     engine = SqliteBackend(path, search_engine="tantivy")
     try:
         for query in QUERIES:
@@ -90,3 +95,5 @@ def assert_agrees_with_sqlite(path: Path) -> None:
     finally:
         engine.close()
         truth.close()
+    for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        leftover.unlink(missing_ok=True)
