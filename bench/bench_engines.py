@@ -319,12 +319,30 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
+    keep_fts5_index(index)
     data_dir.mkdir(parents=True, exist_ok=True)
     linked = data_dir / INDEX_NAME
     if not linked.exists() or not linked.samefile(index):
         linked.unlink(missing_ok=True)
         os.link(index, linked)
     return _child(args, "build_tantivy")
+
+
+def keep_fts5_index(index: Path) -> None:
+    """The bare FTS5 column and the plans every bare column runs (search_mix.Plans: fts5vocab's frequencies) read
+    the file's FTS5 index, which an earlier run's tantivy engine column dropped (sqlite_text.keep_fts_index): the
+    fts5 engine indexes every stored text again (minutes at 1M records), and the tantivy column drops it at the
+    end of the run."""
+    conn = sqlite3.connect(index)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'fts_index'").fetchone()
+    finally:
+        conn.close()
+    if row is not None and row[0] == "dropped":
+        from indexer.backends.sqlite import SqliteBackend
+
+        print(f"indexing the texts of {index} into FTS5 again", file=sys.stderr, flush=True)
+        SqliteBackend(index, search_engine="fts5").close()
 
 
 def part_build_tantivy(args: argparse.Namespace) -> dict[str, Any]:
