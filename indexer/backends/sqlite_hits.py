@@ -35,16 +35,20 @@ class HitReader:
             return []
         ids = [row[0] for row in rows]
         stored = _stored(conn, ids, analysed=analysed)
+        # phase by phase over the page (the records, their highlights, then also_on) rather than hit by hit: 4-10%
+        # less CPU a hit inside real searches (bench/bench_hits.py), each phase's code staying in the caches
+        records = [Record.model_validate_json(payload_json(stored[row_id][0], conn)) for row_id in ids]
         highlighter = Highlighter(terms)
         hits = []
-        for row_id, score in rows:
-            payload, text = stored[row_id]
-            record = Record.model_validate_json(payload_json(payload, conn))
+        for record, (row_id, score) in zip(records, rows, strict=True):
+            text = stored[row_id][1]
             if text is not None:
                 remember_analysis(record, text)
             highlight = highlighter.record(title=record.title, description=record.description)
-            also_on = self.also_on(conn, record) if record.cluster_id else []
-            hits.append(SearchHit(record=record, score=-float(score), highlight=highlight, also_on=also_on))
+            hits.append(SearchHit(record=record, score=-float(score), highlight=highlight))
+        for hit in hits:
+            if hit.record.cluster_id:
+                hit.also_on = self.also_on(conn, hit.record)
         return hits
 
     def also_on(self, conn: sqlite3.Connection, record: Record) -> list[Record]:
