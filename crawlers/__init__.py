@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from crawlers.preview import preview as preview_source
     from crawlers.reindex_inputs import default_workers, reindex, stored_records, withdrawn_in_state
     from crawlers.run import RunProgress, RunReport, harvest
+    from crawlers.run_gc import serving_collections
     from crawlers.run_heartbeat import RunHeartbeat
     from crawlers.schedule import TIMEZONE, HarvestScheduler, SourceBusyError, new_holder
     from crawlers.supervise import LeaseKeeper
@@ -44,6 +45,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "RunProgress": ("crawlers.run", "RunProgress"),
     "RunReport": ("crawlers.run", "RunReport"),
     "harvest": ("crawlers.run", "harvest"),
+    "serving_collections": ("crawlers.run_gc", "serving_collections"),
     "RunHeartbeat": ("crawlers.run_heartbeat", "RunHeartbeat"),
     "TIMEZONE": ("crawlers.schedule", "TIMEZONE"),
     "HarvestScheduler": ("crawlers.schedule", "HarvestScheduler"),
@@ -83,6 +85,7 @@ __all__ = [
     "preview_source",
     "reindex",
     "reject_hold",
+    "serving_collections",
     "stored_records",
     "withdrawn_in_state",
 ]

@@ -1,4 +1,5 @@
-"""The garbage collector's settings while harvest runs go: fewer, smaller collections, restored after."""
+"""The garbage collector's settings: fewer, smaller collections while harvest runs go (restored after) and in a
+serving process."""
 
 from __future__ import annotations
 
@@ -41,3 +42,17 @@ def fewer_collections() -> Iterator[None]:
             if _relaxed_runs == 0:
                 gc.set_threshold(*_thresholds_before)
                 gc.unfreeze()
+
+
+def serving_collections() -> None:
+    """Collect the young generation of a serving process every GC_YOUNG_THRESHOLD allocations (not 700).
+
+    A search page allocates thousands of small containers (records, highlights, facets), so at the default the
+    collector ran several times a search, and the recent-results memory of the SQLite backend (whole pages of
+    records) kept its older generations busy: 0.25-0.5 ms of a typical 3 ms search at 100k records went to it
+    (bench/RESULTS.md, the hit path). Cyclic garbage waits for at most that many allocations. Harvest runs in the
+    same process relax the collector further and restore these settings after (`fewer_collections`).
+    """
+    with _gc_lock:
+        young, *older = gc.get_threshold()
+        gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)

@@ -17,7 +17,7 @@ from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
 from config.themes import ThemeTable
-from crawlers import HarvestScheduler, allow_source_hosts
+from crawlers import HarvestScheduler, allow_source_hosts, serving_collections
 from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from search_api.app import create_app
@@ -124,6 +124,7 @@ def serve(
     store: StateStore,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM, with the harvest scheduler (unless settings switch it off)."""
+    serving_collections()
     app = create_app(settings=settings, backend=backend, sources=loaded.sources, store=store, themes=loaded.themes,
                      file_source_ids=loaded.file_source_ids)  # fmt: skip
     scheduler = None
