@@ -5,7 +5,8 @@ sorts about 77,000 words into a five-level tree; at its finest level a group mar
 (孤单 = 孤独 = 孤寂), `#` only words of one kind (推拿 # 按摩, 学费 # 电费) and `@` a word alone. Only `=` groups
 are read, and only their words of two characters or more: a single character stands in too many senses
 (吃 = 用 = 服). A word in more than MAX_SENSES such groups is left alone: its groups are its different senses
-(难受: 悲伤 and 不适; 交: 缴纳, 结交, 交叉), and a query does not say which is meant.
+(难受: 悲伤 and 不适; 交: 缴纳, 结交, 交叉), and a query does not say which is meant; under a theme filter the theme
+says it, and a word of up to THEMED_SENSES groups gets the words of each (`related_words_in_theme`).
 
 What a query gains from these words is decided with the catalogue (`with_thesaurus_words`, called by
 indexer.known_words with the index's document frequencies): only for a content word (noun, verb, adjective; not a
@@ -40,6 +41,9 @@ MAX_SENSES = 1
 """Finest `=` groups a word may stand in and still be expanded. Measured on the quality suite: 2 (遗书: 遗嘱 and
 遗著; 儿女: 子女 and 男女) found two more of the main corpus's learner_words queries but lowered the held-out
 set's learner recall@50 (0.734 -> 0.709), so a word of two senses is left alone."""
+THEMED_SENSES = 2
+"""Finest `=` groups a word may stand in and still be expanded under a theme filter (`related_words_in_theme`),
+where the theme picks the sense: 孩子 stands in one of children (儿童) and one of sons and daughters (子女)."""
 WEIGHT = 0.2
 """Score weight of a thesaurus word's alternative: below the hand list's synonyms (analysis.EXPANSION_WEIGHT), so
 a record holding the typed word, or a word the hand list gives, ranks first. 0.1 measured alike."""
@@ -69,9 +73,23 @@ def related_words(word: str) -> tuple[str, ...]:
     return tuple(w for w in _related().get(word, ()) if w != word)
 
 
+def related_words_in_theme(word: str) -> tuple[str, ...]:
+    """`related_words` for a query under a theme filter: a word of up to THEMED_SENSES groups also gets the words
+    of each (孩子: 儿童 and 子女), since the theme picks the sense a learner means (子女 under 代际沟通) and its filter
+    keeps the records of the other sense out of the page."""
+    return tuple(w for w in _every_sense().get(word, ()) if w != word)
+
+
+def for_theme_filter(related: Related | None) -> Related | None:
+    """The `related` a query under a theme filter uses: `related_words_in_theme` in place of `related_words`
+    (any other callable, or none, as given)."""
+    return related_words_in_theme if related is related_words else related
+
+
 def load_thesaurus() -> None:
     """Read the thesaurus now (~0.2 s) rather than on a learner's first question."""
     _related()
+    _every_sense()
 
 
 def thesaurus_candidates(term: QueryTerm, related: Related) -> list[str]:
@@ -115,15 +133,31 @@ def _content_word(word: str) -> bool:
 def _related() -> dict[str, tuple[str, ...]]:
     """Word -> its one finest group (the word included; one tuple shared by the group's words), for the words in
     at most MAX_SENSES groups (their groups joined)."""
+    return {
+        word: groups[0] if len(groups) == 1 else tuple(dict.fromkeys(w for g in groups for w in g))
+        for word, groups in _senses().items()
+        if len(groups) <= MAX_SENSES
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _every_sense() -> dict[str, tuple[str, ...]]:
+    """Word -> the words of every finest group it stands in, for the words in at most THEMED_SENSES groups."""
+    return {
+        word: tuple(dict.fromkeys(w for g in groups for w in g))
+        for word, groups in _senses().items()
+        if len(groups) <= THEMED_SENSES
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _senses() -> dict[str, list[tuple[str, ...]]]:
+    """Word -> every finest `=` group it stands in."""
     senses: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for group in _synonym_groups():
         for word in group:
             senses[word].append(group)
-    return {
-        word: groups[0] if len(groups) == 1 else tuple(dict.fromkeys(w for g in groups for w in g))
-        for word, groups in senses.items()
-        if len(groups) <= MAX_SENSES
-    }
+    return dict(senses)
 
 
 def _synonym_groups() -> list[tuple[str, ...]]:

@@ -13,6 +13,7 @@ from indexer.linkage import ClusterView
 from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
 from indexer.record import Record
 from indexer.record_text import record_text
+from indexer.thesaurus import for_theme_filter
 
 Sort = Literal["relevance", "newest", "popular"]
 FACET_FIELDS = ("theme", "platform", "audience", "media_type", "is_free", "region")
@@ -116,9 +117,12 @@ def search_in_steps(
     held by a large share of the catalogue (老年), also finds the theme's records that do not hold the word, after
     those that do: a learner picking the theme and typing its name or a generic word asks for the theme's
     courses, most of which never say 健康 or 技能. Any other word under a theme filter matches as it does without
-    one: its characters alone never match (法 of 书法 would bring in every 法律 course of 法律法规)."""
+    one: its characters alone never match (法 of 书法 would bring in every 法律 course of 法律法规); only a word
+    of two thesaurus senses also gets the words of each (孩子: 子女 under 代际沟通, `for_theme_filter`), since the
+    theme picks the sense and its filter keeps the other sense's records out of the page."""
     frequencies = _remembered(frequencies)
-    terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=vocabulary.related)
+    related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
+    terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
@@ -126,7 +130,7 @@ def search_in_steps(
     widened = False
     if terms and result.total == 0 and can_widen(terms):
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
-        terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=vocabulary.related)
+        terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
         result = run(terms, plan=any_term(len(terms)), widened=widened)
