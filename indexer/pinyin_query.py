@@ -48,7 +48,7 @@ def toneless(part: str, splits: Splits) -> str:
     if part.isascii() and ":" not in part:
         return part
     plain = _MARKS.sub("", _U_UMLAUT.sub("v", unicodedata.normalize("NFD", part)))
-    if not _PINYIN_LETTERS.fullmatch(plain):
+    if not plain.isascii() or not _PINYIN_LETTERS.fullmatch(plain):
         return part
     pieces = _LETTERS.findall(plain)
     return plain if pieces and all(splits(p) for p in pieces) else part
@@ -67,7 +67,7 @@ def pinyin_parts(parts: Sequence[str], splits: Splits) -> list[str | Word]:
     grouped: list[str | Word] = []
     run: list[list[str]] = []
     for part in [*parts, ""]:
-        pieces = _LETTERS.findall(part) if _PINYIN_LETTERS.fullmatch(part) else []
+        pieces = _LETTERS.findall(part) if part.isascii() and _PINYIN_LETTERS.fullmatch(part) else []
         fewest = splits(pieces[0])[0] if len(pieces) == 1 and splits(pieces[0]) else ()
         if len(fewest) >= _LONG_WORD:
             run += [[syllable] for syllable in fewest]

@@ -54,6 +54,8 @@ def test_pinyin_beside_other_words_keeps_them_apart() -> None:
     assert pinyin_parts(["shufa", "入门"], pinyin_splits) == ["shufa", "入门"]
     assert pinyin_parts(["excel", "biao", "ge"], pinyin_splits) == ["excel", (["biao", "ge"],)]
     assert [t.text for t in parse_query("xi'an")] == ["xi an"]
+    assert [t.text for t in parse_query("书法shufa")] == ["书法", "shufa"]  # the characters are kept
+    assert pinyin_parts(["太极taiji", "quan"], pinyin_splits) == ["太极taiji", "quan"]
 
 
 def test_initials_of_three_or_four_syllable_words_whatever_the_cut() -> None:
