@@ -120,6 +120,8 @@ def _lone_words(lone: list[str], *, after: list[Word]) -> list[Word]:
     return words
 
 
+_VOWELS = frozenset("aeiouv")
+"""Letters one of which every pinyin syllable holds: initials without them read as no pinyin."""
 _INITIALS = frozenset("bpmfdtnlgkhjqxzcsrywaeo")
 """Letters a pinyin syllable may start with (zh, ch, sh are typed z, c, s)."""
 INITIALS_SPAN = (3, 4)
@@ -141,7 +143,7 @@ def initials_tokens(runs: Sequence[Sequence[tuple[str, ...]]], splits: Splits) -
             for end in starts[at + 1 :]:
                 if end - start in INITIALS_SPAN:
                     tokens[letters[start:end]] = None
-    return [token for token in tokens if not splits(token)]
+    return [token for token in tokens if not (_VOWELS & set(token) and splits(token))]
 
 
 def is_initials(word: str, splits: Splits) -> bool:
