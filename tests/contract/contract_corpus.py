@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from indexer.backends.base import IndexBackend
+from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.linkage import cluster_id_for
 from indexer.record import Person, Provider, Record
 
@@ -44,6 +44,12 @@ def make_record(source_id: str, title: str, **fields: Any) -> Record:
         **fields,
     )
     return record.model_copy(update={"content_hash": record.compute_hash()})
+
+
+def found_ids(backend: IndexBackend, q: str) -> list[str]:
+    """The source ids a search for `q` ranks, best first (up to 100)."""
+    result = backend.search(SearchQuery(q=q, size=100))
+    return [h.record.source_id for h in result.hits]
 
 
 def _day(n: int) -> datetime:

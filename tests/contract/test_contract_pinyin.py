@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from contract_corpus import make_record
+from contract_corpus import found_ids, make_record
 
-from indexer.backends.base import IndexBackend, SearchQuery
+from indexer.backends.base import IndexBackend
 
 NAMES = [
     make_record("pq1", "二十四式简化太极拳", themes=["养生保健"], description="杨式太极拳的简化套路。"),
@@ -24,11 +24,6 @@ def catalogue(loaded: IndexBackend) -> IndexBackend:
     return loaded
 
 
-def _found(backend: IndexBackend, q: str) -> list[str]:
-    result = backend.search(SearchQuery(q=q, size=100))
-    return [h.record.source_id for h in result.hits]
-
-
 def test_pinyin_of_two_to_nine_syllables_finds_its_course_spaced_or_not(catalogue: IndexBackend) -> None:
     typed = {
         "pq5": ["gedai", "ge dai jiao yu", "gedaijiaoyu", "gedai jiaoyu"],
@@ -36,27 +31,27 @@ def test_pinyin_of_two_to_nine_syllables_finds_its_course_spaced_or_not(catalogu
     }
     for expected, queries in typed.items():
         for q in queries:
-            assert expected in _found(catalogue, q)[:3], q
+            assert expected in found_ids(catalogue, q)[:3], q
 
 
 def test_pinyin_words_typed_apart_find_titles_holding_them_apart(catalogue: IndexBackend) -> None:
-    assert _found(catalogue, "jingju changqiang")[0] == "pq4"
-    assert _found(catalogue, "shu fa ru men")[0] in {"pq3", "sf1", "sf4"}  # 书法 and 入门, together or apart
-    assert "pq3" in _found(catalogue, "shu fa ru men")
-    assert _found(catalogue, "lv you ying yu")[0] == "pq2"  # 旅游 and 英语 apart: 出国旅游实用英语
+    assert found_ids(catalogue, "jingju changqiang")[0] == "pq4"
+    assert found_ids(catalogue, "shu fa ru men")[0] in {"pq3", "sf1", "sf4"}  # 书法 and 入门, together or apart
+    assert "pq3" in found_ids(catalogue, "shu fa ru men")
+    assert found_ids(catalogue, "lv you ying yu")[0] == "pq2"  # 旅游 and 英语 apart: 出国旅游实用英语
 
 
 @pytest.mark.parametrize("q", ["lvyou yingyu", "lu:you yingyu", "lüyou yingyu", "LǙYÓU YĪNGYǓ", "LvYou YingYu"])
 def test_pinyin_with_u_umlaut_spelled_any_way_or_in_capitals_finds_the_course(catalogue: IndexBackend, q: str) -> None:
-    assert _found(catalogue, q)[0] == "pq2"
+    assert found_ids(catalogue, q)[0] == "pq2"
 
 
 @pytest.mark.parametrize(("q", "expected"), [("esss", "pq1"), ("gcw", "gc1"), ("tjq", "tj1"), ("GDJY", "pq5")])
 def test_initials_of_a_three_or_four_character_word_find_its_course(
     catalogue: IndexBackend, q: str, expected: str
 ) -> None:
-    assert expected in _found(catalogue, q)[:3]
+    assert expected in found_ids(catalogue, q)[:3]
 
 
 def test_initials_find_no_course_whose_title_lacks_the_word(catalogue: IndexBackend) -> None:
-    assert "sf1" not in _found(catalogue, "gcw")
+    assert "sf1" not in found_ids(catalogue, "gcw")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from contract_corpus import make_record
+from contract_corpus import found_ids, make_record
 
 from indexer.backends.base import IndexBackend, SearchQuery
 
@@ -22,11 +22,6 @@ def catalogue(loaded: IndexBackend) -> IndexBackend:
     return loaded
 
 
-def _found(backend: IndexBackend, q: str) -> list[str]:
-    result = backend.search(SearchQuery(q=q, size=100))
-    return [h.record.source_id for h in result.hits]
-
-
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
@@ -38,13 +33,13 @@ def _found(backend: IndexBackend, q: str) -> list[str]:
     ],
 )
 def test_pinyin_of_a_whole_word_finds_it_spaced_or_not(catalogue: IndexBackend, q: str, expected: set[str]) -> None:
-    assert expected <= set(_found(catalogue, q))
+    assert expected <= set(found_ids(catalogue, q))
 
 
 def test_pinyin_typed_with_spaces_finds_what_the_unspaced_pinyin_finds(catalogue: IndexBackend) -> None:
-    assert set(_found(catalogue, "shu fa")) == set(_found(catalogue, "shufa")) >= {"sf1", "sf2", "sf4", "sf5"}
-    assert set(_found(catalogue, "ba duan jin")) == set(_found(catalogue, "baduanjin"))
-    assert "gc1" not in _found(catalogue, "wu chang guang")  # syllables keep their order
+    assert set(found_ids(catalogue, "shu fa")) == set(found_ids(catalogue, "shufa")) >= {"sf1", "sf2", "sf4", "sf5"}
+    assert set(found_ids(catalogue, "ba duan jin")) == set(found_ids(catalogue, "baduanjin"))
+    assert "gc1" not in found_ids(catalogue, "wu chang guang")  # syllables keep their order
 
 
 def test_spaced_pinyin_highlights_the_word_it_spells(catalogue: IndexBackend) -> None:
@@ -92,7 +87,7 @@ vocabulary adds for it) in title and tags; and only 计算机."""
 
 def test_a_typed_word_in_the_title_outranks_its_synonym_in_the_title(catalogue: IndexBackend) -> None:
     catalogue.upsert(BESIDE_A_SYNONYM)
-    found = _found(catalogue, "电脑")
+    found = found_ids(catalogue, "电脑")
     assert "pc3" in found  # the synonym still finds its record...
     assert found.index("pc1") < found.index("pc2") < found.index("pc3")  # ...below the word the learner typed
 
@@ -103,9 +98,9 @@ SPELLED_ELSEWHERE = make_record("sf9", "毛笔字练习", tags=["书法"], descr
 
 def test_pinyin_finds_and_ranks_what_its_chinese_word_does(catalogue: IndexBackend) -> None:
     catalogue.upsert([SPELLED_ELSEWHERE])
-    assert "sf9" in _found(catalogue, "shufa")
-    assert _found(catalogue, "shufa") == _found(catalogue, "书法")
-    assert _found(catalogue, "ba duan jin") == _found(catalogue, "八段锦")
+    assert "sf9" in found_ids(catalogue, "shufa")
+    assert found_ids(catalogue, "shufa") == found_ids(catalogue, "书法")
+    assert found_ids(catalogue, "ba duan jin") == found_ids(catalogue, "八段锦")
 
 
 def test_a_word_no_record_holds_finds_the_words_inside_it(catalogue: IndexBackend) -> None:
@@ -115,13 +110,13 @@ def test_a_word_no_record_holds_finds_the_words_inside_it(catalogue: IndexBacken
 
 def test_a_synonym_the_cut_splits_is_found_in_a_question(catalogue: IndexBackend) -> None:
     catalogue.upsert([make_record("gd1", "隔代教育的智慧", themes=["代际沟通"])])
-    found = _found(catalogue, "怎么带孙子")  # the cut gives 带 + 孙子; the vocabulary knows 带孙子
+    found = found_ids(catalogue, "怎么带孙子")  # the cut gives 带 + 孙子; the vocabulary knows 带孙子
     assert found[:1] == ["gd1"]
 
 
 def test_a_single_character_typed_after_the_words_narrows_them(catalogue: IndexBackend) -> None:
     catalogue.upsert([make_record("tq1", "简化太极拳（上）"), make_record("tq2", "简化太极拳（下）")])
-    assert _found(catalogue, "简化太极拳 下")[0] == "tq2"  # 下 is a filler verb before a word, not after one
+    assert found_ids(catalogue, "简化太极拳 下")[0] == "tq2"  # 下 is a filler verb before a word, not after one
 
 
 ABOUT_A_WILL = [
@@ -135,7 +130,7 @@ here than 遗嘱, so the index's own frequencies alone would weigh it above the 
 
 def test_the_word_a_question_is_about_outranks_a_rarer_word_of_how_it_asks(catalogue: IndexBackend) -> None:
     catalogue.upsert(ABOUT_A_WILL)
-    found = _found(catalogue, "立遗嘱要注意什么")
+    found = found_ids(catalogue, "立遗嘱要注意什么")
     assert {"yz1", "yz2"} <= set(found[:3])
     assert "zy1" not in found or found.index("zy1") > max(found.index("yz1"), found.index("yz2"))
 
@@ -174,9 +169,9 @@ LONELY = [
 
 def test_a_learners_word_finds_the_catalogues_word_the_thesaurus_groups_with_it(catalogue: IndexBackend) -> None:
     catalogue.upsert(LONELY[:3])
-    assert {"gd0", "gd1", "gd2"} <= set(_found(catalogue, "一个人在家很孤单"))  # no record says 孤单
+    assert {"gd0", "gd1", "gd2"} <= set(found_ids(catalogue, "一个人在家很孤单"))  # no record says 孤单
     catalogue.upsert(LONELY[3:])
-    found = _found(catalogue, "孤单")
+    found = found_ids(catalogue, "孤单")
     assert found[0] == "gd3" and {"gd0", "gd1", "gd2"} <= set(found)  # the typed word first, then 孤独
 
 
@@ -194,7 +189,7 @@ ERHU_AND_ADVANCED = [
 
 def test_a_subject_at_another_level_outranks_another_subject_at_the_level_asked(catalogue: IndexBackend) -> None:
     catalogue.upsert(ERHU_AND_ADVANCED)
-    found = _found(catalogue, "二胡 提高班")
+    found = found_ids(catalogue, "二胡 提高班")
     assert found[0] == "eh1"  # both words
     erhu = [found.index(f"eh{n}") for n in (2, 3, 4)]
     others = [found.index(uid) for uid in found if uid.startswith("tg")]
@@ -240,10 +235,10 @@ def test_a_questions_telling_word_in_a_title_outranks_its_words_deep_in_a_lesson
     catalogue: IndexBackend,
 ) -> None:
     catalogue.upsert(ABOUT_FRUIT_TREES)
-    found = _found(catalogue, "果树怎么修剪")
+    found = found_ids(catalogue, "果树怎么修剪")
     assert found[0] == "gs1"
     assert {"ny0", "ny1"} <= set(found[1:3])  # then the records holding both words
-    assert _found(catalogue, "果树 修剪")[0] != "gs1"  # words typed apart: each counts wherever it stands
+    assert found_ids(catalogue, "果树 修剪")[0] != "gs1"  # words typed apart: each counts wherever it stands
 
 
 DANCE_IN_THEME = [
@@ -294,6 +289,6 @@ subject's name ranked pf0 and pf1 first on both SQLite engines)."""
 
 def test_a_run_of_characters_the_cut_made_no_word_of_weighs_as_a_stray_character(catalogue: IndexBackend) -> None:
     catalogue.upsert(ABOUT_PENSION_SCAMS)
-    found = _found(catalogue, "以房养老是不是骗局")
+    found = found_ids(catalogue, "以房养老是不是骗局")
     assert found[0] == "pj1"  # the course naming 养老骗局, before the records holding the run 以房 in a lesson list
     assert {"pf0", "pf1"} == set(found[1:3])
