@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--demo): its data directory data_dir/demo, its sources and runs, keys and index")  # fmt: skip
     parser = argparse.ArgumentParser(prog="edufed", description="One catalogue for lifelong-learning platforms.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_serve, _harvest, _sources, _runs, _reindex, _keys, _holds, _quarantine, _dump):
+    for add in (_serve, _harvest, _sources, _runs, _reindex, _compact, _keys, _holds, _quarantine, _dump):
         add(commands, common)
     return parser
 
@@ -68,6 +68,14 @@ def _reindex(commands: _Commands, common: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     r.add_argument("--workers", type=int, metavar="N", help="processes that rebuild records (default: every core "
                    "for 20,000 records or more, else 1)")  # fmt: skip
+
+
+def _compact(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    c = commands.add_parser("compact", parents=[common], help="give the SQLite index file's free pages back to the "
+                            "disk (VACUUM)")  # fmt: skip
+    c.add_argument("--force", action="store_true", help="compact even when few of its pages are free")
+    c.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help="how long to wait for a write under "
+                   "way (a harvest) before giving up (default 10)")  # fmt: skip
 
 
 def _keys(commands: _Commands, common: argparse.ArgumentParser) -> None:
