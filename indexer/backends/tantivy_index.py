@@ -10,6 +10,8 @@ A kill between the tantivy commit and the state file only means the next sync ap
 A missing, unreadable or other-version directory, or one whose generation the SQLite file cannot explain
 (another file, or fewer generations than it has, or older than the `removed` log reaches), is rebuilt from
 SQLite into a fresh directory that then replaces it. Readers in any process reload when the state moves on.
+A search that finds the directory behind waits at most SEARCH_WAIT_SECONDS for the lock (a write waits
+LOCK_TIMEOUT_SECONDS), then raises IndexBackendError saying the index is being updated.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 STATE_FILE = "edufed-state.json"
 LOCK_TIMEOUT_SECONDS = 120.0
+"""How long a write's catch-up waits for the writer lock (another process's catch-up or rebuild)."""
+SEARCH_WAIT_SECONDS = 10.0
+"""How long a search waits for it: a catch-up takes well under a second, a full rebuild minutes at a million
+records, and a learner is better told at once to try again (the API's 503 with Retry-After) than kept waiting."""
 _LOCK_POLL_SECONDS = 0.01
 _CHUNK = 5000
 _WRITER_HEAP = 64_000_000
@@ -46,6 +52,10 @@ _SELECT = f"SELECT {', '.join('d.' + c for c in ROW_COLUMNS)}, t.fields FROM doc
 """Each row's docs columns and its stored text (sqlite_text). CROSS JOIN keeps `docs` the outer loop (SQLite does
 not reorder it), so `WHERE d.gen > ?` seeks by `docs_gen` and each row's text is read by rowid; with a plain
 JOIN the planner scanned all of the text for a write of one record (0.66 s of each catch-up at 1M records)."""
+
+
+class EngineBusyError(IndexBackendError):
+    """Another sync (a catch-up or a rebuild, in this process or another) held the index longer than the wait."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,8 @@ class TantivyIndex:
         self._index: tantivy.Index | None = None
         self._shown: EngineState | None = None
         """The state the open reader shows."""
+        self.search_wait = SEARCH_WAIT_SECONDS
+        """How long a search waits for another sync to end before raising EngineBusyError."""
 
     # -- state ----------------------------------------------------------------------------------------
 
@@ -110,14 +122,16 @@ class TantivyIndex:
             or state.version != ENGINE_VERSION
             or (state.generation < generation)
         ):  # behind (or not ours): sync; at or ahead of this snapshot (a writer synced since it began): use it
-            state = self.sync(conn)
+            state = self.sync(conn, wait=self.search_wait)
         try:
-            with self._lock:
+            with self._in_process(self.search_wait):
                 return self._reader(state).searcher()
         except IndexBackendError as exc:
+            if isinstance(exc, EngineBusyError):
+                raise
             logger.warning("rebuilding %s, which cannot be read: %s", self.directory, exc)
-            state = self.sync(conn, rebuild=True)
-            with self._lock:
+            state = self.sync(conn, rebuild=True, wait=self.search_wait)
+            with self._in_process(self.search_wait):
                 return self._reader(state).searcher()
 
     def _reader(self, state: EngineState) -> tantivy.Index:
@@ -141,17 +155,20 @@ class TantivyIndex:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def sync(self, conn: sqlite3.Connection, *, rebuild: bool = False) -> EngineState:
+    def sync(
+        self, conn: sqlite3.Connection, *, rebuild: bool = False, wait: float = LOCK_TIMEOUT_SECONDS
+    ) -> EngineState:
         """Bring the directory to the generation of `conn`'s open read snapshot (call inside a transaction);
-        `rebuild` builds it anew whatever its state says."""
+        `rebuild` builds it anew whatever its state says. Waits at most `wait` seconds for another sync (in this
+        process or another) to end, then raises EngineBusyError."""
         try:
-            return self._sync(conn, rebuild=rebuild)
+            return self._sync(conn, rebuild=rebuild, wait=wait)
         except (OSError, ValueError) as exc:  # the file system or tantivy refused (a full disk, a bad lock path)
             raise IndexBackendError(f"cannot update search engine index {self.directory}: {exc}") from exc
 
-    def _sync(self, conn: sqlite3.Connection, *, rebuild: bool) -> EngineState:
+    def _sync(self, conn: sqlite3.Connection, *, rebuild: bool, wait: float) -> EngineState:
         generation, pruned = _generations(conn)
-        with self._exclusive():
+        with self._exclusive(wait):
             state = None if rebuild else self.state()
             if state is not None and self._usable(state, generation=generation, pruned=pruned):
                 if state.generation == generation:
@@ -170,26 +187,40 @@ class TantivyIndex:
             return self._rebuild(conn, generation=generation)
 
     @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """The cross-process writer lock, waited for by polling (a killed holder releases it with its death)."""
-        with self._lock:
+    def _in_process(self, wait: float) -> Iterator[None]:
+        """This process's lock on the index, waited for at most `wait` seconds."""
+        if not self._lock.acquire(timeout=wait):
+            raise self._busy(wait)
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def _exclusive(self, wait: float) -> Iterator[None]:
+        """The cross-process writer lock, waited for by polling at most `wait` seconds (a killed holder releases
+        it with its death)."""
+        deadline = time.monotonic() + wait
+        with self._in_process(wait):
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
                 while True:
                     try:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                         break
                     except BlockingIOError:
                         if time.monotonic() > deadline:
-                            raise IndexBackendError(
-                                f"search engine index {self.directory} stayed locked by another process for "
-                                f"{LOCK_TIMEOUT_SECONDS:.0f} s"
-                            ) from None
+                            raise self._busy(wait) from None
                         time.sleep(_LOCK_POLL_SECONDS)
                 yield
             finally:
                 os.close(fd)  # releases the lock
+
+    def _busy(self, wait: float) -> EngineBusyError:
+        return EngineBusyError(
+            f"search engine index {self.directory} is being updated or rebuilt (waited {wait:.0f} s for it); "
+            "try again shortly"
+        )
 
     def _apply(self, conn: sqlite3.Connection, state: EngineState, *, generation: int) -> EngineState:
         """Re-apply every change after `state.generation` (idempotent: delete by rowid, then add)."""

@@ -15,7 +15,7 @@ from engine_support import Child, assert_agrees_with_sqlite
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.tantivy_index import _SELECT, STATE_FILE
+from indexer.backends.tantivy_index import _SELECT, LOCK_TIMEOUT_SECONDS, STATE_FILE, EngineBusyError
 from indexer.errors import IndexBackendError
 
 VISIBLE_WITHIN_SECONDS = 2.0
@@ -187,3 +187,35 @@ def test_a_catch_up_reads_only_the_rows_written_since_its_generation(tmp_path: P
         plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + _SELECT + "WHERE d.gen > ?", (0,)))
     assert plan.startswith("SEARCH d USING INDEX docs_gen"), plan
     assert "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan  # one stored text by rowid per docs row
+
+
+def test_a_search_while_another_process_holds_the_engine_tells_to_try_again_instead_of_waiting(
+    tmp_path: Path, children: list[Child]
+) -> None:
+    """A catch-up or rebuild of another process holds the writer lock: a search that needs the index brought up
+    to date waits only its short search wait (a write waits minutes), then raises EngineBusyError (the API's 503
+    with Retry-After); once the lock is released the same search answers with the new record."""
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path)
+    try:
+        backend.upsert(record(n) for n in range(10))
+        assert backend.engine is not None
+        backend.engine.search_wait = 0.3
+        holder = Child("hold", str(path))
+        children.append(holder)
+        holder.wait_for("held")
+        writer = SqliteBackend(path, search_engine="fts5")  # a write the engine index has not caught up with
+        try:
+            writer.upsert([record(10)])
+        finally:
+            writer.close()
+        started = time.monotonic()
+        with pytest.raises(EngineBusyError, match="being updated or rebuilt"):
+            backend.search(SearchQuery(q="围棋", size=100))
+        assert time.monotonic() - started < LOCK_TIMEOUT_SECONDS / 4  # not the write's long wait
+        holder.tell("release")
+        assert holder.finish() == 0
+        found = backend.search(SearchQuery(q="太极拳 书法", size=100)).hits  # record 10: 太极拳书法课程 第10讲
+        assert record(10).uid in {hit.record.uid for hit in found}
+    finally:
+        backend.close()
