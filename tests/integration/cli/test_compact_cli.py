@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,6 +20,7 @@ from indexer.backends.sqlite_compact import compact_index
 from indexer.record import Record
 from tests.integration.oai.repository import NoLinking, course
 from tests.support.cli import edufed
+from tests.support.sqlite_kill import kill_inside_its_write
 
 RECORDS = 300
 QUERIES = ("水科学文化", "心理健康", "书画 琴棋", "花鸟", "老年", "入门讲解", "标签3")
@@ -188,22 +188,10 @@ def test_a_compaction_killed_at_any_point_leaves_the_file_whole(
     reference = tmp_path / "reference.sqlite3"
     shutil.copy(withdrawn / "index.sqlite3", reference)
     compacted = compact_index(reference, wait_seconds=5).after.pages
-    watcher = sqlite3.connect(path, timeout=0, isolation_level=None)
     process = child(settings, "compact")
     try:
-        while process.poll() is None:  # until the child holds the write lock: its VACUUM
-            try:
-                watcher.execute("BEGIN IMMEDIATE")
-                watcher.execute("ROLLBACK")
-            except sqlite3.OperationalError:  # locked
-                break
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline:  # kill at different points of the copy
-            pass
-        process.kill()
-        process.wait(timeout=30)
+        kill_inside_its_write(path, process, delay)  # at different points of VACUUM's copy
     finally:
-        watcher.close()
         if process.stderr is not None:
             process.stderr.close()
     with sqlite3.connect(path) as conn:

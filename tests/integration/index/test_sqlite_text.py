@@ -7,7 +7,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_schema import FTS_COLUMNS, prepare_rows
 from indexer.backends.sqlite_text import TRAIN_AFTER, decode_fields
 from indexer.record import Record
+from tests.support.sqlite_kill import kill_inside_its_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contract"))
 from contract_corpus import build_corpus, make_record  # noqa: E402
@@ -200,22 +200,10 @@ def test_a_process_killed_while_it_converts_leaves_a_file_the_next_open_converts
         [sys.executable, "-c", CONVERTING_CHILD, str(path)], cwd=root, stdout=subprocess.PIPE, text=True,
         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
-    watcher = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "opening"
-        while child.poll() is None:  # until the child holds the write lock: its opening transaction
-            try:
-                watcher.execute("BEGIN IMMEDIATE")
-                watcher.execute("ROLLBACK")
-            except sqlite3.OperationalError:  # locked
-                break
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline:  # kill at different points of the conversion
-            pass
-        child.kill()
-        child.wait(timeout=30)
+        kill_inside_its_write(path, child, delay)  # at different points of its opening transaction's conversion
     finally:
-        watcher.close()
         if child.stdout is not None:
             child.stdout.close()
     assert {"fts_content", "texts"} & tables(path)  # the old layout or the new, never neither
