@@ -70,14 +70,14 @@ assert WEIGHT < EXPANSION_WEIGHT
 def related_words(word: str) -> tuple[str, ...]:
     """The other words of `word`'s finest synonym group (folded; two characters or more); () for a word in none or
     in more than MAX_SENSES, or when the package is not installed."""
-    return tuple(w for w in _related().get(word, ()) if w != word)
+    return tuple(w for w in _within_senses(MAX_SENSES).get(word, ()) if w != word)
 
 
 def related_words_in_theme(word: str) -> tuple[str, ...]:
     """`related_words` for a query under a theme filter: a word of up to THEMED_SENSES groups also gets the words
     of each (孩子: 儿童 and 子女), since the theme picks the sense a learner means (子女 under 代际沟通) and its filter
     keeps the records of the other sense out of the page."""
-    return tuple(w for w in _every_sense().get(word, ()) if w != word)
+    return tuple(w for w in _within_senses(THEMED_SENSES).get(word, ()) if w != word)
 
 
 def for_theme_filter(related: Related | None) -> Related | None:
@@ -88,8 +88,8 @@ def for_theme_filter(related: Related | None) -> Related | None:
 
 def load_thesaurus() -> None:
     """Read the thesaurus now (~0.2 s) rather than on a learner's first question."""
-    _related()
-    _every_sense()
+    _within_senses(MAX_SENSES)
+    _within_senses(THEMED_SENSES)
 
 
 def thesaurus_candidates(term: QueryTerm, related: Related) -> list[str]:
@@ -129,24 +129,15 @@ def _content_word(word: str) -> bool:
     return len(tags) == 1 and tags[0][1] in _CONTENT_TAGS
 
 
-@functools.lru_cache(maxsize=1)
-def _related() -> dict[str, tuple[str, ...]]:
-    """Word -> its one finest group (the word included; one tuple shared by the group's words), for the words in
-    at most MAX_SENSES groups (their groups joined)."""
+@functools.lru_cache(maxsize=2)
+def _within_senses(most: int) -> dict[str, tuple[str, ...]]:
+    """Word -> the words of every finest group it stands in (the word included; a word of one group shares that
+    group's tuple), for the words in at most `most` groups: MAX_SENSES for `related_words`, THEMED_SENSES for
+    `related_words_in_theme`."""
     return {
         word: groups[0] if len(groups) == 1 else tuple(dict.fromkeys(w for g in groups for w in g))
         for word, groups in _senses().items()
-        if len(groups) <= MAX_SENSES
-    }
-
-
-@functools.lru_cache(maxsize=1)
-def _every_sense() -> dict[str, tuple[str, ...]]:
-    """Word -> the words of every finest group it stands in, for the words in at most THEMED_SENSES groups."""
-    return {
-        word: tuple(dict.fromkeys(w for g in groups for w in g))
-        for word, groups in _senses().items()
-        if len(groups) <= THEMED_SENSES
+        if len(groups) <= most
     }
 
 
