@@ -45,7 +45,7 @@ from typing import Literal
 import pypinyin
 import rjieba
 
-from indexer.pinyin_query import initials_tokens, is_initials
+from indexer.pinyin_query import initials_tokens, is_initials, pinyin_parts
 
 TEXT_FIELDS = ("title", "subtitle", "tags", "description", "people", "provider")
 """Fields holding segmented words; a query word may match any of them."""
@@ -411,8 +411,6 @@ def _part_of(
 def _spaced_pinyin_joined(parts: list[str]) -> list[str | QueryTerm]:
     """The parts, with pinyin typed with ü or tone marks made toneless and every word typed in pieces (ba duan jin,
     xi'an, taiji quan) as one term: indexer.pinyin_query reads which pieces spell one word."""
-    from indexer.pinyin_query import pinyin_parts
-
     grouped = pinyin_parts(parts, pinyin_splits)
     return [part if isinstance(part, str) else _spaced_pinyin_term(*part) for part in grouped]
 
