@@ -11,8 +11,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 JUDGEMENTS = HERE / "judgements.yaml"
 CLASSES = ("two_char", "phrase", "multi_term", "pinyin", "traditional", "theme_filter", "learner", "learner_words",
-           "qualified", "learner_course", "theme_words", "pinyin_dev", "nothing_relevant")  # fmt: skip
-OUTSIDE_ALL = frozenset({"learner_words", "qualified", "learner_course", "theme_words", "pinyin_dev"})
+           "qualified", "learner_course", "theme_words", "pinyin_dev", "learner_sentences",
+           "nothing_relevant")  # fmt: skip
+OUTSIDE_ALL = frozenset({"learner_words", "qualified", "learner_course", "theme_words", "pinyin_dev",
+                         "learner_sentences"})  # fmt: skip
 """Classes measured on their own and left out of `all`, development sets of the main corpus added after the floors
 of `all` were set: learner_words (a learner's own word the catalogue names otherwise) for the thesaurus;
 qualified (a subject and a level, season, part or edition marker many subjects share: 古筝 进阶) and
@@ -20,7 +22,11 @@ learner_course (a question whose one word names the course that answers it: 果�
 words are weighed against each other; theme_words (a theme filter plus a learner's word few of the theme's records
 hold as typed: 跳舞 [养生保健]) for finding the theme's courses that name the word otherwise; pinyin_dev (pinyin of
 2-6 syllables spaced or not, initials, ü as v or u:, upper case: ba duan jin, zhinengshouji, bdj, lv you) for
-pinyin matching."""
+pinyin matching; learner_sentences (learners' own sentences over every theme, a few with one general word and
+a few nothing answers: 有没有教做馒头的, 我想学手机, 家里水管漏水怎么修) for a question's words the catalogue does
+not hold."""
+EMPTY_ALLOWED = frozenset({"nothing_relevant", "learner_sentences"})
+"""Classes whose queries may have no grades (the right answer is an empty page); only nothing_relevant must."""
 LABEL_KEYS = ("subject", "family", "stem", "level", "variant")
 STORY_CAP = 1
 
@@ -80,8 +86,8 @@ def load_judgements(path: Path = JUDGEMENTS) -> list[Judgement]:
             if grade not in (1, 2, 3) or unknown or not condition:
                 raise JudgementError(f"{where}: bad row [{grade}, {condition}]")
             rows.append((int(grade), dict(condition)))
-        if (item["class"] == "nothing_relevant") == bool(rows):
-            raise JudgementError(f"{where}: only nothing_relevant queries have no grades")
+        if (item["class"] == "nothing_relevant" and rows) or (not rows and item["class"] not in EMPTY_ALLOWED):
+            raise JudgementError(f"{where}: only nothing_relevant and learner_sentences queries have no grades")
         found.append(Judgement(q=str(item["q"]), query_class=item["class"], theme=item.get("theme"),
                                rows=tuple(rows)))  # fmt: skip
     return found

@@ -29,6 +29,9 @@ def tables(reports: list[dict[str, Any]]) -> str:
         lines.append(f"  {cls:<38}{cells}")
     cells = "".join(f"{_one(f, 'relevance.nothing_relevant.empty_rate'):>20}" for f in figures)
     lines.append(f"  {'nothing_relevant: empty answers':<38}{cells}")
+    if any("relevance.learner_sentences.empty_rate" in f for f in figures):
+        cells = "".join(f"{_one(f, 'relevance.learner_sentences.empty_rate'):>20}" for f in figures)
+        lines.append(f"  {'learner_sentences: empty answers':<38}{cells}")
     lines += ["", f"{'duplicates':<40}{header}"]
     keys = sorted({k for f in figures for k in f if k.startswith("duplicates.")},
                   key=lambda k: (k.count("."), k))  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.quality.corpus import build_corpus
-from bench.quality.judge import JudgementError, load_judgements
+from bench.quality.judge import EMPTY_ALLOWED, JudgementError, load_judgements
 from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
 from bench.quality.report import below_floors
 
@@ -55,7 +55,10 @@ def test_every_query_with_grades_has_a_relevant_record_in_the_corpus() -> None:
     labels = build_corpus().labels()
     for judgement in load_judgements():
         best = max(judgement.grades(labels).values(), default=0)
-        assert (best >= 2) == (judgement.query_class != "nothing_relevant"), judgement.name
+        assert (best >= 2) == bool(judgement.rows), judgement.name
+        assert bool(judgement.rows) == (judgement.query_class != "nothing_relevant") or (
+            judgement.query_class in EMPTY_ALLOWED
+        ), judgement.name
 
 
 def test_a_judgement_with_an_unknown_label_is_refused(tmp_path: Path) -> None:
