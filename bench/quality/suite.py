@@ -88,7 +88,7 @@ def sample_queries(judgements: list[Judgement], per_class: int) -> list[Judgemen
 def _check_judgements(judgements: list[Judgement], labels: dict[str, dict[str, Any]]) -> None:
     for judgement in judgements:
         relevant = [g for g in judgement.grades(labels).values() if g >= 2]
-        if judgement.query_class != "nothing_relevant" and not relevant:
+        if judgement.rows and not relevant:
             raise SuiteError(f"query {judgement.name!r}: no record of the corpus is graded 2 or 3")
 
 
