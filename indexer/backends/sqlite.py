@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -23,7 +23,9 @@ from typing import Any, Literal
 from pydantic_core import PydanticSerializationError
 
 from indexer.analysis import QueryVocabulary, fold
+from indexer.analysis_version import AnalysisState
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
+from indexer.backends.sqlite_analysis import BATCH, BatchOutcome, analysis_state, catch_up, record_analysis
 from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_connections import SqliteConnections
 from indexer.backends.sqlite_facets import FacetColumns
@@ -173,6 +175,7 @@ class SqliteBackend(SqliteChangeReads):
             keep_fts_index(conn, keep=self.search_engine == "fts5")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             create_oai_tables(conn, older=version in CONVERTED_VERSIONS and int(version) <= 4)
+            record_analysis(conn, new_file=conn.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
@@ -203,6 +206,42 @@ class SqliteBackend(SqliteChangeReads):
                 self._write_codes.load(conn)
                 raise
             self._after_write()
+
+    @contextmanager
+    def _plain_write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that keeps the generation (nothing searchable changes in it)."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def analysis_state(self) -> AnalysisState:
+        """Which text analysis the file holds, against this edufed's, with a catch-up's progress."""
+        try:
+            return analysis_state(self._conn())
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
+
+    def catch_up_analysis(
+        self,
+        *,
+        batch: int = BATCH,
+        stop: Callable[[], bool] = lambda: False,
+        on_batch: Callable[[BatchOutcome], None] | None = None,
+    ) -> tuple[int, int]:
+        """Analyse records written by an older text analysis again, batch by batch, until the file is current
+        or `stop()` (sqlite_analysis); (records read, records rewritten). Nothing to do on a current file."""
+        try:
+            return catch_up(self._conn(), writing=self._writing, plain=self._plain_write, size=batch, stop=stop,
+                            on_batch=on_batch)  # fmt: skip
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
 
     def _after_write(self) -> None:
         """Carry a committed write into the search engine index; a failure is left for readers to catch up
@@ -358,6 +397,7 @@ class SqliteBackend(SqliteChangeReads):
             logger.info("rebuild of %s withdrew %d record(s) it was not given", self.path, len(absent))
             self.withdraw(absent)
         self.link_all(clusterer=clusterer)
+        self.catch_up_analysis()  # records whose content did not change were skipped above, their text as well
         return result
 
     # -- reads --------------------------------------------------------------------------------------
