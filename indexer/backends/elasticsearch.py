@@ -18,12 +18,14 @@ from typing import Any
 
 from config.settings import IndexSettings
 from indexer.analysis import QueryVocabulary, fold
+from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, newer_notice, status_of
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
 from indexer.backends.es_links import EsLinkStore, cluster_view_of
 from indexer.backends.es_mapping import (
     ADDED_FIELDS,
+    ANALYSIS_META,
     MAPPING_VERSION,
     PluginAnalyzer,
     document_record,
@@ -150,6 +152,8 @@ class ElasticsearchBackend(EsChangeReads):
                         version,
                         MAPPING_VERSION,
                     )
+            if (notice := self.analysis_state().notice) is not None:
+                logger.warning("index %s: %s", self.alias, notice)
             return
         first = self._create_index(loading=False)
         self.client.indices.update_aliases(
@@ -161,6 +165,27 @@ class ElasticsearchBackend(EsChangeReads):
         name = f"{self.alias}-v{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
         self.client.indices.create(index=name, settings=dict(_LOAD_SETTINGS) if loading else None)
         return name
+
+    def analysis_state(self) -> AnalysisState:
+        """Which text analysis the alias's index holds (its mapping's `_meta`; none recorded: 0), against this
+        edufed's. An older one is caught up by `edufed reindex`, which loads a new index and swaps the alias: the
+        documents here cannot be rewritten in place safely while harvests write them."""
+        with self._errors("read mapping"):
+            found = self.client.indices.get_mapping(index=self.alias)
+        versions = [int((b.get("mappings", {}).get("_meta") or {}).get(ANALYSIS_META, 0)) for b in found.values()]
+        version = min(versions, default=ANALYSIS_VERSION)
+        status = status_of(version)
+        total = self.count()
+        if status == "current":
+            return AnalysisState(ANALYSIS_VERSION, version, status, done=total, total=total)
+        if status == "newer":
+            return AnalysisState(ANALYSIS_VERSION, version, status, total=total, notice=newer_notice(version))
+        notice = (
+            f"the index holds text analysis version {version}, this edufed's is {ANALYSIS_VERSION}: its {total} "
+            "records miss what the new analysis finds until `edufed reindex` loads a new index from the stored "
+            "records (the old one serves until the alias swap; pause harvests while it runs)"
+        )
+        return AnalysisState(ANALYSIS_VERSION, version, status, total=total, notice=notice)
 
     def indices(self) -> list[str]:
         """Every versioned index of this alias, oldest first."""

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from indexer.analysis import TEXT_FIELDS
+from indexer.analysis_version import ANALYSIS_VERSION
 from indexer.linkage import profile_of
 from indexer.linkage.incremental import stored_link_keys
 from indexer.record import Record
@@ -30,6 +31,9 @@ MAPPING_VERSION = "3"
 older index in place when the backend opens it (ADDED_FIELDS), so it serves until the reindex fills it."""
 ADDED_FIELDS = ("region",)
 """Keyword fields added since version 2: put into an older index's mapping (an additive, allowed change)."""
+ANALYSIS_META = "edufed_analysis"
+"""The mapping `_meta` key saying which text analysis (indexer.analysis_version) an index's documents hold: every
+index is created from the template with this edufed's, so a new index and a rebuilt one (`edufed reindex`) say it."""
 PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
 TOKENS_ANALYZER = "edufed_tokens"
 FIELD_WEIGHTS: dict[str, float] = {
@@ -97,7 +101,8 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
             "cluster_evidence": {"type": "object", "enabled": False},
         }
     )
-    return {"dynamic": "strict", "_meta": {"edufed_mapping": MAPPING_VERSION}, "properties": properties}
+    meta = {"edufed_mapping": MAPPING_VERSION, ANALYSIS_META: ANALYSIS_VERSION}
+    return {"dynamic": "strict", "_meta": meta, "properties": properties}
 
 
 def record_document(record: Record) -> dict[str, Any]:
