@@ -16,7 +16,7 @@ tests/unit/test_analysis_version.py fails on a changed output of a fixed sample 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 ANALYSIS_VERSION = 1
 """The index-side text analysis of this edufed. History:
@@ -63,3 +63,15 @@ def newer_notice(index_version: int) -> str:
         f"the index holds text analysis version {index_version}, newer than this edufed's {ANALYSIS_VERSION}: "
         "records this edufed writes are analysed the older way; run one edufed version on one index"
     )
+
+
+@runtime_checkable
+class AnalysedIndex(Protocol):
+    """An index that says which text analysis it holds (both backends)."""
+
+    def analysis_state(self) -> AnalysisState: ...
+
+
+def index_analysis(backend: object) -> AnalysisState | None:
+    """The backend's analysis state, or None for an index that records none (a test double)."""
+    return backend.analysis_state() if isinstance(backend, AnalysedIndex) else None

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 BATCH = 1000
 """Records a catch-up batch reads, analyses and writes in one transaction (~0.3 s of analysis)."""
 _VERSION, _AFTER, _TO = "analysis", "analysis_after", "analysis_to"
-CATCH_UP_COMMAND = "edufed reindex"
+CATCH_UP_COMMAND = "edufed reindex --analysis-only"
 
 Writing = Callable[[], AbstractContextManager[tuple[sqlite3.Connection, int]]]
 """A write transaction with a new generation (the backend's `_writing`)."""
@@ -67,9 +67,10 @@ def analysis_state(conn: sqlite3.Connection) -> AnalysisState:
     conn.execute("BEGIN")
     try:
         version = _get(conn, _VERSION)
-        after = _get(conn, _AFTER)
         total = int(conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
-        done = int(conn.execute("SELECT COUNT(*) FROM docs WHERE id <= ?", (after,)).fetchone()[0])
+        done = 0
+        if version < ANALYSIS_VERSION:
+            done = int(conn.execute("SELECT COUNT(*) FROM docs WHERE id <= ?", (_get(conn, _AFTER),)).fetchone()[0])
     finally:
         conn.execute("COMMIT")
     status = status_of(version)

@@ -25,7 +25,7 @@ Command = Callable[[argparse.Namespace, Settings, Console], int]
 COMMANDS = {
     "serve": "serve:run", "harvest": "harvest:run", "sources": "sources:run", "runs": "runs:run",
     "reindex": "reindex:run", "keys": "keys:run", "holds": "holds:run_holds", "quarantine": "holds:run_quarantine",
-    "dump": "dump:run", "compact": "compact:run",
+    "dump": "dump:run", "compact": "compact:run", "status": "status:run",
 }  # fmt: skip
 """Subcommand -> `module:function` in this package; the module is imported only when its command runs."""
 

@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--demo): its data directory data_dir/demo, its sources and runs, keys and index")  # fmt: skip
     parser = argparse.ArgumentParser(prog="edufed", description="One catalogue for lifelong-learning platforms.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_serve, _harvest, _sources, _runs, _reindex, _compact, _keys, _holds, _quarantine, _dump):
+    for add in (_serve, _harvest, _sources, _runs, _reindex, _status, _compact, _keys, _holds, _quarantine, _dump):
         add(commands, common)
     return parser
 
@@ -66,8 +66,20 @@ def _reindex(commands: _Commands, common: argparse.ArgumentParser) -> None:
         "--from-sqlite", type=Path, metavar="PATH",
         help="load the configured index from the records of this SQLite index file (moving to Elasticsearch)",
     )  # fmt: skip
+    r.add_argument(
+        "--analysis-only",
+        action="store_true",
+        help="only analyse the stored records' text again where "
+        "the index holds an older text analysis (SQLite; far less work than rebuilding every record)",
+    )
     r.add_argument("--workers", type=int, metavar="N", help="processes that rebuild records (default: every core "
                    "for 20,000 records or more, else 1)")  # fmt: skip
+
+
+def _status(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    s = commands.add_parser("status", parents=[common], help="which index, how many records, and which text analysis "
+                            "they hold (exit code 1 when it asks for something)")  # fmt: skip
+    s.add_argument("--json", action="store_true", help="print the state as JSON")
 
 
 def _compact(commands: _Commands, common: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""`edufed reindex [--from-sqlite PATH] [--workers N]`: rebuild the index from the stored raw records."""
+"""`edufed reindex [--from-sqlite PATH] [--workers N] [--analysis-only]`: rebuild the index from the stored raw records
+(or only analyse their text again, where a SQLite index holds an older text analysis)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from pathlib import Path
 from config.loader import load_themes
 from config.settings import Settings
 from crawlers import default_workers, reindex, stored_records, withdrawn_in_state
+from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_analysis import BatchOutcome
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError
 from indexer.pipeline import RecordBuilder
+from indexer.reindex import ReindexProgress
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
 from search_api.cli.context import configured, open_index, open_state, state_exists
 
@@ -20,6 +24,8 @@ REINDEX_FAILURES_SHOWN = 20
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Rebuild every record into the configured index; 1 when records failed to write (the first ones shown)."""
+    if args.analysis_only:
+        return _analysis_only(args, settings, console)
     sources = configured(settings, demo=args.demo)  # only the record defaults matter when rebuilding
     builder = RecordBuilder(load_themes(settings.themes_file))
     with ExitStack() as stack:
@@ -45,6 +51,34 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
                 console.note(f"  {item.uid}: {item.error_type}: {item.reason}")
             return EXIT_FAILED
     console.result(summary.text())
+    return EXIT_OK
+
+
+def _analysis_only(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Analyse the text of the SQLite index's records again where it holds an older text analysis, with progress."""
+    if settings.index.backend != "sqlite":
+        raise UsageError("--analysis-only re-analyses a SQLite index in place; an Elasticsearch index takes its new "
+                         "analysis with a plain `edufed reindex` (a new index, swapped in)")  # fmt: skip
+    if args.from_sqlite:
+        raise UsageError("--analysis-only works on the configured index: leave out --from-sqlite")
+    with open_index(settings) as backend:
+        assert isinstance(backend, SqliteBackend)
+        state = backend.analysis_state()
+        if state.current:
+            console.result(f"reindex: the index holds this edufed's text analysis (version {state.version})")
+            return EXIT_OK
+        console.note(f"reindex: {state.notice}")
+        meter = ReindexProgress(console.err, expected=state.total - state.done)
+        counted = [0]
+
+        def seen(outcome: BatchOutcome) -> None:
+            counted[0] += outcome.read
+            meter.tick(counted[0])
+
+        read, rewritten = backend.catch_up_analysis(on_batch=seen)
+        meter.done(read)
+    console.result(f"reindex: {read} records analysed again, {rewritten} of them rewritten: the index holds text "
+                   f"analysis version {state.version}")  # fmt: skip
     return EXIT_OK
 
 

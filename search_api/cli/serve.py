@@ -19,6 +19,7 @@ from config.source_models import SourceBase
 from config.themes import ThemeTable
 from crawlers import HarvestScheduler, allow_source_hosts, serving_collections
 from crawlers.state import StateStore
+from indexer.analysis_catch_up import AnalysisCatchUp
 from indexer.backends.base import IndexBackend
 from search_api.app import create_app
 from search_api.cli.console import EXIT_OK, Console
@@ -134,6 +135,7 @@ def serve(
     server = uvicorn.Server(server_config(app, host=options.host, port=options.port))
     background = SchedulerStart(scheduler, first_runs=options.first_runs)
     background.start(server)
+    catch_up = AnalysisCatchUp.for_serving(settings, backend)  # an index of an older text analysis
     previous = _catch_sigterm()
     try:
         server.run()
@@ -141,6 +143,8 @@ def serve(
         pass  # uvicorn has already shut down gracefully and re-raised the signal it caught
     finally:
         background.stop()
+        if catch_up is not None:
+            catch_up.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     logger.info("edufed stopped")

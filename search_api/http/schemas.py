@@ -74,11 +74,26 @@ class SuggestResponse(BaseModel):
     suggestions: list[str] = Field(description="Titles that complete the typed text, most learned first.")
 
 
+class AnalysisHealth(BaseModel):
+    version: int = Field(description="The index-side text analysis of this edufed (indexer/analysis_version.py).")
+    index_version: int = Field(description="The analysis the index's records were written with (0: not recorded).")
+    status: str = Field(
+        description="current, catching_up (a SQLite index being re-analysed in the background), "
+        "older (not yet caught up: records miss what the new analysis finds) or newer."
+    )
+    done: int = Field(description="Records analysed the current way so far.")
+    total: int = Field(description="Records in the index.")
+    notice: str | None = Field(description="What an admin should know or do (the command to run); null when current.")
+
+
 class HealthResponse(BaseModel):
     status: str = Field(description="ok, or error when the index cannot be read.")
     records: int | None = Field(description="Records in the index.")
     backend: str = Field(description="Index backend: sqlite or elasticsearch.")
     version: str = Field(description="edufed version.")
+    analysis: AnalysisHealth | None = Field(
+        default=None, description="Which text analysis the index holds; an older one is caught up or needs a command."
+    )
 
 
 class ErrorDetail(BaseModel):

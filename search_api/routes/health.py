@@ -1,4 +1,5 @@
-"""The health endpoint: is the index readable, how many records it holds, which backend and version."""
+"""The health endpoint: is the index readable, how many records it holds, which backend and version, and which
+text analysis the index holds (an older one is caught up, or needs `edufed reindex`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from indexer.analysis_version import index_analysis
 from indexer.errors import IndexBackendError
 from search_api.http.schemas import HealthResponse
 from search_api.routes.search import catalogue
@@ -25,6 +27,8 @@ def health(request: Request, cat: Annotated[Catalogue, Depends(catalogue)]) -> J
             "version": request.app.state.version}  # fmt: skip
     try:
         body["records"] = cat.backend.count()
+        analysis = index_analysis(cat.backend)
+        body["analysis"] = analysis.as_dict() if analysis is not None else None
     except IndexBackendError as exc:
         logger.error("health check cannot read the index: %s", exc)
         body["status"] = "error"

@@ -55,4 +55,6 @@ def test_serve_keeps_answering_when_every_source_fails_at_start(tmp_path: Path) 
         assert "127.0.0.1:9" in failed.group(1)
         with httpx.Client(base_url=running.url, timeout=10) as http:
             health = http.get("/api/v1/health").json()
-        assert health == {"status": "ok", "records": 0, "backend": "sqlite", "version": health["version"]}
+        assert health == {"status": "ok", "records": 0, "backend": "sqlite", "version": health["version"],
+                          "analysis": health["analysis"]}  # fmt: skip
+        assert health["analysis"]["status"] == "current"

@@ -1,0 +1,59 @@
+"""`edufed status` says which text analysis the index holds and what to run when it is older; `edufed reindex
+--analysis-only` then brings it to this edufed's, with progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from indexer.analysis_version import ANALYSIS_VERSION
+from indexer.backends.base import SearchQuery
+from indexer.backends.sqlite import SqliteBackend
+from tests.support.cli import edufed
+from tests.support.older_analysis import to_older_analysis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contract"))
+from contract_corpus import build_corpus  # noqa: E402
+
+
+def settings_file(tmp_path: Path) -> Path:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: []\n", encoding="utf-8")
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\n", encoding="utf-8")
+    return settings
+
+
+def test_status_reports_an_older_analysis_and_reindex_analysis_only_catches_it_up(tmp_path: Path) -> None:
+    settings = settings_file(tmp_path)
+    code, out, _ = edufed(settings, "status")
+    assert code == 0 and "does not exist yet" in out
+    index = tmp_path / "data" / "index.sqlite3"
+    index.parent.mkdir()
+    backend = SqliteBackend(index)
+    try:
+        backend.upsert(build_corpus())
+    finally:
+        backend.close()
+    code, out, _ = edufed(settings, "status")
+    assert code == 0 and f"holds version {ANALYSIS_VERSION}, this edufed's is {ANALYSIS_VERSION} (current)" in out
+    to_older_analysis(index)
+    code, out, _ = edufed(settings, "status")
+    assert code == 1
+    assert f"holds version 0, this edufed's is {ANALYSIS_VERSION} (older)" in out
+    assert "to do:" in out and "edufed reindex --analysis-only" in out
+    code, out, _ = edufed(settings, "status", "--json")
+    assert code == 1 and json.loads(out)["analysis"]["status"] == "older"
+    code, out, err = edufed(settings, "reindex", "--analysis-only")
+    assert code == 0, err
+    assert f"{len(build_corpus())} records analysed again" in out and "reindex:" in err
+    code, out, _ = edufed(settings, "status")
+    assert code == 0 and "(current)" in out
+    code, out, _ = edufed(settings, "reindex", "--analysis-only")
+    assert code == 0 and "holds this edufed's text analysis" in out
+    backend = SqliteBackend(index)
+    try:
+        assert backend.search(SearchQuery(q="tjq")).total == backend.search(SearchQuery(q="太极拳")).total > 0
+    finally:
+        backend.close()
