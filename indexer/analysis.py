@@ -345,6 +345,10 @@ class QueryTerm:
     asked: bool = False
     """A word of a question (a part of the query holding a filler, a stop character or a word of QUESTION_TAGS:
     怎么带孙子, 血压高吃什么), where a word common in general Chinese says little (match_plan.weighted_terms)."""
+    framing: bool = False
+    """A word of a question that only frames it, by what it is: it holds a question pronoun of the vocabulary's
+    fillers as a part (怎么办, 怎么回事, 什么样) or asks yes-or-no by repeating a word around 不 or 没 (有没有, 会不会):
+    it weighs as a framing word (match_plan), whatever jieba tags the whole (怎么办 is a set phrase to it)."""
     qualifier: bool = False
     """A word saying only which course of a series is wanted (入门, 提高班, 第二学期, 下册, 2024版, 答疑; typed as
     a part of its own or cut as a word of its own): it weighs less than the words saying what is taught
@@ -468,7 +472,31 @@ def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: Ab
     terms = [
         replace(t, qualifier=True) if qualifying or (len(t.text) > 1 and is_qualifier(t.text)) else t for t in terms
     ]
-    return [replace(term, asked=True) for term in terms] if asked else terms
+    if not asked:
+        return terms
+    return [replace(term, asked=True, framing=_framing_word(term.text, vocabulary.fillers)) for term in terms]
+
+
+def _framing_word(text: str, fillers: AbstractSet[str]) -> bool:
+    """Whether a word of a question only frames it (`QueryTerm.framing`): a word of two or more Chinese characters
+    holding a filler jieba tags as a pronoun (怎么, 什么, 哪里) as a part, or of the form X不X / X没X (有没有)."""
+    if len(text) < 2 or not _CJK_ONLY.fullmatch(text):
+        return False
+    if len(text) == 3 and text[1] in "不没" and text[0] == text[2]:
+        return True
+    return any(part in fillers and _pronoun(part) for part in _parts(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(word: str) -> tuple[str, ...]:
+    """The dictionary words inside `word` (search mode), shorter than it."""
+    return tuple(token for token, start, end in rjieba.tokenize(word, "search", False) if end - start < len(word))
+
+
+@functools.lru_cache(maxsize=256)
+def _pronoun(word: str) -> bool:
+    tags = rjieba.tag(word, False)
+    return len(tags) == 1 and tags[0][1] == "r"
 
 
 _QUALIFIER_REST = re.compile("[上中下班课程册篇集级]*")
@@ -487,9 +515,12 @@ def is_qualifier(text: str) -> bool:
 
 def _is_question(part: str, words: Sequence[str], vocabulary: QueryVocabulary) -> bool:
     """Whether a part of the query is phrased as a question or a sentence: it holds a filler (怎么, 想), a stop
-    character (了, 的) or a word jieba tags as framing one (什么, 以后, 很)."""
+    character (了, 的), a word jieba tags as framing one (什么, 以后, 很) or a word framing it by what it is
+    (`QueryTerm.framing`: 怎么办, 有没有)."""
     if any(word in _QUERY_STOP_CHARS or word in vocabulary.fillers for word in words):
         return True
+    if len(words) > 1 and any(_framing_word(word, vocabulary.fillers) for word in words):
+        return True  # 水管漏水怎么办: 怎么办 is a set phrase to jieba's tagger
     return len(words) > 1 and any(tag in QUESTION_TAGS for _, tag in rjieba.tag(part, False))
 
 

@@ -105,6 +105,15 @@ def any_term(count: int) -> Plan:
     return AnyOf(tuple(range(count))) if count != 1 else 0
 
 
+def any_of_content(terms: Sequence[QueryTerm]) -> Plan:
+    """Records holding any of the terms that say what a question is about: a record holding only a word that frames
+    it (`QueryTerm.framing`: 怎么办, 有没有) answers nothing asked, so those words are left out when others remain."""
+    content = tuple(i for i, term in enumerate(terms) if not term.framing)
+    if not content or len(content) == len(terms):
+        return any_term(len(terms))
+    return content[0] if len(content) == 1 else AnyOf(content)
+
+
 def term_tokens(term: QueryTerm) -> set[str]:
     """The tokens whose document frequencies `weigh` needs."""
     return {
@@ -124,7 +133,7 @@ def weigh(term: QueryTerm, *, frequency: int, total: int) -> float:
     if frequency <= 0 or total <= 0:
         return 0.0
     idf = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
-    return idf * _part_of_speech_factor(term.text)
+    return idf * (_FRAMING_FACTOR if term.framing else _part_of_speech_factor(term.text))
 
 
 def stray_characters(term: QueryTerm) -> bool:
@@ -170,7 +179,7 @@ def term_factor(term: QueryTerm) -> float:
         return _FRAMING_FACTOR
     factor = rarity_factor(word)
     tags = rjieba.tag(word, False)
-    if len(tags) == 1 and tags[0][1] in QUESTION_TAGS:
+    if term.framing or (len(tags) == 1 and tags[0][1] in QUESTION_TAGS):
         return min(factor, _FRAMING_FACTOR)
     return factor
 
@@ -269,7 +278,9 @@ def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
     counts = [term_frequency(t, found) for t in terms]
     weights = [weigh(t, frequency=c, total=total) for t, c in zip(terms, counts, strict=True)]
     weighed = sorted((i for i, w in enumerate(weights) if w > 0), key=lambda i: (-weights[i], i))[:_MAX_WEIGHED]
-    if not weighed:
+    if not weighed or all(terms[i].framing for i in weighed):
+        # nothing held, or only the words framing a question (怎么办 of 水管漏水怎么办): every term, so the words it
+        # asks about decide, and a record holding only how the learner asks is not an answer
         return every_term(len(terms))
     need = SHARE_NEEDED * sum(weights[i] for i in weighed)
     required = _threshold(weighed, weights, need)

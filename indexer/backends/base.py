@@ -10,7 +10,7 @@ from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
 from indexer.backends.changes import Change, ChangeQuery, ChangeSets
 from indexer.known_words import Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
-from indexer.match_plan import Frequencies, Plan, any_term, match_plan, missing_terms, term_tokens
+from indexer.match_plan import Frequencies, Plan, any_of_content, match_plan, missing_terms, term_tokens
 from indexer.record import Record
 from indexer.record_text import record_text
 from indexer.thesaurus import for_theme_filter
@@ -133,7 +133,7 @@ def search_in_steps(
         terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
         result = run(terms, plan=match_plan(terms, frequencies), widened=True)
     if result.total == 0 and len(terms) > 1:
-        result = run(terms, plan=any_term(len(terms)), widened=widened)
+        result = run(terms, plan=any_of_content(terms), widened=widened)
     return _with_missing(terms, result)
 
 

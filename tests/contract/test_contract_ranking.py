@@ -292,3 +292,29 @@ def test_a_run_of_characters_the_cut_made_no_word_of_weighs_as_a_stray_character
     found = found_ids(catalogue, "以房养老是不是骗局")
     assert found[0] == "pj1"  # the course naming 养老骗局, before the records holding the run 以房 in a lesson list
     assert {"pf0", "pf1"} == set(found[1:3])
+
+
+ABOUT_SUPPORT = [
+    make_record("sy1", "赡养纠纷与老年人权益", themes=["法律法规"], description="子女不履行赡养义务时老人的维权途径。"),
+    *(
+        make_record(f"fm{n}", title, themes=["心理健康"], description=f"{title}？老师教您调节心情。")
+        for n, title in enumerate(["退休后孤独怎么办", "晚上失眠怎么办"])
+    ),
+]
+"""A course about 赡养, and courses whose titles hold 怎么办, which few records hold: the index's frequencies alone
+would weigh it as a subject's name (jieba tags it a set phrase, not a question word)."""
+
+
+def test_a_word_framing_a_question_never_finds_a_record_alone(catalogue: IndexBackend) -> None:
+    catalogue.upsert(ABOUT_SUPPORT)
+    for q in ("子女不给赡养费怎么办", "赡养费怎么办"):
+        found = found_ids(catalogue, q)
+        assert found[:1] == ["sy1"], q
+        assert not {"fm0", "fm1"} & set(found), q  # holding only 怎么办, how the learner asks
+
+
+def test_a_question_whose_held_words_only_frame_it_is_answered_empty(catalogue: IndexBackend) -> None:
+    catalogue.upsert(ABOUT_SUPPORT)
+    result = catalogue.search(SearchQuery(q="水管漏水怎么办", size=100))
+    assert result.total == 0 and result.hits == []  # no course says 水管 or 漏水; 怎么办 alone answers nothing
+    assert found_ids(catalogue, "失眠怎么办")[:1] == ["fm1"]  # a word it asks about held: found as before

@@ -205,3 +205,15 @@ def test_a_qualifier_the_cut_splits_into_pieces_saying_nothing_alone_is_one_phra
         assert (term.text, term.qualifier) == (qualifier, True)
         assert [(a.tokens, a.phrase) for a in term.alternatives] == [(tokens, True)]  # not every 版 or 学期
     assert [t.text for t in parse_query("越剧 直播答疑")] == ["越剧", "直播", "答疑"]  # 答疑 says it alone
+
+
+def test_a_word_framing_a_question_is_marked_by_what_it_is() -> None:
+    from indexer.query_vocabulary import bundled_vocabulary
+
+    vocabulary = bundled_vocabulary()
+    framing = {t.text: t.framing for t in parse_query("子女不给赡养费怎么办", vocabulary=vocabulary)}
+    assert framing["怎么办"] and not framing["子女"] and not framing["赡养费"]  # 怎么 (a pronoun filler) inside it
+    assert [t.framing for t in parse_query("腰酸背痛有没有办法", vocabulary=vocabulary)] == [False, True, False]
+    asked = parse_query("水管漏水怎么办", vocabulary=vocabulary)  # no filler, no stop character: 怎么办 makes it one
+    assert all(t.asked for t in asked) and [t.framing for t in asked] == [False, False, True]
+    assert not any(t.framing for t in parse_query("大家庭 相处", vocabulary=vocabulary))  # 大家: a pronoun, no filler
