@@ -10,6 +10,7 @@ A word the cut keeps whole but no record holds (立遗嘱) also matches its dict
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -39,13 +40,19 @@ def pinyin_part(term: QueryTerm) -> QueryTerm | None:
 
 def spelled_words(term: QueryTerm, titles: Sequence[str]) -> list[str]:
     """The stretches of the titles that the term's pinyin readings spell, most frequent first (ties by text)."""
+    return list(_spelled_words(tuple(a.tokens for a in term.alternatives if a.field == "pinyin"), tuple(titles)))
+
+
+@functools.lru_cache(maxsize=256)
+def _spelled_words(readings: tuple[tuple[str, ...], ...], titles: tuple[str, ...]) -> tuple[str, ...]:
+    """`spelled_words`, kept for the same readings over the same titles: a pinyin query asked again (another page,
+    filter or sort) reads the same titles, and segmenting them costs about 5 ms CPU at 100k records."""
     counts: Counter[str] = Counter()
-    readings = [a.tokens for a in term.alternatives if a.field == "pinyin"]
     for title in titles:
         found = {word for reading in readings for word in pinyin_spelled(fold(title), reading)}
         counts.update(found)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [word for word, _ in ranked[:MAX_SPELLED]]
+    return tuple(word for word, _ in ranked[:MAX_SPELLED])
 
 
 def word_alternative(word: str) -> Alternative | None:
