@@ -22,10 +22,20 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import rjieba
 
-from indexer.analysis import CHARS_BOUNDARY, QUESTION_TAGS, TEXT_FIELDS, Alternative, QueryTerm, is_pinyin
+from indexer.analysis import (
+    CHARS_BOUNDARY,
+    QUESTION_TAGS,
+    TEXT_FIELDS,
+    Alternative,
+    QueryTerm,
+    clean_tokens,
+    fold,
+    is_pinyin,
+)
 from indexer.thesaurus import load_thesaurus
 from indexer.word_rarity import rarity_factor
 
@@ -112,6 +122,39 @@ def any_of_content(terms: Sequence[QueryTerm]) -> Plan:
     if not content or len(content) == len(terms):
         return any_term(len(terms))
     return content[0] if len(content) == 1 else AnyOf(content)
+
+
+FEW_FOUND = 10
+"""A learner's question finding fewer records than this (and some) found little: its first records' shared tag
+also finds the records the words missed (`feedback_term`)."""
+FEEDBACK_WEIGHT = 0.3
+"""Score weight of that tag, below the learner's words (a synonym of the hand list's weight)."""
+_FEEDBACK_SHARE = 0.5
+
+
+def feedback_term(terms: Sequence[QueryTerm], hits: Sequence[Any], *, total: int) -> QueryTerm | None:
+    """The tag most of a question's few records on its topic share (`hits`: those holding a word saying what it is
+    about; 党史 of the 中国共产党历史故事 courses that 有没有讲共产党过去的事的课 finds), as a term matching it at
+    FEEDBACK_WEIGHT; None when the query is no question of several words, found nothing or enough, or those records
+    share no tag (at least two of them and half)."""
+    if not 0 < total < FEW_FOUND or len(terms) < 2 or not all(term.asked for term in terms):
+        return None
+    counts: dict[str, int] = {}
+    for hit in hits[:FEW_FOUND]:
+        for tag in dict.fromkeys(fold(t) for t in hit.record.tags):
+            counts[tag] = counts.get(tag, 0) + 1
+    shared = sorted((-n, tag) for tag, n in counts.items() if n >= max(2, _FEEDBACK_SHARE * len(hits[:FEW_FOUND])))
+    for _, tag in shared:
+        tokens = tuple(token for raw in rjieba.cut(tag, False) for token in clean_tokens(raw).split())
+        if tokens and _CJK.fullmatch(tag):
+            return QueryTerm(tag, (Alternative("text", tokens, phrase=len(tokens) > 1, weight=FEEDBACK_WEIGHT),))
+    return None
+
+
+def says_something(term: QueryTerm) -> bool:
+    """Whether a term of a question is a word saying what it is about: two characters or more, not framing it, and
+    not common in general Chinese (`term_factor` of half or more: 共产党, 身体; not 不会, 一块, 怎么办)."""
+    return len(term.text) > 1 and not term.framing and term_factor(term) >= 0.5
 
 
 def term_tokens(term: QueryTerm) -> set[str]:

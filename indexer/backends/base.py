@@ -10,7 +10,18 @@ from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
 from indexer.backends.changes import Change, ChangeQuery, ChangeSets
 from indexer.known_words import Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
-from indexer.match_plan import Frequencies, Plan, any_of_content, match_plan, missing_terms, term_tokens
+from indexer.match_plan import (
+    FEW_FOUND,
+    AnyOf,
+    Frequencies,
+    Plan,
+    any_of_content,
+    feedback_term,
+    match_plan,
+    missing_terms,
+    says_something,
+    term_tokens,
+)
 from indexer.record import Record
 from indexer.record_text import record_text
 from indexer.thesaurus import for_theme_filter
@@ -126,15 +137,31 @@ def search_in_steps(
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         return _with_missing(terms, result, always=True)
-    result = run(terms, plan=match_plan(terms, frequencies), widened=False)
+    plan = match_plan(terms, frequencies)
+    result = run(terms, plan=plan, widened=False)
     widened = False
     if terms and result.total == 0 and can_widen(terms):
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
         terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
-        result = run(terms, plan=match_plan(terms, frequencies), widened=True)
+        plan = match_plan(terms, frequencies)
+        result = run(terms, plan=plan, widened=True)
     if result.total == 0 and len(terms) > 1:
-        result = run(terms, plan=any_of_content(terms), widened=widened)
+        plan = any_of_content(terms)
+        result = run(terms, plan=plan, widened=widened)
+    few = not themes and 0 < result.total < FEW_FOUND
+    feedback = feedback_term(terms, _on_topic(terms, result.hits), total=result.total) if few else None
+    if feedback is not None:
+        result = run([*terms, feedback], plan=AnyOf((plan, len(terms))), widened=widened)
     return _with_missing(terms, result)
+
+
+def _on_topic(terms: list[QueryTerm], hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits (of a page of few) holding a word of the query that says what it is about (`says_something`),
+    not only its single characters or the words of how it asks (会, 不会, 怎么办)."""
+    telling = [term for term in terms if says_something(term)]
+    if not telling:
+        return []
+    return [hit for hit in hits if len(missing_terms(telling, record_text(hit.record).fields)) < len(telling)]
 
 
 def _with_missing(terms: list[QueryTerm], result: SearchResult, *, always: bool = False) -> SearchResult:

@@ -318,3 +318,26 @@ def test_a_question_whose_held_words_only_frame_it_is_answered_empty(catalogue: 
     result = catalogue.search(SearchQuery(q="水管漏水怎么办", size=100))
     assert result.total == 0 and result.hits == []  # no course says 水管 or 漏水; 怎么办 alone answers nothing
     assert found_ids(catalogue, "失眠怎么办")[:1] == ["fm1"]  # a word it asks about held: found as before
+
+
+PARTY_HISTORY = [
+    *(
+        make_record(f"dh{n}", f"中国共产党历史故事（{part}）", themes=["思想道德"], tags=["党史", "红色教育"])
+        for n, part in enumerate(["上", "下"])
+    ),
+    *(
+        make_record(f"ds{n}", title, themes=["思想道德"], tags=["党史"], description="讲述建党百年的光辉历程。")
+        for n, title in enumerate(["党史故事", "红色经典诵读"])
+    ),
+]
+"""Courses naming 共产党, and courses of the same tag that never say it: a learner's question finds the first two
+only, and the tag they share says what else answers it."""
+
+
+def test_a_question_finding_few_records_also_finds_the_tag_they_share_after_them(catalogue: IndexBackend) -> None:
+    catalogue.upsert(PARTY_HISTORY)
+    result = catalogue.search(SearchQuery(q="有没有讲共产党过去的事的课", size=100))
+    found = [h.record.source_id for h in result.hits]
+    assert set(found[:2]) == {"dh0", "dh1"}  # the learner's word first
+    assert set(found[2:]) == {"ds0", "ds1"}  # then the records of 党史, which both found records are tagged
+    assert not {"ds0", "ds1"} & set(found_ids(catalogue, "共产党 过去"))  # words typed apart: no question, no tag
