@@ -12,9 +12,9 @@ HERE = Path(__file__).resolve().parent
 JUDGEMENTS = HERE / "judgements.yaml"
 CLASSES = ("two_char", "phrase", "multi_term", "pinyin", "traditional", "theme_filter", "learner", "learner_words",
            "qualified", "learner_course", "theme_words", "pinyin_dev", "learner_sentences",
-           "nothing_relevant")  # fmt: skip
+           "general_word", "nothing_relevant")  # fmt: skip
 OUTSIDE_ALL = frozenset({"learner_words", "qualified", "learner_course", "theme_words", "pinyin_dev",
-                         "learner_sentences"})  # fmt: skip
+                         "learner_sentences", "general_word"})  # fmt: skip
 """Classes measured on their own and left out of `all`, development sets of the main corpus added after the floors
 of `all` were set: learner_words (a learner's own word the catalogue names otherwise) for the thesaurus;
 qualified (a subject and a level, season, part or edition marker many subjects share: 古筝 进阶) and
@@ -24,7 +24,8 @@ hold as typed: 跳舞 [养生保健]) for finding the theme's courses that name 
 2-6 syllables spaced or not, initials, ü as v or u:, upper case: ba duan jin, zhinengshouji, bdj, lv you) for
 pinyin matching; learner_sentences (learners' own sentences over every theme, a few with one general word and
 a few nothing answers: 有没有教做馒头的, 我想学手机, 家里水管漏水怎么修) for a question's words the catalogue does
-not hold."""
+not hold; general_word (a question whose one subject word is general, held by dozens of records in titles and
+descriptions: 想学点手机, 有什么养生的课) for how a general word's records are ordered."""
 EMPTY_ALLOWED = frozenset({"nothing_relevant", "learner_sentences"})
 """Classes whose queries may have no grades (the right answer is an empty page); only nothing_relevant must."""
 LABEL_KEYS = ("subject", "family", "stem", "level", "variant")
