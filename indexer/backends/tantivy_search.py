@@ -10,7 +10,9 @@ a cursor (key, uid) resumes exactly (tantivy pages by offset only). Facet counts
 fast fields, one per distinct set of filters (each facet ignores its own filter), and the total comes from the
 is_free counts when they are taken anyway, so a faceted search visits the matches once per filtered facet. A mask
 facet (theme, audience) is counted over its single-valued whole-mask field, each distinct mask's count then added
-to each of its bits. A one-token phrase is built as a term query: tantivy panics on a phrase of one term.
+to each of its bits; the single-valued facets over one field of their codes packed together, each distinct
+combination's count then added to each of its codes (tantivy_schema.PACKED_FIELD). A one-token phrase is built as
+a term query: tantivy panics on a phrase of one term.
 
 The same index answers what a query's plan needs besides its page (the FTS5 index is not kept with this engine,
 sqlite_text): the number of records holding a token in any column (`frequencies`, what fts5vocab counted), the
@@ -35,7 +37,16 @@ from indexer.backends.sqlite_facets import Filters
 from indexer.backends.sqlite_schema import MASK_FACETS, FacetCodes
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_schema import FACET_FIELDS as FACET_COLUMNS
-from indexer.backends.tantivy_schema import ID_FIELD, MASK_FIELDS, WEIGHTED_FIELDS, set_bits
+from indexer.backends.tantivy_schema import (
+    ID_FIELD,
+    MASK_FIELDS,
+    PACK_OVERFLOW,
+    PACKED_FACETS,
+    PACKED_FIELD,
+    WEIGHTED_FIELDS,
+    set_bits,
+    unpacked_codes,
+)
 from indexer.match_plan import AllOf, Plan
 
 _MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
@@ -46,8 +57,8 @@ _FIRST_FETCH = 32
 _GROWTH = 4
 _BUCKETS = 10_000
 _FREE = "is_free"
-_AGGREGATED = {facet: MASK_FIELDS.get(facet, column) for facet, column in FACET_COLUMNS.items()}
-"""The fast field each facet is counted over: a mask facet's whole masks (split into bits after), others' codes."""
+_PACKED = "_packed"
+"""The key of the packed facets' aggregation among the facets' own."""
 
 
 @dataclass
@@ -272,15 +283,30 @@ class TantivySearch:
         facets: dict[str, dict[str, int]] = {}
         for left_out, members in groups.items():
             query = _all_of([scored, *(q for f, q in filters.items() if f != left_out)])
-            sizes = {f: self._buckets if f in MASK_FIELDS else _BUCKETS for f in members}
-            counted, cut = _terms(searcher, query, {f: (_AGGREGATED[f], sizes[f]) for f in members})
-            cut = [f for f in cut if f in MASK_FIELDS]
-            if cut:  # more distinct masks than buckets: those facets are counted over their bits
-                counted |= _terms(searcher, query, {f: (FACET_COLUMNS[f], _BUCKETS) for f in cut})[0]
+            counted = self._counted(searcher, query, members)
             for facet in members:
-                whole_masks = facet in MASK_FIELDS and facet not in cut
-                facets[facet] = self._named(facet, _bit_counts(counted[facet]) if whole_masks else counted[facet])
+                facets[facet] = self._named(facet, counted[facet])
         return {facet: facets[facet] for facet in FACET_FIELDS}
+
+    def _counted(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, members: list[str]
+    ) -> dict[str, list[tuple[int, int]]]:
+        """facet -> (code, matches) of each of `members` over the matches of `query`: a mask facet over its whole
+        masks, the packed facets over their packed codes, one aggregation for them all; a facet of more distinct
+        values than the buckets returned (or a record whose codes did not fit the packing) counted again over its
+        own field."""
+        packed = [f for f in members if f in PACKED_FACETS]
+        fields = {f: (MASK_FIELDS[f], self._buckets) for f in members if f in MASK_FIELDS}
+        if packed:
+            fields[_PACKED] = (PACKED_FIELD, self._buckets)
+        counted, cut = _terms(searcher, query, fields)
+        found = {f: _bit_counts(counted[f]) for f in members if f in MASK_FIELDS and f not in cut}
+        if packed and _PACKED not in cut and all(value != PACK_OVERFLOW for value, _ in counted[_PACKED]):
+            found.update(_packed_counts(counted[_PACKED], packed))
+        again = [f for f in members if f not in found]
+        if again:
+            found.update(_terms(searcher, query, {f: (FACET_COLUMNS[f], _BUCKETS) for f in again})[0])
+        return found
 
     def _named(self, facet: str, counts: list[tuple[int, int]]) -> dict[str, int]:
         named: dict[str, int] = {}
@@ -316,6 +342,20 @@ def _terms(
         for facet in fields
     }
     return counted, [facet for facet in fields if answer.get(facet, {}).get("sum_other_doc_count")]
+
+
+def _packed_counts(combinations: list[tuple[int, int]], facets: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """facet -> (code, matches) of each of `facets` (of PACKED_FACETS) from (packed codes, matches): the codes of
+    every combination at once (numpy), as a query's dozens of combinations would take 40-90 us one by one."""
+    if not combinations:
+        return {facet: [] for facet in facets}
+    values, matches = np.array(combinations, dtype=np.int64).T
+    found = {}
+    for facet in facets:
+        counts = np.bincount(unpacked_codes(values, PACKED_FACETS.index(facet)), weights=matches)
+        codes = np.flatnonzero(counts)
+        found[facet] = list(zip(codes.tolist(), counts[codes].astype(np.int64).tolist(), strict=True))
+    return found
 
 
 def _bit_counts(masks: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,17 +1,23 @@
 """Facet counts on the tantivy engine: a mask facet (theme, audience) is counted over each record's whole mask and
 split into bits afterwards; the counts must equal those of the FTS5 engine's in-memory columns on varied data,
-and a facet with more distinct masks than the aggregation returns is counted over its bits instead."""
+and a facet with more distinct masks than the aggregation returns is counted over its bits instead. The
+single-valued facets are counted over their codes packed into one field, and over their own fields when a code does
+not fit the packing."""
 
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.analysis import parse_query
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.tantivy_schema import PACK_BITS, PACK_OVERFLOW, packed, unpacked, unpacked_codes
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
 from indexer.match_plan import every_term
 from indexer.record import Record
@@ -93,3 +99,34 @@ def test_more_distinct_masks_than_buckets_are_counted_over_their_bits(
     assert counted_over_bits.facets == usual.facets
     assert counted_over_bits.total == usual.total
     assert len(usual.facets["theme"]) > 3  # more distinct masks than 3 buckets
+
+
+def test_codes_too_large_to_pack_are_counted_over_their_own_fields(tmp_path: Path) -> None:
+    corpus = records(60, seed=5)
+    found = {}
+    for engine in ("tantivy", "fts5"):
+        path = tmp_path / engine / "index.sqlite3"
+        path.parent.mkdir()
+        SqliteBackend(path, search_engine=engine).close()
+        with sqlite3.connect(path) as conn:  # a platform whose code needs more bits than the packing gives a code
+            conn.execute("INSERT INTO codes (facet, value, code) VALUES ('platform', 'p3', ?)", (1 << PACK_BITS,))
+        backend = SqliteBackend(path, search_engine=engine)
+        try:
+            backend.upsert(corpus)
+            found[engine] = [backend.search(query) for query in QUERIES]
+        finally:
+            backend.close()
+    for engine, columns in zip(found["tantivy"], found["fts5"], strict=True):
+        assert engine.total == columns.total
+        assert engine.facets == columns.facets
+    assert any("p3" in result.facets["platform"] for result in found["tantivy"])
+
+
+def test_packed_codes_read_back_and_a_code_too_large_packs_to_the_overflow_value() -> None:
+    codes = (3, 0, 1, (1 << PACK_BITS) - 1)
+    assert unpacked(packed(codes)) == codes
+    values = np.array([packed(codes), packed((1, 2, 0, 4))], dtype=np.int64)
+    assert [unpacked_codes(values, at).tolist() for at in range(4)] == [[3, 1], [0, 2], [1, 0], [codes[3], 4]]
+    assert packed((1 << PACK_BITS, 0, 1, 2)) == PACK_OVERFLOW
+    assert packed((-1, 0, 1, 2)) == PACK_OVERFLOW
+    assert PACK_OVERFLOW < 2**53 and float(PACK_OVERFLOW) == PACK_OVERFLOW  # what an aggregation's keys keep exactly
