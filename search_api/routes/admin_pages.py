@@ -8,6 +8,7 @@ every button is a POST form carrying a CSRF token derived from that key, answere
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -20,6 +21,8 @@ from fastapi.templating import Jinja2Templates
 from crawlers import HarvestScheduler
 from crawlers.state import RUN_STATUSES as STATUSES
 from crawlers.state import StateStore, utcnow
+from indexer.analysis_version import AnalysisState, index_analysis
+from indexer.errors import IndexBackendError
 from search_api.http.auth import ADMIN, state_store
 from search_api.http.errors import ApiError
 from search_api.http.params import RowId
@@ -28,6 +31,8 @@ from search_api.pages.key_cookies import KeyCookie, PageSession, form_reader
 from search_api.routes.admin import scheduler_of
 from search_api.services import admin_actions as actions
 from search_api.services import admin_links as links
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -76,9 +81,20 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
     sort = sort if sort in SORTS else "health"
     holds = store.holds.find(status="pending", limit=50)
     context = {"session": session, "rows": actions.sort_rows(rows, key=sort), "sort": sort, "holds": holds,
-               "actors": actions.key_names(store),
+               "actors": actions.key_names(store), "analysis": _analysis_notice(request),
+               "backend_name": request.app.state.backend_name,
                "scheduler_running": scheduler is not None}  # fmt: skip
     return _page(request, "admin.html", context)
+
+
+def _analysis_notice(request: Request) -> AnalysisState | None:
+    """The index's text analysis when it asks for something (older, being caught up, newer), else None."""
+    try:
+        state = index_analysis(request.app.state.catalogue.backend)
+    except IndexBackendError as exc:
+        logger.warning("cannot read which text analysis the index holds: %s", exc)
+        return None
+    return state if state is not None and not state.current else None
 
 
 @router.post("/login", response_model=None)
