@@ -56,6 +56,8 @@ def record_analysis(conn: sqlite3.Connection, *, new_file: bool) -> None:
     if version > ANALYSIS_VERSION:
         logger.warning("index: %s", newer_notice(version))
         _set(conn, _VERSION, ANALYSIS_VERSION)
+        # rows this edufed writes anywhere are analysed its way: a newer one's catch-up starts again from the start
+        conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_AFTER, _TO))
         version = ANALYSIS_VERSION
     if version < ANALYSIS_VERSION and _get(conn, _TO) != ANALYSIS_VERSION:
         _set(conn, _TO, ANALYSIS_VERSION)
