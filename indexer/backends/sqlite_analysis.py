@@ -139,7 +139,12 @@ class _Reanalysed:
 def _changed(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> Iterator[_Reanalysed]:
     """The rows whose analysis today differs from what they store."""
     for row_id, gen, payload, fields, title, title_fold, title_pinyin in rows:
-        record = Record.model_validate_json(payload_text(payload, conn))
+        try:
+            record = Record.model_validate_json(payload_text(payload, conn))
+        except ValueError as exc:  # pydantic's ValidationError is one: a stored record this edufed cannot read
+            logger.warning("text analysis catch-up: record at row %s left as stored, it cannot be read: %s", row_id,
+                           str(exc)[:300])  # fmt: skip
+            continue
         text = record_text(record)
         fresh = _Reanalysed(
             row_id=int(str(row_id)), gen=int(str(gen)), fields=tuple(text.fields[c] for c in FTS_COLUMNS),

@@ -151,6 +151,22 @@ def test_a_catch_up_stopped_part_way_goes_on_from_where_it_stopped(tmp_path: Pat
     assert stale_rows(path) == []
 
 
+def test_a_stored_record_that_cannot_be_read_is_left_as_it_is_and_the_rest_caught_up(tmp_path: Path) -> None:
+    path = written(tmp_path / "index.sqlite3", "fts5")
+    to_older_analysis(path)
+    conn = sqlite3.connect(path)
+    with conn:  # JSON text, as files before compression kept it, of a record no edufed can read
+        conn.execute("UPDATE payloads SET json = '{\"uid\": 7}' WHERE id = 3")
+    conn.close()
+    backend = SqliteBackend(path, search_engine="fts5")
+    try:
+        read, _ = backend.catch_up_analysis(batch=25)
+        assert read == backend.count() and backend.analysis_state().status == "current"
+        assert found(backend, "bdj") == found(backend, "八段锦") > 0
+    finally:
+        backend.close()
+
+
 def test_rebuild_re_analyses_records_whose_content_did_not_change(tmp_path: Path) -> None:
     """`edufed reindex` skips an unchanged record by its content hash: its text is analysed again all the same."""
     path = written(tmp_path / "index.sqlite3", "tantivy")
