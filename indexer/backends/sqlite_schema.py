@@ -17,7 +17,8 @@ Layout (one row per record in each of `docs`, `fts`, `texts` and `payloads`, sha
 * `link_key_ids` — the linkage blocking keys of each record (indexer.linkage) as 64-bit codes, by code for
   look-ups (sqlite_link_keys; a removal codes the stored record again); `clusters` — each cluster's evidence
   (JSON list of links), by cluster id.
-* `meta` — layout version, the link keys' coding (`link_keys`), the write `generation` and `pruned`;
+* `meta` — layout version, the text analysis the records hold (`analysis`, with a catch-up's `analysis_to` and
+  `analysis_after`: sqlite_analysis), the link keys' coding (`link_keys`), the write `generation` and `pruned`;
   `docs.gen` and `removed` (rowid, gen) let readers bring their in-memory columns up to date incrementally
   (sqlite_facets). `removed` keeps the last 1000 generations; `pruned` says up to which generation it was cut,
   and a reader older than that reloads.
