@@ -341,3 +341,29 @@ def test_a_question_finding_few_records_also_finds_the_tag_they_share_after_them
     assert set(found[:2]) == {"dh0", "dh1"}  # the learner's word first
     assert set(found[2:]) == {"ds0", "ds1"}  # then the records of 党史, which both found records are tagged
     assert not {"ds0", "ds1"} & set(found_ids(catalogue, "共产党 过去"))  # words typed apart: no question, no tag
+
+
+ABOUT_PHONES = [
+    make_record("pc1", "老年人手机课堂", themes=["科学文化"], description="学会用微信聊天、视频通话和挂号。"),
+    *(
+        make_record(f"pp{n}", title, platform=platform, themes=["闲暇生活"], description=text)
+        for n, (title, platform, text) in enumerate(
+            [
+                ("零起点学摄影：拍照要点", "le_ouchn", "用手机也能拍出好照片，讲手机拍照的小窍门。"),
+                ("短视频剪辑要点与重点", "lndx", "用手机剪出好看的视频，手机剪辑软件的用法。"),
+                ("人像摄影重点难点", "smartedu", "手机和相机拍人像的光线与角度，手机人像模式。"),
+            ]
+        )
+    ),
+]
+"""A course whose title names 手机, a word common in general Chinese (as do sj1-sj3 of the shared corpus), and
+records of other subjects holding it once in a description and 点 in a title (零起点, 要点, 重点): bm25 ranks those
+first for a question whose other word is 点."""
+
+
+def test_a_questions_one_subject_word_in_a_title_outranks_the_word_in_passing(catalogue: IndexBackend) -> None:
+    catalogue.upsert(ABOUT_PHONES)
+    found = found_ids(catalogue, "想学点手机")
+    assert set(found[:4]) == {"pc1", "sj1", "sj2", "sj3"}  # the courses about phones, though 手机 says little
+    assert {"pp0", "pp1", "pp2"} <= set(found[4:])  # the records holding it in passing still found, after them
+    assert found_ids(catalogue, "手机 点")[0].startswith("pp")  # words typed apart: each counts wherever it stands

@@ -168,3 +168,15 @@ def test_words_typed_apart_or_held_by_no_record_get_no_title_bonus() -> None:
     terms = weighted_terms(parse_query("果树怎么修剪", vocabulary=bundled_vocabulary()))
     assert set(_bonus_words(with_title_bonus(terms, {"修剪": 31}, 1158))) == {"修剪"}  # 果树: nothing holds it
     assert with_title_bonus(terms, {}, 0) == terms  # no frequencies asked
+
+
+def test_a_questions_one_general_subject_word_gets_the_title_bonus() -> None:
+    def bonus(q: str, frequencies: dict[str, int]) -> set[str]:
+        terms = weighted_terms(parse_query(q, vocabulary=bundled_vocabulary()))
+        return set(_bonus_words(with_title_bonus(terms, frequencies, 1158)))
+
+    assert bonus("想学点手机", {"点": 400, "手机": 82}) == {"手机"}  # 点 says little in general Chinese
+    assert bonus("有没有讲历史的课", {"有没有": 30, "讲": 700, "历史": 56}) == {"历史"}  # 讲: more records hold it
+    assert bonus("想学点法律知识", {"点": 400, "法律": 45, "知识": 120}) == set()  # two words say something
+    assert bonus("老人睡不好觉怎么办", {"老人": 46, "睡": 24, "不好": 39, "怎么办": 23}) == set()  # 睡 is asked
+    assert bonus("手机 点", {"点": 400, "手机": 82}) == set()  # words typed apart: no question
