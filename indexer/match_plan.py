@@ -318,8 +318,9 @@ def _subject_word(terms: Sequence[QueryTerm], weights: Mapping[int, float], freq
     question says something: a word of two characters or more that `says_something`, or a single character as rare
     in general Chinese (`term_factor` of half or more) and held by fewer records than the subject word. 手机 of
     想学点手机 (beside 点, common in general Chinese), 历史 of 有没有讲历史的课 (beside 有没有 and 讲, which more
-    records hold: 全5讲). None when another word says what is asked (睡 of 老人睡不好觉怎么办, rarer than 老人) or
-    two words say something (法律 and 知识 of 想学点法律知识)."""
+    records hold: 全5讲). None when another word says what is asked (睡 of 老人睡不好觉怎么办, rarer than 老人), two
+    words say something (法律 and 知识 of 想学点法律知识), or the heaviest is a run of characters the cut made no
+    word of (`stray_characters`: 花老 of 花老是养死怎么办)."""
     content = [i for i in weights if not terms[i].framing]
     if not content:
         return set()
@@ -332,7 +333,8 @@ def _subject_word(terms: Sequence[QueryTerm], weights: Mapping[int, float], freq
         return term_factor(term) >= 0.5 and 0 < term_frequency(term, frequencies) < held
 
     others = any(says_more(terms[i]) for i in content if i != heaviest)
-    return {heaviest} if len(terms[heaviest].text) > 1 and not others else set()
+    word = terms[heaviest]
+    return {heaviest} if len(word.text) > 1 and not stray_characters(word) and not others else set()
 
 
 def _typed_word(term: QueryTerm) -> str:
