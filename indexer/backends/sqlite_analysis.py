@@ -37,6 +37,8 @@ BATCH = 1000
 """Records a catch-up batch reads, analyses and writes in one transaction (~0.3 s of analysis)."""
 _VERSION, _AFTER, _TO = "analysis", "analysis_after", "analysis_to"
 CATCH_UP_COMMAND = "edufed reindex --analysis-only"
+CPU_SECONDS_A_RECORD = 0.0003
+"""What re-analysing one record costs, measured at 100k (bench/RESULTS.md: 0.23-0.28 ms), for the notice's estimate."""
 
 Writing = Callable[[], AbstractContextManager[tuple[sqlite3.Connection, int]]]
 """A write transaction with a new generation (the backend's `_writing`)."""
@@ -81,10 +83,12 @@ def analysis_state(conn: sqlite3.Connection) -> AnalysisState:
     if status == "newer":
         return AnalysisState(ANALYSIS_VERSION, version, status, total=total, notice=newer_notice(version))
     catching: AnalysisStatus = "catching_up" if done else "older"
+    cost = (total - done) * CPU_SECONDS_A_RECORD
     notice = (
         f"the index holds text analysis version {version}, this edufed's is {ANALYSIS_VERSION}: {done} of {total} "
         f"records analysed again so far; `edufed serve` goes on in the background (searches keep answering, "
-        f"records not yet done miss what the new analysis finds), `{CATCH_UP_COMMAND}` does it at once"
+        f"records not yet done miss what the new analysis finds), `{CATCH_UP_COMMAND}` does it at once "
+        f"(about {_duration(cost)} of CPU for the {total - done} left)"
     )
     return AnalysisState(ANALYSIS_VERSION, version, catching, done=done, total=total, notice=notice)
 
@@ -182,6 +186,10 @@ def _advance(conn: sqlite3.Connection, last: int, *, finished: bool) -> bool:
     else:
         _set(conn, _AFTER, last)
     return finished
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def _get(conn: sqlite3.Connection, key: str) -> int:
