@@ -1,12 +1,11 @@
-"""`edufed serve`'s catch-up of a SQLite index written with an older text analysis, in a low-priority child process.
+"""`edufed serve`'s catch-up of an index written with an older text analysis, in a low-priority child process.
 
-The child opens the file and re-analyses its records batch by batch (indexer.backends.sqlite_analysis) until the
-file is current or the service stops; the serving process keeps answering searches from the same file meanwhile,
-each batch reaching them as any write does. A child killed or stopped part-way leaves the file's cursor at its
-last batch, and the next `edufed serve` (or `edufed reindex`) goes on from there. Progress is in the file: the
-health endpoint, `edufed status` and the admin console read it. An Elasticsearch index is not caught up here
-(its documents cannot be rewritten in place safely while harvests write them): it is reported, for
-`edufed reindex`.
+The child opens the index and re-analyses its records batch by batch (indexer.backends.sqlite_analysis for a
+SQLite file, es_analysis for an Elasticsearch index) until it is current or the service stops; the serving process
+keeps answering searches from the same index meanwhile, each batch reaching them as any write does. A child killed
+or stopped part-way leaves the index's cursor at its last batch, and the next `edufed serve` (or `edufed reindex
+--analysis-only`) goes on from there. Progress is in the index: the health endpoint, `edufed status` and the admin
+console read it.
 """
 
 from __future__ import annotations
@@ -14,8 +13,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from multiprocessing.synchronize import Event
-from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from config.settings import Settings
 from indexer.analysis_version import index_analysis
@@ -28,19 +28,24 @@ NICE = 10
 STOP_SECONDS = 30.0
 
 
-class AnalysisCatchUp:
-    """The child process catching a SQLite index file up to this edufed's text analysis."""
+@runtime_checkable
+class CatchingUp(Protocol):
+    """An index that catches its records up to this edufed's text analysis (both backends)."""
 
-    def __init__(self, path: Path, *, search_engine: str) -> None:
+    def catch_up_analysis(self, *, stop: Callable[[], bool]) -> tuple[int, int]: ...
+
+
+class AnalysisCatchUp:
+    """The child process catching the configured index up to this edufed's text analysis."""
+
+    def __init__(self, settings: Settings) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop: Event = context.Event()
-        self.process = context.Process(
-            target=_child, args=(str(path), search_engine, self._stop), name="edufed-analysis", daemon=True
-        )
+        self.process = context.Process(target=_child, args=(settings, self._stop), name="edufed-analysis", daemon=True)
 
     @classmethod
     def for_serving(cls, settings: Settings, backend: object) -> AnalysisCatchUp | None:
-        """Log what the index's analysis asks of an admin, and start the catch-up when a SQLite file needs one."""
+        """Log what the index's analysis asks of an admin, and start the catch-up when the index needs one."""
         try:
             state = index_analysis(backend)
         except IndexBackendError as exc:
@@ -49,9 +54,9 @@ class AnalysisCatchUp:
         if state is None or state.current:
             return None
         logger.warning("index: %s", state.notice)
-        if settings.index.backend != "sqlite" or state.status == "newer":
+        if state.status == "newer":
             return None
-        catch_up = cls(settings.index_path, search_engine=settings.index.search_engine)
+        catch_up = cls(settings)
         catch_up.process.start()
         logger.info("re-analysing the index's records in the background (process %s)", catch_up.process.pid)
         return catch_up
@@ -68,14 +73,15 @@ class AnalysisCatchUp:
                            "stopped", self.process.exitcode)  # fmt: skip
 
 
-def _child(path: str, search_engine: str, stop: Event) -> None:
-    from indexer.backends.sqlite import SqliteBackend
+def _child(settings: Settings, stop: Event) -> None:
+    from indexer.backends import open_backend
 
     current = os.nice(0)
     if current < NICE:
         os.nice(NICE - current)
-    backend = SqliteBackend(Path(path), search_engine="fts5" if search_engine == "fts5" else "tantivy")
+    backend = open_backend(settings)
     try:
-        backend.catch_up_analysis(stop=stop.is_set)
+        if isinstance(backend, CatchingUp):
+            backend.catch_up_analysis(stop=stop.is_set)
     finally:
         backend.close()

@@ -6,8 +6,8 @@ key) as it was analysed when the record was written. When the analysis changes, 
 the old tokens until it is analysed again, and a search for what only the new analysis indexes (pinyin
 initials such as `bdj` for 八段锦) misses it. So every index records the version of the analysis its records
 were written with (SQLite: `meta.analysis`; Elasticsearch: the index mapping's `_meta.edufed_analysis`), and an
-index of an older version is caught up: the SQLite file in the background by `edufed serve` (or at once by
-`edufed reindex`), the Elasticsearch index by `edufed reindex`.
+index of an older version is caught up in the background by `edufed serve` (indexer.analysis_catch_up), or at once
+by `edufed reindex --analysis-only`.
 
 Whoever changes what the index side of indexer.analysis produces bumps ANALYSIS_VERSION (the unit test
 tests/unit/test_analysis_version.py fails on a changed output of a fixed sample while the version stays).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
@@ -20,6 +20,7 @@ from config.settings import IndexSettings
 from indexer.analysis import QueryVocabulary, fold
 from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, newer_notice, status_of
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
+from indexer.backends.es_analysis import AFTER_META, BATCH, EsBatch, catch_up, index_meta
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
 from indexer.backends.es_links import EsLinkStore, cluster_view_of
@@ -168,24 +169,41 @@ class ElasticsearchBackend(EsChangeReads):
 
     def analysis_state(self) -> AnalysisState:
         """Which text analysis the alias's index holds (its mapping's `_meta`; none recorded: 0), against this
-        edufed's. An older one is caught up by `edufed reindex`, which loads a new index and swaps the alias: the
-        documents here cannot be rewritten in place safely while harvests write them."""
+        edufed's, with a catch-up's progress (es_analysis)."""
         with self._errors("read mapping"):
-            found = self.client.indices.get_mapping(index=self.alias)
-        versions = [int((b.get("mappings", {}).get("_meta") or {}).get(ANALYSIS_META, 0)) for b in found.values()]
-        version = min(versions, default=ANALYSIS_VERSION)
+            index = self.current_index()
+            meta = index_meta(self.client, index)
+            total = self.count()
+        version = int(meta.get(ANALYSIS_META, 0))
         status = status_of(version)
-        total = self.count()
         if status == "current":
             return AnalysisState(ANALYSIS_VERSION, version, status, done=total, total=total)
         if status == "newer":
             return AnalysisState(ANALYSIS_VERSION, version, status, total=total, notice=newer_notice(version))
+        done = 0
+        if (after := meta.get(AFTER_META)) is not None:
+            with self._errors("count records"):
+                done = int(self.client.count(index=index, query={"range": {"uid": {"lte": after}}})["count"])
         notice = (
-            f"the index holds text analysis version {version}, this edufed's is {ANALYSIS_VERSION}: its {total} "
-            "records miss what the new analysis finds until `edufed reindex` loads a new index from the stored "
-            "records (the old one serves until the alias swap; pause harvests while it runs)"
+            f"the index holds text analysis version {version}, this edufed's is {ANALYSIS_VERSION}: {done} of "
+            f"{total} records analysed again so far; `edufed serve` goes on in the background (searches keep "
+            "answering, records not yet done miss what the new analysis finds), `edufed reindex --analysis-only` "
+            "does it at once, as does a full `edufed reindex`"
         )
-        return AnalysisState(ANALYSIS_VERSION, version, status, total=total, notice=notice)
+        return AnalysisState(ANALYSIS_VERSION, version, "catching_up" if done else "older", done=done, total=total,
+                             notice=notice)  # fmt: skip
+
+    def catch_up_analysis(
+        self,
+        *,
+        batch: int = BATCH,
+        stop: Callable[[], bool] = lambda: False,
+        on_batch: Callable[[EsBatch], None] | None = None,
+    ) -> tuple[int, int]:
+        """Analyse documents written by an older text analysis again, in place, batch by batch, until the index is
+        current or `stop()` (es_analysis); (documents read, documents rewritten)."""
+        with self._errors("catch up the text analysis"):
+            return catch_up(self.client, index=self.current_index(), size=batch, stop=stop, on_batch=on_batch)
 
     def indices(self) -> list[str]:
         """Every versioned index of this alias, oldest first."""

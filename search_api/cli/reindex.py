@@ -10,6 +10,8 @@ from pathlib import Path
 from config.loader import load_themes
 from config.settings import Settings
 from crawlers import default_workers, reindex, stored_records, withdrawn_in_state
+from indexer.backends.elasticsearch import ElasticsearchBackend
+from indexer.backends.es_analysis import EsBatch
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_analysis import BatchOutcome
 from indexer.backends.sqlite_file import SqliteIndexFile
@@ -55,14 +57,11 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
 
 def _analysis_only(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Analyse the text of the SQLite index's records again where it holds an older text analysis, with progress."""
-    if settings.index.backend != "sqlite":
-        raise UsageError("--analysis-only re-analyses a SQLite index in place; an Elasticsearch index takes its new "
-                         "analysis with a plain `edufed reindex` (a new index, swapped in)")  # fmt: skip
+    """Analyse the stored records' text again where the index holds an older text analysis, with progress."""
     if args.from_sqlite:
         raise UsageError("--analysis-only works on the configured index: leave out --from-sqlite")
     with open_index(settings) as backend:
-        assert isinstance(backend, SqliteBackend)
+        assert isinstance(backend, SqliteBackend | ElasticsearchBackend)
         state = backend.analysis_state()
         if state.current:
             console.result(f"reindex: the index holds this edufed's text analysis (version {state.version})")
@@ -71,7 +70,7 @@ def _analysis_only(args: argparse.Namespace, settings: Settings, console: Consol
         meter = ReindexProgress(console.err, expected=state.total - state.done)
         counted = [0]
 
-        def seen(outcome: BatchOutcome) -> None:
+        def seen(outcome: BatchOutcome | EsBatch) -> None:
             counted[0] += outcome.read
             meter.tick(counted[0])
 

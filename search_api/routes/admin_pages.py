@@ -82,7 +82,6 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
     holds = store.holds.find(status="pending", limit=50)
     context = {"session": session, "rows": actions.sort_rows(rows, key=sort), "sort": sort, "holds": holds,
                "actors": actions.key_names(store), "analysis": _analysis_notice(request),
-               "backend_name": request.app.state.backend_name,
                "scheduler_running": scheduler is not None}  # fmt: skip
     return _page(request, "admin.html", context)
 

@@ -1,6 +1,6 @@
 """An Elasticsearch index says which text analysis its documents hold (the mapping's `_meta`): a new one this
-edufed's; one written by an edufed of an older analysis is reported, keeps serving, and `edufed reindex` (a
-rebuilt index behind the alias) brings it to this edufed's analysis."""
+edufed's; one written by an edufed of an older analysis is reported, keeps serving, and is brought to this
+edufed's analysis in place batch by batch (resumable, clusters kept) or by `edufed reindex` (a rebuilt index)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from config.settings import IndexSettings, Settings
+from indexer.analysis_catch_up import AnalysisCatchUp
 from indexer.analysis_version import ANALYSIS_VERSION
 from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
@@ -49,34 +51,102 @@ def test_a_new_index_says_this_edufeds_analysis(engine_url: str) -> None:
         backend.close()
 
 
-def test_an_index_of_an_older_analysis_is_reported_serves_and_is_brought_up_by_reindex(engine_url: str) -> None:
+def older_index(url: str) -> str:
+    """An alias over an index as an edufed before analysis versions wrote it: no version, no pinyin initials."""
     alias = test_alias()
-    client = Elasticsearch(engine_url)
-    old = mappings()
-    old["_meta"] = {"edufed_mapping": old["_meta"]["edufed_mapping"]}  # an edufed before analysis versions
-    settings = index_template(alias=alias, replicas=0)["template"]["settings"]
-    client.indices.create(index=f"{alias}-v1", mappings=old, settings=settings)
-    client.indices.update_aliases(actions=[{"add": {"index": f"{alias}-v1", "alias": alias, "is_write_index": True}}])
-    for record in records():  # the documents as that edufed sent them: no pinyin initials
-        document = record_document(record)
-        document["pinyin"] = without_initials(document["pinyin"])
-        document["all"] = weighted_tokens(
-            {**document["text"], "pinyin": document["pinyin"], "chars": document["chars"]}
-        )
-        client.index(index=alias, id=record.uid, document=document)
-    client.indices.refresh(index=alias)
-    backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
+    client = Elasticsearch(url)
     try:
-        state = backend.analysis_state()
-        assert (state.status, state.index_version, state.total) == ("older", 0, len(records()))
-        assert state.notice is not None and "edufed reindex" in state.notice
-        assert backend.search(SearchQuery(q="书法")).total > 0  # it keeps serving
-        assert [backend.search(SearchQuery(q=q)).total for q in INITIALS] == [0] * len(INITIALS)
-        backend.rebuild(list(backend.iter_records()))
-        assert backend.analysis_state().status == "current"
-        for q, word in INITIALS.items():
-            assert backend.search(SearchQuery(q=q)).total == backend.search(SearchQuery(q=word)).total > 0, q
+        old = mappings()
+        old["_meta"] = {"edufed_mapping": old["_meta"]["edufed_mapping"]}
+        settings = index_template(alias=alias, replicas=0)["template"]["settings"]
+        client.indices.create(index=f"{alias}-v1", mappings=old, settings=settings)
+        client.indices.update_aliases(
+            actions=[{"add": {"index": f"{alias}-v1", "alias": alias, "is_write_index": True}}]
+        )
+        for record in records():
+            document = record_document(record)
+            document["pinyin"] = without_initials(document["pinyin"])
+            document["all"] = weighted_tokens({**document["text"], "pinyin": document["pinyin"],
+                                               "chars": document["chars"]})  # fmt: skip
+            client.index(index=alias, id=record.uid, document=document)
+        client.indices.refresh(index=alias)
+    finally:
+        client.close()
+    return alias
+
+
+def reported(backend: ElasticsearchBackend) -> None:
+    state = backend.analysis_state()
+    assert (state.status, state.index_version, state.total) == ("older", 0, len(records()))
+    assert state.notice is not None and "edufed reindex" in state.notice
+    assert backend.search(SearchQuery(q="书法")).total > 0  # it keeps serving
+    assert [backend.search(SearchQuery(q=q)).total for q in INITIALS] == [0] * len(INITIALS)
+
+
+def finds_initials(backend: ElasticsearchBackend) -> None:
+    assert backend.analysis_state().status == "current"
+    for q, word in INITIALS.items():
+        assert backend.search(SearchQuery(q=q)).total == backend.search(SearchQuery(q=word)).total > 0, q
+
+
+def test_an_index_of_an_older_analysis_is_caught_up_in_place_batch_by_batch(engine_url: str) -> None:
+    backend = ElasticsearchBackend(engine_url, alias=older_index(engine_url), replicas=0, bulk=FAST)
+    try:
+        reported(backend)
+        backend.upsert([make_record("late", "八段锦晨练 新课")])  # written meanwhile: the current analysis
+        index, hashes = backend.current_index(), backend.content_hashes("le_ouchn")
+        clustered = next(r.uid for r in records() if backend.cluster_of(r.uid) is not None)
+        cluster = backend.cluster_of(clustered)
+        progress: list[tuple[str, int]] = []
+
+        def seen(_batch: object) -> None:
+            state = backend.analysis_state()
+            progress.append((state.status, state.done))
+
+        batches = 0
+
+        def after_two() -> bool:
+            nonlocal batches
+            batches += 1
+            return batches > 2
+
+        backend.catch_up_analysis(batch=10, stop=after_two, on_batch=seen)
+        assert progress == [("catching_up", 10), ("catching_up", 20)]
+        read, rewritten = backend.catch_up_analysis(batch=10, on_batch=seen)
+        assert read == len(records()) + 1 - 20 and 0 < rewritten <= read
+        finds_initials(backend)
+        assert backend.current_index() == index and backend.content_hashes("le_ouchn") == hashes
+        assert backend.cluster_of(clustered) == cluster  # clusters and their evidence kept
     finally:
         backend.drop()
         backend.close()
-        client.close()
+
+
+def test_an_index_of_an_older_analysis_is_reported_serves_and_is_brought_up_by_reindex(engine_url: str) -> None:
+    backend = ElasticsearchBackend(engine_url, alias=older_index(engine_url), replicas=0, bulk=FAST)
+    try:
+        reported(backend)
+        backend.rebuild(list(backend.iter_records()))
+        finds_initials(backend)
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_serves_background_child_catches_an_elasticsearch_index_up(engine_url: str, tmp_path: Path) -> None:
+    """The low-priority child `edufed serve` starts (indexer.analysis_catch_up), on an Elasticsearch index."""
+    alias = older_index(engine_url)
+    settings = Settings(data_dir=tmp_path, index=IndexSettings(backend="elasticsearch", url=engine_url,
+                                                               es_alias=alias, es_replicas=0))  # fmt: skip
+    backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
+    try:
+        catch_up = AnalysisCatchUp.for_serving(settings, backend)
+        assert catch_up is not None
+        catch_up.process.join(120)
+        assert catch_up.process.exitcode == 0
+        catch_up.stop()
+        finds_initials(backend)
+        assert AnalysisCatchUp.for_serving(settings, backend) is None  # current: nothing to start
+    finally:
+        backend.drop()
+        backend.close()

@@ -1,0 +1,116 @@
+"""The text analysis an Elasticsearch index holds, and its catch-up in place, batch by batch.
+
+The index mapping's `_meta.edufed_analysis` (es_mapping.ANALYSIS_META) says which analysis its documents were
+written with; an index that says none was written before versions were recorded (0). An older one is caught up
+in uid order: each document's stored record (`payload`) is analysed again as a write would (es_mapping
+.record_document), and where its analysed fields differ they are replaced by a partial update that holds only if
+the document is still the one read (`if_seq_no` / `if_primary_term`): a document a harvest rewrote meanwhile was
+written the current way, and its conflict is passed over. Clusters, the payload and the OAI-PMH log are left alone.
+
+Resumable: `_meta.edufed_analysis_after` is the last uid caught up, written after each batch; a catch-up stopped
+anywhere goes on from there, and the version is set when the last document is done. `edufed reindex` (a new
+index, swapped in behind the alias) gives the same result with every record rebuilt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.analysis_version import ANALYSIS_VERSION
+from indexer.backends.es_mapping import ANALYSIS_META, document_record, record_document
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+AFTER_META = "edufed_analysis_after"
+ANALYSED = ("text", "pinyin", "chars", "all", "title_fold", "title_pinyin")
+"""The document fields the analysis writes."""
+
+
+@dataclass
+class EsBatch:
+    """One catch-up batch: documents read and rewritten, and whether the index is now current."""
+
+    read: int = 0
+    rewritten: int = 0
+    finished: bool = False
+
+
+def index_meta(client: Any, index: str) -> dict[str, Any]:
+    found = client.indices.get_mapping(index=index)
+    return dict(found[index].get("mappings", {}).get("_meta") or {})
+
+
+def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> EsBatch:
+    """Analyse the next `size` documents past the cursor again and update those that differ."""
+    meta = index_meta(client, index)
+    if int(meta.get(ANALYSIS_META, 0)) >= ANALYSIS_VERSION:
+        return EsBatch(finished=True)
+    after = meta.get(AFTER_META)
+    extra = {"search_after": [after]} if after is not None else {}
+    hits = client.search(
+        index=index, query={"match_all": {}}, sort=[{"uid": "asc"}], size=size, seq_no_primary_term=True,
+        source=["uid", "payload", *ANALYSED], track_total_hits=False, **extra,
+    )["hits"]["hits"]  # fmt: skip
+    operations: list[dict[str, Any]] = []
+    for hit in hits:
+        fresh = _analysed(hit["_source"])
+        if fresh is None or all(hit["_source"].get(f) == fresh[f] for f in ANALYSED):
+            continue
+        operations.append({"update": {"_index": index, "_id": hit["_id"], "if_seq_no": hit["_seq_no"],
+                                      "if_primary_term": hit["_primary_term"]}})  # fmt: skip
+        operations.append({"doc": fresh})
+    batch = EsBatch(read=len(hits))
+    if operations:
+        answer = client.bulk(operations=operations, refresh=True)
+        for item in answer.get("items", []):
+            info = item.get("update", {})
+            if info.get("status", 200) < 300:
+                batch.rewritten += 1
+            elif info.get("status") != 409:  # 409: a harvest rewrote it meanwhile, the current way
+                logger.warning("text analysis catch-up: %s not updated: %s", info.get("_id"), info.get("error"))
+    batch.finished = len(hits) < size
+    if batch.finished:
+        meta.pop(AFTER_META, None)
+        meta[ANALYSIS_META] = ANALYSIS_VERSION
+    else:
+        meta[AFTER_META] = hits[-1]["sort"][0]
+    client.indices.put_mapping(index=index, meta=meta)
+    return batch
+
+
+def _analysed(source: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        record = document_record(source)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        logger.warning("text analysis catch-up: %s left as stored, it cannot be read: %s", source.get("uid"),
+                       str(exc)[:300])  # fmt: skip
+        return None
+    document = record_document(record)
+    return {field: document[field] for field in ANALYSED}
+
+
+def catch_up(
+    client: Any,
+    *,
+    index: str,
+    size: int = BATCH,
+    stop: Callable[[], bool] = lambda: False,
+    on_batch: Callable[[EsBatch], None] | None = None,
+) -> tuple[int, int]:
+    """Batches until the index is current or `stop()`; (documents read, documents rewritten)."""
+    read = rewritten = 0
+    while not stop():
+        batch = catch_up_batch(client, index=index, size=size)
+        read, rewritten = read + batch.read, rewritten + batch.rewritten
+        if on_batch is not None:
+            on_batch(batch)
+        if batch.finished:
+            if read:
+                logger.info("text analysis of %s caught up to version %d: %d documents read, %d rewritten", index,
+                            ANALYSIS_VERSION, read, rewritten)  # fmt: skip
+            break
+    return read, rewritten
