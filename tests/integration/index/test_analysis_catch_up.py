@@ -231,6 +231,7 @@ def older_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
+@pytest.mark.xdist_group("analysis-catch-up-kills")  # one worker writes the two older files once for the eight
 @pytest.mark.parametrize(("engine", "delay"), [*(("fts5", d) for d in (0.0, 0.01, 0.05, 0.3, 1.0)),
                                                *(("tantivy", d) for d in (0.01, 0.2, 0.6))])  # fmt: skip
 def test_a_catch_up_killed_anywhere_converges(
