@@ -292,15 +292,18 @@ class TantivySearch:
         self, searcher: tantivy.Searcher, query: tantivy.Query, members: list[str]
     ) -> dict[str, list[tuple[int, int]]]:
         """facet -> (code, matches) of each of `members` over the matches of `query`: a mask facet over its whole
-        masks, the packed facets over their packed codes, one aggregation for them all; a facet of more distinct
-        values than the buckets returned (or a record whose codes did not fit the packing) counted again over its
-        own field."""
+        masks, the packed facets over their packed codes (one alone over its own field), one aggregation for them
+        all; a facet of more distinct values than the buckets returned (or a record whose codes did not fit the
+        packing) counted again over its own field."""
         packed = [f for f in members if f in PACKED_FACETS]
         fields = {f: (MASK_FIELDS[f], self._buckets) for f in members if f in MASK_FIELDS}
+        if len(packed) == 1:  # a facet counted under every filter but its own: its own field has fewer values
+            fields[packed[0]], packed = (FACET_COLUMNS[packed[0]], _BUCKETS), []
         if packed:
             fields[_PACKED] = (PACKED_FIELD, self._buckets)
         counted, cut = _terms(searcher, query, fields)
         found = {f: _bit_counts(counted[f]) for f in members if f in MASK_FIELDS and f not in cut}
+        found.update((f, counted[f]) for f in members if f in counted and f not in MASK_FIELDS and f not in cut)
         if packed and _PACKED not in cut and all(value != PACK_OVERFLOW for value, _ in counted[_PACKED]):
             found.update(_packed_counts(counted[_PACKED], packed))
         again = [f for f in members if f not in found]
