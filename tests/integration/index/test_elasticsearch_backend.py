@@ -54,6 +54,7 @@ def test_rebuild_swaps_the_alias_while_searches_keep_answering(backend: Elastics
     renamed = [r.model_copy(update={"title": r.title + "（新版）"}) for r in corpus]
     totals: list[int] = []
     failures: list[BaseException] = []
+    answering = threading.Event()
     done = threading.Event()
 
     def searching() -> None:
@@ -62,15 +63,19 @@ def test_rebuild_swaps_the_alias_while_searches_keep_answering(backend: Elastics
                 totals.append(backend.search(SearchQuery(q="书法")).total)
             except BaseException as exc:  # recorded and asserted below
                 failures.append(exc)
+            answering.set()
 
     reader = threading.Thread(target=searching)
     reader.start()
     try:
+        # The reader is searching before the rebuild starts and goes on until it ends; how many of its searches fall
+        # inside the rebuild depends on the machine's load, so only their answers are asserted.
+        assert answering.wait(30)
         result = backend.rebuild(renamed)
     finally:
         done.set()
         reader.join()
-    assert failures == [] and len(totals) > 1 and min(totals) > 0
+    assert failures == [] and totals and min(totals) > 0
     assert result.written == len(corpus)
     assert backend.indices() == [backend.current_index()] != [before]
     stored = backend.get(corpus[0].uid)
