@@ -6,19 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 from bench.api_overhead import parse_args, run, turn
-from bench.corpus import generate
-from indexer.backends.sqlite import SqliteBackend
+from tests.support.generated_index import write_generated_index
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 
 
 def test_every_column_answers_and_the_path_alone_is_measured(tmp_path: Path) -> None:
-    index = tmp_path / "index.sqlite3"
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(list(generate(300)))
-    finally:
-        backend.close()
+    index = write_generated_index(tmp_path / "index.sqlite3", 300)
     # through the script's own parser, so that options it gains later take their defaults here too
     args = parse_args(["--index", str(index), "--baseline", str(CHECKOUT), "--engine", "fts5", "--rounds", "1",
                        "--requests", "20"])  # fmt: skip

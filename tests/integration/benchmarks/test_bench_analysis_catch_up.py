@@ -5,17 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.bench_analysis_catch_up import main, measure, parse_args
-from bench.corpus import generate
-from indexer.backends.sqlite import SqliteBackend
+from tests.support.generated_index import write_generated_index
 
 
 def test_the_catch_up_bench_reports_rates_memory_and_searches(tmp_path: Path) -> None:
-    index = tmp_path / "index.sqlite3"
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(list(generate(600)))
-    finally:
-        backend.close()
+    index = write_generated_index(tmp_path / "index.sqlite3", 600)
     result = measure(
         parse_args(
             [

@@ -7,21 +7,17 @@ from pathlib import Path
 
 from bench.bare_tantivy import FACETS, BareTantivy, ensure_built
 from bench.bench_engines import keep_fts5_index, search_query, text_only
-from bench.corpus import generate
 from bench.search_mix import BROWSE, FILTERED, Plans, label, query_set
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
+from tests.support.generated_index import write_generated_index
 
 COUNT = 400
 
 
 def test_bare_tantivy_finds_what_fts5_finds_and_counts_facets_as_the_backend(tmp_path: Path) -> None:
     index, directory = tmp_path / "index.sqlite3", tmp_path / "tantivy"
-    backend = SqliteBackend(index)  # the tantivy engine: the file keeps no FTS5 index
-    try:
-        backend.upsert(list(generate(COUNT)))
-    finally:
-        backend.close()
+    write_generated_index(index, COUNT)  # the tantivy engine: the file keeps no FTS5 index
     keep_fts5_index(index)  # as bench_engines.prepare does: the plans and the bare FTS5 column read it
     backend = SqliteBackend(index, search_engine="fts5")
     try:
