@@ -266,32 +266,53 @@ def _timed(args: argparse.Namespace, client: Callable[[bool], Client], *, top10:
 
 
 def column_http(args: argparse.Namespace, engine: str) -> dict[str, Any]:
+    """The API over the column's index; with `--api-processes N`, N API children on N ports reading the same file
+    (as several serving processes behind one address would), the mix's clients taking them in turn."""
     from bench.bench_search import server_command
     from tests.support.noida import free_port
 
-    port = free_port()
-    command = server_command(port=port, index=str(Path(args.data_dir) / INDEX_NAME), engine=engine)
+    command_for = functools.partial(server_command, index=str(Path(args.data_dir) / INDEX_NAME), engine=engine)
     before = time.perf_counter()
-    process = start_server(command, port=port, timeout=args.open_timeout)
+    ports: list[int] = []
+    processes: list[subprocess.Popen[bytes]] = []
     vary = Varying()
-
     try:
+        for _ in range(args.api_processes):
+            ports.append(free_port())  # asked after the previous child holds its port
+            processes.append(start_server(command_for(port=ports[-1]), port=ports[-1], timeout=args.open_timeout))
         started = time.perf_counter() - before
-        api = Api(port)
+        api = Api(ports[0])
         answers = {label(p): api.answer(p) for _, p in query_set()}
         api.close()
-        client = functools.partial(VariedApi, port, vary)
-        one = {f"{name}_facets" if name in ("common", "typical") else name:
-               one_at_a_time(client(), queries, repeats=args.repeats)
-               for name, queries in classes().items()}  # fmt: skip
-        loop = closed_loop(lambda _: client(), query_set(), clients=args.clients, requests=args.requests,
+        one: dict[str, Any] = {}
+        for name, queries in classes().items():
+            single = VariedApi(ports[0], vary)
+            try:
+                one[f"{name}_facets" if name in ("common", "typical") else name] = one_at_a_time(
+                    single, queries, repeats=args.repeats
+                )
+            finally:
+                single.close()  # its keep-alive connection, which the child would otherwise hold open
+        served = [0] * len(ports)
+        lock = threading.Lock()
+
+        def mix_client(index: int) -> VariedApi:
+            with lock:
+                served[index % len(ports)] += 1
+            return VariedApi(ports[index % len(ports)], vary)
+
+        loop = closed_loop(mix_client, query_set(), clients=args.clients, requests=args.requests,
                            seconds=args.seconds)  # fmt: skip
-        rss = rss_mb(process.pid)
+        rss = [rss_mb(process.pid) for process in processes]
     finally:
-        process.terminate()
-        process.wait(timeout=60)
-    return {"engine": engine, "start_seconds": round(started, 1), "answers": answers, "one_client": one,
-            "mix": loop, "rss_after_mix_mb": rss["rss_mb"], "peak_rss_mb": rss["peak_rss_mb"],
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+    return {"engine": engine, "api_processes": len(ports), "mix_clients_per_process": served,
+            "start_seconds": round(started, 1), "answers": answers, "one_client": one, "mix": loop,
+            "rss_after_mix_mb": round(sum(r["rss_mb"] for r in rss), 1),
+            "peak_rss_mb": round(sum(r["peak_rss_mb"] for r in rss), 1),
             "disk_mb": _megabytes(directory_bytes(Path(args.data_dir)))}  # fmt: skip
 
 
@@ -414,7 +435,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 columns += [(f"edufed {engine}, {way}", {"pending": why}) for way in ("in-process", "HTTP")]
                 continue
             columns.append((f"edufed {engine}, in-process", _child(args, "edufed", engine=engine)))
-            columns.append((f"edufed {engine}, HTTP", column_http(args, engine)))
+            http = "HTTP" if args.api_processes == 1 else f"HTTP, {args.api_processes} API processes"
+            columns.append((f"edufed {engine}, {http}", column_http(args, engine)))
     reference = columns[0][1]["answers"]
     for _, part in columns[1:]:
         if "answers" in part:
@@ -436,6 +458,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=800, help="requests of the concurrent mix, in all")
     parser.add_argument("--seconds", type=float, default=120, help="stop the concurrent mix after this long")
     parser.add_argument("--open-timeout", type=float, default=900, help="longest wait for the API to start")
+    parser.add_argument("--api-processes", type=int, default=1,
+                        help="API processes of the HTTP column (own ports; the mix's clients in turn)")  # fmt: skip
     parser.add_argument("--json", default=None, help="also write the whole result as JSON to this file")
     parser.add_argument("--yardstick", choices=("multi", "masks"), default="multi",
                         help="the bare tantivy column the ratios are to: theme and audience counted as multi-valued "

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bench.bare_tantivy import FACETS, BareTantivy, ensure_built
-from bench.bench_engines import keep_fts5_index, search_query, text_only
+from bench.bench_engines import INDEX_NAME, column_http, keep_fts5_index, parse_args, search_query, text_only
 from bench.search_mix import BROWSE, FILTERED, Plans, label, query_set
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
@@ -46,3 +46,15 @@ def test_bare_tantivy_finds_what_fts5_finds_and_counts_facets_as_the_backend(tmp
         by_mask.plans.close()
     finally:
         backend.close()
+
+
+def test_the_http_column_shares_its_mix_among_several_api_processes(tmp_path: Path) -> None:
+    write_generated_index(tmp_path / INDEX_NAME, COUNT)
+    argv = ["--data-dir", str(tmp_path), "--repeats", "1", "--clients", "4", "--requests", "24", "--seconds", "60"]
+    one = column_http(parse_args(argv), "tantivy")
+    two = column_http(parse_args([*argv, "--api-processes", "2"]), "tantivy")
+    assert (one["api_processes"], one["mix_clients_per_process"]) == (1, [4])
+    assert (two["api_processes"], two["mix_clients_per_process"]) == (2, [2, 2])
+    assert one["mix"]["error_count"] == two["mix"]["error_count"] == 0
+    assert one["mix"]["latency_ms"]["all"]["n"] == two["mix"]["latency_ms"]["all"]["n"] == 24
+    assert two["answers"] == one["answers"] and any(answer["total"] for answer in one["answers"].values())
