@@ -132,13 +132,17 @@ FEEDBACK_WEIGHT = 0.3
 _FEEDBACK_SHARE = 0.5
 
 
-def feedback_term(terms: Sequence[QueryTerm], hits: Sequence[Any], *, total: int) -> QueryTerm | None:
+def wants_feedback(terms: Sequence[QueryTerm], *, total: int) -> bool:
+    """Whether a search found little enough for `feedback_term`: a question of several words finding some records
+    and fewer than FEW_FOUND. Asked before its hits are read for their topic, which costs an analysis of each."""
+    return 0 < total < FEW_FOUND and len(terms) > 1 and all(term.asked for term in terms)
+
+
+def feedback_term(hits: Sequence[Any]) -> QueryTerm | None:
     """The tag most of a question's few records on its topic share (`hits`: those holding a word saying what it is
     about; 党史 of the 中国共产党历史故事 courses that 有没有讲共产党过去的事的课 finds), as a term matching it at
-    FEEDBACK_WEIGHT; None when the query is no question of several words, found nothing or enough, or those records
-    share no tag (at least two of them and half)."""
-    if not 0 < total < FEW_FOUND or len(terms) < 2 or not all(term.asked for term in terms):
-        return None
+    FEEDBACK_WEIGHT; None when those records share no tag (at least two of them and half). Only for a search that
+    `wants_feedback`."""
     counts: dict[str, int] = {}
     for hit in hits[:FEW_FOUND]:
         for tag in dict.fromkeys(fold(t) for t in hit.record.tags):

@@ -11,7 +11,6 @@ from indexer.backends.changes import Change, ChangeQuery, ChangeSets
 from indexer.known_words import Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
 from indexer.match_plan import (
-    FEW_FOUND,
     AnyOf,
     Frequencies,
     Plan,
@@ -21,6 +20,7 @@ from indexer.match_plan import (
     missing_terms,
     says_something,
     term_tokens,
+    wants_feedback,
 )
 from indexer.record import Record
 from indexer.record_text import record_text
@@ -148,8 +148,8 @@ def search_in_steps(
     if result.total == 0 and len(terms) > 1:
         plan = any_of_content(terms)
         result = run(terms, plan=plan, widened=widened)
-    few = not themes and 0 < result.total < FEW_FOUND
-    feedback = feedback_term(terms, _on_topic(terms, result.hits), total=result.total) if few else None
+    few = not themes and wants_feedback(terms, total=result.total)
+    feedback = feedback_term(_on_topic(terms, result.hits)) if few else None
     if feedback is not None:
         result = run([*terms, feedback], plan=AnyOf((plan, len(terms))), widened=widened)
     return _with_missing(terms, result)
