@@ -15,8 +15,12 @@ tests/unit/test_analysis_version.py fails on a changed output of a fixed sample 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
+
+_logger = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 1
 """The index-side text analysis of this edufed. History:
@@ -75,3 +79,34 @@ class AnalysedIndex(Protocol):
 def index_analysis(backend: object) -> AnalysisState | None:
     """The backend's analysis state, or None for an index that records none (a test double)."""
     return backend.analysis_state() if isinstance(backend, AnalysedIndex) else None
+
+
+@dataclass
+class CatchUpBatch:
+    """One batch of a catch-up (either backend): records read and rewritten, and whether the index is now current."""
+
+    read: int = 0
+    rewritten: int = 0
+    finished: bool = False
+
+
+def catch_up_batches(
+    next_batch: Callable[[], CatchUpBatch],
+    *,
+    what: str,
+    stop: Callable[[], bool] = lambda: False,
+    on_batch: Callable[[CatchUpBatch], None] | None = None,
+) -> tuple[int, int]:
+    """`next_batch()` until the index (`what`, for the log) is current or `stop()`; (records read, rewritten)."""
+    read = rewritten = 0
+    while not stop():
+        batch = next_batch()
+        read, rewritten = read + batch.read, rewritten + batch.rewritten
+        if on_batch is not None:
+            on_batch(batch)
+        if batch.finished:
+            if read:
+                _logger.info("text analysis of %s caught up to version %d: %d records read, %d rewritten", what,
+                             ANALYSIS_VERSION, read, rewritten)  # fmt: skip
+            break
+    return read, rewritten

@@ -18,9 +18,9 @@ from typing import Any
 
 from config.settings import IndexSettings
 from indexer.analysis import QueryVocabulary, fold
-from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, newer_notice, status_of
+from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, CatchUpBatch, newer_notice, status_of
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
-from indexer.backends.es_analysis import AFTER_META, BATCH, EsBatch, catch_up, index_meta
+from indexer.backends.es_analysis import AFTER_META, BATCH, catch_up, index_meta
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
 from indexer.backends.es_links import EsLinkStore, cluster_view_of
@@ -198,7 +198,7 @@ class ElasticsearchBackend(EsChangeReads):
         *,
         batch: int = BATCH,
         stop: Callable[[], bool] = lambda: False,
-        on_batch: Callable[[EsBatch], None] | None = None,
+        on_batch: Callable[[CatchUpBatch], None] | None = None,
     ) -> tuple[int, int]:
         """Analyse documents written by an older text analysis again, in place, batch by batch, until the index is
         current or `stop()` (es_analysis); (documents read, documents rewritten)."""

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from indexer.analysis_version import ANALYSIS_VERSION
+from indexer.analysis_version import ANALYSIS_VERSION, CatchUpBatch, catch_up_batches
 from indexer.backends.es_mapping import ANALYSIS_META, document_record, record_document
 
 logger = logging.getLogger(__name__)
@@ -30,25 +29,16 @@ ANALYSED = ("text", "pinyin", "chars", "all", "title_fold", "title_pinyin")
 """The document fields the analysis writes."""
 
 
-@dataclass
-class EsBatch:
-    """One catch-up batch: documents read and rewritten, and whether the index is now current."""
-
-    read: int = 0
-    rewritten: int = 0
-    finished: bool = False
-
-
 def index_meta(client: Any, index: str) -> dict[str, Any]:
     found = client.indices.get_mapping(index=index)
     return dict(found[index].get("mappings", {}).get("_meta") or {})
 
 
-def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> EsBatch:
+def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> CatchUpBatch:
     """Analyse the next `size` documents past the cursor again and update those that differ."""
     meta = index_meta(client, index)
     if int(meta.get(ANALYSIS_META, 0)) >= ANALYSIS_VERSION:
-        return EsBatch(finished=True)
+        return CatchUpBatch(finished=True)
     after = meta.get(AFTER_META)
     extra = {"search_after": [after]} if after is not None else {}
     hits = client.search(
@@ -63,7 +53,7 @@ def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> EsBatch:
         operations.append({"update": {"_index": index, "_id": hit["_id"], "if_seq_no": hit["_seq_no"],
                                       "if_primary_term": hit["_primary_term"]}})  # fmt: skip
         operations.append({"doc": fresh})
-    batch = EsBatch(read=len(hits))
+    batch = CatchUpBatch(read=len(hits))
     if operations:
         answer = client.bulk(operations=operations, refresh=True)
         for item in answer.get("items", []):
@@ -99,18 +89,8 @@ def catch_up(
     index: str,
     size: int = BATCH,
     stop: Callable[[], bool] = lambda: False,
-    on_batch: Callable[[EsBatch], None] | None = None,
+    on_batch: Callable[[CatchUpBatch], None] | None = None,
 ) -> tuple[int, int]:
     """Batches until the index is current or `stop()`; (documents read, documents rewritten)."""
-    read = rewritten = 0
-    while not stop():
-        batch = catch_up_batch(client, index=index, size=size)
-        read, rewritten = read + batch.read, rewritten + batch.rewritten
-        if on_batch is not None:
-            on_batch(batch)
-        if batch.finished:
-            if read:
-                logger.info("text analysis of %s caught up to version %d: %d documents read, %d rewritten", index,
-                            ANALYSIS_VERSION, read, rewritten)  # fmt: skip
-            break
-    return read, rewritten
+    return catch_up_batches(lambda: catch_up_batch(client, index=index, size=size), what=index, stop=stop,
+                            on_batch=on_batch)  # fmt: skip

@@ -23,9 +23,9 @@ from typing import Any, Literal
 from pydantic_core import PydanticSerializationError
 
 from indexer.analysis import QueryVocabulary, fold
-from indexer.analysis_version import AnalysisState
+from indexer.analysis_version import AnalysisState, CatchUpBatch
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
-from indexer.backends.sqlite_analysis import BATCH, BatchOutcome, analysis_state, catch_up, record_analysis
+from indexer.backends.sqlite_analysis import BATCH, analysis_state, catch_up, record_analysis
 from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_connections import SqliteConnections
 from indexer.backends.sqlite_facets import FacetColumns
@@ -233,7 +233,7 @@ class SqliteBackend(SqliteChangeReads):
         *,
         batch: int = BATCH,
         stop: Callable[[], bool] = lambda: False,
-        on_batch: Callable[[BatchOutcome], None] | None = None,
+        on_batch: Callable[[CatchUpBatch], None] | None = None,
     ) -> tuple[int, int]:
         """Analyse records written by an older text analysis again, batch by batch, until the file is current
         or `stop()` (sqlite_analysis); (records read, records rewritten). Nothing to do on a current file."""

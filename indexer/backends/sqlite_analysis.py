@@ -25,7 +25,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, AnalysisStatus, newer_notice, status_of
+from indexer.analysis_version import (
+    ANALYSIS_VERSION,
+    AnalysisState,
+    AnalysisStatus,
+    CatchUpBatch,
+    catch_up_batches,
+    newer_notice,
+    status_of,
+)
 from indexer.backends.sqlite_payload import payload_text
 from indexer.backends.sqlite_text import FTS_COLUMNS, decode_fields, delete_texts, insert_texts
 from indexer.record import Record
@@ -93,23 +101,14 @@ def analysis_state(conn: sqlite3.Connection) -> AnalysisState:
     return AnalysisState(ANALYSIS_VERSION, version, catching, done=done, total=total, notice=notice)
 
 
-@dataclass
-class BatchOutcome:
-    """One catch-up batch: records read and rewritten, and whether the file is now current."""
-
-    read: int = 0
-    rewritten: int = 0
-    finished: bool = False
-
-
-def catch_up_batch(conn: sqlite3.Connection, *, writing: Writing, plain: Plain, size: int = BATCH) -> BatchOutcome:
+def catch_up_batch(conn: sqlite3.Connection, *, writing: Writing, plain: Plain, size: int = BATCH) -> CatchUpBatch:
     """Analyse the next `size` records past the cursor again and write those that differ (one transaction)."""
     if _get(conn, _VERSION) >= ANALYSIS_VERSION:
-        return BatchOutcome(finished=True)
+        return CatchUpBatch(finished=True)
     after = _get(conn, _AFTER)
     rows = conn.execute(_BATCH_SQL, (after, size)).fetchall()
     changed = list(_changed(conn, rows))
-    outcome = BatchOutcome(read=len(rows))
+    outcome = CatchUpBatch(read=len(rows))
     last = int(rows[-1][0]) if rows else after
     if changed:
         with writing() as (wconn, generation):
@@ -208,18 +207,8 @@ def catch_up(
     plain: Plain,
     size: int = BATCH,
     stop: Callable[[], bool] = lambda: False,
-    on_batch: Callable[[BatchOutcome], None] | None = None,
+    on_batch: Callable[[CatchUpBatch], None] | None = None,
 ) -> tuple[int, int]:
     """Batches until the file is current or `stop()` says so; (records read, records rewritten)."""
-    read = rewritten = 0
-    while not stop():
-        outcome = catch_up_batch(conn, writing=writing, plain=plain, size=size)
-        read, rewritten = read + outcome.read, rewritten + outcome.rewritten
-        if on_batch is not None:
-            on_batch(outcome)
-        if outcome.finished:
-            if read:
-                logger.info("text analysis caught up to version %d: %d records read, %d rewritten",
-                            ANALYSIS_VERSION, read, rewritten)  # fmt: skip
-            break
-    return read, rewritten
+    return catch_up_batches(lambda: catch_up_batch(conn, writing=writing, plain=plain, size=size), what="the file",
+                            stop=stop, on_batch=on_batch)  # fmt: skip

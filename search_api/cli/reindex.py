@@ -10,10 +10,9 @@ from pathlib import Path
 from config.loader import load_themes
 from config.settings import Settings
 from crawlers import default_workers, reindex, stored_records, withdrawn_in_state
+from indexer.analysis_version import CatchUpBatch
 from indexer.backends.elasticsearch import ElasticsearchBackend
-from indexer.backends.es_analysis import EsBatch
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_analysis import BatchOutcome
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError
 from indexer.pipeline import RecordBuilder
@@ -70,7 +69,7 @@ def _analysis_only(args: argparse.Namespace, settings: Settings, console: Consol
         meter = ReindexProgress(console.err, expected=state.total - state.done)
         counted = [0]
 
-        def seen(outcome: BatchOutcome | EsBatch) -> None:
+        def seen(outcome: CatchUpBatch) -> None:
             counted[0] += outcome.read
             meter.tick(counted[0])
 
