@@ -34,7 +34,8 @@ AnalysisStatus = Literal["current", "catching_up", "older", "newer"]
 @dataclass(frozen=True)
 class AnalysisState:
     """What an index says of its analysis: `index_version` (0: never recorded) against this edufed's `version`;
-    while a catch-up goes, `done` of `total` records are analysed the current way."""
+    `total` is every record the index holds (whatever its status: the health answer's count), and while a catch-up
+    goes `done` of them are analysed the current way."""
 
     version: int
     index_version: int
