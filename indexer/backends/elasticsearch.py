@@ -20,7 +20,7 @@ from config.settings import IndexSettings
 from indexer.analysis import QueryVocabulary, fold
 from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, CatchUpBatch, newer_notice, status_of
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
-from indexer.backends.es_analysis import AFTER_META, BATCH, catch_up, index_meta
+from indexer.backends.es_analysis import AFTER_META, BATCH, catch_up, index_meta, record_analysis
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
 from indexer.backends.es_links import EsLinkStore, cluster_view_of
@@ -153,6 +153,7 @@ class ElasticsearchBackend(EsChangeReads):
                         version,
                         MAPPING_VERSION,
                     )
+            record_analysis(self.client, index=self.current_index())
             if (notice := self.analysis_state().notice) is not None:
                 logger.warning("index %s: %s", self.alias, notice)
             return

@@ -7,9 +7,15 @@ in uid order: each document's stored record (`payload`) is analysed again as a w
 the document is still the one read (`if_seq_no` / `if_primary_term`): a document a harvest rewrote meanwhile was
 written the current way, and its conflict is passed over. Clusters, the payload and the OAI-PMH log are left alone.
 
-Resumable: `_meta.edufed_analysis_after` is the last uid caught up, written after each batch; a catch-up stopped
-anywhere goes on from there, and the version is set when the last document is done. `edufed reindex` (a new
-index, swapped in behind the alias) gives the same result with every record rebuilt.
+Resumable: `_meta.edufed_analysis_after` is the last uid caught up to `_meta.edufed_analysis_to`, written after
+each batch; a catch-up stopped anywhere goes on from there, and the version is set when the last document is done.
+A batch writes `_meta` only if it still says what the batch read (a `_meta` has no transaction: an edufed opening
+the index meanwhile may have moved it). `edufed reindex` (a new index, swapped in behind the alias) gives the same
+result with every record rebuilt.
+
+As on SQLite (sqlite_analysis), an older edufed opening an index of a newer analysis lowers the version to its own,
+since the documents it writes are analysed its way, and drops a catch-up's cursor: the newer edufed catches the
+whole index up again. A cursor left by a catch-up to another version than this edufed's starts again too.
 """
 
 from __future__ import annotations
@@ -18,20 +24,40 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from indexer.analysis_version import ANALYSIS_VERSION, CatchUpBatch, catch_up_batches
+from indexer.analysis_version import ANALYSIS_VERSION, CatchUpBatch, catch_up_batches, newer_notice
 from indexer.backends.es_mapping import ANALYSIS_META, document_record, record_document
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
 AFTER_META = "edufed_analysis_after"
+TO_META = "edufed_analysis_to"
 ANALYSED = ("text", "pinyin", "chars", "all", "title_fold", "title_pinyin")
 """The document fields the analysis writes."""
 
 
 def index_meta(client: Any, index: str) -> dict[str, Any]:
+    """The index mapping's `_meta`. A key is cleared by writing it as null: Elasticsearch replaces `_meta` with
+    what a mapping update gives, some compatible engines (noida-db) merge it into the old one."""
     found = client.indices.get_mapping(index=index)
     return dict(found[index].get("mappings", {}).get("_meta") or {})
+
+
+def record_analysis(client: Any, *, index: str) -> None:
+    """Say in `_meta` which analysis the index holds, on opening it: a newer version this edufed's, a catch-up's
+    cursor toward another version than this edufed's dropped (see the module's docstring)."""
+    meta = index_meta(client, index)
+    before = dict(meta)
+    version = int(meta.get(ANALYSIS_META, 0))
+    if version > ANALYSIS_VERSION:
+        logger.warning("index %s: %s", index, newer_notice(version))
+        # documents this edufed writes anywhere are analysed its way: a newer one's catch-up starts again
+        meta.update({ANALYSIS_META: ANALYSIS_VERSION, AFTER_META: None, TO_META: None})
+        version = ANALYSIS_VERSION
+    if version < ANALYSIS_VERSION and meta.get(TO_META) != ANALYSIS_VERSION:
+        meta.update({AFTER_META: None, TO_META: ANALYSIS_VERSION})
+    if meta != before:
+        client.indices.put_mapping(index=index, meta=meta)
 
 
 def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> CatchUpBatch:
@@ -63,12 +89,15 @@ def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> CatchUpBatc
             elif info.get("status") != 409:  # 409: a harvest rewrote it meanwhile, the current way
                 logger.warning("text analysis catch-up: %s not updated: %s", info.get("_id"), info.get("error"))
     batch.finished = len(hits) < size
+    read = dict(meta)
     if batch.finished:
-        meta.pop(AFTER_META, None)
-        meta[ANALYSIS_META] = ANALYSIS_VERSION
+        meta.update({ANALYSIS_META: ANALYSIS_VERSION, AFTER_META: None, TO_META: None})
     else:
-        meta[AFTER_META] = hits[-1]["sort"][0]
-    client.indices.put_mapping(index=index, meta=meta)
+        meta.update({AFTER_META: hits[-1]["sort"][0], TO_META: ANALYSIS_VERSION})
+    if index_meta(client, index) == read:
+        client.indices.put_mapping(index=index, meta=meta)
+    else:  # another edufed moved it meanwhile (lowered it, or caught up past it): the next batch reads it again
+        batch.finished = False
     return batch
 
 

@@ -4,6 +4,7 @@ edufed's analysis in place batch by batch (resumable, clusters kept) or by `eduf
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ from indexer.analysis_catch_up import AnalysisCatchUp
 from indexer.analysis_version import ANALYSIS_VERSION
 from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
+from indexer.backends.es_analysis import AFTER_META, TO_META, index_meta
 from indexer.backends.es_bulk import BulkOptions
-from indexer.backends.es_mapping import index_template, mappings, record_document, weighted_tokens
+from indexer.backends.es_mapping import ANALYSIS_META, index_template, mappings, record_document, weighted_tokens
 from tests.support.noida import elasticsearch_engine, test_alias
 from tests.support.older_analysis import without_initials
 
@@ -147,6 +149,62 @@ def test_serves_background_child_catches_an_elasticsearch_index_up(engine_url: s
         catch_up.stop()
         finds_initials(backend)
         assert AnalysisCatchUp.for_serving(settings, backend) is None  # current: nothing to start
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_an_index_of_a_newer_analysis_is_lowered_to_this_edufeds(
+    engine_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As on SQLite: the documents this edufed writes are analysed its way, so the index says so, and a newer
+    edufed's catch-up under way starts again from the first document."""
+    alias = test_alias()
+    backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
+    try:
+        backend.upsert(records())
+        index = backend.current_index()
+        meta = index_meta(backend.client, index)
+        newer = {ANALYSIS_META: ANALYSIS_VERSION + 1, AFTER_META: "le_ouchn:3", TO_META: ANALYSIS_VERSION + 2}
+        backend.client.indices.put_mapping(index=index, meta={**meta, **newer})
+        assert backend.analysis_state().status == "newer"
+        with caplog.at_level(logging.WARNING, logger="indexer.backends.es_analysis"):
+            older = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
+        try:
+            state = older.analysis_state()
+            assert (state.status, state.index_version, state.notice) == ("current", ANALYSIS_VERSION, None)
+        finally:
+            older.close()
+        lowered = index_meta(backend.client, index)
+        assert lowered[ANALYSIS_META] == ANALYSIS_VERSION
+        assert lowered.get(AFTER_META) is lowered.get(TO_META) is None  # the cursor gone
+        assert {k: lowered[k] for k in meta} == {**meta, ANALYSIS_META: ANALYSIS_VERSION}  # the rest kept
+        assert [r.getMessage() for r in caplog.records if "newer than this edufed's" in r.getMessage()] != []
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_a_cursor_toward_another_analysis_starts_again_from_the_first_document(engine_url: str) -> None:
+    """An older index part-way through a catch-up to another version than this edufed's (a newer edufed's):
+    the documents before its cursor hold that version's analysis, so this edufed's catch-up starts at the first."""
+    alias = older_index(engine_url)
+    client = Elasticsearch(engine_url)
+    try:
+        index = next(iter(client.indices.get_alias(name=alias)))
+        meta = index_meta(client, index)
+        client.indices.put_mapping(index=index, meta={**meta, AFTER_META: "x2", TO_META: ANALYSIS_VERSION + 1})
+    finally:
+        client.close()
+    backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
+    try:
+        opened = index_meta(backend.client, index)
+        assert opened.get(AFTER_META) is None and opened[TO_META] == ANALYSIS_VERSION
+        reported(backend)
+        read, _ = backend.catch_up_analysis(batch=10)
+        assert read == len(records())  # every document, none passed over
+        finds_initials(backend)
+        assert index_meta(backend.client, index).get(TO_META) is None
     finally:
         backend.drop()
         backend.close()
