@@ -31,7 +31,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 MATERIAL = HERE / "material.yaml"
-CORPORA = {"main": HERE, "heldout": HERE / "heldout", "heldout2": HERE / "heldout"}
+CORPORA = {"main": HERE, "heldout": HERE / "heldout", "heldout2": HERE / "heldout", "heldout3": HERE / "heldout3"}
 QUERY_FILES = {"heldout2": ("judgements2.yaml", "floors2.yaml")}
 """A corpus that reuses another's folder and material with queries of its own: its judgements and floors files."""
 SEED = 20261206

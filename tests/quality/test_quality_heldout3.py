@@ -1,0 +1,84 @@
+"""The third held-out set of the quality suite (bench/quality/heldout3): a new corpus with its own queries.
+
+Written without reading the engine's ranking, analysis, linkage or theme rules and committed before the engine
+answered any of its queries (bench/quality/README.md, "A third held-out set"); never to be tuned against.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import opencc
+
+from bench.quality.corpus import build_corpus, corpus_dir, judgements_file, material, subjects
+from bench.quality.judge import CLASSES, OUTSIDE_ALL, load_judgements
+
+THEMES = {"思想道德", "科学文化", "养生保健", "心理健康", "职业技能", "法律法规", "家庭理财", "闲暇生活", "代际沟通",
+          "生命尊严"}  # fmt: skip
+
+
+def test_third_heldout_set_asks_what_learners_ask_and_every_query_has_an_answer_or_none() -> None:
+    corpus, judgements = build_corpus(name="heldout3"), load_judgements(judgements_file("heldout3"))
+    labels = corpus.labels()
+    classes = Counter(j.query_class for j in judgements)
+    assert len(judgements) >= 70
+    assert set(classes) == set(CLASSES) - OUTSIDE_ALL
+    assert classes["learner"] >= 24 and classes["theme_filter"] >= 8
+    assert classes["pinyin"] >= 6 and classes["nothing_relevant"] >= 5
+    for judgement in judgements:
+        best = max(judgement.grades(labels).values(), default=0)
+        assert (best >= 2) == (judgement.query_class != "nothing_relevant"), judgement.name
+    assert len({j.name for j in judgements}) == len(judgements)
+
+
+def test_third_heldout_queries_repeat_none_of_the_earlier_sets() -> None:
+    # The second held-out set is blind: its queries are compared here, never printed.
+    earlier = {j.name for name in ("main", "heldout", "heldout2") for j in load_judgements(judgements_file(name))}
+    repeated = sum(1 for j in load_judgements(judgements_file("heldout3")) if j.name in earlier)
+    assert repeated == 0
+
+
+def test_third_heldout_corpus_is_new_material_over_every_theme() -> None:
+    mine = material(corpus_dir("heldout3") / "material.yaml")
+    earlier = [material(corpus_dir(name) / "material.yaml") for name in ("main", "heldout")]
+    keys = {s.key for s in subjects(mine)}
+    assert 20 <= len(keys) <= 26
+    for other in earlier:
+        assert not keys & {s.key for s in subjects(other)}
+        assert not {s.tags[0] for s in subjects(mine)} & {s.tags[0] for s in subjects(other)}
+        assert not set(mine["teachers"]) & set(other["teachers"])
+        assert not set(mine["institutions"]) & set(other["institutions"])
+    primary = Counter(s.themes[0] for s in subjects(mine))
+    assert set(primary) == THEMES
+    assert {t for s in subjects(mine) for t in s.themes} <= THEMES
+
+
+def test_third_heldout_corpus_has_the_labelled_pairs_and_rewordings_it_was_written_for() -> None:
+    corpus = build_corpus(name="heldout3")
+    assert len(corpus.listings) >= 550
+    assert len(corpus.duplicate_pairs) >= 300
+    kinds = Counter(corpus.hard_negatives.values())
+    assert sum(n for kind, n in kinds.items() if kind != "lecture") >= 300
+    assert set(kinds) == {"grade", "level_words", "half", "issue", "same_teacher", "other_teacher", "lecture"}
+    rewordings = set(corpus.duplicate_pairs.values())
+    assert rewordings == {"channel", "episodes", "citysite", "teacher_in_text", "rewritten", "traditional"}
+    assert sum(1 for x in corpus.listings if x.kind == "lecture") >= 60
+    listing = {x.uid: x for x in corpus.listings}
+    to_simplified = opencc.OpenCC("t2s")
+    for (a, b), kind in corpus.duplicate_pairs.items():
+        one, two = listing[a], listing[b]
+        assert one.course.course_id == two.course.course_id
+        if kind == "traditional":
+            written = one if one.platform == "oai" else two
+            assert to_simplified.convert(written.description) != written.description
+        if kind == "teacher_in_text":
+            named = one if one.rewording == kind else two
+            assert named.teacher == "" and named.course.teacher in named.description
+    for (a, b), kind in corpus.hard_negatives.items():
+        one, two = listing[a], listing[b]
+        if kind == "lecture":
+            assert one.course == two.course and one.lecture != two.lecture
+        else:
+            assert one.course.course_id != two.course.course_id and one.course.subject == two.course.subject
+        if kind == "other_teacher":
+            assert one.course.title == two.course.title and one.course.teacher != two.course.teacher
