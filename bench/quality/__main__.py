@@ -1,4 +1,4 @@
-"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2]
+"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2|heldout3]
 [--backend sqlite|elasticsearch|both] [--sample N] [--json F]`."""
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus",
         choices=tuple(CORPORA),
         default="main",
-        help="the suite's own corpus (main), the held-out set never tuned against (heldout), or the held-out "
-        "corpus with its second query set (heldout2)",
+        help="the suite's own corpus (main), the held-out set never tuned against (heldout), the held-out "
+        "corpus with its second query set (heldout2), or the third held-out set, a corpus and queries of its own "
+        "(heldout3)",
     )
     parser.add_argument(
         "--es-url",

@@ -10,10 +10,11 @@ never sees them. Same seed, same corpus.
 A corpus is a folder with its material.yaml, judgements.yaml and floors.yaml (CORPORA): `main`, the suite's own, and
 `heldout`, written apart from the engine and never tuned against; `heldout2` is the held-out corpus with a second
 query set of its own (QUERY_FILES: judgements2.yaml and floors2.yaml in the same folder), written after the first
-had gated ranking changes. A material file may replace the wording tables below (sibling kinds, rewordings and their
-templates, general sentences, stories) and add what the held-out set needs: blurbs given as [sentence, paraphrase]
-(another platform's editor rewrites rather than reorders), the teacher named only in the description, a course
-published as separate lectures, and one platform writing in traditional characters.
+had gated ranking changes; `heldout3` is a third corpus, its material and queries written apart from the engine once
+the first two had gated changes. A material file may replace the wording tables below (sibling kinds, rewordings and
+their templates, general sentences, stories) and add what the held-out sets need: blurbs given as [sentence,
+paraphrase] (another platform's editor rewrites rather than reorders), the teacher named only in the description, a
+course published as separate lectures, and one platform writing in traditional characters.
 """
 
 from __future__ import annotations
