@@ -48,7 +48,8 @@ from indexer.backends.sqlite_schema import (
 )
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.backends.sqlite_text import convert_fts_content, delete_texts, insert_texts, keep_fts_index
-from indexer.backends.tantivy_index import TantivyIndex
+from indexer.backends.sqlite_warm import sync_when_free
+from indexer.backends.tantivy_index import LOCK_TIMEOUT_SECONDS, TantivyIndex
 from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
 from indexer.linkage.bulk import GroupClusterer
@@ -91,6 +92,8 @@ class SqliteBackend(SqliteChangeReads):
         self._pool = SqliteConnections(self.path, mmap=search_engine != "tantivy")
         self._write_lock = threading.Lock()
         self._closed = False
+        self._stopping = threading.Event()
+        """Set by `close`: the warm thread stops waiting behind another sync (sqlite_warm)."""
         self.codes = FacetCodes()
         self._write_codes = FacetCodes()
         """Codes as the current write transaction sees them; readers reload `codes` from their snapshots,
@@ -123,20 +126,20 @@ class SqliteBackend(SqliteChangeReads):
             self._search.warm()
         except (sqlite3.Error, IndexBackendError) as exc:
             logger.warning("could not preload the facet columns of %s: %s", self.path, exc)
-        try:
-            self.sync_engine()
-        except (sqlite3.Error, IndexBackendError, OSError) as exc:
-            logger.warning("could not bring the search engine index of %s up to date: %s", self.path, exc)
+        if self.engine is not None:  # behind another process's rebuild: said once, waited for (sqlite_warm)
+            sync_when_free(lambda wait: self.sync_engine(wait=wait), directory=self.engine.directory,
+                           index_path=self.path, stopping=self._stopping)  # fmt: skip
 
-    def sync_engine(self) -> None:
+    def sync_engine(self, *, wait: float = LOCK_TIMEOUT_SECONDS) -> None:
         """Bring the derived tantivy index up to the file's last committed write (built when missing, stale
-        or of another version), as searches would on their own; nothing to do on the fts5 engine."""
+        or of another version), as searches would on their own; nothing to do on the fts5 engine. Waits at most
+        `wait` seconds for another sync, then raises EngineBusyError."""
         if self.engine is None:
             return
         conn = self._conn()
         conn.execute("BEGIN")
         try:
-            self.engine.sync(conn)
+            self.engine.sync(conn, wait=wait)
         finally:
             conn.execute("COMMIT")
 
@@ -254,6 +257,7 @@ class SqliteBackend(SqliteChangeReads):
     def close(self) -> None:
         """Close every connection this backend opened, in any thread."""
         warming = getattr(self, "_warming", None)
+        self._stopping.set()
         if warming is not None and warming is not threading.current_thread():
             warming.join()
         self._closed = True
