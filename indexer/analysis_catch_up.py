@@ -6,15 +6,24 @@ keeps answering searches from the same index meanwhile, each batch reaching them
 or stopped part-way leaves the index's cursor at its last batch, and the next `edufed serve` (or `edufed reindex
 --analysis-only`) goes on from there. Progress is in the index: the health endpoint, `edufed status` and the admin
 console read it.
+
+One catch-up at a time per SQLite file: the child holds an exclusive lock on `<index file>.analysis.lock` (fcntl,
+non-blocking) for its lifetime, so a second serving process on the same file (another `edufed serve`, or API
+workers) says once that another process is catching up and starts none; a holder killed in any way releases the
+lock with its death, and the next start goes on from the cursor. Both catching up would still be correct (a batch
+is written only where no other wrote first), only the analysis CPU would be spent twice. An Elasticsearch index has
+no file beside it here: a catch-up per serving process, each batch written only if no other moved the cursor.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
 import os
 from collections.abc import Callable
 from multiprocessing.synchronize import Event
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from config.settings import Settings
@@ -26,6 +35,7 @@ logger = logging.getLogger(__name__)
 NICE = 10
 """The niceness the catch-up runs at: searches in the serving process come first."""
 STOP_SECONDS = 30.0
+_UNLOCKED = -1
 
 
 @runtime_checkable
@@ -56,6 +66,15 @@ class AnalysisCatchUp:
         logger.warning("index: %s", state.notice)
         if state.status == "newer":
             return None
+        lock = lock_path(settings)
+        if lock is not None:
+            probe = _exclusive(lock)
+            if probe is None:
+                logger.info("another process is catching the index up (it holds %s): this one starts no catch-up",
+                            lock)  # fmt: skip
+                return None
+            if probe != _UNLOCKED:
+                os.close(probe)  # the child takes it for its lifetime (a second process racing in: one child wins)
         catch_up = cls(settings)
         catch_up.process.start()
         logger.info("re-analysing the index's records in the background (process %s)", catch_up.process.pid)
@@ -73,15 +92,50 @@ class AnalysisCatchUp:
                            "stopped", self.process.exitcode)  # fmt: skip
 
 
+def lock_path(settings: Settings) -> Path | None:
+    """The file whose lock the catch-up of the configured index holds: beside a SQLite file; None on Elasticsearch."""
+    if settings.index.backend != "sqlite":
+        return None
+    return Path(f"{settings.index_path}.analysis.lock")
+
+
+def _exclusive(path: Path) -> int | None:
+    """A descriptor holding the exclusive lock on `path` (closing it releases it), or None when another holds it;
+    _UNLOCKED when the lock file cannot be opened (the catch-up goes on without it: correct, perhaps twice)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        logger.warning("cannot open %s (%s): the text analysis catch-up runs without it", path, exc)
+        return _UNLOCKED
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _child(settings: Settings, stop: Event) -> None:
     from indexer.backends import open_backend
 
+    lock = lock_path(settings)
+    held = _exclusive(lock) if lock is not None else None
+    if lock is not None and held is None:
+        logger.info("another process is catching the index up (it holds %s): nothing to do here", lock)
+        return
     current = os.nice(0)
     if current < NICE:
         os.nice(NICE - current)
-    backend = open_backend(settings)
     try:
-        if isinstance(backend, CatchingUp):
-            backend.catch_up_analysis(stop=stop.is_set)
+        backend = open_backend(settings)
+        try:
+            if isinstance(backend, CatchingUp):
+                backend.catch_up_analysis(stop=stop.is_set)
+        finally:
+            backend.close()
     finally:
-        backend.close()
+        if held is not None and held != _UNLOCKED:
+            os.close(held)  # and if this process is killed, the system releases the lock with it
