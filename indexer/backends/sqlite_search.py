@@ -201,6 +201,57 @@ class KnownTitles:
         return list(found)
 
 
+KNOWN_UIDS = 100_000
+"""Uids kept for the index generation they were read in (about 100 bytes each: ~10 MB at most)."""
+
+
+class KnownUids:
+    """The uids of rowids read in one index generation, for the next searches of the same generation.
+
+    A page reads the uids of its rows and of every row tied with its last sort key, to order ties by uid (as the
+    cursor resumes): 20 a typical query of the bench corpus at 100k records, 75 at 1M (966 for 茶), each a lookup
+    of a row in `docs` (2 us at 100k, ~7 at 1M with the rows scattered over the file). The same words, and other
+    pages and filters of them, meet the same rows again. Every write transaction makes a new generation, so a kept
+    uid is only ever used on the index state it was read from (a rowid a withdrawn record freed may hold another
+    record's next); a rowid the snapshot does not hold is not kept (read again when asked).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._generation = -1
+        self._uids: dict[int, str] = {}
+        """rowid -> uid in `_generation`."""
+        self._lock = threading.Lock()
+
+    def of(self, conn: sqlite3.Connection, ids: IntArray) -> dict[int, str]:
+        """What `_uids` answers for `ids` on `conn`'s snapshot (inside its transaction)."""
+        if not len(ids):
+            return {}
+        (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        generation = int(generation)
+        with self._lock:
+            if generation != self._generation:
+                self._generation, self._uids = generation, {}
+            kept = self._uids
+        found: dict[int, str] = {}
+        asked = []
+        for row_id in ids.tolist():
+            uid = kept.get(row_id)
+            if uid is None:
+                asked.append(row_id)
+            else:
+                found[row_id] = uid
+        if asked:
+            read = _uids(conn, np.asarray(asked, dtype=np.int64))
+            found.update(read)
+            with self._lock:
+                if generation == self._generation:
+                    if len(self._uids) + len(read) > self._size:
+                        self._uids = {}
+                    self._uids.update(read)
+        return found
+
+
 @dataclass
 class _Page:
     sort: str
@@ -221,7 +272,8 @@ class SqliteSearch:
         engine: TantivyIndex | None = None,
     ) -> None:
         self._connect = connect
-        self._engine = None if engine is None else TantivySearch(engine, codes=codes, uids_of=_uids)
+        self._uids = KnownUids(KNOWN_UIDS)
+        self._engine = None if engine is None else TantivySearch(engine, codes=codes, uids_of=self._uids.of)
         """Ranks text queries by relevance when set (tantivy_search); browsing and other sorts stay here."""
         self._codes = codes
         self._hit_reader = HitReader(codes)
@@ -308,7 +360,7 @@ class SqliteSearch:
         matched = self._columns.match(
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
-        rows = _page_rows(conn, matched, page=page, limit=query.size + 1)
+        rows = _page_rows(conn, matched, page=page, limit=query.size + 1, uids_of=self._uids.of)
         return self._result(
             conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms,
             in_theme=in_theme,
@@ -472,7 +524,14 @@ def _parse(joined: str | None, dtype: type[np.generic]) -> npt.NDArray[Any]:
     return np.fromstring(joined, dtype=dtype, sep=",")
 
 
-def _page_rows(conn: sqlite3.Connection, matched: Matched, *, page: _Page, limit: int) -> list[_Row]:
+def _page_rows(
+    conn: sqlite3.Connection,
+    matched: Matched,
+    *,
+    page: _Page,
+    limit: int,
+    uids_of: Callable[[sqlite3.Connection, IntArray], dict[int, str]],
+) -> list[_Row]:
     """(rowid, uid, sort key) of the page, ordered by key then uid; uids are read only near the boundary."""
     ids, keys = matched.ids, _sort_key(matched, page.sort)
     ascending = keys if page.sort == "relevance" else -keys
@@ -481,7 +540,7 @@ def _page_rows(conn: sqlite3.Connection, matched: Matched, *, page: _Page, limit
         keep = ascending > after
         tied = np.flatnonzero(ascending == after)
         if tied.size:
-            uids = _uids(conn, ids[tied])
+            uids = uids_of(conn, ids[tied])
             later = [uids.get(i, "") > page.after.uid for i in ids[tied].tolist()]
             keep[tied[np.asarray(later, dtype=np.bool_)]] = True
         ids, keys, ascending = ids[keep], keys[keep], ascending[keep]
@@ -489,7 +548,7 @@ def _page_rows(conn: sqlite3.Connection, matched: Matched, *, page: _Page, limit
     if len(ids) > need:
         near = ascending <= np.partition(ascending, need - 1)[need - 1]  # keeps every tie at the boundary
         ids, keys, ascending = ids[near], keys[near], ascending[near]
-    uids = _uids(conn, ids)
+    uids = uids_of(conn, ids)
     ranked = sorted(
         (order, uids[row_id], row_id, key)
         for order, row_id, key in zip(ascending.tolist(), ids.tolist(), keys.tolist(), strict=True)
