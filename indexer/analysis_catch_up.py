@@ -17,11 +17,13 @@ no file beside it here: a catch-up per serving process, each batch written only 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 NICE = 10
 """The niceness the catch-up runs at: searches in the serving process come first."""
 STOP_SECONDS = 30.0
+WAIT_STEP = 1.0
+"""Seconds between tries of a lock another process holds (`catch_up_lock`)."""
 _UNLOCKED = -1
 
 
@@ -97,6 +101,25 @@ def lock_path(settings: Settings) -> Path | None:
     if settings.index.backend != "sqlite":
         return None
     return Path(f"{settings.index_path}.analysis.lock")
+
+
+@contextlib.contextmanager
+def catch_up_lock(settings: Settings, *, waiting: Callable[[], None]) -> Iterator[None]:
+    """Hold the configured index's catch-up lock (`lock_path`) while the body runs: `edufed reindex --analysis-only`
+    beside a serving process's background catch-up. While another process holds it, `waiting` is called about every
+    WAIT_STEP seconds (to show that process's progress) until it is released. Nothing to hold on Elasticsearch, or
+    when the lock file cannot be opened (the work is correct without it, perhaps done twice)."""
+    lock = lock_path(settings)
+    held = _exclusive(lock) if lock is not None else _UNLOCKED
+    while held is None:
+        waiting()
+        time.sleep(WAIT_STEP)
+        held = _exclusive(lock) if lock is not None else _UNLOCKED
+    try:
+        yield
+    finally:
+        if held != _UNLOCKED:
+            os.close(held)
 
 
 def _exclusive(path: Path) -> int | None:

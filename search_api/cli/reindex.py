@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 from config.loader import load_themes
 from config.settings import Settings
 from crawlers import default_workers, reindex, stored_records, withdrawn_in_state
+from indexer.analysis_catch_up import catch_up_lock
 from indexer.analysis_version import CatchUpBatch
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.sqlite import SqliteBackend
@@ -66,18 +68,41 @@ def _analysis_only(args: argparse.Namespace, settings: Settings, console: Consol
             console.result(f"reindex: the index holds this edufed's text analysis (version {state.version})")
             return EXIT_OK
         console.note(f"reindex: {state.notice}")
-        meter = ReindexProgress(console.err, expected=state.total - state.done)
-        counted = [0]
+        with catch_up_lock(settings, waiting=_waiting_note(backend, console)):
+            state = backend.analysis_state()
+            if state.current:
+                console.result(f"reindex: another process brought the index to this edufed's text analysis "
+                               f"(version {state.version})")  # fmt: skip
+                return EXIT_OK
+            meter = ReindexProgress(console.err, expected=state.total - state.done)
+            counted = [0]
 
-        def seen(outcome: CatchUpBatch) -> None:
-            counted[0] += outcome.read
-            meter.tick(counted[0])
+            def seen(outcome: CatchUpBatch) -> None:
+                counted[0] += outcome.read
+                meter.tick(counted[0])
 
-        read, rewritten = backend.catch_up_analysis(on_batch=seen)
-        meter.done(read)
+            read, rewritten = backend.catch_up_analysis(on_batch=seen)
+            meter.done(read)
     console.result(f"reindex: {read} records analysed again, {rewritten} of them rewritten: the index holds text "
                    f"analysis version {state.version}")  # fmt: skip
     return EXIT_OK
+
+
+def _waiting_note(backend: SqliteBackend | ElasticsearchBackend, console: Console) -> Callable[[], None]:
+    """What `--analysis-only` says while another process (a serving process's background catch-up) holds the
+    index's catch-up: once that it waits, then that process's progress each time it has moved."""
+    shown: list[int] = []
+
+    def waiting() -> None:
+        done = backend.analysis_state().done
+        if not shown:
+            console.note("reindex: another process (an edufed serve's background catch-up) is analysing this index; "
+                         "waiting for it to finish or stop (Ctrl-C leaves both as they are)")  # fmt: skip
+        if not shown or done != shown[-1]:
+            console.note(f"reindex: the other process has analysed {done:,} records")
+            shown.append(done)
+
+    return waiting
 
 
 def _sqlite_origin(path: Path, settings: Settings) -> SqliteIndexFile:

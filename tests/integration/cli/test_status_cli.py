@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from indexer.analysis_version import ANALYSIS_VERSION
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
+from search_api.cli import Console, main
 from tests.support.cli import edufed
 from tests.support.older_analysis import to_older_analysis
 
@@ -57,3 +62,54 @@ def test_status_reports_an_older_analysis_and_reindex_analysis_only_catches_it_u
         assert backend.search(SearchQuery(q="tjq")).total == backend.search(SearchQuery(q="太极拳")).total > 0
     finally:
         backend.close()
+
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_reindex_analysis_only_waits_for_a_serving_processes_catch_up_and_then_does_what_is_left(
+    tmp_path: Path,
+) -> None:
+    settings = settings_file(tmp_path)
+    index = tmp_path / "data" / "index.sqlite3"
+    index.parent.mkdir()
+    backend = SqliteBackend(index)
+    try:
+        backend.upsert(build_corpus())
+    finally:
+        backend.close()
+    to_older_analysis(index)
+    holder = subprocess.Popen(  # stands in for an edufed serve's background catch-up
+        [sys.executable, "-c", HOLDER, f"{index}.analysis.lock"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        out, err = io.StringIO(), io.StringIO()
+        answer: list[int] = []
+        run = threading.Thread(
+            target=lambda: answer.append(
+                main(["reindex", "--analysis-only", "--config", str(settings)], console=Console(out=out, err=err))
+            )
+        )
+        run.start()
+        deadline = time.monotonic() + 60
+        while "another process" not in err.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "is analysing this index; waiting" in err.getvalue()
+        assert run.is_alive() and "records analysed again" not in out.getvalue()  # nothing done beside it
+    finally:
+        holder.communicate("")  # the other process ends: its lock goes with it
+    run.join(120)
+    assert not run.is_alive() and answer == [0], err.getvalue()
+    assert f"{len(build_corpus())} records analysed again" in out.getvalue()
+    code, status, _ = edufed(settings, "status")
+    assert code == 0 and "(current)" in status
