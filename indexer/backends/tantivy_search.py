@@ -26,6 +26,7 @@ import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import tantivy
@@ -59,6 +60,7 @@ _BUCKETS = 10_000
 _FREE = "is_free"
 _PACKED = "_packed"
 """The key of the packed facets' aggregation among the facets' own."""
+_MATCHES = itemgetter(1)
 
 
 @dataclass
@@ -290,8 +292,8 @@ class TantivySearch:
 
     def _counted(
         self, searcher: tantivy.Searcher, query: tantivy.Query, members: list[str]
-    ) -> dict[str, list[tuple[int, int]]]:
-        """facet -> (code, matches) of each of `members` over the matches of `query`: a mask facet over its whole
+    ) -> dict[str, dict[int, int]]:
+        """facet -> code -> matches of each of `members` over the matches of `query`: a mask facet over its whole
         masks, the packed facets over their packed codes (one alone over its own field), one aggregation for them
         all; a facet of more distinct values than the buckets returned (or a record whose codes did not fit the
         packing) counted again over its own field."""
@@ -304,25 +306,27 @@ class TantivySearch:
         counted, cut = _terms(searcher, query, fields)
         found = {f: _bit_counts(counted[f]) for f in members if f in MASK_FIELDS and f not in cut}
         found.update((f, counted[f]) for f in members if f in counted and f not in MASK_FIELDS and f not in cut)
-        if packed and _PACKED not in cut and all(value != PACK_OVERFLOW for value, _ in counted[_PACKED]):
-            found.update(_packed_counts(counted[_PACKED], packed))
+        if packed and _PACKED not in cut and (split := _packed_counts(counted[_PACKED], packed)) is not None:
+            found.update(split)
         again = [f for f in members if f not in found]
         if again:
             found.update(_terms(searcher, query, {f: (FACET_COLUMNS[f], _BUCKETS) for f in again})[0])
         return found
 
-    def _named(self, facet: str, counts: list[tuple[int, int]]) -> dict[str, int]:
+    def _named(self, facet: str, counts: dict[int, int]) -> dict[str, int]:
+        """value -> matches, most matches first, then by value."""
         named: dict[str, int] = {}
-        for code, n in counts:
-            if facet == _FREE:
-                name: str | None = "true" if code else "false"
-            elif code == 0 and facet not in MASK_FACETS:
-                name = None  # 0: no value (a record without a media type)
-            else:
-                name = self._codes.value(facet, code)
-            if name is not None and n:
-                named[name] = named.get(name, 0) + n
-        return dict(sorted(named.items(), key=lambda item: (-item[1], item[0])))
+        if facet == _FREE:
+            for code, n in counts.items():
+                if n:
+                    name = "true" if code else "false"
+                    named[name] = named.get(name, 0) + n
+        else:
+            value, no_value = self._codes.value, facet not in MASK_FACETS  # code 0: no value (no media type)
+            for code, n in counts.items():
+                if n and not (no_value and code == 0) and (found := value(facet, code)) is not None:
+                    named[found] = named.get(found, 0) + n
+        return dict(sorted(sorted(named.items()), key=_MATCHES, reverse=True))  # by value, then (stably) by matches
 
 
 def _all_of(parts: Sequence[tantivy.Query]) -> tantivy.Query:
@@ -335,36 +339,43 @@ def _any_of(parts: Sequence[tantivy.Query]) -> tantivy.Query:
 
 def _terms(
     searcher: tantivy.Searcher, query: tantivy.Query, fields: dict[str, tuple[str, int]]
-) -> tuple[dict[str, list[tuple[int, int]]], list[str]]:
-    """facet -> (value, matches) over its (fast field, most values returned) in `fields`, one aggregation for them
+) -> tuple[dict[str, dict[int, int]], list[str]]:
+    """facet -> value -> matches over its (fast field, most values returned) in `fields`, one aggregation for them
     all; and the facets with more values than were returned."""
     aggregations = {f: {"terms": {"field": field, "size": size}} for f, (field, size) in fields.items()}
     answer = searcher.aggregate(query, aggregations)
-    counted = {
-        facet: [(int(b["key"]), int(b["doc_count"])) for b in answer.get(facet, {}).get("buckets", [])]
-        for facet in fields
-    }
-    return counted, [facet for facet in fields if answer.get(facet, {}).get("sum_other_doc_count")]
+    counted = {}
+    cut = []
+    for facet in fields:
+        found = answer.get(facet, {})
+        counted[facet] = {int(b["key"]): int(b["doc_count"]) for b in found.get("buckets", ())}
+        if found.get("sum_other_doc_count"):
+            cut.append(facet)
+    return counted, cut
 
 
-def _packed_counts(combinations: list[tuple[int, int]], facets: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """facet -> (code, matches) of each of `facets` (of PACKED_FACETS) from (packed codes, matches): the codes of
-    every combination at once (numpy), as a query's dozens of combinations would take 40-90 us one by one."""
+def _packed_counts(combinations: dict[int, int], facets: list[str]) -> dict[str, dict[int, int]] | None:
+    """facet -> code -> matches of each of `facets` (of PACKED_FACETS) from packed codes -> matches, or None when a
+    record's codes did not fit (PACK_OVERFLOW): the codes of every combination at once (numpy), as a query's dozens
+    of combinations would take 40-90 us one by one."""
     if not combinations:
-        return {facet: [] for facet in facets}
-    values, matches = np.array(combinations, dtype=np.int64).T
+        return {facet: {} for facet in facets}
+    values = np.fromiter(combinations, dtype=np.int64, count=len(combinations))
+    if (values == PACK_OVERFLOW).any():
+        return None
+    matches = np.fromiter(combinations.values(), dtype=np.int64, count=len(combinations))
     found = {}
     for facet in facets:
         counts = np.bincount(unpacked_codes(values, PACKED_FACETS.index(facet)), weights=matches)
         codes = np.flatnonzero(counts)
-        found[facet] = list(zip(codes.tolist(), counts[codes].astype(np.int64).tolist(), strict=True))
+        found[facet] = dict(zip(codes.tolist(), counts[codes].astype(np.int64).tolist(), strict=True))
     return found
 
 
-def _bit_counts(masks: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """(bit, matches with that bit set) from (whole mask, matches with that mask)."""
+def _bit_counts(masks: dict[int, int]) -> dict[int, int]:
+    """bit -> matches with that bit set, from whole mask -> matches with that mask."""
     counts: dict[int, int] = {}
-    for mask, n in masks:
+    for mask, n in masks.items():
         for bit in set_bits(mask):
             counts[bit] = counts.get(bit, 0) + n
-    return sorted(counts.items())
+    return counts
