@@ -96,12 +96,16 @@ class FacetColumns:
         self._live = np.zeros(0, dtype=np.bool_)
         self._columns = {name: np.zeros(0, dtype=_WIDTHS[0] if name in _NARROW else d) for name, d in _DTYPES.items()}
 
-    def sync(self, conn: sqlite3.Connection) -> bool:
+    def sync(self, conn: sqlite3.Connection, *, generation: int | None = None) -> bool:
         """Apply the writes committed since the last sync (call inside the reader's transaction).
 
         Returns True when something changed (the caller then reloads the facet value codes too). A reader
-        further behind than the pruned part of the `removed` log reloads every row.
+        further behind than the pruned part of the `removed` log reloads every row. `generation`: the snapshot's,
+        when the caller has read it: columns already holding it are up to date without reading `meta` (15 us of
+        every search at 100k records).
         """
+        if generation is not None and generation <= self._generation:
+            return False
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'pruned')"))
         generation, pruned = int(meta["generation"]), int(meta.get("pruned", 0))
         if generation <= self._generation:

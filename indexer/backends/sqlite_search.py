@@ -308,7 +308,7 @@ class SqliteSearch:
                     "this index file's FTS5 index was dropped by a process of the tantivy engine "
                     "(index.search_engine); open the file with one engine only"
                 )
-            if self._columns.sync(conn):
+            if self._columns.sync(conn, generation=int(generation)):
                 self._codes.load(conn)
             filters = self._filters(conn, query)
 

@@ -99,3 +99,34 @@ def test_loading_every_row_goes_through_a_small_page_cache_and_gives_the_connect
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == -65536
     assert loaded.match(None, filters=Filters(), codes=FacetCodes(), with_facets=False).total == 5000
     conn.close()
+
+
+def test_a_sync_told_the_snapshots_generation_applies_what_the_columns_lack_and_skips_what_they_hold(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    backend = SqliteBackend(path, search_engine="fts5")
+    try:
+        backend.upsert([course(str(n), "书法入门", platform="p0") for n in range(3)])
+        columns = FacetColumns()
+        with sqlite3.connect(path, isolation_level=None) as conn:
+
+            def generation() -> int:
+                (value,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                return int(value)
+
+            def live() -> int:
+                return columns.match(None, scores=None, filters=Filters(), codes=FacetCodes(), with_facets=False).total
+
+            conn.execute("BEGIN")
+            assert columns.sync(conn, generation=generation()) and live() == 3
+            assert not columns.sync(conn, generation=generation()) and not columns.sync(conn)
+            conn.execute("COMMIT")
+            backend.upsert([course(str(n), "书法入门", platform="p1") for n in range(3, 5)])
+            conn.execute("BEGIN")
+            assert not columns.sync(conn, generation=generation() - 1)  # told of a generation the columns hold
+            assert live() == 3
+            assert columns.sync(conn, generation=generation()) and live() == 5
+            conn.execute("COMMIT")
+    finally:
+        backend.close()
