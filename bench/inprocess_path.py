@@ -129,9 +129,10 @@ class Column:
         return line
 
     def close(self) -> None:
-        assert self.process.stdin is not None
+        assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.close()
         self.process.wait(timeout=60)
+        self.process.stdout.close()
 
 
 def turn(names: list[str], n: int) -> list[str]:
