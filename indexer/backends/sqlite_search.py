@@ -223,12 +223,11 @@ class KnownUids:
         """rowid -> uid in `_generation`."""
         self._lock = threading.Lock()
 
-    def of(self, conn: sqlite3.Connection, ids: IntArray) -> dict[int, str]:
-        """What `_uids` answers for `ids` on `conn`'s snapshot (inside its transaction)."""
+    def of(self, conn: sqlite3.Connection, ids: IntArray, generation: int) -> dict[int, str]:
+        """What `_uids` answers for `ids` on `conn`'s snapshot (inside its transaction), whose generation is
+        `generation`."""
         if not len(ids):
             return {}
-        (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        generation = int(generation)
         with self._lock:
             if generation != self._generation:
                 self._generation, self._uids = generation, {}
@@ -313,7 +312,10 @@ class SqliteSearch:
             filters = self._filters(conn, query)
 
             def run(terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False) -> SearchResult:
-                return self._run(conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme)
+                return self._run(
+                    conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme,
+                    generation=int(generation),
+                )  # fmt: skip
 
             def frequencies(tokens: Sequence[str]) -> tuple[dict[str, int], int]:
                 return self._known.of(conn, tokens, generation=int(generation))
@@ -345,9 +347,14 @@ class SqliteSearch:
         page: _Page,
         plan: Plan,
         in_theme: bool = False,
+        generation: int,
     ) -> SearchResult:
+        """One pass of the search on `conn`'s snapshot, whose index generation is `generation`."""
         if terms and self._engine is not None:
-            return self._engine_run(conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme)
+            return self._engine_run(
+                conn, query, terms=terms, filters=filters, page=page, plan=plan, in_theme=in_theme,
+                generation=generation,
+            )  # fmt: skip
         rowids, scores = None, None
         if terms:
             match = match_expression(terms, plan)
@@ -360,7 +367,7 @@ class SqliteSearch:
         matched = self._columns.match(
             rowids, scores=scores, filters=filters, codes=self._codes, with_facets=query.with_facets
         )
-        rows = _page_rows(conn, matched, page=page, limit=query.size + 1, uids_of=self._uids.of)
+        rows = _page_rows(conn, matched, page=page, limit=query.size + 1, uids_of=self._uids.of, generation=generation)
         return self._result(
             conn, rows, total=matched.total, facets=matched.facets, query=query, page=page, terms=terms,
             in_theme=in_theme,
@@ -376,13 +383,14 @@ class SqliteSearch:
         page: _Page,
         plan: Plan,
         in_theme: bool,
+        generation: int,
     ) -> SearchResult:
         assert self._engine is not None
         request = EngineRequest(
             terms=terms, plan=plan, filters=filters, offset=page.offset, limit=query.size + 1, after=page.after,
             in_theme=in_theme, with_facets=query.with_facets, sort=page.sort,
         )  # fmt: skip
-        found = self._engine.page(conn, request)
+        found = self._engine.page(conn, request, generation=generation)
         return self._result(conn, found.rows, total=found.total, facets=found.facets, query=query, page=page,
                             terms=terms, in_theme=in_theme)  # fmt: skip
 
@@ -530,9 +538,11 @@ def _page_rows(
     *,
     page: _Page,
     limit: int,
-    uids_of: Callable[[sqlite3.Connection, IntArray], dict[int, str]],
+    uids_of: Callable[[sqlite3.Connection, IntArray, int], dict[int, str]],
+    generation: int,
 ) -> list[_Row]:
-    """(rowid, uid, sort key) of the page, ordered by key then uid; uids are read only near the boundary."""
+    """(rowid, uid, sort key) of the page, ordered by key then uid; uids are read only near the boundary (`uids_of`
+    the snapshot's, of index generation `generation`)."""
     ids, keys = matched.ids, _sort_key(matched, page.sort)
     ascending = keys if page.sort == "relevance" else -keys
     if page.after is not None:
@@ -540,7 +550,7 @@ def _page_rows(
         keep = ascending > after
         tied = np.flatnonzero(ascending == after)
         if tied.size:
-            uids = uids_of(conn, ids[tied])
+            uids = uids_of(conn, ids[tied], generation)
             later = [uids.get(i, "") > page.after.uid for i in ids[tied].tolist()]
             keep[tied[np.asarray(later, dtype=np.bool_)]] = True
         ids, keys, ascending = ids[keep], keys[keep], ascending[keep]
@@ -548,7 +558,7 @@ def _page_rows(
     if len(ids) > need:
         near = ascending <= np.partition(ascending, need - 1)[need - 1]  # keeps every tie at the boundary
         ids, keys, ascending = ids[near], keys[near], ascending[near]
-    uids = uids_of(conn, ids)
+    uids = uids_of(conn, ids, generation)
     ranked = sorted(
         (order, uids[row_id], row_id, key)
         for order, row_id, key in zip(ascending.tolist(), ids.tolist(), keys.tolist(), strict=True)

@@ -87,7 +87,8 @@ class EngineRequest:
     sort: str = "relevance"
 
 
-UidsOf = Callable[[sqlite3.Connection, np.ndarray], dict[int, str]]
+UidsOf = Callable[[sqlite3.Connection, np.ndarray, int], dict[int, str]]
+"""The uids of rowids on the caller's snapshot, whose index generation is the third argument."""
 
 
 class TantivySearch:
@@ -105,10 +106,12 @@ class TantivySearch:
         self._held: tuple[int, tantivy.Searcher] | None = None
         """The searcher the last search of a snapshot of this generation took, for the next one to reuse."""
 
-    def _searcher(self, conn: sqlite3.Connection) -> tantivy.Searcher:
-        """A searcher holding at least the generation of `conn`'s snapshot: the one taken for that generation
-        before, or a new one from the index (which reads the engine's state file and may catch it up)."""
-        (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    def _searcher(self, conn: sqlite3.Connection, generation: int | None = None) -> tantivy.Searcher:
+        """A searcher holding at least the generation of `conn`'s snapshot (`generation` when the caller has read
+        it): the one taken for that generation before, or a new one from the index (which reads the engine's state
+        file and may catch it up)."""
+        if generation is None:
+            (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         held = self._held
         if held is not None and held[0] == int(generation):
             return held[1]
@@ -116,8 +119,12 @@ class TantivySearch:
         self._held = (int(generation), searcher)
         return searcher
 
-    def page(self, conn: sqlite3.Connection, request: EngineRequest) -> EnginePage:
-        searcher = self._searcher(conn)
+    def page(self, conn: sqlite3.Connection, request: EngineRequest, *, generation: int | None = None) -> EnginePage:
+        """The request's page on `conn`'s snapshot (of index generation `generation` when the caller has read it)."""
+        if generation is None:
+            (generation,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        generation = int(generation)
+        searcher = self._searcher(conn, generation)
         scored = self.text_query(request.terms, request.plan)
         filters = self._filter_queries(request.filters)
         if request.in_theme and "theme" in filters:
@@ -129,7 +136,7 @@ class TantivySearch:
             facets = self._facets(searcher, scored, filters)
             if _FREE not in filters:
                 total = sum(facets[_FREE].values())
-        rows, counted = self._ranked(conn, searcher, full, request, count=total is None)
+        rows, counted = self._ranked(conn, searcher, full, request, count=total is None, generation=generation)
         return EnginePage(rows=rows, total=counted if total is None else total, facets=facets)
 
     # -- queries --------------------------------------------------------------------------------------
@@ -179,6 +186,7 @@ class TantivySearch:
         request: EngineRequest,
         *,
         count: bool,
+        generation: int,
     ) -> tuple[list[tuple[int, str, float]], int]:
         """The page's rows ordered by (order, uid), order = -score (or -value of the sort's field), with the key a
         cursor keeps (-score, or the value); and the number of matches when `count`."""
@@ -209,9 +217,9 @@ class TantivySearch:
         # pass over): their uids are read first, and the rest only when some row is not in the caller's snapshot.
         reach = need + (bisect_right(orders, after_order) - start if after_order is not None else 0)
         cut = known if known - start <= reach else bisect_right(orders, orders[start + reach - 1], start, known)
-        ids, uids = self._ids_and_uids(conn, searcher, hits[start:cut])
+        ids, uids = self._ids_and_uids(conn, searcher, hits[start:cut], generation)
         if len(uids) < len(ids) and cut < known:
-            ids, uids = self._ids_and_uids(conn, searcher, hits[start:known])
+            ids, uids = self._ids_and_uids(conn, searcher, hits[start:known], generation)
         ranked = sorted(
             (order, uids[row_id], row_id)
             for order, row_id in zip(orders[start:], ids.tolist(), strict=False)
@@ -223,12 +231,17 @@ class TantivySearch:
         return [(row_id, uid, order if relevance else -order) for order, uid, row_id in page], total
 
     def _ids_and_uids(
-        self, conn: sqlite3.Connection, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]]
+        self,
+        conn: sqlite3.Connection,
+        searcher: tantivy.Searcher,
+        hits: list[tuple[float, tantivy.DocAddress]],
+        generation: int,
     ) -> tuple[np.ndarray, dict[int, str]]:
-        """The rowids of `hits` and the uids the caller's snapshot holds for them."""
+        """The rowids of `hits` and the uids the caller's snapshot (of index generation `generation`) holds for
+        them."""
         addresses = [address for _, address in hits]
         ids = np.asarray(searcher.fast_field_values(ID_FIELD, addresses) if addresses else [], dtype=np.int64)
-        return ids, self._uids_of(conn, ids)
+        return ids, self._uids_of(conn, ids, generation)
 
     # -- what a query's plan needs -------------------------------------------------------------------
 

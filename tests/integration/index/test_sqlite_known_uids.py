@@ -18,6 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contract"))
 from contract_corpus import build_corpus, make_record  # noqa: E402
 
 
+def generation(conn: sqlite3.Connection) -> int:
+    (value,) = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(value)
+
+
 def top_row(conn: sqlite3.Connection) -> tuple[int, str]:
     row_id, uid = conn.execute("SELECT id, uid FROM docs ORDER BY id DESC LIMIT 1").fetchone()
     return int(row_id), str(uid)
@@ -39,10 +44,12 @@ def test_kept_uids_answer_as_a_fresh_read_in_every_generation(tmp_path: Path, en
                 asked = np.asarray([*range(1, top + 1), top + 5], dtype=np.int64)  # with rowids the file lacks
                 expected = _uids(conn, asked)
                 assert len(expected) == live
+                now = generation(conn)
                 for _ in range(2):  # the second time from what was kept
-                    assert kept.of(conn, asked) == expected
-                    assert kept.of(conn, asked[-4:]) == {i: expected[i] for i in asked[-4:].tolist() if i in expected}
-                    assert few.of(conn, asked[:5]) == {i: expected[i] for i in asked[:5].tolist() if i in expected}
+                    assert kept.of(conn, asked, now) == expected
+                    tail = {i: expected[i] for i in asked[-4:].tolist() if i in expected}
+                    assert kept.of(conn, asked[-4:], now) == tail
+                    assert few.of(conn, asked[:5], now) == {i: expected[i] for i in asked[:5].tolist() if i in expected}
                 tops.append(top_row(conn))
             finally:
                 conn.execute("COMMIT")
