@@ -51,7 +51,7 @@ def compare(a: LinkProfile, b: LinkProfile) -> Verdict:
     """The verdict on two profiles (symmetric)."""
     if not a.key or not b.key:
         return Verdict(False, veto="标题过短")
-    title = max(fuzz.ratio(a.key, b.key), fuzz.token_sort_ratio(_spaced(a.key), _spaced(b.key)))
+    title = max(fuzz.ratio(a.key, b.key), fuzz.token_sort_ratio(_spaced(a.key), _spaced(b.key)), _alias_ratio(a, b))
     alike = title >= TITLE_SIMILAR or _same_main_title(a, b)
     subtitled = not alike and _same_main(a, b)
     if not alike and not subtitled:
@@ -68,6 +68,12 @@ def compare(a: LinkProfile, b: LinkProfile) -> Verdict:
     if subtitled and not content:
         return Verdict(False, veto=SUBTITLES_UNPROVEN)
     return Verdict(True, evidence=evidence, score=score + title / 100)
+
+
+def _alias_ratio(a: LinkProfile, b: LinkProfile) -> float:
+    """How alike one title is to the other's alias (乐享课堂：葫芦丝演奏 / 葫芦丝演奏); two aliases are never
+    compared."""
+    return max(fuzz.ratio(a.alias, b.key) if a.alias else 0.0, fuzz.ratio(a.key, b.alias) if b.alias else 0.0)
 
 
 def _same_main_title(a: LinkProfile, b: LinkProfile) -> bool:

@@ -14,7 +14,10 @@ import re
 from indexer.analysis import fold
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-_LABEL = re.compile(r"^(?:主讲人|主讲教师|主讲老师|主讲|授课教师|授课老师|授课|讲授|讲师|教师)\s*[:：]?\s*")
+_LABEL = re.compile(
+    r"^(?:主讲人|主讲教师|主讲老师|主讲嘉宾|主讲专家|主讲|授课教师|授课老师|授课专家|授课人|授课|讲授人|讲授|讲师|教师"
+    r"|任课教师|任课老师|指导教师|指导老师|讲解人|讲解|讲者)\s*[:：]?\s*"
+)
 _BRACKETED = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 _RANK = (
     r"(?:副|正|高级|中级|初级|特级|资深|首席|主任|主治|主管|助理|执业|注册|非遗|国家级|省级|市级"
@@ -26,15 +29,91 @@ _ROLE = (
     r"|美术师|书法家|画家|作家|艺术家|营养师|咨询师|社工师|社工|讲解员|同志)"
 )
 _LISTED_TITLE = re.compile(rf"{_RANK}*{_ROLE}")
+_TITLE_IN_TEXT = _LISTED_TITLE
+_AFTER_INSTITUTION = re.compile(
+    r"^.*(?:大学|学院|学校|医院|中心|研究院|研究所|协会|学会|剧院|剧团|乐团|电视台|图书馆|文化馆|博物馆|委员会|公司)"
+    r"([一-鿿]{2,4})$"
+)
+"""A name after its institution, no title given (南京老年大学王秀兰)."""
 _LIKE_TITLE = re.compile(rf"{_RANK}*[一-鿿]{{1,4}}(?:师|员|家)")
 NAME_LENGTHS = (2, 3, 4)
 """Chinese personal names: a surname and a given name, two to four characters (compound surnames: 欧阳, 司马)."""
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆"
+    "汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍"
+    "庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华"
+    "喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和"
+    "仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉"
+    "伊仝区郜海阎帅钮揭卿晋辜伏萧傅洪赖元平凤花廉昌云宣杭禹贝祖茅强湛狄裘荀芮汲井富巴牧山秋戎束幸印宿怀鄂索屠双贡扶"
+    "濮寿浦慕茹习鱼容慎戈庾居衡步弘禄阙东越隆晁融阚那丰巢相权逯盖益桓郦雍邰诸嵇邴羊於"
+)
+"""Common single-character surnames (about 400 of them cover nearly every Chinese person): a name read out of
+free text must open with one, so that 由浅入深讲授 names nobody."""
+COMPOUND_SURNAMES = frozenset(
+    ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
+     "端木", "独孤", "南宫", "西门", "申屠", "轩辕", "呼延", "澹台", "百里", "东郭", "万俟", "闻人", "司空")
+)  # fmt: skip
+_BEFORE_NAME = re.compile(
+    r"^.*(?:大学|学院|学校|医院|中心|研究院|研究所|协会|学会|剧院|剧团|乐团|电视台|图书馆|文化馆|博物馆|委员会|公司"
+    rf"|{_RANK}*{_ROLE})"
+)
+_TRAILING_TITLE = re.compile(rf"(?:{_RANK}*{_ROLE})+$")
+"""What may stand before a name in a line of text: the teacher's institution or title (南京老年大学王秀兰,
+副教授王秀兰)."""
 
 
 def person_name(name: str) -> str:
     """A teacher's name without label, titles and punctuation: 主讲：王秀兰副教授 / 王秀兰 高级讲师 -> 王秀兰."""
     text = _squash(_BRACKETED.sub("", _LABEL.sub("", fold(name).strip())))
     return _without_title(text)
+
+
+def name_in_text(text: str, *, labelled: bool = False) -> str | None:
+    """A teacher's name read out of words of a text (主讲：南京老年大学王秀兰副教授 / 本课由王秀兰老师 /
+    王秀兰适合…), or None when no two-to-four-character name opening with a common surname is there. A name stands
+    right before a title (王秀兰副教授), right after one (副教授王秀兰) or an institution (南京老年大学王秀兰); what
+    precedes it (本课由) is not part of it. A `labelled` value (what follows 主讲：) may also be a name alone,
+    titles aside, whatever its surname, or a name run into the words after it (王秀兰适合初学者)."""
+    name = _squash(_BRACKETED.sub("", _LABEL.sub("", fold(text).strip())))
+    for whole in (name, _without_title(name)):
+        named = labelled or _has_surname(whole)
+        if named and min(NAME_LENGTHS) <= len(whole) <= max(NAME_LENGTHS) and _is_cjk(whole):
+            return whole
+    for title in _TITLE_IN_TEXT.finditer(name):
+        found = _name_ending(name[: title.start()]) or _opening_name(name[title.end() :])
+        if found:
+            return found
+    after = _AFTER_INSTITUTION.match(name)
+    if after and _has_surname(after.group(1)):
+        return after.group(1)
+    return _opening_name(name) if labelled else None
+
+
+def has_teacher_title(text: str) -> bool:
+    """Whether words name a professional title or rank (老师, 副教授, 主任医师) anywhere in them."""
+    return _TITLE_IN_TEXT.search(text) is not None
+
+
+def _name_ending(text: str) -> str | None:
+    """The name at the end of `text` (南京老年大学王秀兰 -> 王秀兰): a compound surname's four characters, else the
+    three or two characters opening with a surname."""
+    if len(text) >= 4 and text[-4:-2] in COMPOUND_SURNAMES:
+        return text[-4:]
+    for length in (3, 2):
+        if len(text) >= length and text[-length] in SURNAMES and _is_cjk(text[-length:]):
+            return text[-length:]
+    return None
+
+
+def _opening_name(text: str) -> str | None:
+    """The name opening `text` (王秀兰适合初学者 -> 王秀兰): a compound surname's four characters or three."""
+    if text[:2] in COMPOUND_SURNAMES:
+        return text[:4]
+    return text[:3] if len(text) >= 2 and text[0] in SURNAMES and _is_cjk(text[:3]) else None
+
+
+def _has_surname(name: str) -> bool:
+    return bool(name) and name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
 
 
 def _without_title(text: str) -> str:

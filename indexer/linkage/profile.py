@@ -12,6 +12,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -20,8 +21,8 @@ import numpy as np
 
 from indexer.analysis import fold
 from indexer.linkage.markers import TitleMarkers, strip_markers, title_markers
-from indexer.linkage.names import person_name
-from indexer.linkage.titles import unwrapped
+from indexer.linkage.names import has_teacher_title, name_in_text, person_name
+from indexer.linkage.titles import EPISODES, unwrapped
 from indexer.record import Record
 
 if TYPE_CHECKING:
@@ -37,10 +38,10 @@ _SEED = 13
 _SCHEME = "affine32"
 """Fixed, so band keys stored in an index stay comparable across datasketch upgrades."""
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-_REMARKS = re.compile(r"[（(【\[]([^）)】\]]{0,16})[）)】\]]")
+_REMARKS = re.compile(r"[（(【\[〖〔]([^）)】\]〗〕]{0,16})[）)】\]〗〕]")
 _PROVIDER_NOISE = re.compile(r"(有限公司|公司|中心|\s)")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
-_MAIN_TITLE = re.compile(r"[:：—|｜]|\s-\s|--")
+_MAIN_TITLE = re.compile(r"[:：—|｜丨]|\s-\s|--")
 _LESSON_NUMBER = re.compile(
     r"^\s*(?:第\s*[0-9一二三四五六七八九十百]+\s*[讲节课集章回部分篇]|lesson\s*[0-9]+|[0-9]{1,3}(?:\.[0-9]{1,2})?(?=[、.．:：\s\-—]|$)"
     r"|[一二三四五六七八九十]{1,3}(?=[、.．:：\s])|[(（][0-9一二三四五六七八九十]{1,3}[)）])\s*[、.．:：\-—|｜]?\s*"
@@ -48,24 +49,38 @@ _LESSON_NUMBER = re.compile(
 """How platforms number lessons (第1讲 / 1. / 一、 / (1)): stripped so that one lesson list numbered two ways
 compares equal."""
 _INSTITUTION_PREFIX = re.compile(
-    r"^[\w]{0,12}?(?:老年开放大学|老年大学|老干部大学|开放大学|广播电视大学|电视大学|社区大学|社区学院|老年学校)"
-    r"\s*[·・:：|｜\-—]*\s*"
+    r"^[\w]{0,12}?(?:老年开放大学|老年大学|老干部大学|开放大学|广播电视大学|电视大学|社区大学|社区学院|老年学校"
+    r"|(?:市民|终身|全民|老年人|社区教育|老年教育)?(?:学习网|教育网)(?![上络页站])|学习在线|教育在线)"
+    r"\s*[·・•‧:：|｜丨_\-—]*\s*"
 )
-"""An institution's name opening a title (国家老年大学 书法入门, 老年大学·书法入门): the platform's label, not the
-course's name."""
-_TITLE_WORDS = r"老师|教授|副教授|讲师|研究员|医师|专家|先生|女士"
+"""An institution's or a learning site's name opening a title (国家老年大学 书法入门, 老年大学·书法入门,
+上海老年人学习网 书法入门): the platform's label, not the course's name."""
 _LABEL_END = r"(?=单位|机构|主办|出品|制作|课程|简介|主讲|[\s,，;；。/|｜()]|$)"
 """Where a labelled value in a description ends: at the next label or punctuation (主讲：王秀兰单位：…)."""
-_TEXT_TEACHER = re.compile(
-    rf"(?:主讲人|主讲教师|主讲|授课教师|授课老师|讲师)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,40}}?){_LABEL_END}"
+_TEACHER_LABEL = (
+    r"主讲人|主讲教师|主讲老师|主讲嘉宾|主讲专家|主讲|授课教师|授课老师|授课专家|授课人|授课|讲授人|讲师|任课教师|任课老师"
+    r"|指导教师|指导老师|讲解人|老师|教师"
 )
-_CJK_NAME = r"[一-鿿]{2,4}?"
+_TEXT_TEACHER = re.compile(rf"(?:{_TEACHER_LABEL})\s*[:：]\s*([^\s,，;；。/|｜()]{{2,40}}?){_LABEL_END}")
+_SPAN = r"([一-鿿]{2,24}?)"
+_CLAUSE = r"(?:^|(?<=[，,。；;！!？?\s:：、]))"
 _TEXT_TEACHER_PROSE = re.compile(
-    rf"(?:由\s*({_CJK_NAME})\s*(?:{_TITLE_WORDS})?\s*(?:主讲|授课|讲授|执教|主持)"
-    rf"|(?:主讲人|主讲教师|主讲老师|授课教师|授课老师)\s*({_CJK_NAME})\s*(?:{_TITLE_WORDS})?(?=[，,。；;（(、\s]|$))"
+    rf"由\s*{_SPAN}\s*(?:主讲|授课|讲授|执教|主持|讲解|领学|亲授)"
+    rf"|(?:主讲人|主讲教师|主讲老师|主讲嘉宾|授课教师|授课老师|授课专家|主讲|授课)\s*(?:是|为|系)?\s*{_SPAN}"
+    r"(?=[，,。；;（(、\s]|$)"
+    rf"|(?:特邀|邀请到|邀请|请来|聘请)了?\s*{_SPAN}(?=[，,。；;（(、\s]|$|主讲|授课|讲授|讲解|担任|为大家|为你|带)"
 )
-"""A teacher named in prose rather than after a label with a colon (本课由王秀兰老师主讲 / 主讲人王秀兰，来自…): only a
-two-to-four-character name at a clause boundary, so that 主讲内容丰富多彩 names nobody."""
+"""A teacher named in prose rather than after a label with a colon, as platforms write it: 本课由王秀兰老师主讲 /
+由南京老年大学王秀兰副教授授课 / 主讲人王秀兰，来自… / 本课程邀请王秀兰研究员…. The words around the name are read by
+`name_in_text`: only a two-to-four-character name opening with a surname counts, so that 主讲内容丰富多彩 or
+由浅入深讲授 names nobody."""
+_TEXT_TEACHER_TITLED = re.compile(
+    rf"{_CLAUSE}{_SPAN}\s*(?:带你|带领|带大家|手把手|教你|教大家|为你|为大家|和你|与你|跟你|陪你|主讲|讲授|授课|讲解|执教|亲授)"
+    rf"|跟(?:着|著|随)\s*{_SPAN}\s*(?:一起)?(?:学|练|做|走进|了解|认识|掌握)"
+    rf"|{_CLAUSE}([一-鿿]{{2,4}})[，,]([^，,。；;]{{1,24}}?)(?=[，,。；;]|$)"
+)
+"""A teacher named before what they do, with a title that says they teach (王秀兰老师带你… / 跟着王秀兰老师一起学 /
+王秀兰，南京老年大学副教授。): without the title, 周末带你… or 课程，… would read as names."""
 _TEXT_PROVIDER = re.compile(
     rf"(?:单位|机构|主办单位|主办|出品单位|出品|制作单位)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,30}}?){_LABEL_END}"
 )
@@ -87,6 +102,10 @@ class LinkProfile:
     """`title` without level and sequence markers: the exact blocking key."""
     main: str
     """`title` of the main title only (before a colon or dash): 书法入门：楷书基础 -> 书法入门."""
+    alias: str
+    """`key` of the title after a leading 课堂 / 讲堂 name (乐享课堂：葫芦丝演奏 -> 葫芦丝演奏), or "": such a name is a
+    channel as often as a course (京剧票友课堂：跟着名师学), so the alias stands for the title only against another
+    record's whole title (never against another alias)."""
     markers: TitleMarkers
     instructors: frozenset[str]
     provider: str
@@ -102,7 +121,8 @@ class LinkProfile:
 
     def blocking_keys(self) -> list[str]:
         """Keys a candidate must share with this record: the title key, the main title's key when a subtitle
-        follows (书法入门：楷书基础 meets 书法入门), then one per LSH band."""
+        follows (书法入门：楷书基础 meets 书法入门), the alias (乐享课堂：葫芦丝演奏 meets 葫芦丝演奏), then one per LSH
+        band."""
         return list(self._blocking_keys)
 
     @cached_property
@@ -111,7 +131,8 @@ class LinkProfile:
         if len(self.key) < MIN_KEY_CHARS:
             return ()
         main = _squash(strip_markers(self.main))
-        extra = (f"t{_short_hash(main)}",) if main != self.key and len(main) >= MIN_KEY_CHARS else ()
+        extra: tuple[str, ...] = (f"t{_short_hash(main)}",) if main != self.key and len(main) >= MIN_KEY_CHARS else ()
+        extra += (f"t{_short_hash(self.alias)}",) if self.alias and self.alias not in (self.key, main) else ()
         return (f"t{_short_hash(self.key)}", *extra, *band_keys(self.key))
 
 
@@ -169,7 +190,8 @@ def _profile(record: Record) -> LinkProfile:
     description (主讲：王秀兰 单位：长春老年大学 课程目录：…); those are read from there when the field is empty."""
     spaced = _title(record.title)
     title = _squash(spaced)
-    described = _described(fold(record.description or ""))
+    description = _folded(record.description or "")
+    described = _described(description)
     lessons = _lessons([lesson.title for lesson in record.lessons] or described.lessons)
     teachers = [p.name for p in record.instructors] or described.teachers
     provider = record.provider.name if record.provider else described.provider
@@ -179,13 +201,14 @@ def _profile(record: Record) -> LinkProfile:
         title=title,
         key=_squash(strip_markers(title)),
         main=_squash(_MAIN_TITLE.split(spaced, maxsplit=1)[0]),
+        alias=_alias(spaced),
         markers=title_markers(spaced),
         instructors=frozenset(n for n in (person_name(t) for t in teachers) if n),
         provider=institution(provider) if provider else "",
         lessons=lessons,
         description=_squash(described.rest)[:600],
         sentences=frozenset(s for s in map(_squash, _SENTENCE_END.split(described.rest)) if len(s) >= MIN_SENTENCE),
-        text=_squash(fold(record.description or "")),
+        text=_squash(description),
         lesson_count=record.lesson_count or (len(lessons) or None),
         duration_seconds=record.duration_seconds,
     )
@@ -205,19 +228,46 @@ def _described(text: str) -> _Described:
     listed = _TEXT_LESSONS.search(text)
     rest = _TEXT_LESSONS.sub("", text)
     providers = _TEXT_PROVIDER.findall(rest)
-    teachers = [name for found in _TEXT_TEACHER.findall(rest) for name in found.split("、")]
-    teachers += [a or b for a, b in _TEXT_TEACHER_PROSE.findall(rest)] if not teachers else []
+    teachers = _names((found.split("、") for found in _TEXT_TEACHER.findall(rest)), labelled=True)
+    if teachers:
+        rest = _TEXT_TEACHER.sub(" ", rest)
+    else:
+        teachers, rest = _prose_teachers(rest)
     return _Described(
-        rest=_TEXT_PROVIDER.sub(" ", _TEXT_TEACHER_PROSE.sub(" ", _TEXT_TEACHER.sub(" ", rest))),
+        rest=_TEXT_PROVIDER.sub(" ", rest),
         teachers=teachers,
         provider=providers[0] if providers else "",
         lessons=[x for x in _LESSON_SPLIT.split(listed.group(1)) if x.strip()] if listed else [],
     )
 
 
+def _names(spans: Iterable[Iterable[str]], *, labelled: bool) -> list[str]:
+    return [name for found in spans for span in found if span and (name := name_in_text(span, labelled=labelled))]
+
+
+def _prose_teachers(text: str) -> tuple[list[str], str]:
+    """The teachers a text names in prose, and the text without the words that name them (the rest of a sentence
+    that names nobody stays, for the descriptions to be compared)."""
+    teachers: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for pattern, titled in ((_TEXT_TEACHER_PROSE, False), (_TEXT_TEACHER_TITLED, True)):
+        if teachers:
+            break
+        for found in pattern.finditer(text):  # the text as folded: 跟着 of a traditional platform is 跟著
+            words, *after = (g for g in found.groups() if g)
+            titled_words = after[0] if after else words  # 王秀兰，南京老年大学副教授: the title follows the name
+            name = name_in_text(words) if not titled or has_teacher_title(titled_words) else None
+            if name:
+                teachers.append(name)
+                spans.append(found.span())
+    for start, end in reversed(spans):
+        text = f"{text[:start]} {text[end:]}"
+    return teachers, text
+
+
 def _lessons(titles: list[str]) -> tuple[str, ...]:
     """Lesson titles without their numbering; lessons named only by a number (第1讲) say nothing and are left out."""
-    found = (_squash(_LESSON_NUMBER.sub("", fold(t), count=1)) for t in titles)
+    found = (_squash(_LESSON_NUMBER.sub("", _folded(t), count=1)) for t in titles)
     return tuple(t for t in found if t)
 
 
@@ -228,8 +278,9 @@ def institution(name: str) -> str:
 
 def _title(title: str) -> str:
     """Folded title (punctuation kept); bracketed remarks kept only when they carry markers (（第二季）),
-    dropped when they name a platform's packaging (（智慧教育版）, 【重播】)."""
-    folded = fold(title)
+    dropped when they name a platform's packaging (（智慧教育版）, 【重播】); an episode count or progress (全12集,
+    更新至第5集) wherever it stands."""
+    folded = EPISODES.sub(" ", _folded(title))
     unprefixed = _INSTITUTION_PREFIX.sub("", folded, count=1)
     if len(_squash(unprefixed)) >= MIN_KEY_CHARS:
         folded = unprefixed
@@ -239,6 +290,27 @@ def _title(title: str) -> str:
         return match.group(0) if title_markers(match.group(0)) != TitleMarkers() else ""
 
     return unwrapped(_REMARKS.sub(lambda m: f" {remark(m)} ", folded))
+
+
+_HALL_HEAD = re.compile(r"^\s*[^\s·・•‧|｜丨:：—_\-]{1,12}(?:课堂|讲堂|学堂|讲坛)\s*(?:[·・•‧|｜丨:：_\-]|——|—)\s*")
+MIN_ALIAS = 3
+
+
+def _alias(spaced: str) -> str:
+    head = _HALL_HEAD.match(spaced)
+    if head is None:
+        return ""
+    alias = _squash(strip_markers(spaced[head.end() :]))
+    return alias if len(alias) >= MIN_ALIAS else ""
+
+
+_TAIWAN_FORMS = str.maketrans("著痺簷暱睪", "着痹檐昵睾")
+"""Characters a traditional-character platform writes (OpenCC s2tw) that folding leaves as they are, though the
+simplified text has another (跟着 -> 跟著): one form for both, so the two listings compare equal."""
+
+
+def _folded(text: str) -> str:
+    return fold(text).translate(_TAIWAN_FORMS)
 
 
 def _squash(text: str) -> str:
