@@ -1,5 +1,5 @@
 """Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2|heldout3]
-[--backend sqlite|elasticsearch|both] [--sample N] [--json F]`."""
+[--backend sqlite|elasticsearch|both|sqlite-fts5] [--sample N] [--json F]`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,18 @@ from pathlib import Path
 from bench.quality.corpus import CORPORA, floors_file
 from bench.quality.explain import explained
 from bench.quality.report import below_floors, load_floors, tables, worst_queries
-from bench.quality.suite import BACKENDS, run_suite
+from bench.quality.suite import BACKENDS, SQLITE_FTS5, run_suite
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
-    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="sqlite")
+    parser.add_argument(
+        "--backend",
+        choices=(*BACKENDS, "both", SQLITE_FTS5),
+        default="sqlite",
+        help="sqlite (its default search engine), elasticsearch, both of them, or sqlite-fts5 (SQLite with the FTS5 "
+        "search engine, index.search_engine: fts5)",
+    )
     parser.add_argument(
         "--corpus",
         choices=tuple(CORPORA),

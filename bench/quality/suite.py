@@ -30,6 +30,9 @@ from indexer.backends.base import IndexBackend, SearchQuery
 from indexer.pipeline import RecordBuilder
 
 BACKENDS = ("sqlite", "elasticsearch")
+"""What `--backend both` runs: the embedded default and the shared backend."""
+SQLITE_FTS5 = "sqlite-fts5"
+"""The SQLite backend with its other search engine (`index.search_engine: fts5`), run by name only."""
 DEPTH = 50
 
 
@@ -39,7 +42,8 @@ class SuiteError(RuntimeError):
 
 def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | None = None,
               corpus_name: str = "main") -> dict[str, Any]:  # fmt: skip
-    """Figures (flat name -> value) and per-query rows for one backend (`sqlite` or `elasticsearch`).
+    """Figures (flat name -> value) and per-query rows for one backend (`sqlite`, `elasticsearch`, or `sqlite-fts5`:
+    SQLite with its FTS5 search engine in place of the default).
 
     `sample` keeps only the first that many queries of each class (for an engine too slow to answer them all
     in CI); its figures are named `<backend>-sample<n>` and have floors of their own. `corpus_name` picks the
@@ -96,8 +100,9 @@ def _check_judgements(judgements: list[Judgement], labels: dict[str, dict[str, A
 def _backend(kind: str, work: Path, *, es_url: str | None) -> Iterator[tuple[IndexBackend, Settings]]:
     http = HttpSettings(delay_seconds=0, retries=0, backoff_seconds=0, timeout_seconds=10,
                         allow_private_hosts=["127.0.0.1"])  # fmt: skip
-    if kind == "sqlite":
-        settings = Settings(data_dir=work, http=http)
+    if kind in ("sqlite", SQLITE_FTS5):
+        engine = "fts5" if kind == SQLITE_FTS5 else IndexSettings().search_engine
+        settings = Settings(data_dir=work, http=http, index=IndexSettings(search_engine=engine))
         backend = open_backend(settings)
         try:
             yield backend, settings
@@ -105,7 +110,7 @@ def _backend(kind: str, work: Path, *, es_url: str | None) -> Iterator[tuple[Ind
             backend.close()
         return
     if kind != "elasticsearch":
-        raise SuiteError(f"unknown backend {kind!r}: one of {', '.join(BACKENDS)}")
+        raise SuiteError(f"unknown backend {kind!r}: one of {', '.join((*BACKENDS, SQLITE_FTS5))}")
     with _elasticsearch_url(es_url) as url:
         index = IndexSettings(backend="elasticsearch", url=url, es_replicas=0,
                               es_alias=f"edufed-quality-{uuid.uuid4().hex[:10]}")  # fmt: skip

@@ -1,6 +1,7 @@
 """The quality suite in CI: relevance, duplicate and theme figures of both backends hold their floors.
 
-SQLite answers every query of bench/quality/judgements.yaml; Elasticsearch (noida-db, or ELASTICSEARCH_URL's
+SQLite answers every query of bench/quality/judgements.yaml, with its default search engine and with FTS5 (the
+engine `index.search_engine: fts5` picks); Elasticsearch (noida-db, or ELASTICSEARCH_URL's
 cluster) answers the first two of each class, as its floors in bench/quality/floors.yaml are measured; both
 index the whole corpus through a real harvest of its local platforms.
 """
@@ -12,7 +13,7 @@ import pytest
 from bench.quality.report import below_floors, load_floors
 from bench.quality.suite import run_suite
 
-CI_RUNS = [("sqlite", None), ("elasticsearch", 2)]
+CI_RUNS = [("sqlite", None), ("sqlite-fts5", None), ("elasticsearch", 2)]
 
 
 @pytest.mark.parametrize(("backend", "sample"), CI_RUNS, ids=[kind for kind, _ in CI_RUNS])
