@@ -30,10 +30,8 @@ def settings_file(tmp_path: Path) -> Path:
     return settings
 
 
-def test_status_reports_an_older_analysis_and_reindex_analysis_only_catches_it_up(tmp_path: Path) -> None:
-    settings = settings_file(tmp_path)
-    code, out, _ = edufed(settings, "status")
-    assert code == 0 and "does not exist yet" in out
+def written_index(tmp_path: Path) -> Path:
+    """The configured SQLite index (under settings_file's data_dir), holding the contract corpus."""
     index = tmp_path / "data" / "index.sqlite3"
     index.parent.mkdir()
     backend = SqliteBackend(index)
@@ -41,6 +39,14 @@ def test_status_reports_an_older_analysis_and_reindex_analysis_only_catches_it_u
         backend.upsert(build_corpus())
     finally:
         backend.close()
+    return index
+
+
+def test_status_reports_an_older_analysis_and_reindex_analysis_only_catches_it_up(tmp_path: Path) -> None:
+    settings = settings_file(tmp_path)
+    code, out, _ = edufed(settings, "status")
+    assert code == 0 and "does not exist yet" in out
+    index = written_index(tmp_path)
     code, out, _ = edufed(settings, "status")
     assert code == 0 and f"holds version {ANALYSIS_VERSION}, this edufed's is {ANALYSIS_VERSION} (current)" in out
     to_older_analysis(index)
@@ -77,13 +83,7 @@ def test_reindex_analysis_only_waits_for_a_serving_processes_catch_up_and_then_d
     tmp_path: Path,
 ) -> None:
     settings = settings_file(tmp_path)
-    index = tmp_path / "data" / "index.sqlite3"
-    index.parent.mkdir()
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(build_corpus())
-    finally:
-        backend.close()
+    index = written_index(tmp_path)
     to_older_analysis(index)
     holder = subprocess.Popen(  # stands in for an edufed serve's background catch-up
         [sys.executable, "-c", HOLDER, f"{index}.analysis.lock"],
