@@ -202,7 +202,7 @@ class KnownTitles:
 
 
 KNOWN_UIDS = 100_000
-"""Uids kept for the index generation they were read in (about 100 bytes each: ~10 MB at most)."""
+"""Uids kept for the index generation they were read in (about 150 bytes each with the dict: ~15 MB at most)."""
 
 
 class KnownUids:
