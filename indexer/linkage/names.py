@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import rjieba
+
 from indexer.analysis import fold
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -30,9 +32,16 @@ _ROLE = (
 )
 _LISTED_TITLE = re.compile(rf"{_RANK}*{_ROLE}")
 _TITLE_IN_TEXT = _LISTED_TITLE
+_ROLE_IN_TEXT = re.compile(_ROLE)
+"""A role alone, for scanning a whole text (a rank before it is read with the name): ranks before every
+character cost a scan ~4x."""
+_BEFORE_A_NAME = frozenset("由的着著随请邀是为和与及跟向在学院校心所会团台馆司局委部处站")
+"""Characters a name may follow in a text: 由 / 的 / 跟着 / 邀请 …, or the end of an institution (大学, 医院, 中心):
+课程是由 holds no name 程是由."""
+_GENERIC_TITLES = frozenset(("老师", "教师", "名师", "专家", "嘉宾", "先生", "女士", "同志", "主任"))
 _AFTER_INSTITUTION = re.compile(
     r"^.*(?:大学|学院|学校|医院|中心|研究院|研究所|协会|学会|剧院|剧团|乐团|电视台|图书馆|文化馆|博物馆|委员会|公司)"
-    r"([一-鿿]{2,4})$"
+    r"的?([一-鿿]{2,4})$"
 )
 """A name after its institution, no title given (南京老年大学王秀兰)."""
 _LIKE_TITLE = re.compile(rf"{_RANK}*[一-鿿]{{1,4}}(?:师|员|家)")
@@ -68,14 +77,22 @@ def person_name(name: str) -> str:
     return _without_title(text)
 
 
-def name_in_text(text: str, *, labelled: bool = False) -> str | None:
+def name_in_text(text: str, *, labelled: bool = False, prose: bool = False) -> str | None:
     """A teacher's name read out of words of a text (主讲：南京老年大学王秀兰副教授 / 本课由王秀兰老师 /
     王秀兰适合…), or None when no two-to-four-character name opening with a common surname is there. A name stands
     right before a title (王秀兰副教授), right after one (副教授王秀兰) or an institution (南京老年大学王秀兰); what
     precedes it (本课由) is not part of it. A `labelled` value (what follows 主讲：) may also be a name alone,
-    titles aside, whatever its surname, or a name run into the words after it (王秀兰适合初学者)."""
+    titles aside, whatever its surname, or a name run into the words after it (王秀兰适合初学者). In `prose`, a
+    word the segmenter knows as something other than a person (全国名师, 南京名师, 金牌讲师) is no name."""
+    found = _name_in(text, labelled=labelled)
+    if found is None or _TITLE_IN_TEXT.search(found) or (prose and not _may_be_person(found)):
+        return None  # 高级讲师, 全国 (of 全国名师) are no one's name
+    return found
+
+
+def _name_in(text: str, *, labelled: bool) -> str | None:
     name = _squash(_BRACKETED.sub("", _LABEL.sub("", fold(text).strip())))
-    for whole in (name, _without_title(name)):
+    for whole in (_without_title(name),):
         named = labelled or _has_surname(whole)
         if named and min(NAME_LENGTHS) <= len(whole) <= max(NAME_LENGTHS) and _is_cjk(whole):
             return whole
@@ -89,19 +106,36 @@ def name_in_text(text: str, *, labelled: bool = False) -> str | None:
     return _opening_name(name) if labelled else None
 
 
-def has_teacher_title(text: str) -> bool:
-    """Whether words name a professional title or rank (老师, 副教授, 主任医师) anywhere in them."""
-    return _TITLE_IN_TEXT.search(text) is not None
+def has_teacher_title(text: str, *, professional: bool = False) -> bool:
+    """Whether words name a title or rank (老师, 副教授, 主任医师) anywhere in them; `professional`: a rank or a
+    profession, not a word any sentence may hold (老师, 专家, 嘉宾)."""
+    return any(not professional or t.group(0) not in _GENERIC_TITLES for t in _TITLE_IN_TEXT.finditer(text))
+
+
+def teacher_titles(text: str) -> list[re.Match[str]]:
+    """Where words of a text name a title's role (王秀兰老师带你 -> 老师, 王秀兰副教授 -> 教授)."""
+    return list(_ROLE_IN_TEXT.finditer(text))
+
+
+def _may_be_person(name: str) -> bool:
+    """Whether the segmenter reads a name as a person's, or as no single word it knows (全国 is a noun, 南京 a
+    place, 王秀兰 a person)."""
+    tags = rjieba.tag(name, False)
+    return len(tags) > 1 or tags[0][1].startswith("nr")
 
 
 def _name_ending(text: str) -> str | None:
-    """The name at the end of `text` (南京老年大学王秀兰 -> 王秀兰): a compound surname's four characters, else the
-    three or two characters opening with a surname."""
-    if len(text) >= 4 and text[-4:-2] in COMPOUND_SURNAMES:
-        return text[-4:]
-    for length in (3, 2):
-        if len(text) >= length and text[-length] in SURNAMES and _is_cjk(text[-length:]):
-            return text[-length:]
+    """The name at the end of `text` (南京老年大学王秀兰 -> 王秀兰, 本课由王秀兰 -> 王秀兰): a compound surname's four
+    characters, else the three or two characters opening with a surname, where what stands before them may end
+    before a name (由, 的, an institution, nothing)."""
+    for length in (4, 3, 2):
+        name = text[-length:]
+        if len(text) < length or not _is_cjk(name) or not _has_surname(name):
+            continue
+        if (length == 4) != (name[:2] in COMPOUND_SURNAMES):
+            continue
+        if length == len(text) or text[-length - 1] in _BEFORE_A_NAME:
+            return name
     return None
 
 

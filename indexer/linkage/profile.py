@@ -21,7 +21,7 @@ import numpy as np
 
 from indexer.analysis import fold
 from indexer.linkage.markers import TitleMarkers, strip_markers, title_markers
-from indexer.linkage.names import has_teacher_title, name_in_text, person_name
+from indexer.linkage.names import has_teacher_title, name_in_text, person_name, teacher_titles
 from indexer.linkage.titles import EPISODES, unwrapped
 from indexer.record import Record
 
@@ -61,26 +61,27 @@ _TEACHER_LABEL = (
     r"主讲人|主讲教师|主讲老师|主讲嘉宾|主讲专家|主讲|授课教师|授课老师|授课专家|授课人|授课|讲授人|讲师|任课教师|任课老师"
     r"|指导教师|指导老师|讲解人|老师|教师"
 )
-_TEXT_TEACHER = re.compile(rf"(?:{_TEACHER_LABEL})\s*[:：]\s*([^\s,，;；。/|｜()]{{2,40}}?){_LABEL_END}")
-_SPAN = r"([一-鿿]{2,24}?)"
+_TEXT_TEACHER = re.compile(
+    rf"(?:{_TEACHER_LABEL}|名师|专家|教学团队|授课团队|师资)(?:简介|介绍|团队|信息)?\s*[:：]\s*([^\s,，;；。/|｜()]{{2,40}}?){_LABEL_END}"
+)
+_SPAN = r"([一-鿿()\s]{2,40}?)"
+"""Words that may hold a name, its institution and its title, bracketed or spaced (王秀兰（南京老年大学副教授）)."""
 _CLAUSE = r"(?:^|(?<=[，,。；;！!？?\s:：、]))"
 _TEXT_TEACHER_PROSE = re.compile(
     rf"由\s*{_SPAN}\s*(?:主讲|授课|讲授|执教|主持|讲解|领学|亲授)"
     rf"|(?:主讲人|主讲教师|主讲老师|主讲嘉宾|授课教师|授课老师|授课专家|主讲|授课)\s*(?:是|为|系)?\s*{_SPAN}"
-    r"(?=[，,。；;（(、\s]|$)"
+    r"(?=[，,。；;（(）)、\s]|$)"
     rf"|(?:特邀|邀请到|邀请|请来|聘请)了?\s*{_SPAN}(?=[，,。；;（(、\s]|$|主讲|授课|讲授|讲解|担任|为大家|为你|带)"
 )
 """A teacher named in prose rather than after a label with a colon, as platforms write it: 本课由王秀兰老师主讲 /
 由南京老年大学王秀兰副教授授课 / 主讲人王秀兰，来自… / 本课程邀请王秀兰研究员…. The words around the name are read by
 `name_in_text`: only a two-to-four-character name opening with a surname counts, so that 主讲内容丰富多彩 or
 由浅入深讲授 names nobody."""
-_TEXT_TEACHER_TITLED = re.compile(
-    rf"{_CLAUSE}{_SPAN}\s*(?:带你|带领|带大家|手把手|教你|教大家|为你|为大家|和你|与你|跟你|陪你|主讲|讲授|授课|讲解|执教|亲授)"
-    rf"|跟(?:着|著|随)\s*{_SPAN}\s*(?:一起)?(?:学|练|做|走进|了解|认识|掌握)"
-    rf"|{_CLAUSE}([一-鿿]{{2,4}})[，,]([^，,。；;]{{1,24}}?)(?=[，,。；;]|$)"
-)
-"""A teacher named before what they do, with a title that says they teach (王秀兰老师带你… / 跟着王秀兰老师一起学 /
-王秀兰，南京老年大学副教授。): without the title, 周末带你… or 课程，… would read as names."""
+_TEXT_TEACHER_APPOSED = re.compile(rf"{_CLAUSE}([一-鿿]{{2,4}})(?:[，,]|是|系|现任|现为)([^。；;]{{1,24}})")
+"""A name followed by who the person is (王秀兰，南京老年大学副教授。 / 王秀兰，女，主任医师。 / 王秀兰是…高级讲师)."""
+_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\s:：、]")
+TITLED_LOOKBACK = 24
+"""How far before a title (老师, 副教授) its name and institution are looked for, within the clause."""
 _TEXT_PROVIDER = re.compile(
     rf"(?:单位|机构|主办单位|主办|出品单位|出品|制作单位)\s*[:：]\s*([^\s,，;；。/|｜()]{{2,30}}?){_LABEL_END}"
 )
@@ -191,7 +192,7 @@ def _profile(record: Record) -> LinkProfile:
     spaced = _title(record.title)
     title = _squash(spaced)
     description = _folded(record.description or "")
-    described = _described(description)
+    described = _described(description, taught=bool(record.instructors))
     lessons = _lessons([lesson.title for lesson in record.lessons] or described.lessons)
     teachers = [p.name for p in record.instructors] or described.teachers
     provider = record.provider.name if record.provider else described.provider
@@ -224,7 +225,7 @@ class _Described:
     lessons: list[str]
 
 
-def _described(text: str) -> _Described:
+def _described(text: str, *, taught: bool = False) -> _Described:
     listed = _TEXT_LESSONS.search(text)
     rest = _TEXT_LESSONS.sub("", text)
     providers = _TEXT_PROVIDER.findall(rest)
@@ -232,7 +233,7 @@ def _described(text: str) -> _Described:
     if teachers:
         rest = _TEXT_TEACHER.sub(" ", rest)
     else:
-        teachers, rest = _prose_teachers(rest)
+        teachers, rest = _prose_teachers(rest, thorough=not taught)
     return _Described(
         rest=_TEXT_PROVIDER.sub(" ", rest),
         teachers=teachers,
@@ -245,21 +246,36 @@ def _names(spans: Iterable[Iterable[str]], *, labelled: bool) -> list[str]:
     return [name for found in spans for span in found if span and (name := name_in_text(span, labelled=labelled))]
 
 
-def _prose_teachers(text: str) -> tuple[list[str], str]:
+def _prose_teachers(text: str, *, thorough: bool = True) -> tuple[list[str], str]:
     """The teachers a text names in prose, and the text without the words that name them (the rest of a sentence
-    that names nobody stays, for the descriptions to be compared)."""
+    that names nobody stays, for the descriptions to be compared): after a phrase that says who teaches (由…主讲,
+    主讲人…, 邀请…), else before a title at the start of a clause (王秀兰老师带你…, 跟着王秀兰老师…,
+    来自…的王秀兰副教授), else before a comma and who the person is (王秀兰，…副教授). The last two only when
+    `thorough`: a record whose teachers are known reads only the first (its text is compared, its teachers are not
+    read from it)."""
     teachers: list[str] = []
     spans: list[tuple[int, int]] = []
-    for pattern, titled in ((_TEXT_TEACHER_PROSE, False), (_TEXT_TEACHER_TITLED, True)):
-        if teachers:
-            break
-        for found in pattern.finditer(text):  # the text as folded: 跟着 of a traditional platform is 跟著
-            words, *after = (g for g in found.groups() if g)
-            titled_words = after[0] if after else words  # 王秀兰，南京老年大学副教授: the title follows the name
-            name = name_in_text(words) if not titled or has_teacher_title(titled_words) else None
-            if name:
+    for found in _TEXT_TEACHER_PROSE.finditer(text):
+        words = next(g for g in found.groups() if g)
+        if name := name_in_text(words, prose=True):
+            teachers.append(name)
+            spans.append(found.span())
+    if not teachers and thorough:
+        for title in teacher_titles(text):
+            start = max(0, title.start() - TITLED_LOOKBACK)
+            breaks = list(_CLAUSE_BREAK.finditer(text, start, title.start()))
+            start = breaks[-1].end() if breaks else start
+            end = title.end() + 1 if text[title.end() : title.end() + 1] == ")" else title.end()
+            if name := name_in_text(text[start:end], prose=True):  # 王秀兰(南京老年大学副教授)带你…
                 teachers.append(name)
-                spans.append(found.span())
+                spans.append((start, end))
+    if not teachers and thorough:
+        for found in _TEXT_TEACHER_APPOSED.finditer(text):
+            if has_teacher_title(found.group(2), professional=True) and (
+                name := name_in_text(found.group(1), prose=True)
+            ):
+                teachers.append(name)
+                spans.append(found.span(1))
     for start, end in reversed(spans):
         text = f"{text[:start]} {text[end:]}"
     return teachers, text

@@ -43,8 +43,8 @@ _LEADING_PATH = 3
 _TRAILING = re.compile(rf"{_SEPARATOR}([^{_SEPARATOR_CHARS}]{{1,32}})\s*$")
 _COUNT = r"[0-9]{1,3}|[一二两三四五六七八九十百]{1,4}"
 EPISODES = re.compile(
-    rf"(?:共|全)\s*(?:{_COUNT})\s*(?:集|讲|课|节|期|章|回)(?:全|完结)?|(?:{_COUNT})\s*(?:集|讲)\s*(?:全|完结)(?!篇)"
-    rf"|(?:更新至|更新到|已更新|已更新至|连载至|更至|已更至)\s*第?\s*(?:{_COUNT})\s*(?:集|讲|课|节|期)"
+    rf"(?:共|全)\s*(?:{_COUNT})\s*(?:课时|学时|节课|集|讲|课|节|期|章|回)(?:全|完结)?|(?:{_COUNT})\s*(?:集|讲)\s*(?:全|完结)(?!篇)"
+    rf"|(?:更新至|更新到|已更新至|已更新|连载至|已更至|更至|已更)\s*第?\s*(?:{_COUNT})\s*(?:集|讲|课|节|期)"
     r"|第?\s*[0-9]{1,3}\s*[-~至到]\s*[0-9]{1,3}\s*[集讲]|(?:持续)?(?:连载中|更新中)"
 )
 """An episode count or progress (全12集, 12集全, 共8讲, 更新至第5集): how much of the course a listing holds, not
@@ -52,9 +52,9 @@ which course (更新至第5集 is not the fifth episode)."""
 _PACKAGING_WORDS = (
     r"系列微课|系列讲座|系列课程|系列课|全套教程|全套课程|全套视频|视频教程|教学视频|完整版|完整课程|全集|合集|合辑|精讲"
     r"|高清版|高清|超清版|超清|蓝光|无水印|已完结|完结(?!篇)"
-    rf"|(?<![第0-9一二两三四五六七八九十百])(?:{_COUNT})\s*(?:集|讲)$"
+    rf"|(?<![第0-9一二两三四五六七八九十百])(?:{_COUNT})\s*(?:集|讲|课时|学时|节课|个视频)$"
 )
-_PACKAGING_END = re.compile(r"[课座程频版集辑讲清光印结全节期章回中]\s*$")
+_PACKAGING_END = re.compile(r"[课座程频版集辑讲清光印结全节期章回中时]\s*$")
 """The last character of every packaging form: most titles end otherwise, and are not searched for packaging."""
 _PACKAGING = re.compile(rf"(?:\s*[{_SEPARATOR_CHARS}\-]*\s*)(?:(?:{_PACKAGING_WORDS}|{EPISODES.pattern})\s*)+$")
 _LABEL = re.compile(
