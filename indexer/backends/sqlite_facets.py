@@ -191,12 +191,19 @@ class FacetColumns:
             values = {name: column[rowids] for name, column in columns.items()}
         every: Mask = None if base.all() else base  # None: every row, so no copies are made
         passing = {f: _passes(values[FACET_COLUMNS[f]], filters, f) for f in filters.facets()}
-        everything = _all(every, passing.values())
+        picks: dict[tuple[str, ...], Pick] = {}
+
+        def pick(used: tuple[str, ...]) -> Pick:
+            """The rows kept by `every` and the filters of `used` (the same for every facet without a filter)."""
+            if used not in picks:
+                picks[used] = _pick(_all(every, (passing[f] for f in used)))
+            return picks[used]
+
+        everything = pick(tuple(passing))
         facets: dict[str, dict[str, int]] = {}
         if with_facets:
             for facet in FACET_FIELDS:
-                selected = _all(every, (p for f, p in passing.items() if f != facet))
-                column = _take(values[FACET_COLUMNS[facet]], selected)
+                column = _take(values[FACET_COLUMNS[facet]], pick(tuple(f for f in passing if f != facet)))
                 facets[facet] = _sorted(_facet_counts(facet, column, codes))
         ids = np.arange(len(base), dtype=np.int64) if rowids is None else rowids
         return Matched(
@@ -246,7 +253,23 @@ def _all(base: Mask, conditions: Iterable[npt.NDArray[np.bool_]]) -> Mask:
     return result
 
 
-def _take(values: npt.NDArray[Any], selected: Mask) -> npt.NDArray[Any]:
+Pick = npt.NDArray[np.bool_] | IntArray | None
+"""The rows a selection keeps: None (every row), its boolean mask, or their indices (`_pick`)."""
+_DENSE = 0.75
+"""A selection keeping more than this share of its rows is read through its mask, a sparser one by indices."""
+
+
+def _pick(selected: Mask) -> Pick:
+    """How `_take` reads the rows of a selection, once for every column read with it: the indices of the rows it
+    keeps (one pass over the mask, then each column read at those rows only), or its mask when it keeps most rows.
+    A mask of scattered rows is slow to read through: 9 columns of 100k rows 1.5 ms at 10 % kept and 4.1 ms at
+    50 % through the mask, 0.14 and 0.98 ms by indices; at 95 % kept the mask is faster (1.5 against 2.2 ms)."""
+    if selected is None or np.count_nonzero(selected) > _DENSE * len(selected):
+        return selected
+    return np.flatnonzero(selected)
+
+
+def _take(values: npt.NDArray[Any], selected: Pick) -> npt.NDArray[Any]:
     return values if selected is None else values[selected]
 
 

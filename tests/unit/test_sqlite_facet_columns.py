@@ -13,7 +13,7 @@ import numpy as np
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_facets import _COLUMNS, FacetColumns, Filters
+from indexer.backends.sqlite_facets import _COLUMNS, FacetColumns, Filters, _pick, _take
 from indexer.backends.sqlite_schema import FacetCodes
 from indexer.record import Record
 
@@ -130,3 +130,14 @@ def test_a_sync_told_the_snapshots_generation_applies_what_the_columns_lack_and_
             conn.execute("COMMIT")
     finally:
         backend.close()
+
+
+def test_the_rows_a_selection_keeps_are_read_alike_through_its_mask_or_its_indices() -> None:
+    rng = np.random.default_rng(17)
+    values = rng.integers(-(2**40), 2**40, 5000)
+    for share in (0.0, 0.01, 0.3, 0.74, 0.76, 0.99, 1.0):
+        selected = rng.random(len(values)) < share
+        picked = _pick(selected)
+        assert picked is not None and (picked.dtype == np.bool_) == (selected.mean() > 0.75)
+        assert np.array_equal(_take(values, picked), values[selected])
+    assert _pick(None) is None and _take(values, None) is values
