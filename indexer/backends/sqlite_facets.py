@@ -192,6 +192,7 @@ class FacetColumns:
         every: Mask = None if base.all() else base  # None: every row, so no copies are made
         passing = {f: _passes(values[FACET_COLUMNS[f]], filters, f) for f in filters.facets()}
         picks: dict[tuple[str, ...], Pick] = {}
+        left_out: dict[tuple[str, ...], IntArray] = {}
 
         def pick(used: tuple[str, ...]) -> Pick:
             """The rows kept by `every` and the filters of `used` (the same for every facet without a filter)."""
@@ -203,8 +204,15 @@ class FacetColumns:
         facets: dict[str, dict[str, int]] = {}
         if with_facets:
             for facet in FACET_FIELDS:
-                column = _take(values[FACET_COLUMNS[facet]], pick(tuple(f for f in passing if f != facet)))
-                facets[facet] = _sorted(_facet_counts(facet, column, codes))
+                used = tuple(f for f in passing if f != facet)
+                column, picked = values[FACET_COLUMNS[facet]], pick(used)
+                if picked is not None and picked.dtype == np.bool_:  # most rows: count them all, less the others
+                    if used not in left_out:
+                        left_out[used] = np.flatnonzero(~picked)
+                    counts = _facet_counts(facet, column, codes, less=column[left_out[used]])
+                else:
+                    counts = _facet_counts(facet, _take(column, picked), codes)
+                facets[facet] = _sorted(counts)
         ids = np.arange(len(base), dtype=np.int64) if rowids is None else rowids
         return Matched(
             ids=_take(ids, everything),
@@ -273,17 +281,25 @@ def _take(values: npt.NDArray[Any], selected: Pick) -> npt.NDArray[Any]:
     return values if selected is None else values[selected]
 
 
-def _facet_counts(facet: str, column: npt.NDArray[np.int64], codes: FacetCodes) -> dict[str, int]:
+def _facet_counts(
+    facet: str, column: npt.NDArray[np.int64], codes: FacetCodes, *, less: npt.NDArray[np.int64] | None = None
+) -> dict[str, int]:
+    """Value -> rows of `column` holding it, less those of `less` (some of the same rows: a selection keeping most
+    rows is counted over the whole column, then the few it leaves out are taken off, with no copy of the column)."""
+    less = column[:0] if less is None else less
     if facet == "is_free":
-        free = int(np.count_nonzero(column))
-        return {name: n for name, n in (("true", free), ("false", len(column) - free)) if n}
+        free = int(np.count_nonzero(column)) - int(np.count_nonzero(less))
+        rows = len(column) - len(less)
+        return {name: n for name, n in (("true", free), ("false", rows - free)) if n}
     counts: dict[str, int] = {}
     if facet in MASK_FACETS:
-        present = int(np.bitwise_or.reduce(column)) if len(column) else 0
-        for bit, n in _bit_counts(column, present):
-            _add(counts, codes.value(facet, bit), n)
+        present = int(np.bitwise_or.reduce(column)) if len(column) else 0  # a bit only `less` holds counts 0
+        for (bit, n), (_, taken) in zip(_bit_counts(column, present), _bit_counts(less, present), strict=True):
+            _add(counts, codes.value(facet, bit), n - taken)
         return counts
     per_code = np.bincount(column) if len(column) else np.zeros(0, dtype=np.int64)
+    if len(less):
+        per_code = per_code - np.bincount(less, minlength=len(per_code))
     for code in np.flatnonzero(per_code):
         if code:
             _add(counts, codes.value(facet, int(code)), int(per_code[code]))

@@ -13,7 +13,7 @@ import numpy as np
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_facets import _COLUMNS, FacetColumns, Filters, _pick, _take
+from indexer.backends.sqlite_facets import _COLUMNS, FacetColumns, Filters, _facet_counts, _pick, _take
 from indexer.backends.sqlite_schema import FacetCodes
 from indexer.record import Record
 
@@ -141,3 +141,34 @@ def test_the_rows_a_selection_keeps_are_read_alike_through_its_mask_or_its_indic
         assert picked is not None and (picked.dtype == np.bool_) == (selected.mean() > 0.75)
         assert np.array_equal(_take(values, picked), values[selected])
     assert _pick(None) is None and _take(values, None) is values
+
+
+def test_counts_over_every_row_less_those_left_out_are_the_counts_of_the_rows_kept() -> None:
+    rng = np.random.default_rng(23)
+    codes = FacetCodes()
+    with sqlite3.connect(":memory:") as conn:
+        conn.execute("CREATE TABLE codes (facet TEXT, value TEXT, code INTEGER)")
+        rows = [(facet, f"{facet}{code}", code) for facet in ("theme", "audience") for code in range(20)]
+        rows += [
+            (facet, f"{facet}{code}", code) for facet in ("platform", "media_type", "region") for code in range(1, 40)
+        ]
+        conn.executemany("INSERT INTO codes VALUES (?, ?, ?)", rows)
+        codes.load(conn)
+    columns = {
+        "theme": rng.integers(0, 1 << 12, 3000),  # one bincount over the masks
+        "audience": rng.integers(0, 1 << 20, 3000),  # a count per bit
+        "platform": rng.integers(0, 40, 3000),
+        "media_type": rng.integers(0, 3, 3000),  # 0: no value
+        "is_free": rng.integers(0, 2, 3000),
+    }
+    columns["region"] = columns["platform"].copy()
+    columns["region"][:5] = 39  # a value only rows left out hold
+    columns["audience"][:5] |= 1 << 19
+    for share in (0.999, 0.9, 0.5):
+        kept = rng.random(3000) < share
+        kept[:5] = False
+        left_out = np.flatnonzero(~kept)
+        for facet, column in columns.items():
+            expected = _facet_counts(facet, column[kept], codes)
+            assert _facet_counts(facet, column, codes, less=column[left_out]) == expected, (facet, share)
+            assert _facet_counts(facet, column, codes) == _facet_counts(facet, column[np.ones(3000, bool)], codes)
