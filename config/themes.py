@@ -31,6 +31,11 @@ class CategoryRule(_Strict):
     )
     programmes: list[str] = Field(default_factory=list, description="Programmes a matching record belongs to.")
     audience: list[str] = Field(default_factory=list, description="Audience a matching record is for.")
+    branch: bool = Field(
+        False,
+        description="A matching segment decides its path over deeper ones: the names below it are the trades of "
+        "an occupation's branch (职业培训 › 茶艺 is the tea-art occupation's course, not a hobby's).",
+    )
 
 
 class KeywordRule(_Strict):
@@ -50,6 +55,11 @@ class ConflictRule(_Strict):
     drop: list[str] = Field(
         default_factory=list,
         description="Themes the terms rule out unless a category gave them (电商 makes 短视频 work, not leisure).",
+    )
+    over_category: bool = Field(
+        False,
+        description="`drop` rules out a category's themes too: the text says what a course is where a craft's "
+        "category name cannot (考证 makes a 面点 or 茶艺 category an occupation's, not a hobby's).",
     )
 
     @model_validator(mode="after")

@@ -68,7 +68,7 @@ class _Scores:
     电脑 once in a description carries no 闲暇生活, nor does 电脑 in a vocational computing course.
     """
 
-    __slots__ = ("total", "from_category", "category_primary", "carried", "by_rule", "found")
+    __slots__ = ("total", "from_category", "category_primary", "carried", "by_rule", "found", "branches")
 
     def __init__(self) -> None:
         # a plain class: one is made per record, and a dataclass's field factories cost more than the scoring
@@ -78,6 +78,7 @@ class _Scores:
         self.carried: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self.by_rule: dict[str, float] = defaultdict(float)
         self.found: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+        self.branches: list[str] = []  # folded segments a branch rule decided a path by, read by the conflict rules
 
     def add(self, theme: str, *, rule_id: str, matched: str, score: float) -> None:
         self.total[theme] += score
@@ -91,12 +92,14 @@ class ThemeClassifier:
     """Applies a ThemeTable: category-path rules first, then keyword rules on tags, title and description.
 
     A category match gives its primary and secondary themes outright (PLATFORMS.md 6.1); in a path the deepest
-    segment a theme rule matches decides (书画非遗系 › 面花 is 面花's row, 舞蹈体育系 › 太极 is 太极's). Keyword-only
-    themes must reach the table's threshold; a keyword rule's secondary themes come with its theme when that
-    is kept. Neutral terms (保健品) hide the keywords inside them. Category themes rank first, then the rest by
-    score; conflict rules then drop themes the text rules out (电商 makes 短视频 work, not leisure) and fix the
-    order of known close calls (反诈: 法律法规 before 家庭理财). At most `max_themes` are kept, each with the
-    rules that found it.
+    segment a theme rule matches decides (书画非遗系 › 面花 is 面花's row, 舞蹈体育系 › 太极 is 太极's), unless a
+    shallower one names an occupation's branch (职业培训 › 茶艺 is the tea-art occupation's: a `branch` rule).
+    Keyword-only themes must reach the table's threshold; a keyword rule's secondary themes come with its theme
+    when that is kept; a category rule's term found in tags counts as such a keyword. Neutral terms (保健品)
+    hide the keywords inside them. Category themes rank first, then the rest by score; conflict rules then drop
+    themes the text rules out (电商 makes 短视频 work, not leisure; a certificate course's text overrides a
+    craft's category, where the rule says so) and fix the order of known close calls (反诈: 法律法规 before
+    家庭理财). At most `max_themes` are kept, each with the rules that found it.
     """
 
     def __init__(self, table: ThemeTable) -> None:
@@ -113,6 +116,15 @@ class ThemeClassifier:
                 self._keyword_rules[fold(term)].append((kw_rule.id, kw_rule.theme, tuple(kw_rule.secondary)))
         neutral = [fold(t) for t in table.neutral_terms]
         self._keyword_matcher = TermMatcher([*self._keyword_rules, *neutral])
+        # tags are labels like category names: a category rule's term no keyword rule holds (养老护理, 书画, 理论学习)
+        # counts in tags as a keyword of the rule's theme, carrying its secondary themes; a tag naming a programme
+        # (智慧助老) or a department (neutral: 电子信息系) says nothing of the theme
+        self._tag_rules = dict(self._keyword_rules)
+        markers = {fold(t) for rule in table.programme_rules for t in rule.keywords} | set(neutral)
+        for term, rules in self._category_terms.items():
+            if term not in self._tag_rules and term not in markers:
+                self._tag_rules[term] = [(r.id, r.primary, tuple(r.secondary)) for r in rules if r.primary]
+        self._tag_matcher = TermMatcher([*self._tag_rules, *neutral])
         self._conflicts = LabelMatcher([(str(i), r.when) for i, r in enumerate(table.conflict_rules)])
 
     def classify(
@@ -129,7 +141,8 @@ class ThemeClassifier:
         programmes, audience, unknown = self._apply_categories(categories, folded.categories, scores)
         tags = " ".join(folded.tags)
         self._apply_keywords(folded, tags, scores, unknown=unknown)
-        themes = self._rank(scores, " ".join(filter(None, (folded.title, folded.subtitle, tags, folded.description))))
+        texts = (folded.title, folded.subtitle, tags, folded.description, *scores.branches)
+        themes = self._rank(scores, " ".join(filter(None, texts)))
         evidence = [e for theme in themes for e in scores.evidence(theme)]
         return Classification(themes=themes, evidence_rows=evidence, programmes=programmes, audience=audience)
 
@@ -155,7 +168,12 @@ class ThemeClassifier:
                 for rule in rules:
                     programmes.update(dict.fromkeys(rule.programmes))
                     audience.update(dict.fromkeys(rule.audience))
-            deepest = next(((s, rules) for s, rules in reversed(matched) if any(r.primary for r in rules)), None)
+            branch = next((i for i, (_, rules) in enumerate(matched) if any(r.branch for r in rules)), None)
+            if branch is not None:  # an occupation's branch: the trade below it is the occupation's (conflict rules)
+                scores.branches.append(folded_path[branch])
+                deepest: tuple[str, list[CategoryRule]] | None = matched[branch]
+            else:
+                deepest = next(((s, rules) for s, rules in reversed(matched) if any(r.primary for r in rules)), None)
             if deepest is None:
                 unknown += [f for f, (_, rules) in zip(folded_path, matched, strict=True) if not rules]
                 continue
@@ -174,16 +192,17 @@ class ThemeClassifier:
     def _apply_keywords(self, folded: FoldedFields, tags: str, scores: _Scores, *, unknown: str) -> None:
         weights = self.table.weights
         total, found, by_rule, carried = scores.total, scores.found, scores.by_rule, scores.carried
-        for text, weight in (
-            (unknown, weights.category_keyword),
-            (tags, weights.tag),
-            (folded.title, weights.title),
-            (folded.subtitle, weights.subtitle),
-            (folded.description, weights.description),
+        keyword = (self._keyword_matcher, self._keyword_rules)
+        for text, weight, (matcher, rules) in (
+            (unknown, weights.category_keyword, keyword),
+            (tags, weights.tag, (self._tag_matcher, self._tag_rules)),
+            (folded.title, weights.title, keyword),
+            (folded.subtitle, weights.subtitle, keyword),
+            (folded.description, weights.description, keyword),
         ):
             share = weight * weights.secondary_share
-            for term in self._keyword_matcher.find_folded(text):
-                for rule_id, theme, secondary in self._keyword_rules.get(term, ()):
+            for term in matcher.find_folded(text):
+                for rule_id, theme, secondary in rules.get(term, ()):
                     total[theme] += weight
                     found[theme].append((rule_id, term, weight))
                     if secondary:
@@ -200,7 +219,9 @@ class ThemeClassifier:
     def _rank(self, scores: _Scores, folded: str) -> list[str]:
         threshold = self.table.weights.threshold
         conflicts = [self.table.conflict_rules[i] for i in self._conflicts.lists_in_folded(folded)]
-        dropped = {t for rule in conflicts for t in rule.drop} - scores.from_category if conflicts else set()
+        dropped: set[str] = set()
+        for rule in conflicts:
+            dropped.update(t for t in rule.drop if rule.over_category or t not in scores.from_category)
         kept = [
             t for t, s in scores.total.items() if t not in dropped and (s >= threshold or t in scores.from_category)
         ]

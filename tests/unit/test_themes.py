@@ -183,6 +183,49 @@ def test_ecommerce_rules_out_leisure_unless_a_category_gives_it(classifier):
     assert found[0] == "闲暇生活"
 
 
+def test_a_certificate_course_is_the_occupations_whatever_craft_it_is_filed_under(classifier):
+    # conflict.zhiye drops a category's leisure and diet themes (over_category): 面点 / 茶艺 leaves name the craft
+    found = themes_of(classifier, "中式面点师（初级）考证辅导", categories=[("中式面点",)])
+    assert found == ["职业技能", "科学文化"]
+    assert themes_of(classifier, "茶艺师职业技能培训", categories=[("技能提升", "茶艺")]) == ["职业技能", "科学文化"]
+    # the same leaves without a word of certificates or jobs are the hobby's
+    assert themes_of(classifier, "家常面点：手工包子", categories=[("中式面点",)]) == ["闲暇生活", "养生保健"]
+    assert themes_of(classifier, "红茶的冲泡", categories=[("技能提升", "茶艺")]) == ["闲暇生活", "养生保健"]
+
+
+def test_an_occupations_branch_decides_its_path_over_the_trade_below_it(classifier):
+    # 职业培训 / 职业技能 are branches (cat.zhiye.branch): a craft below them is the occupation's course
+    assert themes_of(classifier, "茶艺", categories=[("职业培训", "茶艺")]) == ["职业技能", "科学文化"]
+    assert themes_of(classifier, "手工包子", categories=[("职业技能", "中式面点")]) == ["职业技能", "科学文化"]
+    # a department, or 国家老年大学's 技能提升 (elders' practical skills), is no branch: the deepest segment decides
+    assert themes_of(classifier, "茶艺", categories=[("家政保健系", "茶艺")]) == ["闲暇生活", "养生保健"]
+    assert themes_of(classifier, "茶艺", categories=[("技能提升", "茶艺")]) == ["闲暇生活", "养生保健"]
+
+
+def test_a_drop_over_categories_only_where_the_rule_says_so():
+    def classifier_with(conflict: dict) -> ThemeClassifier:
+        category = {"id": "p", "match": ["面点"], "primary": "闲暇生活"}
+        return ThemeClassifier(
+            ThemeTable.model_validate({"version": "t", "conflict_rules": [conflict], "category_rules": [category]})
+        )
+
+    rule = {"id": "c", "when": ["考证"], "drop": ["闲暇生活"]}
+    record = {"categories": [["面点"]], "tags": [], "title": "面点考证", "subtitle": None, "description": None}
+    assert classifier_with(rule).classify(**record).themes == ["闲暇生活"]
+    assert classifier_with({**rule, "over_category": True}).classify(**record).themes == []
+
+
+def test_a_tag_naming_a_category_counts_like_a_keyword_of_that_category_rule(classifier):
+    # 养老护理 and 理论学习 are category terms no keyword rule holds: as tags (le.ouchn has no categories) they
+    # give the rule's theme at a tag's weight, with its secondary themes
+    result = classifier.classify(categories=[], tags=["养老护理"], title="初级班实务", subtitle=None, description=None)
+    assert result.themes == ["职业技能", "科学文化"]
+    assert {"rule_id": "cat.zhiye", "matched": "养老护理", "theme": "职业技能", "score": 2.0} in result.evidence_rows
+    assert themes_of(classifier, "党的创新理论学习", tags=("理论学习",)) == ["思想道德"]
+    # in a title or description the category term is no keyword: 养老护理 there says nothing by itself
+    assert themes_of(classifier, "养老护理", description="养老护理") == []
+
+
 def test_a_neutral_term_hides_the_keyword_inside_it(classifier):
     assert "养生保健" not in themes_of(classifier, "警惕保健品骗局")
     assert themes_of(classifier, "中老年保健常识") == ["养生保健"]
