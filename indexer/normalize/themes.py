@@ -94,12 +94,13 @@ class ThemeClassifier:
     A category match gives its primary and secondary themes outright (PLATFORMS.md 6.1); in a path the deepest
     segment a theme rule matches decides (书画非遗系 › 面花 is 面花's row, 舞蹈体育系 › 太极 is 太极's), unless a
     shallower one names an occupation's branch (职业培训 › 茶艺 is the tea-art occupation's: a `branch` rule).
-    Keyword-only themes must reach the table's threshold; a keyword rule's secondary themes come with its theme
-    when that is kept; a category rule's term found in tags counts as such a keyword. Neutral terms (保健品)
-    hide the keywords inside them. Category themes rank first, then the rest by score; conflict rules then drop
-    themes the text rules out (电商 makes 短视频 work, not leisure; a certificate course's text overrides a
-    craft's category, where the rule says so) and fix the order of known close calls (反诈: 法律法规 before
-    家庭理财). At most `max_themes` are kept, each with the rules that found it.
+    Keyword-only themes must reach the table's threshold (a record none reaches keeps its best theme from the
+    lower fallback score); a keyword rule's secondary themes come with its theme when that is kept; a category
+    rule's term found in tags counts as such a keyword. Neutral terms (保健品) hide the keywords inside them.
+    Category themes rank first, then the rest by score; conflict rules then drop themes the text rules out (电商
+    makes 短视频 work, not leisure; a certificate course's text overrides a craft's category, where the rule
+    says so) and fix the order of known close calls (反诈: 法律法规 before 家庭理财). At most `max_themes` are kept,
+    each with the rules that found it.
     """
 
     def __init__(self, table: ThemeTable) -> None:
@@ -225,6 +226,10 @@ class ThemeClassifier:
         kept = [
             t for t, s in scores.total.items() if t not in dropped and (s >= threshold or t in scores.from_category)
         ]
+        if not kept:  # weak evidence of a subject beats none: the best theme above the fallback score
+            best = max((t for t in scores.total if t not in dropped), key=scores.total.__getitem__, default=None)
+            if best is not None and scores.total[best] >= self.table.weights.fallback:
+                kept = [best]
         kept.sort(key=lambda t: (t not in scores.category_primary, -scores.total[t]))
         for rule in conflicts:
             if rule.prefer:

@@ -226,6 +226,17 @@ def test_a_tag_naming_a_category_counts_like_a_keyword_of_that_category_rule(cla
     assert themes_of(classifier, "养老护理", description="养老护理") == []
 
 
+def test_a_record_no_theme_reaches_keeps_its_best_weak_theme(classifier):
+    # two mentions in a description (2 x 0.5) reach the fallback score, not the threshold: the best theme is kept
+    said = "本讲介绍学员身边的真实案例，以及遇到纠纷时如何寻求调解。"
+    result = classifier.classify(categories=[], tags=[], title="第三讲", subtitle=None, description=said)
+    assert result.themes == ["法律法规"]
+    assert [row["matched"] for row in result.evidence_rows] == ["纠纷", "调解"]
+    # one mention is too little, and a record with a theme above the threshold gets no weak one beside it
+    assert themes_of(classifier, "第三讲", description="遇到纠纷怎么办。") == []
+    assert themes_of(classifier, "书法入门", description="遇到纠纷时如何寻求调解。") == ["闲暇生活", "科学文化"]
+
+
 def test_a_neutral_term_hides_the_keyword_inside_it(classifier):
     assert "养生保健" not in themes_of(classifier, "警惕保健品骗局")
     assert themes_of(classifier, "中老年保健常识") == ["养生保健"]
