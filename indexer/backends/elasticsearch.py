@@ -23,6 +23,7 @@ from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
 from indexer.backends.es_analysis import AFTER_META, BATCH, catch_up, index_meta, record_analysis
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
+from indexer.backends.es_linkage import index_linkage_version, mark_linked, recode_link_keys, record_linkage
 from indexer.backends.es_links import EsLinkStore, cluster_view_of
 from indexer.backends.es_mapping import (
     ADDED_FIELDS,
@@ -38,7 +39,10 @@ from indexer.backends.es_query import Ranking
 from indexer.backends.es_search import EsSearch, call_errors
 from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
 from indexer.linkage import ClusterView, cluster, profile_of
+from indexer.linkage.bulk import GroupClusterer
 from indexer.linkage.incremental import Linker
+from indexer.linkage.version import LinkageState, linkage_state
+from indexer.linkage.version import status_of as status_of_linkage
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
 
@@ -156,6 +160,7 @@ class ElasticsearchBackend(EsChangeReads):
             record_analysis(self.client, index=self.current_index())
             if (notice := self.analysis_state().notice) is not None:
                 logger.warning("index %s: %s", self.alias, notice)
+            record_linkage(self.client, index=self.current_index())
             return
         first = self._create_index(loading=False)
         self.client.indices.update_aliases(
@@ -205,6 +210,30 @@ class ElasticsearchBackend(EsChangeReads):
         current or `stop()` (es_analysis); (documents read, documents rewritten)."""
         with self._errors("catch up the text analysis"):
             return catch_up(self.client, index=self.current_index(), size=batch, stop=stop, on_batch=on_batch)
+
+    def linkage_state(self) -> LinkageState:
+        """Which record linkage made the alias's index's link keys and clusters (its mapping's `_meta`; none
+        recorded: 1), against this edufed's (es_linkage)."""
+        with self._errors("read mapping"):
+            version = index_linkage_version(self.client, index=self.current_index())
+        return linkage_state(version, records=self.count() if status_of_linkage(version) == "older" else 0)
+
+    def relink_all(
+        self, *, clusterer: GroupClusterer | None = None, on_coded: Callable[[int], None] | None = None
+    ) -> int:
+        """Link every document of the alias's index again in place by this edufed's rules: its `link_keys` computed
+        again (`on_coded` told the documents read so far), every record clustered under the linker's decisions,
+        then the version recorded (es_linkage); returns how many records are in clusters. `clusterer` is not used:
+        the records are clustered at once, as a rebuild does."""
+        with self._errors("link the records again"):
+            index = self.current_index()
+            fields = ["uid", "payload", "link_keys"]
+            recode_link_keys(self.client, self._scan({"match_all": {}}, fields=fields, index=index), index=index,
+                             on_page=on_coded)  # fmt: skip
+            self._link_all(index)
+            self.client.indices.refresh(index=index)
+            mark_linked(self.client, index=index)
+            return int(self.client.count(index=index, query={"exists": {"field": "cluster_id"}})["count"])
 
     def indices(self) -> list[str]:
         """Every versioned index of this alias, oldest first."""

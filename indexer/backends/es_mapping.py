@@ -23,6 +23,7 @@ from indexer.analysis import TEXT_FIELDS
 from indexer.analysis_version import ANALYSIS_VERSION
 from indexer.linkage import profile_of
 from indexer.linkage.incremental import stored_link_keys
+from indexer.linkage.version import LINKAGE_VERSION
 from indexer.record import Record
 from indexer.record_text import record_text
 
@@ -34,6 +35,9 @@ ADDED_FIELDS = ("region",)
 ANALYSIS_META = "edufed_analysis"
 """The mapping `_meta` key saying which text analysis (indexer.analysis_version) an index's documents hold: every
 index is created from the template with this edufed's, so a new index and a rebuilt one (`edufed reindex`) say it."""
+LINKAGE_META = "edufed_linkage"
+"""The mapping `_meta` key saying which record linkage (indexer.linkage.version) made an index's link keys and
+clusters; like ANALYSIS_META, every index is created with this edufed's (es_linkage)."""
 PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
 TOKENS_ANALYZER = "edufed_tokens"
 FIELD_WEIGHTS: dict[str, float] = {
@@ -101,7 +105,7 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
             "cluster_evidence": {"type": "object", "enabled": False},
         }
     )
-    meta = {"edufed_mapping": MAPPING_VERSION, ANALYSIS_META: ANALYSIS_VERSION}
+    meta = {"edufed_mapping": MAPPING_VERSION, ANALYSIS_META: ANALYSIS_VERSION, LINKAGE_META: LINKAGE_VERSION}
     return {"dynamic": "strict", "_meta": meta, "properties": properties}
 
 

@@ -30,6 +30,13 @@ from indexer.backends.sqlite_bulk_links import link_stored
 from indexer.backends.sqlite_connections import SqliteConnections
 from indexer.backends.sqlite_facets import FacetColumns
 from indexer.backends.sqlite_link_keys import convert_link_keys, delete_link_keys, insert_link_keys
+from indexer.backends.sqlite_linkage import (
+    file_linkage,
+    file_linkage_state,
+    mark_linked,
+    recode_link_keys,
+    record_linkage,
+)
 from indexer.backends.sqlite_links import SqliteLinkStore, cluster_view
 from indexer.backends.sqlite_oai import SqliteChangeReads, create_oai_tables, stamp_changes
 from indexer.backends.sqlite_payload import PayloadWriter, payload_text
@@ -54,6 +61,7 @@ from indexer.errors import IndexBackendError
 from indexer.linkage import ClusterView
 from indexer.linkage.bulk import GroupClusterer
 from indexer.linkage.incremental import Linker
+from indexer.linkage.version import LINKAGE_VERSION, LinkageState
 from indexer.match_plan import load_query_tables
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
@@ -178,7 +186,9 @@ class SqliteBackend(SqliteChangeReads):
             keep_fts_index(conn, keep=self.search_engine == "fts5")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             create_oai_tables(conn, older=version in CONVERTED_VERSIONS and int(version) <= 4)
-            record_analysis(conn, new_file=conn.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None)
+            new_file = conn.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None
+            record_analysis(conn, new_file=new_file)
+            record_linkage(conn, new_file=new_file)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
@@ -245,6 +255,28 @@ class SqliteBackend(SqliteChangeReads):
                             on_batch=on_batch)  # fmt: skip
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+
+    def linkage_state(self) -> LinkageState:
+        """Which record linkage the file's keys and clusters were made by, against this edufed's (sqlite_linkage)."""
+        try:
+            return file_linkage_state(self._conn())
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
+
+    def relink_all(
+        self, *, clusterer: GroupClusterer | None = None, on_coded: Callable[[int], None] | None = None
+    ) -> int:
+        """Link every record again by this edufed's linkage rules (an index linked by older ones): every stored
+        record's blocking key codes computed again (`on_coded` told the records coded so far), every record
+        clustered under the linker's decisions (`link_all`), then the version recorded (sqlite_linkage); returns
+        how many records are in clusters."""
+        try:
+            recode_link_keys(self._plain_write, on_page=on_coded)
+            linked = self.link_all(clusterer=clusterer)
+            mark_linked(self._plain_write)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+        return linked
 
     def _after_write(self) -> None:
         """Carry a committed write into the search engine index; a failure is left for readers to catch up
@@ -400,9 +432,18 @@ class SqliteBackend(SqliteChangeReads):
         if absent:
             logger.info("rebuild of %s withdrew %d record(s) it was not given", self.path, len(absent))
             self.withdraw(absent)
-        self.link_all(clusterer=clusterer)
+        if self._linked_by() < LINKAGE_VERSION:  # unchanged records kept the keys older rules made: code them again
+            self.relink_all(clusterer=clusterer)
+        else:
+            self.link_all(clusterer=clusterer)
         self.catch_up_analysis()  # records whose content did not change were skipped above, their text as well
         return result
+
+    def _linked_by(self) -> int:
+        try:
+            return file_linkage(self._conn())
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from pydantic import ValidationError
 
@@ -54,9 +54,12 @@ DDL = TABLE_DDL + ";\n"
 LINK_KEYS = "2"
 """The coding of the stored codes, in `meta` as `link_keys` (1, not written: a kind letter in the top bits and
 a code per teacher-joined key plus one per taught record's own key, with `link_key_sets` listing each row id's
-codes). Raise it when `key_code`, `stored_key_pairs` or a profile's blocking keys or teachers change: every
+codes). Raise it when `key_code` or `stored_key_pairs` change: every
 open file then has its codes computed again from its stored records, which `delete_link_keys` relies on
-(tests/unit/test_sqlite_link_keys.py pins the codes of a few records to catch such a change)."""
+(tests/unit/test_sqlite_link_keys.py pins the codes of a few records to catch such a change). A change of the
+linkage rules (a profile's blocking keys or teachers) bumps indexer.linkage.version.LINKAGE_VERSION instead: the
+file's codes are computed again by `edufed reindex --links-only` (sqlite_linkage), with its clusters; until then
+a replaced record's old codes may stay behind, which only adds candidates, as a collision does."""
 TEACHER_BITS = 28
 _TEACHER_MASK = (1 << TEACHER_BITS) - 1
 _OFFSET = 1 << 63
@@ -187,14 +190,17 @@ def _codes_of_json(row_id: int, payload: object, conn: sqlite3.Connection) -> tu
     return record_codes(profile_of(record))
 
 
-def convert_link_keys(conn: sqlite3.Connection) -> int | None:
+def convert_link_keys(
+    conn: sqlite3.Connection, *, force: bool = False, on_page: Callable[[int], None] | None = None
+) -> int | None:
     """Build `link_key_ids` again from the stored records when the file's codes are not of `LINK_KEYS` (a file
     of an older layout: the text table `link_keys`, or the codes with `link_key_sets`; or a coding changed
-    since), inside the caller's write transaction; returns how many records were coded, None when the file's
-    codes are current. The older tables are dropped: their pages are reused by later writes (VACUUM gives them
-    back to the file system)."""
+    since), or when `force` (the linkage rules changed: indexer.linkage.version), inside the caller's write
+    transaction; returns how many records were coded, None when the file's codes are current. `on_page` is told
+    the records read so far. The older tables are dropped: their pages are reused by later writes (VACUUM gives
+    them back to the file system)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'link_keys'").fetchone()
-    if row is not None and str(row[0]) == LINK_KEYS:
+    if not force and row is not None and str(row[0]) == LINK_KEYS:
         return None
     started, cpu = time.perf_counter(), time.process_time()
     dropped = [
@@ -209,7 +215,7 @@ def convert_link_keys(conn: sqlite3.Connection) -> int | None:
     conn.execute(TABLE_DDL)
     (cache,) = conn.execute("PRAGMA cache_size").fetchone()
     conn.execute(f"PRAGMA cache_size = {_CONVERT_CACHE}")
-    records = codes = 0
+    records = codes = read = 0
     try:
         last = 0
         while True:
@@ -224,6 +230,9 @@ def convert_link_keys(conn: sqlite3.Connection) -> int | None:
             records += len(readable)
             codes += sum(len(c) for _, c in readable)
             last = int(page[-1][0])
+            read += len(page)
+            if on_page is not None:
+                on_page(read)
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('link_keys', ?)", (LINK_KEYS,))

@@ -22,8 +22,13 @@ is one pass over the whole index (clusters are a property of the whole, not of o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol, runtime_checkable
+
+from indexer.errors import IndexBackendError
+
+_logger = logging.getLogger(__name__)
 
 LINKAGE_VERSION = 2
 """The record linkage of this edufed. History:
@@ -50,14 +55,21 @@ class LinkageState:
     index_version: int
     status: LinkageStatus
     notice: str | None = None
+    records: int = 0
+    """The records to link again (an older index's every record), 0 otherwise."""
 
     @property
     def current(self) -> bool:
         return self.status == "current"
 
+    @property
+    def cost(self) -> str:
+        """About how much CPU linking the records again takes."""
+        return duration(self.records * CPU_SECONDS_A_RECORD)
+
     def as_dict(self) -> dict[str, object]:
         return {"version": self.version, "index_version": self.index_version, "status": self.status,
-                "notice": self.notice}  # fmt: skip
+                "records": self.records, "notice": self.notice}  # fmt: skip
 
 
 def status_of(index_version: int) -> LinkageStatus:
@@ -82,14 +94,14 @@ def linkage_state(index_version: int, *, records: int, command: str = LINKS_COMM
         return LinkageState(LINKAGE_VERSION, index_version, status)
     if status == "newer":
         return LinkageState(LINKAGE_VERSION, index_version, status, notice=newer_notice(index_version))
-    cost = records * CPU_SECONDS_A_RECORD
+    state = LinkageState(LINKAGE_VERSION, index_version, status, records=records)
     notice = (
         f"the index was linked by record linkage version {index_version}, this edufed's is {LINKAGE_VERSION}: "
         "its clusters miss copies the new rules join and keep courses they tell apart together until every record "
         f"is linked again; `{command}` does it from the stored records, keeping the admins' split and join "
-        f"decisions (about {duration(cost)} of CPU for {records} records; searches keep answering)"
+        f"decisions (about {state.cost} of CPU for {records} records; searches keep answering)"
     )
-    return LinkageState(LINKAGE_VERSION, index_version, status, notice=notice)
+    return replace(state, notice=notice)
 
 
 def duration(seconds: float) -> str:
@@ -106,3 +118,15 @@ class LinkedIndex(Protocol):
 def index_linkage(backend: object) -> LinkageState | None:
     """The backend's linkage state, or None for an index that records none (a test double)."""
     return backend.linkage_state() if isinstance(backend, LinkedIndex) else None
+
+
+def log_linkage(backend: object) -> LinkageState | None:
+    """Log what the index's linkage asks of an admin (`edufed serve`'s start); its state, None when unread."""
+    try:
+        state = index_linkage(backend)
+    except IndexBackendError as exc:
+        _logger.warning("cannot read which record linkage linked the index: %s", exc)
+        return None
+    if state is not None and state.notice is not None:
+        _logger.warning("index: %s", state.notice)
+    return state

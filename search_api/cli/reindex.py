@@ -1,5 +1,6 @@
-"""`edufed reindex [--from-sqlite PATH] [--workers N] [--analysis-only]`: rebuild the index from the stored raw records
-(or only analyse their text again, where a SQLite index holds an older text analysis)."""
+"""`edufed reindex [--from-sqlite PATH] [--workers N] [--analysis-only | --links-only]`: rebuild the index from the
+stored raw records (or only analyse their text again, where the index holds an older text analysis, or only link
+every record again, where it was linked by older record linkage rules)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_file import SqliteIndexFile
 from indexer.errors import BulkWriteError, IndexBackendError
 from indexer.pipeline import RecordBuilder
+from indexer.rebuild_pool import RebuildPool
 from indexer.reindex import ReindexProgress
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
 from search_api.cli.context import configured, open_index, open_state, state_exists
@@ -27,8 +29,12 @@ REINDEX_FAILURES_SHOWN = 20
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Rebuild every record into the configured index; 1 when records failed to write (the first ones shown)."""
+    if args.analysis_only and args.links_only:
+        raise UsageError("--analysis-only and --links-only are two commands: run one, then the other")
     if args.analysis_only:
         return _analysis_only(args, settings, console)
+    if args.links_only:
+        return _links_only(args, settings, console)
     sources = configured(settings, demo=args.demo)  # only the record defaults matter when rebuilding
     builder = RecordBuilder(load_themes(settings.themes_file))
     with ExitStack() as stack:
@@ -85,6 +91,36 @@ def _analysis_only(args: argparse.Namespace, settings: Settings, console: Consol
             meter.done(read)
     console.result(f"reindex: {read} records analysed again, {rewritten} of them rewritten: the index holds text "
                    f"analysis version {state.version}")  # fmt: skip
+    return EXIT_OK
+
+
+def _links_only(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Link every record again where the index was linked by older rules, keeping the admins' decisions."""
+    if args.from_sqlite:
+        raise UsageError("--links-only works on the configured index: leave out --from-sqlite")
+    with ExitStack() as stack:
+        store = stack.enter_context(open_state(settings)) if state_exists(settings) else None
+        backend = stack.enter_context(open_index(settings, store))  # the clusters keep the admins' decisions
+        assert isinstance(backend, SqliteBackend | ElasticsearchBackend)
+        state = backend.linkage_state()
+        if state.current:
+            console.result(f"reindex: the index was linked by this edufed's record linkage (version {state.version})")
+            return EXIT_OK
+        console.note(f"reindex: {state.notice}")
+        expected = backend.count()
+        workers = default_workers(expected) if args.workers is None else args.workers
+        if workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {workers}")
+        console.note(f"reindex: linking {expected} records again, their blocking keys first, then their clusters "
+                     f"(clustered by {workers} process(es))")  # fmt: skip
+        meter = ReindexProgress(console.err, expected=expected)
+        # the clusters are made group by group, in worker processes when there are some (SQLite; indexer.rebuild_pool)
+        pool = stack.enter_context(RebuildPool(builder=RecordBuilder(load_themes(settings.themes_file)), sources=[],
+                                               workers=workers))  # fmt: skip
+        linked = backend.relink_all(clusterer=pool.cluster_groups, on_coded=meter.tick)
+        meter.done(expected)
+    console.result(f"reindex: {expected} records linked again, {linked} of them in clusters: the index holds record "
+                   f"linkage version {state.version}")  # fmt: skip
     return EXIT_OK
 
 

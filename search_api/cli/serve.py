@@ -21,6 +21,7 @@ from crawlers import HarvestScheduler, allow_source_hosts, serving_collections
 from crawlers.state import StateStore
 from indexer.analysis_catch_up import AnalysisCatchUp
 from indexer.backends.base import IndexBackend
+from indexer.linkage.version import log_linkage
 from search_api.app import create_app
 from search_api.cli.console import EXIT_OK, Console
 from search_api.cli.context import file_source_ids, open_index, open_state, search_vocabulary, seed, sources_for
@@ -136,6 +137,7 @@ def serve(
     background = SchedulerStart(scheduler, first_runs=options.first_runs)
     background.start(server)
     catch_up = AnalysisCatchUp.for_serving(settings, backend)  # an index of an older text analysis
+    log_linkage(backend)  # an index linked by older rules: the command and its cost
     previous = _catch_sigterm()
     try:
         server.run()

@@ -86,6 +86,18 @@ class AnalysisHealth(BaseModel):
     notice: str | None = Field(description="What an admin should know or do (the command to run); null when current.")
 
 
+class LinkageHealth(BaseModel):
+    version: int = Field(description="The record linkage rules of this edufed (indexer/linkage/version.py).")
+    index_version: int = Field(description="The rules the index's link keys and clusters were made by (1: not "
+                               "recorded).")  # fmt: skip
+    status: str = Field(
+        description="current, older (clusters miss copies the new rules join and hold courses they tell apart "
+        "until `edufed reindex --links-only`) or newer."
+    )
+    records: int = Field(description="Records to link again (every record of an older index), else 0.")
+    notice: str | None = Field(description="What an admin should know or do (the command to run); null when current.")
+
+
 class HealthResponse(BaseModel):
     status: str = Field(description="ok, or error when the index cannot be read.")
     records: int | None = Field(description="Records in the index.")
@@ -93,6 +105,9 @@ class HealthResponse(BaseModel):
     version: str = Field(description="edufed version.")
     analysis: AnalysisHealth | None = Field(
         default=None, description="Which text analysis the index holds; an older one is caught up or needs a command."
+    )
+    linkage: LinkageHealth | None = Field(
+        default=None, description="Which record linkage rules linked the index; older ones need a command."
     )
 
 

@@ -23,6 +23,7 @@ from crawlers.state import RUN_STATUSES as STATUSES
 from crawlers.state import StateStore, utcnow
 from indexer.analysis_version import AnalysisState, index_analysis
 from indexer.errors import IndexBackendError
+from indexer.linkage.version import LinkageState, index_linkage
 from search_api.http.auth import ADMIN, state_store
 from search_api.http.errors import ApiError
 from search_api.http.params import RowId
@@ -82,6 +83,7 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
     holds = store.holds.find(status="pending", limit=50)
     context = {"session": session, "rows": actions.sort_rows(rows, key=sort), "sort": sort, "holds": holds,
                "actors": actions.key_names(store), "analysis": _analysis_notice(request),
+               "linkage": _linkage_notice(request),
                "scheduler_running": scheduler is not None}  # fmt: skip
     return _page(request, "admin.html", context)
 
@@ -92,6 +94,16 @@ def _analysis_notice(request: Request) -> AnalysisState | None:
         state = index_analysis(request.app.state.catalogue.backend)
     except IndexBackendError as exc:
         logger.warning("cannot read which text analysis the index holds: %s", exc)
+        return None
+    return state if state is not None and not state.current else None
+
+
+def _linkage_notice(request: Request) -> LinkageState | None:
+    """The index's record linkage when it asks for something (linked by older or newer rules), else None."""
+    try:
+        state = index_linkage(request.app.state.catalogue.backend)
+    except IndexBackendError as exc:
+        logger.warning("cannot read which record linkage linked the index: %s", exc)
         return None
     return state if state is not None and not state.current else None
 
