@@ -52,7 +52,7 @@ which course (更新至第5集 is not the fifth episode)."""
 _PACKAGING_WORDS = (
     r"系列微课|系列讲座|系列课程|系列课|全套教程|全套课程|全套视频|视频教程|教学视频|完整版|完整课程|全集|合集|合辑|精讲"
     r"|高清版|高清|超清版|超清|蓝光|无水印|已完结|完结(?!篇)"
-    rf"|(?<![第0-9一二两三四五六七八九十百])(?:{_COUNT})\s*(?:集|讲|课时|学时|节课|个视频)$"
+    rf"|(?<=[\s{_SEPARATOR_CHARS}])(?:{_COUNT})\s*(?:集|讲|课时|学时|节课|个视频)$"
 )
 _PACKAGING_END = re.compile(r"[课座程频版集辑讲清光印结全节期章回中时]\s*$")
 """The last character of every packaging form: most titles end otherwise, and are not searched for packaging."""

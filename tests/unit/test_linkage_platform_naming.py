@@ -242,3 +242,17 @@ def test_a_name_is_read_out_of_the_words_around_it() -> None:
         "王丽萍",
         "李明",
     }
+
+
+NAMED_BY_A_COUNT = [("书法十二讲", "书法入门"), ("中国历史十讲", "中国历史百问"), ("太极拳二十四讲", "太极拳基础"),
+                    ("合同常识12讲", "合同常识百问")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "other"), NAMED_BY_A_COUNT, ids=[title for title, _ in NAMED_BY_A_COUNT])
+def test_a_count_written_into_the_title_is_the_courses_name(title: str, other: str) -> None:
+    assert unwrapped(fold(title)) == fold(
+        title
+    )  # 书法十二讲 is a course's name, as 萨克斯演奏 12讲 is a listing's count
+    named = course("a:1", title, teachers=["王丽萍"], lessons=SAX)
+    another = course("b:1", other, teachers=["王丽萍"], lessons=[f"第{n}课" for n in range(1, 7)])
+    assert not compare(profile_of(named), profile_of(another)).same  # one teacher's two courses
