@@ -171,3 +171,23 @@ def test_an_older_edufed_opening_a_newer_linked_file_lowers_the_version_and_says
     finally:
         backend.close()
     assert f"record linkage version {LINKAGE_VERSION + 1}, newer than this edufed's" in caplog.text
+
+
+def test_a_full_reindex_of_an_older_linked_file_links_it_again(tmp_path: Path) -> None:
+    """Records whose content did not change are not written again by a rebuild, so their keys are coded again."""
+    settings = settings_file(tmp_path)
+    index = tmp_path / "data" / "index.sqlite3"
+    index.parent.mkdir()
+    backend = SqliteBackend(index)
+    try:
+        backend.upsert(records())
+    finally:
+        backend.close()
+    to_older_linkage(index, apart=["a:sax", "b:sax"], merged=[["a:theory", "b:practice"]])
+    code, out, err = edufed(settings, "reindex")
+    assert code == 0, err
+    assert f"{len(records())} unchanged" in out  # nothing was written again...
+    after = clusters(index)
+    assert together(after, "a:sax", "b:sax") and not together(after, "a:theory", "b:practice")  # ...yet linked
+    code, out, _ = edufed(settings, "status")
+    assert code == 0 and "(current)" in out.splitlines()[-1]
