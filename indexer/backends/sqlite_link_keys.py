@@ -33,7 +33,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from pydantic import ValidationError
 
@@ -190,17 +190,14 @@ def _codes_of_json(row_id: int, payload: object, conn: sqlite3.Connection) -> tu
     return record_codes(profile_of(record))
 
 
-def convert_link_keys(
-    conn: sqlite3.Connection, *, force: bool = False, on_page: Callable[[int], None] | None = None
-) -> int | None:
+def convert_link_keys(conn: sqlite3.Connection) -> int | None:
     """Build `link_key_ids` again from the stored records when the file's codes are not of `LINK_KEYS` (a file
     of an older layout: the text table `link_keys`, or the codes with `link_key_sets`; or a coding changed
-    since), or when `force` (the linkage rules changed: indexer.linkage.version), inside the caller's write
-    transaction; returns how many records were coded, None when the file's codes are current. `on_page` is told
-    the records read so far. The older tables are dropped: their pages are reused by later writes (VACUUM gives
-    them back to the file system)."""
+    since), inside the caller's write transaction; returns how many records were coded, None when the file's
+    codes are current. The older tables are dropped: their pages are reused by later writes (VACUUM gives them
+    back to the file system)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'link_keys'").fetchone()
-    if not force and row is not None and str(row[0]) == LINK_KEYS:
+    if row is not None and str(row[0]) == LINK_KEYS:
         return None
     started, cpu = time.perf_counter(), time.process_time()
     dropped = [
@@ -215,7 +212,7 @@ def convert_link_keys(
     conn.execute(TABLE_DDL)
     (cache,) = conn.execute("PRAGMA cache_size").fetchone()
     conn.execute(f"PRAGMA cache_size = {_CONVERT_CACHE}")
-    records = codes = read = 0
+    records = codes = 0
     try:
         last = 0
         while True:
@@ -230,9 +227,6 @@ def convert_link_keys(
             records += len(readable)
             codes += sum(len(c) for _, c in readable)
             last = int(page[-1][0])
-            read += len(page)
-            if on_page is not None:
-                on_page(read)
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('link_keys', ?)", (LINK_KEYS,))
