@@ -5,6 +5,7 @@ every record again, where it was linked by older record linkage rules)."""
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -117,8 +118,9 @@ def _links_only(args: argparse.Namespace, settings: Settings, console: Console) 
         # the clusters are made group by group, in worker processes when there are some (SQLite; indexer.rebuild_pool)
         pool = stack.enter_context(RebuildPool(builder=RecordBuilder(load_themes(settings.themes_file)), sources=[],
                                                workers=workers))  # fmt: skip
+        started = time.monotonic()
         linked = backend.relink_all(clusterer=pool.cluster_groups, on_coded=meter.tick)
-        meter.done(expected)
+        console.note(f"reindex: {expected} records' keys coded and clustered in {time.monotonic() - started:.1f} s")
     console.result(f"reindex: {expected} records linked again, {linked} of them in clusters: the index holds record "
                    f"linkage version {state.version}")  # fmt: skip
     return EXIT_OK
