@@ -112,14 +112,16 @@ def _links_only(args: argparse.Namespace, settings: Settings, console: Console) 
         workers = default_workers(expected) if args.workers is None else args.workers
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
+        how = f"by {workers} process(es)" if isinstance(backend, SqliteBackend) else "at once, as a rebuild does"
         console.note(f"reindex: linking {expected} records again, their blocking keys first, then their clusters "
-                     f"(clustered by {workers} process(es))")  # fmt: skip
+                     f"(clustered {how})")  # fmt: skip
         meter = ReindexProgress(console.err, expected=expected)
-        # the clusters are made group by group, in worker processes when there are some (SQLite; indexer.rebuild_pool)
-        pool = stack.enter_context(RebuildPool(builder=RecordBuilder(load_themes(settings.themes_file)), sources=[],
-                                               workers=workers))  # fmt: skip
+        clusterer = None
+        if isinstance(backend, SqliteBackend):  # group by group, in worker processes when there are some
+            pool = RebuildPool(builder=RecordBuilder(load_themes(settings.themes_file)), sources=[], workers=workers)
+            clusterer = stack.enter_context(pool).cluster_groups
         started = time.monotonic()
-        linked = backend.relink_all(clusterer=pool.cluster_groups, on_coded=meter.tick)
+        linked = backend.relink_all(clusterer=clusterer, on_coded=meter.tick)
         console.note(f"reindex: {expected} records' keys coded and clustered in {time.monotonic() - started:.1f} s")
     console.result(f"reindex: {expected} records linked again, {linked} of them in clusters: the index holds record "
                    f"linkage version {state.version}")  # fmt: skip

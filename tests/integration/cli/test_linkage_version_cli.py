@@ -5,6 +5,7 @@ a line they keep apart are split, the admins' split and join decisions hold, and
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from search_api.app import create_app
 from tests.integration.api.catalogue import live_server, settings_for
 from tests.support.cli import edufed
 from tests.support.older_linkage import to_older_linkage
+from tests.support.serve_process import serve_process
 from tests.unit.test_linkage_matcher import course
 
 SAX = ["认识萨克斯", "持管与口型", "长音练习", "音阶练习", "简单乐曲", "综合演奏"]
@@ -191,3 +193,22 @@ def test_a_full_reindex_of_an_older_linked_file_links_it_again(tmp_path: Path) -
     assert together(after, "a:sax", "b:sax") and not together(after, "a:theory", "b:practice")  # ...yet linked
     code, out, _ = edufed(settings, "status")
     assert code == 0 and "(current)" in out.splitlines()[-1]
+
+
+def test_serve_says_at_start_that_the_index_was_linked_by_older_rules(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    backend = SqliteBackend(data / "index.sqlite3")
+    try:
+        backend.upsert(records())
+    finally:
+        backend.close()
+    to_older_linkage(data / "index.sqlite3", apart=["a:sax", "b:sax"])
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: []\n", encoding="utf-8")
+    env = {"EDUFED_DATA_DIR": str(data), "EDUFED_SOURCES_FILE": str(sources), "EDUFED_SCHEDULER__ENABLED": "false"}
+    with serve_process(env) as running:
+        logged = re.compile(r"WARNING .*linked by record linkage version 1, .*`edufed reindex --links-only`.*of CPU")
+        assert any(logged.search(line) for line in running.seen)  # at start, before it serves
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            assert http.get("/api/v1/health").json()["linkage"]["status"] == "older"
