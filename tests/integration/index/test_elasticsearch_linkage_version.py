@@ -1,29 +1,33 @@
 """An Elasticsearch index says which record linkage made its link keys and clusters (the mapping's `_meta`): a new
-one this edufed's; one linked by older rules is reported, keeps serving, and is linked again in place (its link
-keys from the stored records, its clusters with the admins' decisions kept); an older edufed lowers a newer one's."""
+one this edufed's; one linked by older rules is reported (the backend, `edufed status`), keeps serving, and is linked
+again in place by `edufed reindex --links-only` (its link keys from the stored records, its clusters with the admins'
+decisions in the state database kept); an older edufed lowers a newer one's."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
+from config.loader import load_settings
+from crawlers.state.store import StateStore
 from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.es_analysis import index_meta
 from indexer.backends.es_bulk import BulkOptions
 from indexer.backends.es_mapping import LINKAGE_META, index_template, mappings, record_document
-from indexer.linkage import FixedDecisions, LinkDecision, cluster_id_for
-from indexer.linkage.incremental import Linker
+from indexer.linkage import cluster_id_for
 from indexer.linkage.version import LINKAGE_VERSION, UNRECORDED
 from tests.integration.cli.test_linkage_version_cli import records
+from tests.support.cli import edufed
 from tests.support.noida import elasticsearch_engine, test_alias
 
 FAST = BulkOptions(initial_backoff=0.01, max_backoff=0.05)
-DECISIONS = FixedDecisions([LinkDecision("a:shufa", "b:shufa", "split", "key:admin"),
-                            LinkDecision("a:tea", "b:photo", "join", "key:admin")])  # fmt: skip
+DECISIONS = [("a:shufa", "b:shufa", "split"), ("a:tea", "b:photo", "join")]
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +87,37 @@ def test_a_new_index_says_this_edufeds_linkage(engine_url: str) -> None:
         backend.close()
 
 
-def test_an_older_linked_index_is_reported_and_linked_again_in_place(engine_url: str) -> None:
+def settings_file(tmp_path: Path, url: str, alias: str) -> Path:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: []\n", encoding="utf-8")
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\nindex:\n  backend: elasticsearch\n"
+                        f"  url: {url}\n  es_alias: {alias}\n  es_replicas: 0\n", encoding="utf-8")  # fmt: skip
+    return settings
+
+
+def test_an_older_linked_index_is_reported_and_linked_again_in_place(engine_url: str, tmp_path: Path) -> None:
     alias = older_index(engine_url)
-    backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST, linker=Linker(DECISIONS))
+    backend = ElasticsearchBackend(engine_url, alias=alias, replicas=0, bulk=FAST)
     try:
         state = backend.linkage_state()
         assert (state.status, state.index_version, state.records) == ("older", UNRECORDED, len(records()))
         assert state.notice is not None and "edufed reindex --links-only" in state.notice
+        code, out, _ = edufed(settings_file(tmp_path, engine_url, alias), "status", "--json")
+        assert code == 1 and json.loads(out)["linkage"]["status"] == "older"
         before = cluster_ids(backend)
         assert not together(before, "a:sax", "b:sax") and together(before, "a:theory", "b:practice")
         assert backend.search(SearchQuery(q="萨克斯")).total == 4  # it keeps serving
-        seen: list[int] = []
-        linked = backend.relink_all(on_coded=seen.append)
+        store = StateStore.for_settings(load_settings(settings_file(tmp_path, engine_url, alias)))
+        try:
+            for a, b, kind in DECISIONS:
+                store.links.decide(a, b, kind=kind, by="key:admin")
+        finally:
+            store.close()
+        code, out, err = edufed(settings_file(tmp_path, engine_url, alias), "reindex", "--links-only")
+        assert code == 0, err
+        assert "clustered at once" in err and f"{len(records())} records linked again" in out
+        linked = int(out.split(", ")[1].split()[0])
         after = cluster_ids(backend)
         assert together(after, "a:sax", "b:sax")  # the new rules join them
         assert not together(after, "a:theory", "b:practice")  # and split these
@@ -105,6 +128,8 @@ def test_an_older_linked_index_is_reported_and_linked_again_in_place(engine_url:
         assert stored is not None and stored.cluster_id == after["b:sax"]
         assert backend.linkage_state().status == "current"
         assert index_meta(backend.client, backend.current_index())[LINKAGE_META] == LINKAGE_VERSION
+        code, out, _ = edufed(settings_file(tmp_path, engine_url, alias), "status")
+        assert code == 0 and f"linked by version {LINKAGE_VERSION}, this edufed's is {LINKAGE_VERSION} (current)" in out
     finally:
         backend.drop()
         backend.close()
