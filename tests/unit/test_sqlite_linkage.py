@@ -82,3 +82,36 @@ def test_writes_between_the_pages_are_coded_at_the_end(tmp_path: Path) -> None:
     finally:
         conn.close()
         backend.close()
+
+
+def test_removals_no_longer_listed_have_every_record_coded_again_at_the_end(tmp_path: Path) -> None:
+    """When the `removed` log was cut past the generation the coding started at, the last transaction cannot tell
+    which rows went: it codes every record again."""
+    path = tmp_path / "index.sqlite3"
+    records = [course(f"p{n % 3}:{n}", f"{TITLES[n % len(TITLES)]}（{n}）", teachers=[f"王{n % 4}"]) for n in range(12)]
+    backend = SqliteBackend(path, search_engine="fts5")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        backend.upsert(records)
+
+        @contextmanager
+        def transaction() -> Iterator[sqlite3.Connection]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        def between(coded: int) -> None:
+            if coded == 5:
+                backend.withdraw([records[1].uid])
+                conn.execute("DELETE FROM removed")  # as a pruning past the start leaves it
+                conn.execute("UPDATE meta SET value = value + 1000 WHERE key = 'pruned'")
+
+        assert recode_link_keys(transaction, page=5, on_page=between) == 11
+        assert stored_rows(path) == expected_rows(backend, path)
+    finally:
+        conn.close()
+        backend.close()

@@ -212,3 +212,23 @@ def test_serve_says_at_start_that_the_index_was_linked_by_older_rules(tmp_path: 
         assert any(logged.search(line) for line in running.seen)  # at start, before it serves
         with httpx.Client(base_url=running.url, timeout=30) as http:
             assert http.get("/api/v1/health").json()["linkage"]["status"] == "older"
+
+
+def test_status_of_a_file_a_newer_edufed_linked_says_so(tmp_path: Path) -> None:
+    """`edufed status` reads the file without opening it as a backend: the newer version stands, with its notice."""
+    settings = settings_file(tmp_path)
+    index = tmp_path / "data" / "index.sqlite3"
+    index.parent.mkdir()
+    backend = SqliteBackend(index)
+    try:
+        backend.upsert(records())
+    finally:
+        backend.close()
+    conn = sqlite3.connect(index)
+    with conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'linkage'", (LINKAGE_VERSION + 1,))
+    conn.close()
+    code, out, _ = edufed(settings, "status")
+    assert code == 1
+    assert f"linked by version {LINKAGE_VERSION + 1}, this edufed's is {LINKAGE_VERSION} (newer)" in out
+    assert "run one edufed version on one index" in out
