@@ -187,6 +187,9 @@ def part_edufed(args: argparse.Namespace) -> dict[str, Any]:
 
     before = time.perf_counter()
     backend = open_backend(sqlite_settings(Path(args.data_dir) / INDEX_NAME, engine=args.engine))
+    sync_engine = getattr(backend, "sync_engine", None)
+    if callable(sync_engine):  # a fresh data directory's derived index is built here (minutes at 1M), not in a search
+        sync_engine(wait=args.open_timeout)
     opened = time.perf_counter() - before
     vary = Varying()
     failures: list[str] = []
