@@ -70,6 +70,17 @@ def clusters(index: Path) -> dict[str, str | None]:
         backend.close()
 
 
+def written(index: Path) -> Path:
+    """`index` (its folder made) holding `records()`, linked by this edufed."""
+    index.parent.mkdir(parents=True, exist_ok=True)
+    backend = SqliteBackend(index)
+    try:
+        backend.upsert(records())
+    finally:
+        backend.close()
+    return index
+
+
 def together(found: dict[str, str | None], a: str, b: str) -> bool:
     return found[a] is not None and found[a] == found[b]
 
@@ -132,12 +143,7 @@ def test_an_older_linked_index_says_so_and_reindex_links_only_links_it_again(
 
 
 def test_health_says_which_linkage_the_index_holds(tmp_path: Path) -> None:
-    index = tmp_path / "index.sqlite3"
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(records())
-    finally:
-        backend.close()
+    index = written(tmp_path / "index.sqlite3")
     to_older_linkage(index, apart=["a:sax", "b:sax"])
     backend = SqliteBackend(index)
     try:
@@ -156,12 +162,7 @@ def test_health_says_which_linkage_the_index_holds(tmp_path: Path) -> None:
 def test_an_older_edufed_opening_a_newer_linked_file_lowers_the_version_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    index = tmp_path / "index.sqlite3"
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(records())
-    finally:
-        backend.close()
+    index = written(tmp_path / "index.sqlite3")
     conn = sqlite3.connect(index)
     with conn:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'linkage'", (LINKAGE_VERSION + 1,))
@@ -178,13 +179,7 @@ def test_an_older_edufed_opening_a_newer_linked_file_lowers_the_version_and_says
 def test_a_full_reindex_of_an_older_linked_file_links_it_again(tmp_path: Path) -> None:
     """Records whose content did not change are not written again by a rebuild, so their keys are coded again."""
     settings = settings_file(tmp_path)
-    index = tmp_path / "data" / "index.sqlite3"
-    index.parent.mkdir()
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(records())
-    finally:
-        backend.close()
+    index = written(tmp_path / "data" / "index.sqlite3")
     to_older_linkage(index, apart=["a:sax", "b:sax"], merged=[["a:theory", "b:practice"]])
     code, out, err = edufed(settings, "reindex")
     assert code == 0, err
@@ -196,13 +191,7 @@ def test_a_full_reindex_of_an_older_linked_file_links_it_again(tmp_path: Path) -
 
 
 def test_serve_says_at_start_that_the_index_was_linked_by_older_rules(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    backend = SqliteBackend(data / "index.sqlite3")
-    try:
-        backend.upsert(records())
-    finally:
-        backend.close()
+    data = written(tmp_path / "data" / "index.sqlite3").parent
     to_older_linkage(data / "index.sqlite3", apart=["a:sax", "b:sax"])
     sources = tmp_path / "sources.yaml"
     sources.write_text("sources: []\n", encoding="utf-8")
@@ -217,13 +206,7 @@ def test_serve_says_at_start_that_the_index_was_linked_by_older_rules(tmp_path: 
 def test_status_of_a_file_a_newer_edufed_linked_says_so(tmp_path: Path) -> None:
     """`edufed status` reads the file without opening it as a backend: the newer version stands, with its notice."""
     settings = settings_file(tmp_path)
-    index = tmp_path / "data" / "index.sqlite3"
-    index.parent.mkdir()
-    backend = SqliteBackend(index)
-    try:
-        backend.upsert(records())
-    finally:
-        backend.close()
+    index = written(tmp_path / "data" / "index.sqlite3")
     conn = sqlite3.connect(index)
     with conn:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'linkage'", (LINKAGE_VERSION + 1,))
