@@ -98,8 +98,9 @@ class Weights(_Strict):
     threshold: float = Field(1.5, description="Lowest score for a keyword-only theme to be kept.")
     fallback: float = Field(
         0.75,
-        description="A record no theme reached the threshold for keeps its best-scored theme from this score up "
-        "(two mentions in a description): every course has a subject, and weak evidence of it beats none.",
+        description="A record no theme reached the threshold for keeps the only theme it has evidence of from this "
+        "score up (two mentions in a description): weak evidence of one subject beats none; evidence of several "
+        "(a news item listing 书画、养生、摄影 courses) names none.",
     )
     secondary_share: float = Field(
         0.5, ge=0, le=1, description="Share of a keyword match's score its rule's secondary themes get."

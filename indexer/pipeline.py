@@ -20,6 +20,9 @@ from indexer.normalize.text import category_paths, clean_text, http_url, parse_c
 from indexer.normalize.themes import Classification, FoldedFields, ThemeClassifier
 from indexer.record import Lesson, ProgrammeEntry, Provider, RawRecord, Record
 
+UNTAUGHT_TYPES = frozenset({"article", "case", "programme_entry"})
+"""Record types that teach nothing themselves (news, 优质工作案例, people and projects): no weak theme for them."""
+
 MAX_TITLE = 300
 MAX_SUBTITLE = 500
 MAX_DESCRIPTION = 5000
@@ -67,11 +70,14 @@ class RecordBuilder:
         ]
         folded = FoldedFields.of(title=title, subtitle=subtitle, tags=tags, description=description,
                                  categories=categories)  # fmt: skip
-        found = given_themes(self.classifier.classify_folded(folded, categories=categories), f.get("themes"))
+        record_type = f.get("record_type") if f.get("record_type") in RECORD_TYPES else defaults.record_type
+        taught = record_type not in UNTAUGHT_TYPES
+        found = given_themes(
+            self.classifier.classify_folded(folded, categories=categories, taught=taught), f.get("themes")
+        )
         folded_labels = folded.labels()
         entry = _programme_entry(f, title) if f.get("record_type") == "programme_entry" else None
         programmes = [*found.programmes, *([entry.programme] if entry and entry.programme else [])]
-        record_type = f.get("record_type") if f.get("record_type") in RECORD_TYPES else defaults.record_type
         lessons = _lessons(f.get("lessons"))
         record = Record(
             uid=f"{source.id}:{source_id}",

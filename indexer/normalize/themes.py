@@ -94,13 +94,14 @@ class ThemeClassifier:
     A category match gives its primary and secondary themes outright (PLATFORMS.md 6.1); in a path the deepest
     segment a theme rule matches decides (书画非遗系 › 面花 is 面花's row, 舞蹈体育系 › 太极 is 太极's), unless a
     shallower one names an occupation's branch (职业培训 › 茶艺 is the tea-art occupation's: a `branch` rule).
-    Keyword-only themes must reach the table's threshold (a record none reaches keeps its best theme from the
-    lower fallback score); a keyword rule's secondary themes come with its theme when that is kept; a category
-    rule's term found in tags counts as such a keyword. Neutral terms (保健品) hide the keywords inside them.
-    Category themes rank first, then the rest by score; conflict rules then drop themes the text rules out (电商
-    makes 短视频 work, not leisure; a certificate course's text overrides a craft's category, where the rule
-    says so) and fix the order of known close calls (反诈: 法律法规 before 家庭理财). At most `max_themes` are kept,
-    each with the rules that found it.
+    Keyword-only themes must reach the table's threshold (a record that teaches and none reaches keeps the one theme
+    it has evidence of from the lower fallback score: a news item listing 书画、养生、摄影 courses, or any news item,
+    names no subject of its own); a keyword rule's secondary themes come with its theme when that is kept; a category
+    rule's term found in tags counts as such a keyword. Neutral terms (保健品) hide the keywords inside them. Category
+    themes rank first, then the rest by score; conflict rules then drop themes the text rules out (电商 makes 短视频
+    work, not leisure; a certificate course's text overrides a craft's category, where the rule says so) and fix the
+    order of known close calls (反诈: 法律法规 before 家庭理财). At most `max_themes` are kept, each with the rules
+    that found it.
     """
 
     def __init__(self, table: ThemeTable) -> None:
@@ -136,14 +137,18 @@ class ThemeClassifier:
         )
         return self.classify_folded(folded, categories=categories)
 
-    def classify_folded(self, folded: FoldedFields, *, categories: list[list[str]]) -> Classification:
-        """`classify` of fields folded once by the caller; `categories` are the raw paths, named in evidence."""
+    def classify_folded(
+        self, folded: FoldedFields, *, categories: list[list[str]], taught: bool = True
+    ) -> Classification:
+        """`classify` of fields folded once by the caller; `categories` are the raw paths, named in evidence.
+        `taught` says the record teaches something (a course, a lesson, a video: not a news article, a case or a
+        programme entry): only such a record keeps a weak theme below the threshold (the fallback score)."""
         scores = _Scores()
         programmes, audience, unknown = self._apply_categories(categories, folded.categories, scores)
         tags = " ".join(folded.tags)
         self._apply_keywords(folded, tags, scores, unknown=unknown)
         texts = (folded.title, folded.subtitle, tags, folded.description, *scores.branches)
-        themes = self._rank(scores, " ".join(filter(None, texts)))
+        themes = self._rank(scores, " ".join(filter(None, texts)), weak=taught)
         evidence = [e for theme in themes for e in scores.evidence(theme)]
         return Classification(themes=themes, evidence_rows=evidence, programmes=programmes, audience=audience)
 
@@ -217,7 +222,7 @@ class ThemeClassifier:
         """The category rules whose terms a (folded) path segment holds."""
         return [rule for term in self._category_matcher.find_folded(segment) for rule in self._category_terms[term]]
 
-    def _rank(self, scores: _Scores, folded: str) -> list[str]:
+    def _rank(self, scores: _Scores, folded: str, *, weak: bool) -> list[str]:
         threshold = self.table.weights.threshold
         conflicts = [self.table.conflict_rules[i] for i in self._conflicts.lists_in_folded(folded)]
         dropped: set[str] = set()
@@ -226,10 +231,10 @@ class ThemeClassifier:
         kept = [
             t for t, s in scores.total.items() if t not in dropped and (s >= threshold or t in scores.from_category)
         ]
-        if not kept:  # weak evidence of a subject beats none: the best theme above the fallback score
-            best = max((t for t in scores.total if t not in dropped), key=scores.total.__getitem__, default=None)
-            if best is not None and scores.total[best] >= self.table.weights.fallback:
-                kept = [best]
+        if not kept and weak:  # weak evidence of one subject beats none: the only theme scored, from the fallback
+            scored = [t for t, score in scores.total.items() if t not in dropped and score > 0]
+            if len(scored) == 1 and scores.total[scored[0]] >= self.table.weights.fallback:
+                kept = scored
         kept.sort(key=lambda t: (t not in scores.category_primary, -scores.total[t]))
         for rule in conflicts:
             if rule.prefer:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from config import load_themes
 from config.themes import THEMES, ThemeTable
-from indexer.normalize.themes import ThemeClassifier
+from indexer.normalize.themes import FoldedFields, ThemeClassifier
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +226,8 @@ def test_a_tag_naming_a_category_counts_like_a_keyword_of_that_category_rule(cla
     assert themes_of(classifier, "养老护理", description="养老护理") == []
 
 
-def test_a_record_no_theme_reaches_keeps_its_best_weak_theme(classifier):
-    # two mentions in a description (2 x 0.5) reach the fallback score, not the threshold: the best theme is kept
+def test_a_record_no_theme_reaches_keeps_its_one_weak_theme(classifier):
+    # two mentions in a description (2 x 0.5) reach the fallback score, not the threshold: the one theme is kept
     said = "本讲介绍学员身边的真实案例，以及遇到纠纷时如何寻求调解。"
     result = classifier.classify(categories=[], tags=[], title="第三讲", subtitle=None, description=said)
     assert result.themes == ["法律法规"]
@@ -235,6 +235,13 @@ def test_a_record_no_theme_reaches_keeps_its_best_weak_theme(classifier):
     # one mention is too little, and a record with a theme above the threshold gets no weak one beside it
     assert themes_of(classifier, "第三讲", description="遇到纠纷怎么办。") == []
     assert themes_of(classifier, "书法入门", description="遇到纠纷时如何寻求调解。") == ["闲暇生活", "科学文化"]
+    # weak evidence of several subjects names none: a news item listing the kinds of course a site offers
+    listed = "广州终身学习网开设“老年课堂”栏目，按书画、养生、摄影等11个大类提供1000多门微课。"
+    assert themes_of(classifier, "“老年课堂”上线千门微课", description=listed) == []
+    # nor does a record that teaches nothing itself (a news article, a case): its weak theme is not its subject
+    news = FoldedFields.of(title="第三讲", subtitle=None, tags=[], description=said, categories=[])
+    assert classifier.classify_folded(news, categories=[], taught=False).themes == []
+    assert classifier.classify_folded(news, categories=[]).themes == ["法律法规"]
 
 
 def test_a_neutral_term_hides_the_keyword_inside_it(classifier):
