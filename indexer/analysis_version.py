@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from indexer.versions import version_status
+
 _logger = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 1
@@ -58,9 +60,7 @@ class AnalysisState:
 
 def status_of(index_version: int) -> AnalysisStatus:
     """How an index's recorded version stands to this edufed's."""
-    if index_version == ANALYSIS_VERSION:
-        return "current"
-    return "older" if index_version < ANALYSIS_VERSION else "newer"
+    return version_status(index_version, ANALYSIS_VERSION)
 
 
 def newer_notice(index_version: int) -> str:

@@ -38,6 +38,7 @@ from indexer.backends.sqlite_payload import payload_text
 from indexer.backends.sqlite_text import FTS_COLUMNS, decode_fields, delete_texts, insert_texts
 from indexer.record import Record
 from indexer.record_text import record_text
+from indexer.versions import rough_duration
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def analysis_state(conn: sqlite3.Connection) -> AnalysisState:
         f"the index holds text analysis version {version}, this edufed's is {ANALYSIS_VERSION}: {done} of {total} "
         f"records analysed again so far; `edufed serve` goes on in the background (searches keep answering, "
         f"records not yet done miss what the new analysis finds), `{CATCH_UP_COMMAND}` does it at once "
-        f"(about {_duration(cost)} of CPU for the {total - done} left)"
+        f"(about {rough_duration(cost)} of CPU for the {total - done} left)"
     )
     return AnalysisState(ANALYSIS_VERSION, version, catching, done=done, total=total, notice=notice)
 
@@ -185,10 +186,6 @@ def _advance(conn: sqlite3.Connection, last: int, *, finished: bool) -> bool:
     else:
         _set(conn, _AFTER, last)
     return finished
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def _get(conn: sqlite3.Connection, key: str) -> int:

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from indexer.errors import IndexBackendError
+from indexer.versions import VersionStatus, rough_duration, version_status
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ CPU_SECONDS_A_RECORD = 0.0006
 """What linking one record again costs (its keys coded again, its group clustered), measured at 100k
 (bench/RESULTS.md), for the notice's estimate."""
 
-LinkageStatus = Literal["current", "older", "newer"]
+LinkageStatus = VersionStatus
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class LinkageState:
     @property
     def cost(self) -> str:
         """About how much CPU linking the records again takes."""
-        return duration(self.records * CPU_SECONDS_A_RECORD)
+        return rough_duration(self.records * CPU_SECONDS_A_RECORD)
 
     def as_dict(self) -> dict[str, object]:
         return {"version": self.version, "index_version": self.index_version, "status": self.status,
@@ -74,9 +75,7 @@ class LinkageState:
 
 def status_of(index_version: int) -> LinkageStatus:
     """How an index's recorded version stands to this edufed's."""
-    if index_version == LINKAGE_VERSION:
-        return "current"
-    return "older" if index_version < LINKAGE_VERSION else "newer"
+    return version_status(index_version, LINKAGE_VERSION)
 
 
 def newer_notice(index_version: int) -> str:
@@ -102,10 +101,6 @@ def linkage_state(index_version: int, *, records: int, command: str = LINKS_COMM
         f"decisions (about {state.cost} of CPU for {records} records; searches keep answering)"
     )
     return replace(state, notice=notice)
-
-
-def duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 @runtime_checkable
