@@ -11,7 +11,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -90,20 +90,24 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
 
 def _analysis_notice(request: Request) -> AnalysisState | None:
     """The index's text analysis when it asks for something (older, being caught up, newer), else None."""
-    try:
-        state = index_analysis(request.app.state.catalogue.backend)
-    except IndexBackendError as exc:
-        logger.warning("cannot read which text analysis the index holds: %s", exc)
-        return None
-    return state if state is not None and not state.current else None
+    return _asking(index_analysis, request, "which text analysis the index holds")
 
 
 def _linkage_notice(request: Request) -> LinkageState | None:
     """The index's record linkage when it asks for something (linked by older or newer rules), else None."""
+    return _asking(index_linkage, request, "which record linkage linked the index")
+
+
+_State = TypeVar("_State", AnalysisState, LinkageState)
+
+
+def _asking(read: Callable[[object], _State | None], request: Request, what: str) -> _State | None:
+    """What `read` says of the serving index when it is not current; None when current, unrecorded or unreadable
+    (logged: a console page never fails on it)."""
     try:
-        state = index_linkage(request.app.state.catalogue.backend)
+        state = read(request.app.state.catalogue.backend)
     except IndexBackendError as exc:
-        logger.warning("cannot read which record linkage linked the index: %s", exc)
+        logger.warning("cannot read %s: %s", what, exc)
         return None
     return state if state is not None and not state.current else None
 
