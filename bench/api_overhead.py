@@ -29,7 +29,6 @@ memory of recent results. The result is one JSON line on stdout (and `--json`).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -40,7 +39,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_engines import VariedApi, Varying, classes
-from bench.search_mix import Api, Params, closed_loop, percentiles, query_set, sqlite_settings, start_server
+from bench.search_mix import (
+    Api,
+    Params,
+    closed_loop,
+    percentiles,
+    query_set,
+    report,
+    sqlite_settings,
+    start_server,
+)
 
 CLASSES = ("typical", "common")
 BASELINE = "HTTP, baseline"
@@ -381,11 +389,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(args)
-    line = json.dumps(result, ensure_ascii=False)
-    if args.json:
-        Path(args.json).write_text(line + "\n")
-    print(line)
+    report(run(args), args.json)
     return 0
 
 

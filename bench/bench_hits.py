@@ -19,7 +19,6 @@ what that setting alone changes).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 
 from bench.bench_engines import classes
 from bench.inprocess_path import Column, turn
-from bench.search_mix import percentiles
+from bench.search_mix import percentiles, report
 
 BASELINE, THIS = "baseline", "this checkout"
 
@@ -172,10 +171,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for column in columns.values():
             column.close()
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    if args.json:
-        Path(args.json).write_text(line + "\n", encoding="utf-8")
+    report(result, args.json)
     return 0
 
 

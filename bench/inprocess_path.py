@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_engines import classes
-from bench.search_mix import Params, percentiles
+from bench.search_mix import Params, percentiles, report
 
 CLASSES = ("typical", "common", "browse", "filtered")
 BASELINE, THIS, BARE = "baseline", "this checkout", "bare tantivy"
@@ -246,10 +246,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    line = json.dumps(run(args), ensure_ascii=False)
-    if args.json:
-        Path(args.json).write_text(line + "\n")
-    print(line)
+    report(run(args), args.json)
     return 0
 
 

@@ -267,3 +267,11 @@ def rss_mb(pid: int | str = "self") -> dict[str, float]:
         if name in ("VmRSS", "VmHWM"):
             fields[name] = round(int(value.split()[0]) / 1024, 1)
     return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
+
+
+def report(result: object, json_path: str | None) -> None:
+    """A benchmark's result as one JSON line on stdout, and in `json_path` too when given."""
+    line = json.dumps(result, ensure_ascii=False)
+    if json_path:
+        Path(json_path).write_text(line + "\n", encoding="utf-8")
+    print(line)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.inprocess_path import Column, turn
+from bench.search_mix import report
 
 BASELINE, THIS = "baseline", "this checkout"
 STEPS = (
@@ -151,10 +152,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    line = json.dumps(run(args), ensure_ascii=False)
-    if args.json:
-        Path(args.json).write_text(line + "\n")
-    print(line)
+    report(run(args), args.json)
     return 0
 
 
