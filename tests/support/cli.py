@@ -25,6 +25,15 @@ def write_config(tmp_path: Path, server: FixtureServer) -> Path:
     return settings
 
 
+def no_sources_config(tmp_path: Path, extra: str = "") -> Path:
+    """settings.yaml with data under tmp_path/data and an empty sources.yaml, plus `extra` YAML lines."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: []\n", encoding="utf-8")
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\n{extra}", encoding="utf-8")
+    return settings
+
+
 def edufed(settings: Path, *args: str) -> tuple[int, str, str]:
     """Exit code, standard output and the command's messages of `edufed ARGS --config SETTINGS`."""
     out, err = io.StringIO(), io.StringIO()

@@ -20,7 +20,7 @@ from indexer.linkage.version import LINKAGE_VERSION, UNRECORDED
 from indexer.record import Record
 from search_api.app import create_app
 from tests.integration.api.catalogue import live_server, settings_for
-from tests.support.cli import edufed
+from tests.support.cli import edufed, no_sources_config
 from tests.support.older_linkage import to_older_linkage
 from tests.support.serve_process import serve_process
 from tests.unit.test_linkage_matcher import course
@@ -48,11 +48,7 @@ def records() -> list[Record]:
 
 
 def settings_file(tmp_path: Path) -> Path:
-    sources = tmp_path / "sources.yaml"
-    sources.write_text("sources: []\n", encoding="utf-8")
-    settings = tmp_path / "settings.yaml"
-    settings.write_text(f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\n", encoding="utf-8")
-    return settings
+    return no_sources_config(tmp_path)
 
 
 def clusters(index: Path) -> dict[str, str | None]:

@@ -15,7 +15,7 @@ from indexer.analysis_version import ANALYSIS_VERSION
 from indexer.backends.base import SearchQuery
 from indexer.backends.sqlite import SqliteBackend
 from search_api.cli import Console, main
-from tests.support.cli import edufed
+from tests.support.cli import edufed, no_sources_config
 from tests.support.older_analysis import to_older_analysis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contract"))
@@ -23,11 +23,7 @@ from contract_corpus import build_corpus  # noqa: E402
 
 
 def settings_file(tmp_path: Path) -> Path:
-    sources = tmp_path / "sources.yaml"
-    sources.write_text("sources: []\n", encoding="utf-8")
-    settings = tmp_path / "settings.yaml"
-    settings.write_text(f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\n", encoding="utf-8")
-    return settings
+    return no_sources_config(tmp_path)
 
 
 def written_index(tmp_path: Path) -> Path:

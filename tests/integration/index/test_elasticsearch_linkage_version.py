@@ -23,7 +23,7 @@ from indexer.backends.es_mapping import LINKAGE_META, index_template, mappings, 
 from indexer.linkage import cluster_id_for
 from indexer.linkage.version import LINKAGE_VERSION, UNRECORDED
 from tests.integration.cli.test_linkage_version_cli import records
-from tests.support.cli import edufed
+from tests.support.cli import edufed, no_sources_config
 from tests.support.noida import elasticsearch_engine, test_alias
 
 FAST = BulkOptions(initial_backoff=0.01, max_backoff=0.05)
@@ -88,12 +88,9 @@ def test_a_new_index_says_this_edufeds_linkage(engine_url: str) -> None:
 
 
 def settings_file(tmp_path: Path, url: str, alias: str) -> Path:
-    sources = tmp_path / "sources.yaml"
-    sources.write_text("sources: []\n", encoding="utf-8")
-    settings = tmp_path / "settings.yaml"
-    settings.write_text(f"data_dir: {tmp_path / 'data'}\nsources_file: {sources}\nindex:\n  backend: elasticsearch\n"
-                        f"  url: {url}\n  es_alias: {alias}\n  es_replicas: 0\n", encoding="utf-8")  # fmt: skip
-    return settings
+    return no_sources_config(
+        tmp_path, f"index:\n  backend: elasticsearch\n  url: {url}\n  es_alias: {alias}\n  es_replicas: 0\n"
+    )
 
 
 def test_an_older_linked_index_is_reported_and_linked_again_in_place(engine_url: str, tmp_path: Path) -> None:
