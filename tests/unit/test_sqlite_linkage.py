@@ -5,8 +5,8 @@ holds at the end, as coding every record at once would."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from indexer.backends.sqlite import SqliteBackend
@@ -42,6 +42,22 @@ def expected_rows(backend: SqliteBackend, path: Path) -> set[tuple[int, int]]:
     return {(code, int(ids[r.uid])) for r in backend.iter_records() for code in record_codes(profile_of(r))}
 
 
+def immediate(conn: sqlite3.Connection) -> Callable[[], AbstractContextManager[sqlite3.Connection]]:
+    """Write transactions on `conn` (BEGIN IMMEDIATE, committed, rolled back on an error), as a backend opens them."""
+
+    @contextmanager
+    def transaction() -> Iterator[sqlite3.Connection]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    return transaction
+
+
 def test_writes_between_the_pages_are_coded_at_the_end(tmp_path: Path) -> None:
     path = tmp_path / "index.sqlite3"
     records = [course(f"p{n % 3}:{n}", f"{TITLES[n % len(TITLES)]}（{n}）", teachers=[f"王{n % 4}"]) for n in range(30)]
@@ -52,15 +68,7 @@ def test_writes_between_the_pages_are_coded_at_the_end(tmp_path: Path) -> None:
         conn.execute("DELETE FROM link_key_ids WHERE id % 2 = 0")  # codes the file no longer agrees with
         conn.execute("INSERT INTO link_key_ids (key, id) VALUES (12345, 3), (67890, 4)")
 
-        @contextmanager
-        def transaction() -> Iterator[sqlite3.Connection]:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        transaction = immediate(conn)
 
         pages: list[int] = []
 
@@ -94,15 +102,7 @@ def test_removals_no_longer_listed_have_every_record_coded_again_at_the_end(tmp_
     try:
         backend.upsert(records)
 
-        @contextmanager
-        def transaction() -> Iterator[sqlite3.Connection]:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        transaction = immediate(conn)
 
         def between(coded: int) -> None:
             if coded == 5:
