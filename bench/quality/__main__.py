@@ -1,4 +1,4 @@
-"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2|heldout3]
+"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2|heldout3|heldout4]
 [--backend sqlite|elasticsearch|both|sqlite-fts5] [--sample N] [--json F]`."""
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=tuple(CORPORA),
         default="main",
         help="the suite's own corpus (main), the held-out set never tuned against (heldout), the held-out "
-        "corpus with its second query set (heldout2), or the third held-out set, a corpus and queries of its own "
-        "(heldout3)",
+        "corpus with its second query set (heldout2), the third held-out set, a corpus and queries of its own "
+        "(heldout3), or the third held-out corpus with its second query set (heldout4)",
     )
     parser.add_argument(
         "--es-url",
