@@ -108,7 +108,10 @@ class Weights(_Strict):
 
 
 class ThemeTable(_Strict):
-    version: str = Field(description="Version of this rule table, recorded with every classification.")
+    version: str = Field(
+        description="Version of this rule table: with the classifier's own (indexer.themes_version), the themes "
+        "version an index records its records were classified by; bump it with every change of the rules."
+    )
     max_themes: int = Field(3, ge=1, le=10, description="Most themes one record gets.")
     weights: Weights = Field(default_factory=Weights)
     category_rules: list[CategoryRule] = Field(default_factory=list)

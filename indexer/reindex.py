@@ -29,6 +29,7 @@ from indexer.backends.sqlite_schema import PreparedRows, prepare_rows
 from indexer.pipeline import RecordBuilder
 from indexer.rebuild_pool import RebuildPool, RebuiltRecord, StoredRecord
 from indexer.record import Record
+from indexer.themes_version import Reclassifier, ThemedIndex
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ def reindex(
         else:
             result = backend.rebuild(_records(stream))
     summary.written, summary.unchanged = result.written, result.unchanged
+    _record_themes(backend, builder=builder, summary=summary)
     if deleted is not None:
         summary.carried_deletions = backend.keep_deleted(deleted)
     if withdrawn is not None:
@@ -132,6 +134,18 @@ def reindex(
     if meter is not None:
         meter.done(summary.seen)
     return summary
+
+
+def _record_themes(backend: IndexBackend, *, builder: RecordBuilder, summary: ReindexSummary) -> None:
+    """Record that the builder's theme rules classified every record (indexer.themes_version): the rebuilt ones
+    were; records kept as stored are classified again from what they hold first."""
+    if not isinstance(backend, ThemedIndex):
+        return
+    themes = Reclassifier(builder.themes)
+    if summary.kept_no_source or summary.kept_not_rebuildable:
+        backend.reclassify_all(themes, version=themes.version)
+    else:
+        backend.mark_themes(themes.version)
 
 
 def _live(

@@ -37,6 +37,7 @@ from indexer.backends.es_mapping import (
 from indexer.backends.es_oai import EsChangeReads
 from indexer.backends.es_query import Ranking
 from indexer.backends.es_search import EsSearch, call_errors
+from indexer.backends.es_themes import index_themes_version, mark_themes, reclassify_documents, record_themes
 from indexer.errors import BulkWriteError, FailedItem, IndexBackendError
 from indexer.linkage import ClusterView, cluster, profile_of
 from indexer.linkage.bulk import GroupClusterer
@@ -45,6 +46,7 @@ from indexer.linkage.version import LinkageState, linkage_state
 from indexer.linkage.version import status_of as status_of_linkage
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
+from indexer.themes_version import Reclassify, ThemesPass, bundled_themes_version
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +74,12 @@ class ElasticsearchBackend(EsChangeReads):
         request_timeout: float = 30.0,
         vocabulary: QueryVocabulary | None = None,
         linker: Linker | None = None,
+        themes_version: str | None = None,
     ) -> None:
         self.linker = linker or Linker()
+        self.themes_version = themes_version or bundled_themes_version()
+        """The themes version (indexer.themes_version) of the rule table records are classified by here, which a
+        new index records; default the bundled table's."""
         """Keeps clusters (the same course on several platforms) up to date on every write."""
         if alias != alias.lower() or not alias or alias.startswith(("_", "-", "+")):
             raise IndexBackendError(f"index alias {alias!r} must be lowercase and not start with _, - or +")
@@ -109,6 +115,7 @@ class ElasticsearchBackend(EsChangeReads):
         environ: Mapping[str, str] | None = None,
         vocabulary: QueryVocabulary | None = None,
         linker: Linker | None = None,
+        themes_version: str | None = None,
     ) -> ElasticsearchBackend:
         """The backend `index:` settings describe; credentials and the CA file come from the environment."""
         if not settings.url:
@@ -122,6 +129,7 @@ class ElasticsearchBackend(EsChangeReads):
             plugin_analyzer=settings.es_plugin_analyzer,
             vocabulary=vocabulary,
             linker=linker,
+            themes_version=themes_version,
         )
 
     @contextmanager
@@ -161,6 +169,7 @@ class ElasticsearchBackend(EsChangeReads):
             if (notice := self.analysis_state().notice) is not None:
                 logger.warning("index %s: %s", self.alias, notice)
             record_linkage(self.client, index=self.current_index())
+            record_themes(self.client, index=self.current_index(), ours=self.themes_version)
             return
         first = self._create_index(loading=False)
         self.client.indices.update_aliases(
@@ -171,6 +180,7 @@ class ElasticsearchBackend(EsChangeReads):
     def _create_index(self, *, loading: bool) -> str:
         name = f"{self.alias}-v{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
         self.client.indices.create(index=name, settings=dict(_LOAD_SETTINGS) if loading else None)
+        mark_themes(self.client, index=name, version=self.themes_version)  # a rebuild's records are all built again
         return name
 
     def analysis_state(self) -> AnalysisState:
@@ -234,6 +244,28 @@ class ElasticsearchBackend(EsChangeReads):
             self.client.indices.refresh(index=index)
             mark_linked(self.client, index=index)
             return int(self.client.count(index=index, query={"exists": {"field": "cluster_id"}})["count"])
+
+    def themes_recorded(self) -> str:
+        """The themes version every document of the alias's index was classified by (es_themes; "": none)."""
+        with self._errors("read mapping"):
+            return index_themes_version(self.client, index=self.current_index())
+
+    def mark_themes(self, version: str) -> None:
+        """Record that every document of the alias's index was classified by themes version `version`."""
+        with self._errors("write mapping"):
+            mark_themes(self.client, index=self.current_index(), version=version)
+
+    def reclassify_all(
+        self, reclassify: Reclassify, *, version: str, on_page: Callable[[ThemesPass], None] | None = None
+    ) -> ThemesPass:
+        """Classify every document's stored record again in place (`reclassify`), updating those whose themes or
+        evidence changed, then record `version` (es_themes); `on_page` is told the totals so far."""
+        with self._errors("classify the records again"):
+            index = self.current_index()
+            done, written = reclassify_documents(self.client, index=index, reclassify=reclassify, on_page=on_page)
+            mark_themes(self.client, index=index, version=version)
+        self._log_written(written)  # es_oai: their theme sets changed
+        return done
 
     def indices(self) -> list[str]:
         """Every versioned index of this alias, oldest first."""

@@ -26,6 +26,7 @@ from indexer.linkage.incremental import stored_link_keys
 from indexer.linkage.version import LINKAGE_VERSION
 from indexer.record import Record
 from indexer.record_text import record_text
+from indexer.themes_version import bundled_themes_version
 
 MAPPING_VERSION = "3"
 """Bump when the mapping changes; an index of another version asks for `edufed reindex`. 3: `region`, added to an
@@ -38,6 +39,9 @@ index is created from the template with this edufed's, so a new index and a rebu
 LINKAGE_META = "edufed_linkage"
 """The mapping `_meta` key saying which record linkage (indexer.linkage.version) made an index's link keys and
 clusters; like ANALYSIS_META, every index is created with this edufed's (es_linkage)."""
+THEMES_META = "edufed_themes"
+"""The mapping `_meta` key saying which theme rules (indexer.themes_version) every document was classified by; the
+template's says the bundled table's, and an index is given its opener's when it is created (es_themes)."""
 PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
 TOKENS_ANALYZER = "edufed_tokens"
 FIELD_WEIGHTS: dict[str, float] = {
@@ -105,7 +109,8 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
             "cluster_evidence": {"type": "object", "enabled": False},
         }
     )
-    meta = {"edufed_mapping": MAPPING_VERSION, ANALYSIS_META: ANALYSIS_VERSION, LINKAGE_META: LINKAGE_VERSION}
+    meta = {"edufed_mapping": MAPPING_VERSION, ANALYSIS_META: ANALYSIS_VERSION, LINKAGE_META: LINKAGE_VERSION,
+            THEMES_META: bundled_themes_version()}  # fmt: skip
     return {"dynamic": "strict", "_meta": meta, "properties": properties}
 
 

@@ -55,6 +55,8 @@ from indexer.backends.sqlite_schema import (
 )
 from indexer.backends.sqlite_search import SqliteSearch
 from indexer.backends.sqlite_text import convert_fts_content, delete_texts, insert_texts, keep_fts_index
+from indexer.backends.sqlite_themes import PAGE as THEMES_PAGE
+from indexer.backends.sqlite_themes import file_themes, record_themes, set_themes, stored_page
 from indexer.backends.sqlite_warm import sync_when_free
 from indexer.backends.tantivy_index import LOCK_TIMEOUT_SECONDS, TantivyIndex
 from indexer.errors import IndexBackendError
@@ -65,6 +67,7 @@ from indexer.linkage.version import LINKAGE_VERSION, LinkageState
 from indexer.match_plan import load_query_tables
 from indexer.query_vocabulary import bundled_vocabulary
 from indexer.record import Record
+from indexer.themes_version import Reclassify, ThemesPass, bundled_themes_version
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +92,12 @@ class SqliteBackend(SqliteChangeReads):
         vocabulary: QueryVocabulary | None = None,
         linker: Linker | None = None,
         search_engine: SearchEngine = "tantivy",
+        themes_version: str | None = None,
     ) -> None:
         self.path = Path(path)
+        self.themes_version = themes_version or bundled_themes_version()
+        """The themes version (indexer.themes_version) of the rule table records are classified by here, which a
+        new file records; default the bundled table's."""
         self.search_engine = search_engine
         """"tantivy": text queries ranked by the derived tantivy index (tantivy_index); "fts5": by FTS5 alone."""
         self.linker = linker or Linker()
@@ -189,6 +196,7 @@ class SqliteBackend(SqliteChangeReads):
             new_file = conn.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None
             record_analysis(conn, new_file=new_file)
             record_linkage(conn, new_file=new_file)
+            record_themes(conn, new_file=new_file, ours=self.themes_version)
             # Names this file, so a derived search engine index knows which file it was built from.
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
@@ -277,6 +285,55 @@ class SqliteBackend(SqliteChangeReads):
         except sqlite3.Error as exc:
             raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
         return linked
+
+    def themes_recorded(self) -> str:
+        """The themes version every record of the file was classified by (sqlite_themes; "": none recorded)."""
+        try:
+            return file_themes(self._conn())
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot read index {self.path}: {exc}") from exc
+
+    def mark_themes(self, version: str) -> None:
+        """Record that every record of the file was classified by themes version `version`."""
+        try:
+            with self._plain_write() as conn:
+                set_themes(conn, version)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+
+    def reclassify_all(
+        self, reclassify: Reclassify, *, version: str, page: int = THEMES_PAGE,
+        on_page: Callable[[ThemesPass], None] | None = None,
+    ) -> ThemesPass:  # fmt: skip
+        """Classify every stored record again (`reclassify`), `page` records at a time, rewriting those whose
+        themes or evidence changed, then record `version` (sqlite_themes). A record written meanwhile (its content
+        hash no longer the one read) is left as its writer classified it. `on_page` is told the totals so far."""
+        done, last = ThemesPass(), 0
+        try:
+            while stored := stored_page(self._conn(), after=last, size=page):
+                last = stored[-1][0]
+                done.read += len(stored)
+                changed = {again.uid: (record.content_hash, again) for _, record in stored
+                           if (again := reclassify(record)) is not None}  # fmt: skip
+                if changed:
+                    done.written += self._rewrite_unchanged(changed)
+                if on_page is not None:
+                    on_page(done)
+            self.mark_themes(version)
+        except sqlite3.Error as exc:
+            raise IndexBackendError(f"cannot write index {self.path}: {exc}") from exc
+        return done
+
+    def _rewrite_unchanged(self, changed: dict[str, tuple[str, Record]]) -> int:
+        """Write the new records of `changed` (uid -> (content hash read, new record)) whose stored hash is still
+        the one read; how many were written."""
+        result = UpsertResult()
+        with self._writing() as (conn, generation):
+            stored = _existing(conn, list(changed))
+            again = [new for uid, (read, new) in changed.items() if uid in stored and stored[uid][1] == read]
+            if again:
+                self._upsert_chunk(conn, again, result=result, generation=generation, link=False)
+        return result.written
 
     def _after_write(self) -> None:
         """Carry a committed write into the search engine index; a failure is left for readers to catch up

@@ -78,13 +78,20 @@ def _reindex(commands: _Commands, common: argparse.ArgumentParser) -> None:
         help="only link every record again (its blocking keys and cluster, from the stored record; the admins' "
         "split and join decisions kept) where the index was linked by older record linkage rules",
     )
+    r.add_argument(
+        "--themes-only",
+        action="store_true",
+        help="only classify every record into themes again (from the stored record; only records whose themes "
+        "change are written) where the index's records were classified by other theme rules",
+    )
     r.add_argument("--workers", type=int, metavar="N", help="processes that rebuild records, or cluster them with "
                    "--links-only (default: every core for 20,000 records or more, else 1)")  # fmt: skip
 
 
 def _status(commands: _Commands, common: argparse.ArgumentParser) -> None:
-    s = commands.add_parser("status", parents=[common], help="which index, how many records, and which text analysis "
-                            "and record linkage they hold (exit code 1 when it asks for something)")  # fmt: skip
+    s = commands.add_parser("status", parents=[common], help="which index, how many records, and which text "
+                            "analysis, record linkage and theme rules they hold (exit code 1 when it asks for "
+                            "something)")  # fmt: skip
     s.add_argument("--json", action="store_true", help="print the state as JSON")
 
 

@@ -1,6 +1,7 @@
-"""`edufed reindex [--from-sqlite PATH] [--workers N] [--analysis-only | --links-only]`: rebuild the index from the
-stored raw records (or only analyse their text again, where the index holds an older text analysis, or only link
-every record again, where it was linked by older record linkage rules)."""
+"""`edufed reindex [--from-sqlite PATH] [--workers N] [--analysis-only | --links-only | --themes-only]`: rebuild the
+index from the stored raw records (or only analyse their text again, where the index holds an older text analysis,
+or only link every record again, where it was linked by older record linkage rules, or only classify every record
+into themes again, where other theme rules classified it)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from indexer.errors import BulkWriteError, IndexBackendError
 from indexer.pipeline import RecordBuilder
 from indexer.rebuild_pool import RebuildPool
 from indexer.reindex import ReindexProgress
+from indexer.themes_version import Reclassifier, ThemesPass, themes_state
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
 from search_api.cli.context import configured, open_index, open_state, state_exists
 
@@ -30,12 +32,16 @@ REINDEX_FAILURES_SHOWN = 20
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Rebuild every record into the configured index; 1 when records failed to write (the first ones shown)."""
-    if args.analysis_only and args.links_only:
-        raise UsageError("--analysis-only and --links-only are two commands: run one, then the other")
+    only = [flag for flag, asked in (("--analysis-only", args.analysis_only), ("--links-only", args.links_only),
+                                     ("--themes-only", args.themes_only)) if asked]  # fmt: skip
+    if len(only) > 1:
+        raise UsageError(f"{' and '.join(only)} are separate commands: run one, then the other")
     if args.analysis_only:
         return _analysis_only(args, settings, console)
     if args.links_only:
         return _links_only(args, settings, console)
+    if args.themes_only:
+        return _themes_only(args, settings, console)
     sources = configured(settings, demo=args.demo)  # only the record defaults matter when rebuilding
     builder = RecordBuilder(load_themes(settings.themes_file))
     with ExitStack() as stack:
@@ -125,6 +131,35 @@ def _links_only(args: argparse.Namespace, settings: Settings, console: Console) 
         console.note(f"reindex: {expected} records' keys coded and clustered in {time.monotonic() - started:.1f} s")
     console.result(f"reindex: {expected} records linked again, {linked} of them in clusters: the index holds record "
                    f"linkage version {state.version}")  # fmt: skip
+    return EXIT_OK
+
+
+def _themes_only(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Classify every stored record into themes again where other theme rules classified the index, with progress;
+    only the records whose themes change are written."""
+    if args.from_sqlite:
+        raise UsageError("--themes-only works on the configured index: leave out --from-sqlite")
+    themes = Reclassifier(load_themes(settings.themes_file))
+    with open_index(settings) as backend:
+        assert isinstance(backend, SqliteBackend | ElasticsearchBackend)
+        recorded = backend.themes_recorded()
+        expected = backend.count()
+        state = themes_state(recorded, ours=themes.version, records=expected)
+        if state.current:
+            console.result(f"reindex: the index's records were classified by this edufed's theme rules (version "
+                           f"{state.version})")  # fmt: skip
+            return EXIT_OK
+        console.note(f"reindex: {state.notice}")
+        meter = ReindexProgress(console.err, expected=expected)
+        started = time.monotonic()
+
+        def page(done: ThemesPass) -> None:
+            meter.tick(done.read)
+
+        done = backend.reclassify_all(themes, version=themes.version, on_page=page)
+        console.note(f"reindex: {done.read} records classified again in {time.monotonic() - started:.1f} s")
+    console.result(f"reindex: {done.read} records classified again, {done.written} of them written with new themes: "
+                   f"the index's records hold theme rules version {themes.version}")  # fmt: skip
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ from crawlers.state import StateStore
 from indexer.analysis_catch_up import AnalysisCatchUp
 from indexer.backends.base import IndexBackend
 from indexer.linkage.version import log_linkage
+from indexer.themes_version import log_themes, themes_version
 from search_api.app import create_app
 from search_api.cli.console import EXIT_OK, Console
 from search_api.cli.context import file_source_ids, open_index, open_state, search_vocabulary, seed, sources_for
@@ -138,6 +139,7 @@ def serve(
     background.start(server)
     catch_up = AnalysisCatchUp.for_serving(settings, backend)  # an index of an older text analysis
     log_linkage(backend)  # an index linked by older rules: the command and its cost
+    log_themes(backend, ours=themes_version(loaded.themes))  # records classified by other theme rules: the same
     previous = _catch_sigterm()
     try:
         server.run()

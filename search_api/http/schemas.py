@@ -98,6 +98,19 @@ class LinkageHealth(BaseModel):
     notice: str | None = Field(description="What an admin should know or do (the command to run); null when current.")
 
 
+class ThemesHealth(BaseModel):
+    version: str = Field(description="The theme rules of this edufed: its rule table's version and the classifier's "
+                         "(indexer/themes_version.py), as `<table>+<rules>`.")  # fmt: skip
+    index_version: str = Field(description="The theme rules every record of the index was classified by (\"\": not "
+                               "recorded).")  # fmt: skip
+    status: str = Field(
+        description="current, older (records keep the themes other rules gave them, a theme filter misses some, "
+        "until `edufed reindex --themes-only`) or newer."
+    )
+    records: int = Field(description="Records to classify again (every record of an older index), else 0.")
+    notice: str | None = Field(description="What an admin should know or do (the command to run); null when current.")
+
+
 class HealthResponse(BaseModel):
     status: str = Field(description="ok, or error when the index cannot be read.")
     records: int | None = Field(description="Records in the index.")
@@ -108,6 +121,9 @@ class HealthResponse(BaseModel):
     )
     linkage: LinkageHealth | None = Field(
         default=None, description="Which record linkage rules linked the index; older ones need a command."
+    )
+    themes: ThemesHealth | None = Field(
+        default=None, description="Which theme rules classified the index's records; other ones need a command."
     )
 
 

@@ -24,6 +24,7 @@ from crawlers.state import StateStore, utcnow
 from indexer.analysis_version import AnalysisState, index_analysis
 from indexer.errors import IndexBackendError
 from indexer.linkage.version import LinkageState, index_linkage
+from indexer.themes_version import ThemesState, index_themes, themes_version
 from search_api.http.auth import ADMIN, state_store
 from search_api.http.errors import ApiError
 from search_api.http.params import RowId
@@ -83,7 +84,7 @@ def sources_page(request: Request, store: Store, scheduler: Scheduler, sort: str
     holds = store.holds.find(status="pending", limit=50)
     context = {"session": session, "rows": actions.sort_rows(rows, key=sort), "sort": sort, "holds": holds,
                "actors": actions.key_names(store), "analysis": _analysis_notice(request),
-               "linkage": _linkage_notice(request),
+               "linkage": _linkage_notice(request), "themes": _themes_notice(request),
                "scheduler_running": scheduler is not None}  # fmt: skip
     return _page(request, "admin.html", context)
 
@@ -98,7 +99,13 @@ def _linkage_notice(request: Request) -> LinkageState | None:
     return _asking(index_linkage, request, "which record linkage linked the index")
 
 
-_State = TypeVar("_State", AnalysisState, LinkageState)
+def _themes_notice(request: Request) -> ThemesState | None:
+    """The index's theme rules when they ask for something (records classified by other rules), else None."""
+    ours = themes_version(request.app.state.themes)
+    return _asking(lambda backend: index_themes(backend, ours=ours), request, "which theme rules classified the index")
+
+
+_State = TypeVar("_State", AnalysisState, LinkageState, ThemesState)
 
 
 def _asking(read: Callable[[object], _State | None], request: Request, what: str) -> _State | None:

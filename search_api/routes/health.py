@@ -1,6 +1,7 @@
 """The health endpoint: is the index readable, how many records it holds, which backend and version, and which
 text analysis the index holds (an older one is caught up, or needs `edufed reindex`), and which record linkage
-rules linked it (older ones need `edufed reindex --links-only`)."""
+rules linked it (older ones need `edufed reindex --links-only`), and which theme rules classified its records (other
+ones need `edufed reindex --themes-only`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from indexer.analysis_version import index_analysis
 from indexer.errors import IndexBackendError
 from indexer.linkage.version import index_linkage
+from indexer.themes_version import index_themes, themes_version
 from search_api.http.schemas import HealthResponse
 from search_api.routes.search import catalogue
 from search_api.services.catalogue import Catalogue
@@ -35,6 +37,8 @@ def health(request: Request, cat: Annotated[Catalogue, Depends(catalogue)]) -> J
         body["analysis"] = analysis.as_dict() if analysis is not None else None
         linkage = index_linkage(cat.backend)  # one read of meta; the records are counted only when it is older
         body["linkage"] = linkage.as_dict() if linkage is not None else None
+        themes = index_themes(cat.backend, ours=themes_version(request.app.state.themes))  # counted when older
+        body["themes"] = themes.as_dict() if themes is not None else None
     except IndexBackendError as exc:
         logger.error("health check cannot read the index: %s", exc)
         body["status"] = "error"

@@ -43,7 +43,7 @@ def test_health_counts_the_records_once_and_answers_as_before(tmp_path: Path) ->
     assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
     body = second.json()
-    assert list(body) == ["status", "records", "backend", "version", "analysis", "linkage"]
+    assert list(body) == ["status", "records", "backend", "version", "analysis", "linkage", "themes"]
     assert (body["status"], body["records"], body["backend"]) == ("ok", len(records), "sqlite")
     analysis = body["analysis"]
     assert (analysis["status"], analysis["index_version"], analysis["total"]) == ("current", ANALYSIS_VERSION,

@@ -56,5 +56,7 @@ def test_serve_keeps_answering_when_every_source_fails_at_start(tmp_path: Path) 
         with httpx.Client(base_url=running.url, timeout=10) as http:
             health = http.get("/api/v1/health").json()
         assert health == {"status": "ok", "records": 0, "backend": "sqlite", "version": health["version"],
-                          "analysis": health["analysis"], "linkage": health["linkage"]}  # fmt: skip
+                          "analysis": health["analysis"], "linkage": health["linkage"],
+                          "themes": health["themes"]}  # fmt: skip
         assert health["analysis"]["status"] == "current" and health["linkage"]["status"] == "current"
+        assert health["themes"]["status"] == "current"
