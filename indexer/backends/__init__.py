@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from config.loader import load_themes
 from config.settings import Settings
 from indexer.analysis import QueryVocabulary
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError
 from indexer.linkage import LinkDecisions
 from indexer.linkage.incremental import Linker
+from indexer.themes_version import themes_version
 
 
 def open_backend(
@@ -17,12 +19,17 @@ def open_backend(
     `settings.index_path` (data_dir created if needed). `vocabulary` is how queries are read: the entry point
     builds it from the files it loaded (`query_vocabulary(load_query_words(settings.query_words_file),
     load_themes(settings.themes_file))`); without it the bundled one (a process that only writes needs none).
-    `decisions` are the admins' link decisions (the state database's `store.links`) its clusters honour."""
+    `decisions` are the admins' link decisions (the state database's `store.links`) its clusters honour. The index
+    records the themes version (indexer.themes_version) of the table the settings load, `settings.themes_file` or
+    the bundled one."""
     linker = Linker(decisions)
+    themes = None if settings.themes_file is None else themes_version(load_themes(settings.themes_file))
     if settings.index.backend == "elasticsearch":
         from indexer.backends.elasticsearch import ElasticsearchBackend
 
-        return ElasticsearchBackend.from_settings(settings.index, vocabulary=vocabulary, linker=linker)
+        return ElasticsearchBackend.from_settings(
+            settings.index, vocabulary=vocabulary, linker=linker, themes_version=themes
+        )
     from indexer.backends.sqlite import SqliteBackend
 
     try:
@@ -30,5 +37,9 @@ def open_backend(
     except OSError as exc:
         raise IndexBackendError(f"cannot create data directory {settings.data_dir}: {exc}") from exc
     return SqliteBackend(
-        settings.index_path, vocabulary=vocabulary, linker=linker, search_engine=settings.index.search_engine
+        settings.index_path,
+        vocabulary=vocabulary,
+        linker=linker,
+        search_engine=settings.index.search_engine,
+        themes_version=themes,
     )
