@@ -146,7 +146,8 @@ class Record(BaseModel):
 
     def known_text(self, texts: tuple[str, ...]) -> Any:
         """The analysis remembered for exactly these texts, else None (a copy with other texts misses it)."""
-        return self._text[1] if self._text is not None and self._text[0] == texts else None
+        text = self._text  # one read: each goes through pydantic's __getattr__ for a private attribute
+        return text[1] if text is not None and text[0] == texts else None
 
     def compute_hash(self) -> str:
         """Hash of the normalized content: unchanged when only when or where it was fetched differs.
