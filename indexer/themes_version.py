@@ -51,9 +51,9 @@ recorded, whatever rules those were):
 UNRECORDED = ""
 """The version of an index that records none."""
 THEMES_COMMAND = "edufed reindex --themes-only"
-CPU_SECONDS_A_RECORD = 0.0006
-"""What classifying one stored record again costs (read, classify, compare), measured at 100k (bench/RESULTS.md),
-for the notice's estimate."""
+CPU_SECONDS_A_RECORD = 0.0012
+"""What classifying one stored record again costs at most, measured at 100k on SQLite (bench/RESULTS.md), for the
+notice's estimate: 0.2 ms to read, classify and compare it, 1 ms more when it is written (every record was)."""
 
 ThemesStatus = VersionStatus
 
@@ -133,7 +133,7 @@ def themes_state(index_version: str, *, ours: str, records: int, command: str = 
         f"the index's records were classified into themes by {_named(index_version)}, this edufed's is {ours}: "
         "records keep the themes the old rules gave them, so a theme filter misses some and the theme counts are "
         f"off until each is classified again; `{command}` does it from the stored records, writing only those whose "
-        f"themes change (about {state.cost} of CPU for {records} records; searches and harvests keep going)"
+        f"themes change (at most about {state.cost} of CPU for {records} records; searches and harvests keep going)"
     )
     return replace(state, notice=notice)
 
