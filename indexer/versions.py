@@ -1,5 +1,5 @@
-"""How an index's recorded version of something edufed makes (its text analysis, its record linkage) stands to this
-edufed's, and the rough CPU time an admin is told bringing it up takes."""
+"""How an index's recorded version of something edufed makes (its text analysis, its record linkage, its theme
+rules) stands to this edufed's, and the rough CPU time an admin is told bringing it up takes."""
 
 from __future__ import annotations
 
