@@ -456,7 +456,7 @@ def pinyin_spelled(folded: str, syllables: Sequence[str]) -> list[str]:
 
 def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: AbstractSet[str]) -> list[QueryTerm]:
     """The terms of one whitespace-separated part of the query."""
-    words = [word for raw in rjieba.cut(part, False) for word in clean_tokens(raw).split()]
+    words = _cut_words(part)
     whole = vocabulary.synonyms.get(part)
     if whole:
         plain = _word_terms(words, widen=widen, skip=frozenset())
@@ -475,6 +475,14 @@ def _part_terms(part: str, *, widen: bool, vocabulary: QueryVocabulary, skip: Ab
     if not asked:
         return terms
     return [replace(term, asked=True, framing=_framing_word(term.text, vocabulary.fillers)) for term in terms]
+
+
+def _cut_words(part: str) -> list[str]:
+    """The words of a part in precise mode, without punctuation, spaces or symbols: the cut's tokens joined by
+    spaces and cleaned at once, which gives what cleaning each token would (a space between two tokens is a
+    non-word character too) without a call per token (a part holding symbols or invisible characters is cut
+    into one token each)."""
+    return clean_tokens(" ".join(rjieba.cut(part, False))).split()
 
 
 def _framing_word(text: str, fillers: AbstractSet[str]) -> bool:
@@ -503,6 +511,7 @@ _QUALIFIER_REST = re.compile("[上中下班课程册篇集级]*")
 """What may be left of a qualifier once its markers are taken out: a part (上), a form (班, 课), a unit (册)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def is_qualifier(text: str) -> bool:
     """Whether folded text only says which course of a series is wanted: a level, class, season, part, edition or
     session marker (入门, 提高班, 第二季, 下册, 2024版, 直播答疑: indexer.linkage.markers), and nothing it teaches."""
@@ -588,7 +597,10 @@ def can_widen(terms: Sequence[QueryTerm]) -> bool:
     return any(len(t.text) > 1 and _CJK_ONLY.fullmatch(t.text) for t in terms)
 
 
+@functools.lru_cache(maxsize=4096)
 def _word_term(word: str, *, widen: bool) -> QueryTerm:
+    """The term of one query word with its alternatives (module docstring); the same for a word every time (the
+    segmenter's dictionary and the pinyin tables are fixed for a process), so kept for the words asked lately."""
     alternatives = [Alternative("text", (word,))]
     if _CJK_ONLY.fullmatch(word):
         cover = _sub_word_cover(word)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import rjieba
 
 from indexer.analysis import (
+    _cut_words,
     analyze_document,
     can_widen,
     chars_text,
+    clean_tokens,
     fold,
     index_text,
     is_pinyin,
@@ -217,3 +220,19 @@ def test_a_word_framing_a_question_is_marked_by_what_it_is() -> None:
     asked = parse_query("水管漏水怎么办", vocabulary=vocabulary)  # no filler, no stop character: 怎么办 makes it one
     assert all(t.asked for t in asked) and [t.framing for t in asked] == [False, False, True]
     assert not any(t.framing for t in parse_query("大家庭 相处", vocabulary=vocabulary))  # 大家: a pronoun, no filler
+
+
+CUT_PARTS = ("书法入门", "excel表格(123)", "太极拳\u200b\u200c\u200b", "a_b__书法", "手机,微信/支付宝", "2024版!", "")
+
+
+@pytest.mark.parametrize("part", CUT_PARTS)
+def test_a_part_is_cut_into_the_words_cleaning_each_token_would_give(part: str) -> None:
+    each = [word for raw in rjieba.cut(part, False) for word in clean_tokens(raw).split()]
+    assert _cut_words(part) == each
+
+
+def test_a_word_asked_again_has_the_same_alternatives_widened_or_not() -> None:
+    plain, widened = parse_query("智能手机"), parse_query("智能手机", widen=True)
+    assert parse_query("智能手机", widen=True) == widened and parse_query("智能手机") == plain
+    assert [a.field for a in widened[0].alternatives] == ["text", "text", "chars"]
+    assert [a.field for a in plain[0].alternatives] == ["text", "text"]
