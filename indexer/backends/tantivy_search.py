@@ -22,6 +22,7 @@ titles of the first records by rowid a term matches (`titles_of`) and the titles
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ from indexer.backends.tantivy_schema import (
     PACKED_FIELD,
     WEIGHTED_FIELDS,
     set_bits,
-    unpacked_codes,
+    unpacked,
 )
 from indexer.match_plan import AllOf, Plan
 
@@ -61,6 +62,8 @@ _FREE = "is_free"
 _PACKED = "_packed"
 """The key of the packed facets' aggregation among the facets' own."""
 _MATCHES = itemgetter(1)
+KNOWN_ROWIDS = 100_000
+"""Document rowids kept with the held searcher (`TantivySearch._rowids`: about 100 bytes each, ~10 MB at most)."""
 
 
 @dataclass
@@ -94,8 +97,13 @@ UidsOf = Callable[[sqlite3.Connection, np.ndarray, int], dict[int, str]]
 class TantivySearch:
     """Answers EngineRequests from the tantivy index, reading uids from the caller's SQLite snapshot."""
 
-    def __init__(self, index: TantivyIndex, *, codes: FacetCodes, uids_of: UidsOf, buckets: int = _BUCKETS) -> None:
+    def __init__(
+        self, index: TantivyIndex, *, codes: FacetCodes, uids_of: UidsOf, buckets: int = _BUCKETS,
+        known_rowids: int = KNOWN_ROWIDS,
+    ) -> None:  # fmt: skip
         self._index = index
+        self._known_rowids = known_rowids
+        """Document rowids kept with the held searcher at most (`_rowids`)."""
         self._buckets = buckets
         """Distinct masks a mask facet's aggregation returns at most (a facet with more is counted again over its
         bits)."""
@@ -103,8 +111,9 @@ class TantivySearch:
         self._analyzer = index.analyzer
         self._codes = codes
         self._uids_of = uids_of
-        self._held: tuple[int, tantivy.Searcher] | None = None
-        """The searcher the last search of a snapshot of this generation took, for the next one to reuse."""
+        self._held: tuple[int, tantivy.Searcher, dict[int, int]] | None = None
+        """The searcher the last search of a snapshot of this generation took, for the next one to reuse, with the
+        rowids of its documents read so far (segment ordinal << 32 | document -> rowid: `_rowids`)."""
 
     def _searcher(self, conn: sqlite3.Connection, generation: int | None = None) -> tantivy.Searcher:
         """A searcher holding at least the generation of `conn`'s snapshot (`generation` when the caller has read
@@ -116,7 +125,7 @@ class TantivySearch:
         if held is not None and held[0] == int(generation):
             return held[1]
         searcher = self._index.searcher(conn)
-        self._held = (int(generation), searcher)
+        self._held = (int(generation), searcher, {})
         return searcher
 
     def page(self, conn: sqlite3.Connection, request: EngineRequest, *, generation: int | None = None) -> EnginePage:
@@ -239,9 +248,30 @@ class TantivySearch:
     ) -> tuple[np.ndarray, dict[int, str]]:
         """The rowids of `hits` and the uids the caller's snapshot (of index generation `generation`) holds for
         them."""
-        addresses = [address for _, address in hits]
-        ids = np.asarray(searcher.fast_field_values(ID_FIELD, addresses) if addresses else [], dtype=np.int64)
+        ids = np.asarray(self._rowids(searcher, [address for _, address in hits]), dtype=np.int64)
         return ids, self._uids_of(conn, ids, generation)
+
+    def _rowids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[int]:
+        """The rowids of documents of `searcher`, those met before by a search on the same searcher kept.
+
+        Reading the ID_FIELD fast field costs ~40 us a call whatever the number of documents (at 1M records, four
+        segments: it opens the column of each), and the same words, or other pages and filters of them, meet the
+        same documents again. A document's address only means something to its searcher, so what is kept goes with
+        the searcher held for the generation (a new generation starts afresh)."""
+        held = self._held
+        kept: dict[int, int] = held[2] if held is not None and held[1] is searcher else {}
+        keys = [address.segment_ord << 32 | address.doc for address in addresses]
+        found = [kept.get(key) for key in keys]  # other threads may add or clear meanwhile: each looked up once
+        asked = [address for address, rowid in zip(addresses, found, strict=True) if rowid is None]
+        if not asked:
+            return found  # type: ignore[return-value]  # none is None
+        # every document holds its rowid: a None here (no column) fails in int() as the array's conversion did
+        read = [int(value) for value in searcher.fast_field_values(ID_FIELD, asked)]  # type: ignore[arg-type]
+        if len(kept) + len(read) > self._known_rowids:
+            kept.clear()
+        kept.update(zip([address.segment_ord << 32 | address.doc for address in asked], read, strict=True))
+        fresh = iter(read)
+        return [next(fresh) if rowid is None else rowid for rowid in found]
 
     # -- what a query's plan needs -------------------------------------------------------------------
 
@@ -369,20 +399,25 @@ def _terms(
 
 def _packed_counts(combinations: dict[int, int], facets: list[str]) -> dict[str, dict[int, int]] | None:
     """facet -> code -> matches of each of `facets` (of PACKED_FACETS) from packed codes -> matches, or None when a
-    record's codes did not fit (PACK_OVERFLOW): the codes of every combination at once (numpy), as a query's dozens
-    of combinations would take 40-90 us one by one."""
-    if not combinations:
-        return {facet: {} for facet in facets}
-    values = np.fromiter(combinations, dtype=np.int64, count=len(combinations))
-    if (values == PACK_OVERFLOW).any():
+    record's codes did not fit (PACK_OVERFLOW). Each combination's codes are split once per process (`_codes_of`: a
+    search meets a few dozen of a catalogue's few thousand, and the next search mostly the same), then added up in
+    plain Python: inside real searches at 1M records ~40 us less than numpy's bincount over the combinations (each
+    numpy call's overhead is larger there than in a loop replaying the same answers, where numpy is ahead)."""
+    if PACK_OVERFLOW in combinations:
         return None
-    matches = np.fromiter(combinations.values(), dtype=np.int64, count=len(combinations))
-    found = {}
-    for facet in facets:
-        counts = np.bincount(unpacked_codes(values, PACKED_FACETS.index(facet)), weights=matches)
-        codes = np.flatnonzero(counts)
-        found[facet] = dict(zip(codes.tolist(), counts[codes].astype(np.int64).tolist(), strict=True))
-    return found
+    at = [PACKED_FACETS.index(facet) for facet in facets]
+    counts: list[dict[int, int]] = [{} for _ in facets]
+    for value, matches in combinations.items():
+        codes = _codes_of(value)
+        for position, found in zip(at, counts, strict=True):
+            code = codes[position]
+            found[code] = found.get(code, 0) + matches
+    return dict(zip(facets, counts, strict=True))
+
+
+@functools.lru_cache(maxsize=8192)
+def _codes_of(value: int) -> tuple[int, ...]:
+    return unpacked(value)
 
 
 def _bit_counts(masks: dict[int, int]) -> dict[int, int]:
