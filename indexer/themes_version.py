@@ -39,7 +39,7 @@ from indexer.errors import IndexBackendError
 from indexer.normalize.themes import FoldedFields, ThemeClassifier
 from indexer.pipeline import UNTAUGHT_TYPES, given_themes
 from indexer.record import Record
-from indexer.versions import VersionStatus, rough_duration, version_status
+from indexer.versions import RedoState, VersionStatus, version_status
 
 _logger = logging.getLogger(__name__)
 
@@ -84,30 +84,11 @@ def status_of(index_version: str, ours: str) -> ThemesStatus:
     return "newer" if version_status(rules_of(index_version), rules_of(ours)) == "newer" else "older"
 
 
-@dataclass(frozen=True)
-class ThemesState:
-    """What an index says of its themes: `index_version` (UNRECORDED: never recorded) against this edufed's
-    `version`, and what an admin should do (`notice`, None when current)."""
+class ThemesState(RedoState[str]):
+    """What an index says of its themes: `index_version` UNRECORDED when never recorded;
+    the pass is `edufed reindex --themes-only`."""
 
-    version: str
-    index_version: str
-    status: ThemesStatus
-    notice: str | None = None
-    records: int = 0
-    """The records to classify again (an older index's every record), 0 otherwise."""
-
-    @property
-    def current(self) -> bool:
-        return self.status == "current"
-
-    @property
-    def cost(self) -> str:
-        """About how much CPU classifying the records again takes."""
-        return rough_duration(self.records * CPU_SECONDS_A_RECORD)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"version": self.version, "index_version": self.index_version, "status": self.status,
-                "records": self.records, "notice": self.notice}  # fmt: skip
+    SECONDS_A_RECORD = CPU_SECONDS_A_RECORD
 
 
 def _named(version: str) -> str:

@@ -3,9 +3,11 @@ rules) stands to this edufed's, and the rough CPU time an admin is told bringing
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import ClassVar, Generic, Literal, TypeVar
 
 VersionStatus = Literal["current", "older", "newer"]
+V = TypeVar("V", int, str)
 
 
 def version_status(index_version: int, ours: int) -> VersionStatus:
@@ -18,3 +20,33 @@ def version_status(index_version: int, ours: int) -> VersionStatus:
 def rough_duration(seconds: float) -> str:
     """Seconds as an admin reads an estimate: whole seconds up to two minutes, then whole minutes."""
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+@dataclass(frozen=True)
+class RedoState(Generic[V]):
+    """What an index says of something edufed makes of every record whose repair is one pass over them all (the
+    record linkage, the themes): `index_version` (what the index recorded) against this edufed's `version`, and
+    what an admin should do (`notice`, None when current). A subclass sets SECONDS_A_RECORD, the CPU a record
+    costs that pass (bench/RESULTS.md), for the notice's estimate."""
+
+    SECONDS_A_RECORD: ClassVar[float] = 0.0
+
+    version: V
+    index_version: V
+    status: VersionStatus
+    notice: str | None = None
+    records: int = 0
+    """The records the pass goes over (an older index's every record), 0 otherwise."""
+
+    @property
+    def current(self) -> bool:
+        return self.status == "current"
+
+    @property
+    def cost(self) -> str:
+        """About how much CPU the pass over the records takes."""
+        return rough_duration(self.records * self.SECONDS_A_RECORD)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"version": self.version, "index_version": self.index_version, "status": self.status,
+                "records": self.records, "notice": self.notice}  # fmt: skip

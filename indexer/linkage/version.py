@@ -23,11 +23,11 @@ is one pass over the whole index (clusters are a property of the whole, not of o
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 from indexer.errors import IndexBackendError
-from indexer.versions import VersionStatus, rough_duration, version_status
+from indexer.versions import RedoState, VersionStatus, version_status
 
 _logger = logging.getLogger(__name__)
 
@@ -47,30 +47,11 @@ CPU_SECONDS_A_RECORD = 0.0006
 LinkageStatus = VersionStatus
 
 
-@dataclass(frozen=True)
-class LinkageState:
-    """What an index says of its linkage: `index_version` (UNRECORDED: never recorded) against this edufed's
-    `version`, and what an admin should do (`notice`, None when current)."""
+class LinkageState(RedoState[int]):
+    """What an index says of its linkage: `index_version` UNRECORDED when never recorded;
+    the pass is `edufed reindex --links-only`."""
 
-    version: int
-    index_version: int
-    status: LinkageStatus
-    notice: str | None = None
-    records: int = 0
-    """The records to link again (an older index's every record), 0 otherwise."""
-
-    @property
-    def current(self) -> bool:
-        return self.status == "current"
-
-    @property
-    def cost(self) -> str:
-        """About how much CPU linking the records again takes."""
-        return rough_duration(self.records * CPU_SECONDS_A_RECORD)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"version": self.version, "index_version": self.index_version, "status": self.status,
-                "records": self.records, "notice": self.notice}  # fmt: skip
+    SECONDS_A_RECORD = CPU_SECONDS_A_RECORD
 
 
 def status_of(index_version: int) -> LinkageStatus:
