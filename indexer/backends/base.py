@@ -6,11 +6,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, parse_query
+from indexer.analysis import QueryTerm, QueryVocabulary, can_widen, fold, parse_query
 from indexer.backends.changes import Change, ChangeQuery, ChangeSets
-from indexer.known_words import Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
+from indexer.known_words import GENERIC_SHARE, Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
 from indexer.match_plan import (
+    THEME_FEEDBACK_TAGS,
+    THEME_FEEDBACK_WEIGHT,
+    THEME_FEW,
     AnyOf,
     Frequencies,
     Plan,
@@ -21,6 +24,7 @@ from indexer.match_plan import (
     says_something,
     term_tokens,
     wants_feedback,
+    wants_theme_feedback,
 )
 from indexer.record import Record
 from indexer.record_text import record_text
@@ -114,6 +118,7 @@ def search_in_steps(
     frequencies: Frequencies,
     titles_of: TitlesOf | None = None,
     themes: Sequence[str] = (),
+    first_page: TermsRun | None = None,
 ) -> SearchResult:
     """The search plan both backends follow for `terms` (parsed from `q`): the records holding the terms that
     carry most of the query's weight (match_plan), those holding every term first; when nothing matches,
@@ -130,7 +135,12 @@ def search_in_steps(
     courses, most of which never say 健康 or 技能. Any other word under a theme filter matches as it does without
     one: its characters alone never match (法 of 书法 would bring in every 法律 course of 法律法规); only a word
     of two thesaurus senses also gets the words of each (孩子: 子女 under 代际沟通, `for_theme_filter`), since the
-    theme picks the sense and its filter keeps the other sense's records out of the page."""
+    theme picks the sense and its filter keeps the other sense's records out of the page. A word the theme's
+    records hold few times (`wants_theme_feedback`: 培训 under 职业技能, held by its 家政服务 courses) also finds the
+    theme's records of the tags its holders share, after them (`_theme_feedback`): the theme's courses of that
+    subject which never say the word. Those holders are read from the page when it shows them all, else through
+    `first_page` (the same pass from the first record, when the backend gives it); the theme facet then counts, for
+    another theme, what the word finds there (`_other_themes_as_found`)."""
     frequencies = _remembered(frequencies)
     related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
@@ -150,9 +160,69 @@ def search_in_steps(
         result = run(terms, plan=plan, widened=widened)
     few = not themes and wants_feedback(terms, total=result.total)
     feedback = feedback_term(_on_topic(terms, result.hits)) if few else None
+    if themes and wants_theme_feedback(terms, total=result.total):
+        holders = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
+        feedback = _theme_feedback(
+            terms, holders, themes=themes, theme_words=vocabulary.theme_words, frequencies=frequencies
+        )
     if feedback is not None:
+        found = result
         result = run([*terms, feedback], plan=AnyOf((plan, len(terms))), widened=widened)
-    return _with_missing(terms, result)
+        if themes:
+            result = _other_themes_as_found(result, found, themes=themes)
+    return _with_missing(terms, result, always=feedback is not None)
+
+
+def _first_records(
+    result: SearchResult, terms: list[QueryTerm], *, plan: Plan, widened: bool, first_page: TermsRun | None
+) -> list[SearchHit]:
+    """The first records of a pass whose `result` is one page: that page when it holds every record found, else
+    the records `first_page` reads from the start (none when the backend gives no such reader)."""
+    if len(result.hits) >= result.total:
+        return result.hits
+    if first_page is None:
+        return []
+    return first_page(terms, plan=plan, widened=widened).hits
+
+
+def _theme_feedback(
+    terms: list[QueryTerm],
+    hits: list[SearchHit],
+    *,
+    themes: Sequence[str],
+    theme_words: Mapping[str, frozenset[str]],
+    frequencies: Frequencies,
+) -> QueryTerm | None:
+    """`feedback_term` for a word under a theme filter that the theme's records hold few times (培训 under 职业技能:
+    its holders are 家政服务 courses): up to THEME_FEEDBACK_TAGS tags that half of its holders publishing tags share,
+    at THEME_FEEDBACK_WEIGHT. Never a tag naming a theme (闲暇生活, or a word naming the filtered one: 技能提升
+    under 职业技能), which a platform gives a whole department, nor one GENERIC_SHARE of the records or more hold,
+    nor one holding a word of the query (网络安全 for 安全: its holders hold the word)."""
+    named = set(theme_words).union(*(theme_words.get(fold(theme), frozenset()) for theme in themes))
+    words = [term.text for term in terms]
+
+    def says_the_subject(tag: str, tokens: tuple[str, ...]) -> bool:
+        if tag in named or any(word in tag for word in words):
+            return False
+        found, total = frequencies(tokens)
+        return min(found.get(token, 0) for token in tokens) < GENERIC_SHARE * total
+
+    return feedback_term(
+        _on_topic(terms, hits) if len(terms) > 1 else hits,
+        tags=THEME_FEEDBACK_TAGS, depth=THEME_FEW, of_tagged=True, weight=THEME_FEEDBACK_WEIGHT, keep=says_the_subject,
+    )  # fmt: skip
+
+
+def _other_themes_as_found(result: SearchResult, found: SearchResult, *, themes: Sequence[str]) -> SearchResult:
+    """`result` (a search under a theme filter with its holders' tags) whose theme facet counts, for every theme not
+    filtered to, the records the query's words find there (`found`, the pass before the tags): picking that theme
+    answers at least those, while the tags were read from this theme's holders and say nothing of another's."""
+    counts = result.facets.get("theme")
+    if counts is None:
+        return result
+    shown = {**found.facets.get("theme", {}), **{theme: counts[theme] for theme in themes if theme in counts}}
+    ordered = dict(sorted(((k, v) for k, v in shown.items() if v), key=lambda item: (-item[1], item[0])))
+    return replace(result, facets={**result.facets, "theme": ordered})
 
 
 def _on_topic(terms: list[QueryTerm], hits: list[SearchHit]) -> list[SearchHit]:

@@ -35,7 +35,7 @@ from indexer.backends.es_query import (
 )
 from indexer.errors import IndexBackendError, QueryError
 from indexer.highlight import highlight_record
-from indexer.match_plan import Plan
+from indexer.match_plan import THEME_FEW, Plan
 from indexer.record import Record
 
 logger = logging.getLogger(__name__)
@@ -89,9 +89,15 @@ class EsSearch:
         def run(terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False) -> SearchResult:
             return self._run(query, terms=terms, page=page, pit=pit, widened=widened, plan=plan, in_theme=in_theme)
 
+        first = replace(query, page=1, size=THEME_FEW, cursor=None, with_facets=False)
+
+        def first_page(terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False) -> SearchResult:
+            first_of = page_of(first, has_text=bool(terms))
+            return self._run(first, terms=terms, page=first_of, pit=None, widened=widened, plan=plan, in_theme=in_theme)
+
         return search_in_steps(
             query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=self._frequencies,
-            titles_of=self._titles_of, themes=query.themes,
+            titles_of=self._titles_of, themes=query.themes, first_page=first_page,
         )  # fmt: skip
 
     def _run(

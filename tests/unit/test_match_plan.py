@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 
 from indexer.analysis import QueryTerm, parse_query
 from indexer.match_plan import (
     QUALIFIER_FACTOR,
+    THEME_FEW,
     TITLE_BONUS,
     AllOf,
     AnyOf,
+    feedback_term,
     match_plan,
     qualifiers,
     stray_characters,
     term_frequency,
     term_tokens,
+    wants_theme_feedback,
     weigh,
     weighted_terms,
     with_title_bonus,
@@ -180,3 +184,30 @@ def test_a_questions_one_general_subject_word_gets_the_title_bonus() -> None:
     assert bonus("想学点法律知识", {"点": 400, "法律": 45, "知识": 120}) == set()  # two words say something
     assert bonus("老人睡不好觉怎么办", {"老人": 46, "睡": 24, "不好": 39, "怎么办": 23}) == set()  # 睡 is asked
     assert bonus("手机 点", {"点": 400, "手机": 82}) == set()  # words typed apart: no question
+
+
+def _hit(*tags: str) -> SimpleNamespace:
+    return SimpleNamespace(record=SimpleNamespace(tags=list(tags)))
+
+
+def test_a_themes_feedback_takes_the_tags_half_of_its_holders_publishing_tags_share() -> None:
+    hits = [_hit("缓和医疗", "临终关怀"), _hit("临终关怀", "缓和医疗", "生命教育"), _hit(), _hit(), _hit("缓和医疗")]
+    term = feedback_term(hits, tags=3, depth=THEME_FEW, of_tagged=True, weight=0.1)
+    assert term is not None
+    assert term.text == "缓和医疗 临终关怀"  # 生命教育: one holder of the three publishing tags
+    assert len(term.alternatives) == 2
+    assert {alt.weight for alt in term.alternatives} == {0.1}
+    counted_all = feedback_term(hits, tags=3, depth=THEME_FEW)  # half of every hit: 缓和医疗 only (3 of 5)
+    assert counted_all is not None and counted_all.text == "缓和医疗"
+    kept = feedback_term(hits, tags=3, depth=THEME_FEW, of_tagged=True, keep=lambda tag, _: tag != "缓和医疗")
+    assert kept is not None and kept.text == "临终关怀"
+    only = feedback_term(hits, tags=1, depth=THEME_FEW, of_tagged=True)
+    assert only is not None and only.text == "缓和医疗"
+
+
+def test_a_search_under_a_theme_wants_its_holders_tags_only_when_it_found_few() -> None:
+    terms = parse_query("培训", vocabulary=bundled_vocabulary())
+    assert wants_theme_feedback(terms, total=6)
+    assert not wants_theme_feedback(terms, total=0)  # nothing to read tags from
+    assert not wants_theme_feedback(terms, total=THEME_FEW)  # the word already names many of the theme's records
+    assert not wants_theme_feedback([], total=6)  # a browse
