@@ -23,7 +23,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ from indexer.backends.sqlite_text import fts_index_kept
 from indexer.backends.tantivy_index import TantivyIndex
 from indexer.backends.tantivy_search import EngineRequest, TantivySearch
 from indexer.errors import IndexBackendError, QueryError
-from indexer.match_plan import AllOf, Plan, every_term, plan_terms
+from indexer.match_plan import THEME_FEW, AllOf, Plan, every_term, plan_terms
 
 MAX_PAGE_SIZE = 1000
 _TEXT_COLUMNS = "{title subtitle tags description people provider}"
@@ -317,6 +317,16 @@ class SqliteSearch:
                     generation=int(generation),
                 )  # fmt: skip
 
+            def first_page(
+                terms: list[QueryTerm], *, plan: Plan, widened: bool, in_theme: bool = False
+            ) -> SearchResult:
+                """`run` reading the first THEME_FEW records, whatever page is asked (base.search_in_steps)."""
+                first = replace(query, page=1, size=THEME_FEW, cursor=None, with_facets=False)
+                return self._run(
+                    conn, first, terms=terms, filters=filters, page=_page(first, has_text=bool(terms)), plan=plan,
+                    in_theme=in_theme, generation=int(generation),
+                )  # fmt: skip
+
             def frequencies(tokens: Sequence[str]) -> tuple[dict[str, int], int]:
                 return self._known.of(conn, tokens, generation=int(generation))
 
@@ -325,7 +335,7 @@ class SqliteSearch:
 
             result = search_in_steps(
                 query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies,
-                titles_of=titles_of, themes=query.themes,
+                titles_of=titles_of, themes=query.themes, first_page=first_page,
             )  # fmt: skip
         finally:
             conn.execute("COMMIT")
