@@ -456,16 +456,33 @@ def missing_terms(terms: Sequence[QueryTerm], fields: Mapping[str, str]) -> tupl
     """The terms a record's analyzed fields (DocumentText.fields) do not hold, as the index would match them. A
     title-bonus alternative only scores (a question's telling word in a title): a record matching a term through
     it alone does not hold the word the learner typed."""
-    tokens = {name: text.split() for name, text in fields.items()}
-    held = [[alt for alt in t.alternatives if not alt.title_bonus] for t in terms]
-    return tuple(t.text for t, alts in zip(terms, held, strict=True) if not any(_holds(alt, tokens) for alt in alts))
+    held = _Held(fields)
+    alternatives = [[alt for alt in t.alternatives if not alt.title_bonus] for t in terms]
+    return tuple(t.text for t, alts in zip(terms, alternatives, strict=True) if not any(map(held.holds, alts)))
 
 
-def _holds(alt: Alternative, tokens: Mapping[str, list[str]]) -> bool:
-    names = TEXT_FIELDS if alt.field == "text" else (alt.field,)
-    fields = [tokens.get(name, []) for name in names]
-    if not alt.phrase:
-        present = set().union(*fields)
-        return all(t in present for t in alt.tokens)
-    size = len(alt.tokens)
-    return any(tuple(field[i : i + size]) == alt.tokens for field in fields for i in range(len(field) - size + 1))
+class _Held:
+    """The tokens of one record's analysed fields: each field split, and each group's tokens gathered, once, as the
+    alternatives asking for them come (a page's every hit is asked about every alternative of every term)."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self._fields = fields
+        self._tokens: dict[str, list[str]] = {}
+        self._present: dict[str, set[str]] = {}
+
+    def holds(self, alt: Alternative) -> bool:
+        names = TEXT_FIELDS if alt.field == "text" else (alt.field,)
+        if not alt.phrase:
+            present = self._present.get(alt.field)
+            if present is None:
+                present = self._present[alt.field] = set().union(*map(self._split, names))
+            return all(t in present for t in alt.tokens)
+        size = len(alt.tokens)
+        fields = [self._split(name) for name in names]
+        return any(tuple(field[i : i + size]) == alt.tokens for field in fields for i in range(len(field) - size + 1))
+
+    def _split(self, name: str) -> list[str]:
+        found = self._tokens.get(name)
+        if found is None:
+            found = self._tokens[name] = self._fields.get(name, "").split()
+        return found
