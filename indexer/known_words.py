@@ -11,6 +11,7 @@ A word the cut keeps whole but no record holds (立遗嘱) also matches its dict
 from __future__ import annotations
 
 import functools
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -104,7 +105,7 @@ def known_terms(
             inside = [w for w in sub_words(term.text) if frequencies.get(w, 0) > 0]
             term = with_words(term, _outermost(inside)) if inside else term
         if related is not None:
-            term = with_thesaurus_words(term, frequencies, related)
+            term = with_thesaurus_words(term, frequencies, related, most=_generic(total))
         known.append(term)
     return with_title_bonus(weighted_terms(known), frequencies, total)
 
@@ -118,6 +119,12 @@ def lookup_tokens(terms: Sequence[QueryTerm], related: Related | None = None) ->
     if related is not None:
         found.update(word for term in terms for word in thesaurus_candidates(term, related))
     return found
+
+
+def _generic(total: int) -> int | None:
+    """The document frequency from which a word of a catalogue of `total` records says little (GENERIC_SHARE);
+    None when the total is not known."""
+    return math.ceil(GENERIC_SHARE * total) if total > 0 else None
 
 
 def _held(term: QueryTerm, frequencies: Mapping[str, int]) -> bool:

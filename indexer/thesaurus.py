@@ -102,19 +102,29 @@ def thesaurus_candidates(term: QueryTerm, related: Related) -> list[str]:
     return [word for word in related(term.text) if _content_word(word)]
 
 
-def thesaurus_words(term: QueryTerm, frequencies: Mapping[str, int], related: Related) -> list[str]:
+def thesaurus_words(
+    term: QueryTerm, frequencies: Mapping[str, int], related: Related, *, most: int | None = None
+) -> list[str]:
     """The candidates the catalogue holds more than PREFERRED_RATIO times as often as the typed word, the most held
-    first, at most MAX_WORDS. `frequencies` holds the document frequencies of the term and its candidates."""
+    first, at most MAX_WORDS. `frequencies` holds the document frequencies of the term and its candidates. A
+    candidate held by `most` records or more says nothing in this catalogue and is left out: 运用 in a third of a
+    catalogue's descriptions would make 应用 find that third."""
     typed = frequencies.get(term.text, 0)
     held = [(frequencies.get(word, 0), word) for word in thesaurus_candidates(term, related)]
-    preferred = sorted((-count, word) for count, word in held if count > 0 and count > PREFERRED_RATIO * typed)
+    preferred = sorted(
+        (-count, word)
+        for count, word in held
+        if count > 0 and count > PREFERRED_RATIO * typed and (most is None or count < most)
+    )
     return [word for _, word in preferred[:MAX_WORDS]]
 
 
-def with_thesaurus_words(term: QueryTerm, frequencies: Mapping[str, int], related: Related) -> QueryTerm:
-    """The term also matching its `thesaurus_words`, each as one token of the text fields weighted WEIGHT, or
-    UNHELD_WEIGHT when no record holds the typed word."""
-    words = thesaurus_words(term, frequencies, related)
+def with_thesaurus_words(
+    term: QueryTerm, frequencies: Mapping[str, int], related: Related, *, most: int | None = None
+) -> QueryTerm:
+    """The term also matching its `thesaurus_words` (none held by `most` records or more), each as one token of the
+    text fields weighted WEIGHT, or UNHELD_WEIGHT when no record holds the typed word."""
+    words = thesaurus_words(term, frequencies, related, most=most)
     if not words:
         return term
     weight = WEIGHT if frequencies.get(term.text, 0) else UNHELD_WEIGHT

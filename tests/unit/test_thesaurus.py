@@ -61,3 +61,17 @@ def test_the_switch_in_query_words_turns_the_thesaurus_off() -> None:
     assert bundled_vocabulary().related is related_words
     table = load_query_words().model_copy(update={"thesaurus": False})
     assert query_vocabulary(table, load_themes()).related is None
+
+
+def test_a_word_a_quarter_of_the_catalogue_holds_is_never_added() -> None:
+    """A thesaurus word held by GENERIC_SHARE of the records says nothing here: the learner's word keeps its own few
+    records instead of finding a quarter of the catalogue."""
+    term = parse_query("孤单")[0]
+    assert thesaurus_words(term, {"孤单": 2, "孤独": 24}, related_words, most=25) == ["孤独"]
+    assert thesaurus_words(term, {"孤单": 2, "孤独": 25}, related_words, most=25) == []
+    (few,) = known_terms(parse_query("孤单"), frequencies={"孤单": 2, "孤独": 24}, titles_of=None,
+                         related=related_words, total=100)  # fmt: skip
+    (many,) = known_terms(parse_query("孤单"), frequencies={"孤单": 2, "孤独": 25}, titles_of=None,
+                          related=related_words, total=100)  # fmt: skip
+    assert any(alt.tokens == ("孤独",) for alt in few.alternatives)
+    assert not any(alt.tokens == ("孤独",) for alt in many.alternatives)
