@@ -122,9 +122,10 @@ def lookup_tokens(terms: Sequence[QueryTerm], related: Related | None = None) ->
 
 
 def _generic(total: int) -> int | None:
-    """The document frequency from which a word of a catalogue of `total` records says little (GENERIC_SHARE);
-    None when the total is not known."""
-    return math.ceil(GENERIC_SHARE * total) if total > 0 else None
+    """The document frequency from which a thesaurus word says too little to add in a catalogue of `total` records:
+    GENERIC_SHARE of them, and GENERIC_ROWS at least (in a small catalogue a quarter is a handful of records, which
+    says nothing of how general a word is); None when the total is not known."""
+    return max(GENERIC_ROWS, math.ceil(GENERIC_SHARE * total)) if total > 0 else None
 
 
 def _held(term: QueryTerm, frequencies: Mapping[str, int]) -> bool:
@@ -156,6 +157,8 @@ def named_themes(table: ThemeTable) -> dict[str, frozenset[str]]:
 GENERIC_SHARE = 0.25
 """A word held by this share of the catalogue or more says little on its own (老年 in an elders' catalogue): bm25
 gives it an idf of ln 4 or less, against about 3.5 for a subject's name held by 3 %."""
+GENERIC_ROWS = 1_000
+"""The fewest records a thesaurus word held by GENERIC_SHARE of the catalogue must be in to be left out (`_generic`)."""
 
 
 def names_filtered_theme(

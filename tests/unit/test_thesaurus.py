@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from config.loader import load_query_words, load_themes
 from indexer.analysis import EXPANSION_WEIGHT, Alternative, parse_query
-from indexer.known_words import known_terms, lookup_tokens
+from indexer.known_words import GENERIC_ROWS, known_terms, lookup_tokens
 from indexer.query_vocabulary import bundled_vocabulary, query_vocabulary
 from indexer.thesaurus import UNHELD_WEIGHT, WEIGHT, related_words, thesaurus_candidates, thesaurus_words
 
@@ -63,15 +63,21 @@ def test_the_switch_in_query_words_turns_the_thesaurus_off() -> None:
     assert query_vocabulary(table, load_themes()).related is None
 
 
-def test_a_word_a_quarter_of_the_catalogue_holds_is_never_added() -> None:
-    """A thesaurus word held by GENERIC_SHARE of the records says nothing here: the learner's word keeps its own few
-    records instead of finding a quarter of the catalogue."""
+def test_a_word_a_quarter_of_a_large_catalogue_holds_is_never_added() -> None:
+    """A thesaurus word held by GENERIC_SHARE of the records, in a catalogue where that is GENERIC_ROWS or more, says
+    nothing there: the learner's word keeps its own few records instead of finding a quarter of the catalogue. In a
+    small catalogue a quarter is a handful of records, and the word is added."""
     term = parse_query("孤单")[0]
     assert thesaurus_words(term, {"孤单": 2, "孤独": 24}, related_words, most=25) == ["孤独"]
     assert thesaurus_words(term, {"孤单": 2, "孤独": 25}, related_words, most=25) == []
-    (few,) = known_terms(parse_query("孤单"), frequencies={"孤单": 2, "孤独": 24}, titles_of=None,
-                         related=related_words, total=100)  # fmt: skip
-    (many,) = known_terms(parse_query("孤单"), frequencies={"孤单": 2, "孤独": 25}, titles_of=None,
-                          related=related_words, total=100)  # fmt: skip
-    assert any(alt.tokens == ("孤独",) for alt in few.alternatives)
-    assert not any(alt.tokens == ("孤独",) for alt in many.alternatives)
+
+    def added(held: int, total: int) -> bool:
+        (found,) = known_terms(parse_query("孤单"), frequencies={"孤单": 2, "孤独": held}, titles_of=None,
+                               related=related_words, total=total)  # fmt: skip
+        return any(alt.tokens == ("孤独",) for alt in found.alternatives)
+
+    assert added(GENERIC_ROWS - 1, 4 * GENERIC_ROWS)
+    assert not added(GENERIC_ROWS, 4 * GENERIC_ROWS)
+    assert not added(2_500, 10_000)
+    assert added(2_499, 10_000)
+    assert added(24, 100)  # a small catalogue: a quarter of it says nothing of the word
