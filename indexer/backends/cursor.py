@@ -12,6 +12,8 @@ from indexer.errors import QueryError
 
 _VERSION = 1
 _MAX_CURSOR_CHARS = 2000
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""What json.dumps with these arguments builds on every call (~10 us): built once, the same bytes."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Cursor:
 def encode_cursor(cursor: Cursor) -> str:
     """The cursor as an opaque, URL-safe string."""
     body = {"v": _VERSION, "s": cursor.sort, "k": cursor.key, "u": cursor.uid}
-    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    raw = _ENCODER.encode(body).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
