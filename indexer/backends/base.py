@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -11,6 +11,9 @@ from indexer.backends.changes import Change, ChangeQuery, ChangeSets
 from indexer.known_words import GENERIC_SHARE, Related, TitlesOf, known_terms, lookup_tokens, names_filtered_theme
 from indexer.linkage import ClusterView
 from indexer.match_plan import (
+    FEEDBACK_TAGS,
+    FEEDBACK_WEIGHT,
+    FEW_FOUND,
     THEME_FEEDBACK_TAGS,
     THEME_FEEDBACK_WEIGHT,
     THEME_FEW,
@@ -140,7 +143,11 @@ def search_in_steps(
     theme's records of the tags its holders share, after them (`_theme_feedback`): the theme's courses of that
     subject which never say the word. Those holders are read from the page when it shows them all, else through
     `first_page` (the same pass from the first record, when the backend gives it); the theme facet then counts, for
-    another theme, what the word finds there (`_other_themes_as_found`)."""
+    another theme, what the word finds there (`_other_themes_as_found`).
+
+    A learner's question finding few records (`wants_feedback`: 老伴走了心里难受) also finds the records of the tags
+    its records on its topic share (`_question_feedback`), strictly after every record of its own words, whatever
+    their scores (`_own_first`); those are read as the theme rule reads its holders."""
     frequencies = _remembered(frequencies)
     related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
@@ -158,8 +165,12 @@ def search_in_steps(
     if result.total == 0 and len(terms) > 1:
         plan = any_of_content(terms)
         result = run(terms, plan=plan, widened=widened)
-    few = not themes and wants_feedback(terms, total=result.total)
-    feedback = feedback_term(_on_topic(terms, result.hits)) if few else None
+    own: list[SearchHit] = []
+    if not themes and wants_feedback(terms, total=result.total):
+        own = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
+        feedback = _question_feedback(terms, own)
+    else:
+        feedback = None
     if themes and wants_theme_feedback(terms, total=result.total):
         holders = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
         feedback = _theme_feedback(
@@ -170,7 +181,50 @@ def search_in_steps(
         result = run([*terms, feedback], plan=AnyOf((plan, len(terms))), widened=widened)
         if themes:
             result = _other_themes_as_found(result, found, themes=themes)
-    return _with_missing(terms, result, always=feedback is not None)
+        elif own:
+            tagged = [*terms, feedback]
+            result = _own_first(
+                result, own, first=lambda: _first_records(
+                    result, tagged, plan=AnyOf((plan, len(terms))), widened=widened, first_page=first_page
+                ),
+            )  # fmt: skip
+    return _with_missing(terms, result, always=feedback is not None, own=own)
+
+
+def _question_feedback(terms: list[QueryTerm], own: list[SearchHit]) -> QueryTerm | None:
+    """`feedback_term` for a learner's question finding few records (`wants_feedback`): up to FEEDBACK_TAGS tags
+    that half of its records on its topic publishing tags share, read from all of them (`own`)."""
+    return feedback_term(
+        _on_topic(terms, own), tags=FEEDBACK_TAGS, depth=FEW_FOUND, of_tagged=True, weight=FEEDBACK_WEIGHT
+    )
+
+
+def _own_first(result: SearchResult, own: list[SearchHit], *, first: Callable[[], list[SearchHit]]) -> SearchResult:
+    """`result` (one page of a question's words or its tags) in the order a learner expects: every record of the
+    question's own words first (`own`, all of them, in their own pass's order), then the records only the tags find,
+    in `result`'s order. A question's words are weighed down as a question's, so a tag at any weight passes some of
+    its records; a pass of their own keeps them first. The total and facets stay `result`'s (own records and tags'):
+    what the facets count is what the pages show.
+
+    The page is placed by position: its first record's place among the first records of `result`'s order (`first`,
+    read only when the page does not show every record) is the place the page starts in the composed order, and a
+    cursor after this page marks the same place, so page 2 (by number or cursor) continues page 1. Tag records past
+    those first ones keep their place when every own record is among the first (the own records then come before
+    them in both orders); otherwise the own records are only left out of such a page."""
+    if not result.hits:
+        return result
+    mine = {hit.record.uid for hit in own}
+    head = result.hits if len(result.hits) >= result.total else first()
+    seen = [hit.record.uid for hit in head]
+    if not seen:  # no reader of the first records: the page as the tags' pass ordered it
+        return result
+    if (start := result.hits[0].record.uid) not in seen:
+        return replace(result, hits=[hit for hit in result.hits if hit.record.uid not in mine])
+    offset, known = seen.index(start), set(seen)
+    tags = [
+        hit for hit in [*head, *(h for h in result.hits if h.record.uid not in known)] if hit.record.uid not in mine
+    ]
+    return replace(result, hits=[*own, *tags][offset : offset + len(result.hits)])
 
 
 def _first_records(
@@ -234,12 +288,18 @@ def _on_topic(terms: list[QueryTerm], hits: list[SearchHit]) -> list[SearchHit]:
     return [hit for hit in hits if len(missing_terms(telling, record_text(hit.record).fields)) < len(telling)]
 
 
-def _with_missing(terms: list[QueryTerm], result: SearchResult, *, always: bool = False) -> SearchResult:
+def _with_missing(
+    terms: list[QueryTerm], result: SearchResult, *, always: bool = False, own: Sequence[SearchHit] = ()
+) -> SearchResult:
     """The words each hit lacks, and `relaxed` when every hit lacks some (queries of several words, or `always`
-    where hits need not hold the one word)."""
+    where hits need not hold the one word). A hit a question's tags found, not its words (`own` being the records
+    its words found), lacks at least its every word when its text holds them all."""
     if len(terms) > 1 or always:
+        mine = {hit.record.uid for hit in own}
         for hit in result.hits:
             hit.missing = missing_terms(terms, record_text(hit.record).fields)
+            if not hit.missing and own and hit.record.uid not in mine:
+                hit.missing = tuple(term.text for term in terms)
         result.relaxed = bool(result.hits) and all(hit.missing for hit in result.hits)
     return result
 
