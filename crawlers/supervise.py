@@ -32,6 +32,7 @@ from crawlers.state.errors import RunAlreadyFinishedError, StateError
 from indexer.backends import open_backend
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
+from indexer.themes_version import themes_version
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,9 @@ def run_child(request: ChildRun) -> None:
     with log_context(source_id=request.source_id):
         store = StateStore.open(request.state_url, upgrade=False)
         try:
-            backend = open_backend(request.settings, decisions=store.links)  # admins' splits and joins
+            backend = open_backend(  # the clusters honour the admins' splits and joins
+                request.settings, decisions=store.links, themes_version=themes_version(request.themes)
+            )
             try:
                 builder = RecordBuilder(request.themes)
                 config = store.sources.get(request.source_id).config

@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from config.loader import load_themes
 from config.settings import Settings
 from indexer.analysis import QueryVocabulary
 from indexer.backends.base import IndexBackend
 from indexer.errors import IndexBackendError
 from indexer.linkage import LinkDecisions
 from indexer.linkage.incremental import Linker
-from indexer.themes_version import themes_version
 
 
 def open_backend(
-    settings: Settings, *, vocabulary: QueryVocabulary | None = None, decisions: LinkDecisions | None = None
+    settings: Settings,
+    *,
+    vocabulary: QueryVocabulary | None = None,
+    decisions: LinkDecisions | None = None,
+    themes_version: str | None = None,
 ) -> IndexBackend:
     """The index the settings name: the Elasticsearch cluster at `index.url`, or the SQLite file at
     `settings.index_path` (data_dir created if needed). `vocabulary` is how queries are read: the entry point
     builds it from the files it loaded (`query_vocabulary(load_query_words(settings.query_words_file),
     load_themes(settings.themes_file))`); without it the bundled one (a process that only writes needs none).
-    `decisions` are the admins' link decisions (the state database's `store.links`) its clusters honour. The index
-    records the themes version (indexer.themes_version) of the table the settings load, `settings.themes_file` or
-    the bundled one."""
+    `decisions` are the admins' link decisions (the state database's `store.links`) its clusters honour.
+    `themes_version` is that of the themes table the entry point loaded (`themes_version(load_themes(settings
+    .themes_file))`), which a new index records; without it the bundled table's."""
     linker = Linker(decisions)
-    themes = None if settings.themes_file is None else themes_version(load_themes(settings.themes_file))
     if settings.index.backend == "elasticsearch":
         from indexer.backends.elasticsearch import ElasticsearchBackend
 
         return ElasticsearchBackend.from_settings(
-            settings.index, vocabulary=vocabulary, linker=linker, themes_version=themes
+            settings.index, vocabulary=vocabulary, linker=linker, themes_version=themes_version
         )
     from indexer.backends.sqlite import SqliteBackend
 
@@ -41,5 +42,5 @@ def open_backend(
         vocabulary=vocabulary,
         linker=linker,
         search_engine=settings.index.search_engine,
-        themes_version=themes,
+        themes_version=themes_version,
     )

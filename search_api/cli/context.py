@@ -47,12 +47,20 @@ def file_source_ids(settings: Settings) -> frozenset[str]:
 
 @contextmanager
 def open_index(
-    settings: Settings, store: StateStore | None = None, *, vocabulary: QueryVocabulary | None = None
+    settings: Settings, store: StateStore | None = None, *, themes: ThemeTable | None = None
 ) -> Iterator[IndexBackend]:
-    """The index, reading queries by `vocabulary` (default: `search_vocabulary(settings)`), its clusters
-    honouring the admins' link decisions of `store` (the state database)."""
-    vocabulary = vocabulary if vocabulary is not None else search_vocabulary(settings)
-    backend = open_backend(settings, vocabulary=vocabulary, decisions=store.links if store is not None else None)
+    """The index, reading queries by `search_vocabulary` of the settings and `themes` (the settings' themes.yaml,
+    loaded here unless the command has loaded it already), its clusters honouring the admins' link decisions of
+    `store` (the state database); a new index records the themes version of that table."""
+    from indexer.themes_version import themes_version
+
+    themes = themes if themes is not None else load_themes(settings.themes_file)
+    backend = open_backend(
+        settings,
+        vocabulary=search_vocabulary(settings, themes),
+        decisions=store.links if store is not None else None,
+        themes_version=themes_version(themes),
+    )
     try:
         yield backend
     finally:

@@ -15,7 +15,7 @@ from crawlers.state import StateStore
 from indexer.backends.base import IndexBackend
 from indexer.pipeline import RecordBuilder
 from search_api.cli.console import EXIT_FAILED, EXIT_OK, Console, UsageError
-from search_api.cli.context import open_index, open_state, search_vocabulary, seed, sources_for, with_registered
+from search_api.cli.context import open_index, open_state, seed, sources_for, with_registered
 from search_api.cli.reports import report_text, reports_json
 from search_api.cli.tables import ProgressBar
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             settings = allow_source_hosts(settings, sources)
         with ExitStack() as stack:
             store = None if args.dry_run else stack.enter_context(open_state(settings))  # a dry run changes no state
-            backend = stack.enter_context(open_index(settings, store, vocabulary=search_vocabulary(settings, themes)))
+            backend = stack.enter_context(open_index(settings, store, themes=themes))
             if store is not None:
                 seed(store, sources)
             for source in chosen:

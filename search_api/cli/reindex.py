@@ -43,11 +43,13 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if args.themes_only:
         return _themes_only(args, settings, console)
     sources = configured(settings, demo=args.demo)  # only the record defaults matter when rebuilding
-    builder = RecordBuilder(load_themes(settings.themes_file))
+    table = load_themes(settings.themes_file)
+    builder = RecordBuilder(table)
     with ExitStack() as stack:
         origin = stack.enter_context(_sqlite_origin(args.from_sqlite, settings)) if args.from_sqlite else None
         store = stack.enter_context(open_state(settings)) if state_exists(settings) else None
-        backend = stack.enter_context(open_index(settings, store))  # the rebuilt clusters keep the admins' decisions
+        # the rebuilt clusters keep the admins' decisions
+        backend = stack.enter_context(open_index(settings, store, themes=table))
         expected = origin.count() if origin else backend.count()
         workers = default_workers(expected) if args.workers is None else args.workers
         if workers < 1:
@@ -139,8 +141,9 @@ def _themes_only(args: argparse.Namespace, settings: Settings, console: Console)
     only the records whose themes change are written."""
     if args.from_sqlite:
         raise UsageError("--themes-only works on the configured index: leave out --from-sqlite")
-    themes = Reclassifier(load_themes(settings.themes_file))
-    with open_index(settings) as backend:
+    table = load_themes(settings.themes_file)
+    themes = Reclassifier(table)
+    with open_index(settings, themes=table) as backend:
         assert isinstance(backend, SqliteBackend | ElasticsearchBackend)
         recorded = backend.themes_recorded()
         expected = backend.count()

@@ -25,7 +25,7 @@ from indexer.linkage.version import log_linkage
 from indexer.themes_version import log_themes, themes_version
 from search_api.app import create_app
 from search_api.cli.console import EXIT_OK, Console
-from search_api.cli.context import file_source_ids, open_index, open_state, search_vocabulary, seed, sources_for
+from search_api.cli.context import file_source_ids, open_index, open_state, seed, sources_for
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     with (
         sources_for(settings, demo=args.demo, server_port=port) as sources,
         open_state(settings) as store,
-        open_index(settings, store, vocabulary=search_vocabulary(settings, themes)) as backend,
+        open_index(settings, store, themes=themes) as backend,
     ):
         seed(store, sources)
         first_runs = args.demo or settings.scheduler.harvest_on_start

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ours = themes_version(load_themes(settings.themes_file))
     if settings.index.backend == "elasticsearch":
         where = f"Elasticsearch alias {settings.index.es_alias} at {settings.index.url}"
-        backend = open_backend(settings)
+        backend = open_backend(settings, themes_version=ours)
         try:
             found, linked, classified = (
                 index_analysis(backend),

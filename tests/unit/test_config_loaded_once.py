@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LOADERS = {"load_settings", "load_sources", "load_themes", "load_query_words"}
 ENTRY_POINTS = {"search_api/app.py", "crawlers/schedule.py"}
 """The app factory and the scheduler load what their caller did not give them; every `search_api/cli/` module
-(the CLI) loads too. `indexer/query_vocabulary.py` builds the bundled default vocabulary of a backend opened
-without one (tests, benchmarks), from the bundled files only."""
-BUNDLED_DEFAULT = "indexer/query_vocabulary.py"
+(the CLI) loads too."""
+BUNDLED_DEFAULTS = {"indexer/query_vocabulary.py", "indexer/themes_version.py"}
+"""Defaults of a backend opened without what an entry point loaded (tests, benchmarks), read from the bundled files
+only: the query vocabulary, and the themes version a new index records."""
 
 
 def loader_imports(path: Path) -> bool:
@@ -46,7 +47,7 @@ def test_only_entry_points_import_the_loader() -> None:
     modules = [p for layer in ("crawlers", "indexer", "search_api") for p in sorted((ROOT / layer).rglob("*.py"))]
     importers = {str(p.relative_to(ROOT)) for p in modules if loader_imports(p)}
     cli = {m for m in importers if m.startswith("search_api/cli/")}
-    assert importers - cli == ENTRY_POINTS | {BUNDLED_DEFAULT}
+    assert importers - cli == ENTRY_POINTS | BUNDLED_DEFAULTS
     assert cli, "the CLI loads the configuration of its commands"
 
 

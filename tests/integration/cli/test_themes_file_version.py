@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from config.loader import load_settings, load_themes
-from indexer.backends import open_backend
 from indexer.themes_version import themes_version
+from search_api.cli.context import open_index
 from tests.support.cli import edufed, no_sources_config
 
 
@@ -30,8 +30,8 @@ def test_a_new_index_records_the_version_of_the_table_the_settings_load(tmp_path
     ours = themes_version(load_themes(table))
     assert ours.startswith("2027.01-own+")
 
-    backend = open_backend(load_settings(settings_path))
-    backend.close()
+    with open_index(load_settings(settings_path)):  # as serve, harvest and reindex open it
+        pass
 
     with sqlite3.connect(tmp_path / "data" / "index.sqlite3") as conn:
         recorded = conn.execute("SELECT value FROM meta WHERE key = 'themes'").fetchone()[0]
