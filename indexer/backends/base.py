@@ -122,6 +122,7 @@ def search_in_steps(
     titles_of: TitlesOf | None = None,
     themes: Sequence[str] = (),
     first_page: TermsRun | None = None,
+    from_start: bool = False,
 ) -> SearchResult:
     """The search plan both backends follow for `terms` (parsed from `q`): the records holding the terms that
     carry most of the query's weight (match_plan), those holding every term first; when nothing matches,
@@ -147,7 +148,8 @@ def search_in_steps(
 
     A learner's question finding few records (`wants_feedback`: 老伴走了心里难受) also finds the records of the tags
     its records on its topic share (`_question_feedback`), strictly after every record of its own words, whatever
-    their scores (`_own_first`); those are read as the theme rule reads its holders."""
+    their scores (`_own_first`); those are read as the theme rule reads its holders. `from_start`: the page asked is
+    the first (page 1, no cursor), which saves reading the first records again to place it."""
     frequencies = _remembered(frequencies)
     related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
@@ -184,7 +186,7 @@ def search_in_steps(
         elif own:
             tagged = [*terms, feedback]
             result = _own_first(
-                result, own, first=lambda: _first_records(
+                result, own, from_start=from_start, first=lambda: _first_records(
                     result, tagged, plan=AnyOf((plan, len(terms))), widened=widened, first_page=first_page
                 ),
             )  # fmt: skip
@@ -199,7 +201,9 @@ def _question_feedback(terms: list[QueryTerm], own: list[SearchHit]) -> QueryTer
     )
 
 
-def _own_first(result: SearchResult, own: list[SearchHit], *, first: Callable[[], list[SearchHit]]) -> SearchResult:
+def _own_first(
+    result: SearchResult, own: list[SearchHit], *, first: Callable[[], list[SearchHit]], from_start: bool = False
+) -> SearchResult:
     """`result` (one page of a question's words or its tags) in the order a learner expects: every record of the
     question's own words first (`own`, all of them, in their own pass's order), then the records only the tags find,
     in `result`'s order. A question's words are weighed down as a question's, so a tag at any weight passes some of
@@ -207,14 +211,15 @@ def _own_first(result: SearchResult, own: list[SearchHit], *, first: Callable[[]
     what the facets count is what the pages show.
 
     The page is placed by position: its first record's place among the first records of `result`'s order (`first`,
-    read only when the page does not show every record) is the place the page starts in the composed order, and a
-    cursor after this page marks the same place, so page 2 (by number or cursor) continues page 1. Tag records past
-    those first ones keep their place when every own record is among the first (the own records then come before
-    them in both orders); otherwise the own records are only left out of such a page."""
+    read only when the page does not show every record and is not the first, `from_start`) is the place the page
+    starts in the composed order, and a cursor after this page marks the same place, so page 2 (by number or cursor)
+    continues page 1. Tag records past those first ones keep their place when every own record is among the first
+    (the own records then come before them in both orders); otherwise the own records are only left out of such a
+    page."""
     if not result.hits:
         return result
     mine = {hit.record.uid for hit in own}
-    head = result.hits if len(result.hits) >= result.total else first()
+    head = result.hits if from_start or len(result.hits) >= result.total else first()
     seen = [hit.record.uid for hit in head]
     if not seen:  # no reader of the first records: the page as the tags' pass ordered it
         return result

@@ -98,6 +98,7 @@ class EsSearch:
         return search_in_steps(
             query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=self._frequencies,
             titles_of=self._titles_of, themes=query.themes, first_page=first_page,
+            from_start=query.cursor is None and query.page == 1,
         )  # fmt: skip
 
     def _run(
