@@ -213,9 +213,10 @@ def _own_first(
     The page is placed by position: its first record's place among the first records of `result`'s order (`first`,
     read only when the page does not show every record and is not the first, `from_start`) is the place the page
     starts in the composed order, and a cursor after this page marks the same place, so page 2 (by number or cursor)
-    continues page 1. Tag records past those first ones keep their place when every own record is among the first
-    (the own records then come before them in both orders); otherwise the own records are only left out of such a
-    page."""
+    continues page 1. A page past those first records is the combined run's less the question's own records, shown
+    before; when some own records stand past the first records, the last page reaching into them also shows the
+    records they pushed out of them, so that page holds up to that many more than the page size and no record is
+    skipped or shown twice."""
     if not result.hits:
         return result
     mine = {hit.record.uid for hit in own}
@@ -226,10 +227,14 @@ def _own_first(
     if (start := result.hits[0].record.uid) not in seen:
         return replace(result, hits=[hit for hit in result.hits if hit.record.uid not in mine])
     offset, known = seen.index(start), set(seen)
-    tags = [
-        hit for hit in [*head, *(h for h in result.hits if h.record.uid not in known)] if hit.record.uid not in mine
-    ]
-    return replace(result, hits=[*own, *tags][offset : offset + len(result.hits)])
+    composed = [*own, *(hit for hit in head if hit.record.uid not in mine)]
+    reach = THEME_FEW if from_start else len(head)  # the first records later pages read (`first_page`)
+    if offset + len(result.hits) < reach and result.next_cursor is not None:
+        return replace(result, hits=composed[offset : offset + len(result.hits)])
+    # the last page reaching into the first records: the rest of them, own records past them included, then the
+    # page's records past them, so that the pages after it (the combined run's, less its own) skip none
+    past = [hit for hit in result.hits if hit.record.uid not in known and hit.record.uid not in mine]
+    return replace(result, hits=[*composed[offset:], *past])
 
 
 def _first_records(

@@ -90,3 +90,33 @@ def test_the_facets_count_the_records_the_pages_show(catalogue: IndexBackend) ->
     for hit in result.hits:
         shown[hit.record.platform] = shown.get(hit.record.platform, 0) + 1
     assert result.facets["platform"] == shown
+
+
+MANY_TAGGED = [
+    make_record(f"qm{n}", f"党史故事第{n}集", platform=("le_ouchn", "lndx", "smartedu")[n % 3], themes=RED,
+                tags=["党史"], description="党史人物，党史百年。")
+    for n in range(56)
+]  # fmt: skip
+"""More 党史 records than a backend's first read of 50: the pages past them are placed without reading them."""
+
+
+def test_pages_past_the_first_fifty_records_continue_in_turn(catalogue: IndexBackend) -> None:
+    catalogue.upsert(MANY_TAGGED)
+    whole = catalogue.search(SearchQuery(q=QUESTION, size=100))
+    order = _ids(whole.hits)
+    assert whole.total == 63 and len(order) == 63
+    assert set(order[:3]) == {"qo0", "qo1", "qo2"}
+    for size in (20, 7):
+        pages = [
+            catalogue.search(SearchQuery(q=QUESTION, size=size, page=n, with_facets=False))
+            for n in range(1, 63 // size + 2)
+        ]  # fmt: skip
+        assert [source_id for page in pages for source_id in _ids(page.hits)] == order, size
+        by_cursor: list[str] = []
+        cursor = None
+        for _ in range(20):
+            page = catalogue.search(SearchQuery(q=QUESTION, size=size, cursor=cursor, with_facets=False))
+            by_cursor.extend(_ids(page.hits))
+            if (cursor := page.next_cursor) is None:
+                break
+        assert by_cursor == order, size
