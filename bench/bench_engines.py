@@ -182,6 +182,7 @@ def part_bare_fts5(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def part_edufed(args: argparse.Namespace) -> dict[str, Any]:
+    from crawlers.run_gc import freeze_started, serving_collections
     from indexer.backends import open_backend
     from indexer.backends.base import SearchQuery
 
@@ -191,6 +192,8 @@ def part_edufed(args: argparse.Namespace) -> dict[str, Any]:
     if callable(sync_engine):  # a fresh data directory's derived index is built here (minutes at 1M), not in a search
         sync_engine(wait=args.open_timeout)
     opened = time.perf_counter() - before
+    serving_collections()  # the collector as `edufed serve` sets it, the HTTP column's too
+    freeze_started()
     vary = Varying()
     failures: list[str] = []
 

@@ -118,7 +118,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from config.settings import IndexSettings, Settings
-    from crawlers.run_gc import serving_collections
+    from crawlers.run_gc import freeze_started, serving_collections
     from indexer.backends import open_backend
     from indexer.backends.base import IndexBackend
     from search_api.app import create_app
@@ -135,6 +135,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(settings=settings, backend=backend)
         serving_collections()  # as `edufed serve` does
+        freeze_started()
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     finally:
         backend.close()

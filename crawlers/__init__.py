@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from crawlers.preview import preview as preview_source
     from crawlers.reindex_inputs import default_workers, reindex, stored_records, withdrawn_in_state
     from crawlers.run import RunProgress, RunReport, harvest
-    from crawlers.run_gc import serving_collections
+    from crawlers.run_gc import freeze_started, serving_collections
     from crawlers.run_heartbeat import RunHeartbeat
     from crawlers.schedule import TIMEZONE, HarvestScheduler, SourceBusyError, new_holder
     from crawlers.supervise import LeaseKeeper
@@ -46,6 +46,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "RunReport": ("crawlers.run", "RunReport"),
     "harvest": ("crawlers.run", "harvest"),
     "serving_collections": ("crawlers.run_gc", "serving_collections"),
+    "freeze_started": ("crawlers.run_gc", "freeze_started"),
     "RunHeartbeat": ("crawlers.run_heartbeat", "RunHeartbeat"),
     "TIMEZONE": ("crawlers.schedule", "TIMEZONE"),
     "HarvestScheduler": ("crawlers.schedule", "HarvestScheduler"),
@@ -86,6 +87,7 @@ __all__ = [
     "reindex",
     "reject_hold",
     "serving_collections",
+    "freeze_started",
     "stored_records",
     "withdrawn_in_state",
 ]

@@ -12,6 +12,8 @@ GC_YOUNG_THRESHOLD = 50_000
 _gc_lock = threading.Lock()
 _relaxed_runs = 0
 _thresholds_before: tuple[int, int, int] = gc.get_threshold()
+_started_frozen = False
+"""Whether a serving process froze what it holds once started (`freeze_started`), to freeze again after a run."""
 
 
 @contextmanager
@@ -42,6 +44,9 @@ def fewer_collections() -> Iterator[None]:
             if _relaxed_runs == 0:
                 gc.set_threshold(*_thresholds_before)
                 gc.unfreeze()
+                if _started_frozen:  # what the serving process holds now, frozen again (its garbage collected first)
+                    gc.collect()
+                    gc.freeze()
 
 
 def serving_collections() -> None:
@@ -56,3 +61,20 @@ def serving_collections() -> None:
     with _gc_lock:
         young, *older = gc.get_threshold()
         gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+
+
+def freeze_started() -> None:
+    """Freeze what a serving process holds once it has started (modules, the query vocabulary and its thesaurus,
+    the app, the index's readers) out of the collector's walks, after collecting the garbage of starting.
+
+    Those ~290k objects live as long as the process, yet every full collection walked them all: ~60 ms, which
+    showed as the slowest search of a run (bench/RESULTS.md, issue 17's 1M runs); with them frozen a full
+    collection walks what the searches made since (~20k objects at 100k records, 10 ms). Objects are still freed
+    by their reference counts as ever; only cyclic garbage among the frozen ones would stay, and start-up makes
+    none that later turns into garbage. A harvest run in the same process freezes and unfreezes around itself
+    (`fewer_collections`), and freezes again after."""
+    global _started_frozen
+    with _gc_lock:
+        gc.collect()
+        gc.freeze()
+        _started_frozen = True

@@ -17,7 +17,7 @@ from config.loader import load_themes
 from config.settings import Settings
 from config.source_models import SourceBase
 from config.themes import ThemeTable
-from crawlers import HarvestScheduler, allow_source_hosts, serving_collections
+from crawlers import HarvestScheduler, allow_source_hosts, freeze_started, serving_collections
 from crawlers.state import StateStore
 from indexer.analysis_catch_up import AnalysisCatchUp
 from indexer.backends.base import IndexBackend
@@ -140,6 +140,7 @@ def serve(
     catch_up = AnalysisCatchUp.for_serving(settings, backend)  # an index of an older text analysis
     log_linkage(backend)  # an index linked by older rules: the command and its cost
     log_themes(backend, ours=themes_version(loaded.themes))  # records classified by other theme rules: the same
+    freeze_started()  # what the process holds now lives as long as it: out of the full collections' walks
     previous = _catch_sigterm()
     try:
         server.run()
