@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
@@ -104,19 +104,17 @@ def newer_notice(index_version: str, ours: str) -> str:
 
 def themes_state(index_version: str, *, ours: str, records: int, command: str = THEMES_COMMAND) -> ThemesState:
     """The state of an index classified by `index_version` holding `records` records; `command` brings it up."""
-    status = status_of(index_version, ours)
-    if status == "current":
-        return ThemesState(ours, index_version, status)
-    if status == "newer":
-        return ThemesState(ours, index_version, status, notice=newer_notice(index_version, ours))
-    state = ThemesState(ours, index_version, status, records=records)
-    notice = (
-        f"the index's records were classified into themes by {_named(index_version)}, this edufed's is {ours}: "
-        "records keep the themes the old rules gave them, so a theme filter misses some and the theme counts are "
-        f"off until each is classified again; `{command}` does it from the stored records, writing only those whose "
-        f"themes change (at most about {state.cost} of CPU for {records} records; searches and harvests keep going)"
-    )
-    return replace(state, notice=notice)
+    return ThemesState.judged(
+        ours, index_version, status_of(index_version, ours), records=records,
+        newer=lambda: newer_notice(index_version, ours),
+        older=lambda cost: (
+            f"the index's records were classified into themes by {_named(index_version)}, this edufed's is {ours}: "
+            "records keep the themes the old rules gave them, so a theme filter misses some and the theme counts "
+            f"are off until each is classified again; `{command}` does it from the stored records, writing only "
+            f"those whose themes change (at most about {cost} of CPU for {records} records; searches and harvests "
+            "keep going)"
+        ),
+    )  # fmt: skip
 
 
 @dataclass

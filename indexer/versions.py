@@ -3,8 +3,9 @@ rules) stands to this edufed's, and the rough CPU time an admin is told bringing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Generic, Literal, TypeVar
+from typing import ClassVar, Generic, Literal, Self, TypeVar
 
 VersionStatus = Literal["current", "older", "newer"]
 V = TypeVar("V", int, str)
@@ -50,3 +51,17 @@ class RedoState(Generic[V]):
     def as_dict(self) -> dict[str, object]:
         return {"version": self.version, "index_version": self.index_version, "status": self.status,
                 "records": self.records, "notice": self.notice}  # fmt: skip
+
+    @classmethod
+    def judged(
+        cls, version: V, index_version: V, status: VersionStatus, *, records: int,
+        newer: Callable[[], str], older: Callable[[str], str],
+    ) -> Self:  # fmt: skip
+        """The state of an index at `status`: no notice when current, `newer()` when newer, and when older the pass
+        over its `records` records with `older(cost)`, the cost the rough CPU time of that pass."""
+        if status == "current":
+            return cls(version, index_version, status)
+        if status == "newer":
+            return cls(version, index_version, status, notice=newer())
+        cost = rough_duration(records * cls.SECONDS_A_RECORD)
+        return cls(version, index_version, status, notice=older(cost), records=records)

@@ -23,7 +23,6 @@ is one pass over the whole index (clusters are a property of the whole, not of o
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 from indexer.errors import IndexBackendError
@@ -69,19 +68,16 @@ def newer_notice(index_version: int) -> str:
 
 def linkage_state(index_version: int, *, records: int, command: str = LINKS_COMMAND) -> LinkageState:
     """The state of an index linked by `index_version` holding `records` records; `command` brings it up."""
-    status = status_of(index_version)
-    if status == "current":
-        return LinkageState(LINKAGE_VERSION, index_version, status)
-    if status == "newer":
-        return LinkageState(LINKAGE_VERSION, index_version, status, notice=newer_notice(index_version))
-    state = LinkageState(LINKAGE_VERSION, index_version, status, records=records)
-    notice = (
-        f"the index was linked by record linkage version {index_version}, this edufed's is {LINKAGE_VERSION}: "
-        "its clusters miss copies the new rules join and keep courses they tell apart together until every record "
-        f"is linked again; `{command}` does it from the stored records, keeping the admins' split and join "
-        f"decisions (about {state.cost} of CPU for {records} records; searches keep answering)"
-    )
-    return replace(state, notice=notice)
+    return LinkageState.judged(
+        LINKAGE_VERSION, index_version, status_of(index_version), records=records,
+        newer=lambda: newer_notice(index_version),
+        older=lambda cost: (
+            f"the index was linked by record linkage version {index_version}, this edufed's is {LINKAGE_VERSION}: "
+            "its clusters miss copies the new rules join and keep courses they tell apart together until every "
+            f"record is linked again; `{command}` does it from the stored records, keeping the admins' split and "
+            f"join decisions (about {cost} of CPU for {records} records; searches keep answering)"
+        ),
+    )  # fmt: skip
 
 
 @runtime_checkable
