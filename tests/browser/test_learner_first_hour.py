@@ -149,6 +149,7 @@ def test_a_course_gone_from_its_platform_leads_back_to_the_search_it_was_found_i
     page.goto(site.url + "/records/no_such:1?q=书法&theme=闲暇生活&page=abc")
     assert "下架" in page.inner_text("h1")
     page.click("a.button-primary")
+    page.wait_for_url("**/?q=*")
     assert search_of(page.url) == {"q": ["书法"], "theme": ["闲暇生活"]}  # the words and filter kept
     assert page.input_value("input[name=q]") == "书法" and page.locator("li.result").count() > 0
     shot(page, f"learner-back-from-gone-{name}")

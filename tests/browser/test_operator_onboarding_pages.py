@@ -56,6 +56,7 @@ def test_an_operator_starts_from_an_example_reads_the_docs_fixes_every_problem_a
     page.click("form.admin-login button")
     assert "平台：测试平台" in page.inner_text("header")  # the platform's name, not its id
     page.click("a.operator-new")
+    page.locator("details.kind-template").first.wait_for()  # count() reads without waiting for the new page
     assert page.locator("details.kind-template").count() == 6
     _checked(page, f"operator-onboarding-form-{width}")
 
@@ -63,7 +64,7 @@ def test_an_operator_starts_from_an_example_reads_the_docs_fixes_every_problem_a
     page.locator("details.kind-template[data-kind=html] a.use-template").click()
     assert page.input_value("#source-kind") == "html" and "item_links" in page.input_value("#source-mapping")
     page.click("a.field-docs-link")
-    assert page.url.endswith("/operator/fields#kind-html")
+    page.wait_for_url("**/operator/fields#kind-html")
     assert page.locator("#kind-html tr.field-row").count() > 10
     item_links = page.locator('#kind-html tr[data-path="item_links"]')
     assert item_links.locator(".field-help").inner_text().startswith("列表页上指向详情页的链接")  # Chinese first
@@ -78,6 +79,7 @@ def test_an_operator_starts_from_an_example_reads_the_docs_fixes_every_problem_a
     page.fill("#source-interval", "每天")
     page.fill("#source-mapping", "items_path: [data\n")
     page.click("button[value=preview]")
+    page.locator(".problem-label").first.wait_for()  # all_inner_texts() reads without waiting for the answer
     labels = page.locator(".problem-label").all_inner_texts()
     assert set(labels) == {"字段映射", "采集间隔（分钟）"}
     _checked(page, f"operator-onboarding-problems-{width}")

@@ -70,6 +70,7 @@ def test_an_operator_registers_previews_fixes_activates_and_follows_a_source(
     page.fill("#source-interval", "60")
     page.fill("#source-mapping", WRONG_MAPPING)
     page.click("button[value=preview]")
+    page.locator(".preview-rejected li").first.wait_for()  # count() and all_inner_texts() read without waiting
     assert page.locator("tr.preview-row").count() == 0
     assert page.locator(".preview-rejected li").count() == 4
     assert "没有标题" in page.inner_text(".preview-rejected")
@@ -77,6 +78,7 @@ def test_an_operator_registers_previews_fixes_activates_and_follows_a_source(
 
     page.fill("#source-mapping", WRONG_MAPPING.replace("title_wrong", "name"))
     page.click("button[value=preview]")
+    page.locator("td.preview-title a").first.wait_for()  # the new preview page, not the one before it
     titles = page.locator("td.preview-title a").all_inner_texts()
     assert titles == [c["name"] for c in COURSES]
     assert "养生保健" in page.inner_text("table.preview-table")
