@@ -35,11 +35,10 @@ from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
 from config.themes import ThemeTable
-from indexer.errors import IndexBackendError
 from indexer.normalize.themes import FoldedFields, ThemeClassifier
 from indexer.pipeline import UNTAUGHT_TYPES, given_themes
 from indexer.record import Record
-from indexer.versions import RedoState, VersionStatus, version_status
+from indexer.versions import RedoState, VersionStatus, log_state, version_status
 
 _logger = logging.getLogger(__name__)
 
@@ -158,14 +157,7 @@ def index_themes(backend: object, *, ours: str) -> ThemesState | None:
 
 def log_themes(backend: object, *, ours: str) -> ThemesState | None:
     """Log what the index's themes ask of an admin (`edufed serve`'s start); its state, None when unread."""
-    try:
-        state = index_themes(backend, ours=ours)
-    except IndexBackendError as exc:
-        _logger.warning("cannot read which theme rules classified the index: %s", exc)
-        return None
-    if state is not None and state.notice is not None:
-        _logger.warning("index: %s", state.notice)
-    return state
+    return log_state(lambda: index_themes(backend, ours=ours), what="which theme rules classified the index")
 
 
 class Reclassifier:

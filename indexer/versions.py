@@ -3,12 +3,18 @@ rules) stands to this edufed's, and the rough CPU time an admin is told bringing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, Literal, Self, TypeVar
 
+from indexer.errors import IndexBackendError
+
 VersionStatus = Literal["current", "older", "newer"]
 V = TypeVar("V", int, str)
+S = TypeVar("S", bound="RedoState[int] | RedoState[str]")
+
+_logger = logging.getLogger(__name__)
 
 
 def version_status(index_version: int, ours: int) -> VersionStatus:
@@ -65,3 +71,17 @@ class RedoState(Generic[V]):
             return cls(version, index_version, status, notice=newer())
         cost = rough_duration(records * cls.SECONDS_A_RECORD)
         return cls(version, index_version, status, notice=older(cost), records=records)
+
+
+def log_state(read: Callable[[], S | None], *, what: str) -> S | None:
+    """Log what an index's recorded version asks of an admin (`edufed serve`'s start): its state as `read` gives
+    it, None when unread; `what` names the version in the message when it cannot be read ("which record linkage
+    linked the index")."""
+    try:
+        state = read()
+    except IndexBackendError as exc:
+        _logger.warning("cannot read %s: %s", what, exc)
+        return None
+    if state is not None and state.notice is not None:
+        _logger.warning("index: %s", state.notice)
+    return state

@@ -25,8 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol, runtime_checkable
 
-from indexer.errors import IndexBackendError
-from indexer.versions import RedoState, VersionStatus, version_status
+from indexer.versions import RedoState, VersionStatus, log_state, version_status
 
 _logger = logging.getLogger(__name__)
 
@@ -94,11 +93,4 @@ def index_linkage(backend: object) -> LinkageState | None:
 
 def log_linkage(backend: object) -> LinkageState | None:
     """Log what the index's linkage asks of an admin (`edufed serve`'s start); its state, None when unread."""
-    try:
-        state = index_linkage(backend)
-    except IndexBackendError as exc:
-        _logger.warning("cannot read which record linkage linked the index: %s", exc)
-        return None
-    if state is not None and state.notice is not None:
-        _logger.warning("index: %s", state.notice)
-    return state
+    return log_state(lambda: index_linkage(backend), what="which record linkage linked the index")
