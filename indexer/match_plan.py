@@ -248,9 +248,19 @@ def _part_of_speech_factor(text: str) -> float:
     tags = rjieba.tag(text, False)
     if len(tags) != 1:
         return 1.0
-    if tags[0][1] in QUESTION_TAGS:
+    if tagged_framing(text, tags[0][1]):
         return _FRAMING_FACTOR
     return _VERB_FACTOR if tags[0][1] == "v" else 1.0
+
+
+def tagged_framing(word: str, tag: str) -> bool:
+    """Whether jieba's part-of-speech tag of a whole word (`tag`, of `word`) says it frames a question (QUESTION_TAGS:
+    pronouns, adverbs, particles, counts), for a word common in general Chinese (`rarity_factor` below 1: 怎么样,
+    到底, 在家). A word that rare in general Chinese is never one of how a learner asks: tagged so, it is the tagger's
+    slip on a subject's name (越剧 and 正声 tagged as adverbs) or a count (九十岁), which say what is asked: weighed as
+    framing, 越剧 of 越剧 上册 weighed less than the volume, and the query found every 上册 course but the other
+    volumes of 越剧."""
+    return tag in QUESTION_TAGS and rarity_factor(word) < 1.0
 
 
 def term_factor(term: QueryTerm) -> float:
@@ -272,7 +282,7 @@ def term_factor(term: QueryTerm) -> float:
         return _FRAMING_FACTOR
     factor = rarity_factor(word)
     tags = rjieba.tag(word, False)
-    if term.framing or (len(tags) == 1 and tags[0][1] in QUESTION_TAGS):
+    if term.framing or (len(tags) == 1 and tagged_framing(word, tags[0][1])):
         return min(factor, _FRAMING_FACTOR)
     return factor
 

@@ -63,6 +63,16 @@ def test_question_words_and_single_characters_weigh_less() -> None:
     assert weigh(char, frequency=100, total=10_000) < weigh(noun, frequency=100, total=10_000)
 
 
+def test_a_subjects_name_the_tagger_takes_for_an_adverb_weighs_as_a_word() -> None:
+    # jieba tags 越剧 as an adverb ("d"), a tag of the words framing a question; 越剧 is rare in general Chinese, so
+    # it weighs as the subject it is and qualifies a record alone beside the volume asked for
+    (opera,) = parse_query("越剧")
+    (how,) = parse_query("到底")
+    assert weigh(opera, frequency=100, total=10_000) > weigh(how, frequency=100, total=10_000)
+    plan = match_plan(parse_query("越剧 上册"), _counts({"越剧": 27, "上册": 53}, 650))
+    assert plan == AnyOf((0, 1))
+
+
 def test_a_topical_verb_qualifies_alone_beside_a_rarer_noun() -> None:
     # 沟通 is tagged a verb, and is the topic here: records on 亲子沟通 answer 隔代 沟通 too
     plan = match_plan(parse_query("隔代 沟通"), _counts({"隔代": 100, "沟通": 1_000}, 1_000_000))
