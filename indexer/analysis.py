@@ -353,6 +353,9 @@ class QueryTerm:
     """A word saying only which course of a series is wanted (入门, 提高班, 第二学期, 下册, 2024版, 答疑; typed as
     a part of its own or cut as a word of its own): it weighs less than the words saying what is taught
     (match_plan.qualifiers)."""
+    part: int = 0
+    """Which whitespace-separated part of the query the term comes from (0 for the first): the words of 中国结 基础班
+    are 中国, 结, 基础 and 班, and a record holds what was typed apart by the part (match_plan.coordination_tier)."""
 
 
 @dataclass(frozen=True)
@@ -387,12 +390,19 @@ def parse_query(q: str, *, widen: bool = False, vocabulary: QueryVocabulary = PL
     parts = _spaced_pinyin_joined(fold(q).split())
     skip = _QUERY_STOP_CHARS | vocabulary.fillers
     terms: list[QueryTerm] = []
-    for part in parts:
+    for index, part in enumerate(parts):
         kept = _qualifier_kept(part, skip) if terms else skip
-        terms += _part_of(part, widen=widen, vocabulary=vocabulary, skip=kept)
+        terms += _of_part(index, _part_of(part, widen=widen, vocabulary=vocabulary, skip=kept))
     if not terms:  # nothing but fillers and stop characters: search for them after all
-        terms = [t for part in parts for t in _part_of(part, widen=widen, vocabulary=vocabulary, skip=frozenset())]
+        terms = [
+            term for index, part in enumerate(parts)
+            for term in _of_part(index, _part_of(part, widen=widen, vocabulary=vocabulary, skip=frozenset()))
+        ]  # fmt: skip
     return terms[:_MAX_TERMS]
+
+
+def _of_part(index: int, terms: list[QueryTerm]) -> list[QueryTerm]:
+    return [replace(term, part=index) for term in terms] if index else terms
 
 
 def _qualifier_kept(part: str | QueryTerm, skip: AbstractSet[str]) -> AbstractSet[str]:

@@ -21,11 +21,15 @@ from indexer.match_plan import (
     Frequencies,
     Plan,
     any_of_content,
+    coordination_tier,
+    coordination_weights,
     feedback_term,
     match_plan,
     missing_terms,
     says_something,
     term_tokens,
+    tiers_differ,
+    wants_coordination,
     wants_feedback,
     wants_theme_feedback,
 )
@@ -190,7 +194,44 @@ def search_in_steps(
                     result, tagged, plan=AnyOf((plan, len(terms))), widened=widened, first_page=first_page
                 ),
             )  # fmt: skip
+    elif wants_coordination(terms):
+        result = _by_coordination(
+            terms, result, plan=plan, widened=widened, frequencies=frequencies, first_page=first_page,
+            from_start=from_start,
+        )  # fmt: skip
     return _with_missing(terms, result, always=feedback is not None, own=own)
+
+
+def _by_coordination(
+    terms: list[QueryTerm],
+    result: SearchResult,
+    *,
+    plan: Plan,
+    widened: bool,
+    frequencies: Frequencies,
+    first_page: TermsRun | None,
+    from_start: bool,
+) -> SearchResult:
+    """`result` (one page of words typed apart) with its first records (THEME_FEW) ranked by the share of the query's
+    weight each holds (match_plan.coordination_tier), in the engine's order within a share, and the records past them
+    as the engine ranked them; placed as `_own_first` places a question's own records, so that pages by number and by
+    cursor continue each other. Nothing is read when the plan's records cannot differ in share (`tiers_differ`)."""
+    if not result.hits:
+        return result
+    found, total = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
+    weights = coordination_weights(terms, found, total)
+    if not tiers_differ(plan, terms, weights):
+        return result
+    head = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
+
+    def tier(hit: SearchHit) -> int:
+        missing = set(missing_terms(terms, record_text(hit.record).fields))
+        return coordination_tier(terms, weights, [term.text not in missing for term in terms])
+
+    ranked = sorted(head, key=tier, reverse=True)  # stable: the engine's order within a tier
+    if [hit.record.uid for hit in ranked] == [hit.record.uid for hit in head]:
+        return result
+    return _own_first(result, ranked, from_start=from_start, first=lambda: head)
 
 
 def _question_feedback(terms: list[QueryTerm], own: list[SearchHit]) -> QueryTerm | None:

@@ -12,12 +12,16 @@ from indexer.match_plan import (
     TITLE_BONUS,
     AllOf,
     AnyOf,
+    coordination_tier,
     feedback_term,
     match_plan,
+    plan_holds,
     qualifiers,
     stray_characters,
     term_frequency,
     term_tokens,
+    tiers_differ,
+    wants_coordination,
     wants_theme_feedback,
     weigh,
     weighted_terms,
@@ -221,3 +225,25 @@ def test_a_search_under_a_theme_wants_its_holders_tags_only_when_it_found_few() 
     assert not wants_theme_feedback(terms, total=0)  # nothing to read tags from
     assert not wants_theme_feedback(terms, total=THEME_FEW)  # the word already names many of the theme's records
     assert not wants_theme_feedback([], total=6)  # a browse
+
+
+def test_words_typed_apart_are_ranked_by_the_parts_a_record_holds() -> None:
+    terms = parse_query("中国结 基础班")
+    assert [(t.text, t.part) for t in terms] == [("中国", 0), ("结", 0), ("基础", 1), ("班", 1)]
+    assert wants_coordination(terms)
+    assert not wants_coordination(parse_query("中国结基础班"))  # one part: the engine's order
+    weights = [1.0, 1.0, 1.0, 1.0]
+    # 中国 and 基础班 hold one part, as 中国 and 结 do; both parts are the whole weight
+    assert coordination_tier(terms, weights, [True, False, True, True]) == coordination_tier(
+        terms, weights, [True, True, False, False]
+    )
+    assert coordination_tier(terms, weights, [True, True, True, True]) == 4
+    assert coordination_tier(terms, weights, [True, False, True, False]) == 0
+
+
+def test_no_record_is_read_when_the_plans_records_cannot_differ_in_share() -> None:
+    terms = parse_query("古琴 入门")
+    assert plan_holds(AllOf((0, AnyOf((0, 1)))), [True, False])
+    assert not plan_holds(AllOf((0, AnyOf((0, 1)))), [False, True])
+    assert not tiers_differ(AllOf((0, AnyOf((0, 1)))), terms, [10.0, 0.5])  # 入门 moves no record a step
+    assert tiers_differ(AnyOf((0, 1)), terms, [3.0, 2.0])
