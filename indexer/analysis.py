@@ -613,8 +613,7 @@ def _word_term(word: str, *, widen: bool) -> QueryTerm:
     segmenter's dictionary and the pinyin tables are fixed for a process), so kept for the words asked lately."""
     alternatives = [Alternative("text", (word,))]
     if _CJK_ONLY.fullmatch(word):
-        cover = _sub_word_cover(word)
-        if cover:
+        if cover := sub_word_cover(word):
             alternatives.append(Alternative("text", cover))
         if widen:
             alternatives.append(Alternative("chars", tuple(word), phrase=True))
@@ -627,7 +626,7 @@ def _word_term(word: str, *, widen: bool) -> QueryTerm:
     return QueryTerm(word, tuple(dict.fromkeys(alternatives)))
 
 
-def _sub_word_cover(word: str) -> tuple[str, ...]:
+def sub_word_cover(word: str) -> tuple[str, ...]:
     """Dictionary sub-words (search mode) that cover `word` left to right, longest first; () if none do."""
     starts: dict[int, tuple[str, int]] = {}
     for token, start, end in rjieba.tokenize(word, "search", False):

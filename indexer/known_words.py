@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -19,9 +20,11 @@ from dataclasses import replace
 import rjieba
 
 from config.themes import ThemeTable
-from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled
+from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled, sub_word_cover
 from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms, with_title_bonus
 from indexer.thesaurus import Related, thesaurus_candidates, with_thesaurus_words
+
+_CJK_WORD = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 TitlesOf = Callable[[QueryTerm, int], list[str]]
 """Folded titles of at most that many records a term matches."""
@@ -64,10 +67,15 @@ def word_alternative(word: str) -> Alternative | None:
     return Alternative("text", tokens, phrase=len(tokens) > 1)
 
 
-def with_words(term: QueryTerm, words: Sequence[str], *, keep_pinyin: bool = True) -> QueryTerm:
+def with_words(term: QueryTerm, words: Sequence[str], *, keep_pinyin: bool = True, as_typed: bool = False) -> QueryTerm:
     """The term matching `words` first (they then give its document frequency), then as before (without its
-    `pinyin` alternatives unless `keep_pinyin`)."""
+    `pinyin` alternatives unless `keep_pinyin`). `as_typed`: each word also matches as the word typed in Chinese
+    does, by the dictionary words covering it (`sub_word_cover`: 心理 and 健康 of 心理健康), so that pinyin finds
+    what its Chinese finds (xinlijiankang found 8 records holding 心理健康 as one word, 心理健康 found 15)."""
     found = [alt for alt in map(word_alternative, words) if alt is not None]
+    if as_typed:
+        covers = (sub_word_cover(word) for word in words if _CJK_WORD.fullmatch(word))
+        found += [Alternative("text", cover) for cover in covers if cover]
     rest = [alt for alt in term.alternatives if keep_pinyin or alt.field != "pinyin"]
     return replace(term, alternatives=tuple(dict.fromkeys([*found, *rest])))
 
@@ -100,7 +108,7 @@ def known_terms(
         pinyin = pinyin_part(term) if titles_of is not None else None
         if pinyin is not None and titles_of is not None:
             words = spelled_words(term, titles_of(pinyin, TITLES_READ))
-            term = with_words(term, words, keep_pinyin=False) if words else term
+            term = with_words(term, words, keep_pinyin=False, as_typed=True) if words else term
         elif sub_words(term.text) and not _held(term, frequencies):
             inside = [w for w in sub_words(term.text) if frequencies.get(w, 0) > 0]
             term = with_words(term, _outermost(inside)) if inside else term

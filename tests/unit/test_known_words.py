@@ -36,6 +36,15 @@ def test_a_pinyin_term_matches_its_chinese_words_and_no_longer_the_title_syllabl
     assert all(a.field != "pinyin" for a in term.alternatives)
 
 
+def test_pinyin_matches_its_chinese_word_as_the_word_typed_in_chinese_does() -> None:
+    titles_of, _ = _titles(["心理健康讲座", "老年心理健康"])
+    (spelled,) = known_terms(parse_query("xinlijiankang"), frequencies={}, titles_of=titles_of)
+    (typed,) = known_terms(parse_query("心理健康"), frequencies={}, titles_of=titles_of)
+    assert spelled.alternatives[0] == Alternative("text", ("心理健康",))
+    assert Alternative("text", ("心理", "健康")) in spelled.alternatives  # the words a record cut otherwise holds
+    assert {a for a in typed.alternatives if a.field == "text"} <= set(spelled.alternatives)
+
+
 def test_pinyin_that_spells_nothing_stays_as_typed() -> None:
     (typed,) = parse_query("shufa")
     (term,) = known_terms([typed], frequencies={}, titles_of=_titles([])[0])
