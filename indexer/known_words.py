@@ -20,7 +20,15 @@ from dataclasses import replace
 import rjieba
 
 from config.themes import ThemeTable
-from indexer.analysis import Alternative, QueryTerm, clean_tokens, fold, pinyin_spelled, sub_word_cover
+from indexer.analysis import (
+    EXPANSION_WEIGHT,
+    Alternative,
+    QueryTerm,
+    clean_tokens,
+    fold,
+    pinyin_spelled,
+    sub_word_cover,
+)
 from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms, with_title_bonus
 from indexer.thesaurus import Related, thesaurus_candidates, with_thesaurus_words
 
@@ -71,11 +79,12 @@ def with_words(term: QueryTerm, words: Sequence[str], *, keep_pinyin: bool = Tru
     """The term matching `words` first (they then give its document frequency), then as before (without its
     `pinyin` alternatives unless `keep_pinyin`). `as_typed`: each word also matches as the word typed in Chinese
     does, by the dictionary words covering it (`sub_word_cover`: 心理 and 健康 of 心理健康), so that pinyin finds
-    what its Chinese finds (xinlijiankang found 8 records holding 心理健康 as one word, 心理健康 found 15)."""
+    what its Chinese finds (xinlijiankang found 8 records holding 心理健康 as one word, 心理健康 found 15); at
+    EXPANSION_WEIGHT, so that the records holding the word whole, which the learner spelled, rank first."""
     found = [alt for alt in map(word_alternative, words) if alt is not None]
     if as_typed:
         covers = (sub_word_cover(word) for word in words if _CJK_WORD.fullmatch(word))
-        found += [Alternative("text", cover) for cover in covers if cover]
+        found += [Alternative("text", cover, weight=EXPANSION_WEIGHT) for cover in covers if cover]
     rest = [alt for alt in term.alternatives if keep_pinyin or alt.field != "pinyin"]
     return replace(term, alternatives=tuple(dict.fromkeys([*found, *rest])))
 

@@ -41,8 +41,10 @@ def test_pinyin_matches_its_chinese_word_as_the_word_typed_in_chinese_does() -> 
     (spelled,) = known_terms(parse_query("xinlijiankang"), frequencies={}, titles_of=titles_of)
     (typed,) = known_terms(parse_query("心理健康"), frequencies={}, titles_of=titles_of)
     assert spelled.alternatives[0] == Alternative("text", ("心理健康",))
-    assert Alternative("text", ("心理", "健康")) in spelled.alternatives  # the words a record cut otherwise holds
-    assert {a for a in typed.alternatives if a.field == "text"} <= set(spelled.alternatives)
+    cover = [a for a in spelled.alternatives if a.tokens == ("心理", "健康")]  # the words a record cut otherwise holds
+    assert [(a.field, a.phrase) for a in cover] == [("text", False)]
+    assert cover[0].weight < spelled.alternatives[0].weight  # the word whole, as spelled, first
+    assert {a.tokens for a in typed.alternatives if a.field == "text"} <= {a.tokens for a in spelled.alternatives}
 
 
 def test_pinyin_that_spells_nothing_stays_as_typed() -> None:
