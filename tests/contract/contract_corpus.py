@@ -46,6 +46,27 @@ def make_record(source_id: str, title: str, **fields: Any) -> Record:
     return record.model_copy(update={"content_hash": record.compute_hash()})
 
 
+def ids_page_by_page(backend: IndexBackend, q: str, *, size: int, pages: int) -> list[str]:
+    """The source ids of the first `pages` pages of `size` a search for `q` shows, by page number, in turn."""
+    found: list[str] = []
+    for number in range(1, pages + 1):
+        result = backend.search(SearchQuery(q=q, size=size, page=number, with_facets=False))
+        found.extend(hit.record.source_id for hit in result.hits)
+    return found
+
+
+def ids_by_cursor(backend: IndexBackend, q: str, *, size: int, most: int = 100) -> list[str]:
+    """The source ids of every page of `size` a search for `q` shows, following next_cursor (at most `most` pages)."""
+    found: list[str] = []
+    cursor = None
+    for _ in range(most):
+        result = backend.search(SearchQuery(q=q, size=size, cursor=cursor, with_facets=False))
+        found.extend(hit.record.source_id for hit in result.hits)
+        if (cursor := result.next_cursor) is None:
+            return found
+    raise AssertionError(f"cursor paging of {q!r} did not end within {most} pages")
+
+
 def found_ids(backend: IndexBackend, q: str) -> list[str]:
     """The source ids a search for `q` ranks, best first (up to 100)."""
     result = backend.search(SearchQuery(q=q, size=100))

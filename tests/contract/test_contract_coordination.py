@@ -10,7 +10,7 @@ record holding 中国 and 基础班 of 中国结 基础班 holds one part, as a 
 from __future__ import annotations
 
 import pytest
-from contract_corpus import make_record
+from contract_corpus import ids_by_cursor, ids_page_by_page, make_record
 
 from indexer.backends.base import IndexBackend, SearchHit, SearchQuery
 
@@ -79,19 +79,8 @@ def test_the_record_holding_every_typed_word_comes_first(catalogue: IndexBackend
 def test_pages_by_number_and_by_cursor_show_that_order_in_turn(catalogue: IndexBackend) -> None:
     whole = _ids(catalogue.search(SearchQuery(q=QUERY, size=50)).hits)
     for size in (1, 3, 4):
-        pages = [
-            catalogue.search(SearchQuery(q=QUERY, size=size, page=n, with_facets=False))
-            for n in range(1, len(whole) // size + 2)
-        ]  # fmt: skip
-        assert [source_id for page in pages for source_id in _ids(page.hits)] == whole, size
-        by_cursor: list[str] = []
-        cursor = None
-        for _ in range(len(whole) + 2):
-            page = catalogue.search(SearchQuery(q=QUERY, size=size, cursor=cursor, with_facets=False))
-            by_cursor.extend(_ids(page.hits))
-            if (cursor := page.next_cursor) is None:
-                break
-        assert by_cursor == whole, size
+        assert ids_page_by_page(catalogue, QUERY, size=size, pages=len(whole) // size + 1) == whole, size
+        assert ids_by_cursor(catalogue, QUERY, size=size) == whole, size
 
 
 def test_a_part_counts_when_the_record_holds_its_every_word(catalogue: IndexBackend) -> None:

@@ -10,7 +10,7 @@ after them. Pages by number and by cursor show that order in turn, and the total
 from __future__ import annotations
 
 import pytest
-from contract_corpus import make_record
+from contract_corpus import ids_by_cursor, ids_page_by_page, make_record
 
 from indexer.backends.base import IndexBackend, SearchHit, SearchQuery
 
@@ -73,14 +73,7 @@ def test_pages_by_number_and_by_cursor_show_that_order_in_turn(catalogue: IndexB
     ]  # fmt: skip
     assert [page.total for page in by_number] == [7, 7, 7, 7]
     assert [source_id for page in by_number for source_id in _ids(page.hits)] == whole
-    by_cursor: list[str] = []
-    cursor = None
-    for _ in range(10):
-        page = catalogue.search(SearchQuery(q=QUESTION, size=2, cursor=cursor, with_facets=False))
-        by_cursor.extend(_ids(page.hits))
-        if (cursor := page.next_cursor) is None:
-            break
-    assert by_cursor == whole
+    assert ids_by_cursor(catalogue, QUESTION, size=2) == whole
 
 
 def test_the_facets_count_the_records_the_pages_show(catalogue: IndexBackend) -> None:
@@ -107,16 +100,5 @@ def test_pages_past_the_first_fifty_records_continue_in_turn(catalogue: IndexBac
     assert whole.total == 63 and len(order) == 63
     assert set(order[:3]) == {"qo0", "qo1", "qo2"}
     for size in (20, 7):
-        pages = [
-            catalogue.search(SearchQuery(q=QUESTION, size=size, page=n, with_facets=False))
-            for n in range(1, 63 // size + 2)
-        ]  # fmt: skip
-        assert [source_id for page in pages for source_id in _ids(page.hits)] == order, size
-        by_cursor: list[str] = []
-        cursor = None
-        for _ in range(20):
-            page = catalogue.search(SearchQuery(q=QUESTION, size=size, cursor=cursor, with_facets=False))
-            by_cursor.extend(_ids(page.hits))
-            if (cursor := page.next_cursor) is None:
-                break
-        assert by_cursor == order, size
+        assert ids_page_by_page(catalogue, QUESTION, size=size, pages=63 // size + 1) == order, size
+        assert ids_by_cursor(catalogue, QUESTION, size=size) == order, size
