@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from indexer.backends.base import IndexBackend, SearchQuery
+from indexer.backends.base import IndexBackend, SearchHit, SearchQuery
 from indexer.linkage import cluster_id_for
 from indexer.record import Person, Provider, Record
 
@@ -44,6 +44,11 @@ def make_record(source_id: str, title: str, **fields: Any) -> Record:
         **fields,
     )
     return record.model_copy(update={"content_hash": record.compute_hash()})
+
+
+def source_ids(hits: Sequence[SearchHit]) -> list[str]:
+    """The source ids of `hits`, in order (tests name records by their short source ids)."""
+    return [hit.record.source_id for hit in hits]
 
 
 def ids_page_by_page(backend: IndexBackend, q: str, *, size: int, pages: int) -> list[str]:

@@ -10,9 +10,9 @@ record holding 中国 and 基础班 of 中国结 基础班 holds one part, as a 
 from __future__ import annotations
 
 import pytest
-from contract_corpus import ids_by_cursor, ids_page_by_page, make_record
+from contract_corpus import ids_by_cursor, ids_page_by_page, make_record, source_ids
 
-from indexer.backends.base import IndexBackend, SearchHit, SearchQuery
+from indexer.backends.base import IndexBackend, SearchQuery
 
 QUERY = "插花 下册"
 LEISURE = ["闲暇生活"]
@@ -62,13 +62,9 @@ def catalogue(loaded: IndexBackend) -> IndexBackend:
     return loaded
 
 
-def _ids(hits: list[SearchHit]) -> list[str]:
-    return [hit.record.source_id for hit in hits]
-
-
 def test_the_record_holding_every_typed_word_comes_first(catalogue: IndexBackend) -> None:
     result = catalogue.search(SearchQuery(q=QUERY, size=50))
-    found = _ids(result.hits)
+    found = source_ids(result.hits)
     assert found[0] == BOTH.source_id
     assert set(found[1:7]) == {record.source_id for record in ONE_PART}  # 插花 weighs more than the volume
     assert set(found[7:10]) == {record.source_id for record in OTHER_VOLUMES}
@@ -77,12 +73,12 @@ def test_the_record_holding_every_typed_word_comes_first(catalogue: IndexBackend
 
 
 def test_pages_by_number_and_by_cursor_show_that_order_in_turn(catalogue: IndexBackend) -> None:
-    whole = _ids(catalogue.search(SearchQuery(q=QUERY, size=50)).hits)
+    whole = source_ids(catalogue.search(SearchQuery(q=QUERY, size=50)).hits)
     for size in (1, 3, 4):
         assert ids_page_by_page(catalogue, QUERY, size=size, pages=len(whole) // size + 1) == whole, size
         assert ids_by_cursor(catalogue, QUERY, size=size) == whole, size
 
 
 def test_a_part_counts_when_the_record_holds_its_every_word(catalogue: IndexBackend) -> None:
-    found = _ids(catalogue.search(SearchQuery(q="中国结 基础班", size=50)).hits)
+    found = source_ids(catalogue.search(SearchQuery(q="中国结 基础班", size=50)).hits)
     assert found.index("ck0") < found.index("ck2") and found.index("ck1") < found.index("ck2")

@@ -10,9 +10,9 @@ after them. Pages by number and by cursor show that order in turn, and the total
 from __future__ import annotations
 
 import pytest
-from contract_corpus import ids_by_cursor, ids_page_by_page, make_record
+from contract_corpus import ids_by_cursor, ids_page_by_page, make_record, source_ids
 
-from indexer.backends.base import IndexBackend, SearchHit, SearchQuery
+from indexer.backends.base import IndexBackend, SearchQuery
 
 QUESTION = "有没有讲共产党过去的事的课"
 RED = ["思想道德"]
@@ -52,13 +52,9 @@ def catalogue(loaded: IndexBackend) -> IndexBackend:
     return loaded
 
 
-def _ids(hits: list[SearchHit]) -> list[str]:
-    return [hit.record.source_id for hit in hits]
-
-
 def test_the_questions_own_records_come_before_every_record_of_its_tag(catalogue: IndexBackend) -> None:
     result = catalogue.search(SearchQuery(q=QUESTION, size=50))
-    found = _ids(result.hits)
+    found = source_ids(result.hits)
     assert set(found[:3]) == {"qo0", "qo1", "qo2"}  # every record saying 共产党, the one in passing too
     assert set(found[3:]) == {f"qt{n}" for n in range(4)}
     assert result.total == 7
@@ -67,18 +63,18 @@ def test_the_questions_own_records_come_before_every_record_of_its_tag(catalogue
 
 
 def test_pages_by_number_and_by_cursor_show_that_order_in_turn(catalogue: IndexBackend) -> None:
-    whole = _ids(catalogue.search(SearchQuery(q=QUESTION, size=50)).hits)
+    whole = source_ids(catalogue.search(SearchQuery(q=QUESTION, size=50)).hits)
     by_number = [
         catalogue.search(SearchQuery(q=QUESTION, size=2, page=n, with_facets=False)) for n in (1, 2, 3, 4)
     ]  # fmt: skip
     assert [page.total for page in by_number] == [7, 7, 7, 7]
-    assert [source_id for page in by_number for source_id in _ids(page.hits)] == whole
+    assert [source_id for page in by_number for source_id in source_ids(page.hits)] == whole
     assert ids_by_cursor(catalogue, QUESTION, size=2) == whole
 
 
 def test_the_facets_count_the_records_the_pages_show(catalogue: IndexBackend) -> None:
     result = catalogue.search(SearchQuery(q=QUESTION, size=50))
-    assert set(_ids(result.hits)) == ALL
+    assert set(source_ids(result.hits)) == ALL
     shown: dict[str, int] = {}
     for hit in result.hits:
         shown[hit.record.platform] = shown.get(hit.record.platform, 0) + 1
@@ -96,7 +92,7 @@ MANY_TAGGED = [
 def test_pages_past_the_first_fifty_records_continue_in_turn(catalogue: IndexBackend) -> None:
     catalogue.upsert(MANY_TAGGED)
     whole = catalogue.search(SearchQuery(q=QUESTION, size=100))
-    order = _ids(whole.hits)
+    order = source_ids(whole.hits)
     assert whole.total == 63 and len(order) == 63
     assert set(order[:3]) == {"qo0", "qo1", "qo2"}
     for size in (20, 7):
