@@ -215,19 +215,24 @@ def _by_coordination(
     """`result` (one page of words typed apart) with its first records (THEME_FEW) ranked by the share of the query's
     weight each holds (match_plan.coordination_tier), in the engine's order within a share, and the records past them
     as the engine ranked them; placed as `_own_first` places a question's own records, so that pages by number and by
-    cursor continue each other. Nothing is read when the plan's records cannot differ in share (`tiers_differ`)."""
+    cursor continue each other. Nothing is read when the plan's records cannot differ in share (`tiers_differ`), nor
+    for a first page whose every record holds every part: no record after them can pass them (at 1M records the
+    first 50 records cost ~3.5 ms more a search, bench/RESULTS.md)."""
     if not result.hits:
         return result
     found, total = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
     weights = coordination_weights(terms, found, total)
     if not tiers_differ(plan, terms, weights):
         return result
-    head = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
 
     def tier(hit: SearchHit) -> int:
         missing = set(missing_terms(terms, record_text(hit.record).fields))
         return coordination_tier(terms, weights, [term.text not in missing for term in terms])
 
+    whole = coordination_tier(terms, weights, [True] * len(terms))
+    if from_start and all(tier(hit) == whole for hit in result.hits):
+        return result
+    head = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
     ranked = sorted(head, key=tier, reverse=True)  # stable: the engine's order within a tier
     if [hit.record.uid for hit in ranked] == [hit.record.uid for hit in head]:
         return result
