@@ -1,4 +1,4 @@
-"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2|heldout3|heldout4]
+"""Run the quality suite: `python -m bench.quality [--corpus main|heldout|heldout2|heldout3|heldout4|heldout5]
 [--backend sqlite|elasticsearch|both|sqlite-fts5] [--sample N] [--json F]`."""
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         default="main",
         help="the suite's own corpus (main), the held-out set never tuned against (heldout), the held-out "
         "corpus with its second query set (heldout2), the third held-out set, a corpus and queries of its own "
-        "(heldout3), or the third held-out corpus with its second query set (heldout4)",
+        "(heldout3), the third held-out corpus with its second query set (heldout4), or the fourth held-out set, "
+        "a corpus and queries of its own (heldout5)",
     )
     parser.add_argument(
         "--es-url",

@@ -12,11 +12,13 @@ A corpus is a folder with its material.yaml, judgements.yaml and floors.yaml (CO
 query set of its own (QUERY_FILES: judgements2.yaml and floors2.yaml in the same folder), written after the first
 had gated ranking changes; `heldout3` is a third corpus, its material and queries written apart from the engine once
 the first two had gated changes; `heldout4` is the third corpus with a second query set of its own (judgements4.yaml
-and floors4.yaml in heldout3/; bench/quality/HELDOUT4.md), written once heldout3's queries had gated changes. A
-material file may replace the wording tables below (sibling kinds, rewordings and their templates, general
-sentences, stories) and add what the held-out sets need: blurbs given as [sentence, paraphrase] (another platform's
-editor rewrites rather than reorders), the teacher named only in the description, a course published as separate
-lectures, and one platform writing in traditional characters.
+and floors4.yaml in heldout3/; bench/quality/HELDOUT4.md), written once heldout3's queries had gated changes;
+`heldout5` is a fourth corpus with queries of its own (bench/quality/HELDOUT5.md), its material and queries written
+apart from the engine once heldout3 and heldout4 had gated changes. A material file may replace the wording tables
+below (sibling kinds, rewordings and their templates, general sentences, stories) and add what the held-out sets
+need: blurbs given as [sentence, paraphrase] (another platform's editor rewrites rather than reorders), the teacher
+named only in the description, a course published as separate lectures, and one platform writing in traditional
+characters.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 MATERIAL = HERE / "material.yaml"
 CORPORA = {"main": HERE, "heldout": HERE / "heldout", "heldout2": HERE / "heldout", "heldout3": HERE / "heldout3",
-           "heldout4": HERE / "heldout3"}  # fmt: skip
+           "heldout4": HERE / "heldout3", "heldout5": HERE / "heldout5"}  # fmt: skip
 QUERY_FILES = {"heldout2": ("judgements2.yaml", "floors2.yaml"), "heldout4": ("judgements4.yaml", "floors4.yaml")}
 """A corpus that reuses another's folder and material with queries of its own: its judgements and floors files."""
 SEED = 20261206

@@ -48,8 +48,8 @@ def run_suite(backend_kind: str, *, es_url: str | None = None, sample: int | Non
     `sample` keeps only the first that many queries of each class (for an engine too slow to answer them all
     in CI); its figures are named `<backend>-sample<n>` and have floors of their own. `corpus_name` picks the
     corpus and its judgements (bench/quality/corpus.py CORPORA: `main`, the held-out set `heldout`, the
-    held-out corpus with its second query set `heldout2`, the third held-out set `heldout3`, or the third held-out
-    corpus with its second query set `heldout4`).
+    held-out corpus with its second query set `heldout2`, the third held-out set `heldout3`, the third held-out
+    corpus with its second query set `heldout4`, or the fourth held-out set `heldout5`).
     """
     corpus = build_corpus(name=corpus_name)
     judgements = load_judgements(judgements_file(corpus_name))
