@@ -1,5 +1,5 @@
 """Level, sequence and kind markers in a course title (入门 / 进阶, 第一季, 上 / 下, 理论篇 / 实操篇, 2023版, 第3讲,
-直播答疑): different ones veto a merge.
+直播答疑, 春季班 / 秋季班): different ones veto a merge.
 
 Most markers veto only when both titles carry them and they differ (书法入门 vs 书法 may be one course). Two do
 even when one title alone carries them: a session kind (直播答疑, 导学, 预告 …: a Q&A session or a trailer is never
@@ -59,6 +59,8 @@ _SESSION_KIND = dict(_SESSIONS)
 _SESSION_WORDS = re.compile(
     rf"(?:直播|线上|现场|课后|期末|期中|阶段)?(?:{_SESSION.pattern})(?:课|会|直播|专场|环节|视频)?"
 )
+_TERM = re.compile(r"([春夏秋冬])季|([寒暑])假")
+"""春季班 / 秋季班, 春季学期, 暑假班, 春季养生: the term or season a class is given in, or a season's course."""
 _ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4}
 _UPPER_LOWER = {"上": 1, "中": 2, "下": 3}
 
@@ -95,6 +97,8 @@ class TitleMarkers:
     """The kind of session the record is rather than the course (答疑, 导学, 预告, 复习, 测验)."""
     piece: str | None = None
     """The named part of a course line: 理论 of 理论篇, 上 of 上篇."""
+    term: str | None = None
+    """The season a class is given in or a course is about: 春 of 2024春季班 or 春季养生, 暑 of 暑假班."""
 
     def conflict(self, other: TitleMarkers) -> str | None:
         """Why two titles name different courses of one series (both carry the marker and it differs)."""
@@ -108,6 +112,8 @@ class TitleMarkers:
             return "版本不同"
         if self.piece is not None and other.piece is not None and self.piece != other.piece:
             return "分篇不同"
+        if self.term is not None and other.term is not None and self.term != other.term:
+            return "学期/季节不同"
         if self.session != other.session:
             return "课程与答疑/导学等场次不同"
         if self.lecture != other.lecture and not (self._numbered_as(other) or other._numbered_as(self)):
@@ -134,6 +140,7 @@ def title_markers(folded_title: str) -> TitleMarkers:
         lecture=number(lecture.group(1)) if (lecture := _LECTURE.search(folded_title)) else None,
         session=_SESSION_KIND[session.group(0)] if (session := _SESSION.search(folded_title)) else None,
         piece=_piece(_SEQUENCE.sub("", folded_title)),
+        term=next((m.group(1) or m.group(2) for m in _TERM.finditer(folded_title)), None),
     )
 
 
