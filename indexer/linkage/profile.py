@@ -305,7 +305,10 @@ def _title(title: str) -> str:
         # kept with its brackets: （一） is a part only in brackets
         return match.group(0) if title_markers(match.group(0)) != TitleMarkers() else ""
 
-    return unwrapped(_REMARKS.sub(lambda m: f" {remark(m)} ", folded))
+    kept = unwrapped(_REMARKS.sub(lambda m: f" {remark(m)} ", folded))
+    if len(_squash(kept)) < MIN_KEY_CHARS:  # a title wholly in brackets (【萨克斯演奏】): its words
+        kept = unwrapped(_REMARKS.sub(lambda m: f" {m.group(1)} ", folded))
+    return kept
 
 
 _HALL_HEAD = re.compile(r"^\s*[^\s·・•‧|｜丨:：—_\-]{1,12}(?:课堂|讲堂|学堂|讲坛)\s*(?:[·・•‧|｜丨:：_\-]|——|—)\s*")

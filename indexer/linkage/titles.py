@@ -1,9 +1,10 @@
 """A course title without the packaging a platform wraps around it: who lists it, when, and in what form.
 
-Platforms re-title one course as 「XX市老年大学2024春季班 · 课名」, 「直播课回放｜课名」, 「XX社区学院精品课：课名」,
-「课名·系列微课」, 「课名 全套教程」 or 「课名（共6讲）」. The wrapper is a label of the listing: an organisation (a
-name ending in 大学 / 学院 / 中心 …) with an optional term or class label, a broadcast remark (回放, 重播, 精品课), or
-a form of packaging (系列讲座, 全套教程, 共N讲), set off by a separator (· | 丨 ： —— _) or written straight onto the
+Platforms re-title one course as 「XX市老年大学2024春季班 · 课名」, 「直播课回放｜课名」,
+「XX社区学院精品课：课名」, 「课名·系列微课」, 「课名 全套教程」, 「课名（共6讲）」 or 「课名 45分钟」. The wrapper
+is a label of the listing: an organisation (a name ending in 大学 / 学院 / 中心 …) with an optional term or class
+label, a broadcast remark (回放, 重播, 精品课), or a form of packaging (系列讲座, 全套教程, 共N讲, a running time),
+set off by a separator (· | 丨 ： —— _) or written straight onto the
 title's end. Channels and sites label listings the same way: a channel or column (「XX频道｜」, 「XX栏目·」,
 after a platform's own name: 「学习强国·XX频道｜」), a city's learning site (「XX市民学习网｜」, 「课名_XX终身学习网」,
 「XX学习在线·」), an episode count or progress (全12集, 12集全, 共8讲, 更新至第5集) and a copy's form (高清, 完整版,
@@ -49,12 +50,19 @@ EPISODES = re.compile(
 )
 """An episode count or progress (全12集, 12集全, 共8讲, 更新至第5集): how much of the course a listing holds, not
 which course (更新至第5集 is not the fifth episode)."""
+DURATION = (
+    r"(?:(?:视频|课程|总|共)?时长\s*[:：]?\s*|视频\s*|共\s*)?约?\s*(?:[0-9]{1,3}\s*(?:分钟|小时|分)"
+    r"|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)"
+)
+"""A running time at a title's end (45分钟, 时长 35 分钟, 总时长3小时, 视频 40分钟, 时长45:00): how long a listing's
+video runs, not which course."""
 _PACKAGING_WORDS = (
+    rf"{DURATION}|"
     r"系列微课|系列讲座|系列课程|系列课|全套教程|全套课程|全套视频|视频教程|教学视频|完整版|完整课程|全集|合集|合辑|精讲"
     r"|高清版|高清|超清版|超清|蓝光|无水印|已完结|完结(?!篇)"
     rf"|(?<=[\s{_SEPARATOR_CHARS}])(?:{_COUNT})\s*(?:集|讲|课时|学时|节课|个视频)$"
 )
-_PACKAGING_END = re.compile(r"[课座程频版集辑讲清光印结全节期章回中时]\s*$")
+_PACKAGING_END = re.compile(r"[课座程频版集辑讲清光印结全节期章回中时钟分0-9]\s*$")
 """The last character of every packaging form: most titles end otherwise, and are not searched for packaging."""
 _PACKAGING = re.compile(rf"(?:\s*[{_SEPARATOR_CHARS}\-]*\s*)(?:(?:{_PACKAGING_WORDS}|{EPISODES.pattern})\s*)+$")
 _LABEL = re.compile(

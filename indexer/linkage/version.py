@@ -35,8 +35,9 @@ LINKAGE_VERSION = 3
 2: a channel's, column's or city learning site's label, episode counts and a copy's form leave the title; every way
    of numbering a course line's parts (理论篇 / 实操篇, 二期, 单元一, 一年级 ...) keeps two courses apart; a teacher
    named only in the description is read wherever a name stands (December 2026);
-3: the term or season of a class or course (春季班 / 秋季班, 暑假班, 春季养生) keeps two courses apart
-   (December 2026)."""
+3: the term or season of a class or course (春季班 / 秋季班, 暑假班, 春季养生) keeps two courses apart; a running
+   time at a title's end (45分钟, 时长 35 分钟) leaves the title; a title written wholly in brackets (【课名】) keeps
+   its words (December 2026)."""
 UNRECORDED = 1
 """The version of an index that records none."""
 LINKS_COMMAND = "edufed reindex --links-only"
