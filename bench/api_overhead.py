@@ -18,9 +18,11 @@ With `--variants`, the APIs compared are served in different ways instead (VARIA
 variant): each variant is `HTTP/LOOP/THREADS`, uvicorn's HTTP parser (h11 or httptools) and event loop (asyncio
 or uvloop), and AnyIO's default worker-thread limit (`default`: 40, or a number), of this checkout or, with
 `@PATH`, of another, e.g. `--variants h11/asyncio/default@/tmp/before,httptools/uvloop/default`; the first is
-the baseline. `--mix-pairs N` then also runs the 8-client closed loop of the full mix (search_mix.query_set) N times
-on each variant API in turn, alternating which goes first, and reports each run's throughput, latency and the
-API's CPU per request.
+the baseline, the others are named by their variant and checkout directory (`httptools/asyncio/default@after`).
+`--mix-pairs N` then also runs the 8-client closed loop of the full mix (search_mix.query_set) N times on each
+variant API in turn, alternating which goes first, and reports each run's throughput, latency and the API's CPU
+per request; `--probe-health SECONDS` meanwhile sends a health request every SECONDS and reports its latency
+(what a request that is not a search waits behind the searches).
 
 Every edufed request carries bench_engines' invisible query suffix, so no answer comes from the backend's
 memory of recent results. The result is one JSON line on stdout (and `--json`).
@@ -29,10 +31,12 @@ memory of recent results. The result is one JSON line on stdout (and `--json`).
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -302,11 +306,48 @@ def path_alone(
             process.wait(timeout=60)
 
 
+class HealthProbe:
+    """A health request every `every` seconds on a keep-alive connection of its own, from `start` until `stop`:
+    how long a request that is not a search waits while the clients' searches run."""
+
+    def __init__(self, port: int, *, every: float) -> None:
+        self.port = port
+        self.every = every
+        self.timings: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> dict[str, Any]:
+        """Stop probing: the health requests' latency percentiles."""
+        self._stop.set()
+        self._thread.join()
+        return percentiles(self.timings)
+
+    def _probe(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            while not self._stop.wait(self.every):  # a pause between requests: a probe, not a ninth client
+                before = time.perf_counter()
+                conn.request("GET", "/api/v1/health")
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"health on port {self.port} answered {response.status}")
+                self.timings.append((time.perf_counter() - before) * 1000)
+        finally:
+            conn.close()
+
+
 def mix_pairs(
-    servers: dict[str, tuple[subprocess.Popen[bytes], int]], *, pairs: int, clients: int, requests: int
-) -> list[dict[str, Any]]:
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]], *, pairs: int, clients: int, requests: int,
+    probe: float = 0.0,
+) -> list[dict[str, Any]]:  # fmt: skip
     """`pairs` rounds of the closed-loop mix on each API in turn (the order alternating): per round and API its
-    throughput, latency over all requests, the API's CPU ms per request and the load average after it."""
+    throughput, latency over all requests, the API's CPU ms per request and the load average after it; with
+    `probe`, also the latency of a health request sent every `probe` seconds meanwhile (HealthProbe)."""
     found: list[dict[str, Any]] = []
     names = list(servers)
     for n in range(pairs + 1):  # the first round warms every API and is not reported
@@ -315,13 +356,17 @@ def mix_pairs(
             process, port = servers[name]
             vary = Varying()
             cpu = Asker(lambda _: None, pid=process.pid)
+            health = HealthProbe(port, every=probe) if probe else None
             before = cpu.cpu()
+            if health is not None:
+                health.start()
             loop = closed_loop(lambda _, port=port, vary=vary: VariedApi(port, vary), query_set(), clients=clients,
                                requests=requests if n else requests // 4, seconds=300)  # fmt: skip
+            probed = {} if health is None else {"health": health.stop()}
             spent = (cpu.cpu() - before) * 1000 / max(1, loop["requests"])
             print(f"mix round {n}, {name}: {loop['throughput_rps']} req/s", file=sys.stderr, flush=True)
             entry[name] = {"rps": loop["throughput_rps"], **loop["latency_ms"]["all"], "errors": loop["error_count"],
-                           "cpu_ms": round(spent, 3), "load_1m": round(os.getloadavg()[0], 2)}  # fmt: skip
+                           "cpu_ms": round(spent, 3), "load_1m": round(os.getloadavg()[0], 2), **probed}  # fmt: skip
         if n:
             found.append(entry)
     return found
@@ -335,7 +380,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     variants: dict[str, str | None] = {name: None for name in checkouts}
     if args.variants:  # each HTTP/LOOP/THREADS, or HTTP/LOOP/THREADS@CHECKOUT for another checkout's API
         given = [entry.partition("@") for entry in args.variants.split(",")]
-        names = ["baseline" if i == 0 else entry for i, (entry, _, _) in enumerate(given)]
+        names = ["baseline" if i == 0 else f"{spec}@{Path(path).name}" if path else spec
+                 for i, (spec, _, path) in enumerate(given)]  # fmt: skip
         variants = {name: spec for name, (spec, _, _) in zip(names, given, strict=True)}
         checkouts = {name: Path(path or Path.cwd()) for name, (_, _, path) in zip(names, given, strict=True)}
     servers = {
@@ -355,7 +401,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         load.append(os.getloadavg()[0])
         for client in clients.values():
             client.close()
-        mixed = mix_pairs(servers, pairs=args.mix_pairs, clients=args.clients, requests=args.mix_requests)
+        mixed = mix_pairs(servers, pairs=args.mix_pairs, clients=args.clients, requests=args.mix_requests,
+                          probe=args.probe_health)  # fmt: skip
         load.append(os.getloadavg()[0])
     finally:
         in_process.backend.close()
@@ -383,6 +430,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--mix-pairs", type=int, default=0, help="8-client mix runs on each API, in turn")
     parser.add_argument("--clients", type=int, default=8, help="clients of each mix run")
     parser.add_argument("--mix-requests", type=int, default=960, help="requests of each mix run")
+    parser.add_argument("--probe-health", type=float, default=0.0, metavar="SECONDS",
+                        help="during each mix run, a health request every SECONDS: its latency")  # fmt: skip
     parser.add_argument("--json", help="also write the result here")
     return parser.parse_args(argv)
 
