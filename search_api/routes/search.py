@@ -75,11 +75,12 @@ class SearchRunner:
 
     In the loop's thread a search needs no worker thread woken and waited for (~0.2 ms of a request at 100k
     records), and the searches of concurrent clients take turns instead of contending with the loop for the GIL:
-    with 8 clients as many requests a second or more and a p99 of ~55 ms instead of ~170 (bench/RESULTS.md, issue 17:
-    searches in the event loop's thread). Meanwhile the loop reads no new request; one search a turn, the others
-    waiting in line, lets what else is ready (a request read, a page's answer from its thread) run between two
-    searches: a health request under 8 clients waited ~14 ms (p50) against ~20 beside threads, and ~60 when every
-    search read ran first.
+    with 8 clients about as many requests a second, ~0.2-2 ms less CPU a request and a lower p99 (~55 ms instead
+    of ~170 at 100k), though a higher p50 at 1M (quick searches wait their turn behind slow ones; bench/RESULTS.md,
+    issue 17: searches in the event loop's thread). Meanwhile the loop reads no new request; one search a turn,
+    the others waiting in line, lets what else is ready (a request read, a page's answer from its thread) run
+    between two searches: a health request under 8 clients waited ~14 ms (p50) against ~20 beside threads, and ~60
+    when every search read ran first.
 
     On Elasticsearch every search runs in a worker thread: it waits for the cluster's answer, and searches waiting
     in threads overlap."""
