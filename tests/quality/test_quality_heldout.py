@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import opencc
+from labelled_pairs import assert_pairs_as_labelled
 
 from bench.quality.corpus import CORPORA, build_corpus
 from bench.quality.judge import CLASSES, OUTSIDE_ALL, load_judgements
@@ -35,24 +35,7 @@ def test_heldout_set_has_the_queries_and_labelled_pairs_the_review_asks_for() ->
 
 def test_heldout_listings_are_reworded_as_their_labels_say() -> None:
     corpus = build_corpus(name="heldout")
-    listing = {x.uid: x for x in corpus.listings}
-    to_simplified = opencc.OpenCC("t2s")
-    for (a, b), kind in corpus.duplicate_pairs.items():
-        one, two = listing[a], listing[b]
-        assert one.course.course_id == two.course.course_id
-        if kind == "traditional":
-            assert "oai" in (one.platform, two.platform)
-            written = one if one.platform == "oai" else two
-            assert to_simplified.convert(written.description) != written.description
-        if kind == "teacher_in_text":
-            named = one if one.rewording == kind else two
-            assert named.teacher == "" and named.course.teacher in named.description
-    for (a, b), kind in corpus.hard_negatives.items():
-        one, two = listing[a], listing[b]
-        if kind == "lecture":
-            assert one.course == two.course and one.lecture != two.lecture
-        else:
-            assert one.course.course_id != two.course.course_id and one.course.subject == two.course.subject
+    assert_pairs_as_labelled(corpus, traditional_platform="oai")
     main = build_corpus()
     assert not {x.course.teacher for x in main.listings} & {x.course.teacher for x in corpus.listings}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import opencc
+from labelled_pairs import assert_pairs_as_labelled
 
 from bench.quality.corpus import build_corpus, corpus_dir, floors_file, judgements_file, material, subjects
 from bench.quality.judge import CLASSES, OUTSIDE_ALL, load_judgements
@@ -66,25 +66,7 @@ def test_third_heldout_corpus_has_the_labelled_pairs_and_rewordings_it_was_writt
     rewordings = set(corpus.duplicate_pairs.values())
     assert rewordings == {"channel", "episodes", "citysite", "teacher_in_text", "rewritten", "traditional"}
     assert sum(1 for x in corpus.listings if x.kind == "lecture") >= 60
-    listing = {x.uid: x for x in corpus.listings}
-    to_simplified = opencc.OpenCC("t2s")
-    for (a, b), kind in corpus.duplicate_pairs.items():
-        one, two = listing[a], listing[b]
-        assert one.course.course_id == two.course.course_id
-        if kind == "traditional":
-            written = one if one.platform == "oai" else two
-            assert to_simplified.convert(written.description) != written.description
-        if kind == "teacher_in_text":
-            named = one if one.rewording == kind else two
-            assert named.teacher == "" and named.course.teacher in named.description
-    for (a, b), kind in corpus.hard_negatives.items():
-        one, two = listing[a], listing[b]
-        if kind == "lecture":
-            assert one.course == two.course and one.lecture != two.lecture
-        else:
-            assert one.course.course_id != two.course.course_id and one.course.subject == two.course.subject
-        if kind == "other_teacher":
-            assert one.course.title == two.course.title and one.course.teacher != two.course.teacher
+    assert_pairs_as_labelled(corpus, traditional_platform="oai")
 
 
 def test_third_heldout_figures_on_sqlite_hold_their_floors() -> None:

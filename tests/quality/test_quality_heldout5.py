@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import opencc
+from labelled_pairs import assert_pairs_as_labelled
 
 from bench.quality.corpus import build_corpus, corpus_dir, floors_file, judgements_file, material, subjects
 from bench.quality.judge import CLASSES, OUTSIDE_ALL, load_judgements
@@ -51,26 +51,7 @@ def test_fourth_heldout_corpus_has_the_labelled_pairs_and_rewordings_it_was_writ
     assert rewordings == {"zone", "duration", "province", "teacher_in_text", "rewritten", "punctuation", "traditional"}
     assert sum(1 for x in corpus.listings if x.kind == "lecture") >= 60
     assert sum(1 for x in corpus.listings if x.kind == "story") == 24
-    listing = {x.uid: x for x in corpus.listings}
-    to_simplified = opencc.OpenCC("t2s")
-    for (a, b), kind in corpus.duplicate_pairs.items():
-        one, two = listing[a], listing[b]
-        assert one.course.course_id == two.course.course_id
-        if kind == "traditional":
-            written = one if one.platform == "smartedu" else two
-            assert written.platform == "smartedu"
-            assert to_simplified.convert(written.description) != written.description
-        if kind == "teacher_in_text":
-            named = one if one.rewording == kind else two
-            assert named.teacher == "" and named.course.teacher in named.description
-    for (a, b), kind in corpus.hard_negatives.items():
-        one, two = listing[a], listing[b]
-        if kind == "lecture":
-            assert one.course == two.course and one.lecture != two.lecture
-        else:
-            assert one.course.course_id != two.course.course_id and one.course.subject == two.course.subject
-        if kind == "other_teacher":
-            assert one.course.title == two.course.title and one.course.teacher != two.course.teacher
+    assert_pairs_as_labelled(corpus, traditional_platform="smartedu")
 
 
 def test_fourth_heldout_set_asks_mostly_as_learners_ask_and_every_query_has_an_answer_or_none() -> None:
