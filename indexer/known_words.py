@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -31,8 +30,6 @@ from indexer.analysis import (
 )
 from indexer.match_plan import Frequencies, term_frequency, term_tokens, weighted_terms, with_title_bonus
 from indexer.thesaurus import Related, thesaurus_candidates, with_thesaurus_words
-
-_CJK_WORD = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 TitlesOf = Callable[[QueryTerm, int], list[str]]
 """Folded titles of at most that many records a term matches."""
@@ -83,7 +80,7 @@ def with_words(term: QueryTerm, words: Sequence[str], *, keep_pinyin: bool = Tru
     EXPANSION_WEIGHT, so that the records holding the word whole, which the learner spelled, rank first."""
     found = [alt for alt in map(word_alternative, words) if alt is not None]
     if as_typed:
-        covers = (sub_word_cover(word) for word in words if _CJK_WORD.fullmatch(word))
+        covers = (sub_word_cover(word) for word in words)  # () for a word no dictionary words cover
         found += [Alternative("text", cover, weight=EXPANSION_WEIGHT) for cover in covers if cover]
     rest = [alt for alt in term.alternatives if keep_pinyin or alt.field != "pinyin"]
     return replace(term, alternatives=tuple(dict.fromkeys([*found, *rest])))
