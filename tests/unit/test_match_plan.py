@@ -247,3 +247,6 @@ def test_no_record_is_read_when_the_plans_records_cannot_differ_in_share() -> No
     assert not plan_holds(AllOf((0, AnyOf((0, 1)))), [False, True])
     assert not tiers_differ(AllOf((0, AnyOf((0, 1)))), terms, [10.0, 0.5])  # 入门 moves no record a step
     assert tiers_differ(AnyOf((0, 1)), terms, [3.0, 2.0])
+    many = parse_query("书法 国画 摄影 太极 英语 插花 剪纸")  # more terms than are tried: taken to differ
+    assert tiers_differ(AllOf((0, AnyOf(tuple(range(7))))), many, [1.0] + [0.001] * 6)
+    assert not tiers_differ(AllOf((0, AnyOf(tuple(range(6))))), many[:6], [1.0] + [0.001] * 5)
