@@ -225,9 +225,13 @@ def _by_coordination(
     if not tiers_differ(plan, terms, weights):
         return result
 
-    def tier(hit: SearchHit) -> int:
-        missing = set(missing_terms(terms, record_text(hit.record).fields))
-        return coordination_tier(terms, weights, [term.text not in missing for term in terms])
+    tiers: dict[str, int] = {}
+
+    def tier(hit: SearchHit) -> int:  # once a record: the page's records are among the first ones
+        if (known := tiers.get(hit.record.uid)) is None:
+            missing = set(missing_terms(terms, record_text(hit.record).fields))
+            known = tiers[hit.record.uid] = coordination_tier(terms, weights, [t.text not in missing for t in terms])
+        return known
 
     whole = coordination_tier(terms, weights, [True] * len(terms))
     if from_start and all(tier(hit) == whole for hit in result.hits):
