@@ -19,10 +19,12 @@ import re
 
 from indexer.linkage.markers import strip_markers
 
-_SEPARATOR = r"\s*(?:[·・•‧|｜丨:：>»_\-]|——|—)\s*"
-_SEPARATOR_CHARS = "·・•‧|｜丨:：>»_—\\-"
+_SEPARATOR = r"\s*(?:[·・•‧|｜丨:：>»_/／\-]|——|—)\s*"
+_SEPARATOR_CHARS = "·・•‧|｜丨:：>»_/／—\\-"
 _ORGANISATION = (
-    r"(?:大学|学院|学校|中心|协会|学会|研究会|图书馆|文化馆|博物馆|纪念馆|电视台|广播电台|频道|平台|书院|栏目|专栏|专区|讲坛"
+    r"(?:大学|学院|学校|中心|协会|学会|研究会|图书馆|文化馆|博物馆|纪念馆|电视台|广播电台|频道|平台|书院|栏目|专栏|专区|板块|讲坛"
+    r"|(?:乐龄|银龄|银发|老年|长者|夕阳红|终身学习|全民学习|智慧助老|助老|适老化?|社区教育|老年教育)[”\"」』]?专题"
+    r"|(?:学习|课程|体验|主题|资源|保健|生活|健康|文化|艺术|技能|科普|书画|国学|智慧)馆"
     r"|学习网|教育网|学习在线|教育在线|网校|学苑|云课堂|app|客户端|公众号|视频号"
     r"|(?:老年|科普|党建|文明|健康|养生|人民|新华|央视|资讯|服务|新闻)网"
     r"|(?:社区|老年|终身|市民|全民)(?:教育|学习)"
@@ -43,8 +45,10 @@ _LEADING_PATH = 3
 """Leading parts looked at: a platform, its channel and a column (学习强国·健康频道｜课名)."""
 _TRAILING = re.compile(rf"{_SEPARATOR}([^{_SEPARATOR_CHARS}]{{1,32}})\s*$")
 _COUNT = r"[0-9]{1,3}|[一二两三四五六七八九十百]{1,4}"
+_LESSON_UNITS = r"(?:个|节|讲)?视频课?|个?课时|学时|节课|堂课|次课"
+"""How a listing counts its lessons besides 集 / 讲 / 课 / 节: 12课时, 12个视频, 12节视频课, 12堂课."""
 EPISODES = re.compile(
-    rf"(?:共|全)\s*(?:{_COUNT})\s*(?:课时|学时|节课|集|讲|课|节|期|章|回)(?:全|完结)?|(?:{_COUNT})\s*(?:集|讲)\s*(?:全|完结)(?!篇)"
+    rf"(?:共|全|含)\s*(?:{_COUNT})\s*(?:{_LESSON_UNITS}|集|讲|课|节|期|章|回)(?:全|完结)?|(?:{_COUNT})\s*(?:集|讲)\s*(?:全|完结)(?!篇)"
     rf"|(?:更新至|更新到|已更新至|已更新|连载至|已更至|更至|已更)\s*第?\s*(?:{_COUNT})\s*(?:集|讲|课|节|期)"
     r"|第?\s*[0-9]{1,3}\s*[-~至到]\s*[0-9]{1,3}\s*[集讲]|(?:持续)?(?:连载中|更新中)"
 )
@@ -60,7 +64,7 @@ _PACKAGING_WORDS = (
     rf"{DURATION}|"
     r"系列微课|系列讲座|系列课程|系列课|全套教程|全套课程|全套视频|视频教程|教学视频|完整版|完整课程|全集|合集|合辑|精讲"
     r"|高清版|高清|超清版|超清|蓝光|无水印|已完结|完结(?!篇)"
-    rf"|(?<=[\s{_SEPARATOR_CHARS}])(?:{_COUNT})\s*(?:集|讲|课时|学时|节课|个视频)$"
+    rf"|(?<=[\s{_SEPARATOR_CHARS}])(?:{_COUNT})\s*(?:{_LESSON_UNITS}|集|讲|节|课)$"
 )
 _PACKAGING_END = re.compile(r"[课座程频版集辑讲清光印结全节期章回中时钟分0-9]\s*$")
 """The last character of every packaging form: most titles end otherwise, and are not searched for packaging."""
@@ -89,6 +93,8 @@ _QUOTED_LABEL = re.compile(r"^\s*[「『〈]([^」』〉]{1,24})[」』〉]\s*")
 """A channel in corner quotes opening a title (「乐龄学堂」课名): stripped when what it quotes is a listing label."""
 _SPACED_LABEL = re.compile(r"\s+([^\s]{2,24})\s*$")
 """A site's or organisation's name after the title with only a space between (课名 南京市民学习网)."""
+_SPACED_LEADING = re.compile(r"^\s*([^\s]{2,24})\s+(?=\S)")
+"""A zone's or platform's name before the title with only a space between (乐龄专区 课名, 浙江省老年教育 课名)."""
 
 
 def _strip_once(text: str) -> str:
@@ -103,9 +109,10 @@ def _strip_once(text: str) -> str:
         trailing = pattern.search(text)
         if trailing and _LABEL.fullmatch(trailing.group(1).strip()) and _enough(text[: trailing.start()]):
             return text[: trailing.start()]
-    quoted = _QUOTED_LABEL.match(text)
-    if quoted and _LABEL.fullmatch(quoted.group(1).strip()) and _enough(text[quoted.end() :]):
-        return text[quoted.end() :]
+    for pattern in (_QUOTED_LABEL, _SPACED_LEADING):
+        found = pattern.match(text)
+        if found and _LABEL.fullmatch(found.group(1).strip()) and _enough(text[found.end() :]):
+            return text[found.end() :]
     return text
 
 

@@ -107,7 +107,8 @@ def test_a_chain_through_an_unmarked_listing_never_joins_two_parts() -> None:
     assert links["a:1"] is None or links["c:1"] is None or links["a:1"].cluster_id != links["c:1"].cluster_id
 
 
-# --- wrappers around a title: a channel, a city's learning site, an episode count, a copy's form ---
+# --- wrappers around a title: a channel, a platform's zone, a city's or province's learning site, an episode or
+# lesson count, a copy's form ---
 
 WRAPPERS = {
     "channel": ["健康频道｜萨克斯演奏", "学习强国·文化频道｜萨克斯演奏", "文艺栏目·萨克斯演奏",
@@ -121,6 +122,14 @@ WRAPPERS = {
                  "【全10讲】萨克斯演奏", "萨克斯演奏(更新至第5集)", "萨克斯演奏 第1-12集", "萨克斯演奏 12讲",
                  "全十二讲｜萨克斯演奏", "萨克斯演奏（连载中）", "萨克斯演奏（共12课时）", "萨克斯演奏 已更12集",
                  "萨克斯演奏 共6节课"],
+    "zone": ["乐龄专区 萨克斯演奏", "萨克斯演奏 [乐龄专区]", "老年学习馆｜萨克斯演奏", "萨克斯演奏-银发专题",
+             "养生保健馆·萨克斯演奏", "“智慧助老”专题 萨克斯演奏", "萨克斯演奏（老年教育板块）",
+             "老年大学专区/萨克斯演奏", "老年大学专区 萨克斯演奏", "萨克斯演奏 / 终身学习专区"],
+    "province": ["浙江省老年教育 萨克斯演奏", "山东省终身学习公共服务平台 萨克斯演奏", "广东终身教育 萨克斯演奏",
+                 "萨克斯演奏_江苏省终身学习平台", "湖北老年教育：萨克斯演奏", "萨克斯演奏——四川省老年大学",
+                 "萨克斯演奏（河南省老年教育网）"],
+    "lesson_count": ["萨克斯演奏 12节", "萨克斯演奏 12课", "萨克斯演奏 含12讲", "萨克斯演奏 12节视频课",
+                     "萨克斯演奏 共12个视频", "萨克斯演奏 12堂课", "萨克斯演奏（12个课时）"],
     "form": ["萨克斯演奏 高清完整版", "萨克斯演奏合集", "萨克斯演奏【高清】", "萨克斯演奏 视频教程",
              "萨克斯演奏（已完结）"],
     "duration": ["萨克斯演奏 45分钟", "萨克斯演奏 | 时长 35 分钟", "萨克斯演奏 总时长3小时", "萨克斯演奏 视频 40分钟",
@@ -154,6 +163,10 @@ COURSES_NAMED_LIKE_LABELS = {
     "「萨克斯演奏」": "「萨克斯演奏」",
     "萨克斯演奏 进阶": "萨克斯演奏 进阶",
     "太极拳：二十四式": "太极拳:二十四式",
+    "手机摄影：人像专题": "手机摄影:人像专题",  # a subject's 专题 is the course's part, not a zone
+    "老舍·茶馆": "老舍·茶馆",
+    "word/excel 入门": "word/excel 入门",
+    "新概念英语 第12课": "新概念英语 第12课",
 }
 
 
