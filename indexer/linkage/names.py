@@ -1,10 +1,12 @@
 """A teacher's name as linkage compares it: without the label before it and the professional title or rank after it.
 
-Platforms write one teacher as 王秀兰, 王秀兰老师, 主讲：王秀兰副教授, 王秀兰 高级讲师 or 王秀兰（主任医师）. A title
-is read as optional ranks (副, 高级, 特级, 国家一级, 主任 …) followed by a role (讲师, 研究员, 医师, 工程师, 演员 …,
-or any word ending in 师 / 员 / 家), so titles no list foresaw are stripped too, while the name itself is kept
-whole: the shortest name of two to four characters whose remainder reads as a title wins, and a remainder made
-of a listed role wins over one that only ends like a role (王建家老师 is 王建家, not 王建).
+Platforms write one teacher as 王秀兰, 王秀兰老师, 主讲：王秀兰副教授, 王秀兰 高级讲师, 王秀兰（主任医师）,
+副教授 王秀兰 or 国家一级演员王秀兰. A title is read as optional ranks (副, 高级, 特级, 国家一级, 主任 …) followed by
+a role (讲师, 研究员, 医师, 工程师, 演员, 社长, 传承人 …), or as any words ending like a role (师 / 员 / 家 / 长 /
+人 …), so titles no list foresaw are stripped too, while the name itself is kept whole. The name ends where the
+segmenter ends a word (何静|中医师, not 何静中|医师 though 医师 is listed; 白玉|琴|中医师 is 白玉琴), and a
+listed role wins over words that only end like one (王建家老师 is 王建家, not 王建); only where no such end fits is
+the shortest name whose remainder reads as a title taken.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ _LABEL = re.compile(
 )
 _BRACKETED = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 _RANK = (
-    r"(?:副|正|高级|中级|初级|特级|资深|首席|主任|主治|主管|助理|执业|注册|非遗|国家级|省级|市级"
-    r"|国家[一二三四]级|[一二三四]级)"
+    r"(?:副|正|高级|中级|初级|特级|资深|首席|主任|主治|主管|助理|执业|注册|非遗|国家级|省级|市级|原|老|退休|客座|名誉|特聘"
+    r"|兼职|教授级|正高级|副高级|国家[一二三四]级|[一二三四]级)"
 )
 _ROLE = (
-    r"(?:讲师|教授|研究员|医师|医生|药师|护师|护士|技师|工程师|教师|老师|名师|演员|演奏员|演奏家|编辑|记者|律师"
+    r"(?:讲师|教授|研究馆员|研究员|医师|医生|药师|护师|护士|技师|工程师|教师|老师|名师|演员|演奏员|演奏家|编辑|记者|律师"
     r"|会计师|经济师|馆员|导演|指挥|教练员|教练|专家|博士|硕士|博士后|先生|女士|校长|院长|主任|嘉宾|传承人|大夫"
-    r"|美术师|书法家|画家|作家|艺术家|营养师|咨询师|社工师|社工|讲解员|同志)"
+    r"|美术师|书法家|画家|作家|艺术家|营养师|咨询师|社工师|社工|讲解员|同志|导师|博导|硕导|院士|大师|名家|主持人"
+    r"|播音员|教研员|会员|理事|主席|秘书长|书记|委员|社长|团长|队长|站长|所长|馆长|法官|检察官|警官|民警|编剧|编审"
+    r"|艺人|匠人|手艺人|传人|工作者|志愿者|高工)"
 )
 _LISTED_TITLE = re.compile(rf"{_RANK}*{_ROLE}")
 _TITLE_IN_TEXT = _LISTED_TITLE
@@ -45,6 +49,11 @@ _AFTER_INSTITUTION = re.compile(
 )
 """A name after its institution, no title given (南京老年大学王秀兰)."""
 _LIKE_TITLE = re.compile(rf"{_RANK}*[一-鿿]{{1,4}}(?:师|员|家)")
+_ENDS_LIKE_TITLE = re.compile(
+    r"(?!.*(?:大学|学院|学校|医院|中心|研究院|研究所|剧院|公司))[一-鿿]{0,12}?(?:师|员|家|长|官|人|者|士|导|工|授|练)"
+)
+"""Any words ending like a title or a role, no institution among them (中医师, 研究馆员, 社会体育指导员,
+非物质文化遗产代表性传承人): read as a title only after a name the segmenter cuts off (`_without_title`)."""
 NAME_LENGTHS = (2, 3, 4)
 """Chinese personal names: a surname and a given name, two to four characters (compound surnames: 欧阳, 司马)."""
 SURNAMES = frozenset(
@@ -71,10 +80,21 @@ _TRAILING_TITLE = re.compile(rf"(?:{_RANK}*{_ROLE})+$")
 副教授王秀兰)."""
 
 
+_PARTS = re.compile(r"[\s,，、/／;；|｜]+")
+
+
 def person_name(name: str) -> str:
-    """A teacher's name without label, titles and punctuation: 主讲：王秀兰副教授 / 王秀兰 高级讲师 -> 王秀兰."""
-    text = _squash(_BRACKETED.sub("", _LABEL.sub("", fold(name).strip())))
-    return _without_title(text)
+    """A teacher's name without label, titles and punctuation: 主讲：王秀兰副教授 / 王秀兰 高级讲师 / 副教授 王秀兰 /
+    国家一级演员王秀兰 -> 王秀兰."""
+    text = _BRACKETED.sub("", _LABEL.sub("", fold(name).strip()))
+    parts = [_squash(part) for part in _PARTS.split(text) if _squash(part)]
+    if len(parts) > 1:  # 王秀兰 一级演员 / 一级演员，王秀兰: the one part that is a name
+        names = [part for part in parts if _is_cjk(part) and _has_surname(part) and _without_title(part) == part
+                 and len(part) in NAME_LENGTHS and not _title_alone(part)]  # fmt: skip
+        if len(names) == 1:
+            return names[0]
+    text = _squash(text)
+    return _without_title(text) if _without_title(text) != text else _after_title(text)
 
 
 def name_in_text(text: str, *, labelled: bool = False, prose: bool = False) -> str | None:
@@ -151,13 +171,75 @@ def _has_surname(name: str) -> bool:
 
 
 def _without_title(text: str) -> str:
+    """The name before a title (王秀兰副教授 -> 王秀兰). Where the segmenter ends a word two to four characters in,
+    only such an end may close the name (张伟|中医师, not 张伟中|医师; 王秀兰|中医师, not 王秀|兰中医师); a listed
+    title wins over a word that only ends like one (王建家|老师, not 王建|家老师)."""
     if not _is_cjk(text) or len(text) <= min(NAME_LENGTHS):
         return text
-    for title in (_LISTED_TITLE, _LIKE_TITLE):
-        for length in NAME_LENGTHS:
+    words = rjieba.cut(text, False)
+    ends = _word_ends(words)
+    cut = [n for n in _LIKELY_LENGTHS if n in ends and _name_like(text[:n], words)]
+    tries = ((sorted(cut), _LISTED_TITLE), (cut, _ENDS_LIKE_TITLE), (NAME_LENGTHS, _LISTED_TITLE),
+             (NAME_LENGTHS, _LIKE_TITLE))  # fmt: skip
+    for lengths, title in tries:
+        for length in lengths:
             if len(text) > length and title.fullmatch(text[length:]):
                 return text[:length]
     return text
+
+
+_LIKELY_LENGTHS = (3, 2, 4)
+"""Name lengths by how common they are: where the segmenter allows two and only a word ending like a title
+follows (白玉|琴|中医师), the three characters; a listed title takes its ranks with it, so it is tried after the
+shortest name first (张伟|副主任医师, not 张伟副|主任医师)."""
+
+
+def _after_title(text: str) -> str:
+    """The name after a title opening the text (副教授王秀兰, 国家一级演员王秀兰), or the text as it was."""
+    if not _is_cjk(text):
+        return text
+    for length in NAME_LENGTHS:
+        name = text[-length:]
+        if len(text) > length and _has_surname(name) and _title_alone(text[:-length]):
+            if length == 4 and name[:2] not in COMPOUND_SURNAMES:
+                continue
+            return name
+    return text
+
+
+def _title_alone(text: str) -> bool:
+    """Whether words are a title and nothing else (副教授, 国家一级演员)."""
+    return bool(_LISTED_TITLE.fullmatch(text) or _ENDS_LIKE_TITLE.fullmatch(text))
+
+
+def _word_ends(words: list[str]) -> set[int]:
+    """Where the segmenter's words end in the text they cut."""
+    ends, at = set(), 0
+    for word in words:
+        at += len(word)
+        ends.add(at)
+    return ends
+
+
+def _name_like(name: str, words: list[str]) -> bool:
+    """Whether the opening `name` of a text cut into `words` may be a person's name: one word (王秀兰), or single
+    characters (张|伟, 王|建|家), never a word of its own after them (张伟|烹饪 of 张伟烹饪大师, 王秀兰|老 of
+    王秀兰老艺术家); four characters only with a compound surname or as one word."""
+    compound = name[:2] in COMPOUND_SURNAMES
+    if words[0] == name and not _may_be_person(name):  # 南京 of 南京老年大学王丽萍副教授
+        return False
+    if compound and len(name) == 2 or len(name) == max(NAME_LENGTHS) and not compound and words[0] != name:
+        return False
+    at = 0
+    for word in words:
+        if at >= len(name):
+            break
+        opening = at == 0 and len(word) <= len(name)
+        after_surname = at == 2 and compound
+        if not (opening or len(word) == 1 or after_surname):
+            return False
+        at += len(word)
+    return True
 
 
 def _is_cjk(text: str) -> bool:
