@@ -19,18 +19,20 @@ import re
 
 from indexer.linkage.markers import strip_markers
 
-_SEPARATOR = r"\s*(?:[·・•‧|｜丨:：>»_/／\-]|——|—)\s*"
-_SEPARATOR_CHARS = "·・•‧|｜丨:：>»_/／—\\-"
+_SEPARATOR = r"\s*(?:[·・•‧|｜丨:：>»_/／～~\-]|——|—)\s*"
+_SEPARATOR_CHARS = "·・•‧|｜丨:：>»_/／～~—\\-"
 _ORGANISATION = (
     r"(?:大学|学院|学校|中心|协会|学会|研究会|图书馆|文化馆|博物馆|纪念馆|电视台|广播电台|频道|平台|书院|栏目|专栏|专区|板块|讲坛"
     r"|(?:乐龄|银龄|银发|老年|长者|夕阳红|终身学习|全民学习|智慧助老|助老|适老化?|社区教育|老年教育)[”\"」』]?专题"
     r"|(?:学习|课程|体验|主题|资源|保健|生活|健康|文化|艺术|技能|科普|书画|国学|智慧)馆"
+    r"|(?:驿|充电|学习|服务)站|园地|天地|之窗|家园|乐园|学习圈|资源库|(?:课程|学习)超市|(?:养生|健康|学习|手工|书画)坊"
+    r"|(?:乐龄|银龄|银发族?|中老年|老年|长者)(?:课程|e学)"
     r"|学习网|教育网|学习在线|教育在线|网校|学苑|云课堂|app|客户端|公众号|视频号"
     r"|(?:老年|科普|党建|文明|健康|养生|人民|新华|央视|资讯|服务|新闻)网"
     r"|(?:社区|老年|终身|市民|全民)(?:教育|学习)"
     r"|(?:空中|云端|网上|网络|在线|线上|直播|名师|公益|市民|百姓|社区|乐龄|银龄|银发|夕阳红|老年|长者|周末|智慧|开放|终身"
-    r"|全民|幸福|快乐|阳光|金色|掌上|指尖|每日|每周|党员|干部|健康|养生|科普|法治|文化|生活|微|云|大)"
-    r"(?:课堂|讲堂|学堂|大讲堂|小课堂|微课堂))"
+    r"|全民|幸福|快乐|阳光|金色|掌上|指尖|每日|每周|党员|干部|健康|养生|科普|法治|文化|生活|助老|微|云|大)"
+    r"e?(?:课堂|讲堂|学堂|大讲堂|小课堂|微课堂))"
 )
 """Who lists a course: an organisation, a channel or column, a learning site, or a channel named 课堂 / 讲堂 by
 whom it serves (乐龄课堂, 空中课堂), never by a subject (民族舞课堂 is a course)."""
@@ -102,9 +104,12 @@ def _strip_once(text: str) -> str:
     packaging = _PACKAGING.search(text) if _PACKAGING_END.search(text) else None
     if packaging and _enough(text[: packaging.start()]):
         return text[: packaging.start()]
-    leading = _leading_label_end(text)
+    leading = _path_end(text) or _leading_label_end(text)
     if leading:
         return text[leading:]
+    tag = _HASHTAG.search(text)
+    if tag and _LABEL.fullmatch(tag.group(1).strip()) and _enough(text[: tag.start()] + text[tag.end() :]):
+        return (text[: tag.start()] + " " + text[tag.end() :]).strip()
     for pattern in (_TRAILING, _SPACED_LABEL):
         trailing = pattern.search(text)
         if trailing and _LABEL.fullmatch(trailing.group(1).strip()) and _enough(text[: trailing.start()]):
@@ -126,6 +131,22 @@ def _leading_label_end(text: str) -> int | None:
         if 0 < len(label) <= 32 and _LABEL.fullmatch(label) and _enough(text[found.end() :]):
             return found.end()
     return None
+
+
+_PATH = re.compile(r"\s*[>»]\s*")
+_HOME = frozenset(("首页", "主页", "当前位置"))
+_HASHTAG = re.compile(r"#([^#]{1,24})#")
+"""A topic tag around a zone's name (课名 #乐龄专区#): dropped when it names a listing label."""
+
+
+def _path_end(text: str) -> int | None:
+    """Where the title starts after a site's path opening with a listing label or the home page (乐龄专区 > 养生保健 >
+    课名): the path's last part is the title."""
+    steps = list(_PATH.finditer(text))
+    first = text[: steps[0].start()].strip() if steps else ""
+    if len(steps) < 2 or not (first in _HOME or _LABEL.fullmatch(first)) or not _enough(text[steps[-1].end() :]):
+        return None
+    return steps[-1].end()
 
 
 def _enough(rest: str) -> bool:
