@@ -94,6 +94,16 @@ class SearchHit:
     missing: tuple[str, ...] = ()
     """Words of the query this record does not hold (it was found through the others)."""
 
+    @property
+    def uid(self) -> str:
+        """The record's uid (a backend may know it before it has read the record)."""
+        return self.record.uid
+
+    def text_fields(self) -> Mapping[str, str]:
+        """The analysed fields of the record (indexer.record_text), which a backend may read apart from the record:
+        what steps that only look at the words a record holds (`_by_coordination`, `_with_missing`) ask for."""
+        return record_text(self.record).fields
+
 
 @dataclass
 class SearchResult:
@@ -228,9 +238,9 @@ def _by_coordination(
     tiers: dict[str, int] = {}
 
     def tier(hit: SearchHit) -> int:  # once a record: the page's records are among the first ones
-        if (known := tiers.get(hit.record.uid)) is None:
-            missing = set(missing_terms(terms, record_text(hit.record).fields))
-            known = tiers[hit.record.uid] = coordination_tier(terms, weights, [t.text not in missing for t in terms])
+        if (known := tiers.get(hit.uid)) is None:
+            missing = set(missing_terms(terms, hit.text_fields()))
+            known = tiers[hit.uid] = coordination_tier(terms, weights, [t.text not in missing for t in terms])
         return known
 
     whole = coordination_tier(terms, weights, [True] * len(terms))
@@ -238,7 +248,7 @@ def _by_coordination(
         return result
     head = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)
     ranked = sorted(head, key=tier, reverse=True)  # stable: the engine's order within a tier
-    if [hit.record.uid for hit in ranked] == [hit.record.uid for hit in head]:
+    if [hit.uid for hit in ranked] == [hit.uid for hit in head]:
         return result
     return _own_first(result, ranked, from_start=from_start, first=lambda: head)
 
@@ -269,21 +279,21 @@ def _own_first(
     skipped or shown twice."""
     if not result.hits:
         return result
-    mine = {hit.record.uid for hit in own}
+    mine = {hit.uid for hit in own}
     head = result.hits if from_start or len(result.hits) >= result.total else first()
-    seen = [hit.record.uid for hit in head]
+    seen = [hit.uid for hit in head]
     if not seen:  # no reader of the first records: the page as the tags' pass ordered it
         return result
     if (start := result.hits[0].record.uid) not in seen:
-        return replace(result, hits=[hit for hit in result.hits if hit.record.uid not in mine])
+        return replace(result, hits=[hit for hit in result.hits if hit.uid not in mine])
     offset, known = seen.index(start), set(seen)
-    composed = [*own, *(hit for hit in head if hit.record.uid not in mine)]
+    composed = [*own, *(hit for hit in head if hit.uid not in mine)]
     reach = THEME_FEW if from_start else len(head)  # the first records later pages read (`first_page`)
     if offset + len(result.hits) < reach and result.next_cursor is not None:
         return replace(result, hits=composed[offset : offset + len(result.hits)])
     # the last page reaching into the first records: the rest of them, own records past them included, then the
     # page's records past them, so that the pages after it (the combined run's, less its own) skip none
-    past = [hit for hit in result.hits if hit.record.uid not in known and hit.record.uid not in mine]
+    past = [hit for hit in result.hits if hit.uid not in known and hit.uid not in mine]
     return replace(result, hits=[*composed[offset:], *past])
 
 
@@ -345,7 +355,7 @@ def _on_topic(terms: list[QueryTerm], hits: list[SearchHit]) -> list[SearchHit]:
     telling = [term for term in terms if says_something(term)]
     if not telling:
         return []
-    return [hit for hit in hits if len(missing_terms(telling, record_text(hit.record).fields)) < len(telling)]
+    return [hit for hit in hits if len(missing_terms(telling, hit.text_fields())) < len(telling)]
 
 
 def _with_missing(
@@ -355,10 +365,10 @@ def _with_missing(
     where hits need not hold the one word). A hit a question's tags found, not its words (`own` being the records
     its words found), lacks at least its every word when its text holds them all."""
     if len(terms) > 1 or always:
-        mine = {hit.record.uid for hit in own}
+        mine = {hit.uid for hit in own}
         for hit in result.hits:
-            hit.missing = missing_terms(terms, record_text(hit.record).fields)
-            if not hit.missing and own and hit.record.uid not in mine:
+            hit.missing = missing_terms(terms, hit.text_fields())
+            if not hit.missing and own and hit.uid not in mine:
                 hit.missing = tuple(term.text for term in terms)
         result.relaxed = bool(result.hits) and all(hit.missing for hit in result.hits)
     return result
@@ -403,7 +413,7 @@ def merge_duplicates(result: SearchResult) -> SearchResult:
     shown: set[str] = set()
     kept: list[SearchHit] = []
     for hit in result.hits:
-        if hit.record.uid in shown:
+        if hit.uid in shown:
             continue
         kept.append(hit)
         shown.update(other.uid for other in hit.also_on)

@@ -4,7 +4,7 @@ A text search runs FTS5 once, fetching every matching rowid (with its bm25 score
 relevance) into numpy; sqlite_facets filters those rows and counts the total and facets from its in-memory
 columns, and the page is picked from the same arrays (`np.partition` on the sort key, uids read only for
 the rows near the page boundary, to break ties by uid). Browsing without a query does the same over every
-live row. Only the page's payloads are read from `payloads` (sqlite_hits).
+live row. Only the payloads of the records a result shows are read from `payloads` (sqlite_hits).
 A text query runs in the steps of `search_in_steps` (the terms match_plan requires, weighted by the document
 frequencies of the index's fts5vocab; then Chinese words as title substrings; then any term), ranked by bm25 so
 that records holding more, and rarer, terms come first.
@@ -338,6 +338,7 @@ class SqliteSearch:
                 titles_of=titles_of, themes=query.themes, first_page=first_page,
                 from_start=query.cursor is None and query.page == 1,
             )  # fmt: skip
+            self._hit_reader.built(result.hits)  # on this snapshot: the hits of passes are read when shown
         finally:
             conn.execute("COMMIT")
         self._recent.put(key, result)
@@ -423,7 +424,7 @@ class SqliteSearch:
             rows = rows[: query.size]
             _, uid, key = rows[-1]
             next_cursor = encode_cursor(Cursor(sort=page.sort, key=key, uid=uid))
-        scored = [(row_id, key if page.sort == "relevance" else 0.0) for row_id, _, key in rows]
+        scored = [(row_id, uid, key if page.sort == "relevance" else 0.0) for row_id, uid, key in rows]
         # search_in_steps works out the words each hit lacks from its analysed text when the query has several
         # terms or also finds a theme's records (`_with_missing`): the hits then carry the analysis stored with them
         hits = self._hit_reader.hits(conn, scored, terms=terms, analysed=len(terms) > 1 or in_theme)
