@@ -42,11 +42,13 @@ from indexer.versions import RedoState, VersionStatus, log_state, version_status
 
 _logger = logging.getLogger(__name__)
 
-THEMES_RULES_VERSION = 1
+THEMES_RULES_VERSION = 2
 """The theme classifier's code of this edufed. History (an index that records none: written before versions were
 recorded, whatever rules those were):
 1: category paths, keywords in tags, title, subtitle and description, branch categories, conflict rules that may
-   drop a category's themes, and the weak-theme fallback only for a record that teaches (December 2026)."""
+   drop a category's themes, and the weak-theme fallback only for a record that teaches (December 2026).
+2: the weak-theme fallback counts only themes a rule of their own scored: a secondary theme's carried share is
+   no second subject, and the weak theme comes with its rules' secondary themes (December 2026)."""
 UNRECORDED = ""
 """The version of an index that records none."""
 THEMES_COMMAND = "edufed reindex --themes-only"

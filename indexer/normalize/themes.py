@@ -63,18 +63,20 @@ class _Scores:
     """Scores per theme and the rules behind them; evidence is written out only for the themes kept.
 
     `from_category` holds the themes a category rule gave (primary or secondary: both are kept outright);
+    `direct` the themes a keyword rule of their own scored (not only a share carried by another rule's match);
     `carried` maps a keyword rule's secondary theme to the rules (id, theme) that carried it; it is kept when
     such a rule's theme is the record's primary one and that rule's own matches (`by_rule`) reach the threshold:
     电脑 once in a description carries no 闲暇生活, nor does 电脑 in a vocational computing course.
     """
 
-    __slots__ = ("total", "from_category", "category_primary", "carried", "by_rule", "found", "branches")
+    __slots__ = ("total", "from_category", "category_primary", "direct", "carried", "by_rule", "found", "branches")
 
     def __init__(self) -> None:
         # a plain class: one is made per record, and a dataclass's field factories cost more than the scoring
         self.total: dict[str, float] = defaultdict(float)
         self.from_category: set[str] = set()
         self.category_primary: set[str] = set()
+        self.direct: set[str] = set()
         self.carried: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self.by_rule: dict[str, float] = defaultdict(float)
         self.found: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
@@ -198,6 +200,7 @@ class ThemeClassifier:
     def _apply_keywords(self, folded: FoldedFields, tags: str, scores: _Scores, *, unknown: str) -> None:
         weights = self.table.weights
         total, found, by_rule, carried = scores.total, scores.found, scores.by_rule, scores.carried
+        direct = scores.direct
         keyword = (self._keyword_matcher, self._keyword_rules)
         for text, weight, (matcher, rules) in (
             (unknown, weights.category_keyword, keyword),
@@ -211,6 +214,7 @@ class ThemeClassifier:
                 for rule_id, theme, secondary in rules.get(term, ()):
                     total[theme] += weight
                     found[theme].append((rule_id, term, weight))
+                    direct.add(theme)
                     if secondary:
                         by_rule[rule_id] += weight
                         for other in secondary:
@@ -231,10 +235,13 @@ class ThemeClassifier:
         kept = [
             t for t, s in scores.total.items() if t not in dropped and (s >= threshold or t in scores.from_category)
         ]
+        carry_from = threshold
         if not kept and weak:  # weak evidence of one subject beats none: the only theme scored, from the fallback
-            scored = [t for t, score in scores.total.items() if t not in dropped and score > 0]
+            # a share its own rule carried to a secondary theme is no second subject: the theme comes with the
+            # secondary themes of its rules (隔代 twice in a description is 代际沟通 with 思想道德, §6.1's row)
+            scored = [t for t in scores.direct if t not in dropped and scores.total[t] > 0]
             if len(scored) == 1 and scores.total[scored[0]] >= self.table.weights.fallback:
-                kept = scored
+                kept, carry_from = scored, 0.0
         kept.sort(key=lambda t: (t not in scores.category_primary, -scores.total[t]))
         for rule in conflicts:
             if rule.prefer:
@@ -244,7 +251,7 @@ class ThemeClassifier:
                 t
                 for t, rules in scores.carried.items()
                 if t not in kept and t not in dropped
-                and any(theme == kept[0] and scores.by_rule[rule_id] >= threshold for rule_id, theme in rules)
+                and any(theme == kept[0] and scores.by_rule[rule_id] >= carry_from for rule_id, theme in rules)
             ]  # fmt: skip
             kept += sorted(carried, key=lambda t: -scores.total[t])
         return kept[: self.table.max_themes]
