@@ -24,7 +24,7 @@ from indexer.normalize.themes import FoldedFields, ThemeClassifier
 DATA = Path(__file__).with_name("data")
 FIELDS = {"source", "title", "categories", "tags", "subtitle", "description", "themes", "taught", "why"}
 FLOORS = {  # file: (macro-F1 floor, every theme's F1 floor, ceiling of the share of records given no theme)
-    "themes_dev.yaml": (0.97, 0.94, 0.01),
+    "themes_dev.yaml": (0.97, 0.94, 0.015),
     "themes_dev2.yaml": (0.95, 0.83, 0.03),
 }
 
