@@ -1,7 +1,7 @@
 """The theme classifier on development sets written the way other editors write (data/themes_dev.yaml and the
-smaller data/themes_dev2.yaml): community-education sites, 老年大学 sites, the open university's 终身教育平台, the
-smartedu lifelong platform and provincial sites, every record labelled from its words and PLATFORMS.md §6.1 before
-the classifier ran on it.
+smaller themes_dev2.yaml and themes_dev3.yaml): community-education sites, 老年大学 sites, the open university's
+终身教育平台, the smartedu lifelong platform and provincial sites, every record labelled from its words and
+PLATFORMS.md §6.1 before the classifier ran on it.
 
 Measured as the quality suite measures themes (bench.quality.metrics.theme_figures: multi-label F1 per theme over
 every record, macro-F1 their mean). The floors are the figures the rules reached, rounded down: a change of the
@@ -26,6 +26,7 @@ FIELDS = {"source", "title", "categories", "tags", "subtitle", "description", "t
 FLOORS = {  # file: (macro-F1 floor, every theme's F1 floor, ceiling of the share of records given no theme)
     "themes_dev.yaml": (0.97, 0.94, 0.015),
     "themes_dev2.yaml": (0.95, 0.83, 0.03),
+    "themes_dev3.yaml": (0.86, 0.54, 0.14),
 }
 
 
@@ -48,9 +49,9 @@ def classifier() -> ThemeClassifier:
 
 def test_the_sets_are_what_they_say() -> None:
     """Enough records of every theme, the three weakest on other corpora most of all, labelled with known themes."""
-    first, second = records_of("themes_dev.yaml"), records_of("themes_dev2.yaml")
-    assert len(first) >= 250 and len(second) >= 90
-    for record in first + second:
+    first, others = records_of("themes_dev.yaml"), records_of("themes_dev2.yaml") + records_of("themes_dev3.yaml")
+    assert len(first) >= 250 and len(others) >= 150
+    for record in first + others:
         assert set(record) <= FIELDS and {"source", "title", "themes"} <= set(record), record
         assert record["themes"] and set(record["themes"]) <= set(THEMES) and len(record["themes"]) <= 3, record
     primaries = [r["themes"][0] for r in first]
