@@ -33,6 +33,7 @@ from indexer.match_plan import (
     wants_feedback,
     wants_theme_feedback,
 )
+from indexer.news import reads_as_news
 from indexer.record import Record
 from indexer.record_text import record_text
 from indexer.thesaurus import for_theme_filter
@@ -209,7 +210,25 @@ def search_in_steps(
             terms, result, plan=plan, widened=widened, frequencies=frequencies, first_page=first_page,
             from_start=from_start,
         )  # fmt: skip
-    return _with_missing(terms, result, always=feedback is not None, own=own)
+    return _news_after_courses(_with_missing(terms, result, always=feedback is not None, own=own))
+
+
+def _news_after_courses(result: SearchResult) -> SearchResult:
+    """The page with each news story (indexer.news: 「XX老年大学模特班结业汇报」) after the courses below it that hold
+    as many of the query's words: a learner searching 模特 wants the courses before a report on a class. Only the
+    page's own order changes, so its pages by number and by cursor still hold the records they held."""
+    hits = list(result.hits)
+    news = [reads_as_news(hit.record) for hit in hits]
+    if not any(news):
+        return result
+    for i in reversed(range(len(hits))):
+        if not news[i]:
+            continue
+        j = i
+        while j + 1 < len(hits) and not news[j + 1] and len(hits[j + 1].missing) <= len(hits[j].missing):
+            hits[j], hits[j + 1], news[j], news[j + 1] = hits[j + 1], hits[j], news[j + 1], news[j]
+            j += 1
+    return replace(result, hits=hits)
 
 
 def _by_coordination(
