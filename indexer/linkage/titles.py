@@ -53,9 +53,13 @@ EPISODES = re.compile(
     rf"(?:共|全|含)\s*(?:{_COUNT})\s*(?:{_LESSON_UNITS}|集|讲|课|节|期|章|回)(?:全|完结)?|(?:{_COUNT})\s*(?:集|讲)\s*(?:全|完结)(?!篇)"
     rf"|(?:更新至|更新到|已更新至|已更新|连载至|已更至|更至|已更)\s*第?\s*(?:{_COUNT})\s*(?:集|讲|课|节|期)"
     r"|第?\s*[0-9]{1,3}\s*[-~至到]\s*[0-9]{1,3}\s*[集讲]|(?:持续)?(?:连载中|更新中)"
+    rf"|第\s*(?:{_COUNT})\s*[集讲]\s*[-~～至到]\s*第\s*(?:{_COUNT})\s*[集讲]"
+    r"|[(（\[]?\s*(?<![0-9])(?:ep)?0?1\s*[-~～]\s*(?:ep)?0?(?:[3-9]|[1-9][0-9]{1,2})\s*[)）\]]?\s*$"
 )
-"""An episode count or progress (全12集, 12集全, 共8讲, 更新至第5集): how much of the course a listing holds, not
-which course (更新至第5集 is not the fifth episode)."""
+"""An episode count, range or progress (全12集, 12集全, 共8讲, 第一集至第十二集, 01-12 or ep01-ep12 at the end,
+更新至第5集): how much of the course a listing holds, not which course (更新至第5集 is not the fifth episode). A bare
+range at the end counts from the first episode to the third or later: 新概念英语 1-2 and 3-4 are two courses'
+books."""
 DURATION = (
     r"(?:(?:视频|课程|总|共)?时长\s*[:：]?\s*|视频\s*|共\s*)?约?\s*(?:[0-9]{1,3}\s*(?:分钟|小时|分)"
     r"|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)"

@@ -39,9 +39,10 @@ LINKAGE_VERSION = 4
    time at a title's end (45分钟, 时长 35 分钟) leaves the title; a title written wholly in brackets (【课名】) keeps
    its words (December 2026);
 4: a platform zone's name (乐龄专区, 老年学习馆, 银发专题) or a provincial platform's name before a title with only a
-   space between (浙江省老年教育 课名), and a lesson count in more forms (12节, 含12讲, 12个视频, 12堂课), leave the
-   title; a teacher's title no list holds leaves the name where the segmenter ends the name (何静|中医师, not 何静中),
-   and a title before the name or in a part of its own (副教授 王秀兰) too (December 2026)."""
+   space between (浙江省老年教育 课名), a lesson count in more forms (12节, 含12讲, 12个视频, 12堂课) and an episode
+   range (第一集至第十二集, 01-12) leave the title; a teacher's title no list holds leaves the name where the
+   segmenter ends the name (何静|中医师, not 何静中), and a title before the name or in a part of its own (副教授
+   王秀兰) too (December 2026)."""
 UNRECORDED = 1
 """The version of an index that records none."""
 LINKS_COMMAND = "edufed reindex --links-only"
