@@ -138,6 +138,7 @@ def search_in_steps(
     themes: Sequence[str] = (),
     first_page: TermsRun | None = None,
     from_start: bool = False,
+    shown: Callable[[Sequence[SearchHit]], None] | None = None,
 ) -> SearchResult:
     """The search plan both backends follow for `terms` (parsed from `q`): the records holding the terms that
     carry most of the query's weight (match_plan), those holding every term first; when nothing matches,
@@ -164,7 +165,9 @@ def search_in_steps(
     A learner's question finding few records (`wants_feedback`: 老伴走了心里难受) also finds the records of the tags
     its records on its topic share (`_question_feedback`), strictly after every record of its own words, whatever
     their scores (`_own_first`); those are read as the theme rule reads its holders. `from_start`: the page asked is
-    the first (page 1, no cursor), which saves reading the first records again to place it."""
+    the first (page 1, no cursor), which saves reading the first records again to place it. `shown`: reads the
+    records of the hits the page shows, together, before the steps that look at them (a backend whose hits are read
+    when first asked for: the records of the first records that only placed the page are never read)."""
     frequencies = _remembered(frequencies)
     related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
@@ -210,7 +213,10 @@ def search_in_steps(
             terms, result, plan=plan, widened=widened, frequencies=frequencies, first_page=first_page,
             from_start=from_start,
         )  # fmt: skip
-    return _news_after_courses(_with_missing(terms, result, always=feedback is not None, own=own))
+    result = _with_missing(terms, result, always=feedback is not None, own=own)
+    if shown is not None:
+        shown(result.hits)
+    return _news_after_courses(result)
 
 
 def _news_after_courses(result: SearchResult) -> SearchResult:
@@ -303,7 +309,7 @@ def _own_first(
     seen = [hit.uid for hit in head]
     if not seen:  # no reader of the first records: the page as the tags' pass ordered it
         return result
-    if (start := result.hits[0].record.uid) not in seen:
+    if (start := result.hits[0].uid) not in seen:
         return replace(result, hits=[hit for hit in result.hits if hit.uid not in mine])
     offset, known = seen.index(start), set(seen)
     composed = [*own, *(hit for hit in head if hit.uid not in mine)]

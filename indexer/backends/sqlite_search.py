@@ -336,7 +336,7 @@ class SqliteSearch:
             result = search_in_steps(
                 query.q, terms, vocabulary=self._vocabulary, run=run, frequencies=frequencies,
                 titles_of=titles_of, themes=query.themes, first_page=first_page,
-                from_start=query.cursor is None and query.page == 1,
+                from_start=query.cursor is None and query.page == 1, shown=self._hit_reader.built,
             )  # fmt: skip
             self._hit_reader.built(result.hits)  # on this snapshot: the hits of passes are read when shown
         finally:
