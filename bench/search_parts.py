@@ -11,7 +11,9 @@ round, it answers every query of a class (bench_engines', with its invisible suf
 recent results) and reports each step's CPU per search. The first round is untimed. The columns take turns round
 by round (in a shuffled order), so both see the same machine load; the figures are each step's median over the
 rounds, in microseconds a search. Steps nest (`_terms` inside `TantivySearch._facets`), so they do not add up;
-`SqliteSearch.search` is the whole search. One JSON line on stdout (and `--json`).
+`SqliteSearch.search` is the whole search. Since a search's hits are read when a result shows them, `HitReader.hits`
+only makes them: their records are read in `_PageRead.build` (under `HitReader.built`, or where a step first reads
+a record), and the words of records that only place a page in `_texts`. One JSON line on stdout (and `--json`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ STEPS = (
     ("indexer.backends.tantivy_search", "TantivySearch._ids_and_uids"),
     ("indexer.backends.tantivy_search", "TantivySearch._rowids"),
     ("indexer.backends.sqlite_hits", "HitReader.hits"),
+    ("indexer.backends.sqlite_hits", "HitReader.built"),
+    ("indexer.backends.sqlite_hits", "_PageRead.build"),
+    ("indexer.backends.sqlite_hits", "_texts"),
     ("indexer.backends.sqlite_hits", "_stored"),
     ("indexer.backends.sqlite_hits", "payload_json"),
     ("indexer.highlight", "Highlighter.record"),

@@ -165,8 +165,7 @@ class HitReader:
         page.hits = [StoredHit(page, row_id, uid, -float(score)) for row_id, uid, score in rows]
         return list(page.hits)
 
-    @staticmethod
-    def built(hits: Sequence[SearchHit]) -> None:
+    def built(self, hits: Sequence[SearchHit]) -> None:
         """Build every unbuilt hit of `hits`, those of one page together, and let go of what they were read with."""
         pages: dict[int, tuple[_PageRead, list[StoredHit]]] = {}
         for hit in hits:
