@@ -166,13 +166,16 @@ def search_in_steps(
     its records on its topic share (`_question_feedback`), strictly after every record of its own words, whatever
     their scores (`_own_first`); those are read as the theme rule reads its holders. `from_start`: the page asked is
     the first (page 1, no cursor), which saves reading the first records again to place it. `shown`: reads the
-    records of the hits the page shows, together, before the steps that look at them (a backend whose hits are read
-    when first asked for: the records of the first records that only placed the page are never read)."""
+    records of the hits the page shows, together, before the steps that look at them or their words (a backend whose
+    hits are read when first asked for: the records of the first records that only placed the page are never read,
+    and a shown record's words come with it)."""
     frequencies = _remembered(frequencies)
     related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
+        if shown is not None:
+            shown(result.hits)
         return _with_missing(terms, result, always=True)
     plan = match_plan(terms, frequencies)
     result = run(terms, plan=plan, widened=False)
@@ -213,9 +216,9 @@ def search_in_steps(
             terms, result, plan=plan, widened=widened, frequencies=frequencies, first_page=first_page,
             from_start=from_start,
         )  # fmt: skip
-    result = _with_missing(terms, result, always=feedback is not None, own=own)
     if shown is not None:
         shown(result.hits)
+    result = _with_missing(terms, result, always=feedback is not None, own=own)
     return _news_after_courses(result)
 
 
