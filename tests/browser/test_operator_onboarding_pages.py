@@ -39,7 +39,10 @@ def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[tuple[P
 
 
 def _checked(page: Page, name: str, *, full_page: bool = True) -> None:
-    """No sideways scrolling, no serious or critical axe violation; a screenshot to look at."""
+    """No sideways scrolling, no serious or critical axe violation; a screenshot to look at. Measured once the page
+    has loaded: a form's answer is a new page, and its layout before the stylesheets arrive is the unstyled one
+    (a fresh-clone run measured a preview 426 px too wide on a phone, under load)."""
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0, name
     assert blocking(axe_violations(page)) == [], name
     shot(page, name, full_page=full_page)
