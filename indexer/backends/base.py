@@ -176,7 +176,7 @@ def search_in_steps(
         result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
         if shown is not None:
             shown(result.hits)
-        return _with_missing(terms, result, always=True)
+        return _news_after_courses(_with_missing(terms, result, always=True))
     plan = match_plan(terms, frequencies)
     result = run(terms, plan=plan, widened=False)
     widened = False

@@ -94,7 +94,8 @@ def person_name(name: str) -> str:
         if len(names) == 1:
             return names[0]
     text = _squash(text)
-    return _without_title(text) if _without_title(text) != text else _after_title(text)
+    named = _without_title(text)
+    return named if named != text else _after_title(text)
 
 
 def name_in_text(text: str, *, labelled: bool = False, prose: bool = False) -> str | None:
