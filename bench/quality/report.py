@@ -37,9 +37,12 @@ def tables(reports: list[dict[str, Any]]) -> str:
                   key=lambda k: (k.count("."), k))  # fmt: skip
     for key in keys:
         lines.append(f"  {key.removeprefix('duplicates.'):<38}" + "".join(f"{_one(f, key):>20}" for f in figures))
-    lines += ["", f"{'themes (F1)':<40}{header}"]
-    for key in ("macro_f1", "min_f1", "unthemed_share", *[f"f1.{t}" for t in THEMES]):
+    lines += ["", f"{'themes (F1; per theme F1 / P / R)':<40}{header}"]
+    for key in ("macro_f1", "min_f1", "unthemed_share"):
         lines.append(f"  {key:<38}" + "".join(f"{_one(f, 'themes.' + key):>20}" for f in figures))
+    for theme in THEMES:  # precision and recall say whether a theme fires on others' records or misses its own
+        cells = "".join(f"{_theme_triple(f, theme):>20}" for f in figures)
+        lines.append(f"  {'f1/p/r.' + theme:<{38 - len(theme)}}{cells}")
     platforms = sorted({k for f in figures for k in f if k.startswith("themes.macro_f1.")})
     for key in platforms:
         lines.append(f"  {key.removeprefix('themes.'):<38}" + "".join(f"{_one(f, key):>20}" for f in figures))
@@ -64,6 +67,10 @@ def worst_queries(report: dict[str, Any], count: int) -> str:
 
 def _triple(figures: dict[str, float], cls: str) -> str:
     return "/".join(_one(figures, f"relevance.{cls}.{m}") for m in ("ndcg@10", "recall@50", "mrr"))
+
+
+def _theme_triple(figures: dict[str, float], theme: str) -> str:
+    return "/".join(_one(figures, f"themes.{m}.{theme}") for m in ("f1", "precision", "recall"))
 
 
 def _one(figures: dict[str, float], key: str) -> str:

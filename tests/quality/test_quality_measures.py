@@ -11,7 +11,7 @@ import pytest
 from bench.quality.corpus import build_corpus
 from bench.quality.judge import EMPTY_ALLOWED, JudgementError, load_judgements
 from bench.quality.metrics import clustered_pairs, ndcg, pair_figures, recall, reciprocal_rank, theme_figures
-from bench.quality.report import below_floors
+from bench.quality.report import below_floors, tables
 
 
 def test_ndcg_is_one_for_the_ideal_order_and_discounts_a_late_best_hit() -> None:
@@ -94,3 +94,16 @@ def test_corpus_labels_every_duplicate_and_hard_negative_kind_with_the_evidence_
         "prefix",
         "subtitle",
     }
+
+
+def test_the_theme_table_gives_each_theme_precision_and_recall_beside_its_f1() -> None:
+    """Whether a theme fires on other themes' records or misses its own is an aggregate, shown on blind sets too."""
+    found = theme_figures({"a": ["思想道德"], "b": ["科学文化"], "c": ["思想道德"]},
+                          {"a": ["思想道德"], "b": ["思想道德", "科学文化"], "c": []})  # fmt: skip
+    figures = {f"themes.{k}": v for k, v in found.items()} | {"corpus.records": 3.0, "corpus.queries": 0.0,
+                                                              "seconds.index": 0.0, "seconds.search": 0.0}  # fmt: skip
+    table = tables([{"backend": "sqlite", "figures": figures}])
+    row = next(line for line in table.splitlines() if "思想道德" in line)
+    assert row.split()[-1] == "0.500/0.500/0.500"  # one of two found, one of two given right
+    row = next(line for line in table.splitlines() if "科学文化" in line)
+    assert row.split()[-1] == "1.000/1.000/1.000"
