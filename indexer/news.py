@@ -64,8 +64,11 @@ _COUNTED = re.compile(
     r"(?:参加|参与|齐聚|相聚|走进|来到|报名|同唱|同跳|共度|共学|一起)"
 )
 """A count of people taking part opening the title (200余名老年学员参加…, 百名老人同唱一首歌)."""
-_DATED = re.compile(r"^(?:[0-9]{4}年)?[0-9]{1,2}月[0-9]{1,2}日[，,\s]")
-"""A date opening the title, as a report does (3月15日，朝阳社区开展…)."""
+_DATED = re.compile(r"^(?:[0-9]{4}年)?[0-9]{1,2}月[0-9]{1,2}日[，,\s]|^在[^\s，,：:]{2,10}[，,]|^谁说")
+"""A date or a place opening the title as a sentence, as a report does (3月15日，朝阳社区开展…; 在鼓楼，…;
+谁说老人学不会…)."""
+_QUOTED = re.compile(r"^[“「\"][^”」\"]{2,20}[，,！!][^”」\"]{1,20}[”」\"]")
+"""Someone's words opening the title (“活到老，学到老”…): a course names itself, it quotes nobody."""
 _DATELINE = re.compile(r"^([^\s，,：:｜|【】\[\]（）()“”\"]{2,9})[：:]\s*(\S.*)$")
 """A head before a colon, to be read as a dateline when it is a place alone."""
 _COMMUNITY = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:社区|街道|村|镇|乡)$")
@@ -106,7 +109,7 @@ def headline(title: str) -> bool:
     return bool(
         _REPORT.search(text) or _HELD.match(text) or _OPENED.search(text) or _VISIT.search(text)
         or _TOOK_PART.search(text) or _BROUGHT.search(text) or _TOLD.search(text) or _COUNTED.match(text)
-        or _DATED.match(text) or _dateline(text)
+        or _DATED.match(text) or _QUOTED.match(text) or _dateline(text)
     )  # fmt: skip
 
 
