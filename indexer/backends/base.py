@@ -160,7 +160,9 @@ def search_in_steps(
     theme's records of the tags its holders share, after them (`_theme_feedback`): the theme's courses of that
     subject which never say the word. Those holders are read from the page when it shows them all, else through
     `first_page` (the same pass from the first record, when the backend gives it); the theme facet then counts, for
-    another theme, what the word finds there (`_other_themes_as_found`).
+    another theme, what the word finds there (`_other_themes_as_found`). A word no record of the theme holds in any
+    form (孙子 where its courses say 孙辈) finds the theme's every record, each lacking it: a relaxed page of the
+    courses the learner picked, not an empty one.
 
     A learner's question finding few records (`wants_feedback`: 老伴走了心里难受) also finds the records of the tags
     its records on its topic share (`_question_feedback`), strictly after every record of its own words, whatever
@@ -188,6 +190,11 @@ def search_in_steps(
     if result.total == 0 and len(terms) > 1:
         plan = any_of_content(terms)
         result = run(terms, plan=plan, widened=widened)
+    if result.total == 0 and themes and terms:
+        result = run(terms, plan=plan, widened=widened, in_theme=True)
+        if shown is not None:
+            shown(result.hits)
+        return _news_after_courses(_with_missing(terms, result, always=True))
     own: list[SearchHit] = []
     if not themes and wants_feedback(terms, total=result.total):
         own = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)

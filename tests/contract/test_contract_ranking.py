@@ -263,6 +263,29 @@ def test_a_word_under_a_theme_filter_never_matches_by_a_character_alone(catalogu
     assert result.facets["theme"] == {"养生保健": 2}  # the other themes' 舞 records are not counted either
 
 
+def test_a_word_no_record_of_the_filtered_theme_holds_finds_the_themes_records_lacking_it(
+    catalogue: IndexBackend,
+) -> None:
+    """An empty page is no answer to a learner who picked a theme and typed an everyday word its courses do not use
+    (孙子 where they say 孙辈): the theme's records follow, each lacking the word. Its characters still match nothing
+    (孙 alone would find other themes' records as well)."""
+    catalogue.upsert(
+        [
+            make_record("gd1", "隔代教育：如何与孙辈沟通", themes=["代际沟通"]),
+            make_record("gd2", "亲子阅读与家庭沟通", themes=["代际沟通"]),
+            make_record("ot1", "孙子兵法与人生智慧", themes=["科学文化"]),
+        ]
+    )
+    result = catalogue.search(SearchQuery(q="孙子", themes=("代际沟通",), size=100))
+    in_theme = catalogue.search(SearchQuery(q="", themes=("代际沟通",), size=100))
+    assert {h.record.source_id for h in result.hits} == {h.record.source_id for h in in_theme.hits}
+    assert {"gd1", "gd2"} <= {h.record.source_id for h in result.hits}
+    assert result.total == in_theme.total and "ot1" not in {h.record.source_id for h in result.hits}
+    assert result.relaxed and all(h.missing == ("孙子",) for h in result.hits)
+    assert found_ids(catalogue, "孙子") == ["ot1"]  # without the filter the word finds its holder alone
+    assert catalogue.search(SearchQuery(q="孙子兵法", themes=("科学文化",))).total == 1  # a holder: no fallback
+
+
 ABOUT_PENSION_SCAMS = [
     make_record("pj1", "识破养老骗局", themes=["法律法规"], description="民警讲解冒充公检法的套路。"),
     *(

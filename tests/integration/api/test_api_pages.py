@@ -72,6 +72,18 @@ def test_a_relaxed_search_says_the_results_hold_only_some_of_the_words(client: h
     assert not page(client, "/", q="书法").cssselect(".relaxed-note")
 
 
+def test_a_word_no_course_of_the_chosen_theme_holds_shows_the_themes_courses_and_says_so(
+    client: httpx.Client,
+) -> None:
+    """A learner who picked 代际沟通 and typed 孙子 (its course says 孙辈) sees the theme's course, not nothing."""
+    doc = page(client, "/", q="孙子", theme="代际沟通")
+    [result] = doc.cssselect("li.result")
+    assert "隔代教育" in result.cssselect(".result-title")[0].text_content()
+    assert "孙子" in result.cssselect(".result-missing")[0].text_content()
+    assert "这个主题的课程" in doc.cssselect(".relaxed-note")[0].text_content()
+    assert not page(client, "/", q="孙子").cssselect("li.result")  # without the theme: nothing holds 孙子
+
+
 def test_theme_chip_link_filters_by_theme_and_keeps_the_query(client: httpx.Client) -> None:
     doc = page(client, "/", q="书法")
     chip = next(a for a in doc.cssselect(".themes a.chip") if a.text_content().split()[0] == "闲暇生活")
