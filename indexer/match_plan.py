@@ -154,6 +154,29 @@ courses before a 诗歌朗诵 course with no tags, nDCG 1.000 -> 0.876; at 0.1 n
 the third held-out set's theme_filter nDCG did, 0.894 -> 0.889; at 0.01 no query of either development set fell)."""
 
 
+THEME_CHARACTER_WEIGHT = 0.1
+"""Score weight of a word's characters where they stand in the titles, subtitles and tags of a filtered theme's
+records, when no record of the theme holds the word (`theme_characters_term`)."""
+
+
+def theme_characters_term(terms: Sequence[QueryTerm]) -> QueryTerm | None:
+    """The Chinese characters of the query's words saying what it is about (`says_something`; every word when none
+    does), each matching where it stands in a record's title, subtitle or tags (the `chars` column) at
+    THEME_CHARACTER_WEIGHT times the character's rarity in general Chinese (word_rarity: 孙 0.80, 子 0.61, 上 0.3):
+    under a theme filter whose records hold none of the words in any form, they order the
+    theme's records (孙 of 孙子 ranks the 孙辈 courses of 代际沟通 first). Only ever scored among the theme's records:
+    alone, a character finds other subjects (法 of 书法 in every 法律 title)."""
+    telling = [term for term in terms if says_something(term)] or list(terms)
+    characters = dict.fromkeys(c for term in telling for run in _CJK.findall(term.text) for c in run)
+    if not characters:
+        return None
+    found = tuple(
+        Alternative("chars", (c,), weight=_rounded(THEME_CHARACTER_WEIGHT * rarity_factor(c)), title_bonus=True)
+        for c in characters
+    )
+    return QueryTerm("".join(characters), found)
+
+
 def wants_feedback(terms: Sequence[QueryTerm], *, total: int) -> bool:
     """Whether a search found little enough for `feedback_term`: a question of several words finding some records
     and fewer than FEW_FOUND. Asked before its hits are read for their topic, which costs an analysis of each."""

@@ -28,6 +28,7 @@ from indexer.match_plan import (
     missing_terms,
     says_something,
     term_tokens,
+    theme_characters_term,
     tiers_differ,
     wants_coordination,
     wants_feedback,
@@ -162,7 +163,8 @@ def search_in_steps(
     `first_page` (the same pass from the first record, when the backend gives it); the theme facet then counts, for
     another theme, what the word finds there (`_other_themes_as_found`). A word no record of the theme holds in any
     form (孙子 where its courses say 孙辈) finds the theme's every record, each lacking it: a relaxed page of the
-    courses the learner picked, not an empty one.
+    courses the learner picked, not an empty one, those whose titles or tags hold its characters first
+    (`theme_characters_term`; the theme facet counts for another theme what the word finds there).
 
     A learner's question finding few records (`wants_feedback`: 老伴走了心里难受) also finds the records of the tags
     its records on its topic share (`_question_feedback`), strictly after every record of its own words, whatever
@@ -191,7 +193,12 @@ def search_in_steps(
         plan = any_of_content(terms)
         result = run(terms, plan=plan, widened=widened)
     if result.total == 0 and themes and terms:
-        result = run(terms, plan=plan, widened=widened, in_theme=True)
+        empty, characters = result, theme_characters_term(terms)
+        if characters is None:
+            result = run(terms, plan=plan, widened=widened, in_theme=True)
+        else:
+            result = run([*terms, characters], plan=AnyOf((plan, len(terms))), widened=widened, in_theme=True)
+            result = _other_themes_as_found(result, empty, themes=themes)
         if shown is not None:
             shown(result.hits)
         return _news_after_courses(_with_missing(terms, result, always=True))

@@ -267,13 +267,15 @@ def test_a_word_no_record_of_the_filtered_theme_holds_finds_the_themes_records_l
     catalogue: IndexBackend,
 ) -> None:
     """An empty page is no answer to a learner who picked a theme and typed an everyday word its courses do not use
-    (孙子 where they say 孙辈): the theme's records follow, each lacking the word. Its characters still match nothing
-    (孙 alone would find other themes' records as well)."""
+    (孙子 where they say 孙辈): the theme's records follow, each lacking the word, those whose titles hold its
+    characters first. The characters only order the theme's records: the theme facet counts for another theme what
+    the word finds there (孙 alone would find other themes' records as well)."""
     catalogue.upsert(
         [
-            make_record("gd1", "隔代教育：如何与孙辈沟通", themes=["代际沟通"]),
             make_record("gd2", "亲子阅读与家庭沟通", themes=["代际沟通"]),
+            make_record("gd1", "隔代教育：如何与孙辈沟通", themes=["代际沟通"]),
             make_record("ot1", "孙子兵法与人生智慧", themes=["科学文化"]),
+            make_record("ot2", "外孙女学国画", themes=["科学文化"]),
         ]
     )
     result = catalogue.search(SearchQuery(q="孙子", themes=("代际沟通",), size=100))
@@ -282,6 +284,8 @@ def test_a_word_no_record_of_the_filtered_theme_holds_finds_the_themes_records_l
     assert {"gd1", "gd2"} <= {h.record.source_id for h in result.hits}
     assert result.total == in_theme.total and "ot1" not in {h.record.source_id for h in result.hits}
     assert result.relaxed and all(h.missing == ("孙子",) for h in result.hits)
+    assert result.hits[0].record.source_id == "gd1"  # 孙 of 孙辈 in its title
+    assert result.facets["theme"]["科学文化"] == 1  # ot1 holds the word; ot2 only its character 孙
     assert found_ids(catalogue, "孙子") == ["ot1"]  # without the filter the word finds its holder alone
     assert catalogue.search(SearchQuery(q="孙子兵法", themes=("科学文化",))).total == 1  # a holder: no fallback
 

@@ -20,6 +20,7 @@ from indexer.match_plan import (
     stray_characters,
     term_frequency,
     term_tokens,
+    theme_characters_term,
     tiers_differ,
     wants_coordination,
     wants_theme_feedback,
@@ -250,3 +251,13 @@ def test_no_record_is_read_when_the_plans_records_cannot_differ_in_share() -> No
     many = parse_query("书法 国画 摄影 太极 英语 插花 剪纸")  # more terms than are tried: taken to differ
     assert tiers_differ(AllOf((0, AnyOf(tuple(range(7))))), many, [1.0] + [0.001] * 6)
     assert not tiers_differ(AllOf((0, AnyOf(tuple(range(6))))), many[:6], [1.0] + [0.001] * 5)
+
+
+def test_a_words_characters_for_a_theme_weigh_by_their_rarity_and_leave_the_questions_framing_out() -> None:
+    chars = theme_characters_term(parse_query("孙子"))
+    assert chars is not None and [a.tokens for a in chars.alternatives] == [("孙",), ("子",)]
+    assert all(a.field == "chars" and a.title_bonus for a in chars.alternatives)  # never counted as holding the word
+    assert chars.alternatives[0].weight > chars.alternatives[1].weight  # 孙 says more than the suffix 子
+    question = theme_characters_term(parse_query("怎么和孙子相处"))
+    assert question is not None and "怎" not in question.text and "孙" in question.text
+    assert theme_characters_term(parse_query("abc")) is None
