@@ -58,7 +58,8 @@ class SearchResponse(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
     relaxed: bool = Field(
         False,
-        description="No record holds every word of q: these items hold some of them, those holding more first.",
+        description="No record holds every word of q: these items hold some of them, those holding more first. "
+        "Under a theme filter whose records hold none of the words, the theme's records, each lacking them.",
     )
     merged: int = Field(
         0,
