@@ -163,9 +163,9 @@ def theme_characters_term(terms: Sequence[QueryTerm]) -> QueryTerm | None:
     """The Chinese characters of the query's words saying what it is about (`says_something`; every word when none
     does), each matching where it stands in a record's title, subtitle or tags (the `chars` column) at
     THEME_CHARACTER_WEIGHT times the character's rarity in general Chinese (word_rarity: 孙 0.80, 子 0.61, 上 0.3):
-    under a theme filter whose records hold none of the words in any form, they order the
-    theme's records (孙 of 孙子 ranks the 孙辈 courses of 代际沟通 first). Only ever scored among the theme's records:
-    alone, a character finds other subjects (法 of 书法 in every 法律 title)."""
+    under a theme filter whose records hold none of the words in any form, they order the theme's records (孙 of 孙子
+    ranks the 孙辈 courses of 代际沟通 first). Only ever scored among the theme's records: alone, a character finds
+    other subjects (法 of 书法 in every 法律 title)."""
     telling = [term for term in terms if says_something(term)] or list(terms)
     characters = dict.fromkeys(c for term in telling for run in _CJK.findall(term.text) for c in run)
     if not characters:
