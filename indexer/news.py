@@ -94,11 +94,28 @@ _HOW_TO = re.compile(r"^(?:浅谈|谈谈|论|学会|教你|手把手|跟我学|�
 """Words of a course's or an essay's title, never of a headline (社区活动如何开展)."""
 
 
+_REPORTED = re.compile(
+    r"^(?:近日|日前|昨日|昨天|前不久|本周|上周|今年[0-9一二三四五六七八九十]+月|[0-9]{1,2}月[0-9]{1,2}日"
+    r"(?:上午|下午|晚上)?)[，,]"
+    r"|现场(?:气氛|座无虚席|热闹|欢声)|此次活动|据悉|据了解|记者(?:从|了解到|获悉)|通讯员"
+)
+"""How a report's text opens or what only a report says (近日，…; 现场气氛热烈, 此次活动, 据悉, 记者从…了解到); never a
+course's words about events (如何策划…活动现场的组织)."""
+_TEXT_READ = 200
+"""Characters of a description read for a report's words: its opening, where a report says when and who."""
+
+
 def reads_as_news(record: Record) -> bool:
-    """Whether `record` is a news story (see the module): nothing taught of its own and a headline for a title."""
+    """Whether `record` is a news story (see the module): nothing taught of its own, and a headline for a title or
+    a report's words in its description's opening (近日，…社区…; 活动现场; 据悉)."""
     if record.instructors or record.lessons or record.lesson_count:
         return False
-    return headline(record.title)
+    return headline(record.title) or reported(record.description or "")
+
+
+def reported(text: str) -> bool:
+    """Whether a description reads as a report (see `reads_as_news`)."""
+    return bool(_REPORTED.search(fold(text[:_TEXT_READ]).strip()))
 
 
 def headline(title: str) -> bool:

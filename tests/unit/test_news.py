@@ -111,3 +111,29 @@ def test_a_record_with_a_teacher_or_lessons_is_never_news() -> None:
     taught = course("a:3", title).model_copy(update={"lessons": [Lesson(id="1", title="台步", order=1)]})
     assert not reads_as_news(taught)
     assert not reads_as_news(course("a:4", title).model_copy(update={"lesson_count": 6}))
+
+
+REPORTS = [
+    "近日，鼓楼社区学习点的剪纸学习班迎来了新学员。学员们表示收获很大。",
+    "3月20日上午，市老年大学春季学期开学。",
+    "活动中，老师为大家示范了太极拳的基本动作，现场气氛热烈。",
+    "据悉，此次活动共吸引了200余名居民参加。",
+    "记者从区老年大学了解到，今年秋季共开设32个班级。",
+]
+COURSE_TEXTS = [
+    "本课程从握笔姿势讲起，学习书法楷书的基本笔画。",
+    "课程介绍：近年来，电信诈骗手段不断翻新，本课带您识别常见骗局。",
+    "学习剪纸的基本技法，适合零基础学员。",
+    "如何策划一场社区活动：从目标、预算到活动现场的组织。",
+]
+
+
+@pytest.mark.parametrize("text", REPORTS)
+def test_a_record_whose_description_reads_as_a_report_is_news_whatever_its_title(text: str) -> None:
+    assert reads_as_news(course("a:1", "剪纸学习班", description=text))
+    assert not reads_as_news(course("a:2", "剪纸学习班", description=text, teachers=["王丽萍"]))
+
+
+@pytest.mark.parametrize("text", COURSE_TEXTS)
+def test_a_courses_description_is_no_report(text: str) -> None:
+    assert not reads_as_news(course("a:1", "剪纸学习班", description=text))
