@@ -1,5 +1,6 @@
 """The theme classifier on development sets written the way other editors write (data/themes_dev.yaml and the
-smaller themes_dev2.yaml and themes_dev3.yaml): community-education sites, 老年大学 sites, the open university's
+smaller themes_dev2.yaml, themes_dev3.yaml and themes_dev4.yaml, the last of the weakest themes and their hard
+negatives): community-education sites, 老年大学 sites, the open university's
 终身教育平台, the smartedu lifelong platform and provincial sites, every record labelled from its words and
 PLATFORMS.md §6.1 before the classifier ran on it.
 
@@ -27,6 +28,7 @@ FLOORS = {  # file: (macro-F1 floor, every theme's F1 floor, ceiling of the shar
     "themes_dev.yaml": (0.97, 0.94, 0.015),
     "themes_dev2.yaml": (0.95, 0.83, 0.03),
     "themes_dev3.yaml": (0.86, 0.54, 0.14),
+    "themes_dev4.yaml": (0.91, 0.83, 0.04),
 }
 
 
@@ -49,8 +51,9 @@ def classifier() -> ThemeClassifier:
 
 def test_the_sets_are_what_they_say() -> None:
     """Enough records of every theme, the three weakest on other corpora most of all, labelled with known themes."""
-    first, others = records_of("themes_dev.yaml"), records_of("themes_dev2.yaml") + records_of("themes_dev3.yaml")
-    assert len(first) >= 250 and len(others) >= 150
+    first = records_of("themes_dev.yaml")
+    others = [r for name in ("themes_dev2.yaml", "themes_dev3.yaml", "themes_dev4.yaml") for r in records_of(name)]
+    assert len(first) >= 250 and len(others) >= 250
     for record in first + others:
         assert set(record) <= FIELDS and {"source", "title", "themes"} <= set(record), record
         assert record["themes"] and set(record["themes"]) <= set(THEMES) and len(record["themes"]) <= 3, record
