@@ -119,6 +119,9 @@ class SearchResult:
     """Every hit of this page lacks some word of the query (see SearchHit.missing): they hold some of them."""
     merged: int = 0
     """Hits left out of `hits` because an earlier hit lists them in also_on (see `merge_duplicates`)."""
+    theme_only: bool = False
+    """No record of the filtered theme holds any word of the query: the hits are the theme's records, each lacking
+    them (`search_in_steps`). A standing search (a feed) lists none of them: they match the theme, not the words."""
 
 
 class TermsRun(Protocol):
@@ -201,7 +204,7 @@ def search_in_steps(
             result = _other_themes_as_found(result, empty, themes=themes)
         if shown is not None:
             shown(result.hits)
-        return _news_after_courses(_with_missing(terms, result, always=True))
+        return replace(_news_after_courses(_with_missing(terms, result, always=True)), theme_only=True)
     own: list[SearchHit] = []
     if not themes and wants_feedback(terms, total=result.total):
         own = _first_records(result, terms, plan=plan, widened=widened, first_page=first_page)

@@ -41,14 +41,16 @@ def _answer(request: Request, records: list[Record], *, info: FeedInfo, kind: Fe
 
 
 def _searched(cat: Catalogue, params: SearchParams) -> list[Record]:
-    """The newest records of a search: page one, sorted by newest, every record an entry of its own.
+    """The newest records of a search: page one, sorted by newest, every record an entry of its own. None when no
+    record of the search's theme holds any of its words: the page the search API then shows (the theme's courses,
+    each lacking them) answers a learner now, while a feed is a standing search whose entries match it.
 
     `size` is checked against `search.max_page_size` as in the search API (422 above it).
     """
     size = params.size or min(FEED_SIZE, cat.limits.max_page_size)
     feed_params = replace(params, sort="newest", page=1, cursor=None, size=size)
     result = cat.search(build_query(feed_params, limits=cat.limits))
-    return [hit.record for hit in result.hits]
+    return [] if result.theme_only else [hit.record for hit in result.hits]
 
 
 def _filtered_feed(

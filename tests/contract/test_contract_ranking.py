@@ -283,11 +283,12 @@ def test_a_word_no_record_of_the_filtered_theme_holds_finds_the_themes_records_l
     assert {h.record.source_id for h in result.hits} == {h.record.source_id for h in in_theme.hits}
     assert {"gd1", "gd2"} <= {h.record.source_id for h in result.hits}
     assert result.total == in_theme.total and "ot1" not in {h.record.source_id for h in result.hits}
-    assert result.relaxed and all(h.missing == ("孙子",) for h in result.hits)
+    assert result.relaxed and result.theme_only and all(h.missing == ("孙子",) for h in result.hits)
     assert result.hits[0].record.source_id == "gd1"  # 孙 of 孙辈 in its title
     assert result.facets["theme"]["科学文化"] == 1  # ot1 holds the word; ot2 only its character 孙
     assert found_ids(catalogue, "孙子") == ["ot1"]  # without the filter the word finds its holder alone
-    assert catalogue.search(SearchQuery(q="孙子兵法", themes=("科学文化",))).total == 1  # a holder: no fallback
+    held = catalogue.search(SearchQuery(q="孙子兵法", themes=("科学文化",)))
+    assert held.total == 1 and not held.theme_only  # a holder: no fallback
 
 
 ABOUT_PENSION_SCAMS = [

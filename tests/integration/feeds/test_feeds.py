@@ -68,6 +68,25 @@ def test_a_feed_answers_304_to_its_etag_or_last_modified_until_the_catalogue_cha
         assert _parse(changed).entries[0].title == "新的养生保健课"
 
 
+def test_a_search_feed_lists_nothing_when_no_record_of_its_theme_holds_its_word(
+    index: SqliteBackend, tmp_path: Path
+) -> None:
+    """The search API shows the theme's courses for a word none of them holds; a feed of that search stays empty
+    until a course holding the word arrives."""
+    records = [course(n) for n in range(COUNT)]
+    index.upsert(records)
+    params = {"q": "孙子", "theme": "心理健康"}
+    with serve_site(tmp_path, backend=index) as url:
+        searched = httpx.get(f"{url}/api/v1/search", params=params).json()
+        feed = _parse(httpx.get(f"{url}/feeds/search.atom", params=params))
+        arrived = records[5].model_copy(update={"title": "孙子的心理", "themes": ["心理健康"]})
+        index.upsert([arrived.model_copy(update={"content_hash": arrived.compute_hash()})])
+        later = _parse(httpx.get(f"{url}/feeds/search.atom", params=params))
+    assert searched["relaxed"] and searched["total"] > 0 and all(i["missing"] == ["孙子"] for i in searched["items"])
+    assert feed.entries == []
+    assert _uids(later) == [records[5].uid]
+
+
 @pytest.mark.parametrize("kind", FORMATS)
 def test_theme_platform_and_programme_feeds_hold_only_their_own_records(
     kind: str, index: SqliteBackend, tmp_path: Path
