@@ -18,7 +18,8 @@ does (入门, 基础, 班, 技巧, 历史 …). Other headline forms: someone ta
 比赛, 合唱团获金奖, 获评示范学校), a programme brought somewhere (书法进社区, 送课下乡), a ceremony or an exhibition
 opening (开学典礼, 书画展开幕), something started for good (正式开班), an enrolment notice (招生简章), a cry
 (开课啦, 火了), a count of people taking part (200余名老年学员…), a profile (——记…), a report's own genre (侧记,
-掠影), how a report tells of learners (爱上, 齐聚, 受欢迎) and a date opening the title (3月15日，…).
+掠影), how a report tells of learners (爱上, 齐聚, 受欢迎) and a date opening the title (3月15日，…). Whatever its
+title, a record teaching nothing of its own whose description opens as a report (近日，…) is news too.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ _TEXT_READ = 200
 
 def reads_as_news(record: Record) -> bool:
     """Whether `record` is a news story (see the module): nothing taught of its own, and a headline for a title or
-    a report's words in its description's opening (近日，…社区…; 活动现场; 据悉)."""
+    a report's words in its description's opening (近日，…社区…; 现场气氛热烈; 据悉)."""
     if record.instructors or record.lessons or record.lesson_count:
         return False
     return headline(record.title) or reported(record.description or "")
