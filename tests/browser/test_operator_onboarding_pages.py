@@ -90,6 +90,7 @@ def test_an_operator_starts_from_an_example_reads_the_docs_fixes_every_problem_a
     page.fill("#source-interval", "60")
     page.fill("#source-mapping", MAPPING)
     page.click("button[value=preview]")
+    page.locator(".same-url-warning").wait_for()  # the new preview page: is_visible() does not wait for it
     assert page.locator(".same-url-warning").is_visible()
     assert "所有 3 条" in page.inner_text(".preview-digest")
     assert "没有标题" in page.inner_text(".preview-digest")
