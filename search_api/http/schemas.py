@@ -59,7 +59,13 @@ class SearchResponse(BaseModel):
     relaxed: bool = Field(
         False,
         description="No record holds every word of q: these items hold some of them, those holding more first. "
-        "Under a theme filter whose records hold none of the words, the theme's records, each lacking them.",
+        "Under a theme filter whose records hold none of the words, the theme's records, each lacking them "
+        "(see `theme_only`).",
+    )
+    theme_only: bool = Field(
+        False,
+        description="No record of the theme filtered to holds any word of q: the items are that theme's records, "
+        "those whose titles or tags hold the words' characters first; `total` counts the theme's records.",
     )
     merged: int = Field(
         0,

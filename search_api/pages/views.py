@@ -53,6 +53,8 @@ class SearchView:
     items: list[dict[str, Any]]
     merged: int
     relaxed: bool
+    theme_only: bool
+    """No record of the chosen theme holds a word of the query: the items are the theme's records."""
     page: int
     count: int
     """The courses the headline counts: `total`, less the merged ones when the whole result is on this page."""
@@ -169,6 +171,7 @@ def build_view(
         items=items,
         merged=result.merged,
         relaxed=result.relaxed,
+        theme_only=result.theme_only,
         page=params.page,
         count=result.total - result.merged if whole else result.total,
         last_page=last_page,

@@ -68,6 +68,7 @@ class Catalogue:
             "facets": result.facets,
             "next_cursor": result.next_cursor,
             "relaxed": result.relaxed,
+            "theme_only": result.theme_only,
             "merged": result.merged,
             "page": page,
             "size": query.size,

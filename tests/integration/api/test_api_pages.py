@@ -81,6 +81,8 @@ def test_a_word_no_course_of_the_chosen_theme_holds_shows_the_themes_courses_and
     assert "隔代教育" in result.cssselect(".result-title")[0].text_content()
     assert "孙子" in result.cssselect(".result-missing")[0].text_content()
     assert "这个主题的课程" in doc.cssselect(".relaxed-note")[0].text_content()
+    headline = " ".join(doc.cssselect(".result-count")[0].text_content().split())
+    assert "没有找到包含“孙子”的课程" in headline and "所选主题共有 1 门课程" in headline
     assert not page(client, "/", q="孙子").cssselect("li.result")  # without the theme: nothing holds 孙子
 
 

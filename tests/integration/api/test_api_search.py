@@ -31,7 +31,7 @@ def test_search_finds_every_record_mentioning_a_chinese_word_with_highlights(cli
 
 def test_search_items_have_the_documented_shape(client: httpx.Client) -> None:
     body = client.get("/api/v1/search", params={"q": "太极拳"}).json()
-    assert set(body) == {"total", "items", "facets", "next_cursor", "relaxed", "merged", "page", "size"}
+    assert set(body) == {"total", "items", "facets", "next_cursor", "relaxed", "theme_only", "merged", "page", "size"}
     assert set(body["facets"]) == {"theme", "platform", "audience", "media_type", "is_free", "region"}
     item = body["items"][0]
     assert set(item) == ITEM_KEYS

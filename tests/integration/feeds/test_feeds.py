@@ -82,7 +82,8 @@ def test_a_search_feed_lists_nothing_when_no_record_of_its_theme_holds_its_word(
         arrived = records[5].model_copy(update={"title": "孙子的心理", "themes": ["心理健康"]})
         index.upsert([arrived.model_copy(update={"content_hash": arrived.compute_hash()})])
         later = _parse(httpx.get(f"{url}/feeds/search.atom", params=params))
-    assert searched["relaxed"] and searched["total"] > 0 and all(i["missing"] == ["孙子"] for i in searched["items"])
+    assert searched["relaxed"] and searched["theme_only"] and searched["total"] > 0
+    assert all(i["missing"] == ["孙子"] for i in searched["items"])
     assert feed.entries == []
     assert _uids(later) == [records[5].uid]
 
