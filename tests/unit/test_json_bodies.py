@@ -25,7 +25,7 @@ def _body(text: str) -> dict[str, Any]:
     return {
         "total": 2, "items": [_item("lndx:1", text, also_on=[other]), _item("lndx:2", "", also_on=[])],
         "facets": {"theme": {text: 1, "闲暇生活": 2}, "is_free": {}}, "next_cursor": text, "relaxed": True,
-        "merged": 1, "page": 1, "size": 10,
+        "theme_only": False, "merged": 1, "page": 1, "size": 10,
     }  # fmt: skip
 
 
