@@ -79,6 +79,11 @@ class RegionTable(BaseModel):
         names = sorted(self._by_alias, key=len, reverse=True)  # longest first: 浙江省 before 浙江
         return re.compile("|".join(re.escape(n) for n in names))
 
+    def names_place(self, word: str) -> bool:
+        """Whether `word` is exactly a name the table knows a region or one of its cities by (浙江, 浙江省, 杭州市,
+        杭州; not 浙江大学)."""
+        return word in self._by_alias
+
     def canonical(self, value: str) -> str | None:
         """The short form of a region named exactly (广东省, 广东 or the slug guangdong), else None."""
         value = value.strip()

@@ -150,19 +150,7 @@ def place_alone(head: str) -> bool:
         return True
     words = rjieba.tag(head, False)
     first, tag = words[0]
-    if tag != "ns" and not _region_name(first):
+    if tag != "ns" and not region_table().names_place(first):
         return False
     rest = words[1:]
     return sum(len(w) for w, _ in rest) <= 5 and all(t in _PLACE_TAGS for _, t in rest)
-
-
-@lru_cache(maxsize=1)
-def _region_names() -> frozenset[str]:
-    table = region_table()
-    names = {n for p in table.provinces for n in (p.name, p.short, *p.aliases)}
-    names |= {c + s for p in table.provinces for c in p.cities for s in ("", "市")}
-    return frozenset(names)
-
-
-def _region_name(word: str) -> bool:
-    return word in _region_names()

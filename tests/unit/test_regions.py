@@ -60,3 +60,9 @@ def test_table_refuses_a_missing_province() -> None:
     raw["provinces"] = raw["provinces"][:-1]
     with pytest.raises(ValidationError, match="not 34"):
         RegionTable.model_validate(raw)
+
+
+def test_a_name_of_a_province_or_city_names_a_place_and_a_longer_name_does_not() -> None:
+    table = region_table()
+    assert all(table.names_place(name) for name in ("浙江", "浙江省", "杭州", "杭州市", "大连", "全国"))
+    assert not any(table.names_place(name) for name in ("浙江大学", "杭州西湖区", "碑林", ""))
