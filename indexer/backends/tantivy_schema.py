@@ -1,9 +1,11 @@
 """The layout of the derived tantivy index: the same tokens as the FTS5 table, facet codes as fast fields.
 
 One tantivy document per live `docs` row, keyed by its rowid (`id`, indexed and fast, so a re-applied change
-deletes the old copy first). Three text fields, one per query field group (WEIGHTED_FIELDS), hold the FTS5
-columns' space-separated jieba tokens, split again by a tokenizer that cuts where FTS5's unicode61 does (at
-anything not a letter or digit) and lowercases, so a query token meets the same terms in both engines.
+deletes the old copy first), its uid in a string fast field (`uid`: what orders records of equal score, so that
+a theme's records tied at score 0 come in uid order from the engine instead of all being read and sorted).
+Three text fields, one per query field group (WEIGHTED_FIELDS), hold the FTS5 columns' space-separated jieba
+tokens, split again by a tokenizer that cuts where FTS5's unicode61 does (at anything not a letter or digit) and
+lowercases, so a query token meets the same terms in both engines.
 Facets are the `docs` codes (sqlite_schema.FACET_COLUMNS, the one list of facets): a mask facet (theme,
 audience) as one value per set bit (what filters match), and its whole mask once more in a single-valued fast
 field (MASK_FIELDS, what facet counts read), the others as their code, and the codes of the single-valued facets
@@ -26,11 +28,15 @@ from indexer.backends.sqlite_schema import BM25_WEIGHTS, FACET_COLUMNS, FTS_COLU
 
 PACKED_FACETS = tuple(facet for facet in COUNTED_FACETS if facet not in MASK_FACETS)
 """The single-valued facets a search counts (platform, media type, is_free, region), whose codes PACKED_FIELD holds."""
-ENGINE_VERSION = "5:" + ",".join(FACET_COLUMNS.values()) + ":" + ",".join(PACKED_FACETS)
+ENGINE_VERSION = "6:" + ",".join(FACET_COLUMNS.values()) + ":" + ",".join(PACKED_FACETS)
 """Changes with the layout: a new facet column (sqlite_schema.FACET_COLUMNS) or counted facet makes older
 directories rebuild."""
 TOKENIZER = "edufed_tokens"
 ID_FIELD = "id"
+UID_FIELD = "uid"
+"""The record's uid (the `docs` column of that name) as a string fast field, in the byte order SQLite's BINARY
+collation and Python's str comparison give: a search ordered by it (`order_by_field`) pages records of equal score
+as the FTS5 path and Elasticsearch order them."""
 SORT_FIELDS = ("sort_date", "popularity")
 FIELD_BOOSTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
 """The FTS5 bm25 column weights: how many times a column's text is repeated in its weighted field."""
@@ -62,7 +68,7 @@ phrase (per-column fields with boosts summed per-column scores instead, which le
 columns outweigh two words found in the title: quality multi_term nDCG 0.907 vs FTS5's 0.951)."""
 _GROUP_COLUMNS = {"text": TEXT_FIELDS, "pinyin": ("pinyin",), "chars": ("chars",)}
 _SEPARATOR = f" {CHARS_BOUNDARY} "
-ROW_COLUMNS = (ID_FIELD, *FACET_FIELDS.values(), *SORT_FIELDS)
+ROW_COLUMNS = (ID_FIELD, *FACET_FIELDS.values(), *SORT_FIELDS, UID_FIELD)
 """The docs columns a tantivy document is made of, in the order `document` takes them, then FTS_COLUMNS."""
 
 
@@ -74,6 +80,7 @@ def analyzer() -> tantivy.TextAnalyzer:
 def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field(ID_FIELD, indexed=True, fast=True)
+    builder.add_text_field(UID_FIELD, fast=True, tokenizer_name="raw", index_option="basic")
     for column in FACET_FIELDS.values():
         builder.add_unsigned_field(column, indexed=True, fast=True)
     for column in MASK_FIELDS.values():
@@ -100,6 +107,7 @@ def document(row: Sequence[object]) -> tantivy.Document:
     doc.add_unsigned(PACKED_FIELD, packed([int(values[FACET_FIELDS[f]]) for f in PACKED_FACETS]))  # type: ignore[call-overload]
     for column in SORT_FIELDS:
         doc.add_integer(column, int(values[column]))  # type: ignore[call-overload]
+    doc.add_text(UID_FIELD, str(values[UID_FIELD]))
     texts = {name: str(text or "") for name, text in zip(FTS_COLUMNS, row[len(ROW_COLUMNS) :], strict=True)}
     for group, name in WEIGHTED_FIELDS.items():
         copies = [texts[c] for c in _GROUP_COLUMNS[group] if texts[c] for _ in range(int(FIELD_BOOSTS[c]))]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 import pytest
 from contract_corpus import found_ids, make_record
 
@@ -289,6 +292,58 @@ def test_a_word_no_record_of_the_filtered_theme_holds_finds_the_themes_records_l
     assert found_ids(catalogue, "孙子") == ["ot1"]  # without the filter the word finds its holder alone
     held = catalogue.search(SearchQuery(q="孙子兵法", themes=("科学文化",)))
     assert held.total == 1 and not held.theme_only  # a holder: no fallback
+
+
+FAMILY_TALKS = [
+    *(
+        make_record(
+            f"gt{n:02d}", f"隔代相处第{n}讲", platform=("le_ouchn", "lndx", "smartedu")[n % 3], themes=["代际沟通"]
+        )
+        for n in range(24)
+    ),
+    make_record("gy1", "鱼缸旁的祖孙对话", platform="lndx", themes=["代际沟通"]),
+    make_record("dy1", "钓鱼入门", themes=["闲暇生活"]),
+]
+"""Two dozen 代际沟通 records on three platforms saying nothing of 钓鱼, one whose title holds 鱼, and the word's
+holder in another theme."""
+
+
+def _every_page(backend: IndexBackend, query: SearchQuery) -> tuple[list[str], list[str]]:
+    """The uids of every page of `query` followed by cursor, and by page number."""
+    by_cursor: list[str] = []
+    cursor = None
+    while True:
+        page = backend.search(replace(query, cursor=cursor, with_facets=False))
+        by_cursor += [hit.uid for hit in page.hits]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    by_number: list[str] = []
+    for number in itertools.count(1):
+        hits = backend.search(replace(query, page=number, with_facets=False)).hits
+        if not hits:
+            return by_cursor, by_number
+        by_number += [hit.uid for hit in hits]
+    raise AssertionError("unreachable")
+
+
+def test_a_themes_records_lacking_the_word_page_by_uid_after_those_holding_its_characters(
+    catalogue: IndexBackend,
+) -> None:
+    """The theme's records holding none of the word's characters all score alike: they follow in uid order, every
+    one once, by cursor and by page number, under the theme alone and under another filter with it."""
+    catalogue.upsert(FAMILY_TALKS)
+    for platforms in ((), ("lndx",)):
+        query = SearchQuery(q="钓鱼", themes=("代际沟通",), platforms=platforms, size=100)
+        whole = catalogue.search(query)
+        found = [hit.uid for hit in whole.hits]
+        assert whole.theme_only and found[0] == "lndx:gy1"  # 鱼 in its title
+        assert found[1:] == sorted(found[1:]) and len(set(found)) == len(found)
+        assert whole.total == len(found) == catalogue.search(replace(query, q="")).total
+        assert {f"lndx:gt{n:02d}" for n in range(1, 24, 3)} <= set(found)
+        assert all(uid.startswith("lndx:") for uid in found) or not platforms
+        by_cursor, by_number = _every_page(catalogue, replace(query, size=7))
+        assert by_cursor == by_number == found
 
 
 ABOUT_PENSION_SCAMS = [
