@@ -36,7 +36,18 @@ from typing import Any
 from bench.bench_engines import classes
 from bench.search_mix import Params, percentiles, report
 
-CLASSES = ("typical", "common", "browse", "filtered")
+CLASSES = ("typical", "common", "browse", "filtered", "in_theme")
+IN_THEME: list[Params] = [
+    [("q", "吵架"), ("theme", "代际沟通")],
+    [("q", "孙子"), ("theme", "代际沟通")],
+    [("q", "上当"), ("theme", "法律法规")],
+    [("q", "钓鱼"), ("theme", "心理健康")],
+    [("q", "养生"), ("theme", "养生保健")],
+    [("q", "健康"), ("theme", "养生保健"), ("page", "3")],
+]
+"""Searches that also find every record of their theme filter: words no record of the theme holds (its records
+follow, those holding the word's characters first, the rest tied at score 0) and words naming the theme (their
+holders, then the theme's others). edufed columns only: a bare index has no such pass."""
 BASELINE, THIS, BARE = "baseline", "this checkout", "bare tantivy"
 
 WORKER = """
@@ -140,16 +151,18 @@ def turn(names: list[str], n: int) -> list[str]:
     return random.Random(n).sample(names, len(names))
 
 
-def interleaved(columns: dict[str, Column], *, rounds: int) -> tuple[dict[str, Any], list[str]]:
+def interleaved(
+    columns: dict[str, Column], *, rounds: int, classes_asked: Sequence[str] = CLASSES
+) -> tuple[dict[str, Any], list[str]]:
     """Per class and column: wall and CPU percentiles, and against the baseline the median of the paired
     differences (the same query in the same round); the CPU percentiles of the untimed first round apart (each
     query's first time in the process: nothing of it kept yet, such as its words' document frequencies); the
     queries whose answers differ between the checkouts."""
-    names = list(columns)
     found: dict[str, Any] = {}
     differences: list[str] = []
-    for cls in CLASSES:
-        queries = classes()[cls]
+    for cls in classes_asked:
+        queries = IN_THEME if cls == "in_theme" else classes()[cls]
+        names = [name for name in columns if name != BARE or cls != "in_theme"]
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
         first: dict[str, list[float]] = {name: [] for name in names}
@@ -216,7 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             theirs = Path(args.baseline_index or args.index).resolve()
             columns[BASELINE] = Column(WORKER, [str(theirs)], checkout=Path(args.baseline))
         columns[THIS] = Column(WORKER, [str(index)], checkout=here)
-        latency, differences = interleaved(columns, rounds=args.rounds)
+        latency, differences = interleaved(columns, rounds=args.rounds, classes_asked=args.classes)
         mix = mixes(columns, pairs=args.mix_pairs, clients=args.clients, requests=args.requests)
     finally:
         for column in columns.values():
@@ -237,6 +250,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds over each class's queries")
     parser.add_argument("--bare", action="store_true", help="also time a bare tantivy index (built once)")
+    parser.add_argument("--classes", nargs="+", choices=CLASSES, default=CLASSES, help="the query classes timed")
     parser.add_argument("--mix-pairs", type=int, default=0, help="closed loops of the full mix per edufed column")
     parser.add_argument("--clients", type=int, default=8, help="threads of each closed loop")
     parser.add_argument("--requests", type=int, default=400, help="searches of each closed loop")
