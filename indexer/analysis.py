@@ -564,15 +564,15 @@ def _word_terms(words: Sequence[str], *, widen: bool, skip: AbstractSet[str]) ->
     run: list[str] = []
     for word in words:
         if word in skip:
-            terms.extend(_char_run_terms(run))
+            terms.extend(char_run_terms(run))
             run = []
         elif len(word) == 1 and _CJK_CHAR.fullmatch(word):
             run.append(word)
         else:
-            terms.extend(_char_run_terms(run))
+            terms.extend(char_run_terms(run))
             run = []
             terms.append(_word_term(word, widen=widen))
-    terms.extend(_char_run_terms(run))
+    terms.extend(char_run_terms(run))
     return terms
 
 
@@ -591,7 +591,9 @@ def _expanded(term: QueryTerm, vocabulary: QueryVocabulary, *, widen: bool) -> Q
     return QueryTerm(text, (*term.alternatives, *extra)) if extra else term
 
 
-def _char_run_terms(run: list[str]) -> list[QueryTerm]:
+def char_run_terms(run: Sequence[str]) -> list[QueryTerm]:
+    """The one term of a run of single Chinese characters (none for an empty run): the characters as neighbouring
+    tokens, as title characters, or as one token the cut keeps whole elsewhere."""
     if not run:
         return []
     tokens = tuple(run)

@@ -377,6 +377,31 @@ def test_a_run_of_characters_the_cut_made_no_word_of_weighs_as_a_stray_character
     assert {"pf0", "pf1"} == set(found[1:3])
 
 
+BALL_GAMES = [
+    make_record("bg1", "门球入门", themes=["闲暇生活"], description="适合老年人的运动：规则、击球与比赛。"),
+    make_record("bg2", "乒乓球基础班", platform="lndx", themes=["闲暇生活"], description="老年人练习握拍与发球。"),
+    *(
+        make_record(f"ol{n}", f"老年人{subject}", themes=["科学文化"], description="为老年人开设，讲得好，学得会。")
+        for n, subject in enumerate(["智能手机课", "防诈骗课堂", "网络安全", "摄影入门", "书法基础", "合唱团"] * 3)
+    ),
+]
+"""Two ball games for 老年人 whose titles hold 球 inside a word (门球, 乒乓球), and many courses for 老年人 (as in an
+elder education catalogue, where the word says little) saying 好 and 学 in their descriptions."""
+
+
+def test_a_questions_character_glued_to_a_filler_still_finds_its_subject(catalogue: IndexBackend) -> None:
+    """The cut leaves 老年人打什么球好 with 球 and 好 side by side, a run of characters no record holds: its
+    character saying something (球) is looked for alone: the ball games hold what is asked and reach the first page,
+    and the many records naming 老年人 in their titles are shown lacking 球 (before, every record lacked 球好, and
+    the ball games came after all of them)."""
+    catalogue.upsert(BALL_GAMES)
+    result = catalogue.search(SearchQuery(q="老年人打什么球好", size=50))
+    missing = {hit.record.source_id: hit.missing for hit in result.hits}
+    assert missing["bg1"] == missing["bg2"] == ()  # each holds what is asked: 球 (of 门球, 乒乓球) and 老年人
+    assert all(words == ("球",) for uid, words in missing.items() if uid.startswith("ol"))
+    assert {"bg1", "bg2"} & {hit.record.source_id for hit in result.hits[:10]}
+
+
 ABOUT_SUPPORT = [
     make_record("sy1", "赡养纠纷与老年人权益", themes=["法律法规"], description="子女不履行赡养义务时老人的维权途径。"),
     *(

@@ -95,3 +95,17 @@ def test_a_word_held_by_a_large_share_of_the_catalogue_lets_the_filtered_theme_a
     assert not names("老年 摄影", ["科学文化"])
     assert not names("老年", [])  # no theme filter: nothing to fall back on
     assert names("健康", ["养生保健"], None)  # a word naming the theme, as before
+
+
+def test_a_questions_run_of_characters_no_record_holds_is_looked_for_by_its_telling_characters() -> None:
+    terms = parse_query("老年人打什么球好", vocabulary=bundled_vocabulary())
+    assert [t.text for t in terms] == ["老年人", "球好"]  # the cut glues 球 to 好
+    frequencies = {"老年人": 300, "球": 16, "好": 200}
+    split = known_terms(terms, frequencies=frequencies, titles_of=_titles([])[0], total=650)
+    assert [t.text for t in split] == ["老年人", "球"]  # 好 says too little to look for alone
+    assert split[1].asked and {a.field for a in split[1].alternatives} == {"text", "chars"}
+    held = known_terms(terms, frequencies=frequencies, titles_of=_titles(["球好就行"])[0], total=650)
+    assert [t.text for t in held] == ["老年人", "球好"]  # a record holds the run as a phrase: one term, as typed
+    (alone,) = known_terms(parse_query("球好吗", vocabulary=bundled_vocabulary()), frequencies=frequencies,
+                           titles_of=_titles([])[0], total=650)  # fmt: skip
+    assert alone.text == "球好"  # nothing else to look for: the run stays
