@@ -3,16 +3,18 @@
 A query term becomes the disjunction of its alternatives, each boosted by its weight (EXPANSION_WEIGHT for a
 catalogue word's expansions): a token is a term, a phrase a phrase query, in its group's weighted field
 (tantivy_schema.WEIGHTED_FIELDS, where each scores as FTS5's bm25 scores a phrase); the plan's all-of / any-of
-become must / should clauses. Filters are unscored clauses over the facet codes. A page is the top
-`offset + size` by score (or, sorted by newest or popular, by that fast field, descending), fetched again with a
-larger limit while the last key is shared with rows not yet fetched, so ties order by uid as on the FTS5 path and
-a cursor (key, uid) resumes exactly (tantivy pages by offset only). Facet counts are terms aggregations over the
-fast fields, one per distinct set of filters (each facet ignores its own filter), and the total comes from the
-is_free counts when they are taken anyway, so a faceted search visits the matches once per filtered facet. A mask
-facet (theme, audience) is counted over its single-valued whole-mask field, each distinct mask's count then added
-to each of its bits; the single-valued facets over one field of their codes packed together, each distinct
-combination's count then added to each of its codes (tantivy_schema.PACKED_FIELD). A one-token phrase is built as
-a term query: tantivy panics on a phrase of one term.
+become must / should clauses. Filters are unscored clauses over the facet codes. A page is the top `offset + size`
+by score (or, sorted by newest or popular, by that fast field, descending), fetched again with a larger limit while
+the last key is shared with rows not yet fetched, so ties order by uid as on the FTS5 path and a cursor (key, uid)
+resumes exactly (tantivy pages by offset only); a search that also finds every record of its theme filter
+(`EngineRequest.in_theme`) takes the records matching none of its words, all tied at score 0, from a search of their
+own ordered by the uid fast field (tantivy_schema.UID_FIELD). Facet counts are terms aggregations over the fast
+fields, one per distinct set of filters (each facet ignores its own filter), and the total comes from the is_free
+counts when they are taken anyway, so a faceted search visits the matches once per filtered facet. A mask facet
+(theme, audience) is counted over its single-valued whole-mask field, each distinct mask's count then added to each
+of its bits; the single-valued facets over one field of their codes packed together, each distinct combination's
+count then added to each of its codes (tantivy_schema.PACKED_FIELD). A one-token phrase is built as a term query:
+tantivy panics on a phrase of one term.
 
 The same index answers what a query's plan needs besides its page (the FTS5 index is not kept with this engine,
 sqlite_text): the number of records holding a token in any column (`frequencies`, what fts5vocab counted), the
