@@ -318,11 +318,11 @@ class TantivySearch:
         self,
         conn: sqlite3.Connection,
         searcher: tantivy.Searcher,
-        hits: list[tuple[float, tantivy.DocAddress]],
+        hits: Sequence[tuple[object, tantivy.DocAddress]],
         generation: int,
     ) -> tuple[np.ndarray, dict[int, str]]:
-        """The rowids of `hits` and the uids the caller's snapshot (of index generation `generation`) holds for
-        them."""
+        """The rowids of `hits` (each with its order key: a score, a sort field's value or a uid) and the uids the
+        caller's snapshot (of index generation `generation`) holds for them."""
         ids = np.asarray(self._rowids(searcher, [address for _, address in hits]), dtype=np.int64)
         return ids, self._uids_of(conn, ids, generation)
 
