@@ -3,9 +3,9 @@
 One tantivy document per live `docs` row, keyed by its rowid (`id`, indexed and fast, so a re-applied change
 deletes the old copy first), its uid in a string fast field (`uid`: what orders records of equal score, so that
 a theme's records tied at score 0 come in uid order from the engine instead of all being read and sorted).
-Three text fields, one per query field group (WEIGHTED_FIELDS), hold the FTS5 columns' space-separated jieba
-tokens, split again by a tokenizer that cuts where FTS5's unicode61 does (at anything not a letter or digit) and
-lowercases, so a query token meets the same terms in both engines.
+Three text fields, one per query field group (weighted_fields.WEIGHTED_FIELDS, as Elasticsearch holds them too),
+hold the FTS5 columns' space-separated jieba tokens, split again by a tokenizer that cuts where FTS5's unicode61
+does (at anything not a letter or digit) and lowercases, so a query token meets the same terms in both engines.
 Facets are the `docs` codes (sqlite_schema.FACET_COLUMNS, the one list of facets): a mask facet (theme,
 audience) as one value per set bit (what filters match), and its whole mask once more in a single-valued fast
 field (MASK_FIELDS, what facet counts read), the others as their code, and the codes of the single-valued facets
@@ -22,9 +22,9 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
-from indexer.analysis import CHARS_BOUNDARY, TEXT_FIELDS
 from indexer.backends.base import FACET_FIELDS as COUNTED_FACETS
-from indexer.backends.sqlite_schema import BM25_WEIGHTS, FACET_COLUMNS, FTS_COLUMNS, MASK_FACETS
+from indexer.backends.sqlite_schema import FACET_COLUMNS, FTS_COLUMNS, MASK_FACETS
+from indexer.backends.weighted_fields import WEIGHTED_FIELDS, weighted_texts
 
 PACKED_FACETS = tuple(facet for facet in COUNTED_FACETS if facet not in MASK_FACETS)
 """The single-valued facets a search counts (platform, media type, is_free, region), whose codes PACKED_FIELD holds."""
@@ -38,8 +38,6 @@ UID_FIELD = "uid"
 collation and Python's str comparison give: a search ordered by it (`order_by_field`) pages records of equal score
 as the FTS5 path and Elasticsearch order them."""
 SORT_FIELDS = ("sort_date", "popularity")
-FIELD_BOOSTS = dict(zip(FTS_COLUMNS, BM25_WEIGHTS, strict=True))
-"""The FTS5 bm25 column weights: how many times a column's text is repeated in its weighted field."""
 FACET_FIELDS = dict(FACET_COLUMNS)
 """Facet -> the docs column it is stored in, and the tantivy field of the same name."""
 MASK_FIELDS = {facet: f"{FACET_FIELDS[facet]}_whole" for facet in MASK_FACETS}
@@ -60,14 +58,6 @@ PACK_OVERFLOW = 1 << _EXACT_KEY_BITS
 """The packed value of a record with a code that does not fit PACK_BITS: a search meeting it counts those facets
 over their own fields instead."""
 _PACK_MASK = (1 << PACK_BITS) - 1
-WEIGHTED_FIELDS = {"text": "w_text", "pinyin": "w_pinyin", "chars": "w_chars"}
-"""Query field group (indexer.analysis Alternative.field) -> its weighted field: the group's columns, each
-repeated as many times as its bm25 weight, CHARS_BOUNDARY between copies so that no phrase spans two. A token
-or phrase scores there as one bm25 over the weighted sum of its counts in those columns, as FTS5 scores a
-phrase (per-column fields with boosts summed per-column scores instead, which let a word or phrase found in four
-columns outweigh two words found in the title: quality multi_term nDCG 0.907 vs FTS5's 0.951)."""
-_GROUP_COLUMNS = {"text": TEXT_FIELDS, "pinyin": ("pinyin",), "chars": ("chars",)}
-_SEPARATOR = f" {CHARS_BOUNDARY} "
 ROW_COLUMNS = (ID_FIELD, *FACET_FIELDS.values(), *SORT_FIELDS, UID_FIELD)
 """The docs columns a tantivy document is made of, in the order `document` takes them, then FTS_COLUMNS."""
 
@@ -108,11 +98,9 @@ def document(row: Sequence[object]) -> tantivy.Document:
     for column in SORT_FIELDS:
         doc.add_integer(column, int(values[column]))  # type: ignore[call-overload]
     doc.add_text(UID_FIELD, str(values[UID_FIELD]))
-    texts = {name: str(text or "") for name, text in zip(FTS_COLUMNS, row[len(ROW_COLUMNS) :], strict=True)}
-    for group, name in WEIGHTED_FIELDS.items():
-        copies = [texts[c] for c in _GROUP_COLUMNS[group] if texts[c] for _ in range(int(FIELD_BOOSTS[c]))]
-        if copies:
-            doc.add_text(name, _SEPARATOR.join(copies))
+    texts = dict(zip(FTS_COLUMNS, (str(text or "") for text in row[len(ROW_COLUMNS) :]), strict=True))
+    for name, text in weighted_texts(texts).items():
+        doc.add_text(name, text)
     return doc
 
 

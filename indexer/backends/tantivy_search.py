@@ -2,7 +2,7 @@
 
 A query term becomes the disjunction of its alternatives, each boosted by its weight (EXPANSION_WEIGHT for a
 catalogue word's expansions): a token is a term, a phrase a phrase query, in its group's weighted field
-(tantivy_schema.WEIGHTED_FIELDS, where each scores as FTS5's bm25 scores a phrase); the plan's all-of / any-of
+(weighted_fields.WEIGHTED_FIELDS, where each scores as FTS5's bm25 scores a phrase); the plan's all-of / any-of
 become must / should clauses. Filters are unscored clauses over the facet codes. A page is the top `offset + size`
 by score (or, sorted by newest or popular, by that fast field, descending), fetched again with a larger limit while
 the last key is shared with rows not yet fetched, so ties order by uid as on the FTS5 path and a cursor (key, uid)
@@ -48,10 +48,10 @@ from indexer.backends.tantivy_schema import (
     PACKED_FACETS,
     PACKED_FIELD,
     UID_FIELD,
-    WEIGHTED_FIELDS,
     set_bits,
     unpacked,
 )
+from indexer.backends.weighted_fields import WEIGHTED_FIELDS
 from indexer.match_plan import AllOf, Plan
 
 _MUST, _SHOULD = tantivy.Occur.Must, tantivy.Occur.Should
