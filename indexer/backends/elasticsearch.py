@@ -20,7 +20,14 @@ from config.settings import IndexSettings
 from indexer.analysis import QueryVocabulary, fold
 from indexer.analysis_version import ANALYSIS_VERSION, AnalysisState, CatchUpBatch, newer_notice, status_of
 from indexer.backends.base import SearchQuery, SearchResult, UpsertResult
-from indexer.backends.es_analysis import AFTER_META, BATCH, catch_up, index_meta, record_analysis
+from indexer.backends.es_analysis import (
+    AFTER_META,
+    BATCH,
+    catch_up,
+    documents_analysed_again,
+    index_meta,
+    record_analysis,
+)
 from indexer.backends.es_bulk import BulkOptions, write
 from indexer.backends.es_client import Credentials, client_module, connect
 from indexer.backends.es_linkage import index_linkage_version, mark_linked, recode_link_keys, record_linkage
@@ -29,6 +36,7 @@ from indexer.backends.es_mapping import (
     ADDED_FIELDS,
     ANALYSIS_META,
     MAPPING_VERSION,
+    WEIGHTED_ADDED,
     PluginAnalyzer,
     document_record,
     index_template,
@@ -157,7 +165,9 @@ class ElasticsearchBackend(EsChangeReads):
                 version = (body.get("mappings", {}).get("_meta") or {}).get("edufed_mapping")
                 missing = [f for f in ADDED_FIELDS if f not in body.get("mappings", {}).get("properties", {})]
                 if missing:  # additive: an older index keeps serving, and takes the new fields' values
-                    self.client.indices.put_mapping(index=name, properties={f: {"type": "keyword"} for f in missing})
+                    self.client.indices.put_mapping(index=name, properties={f: ADDED_FIELDS[f] for f in missing})
+                if WEIGHTED_ADDED.intersection(missing):
+                    documents_analysed_again(self.client, index=name, why="its documents lack the weighted fields")
                 if version != MAPPING_VERSION:
                     logger.warning(
                         "index %s has mapping version %s, this edufed writes %s: run `edufed reindex`",

@@ -26,13 +26,14 @@ from typing import Any
 
 from indexer.analysis_version import ANALYSIS_VERSION, CatchUpBatch, catch_up_batches, newer_notice
 from indexer.backends.es_mapping import ANALYSIS_META, document_record, record_document
+from indexer.backends.weighted_fields import WEIGHTED_FIELDS
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
 AFTER_META = "edufed_analysis_after"
 TO_META = "edufed_analysis_to"
-ANALYSED = ("text", "pinyin", "chars", "all", "title_fold", "title_pinyin")
+ANALYSED = ("text", "pinyin", "chars", *WEIGHTED_FIELDS.values(), "title_fold", "title_pinyin")
 """The document fields the analysis writes."""
 
 
@@ -58,6 +59,18 @@ def record_analysis(client: Any, *, index: str) -> None:
         meta.update({AFTER_META: None, TO_META: ANALYSIS_VERSION})
     if meta != before:
         client.indices.put_mapping(index=index, meta=meta)
+
+
+def documents_analysed_again(client: Any, *, index: str, why: str) -> None:
+    """Have every document of `index` analysed again (its analysis recorded as 0, so `record_analysis` sets a
+    catch-up going): for an index whose mapping gained fields only a document's analysis writes (es_mapping
+    .WEIGHTED_ADDED). Until a document is caught up, it matches as before but scores nothing on those fields."""
+    meta = index_meta(client, index)
+    if int(meta.get(ANALYSIS_META, 0)) == 0:
+        return
+    logger.warning("index %s: %s: every document is analysed again in the background", index, why)
+    meta.update({ANALYSIS_META: 0, AFTER_META: None, TO_META: None})
+    client.indices.put_mapping(index=index, meta=meta)
 
 
 def catch_up_batch(client: Any, *, index: str, size: int = BATCH) -> CatchUpBatch:

@@ -6,8 +6,10 @@ and the two rank alike. Beside them:
 
 * `text.*` — the six segmented text fields (title, subtitle, tags, description, people, provider);
 * `pinyin`, `chars` — the title pinyin words and the title/subtitle/tags split into single characters;
-* `all` — every token of those fields repeated by its field weight; single words are matched on their own
-  field but scored here, so a word's score counts the whole record's length, as FTS5's bm25 does;
+* `w_text`, `w_pinyin`, `w_chars` — the weighted fields (indexer/backends/weighted_fields.py) the derived tantivy
+  index holds too: each query field group's columns, every token repeated by its column's weight. A query's words
+  are matched on their own fields but scored here, so a word or phrase scores as one bm25 over its weighted counts
+  in its group, normalized by the group's weighted length, on both engines;
 * `title_fold` — the folded title as a keyword (prefix suggestions), with a `cjk` bigram sub-field for recall
   and, when the cluster has the plugin, an IK or smartcn sub-field (`plugin_analyzer`, off by default);
 * keyword fields for facets and filters, `sort_date` (epoch microseconds, as the embedded index keeps it),
@@ -21,6 +23,7 @@ from typing import Any, Literal
 
 from indexer.analysis import TEXT_FIELDS
 from indexer.analysis_version import ANALYSIS_VERSION
+from indexer.backends.weighted_fields import WEIGHTED_FIELDS, weighted_texts
 from indexer.linkage import profile_of
 from indexer.linkage.incremental import stored_link_keys
 from indexer.linkage.version import LINKAGE_VERSION
@@ -28,11 +31,12 @@ from indexer.record import Record
 from indexer.record_text import record_text
 from indexer.themes_version import bundled_themes_version
 
-MAPPING_VERSION = "3"
-"""Bump when the mapping changes; an index of another version asks for `edufed reindex`. 3: `region`, added to an
-older index in place when the backend opens it (ADDED_FIELDS), so it serves until the reindex fills it."""
-ADDED_FIELDS = ("region",)
-"""Keyword fields added since version 2: put into an older index's mapping (an additive, allowed change)."""
+MAPPING_VERSION = "4"
+"""Bump when the mapping changes; an index of another version asks for `edufed reindex`. 3: `region`; 4: the
+weighted fields `w_text`, `w_pinyin`, `w_chars` in place of `all` (one field holding every group, whose one length
+normalization let a word's pinyin and character copies lengthen the record its text is scored in). Each is added
+to an older index in place when the backend opens it (ADDED_FIELDS), so it serves until the reindex fills it; the
+weighted fields are also filled in place, by the analysis catch-up their addition starts (es_analysis)."""
 ANALYSIS_META = "edufed_analysis"
 """The mapping `_meta` key saying which text analysis (indexer.analysis_version) an index's documents hold: every
 index is created from the template with this edufed's, so a new index and a rebuilt one (`edufed reindex`) say it."""
@@ -44,11 +48,6 @@ THEMES_META = "edufed_themes"
 template's says the bundled table's, and an index is given its opener's when it is created (es_themes)."""
 PluginAnalyzer = Literal["ik_smart", "ik_max_word", "smartcn"]
 TOKENS_ANALYZER = "edufed_tokens"
-FIELD_WEIGHTS: dict[str, float] = {
-    "title": 10.0, "subtitle": 5.0, "tags": 5.0, "description": 2.0, "people": 2.0, "provider": 1.0,
-    "pinyin": 6.0, "chars": 4.0,
-}  # fmt: skip
-"""Field boosts, the same weights the embedded backend gives its FTS5 columns."""
 FACET_KEYWORDS = {
     "theme": "theme", "platform": "platform", "audience": "audience", "media_type": "media_type",
     "is_free": "is_free", "record_type": "record_type", "region": "region",
@@ -57,6 +56,13 @@ FACET_KEYWORDS = {
 _KEYWORD = {"type": "keyword"}
 _LONG_KEYWORD = {"type": "keyword", "ignore_above": 2048}
 _TOKENS = {"type": "text", "analyzer": TOKENS_ANALYZER}
+ADDED_FIELDS: dict[str, dict[str, Any]] = {
+    "region": _KEYWORD,
+    **{name: _TOKENS for name in WEIGHTED_FIELDS.values()},
+}
+"""Fields added since version 2: put into an older index's mapping (an additive, allowed change)."""
+WEIGHTED_ADDED = frozenset(WEIGHTED_FIELDS.values())
+"""The added fields an older index's documents hold only once analysed again (es_analysis catches them up)."""
 _CHINA = timezone(timedelta(hours=8))
 
 
@@ -103,7 +109,7 @@ def mappings(*, plugin_analyzer: PluginAnalyzer | None = None) -> dict[str, Any]
             "text": {"properties": {name: dict(_TOKENS) for name in TEXT_FIELDS}},
             "pinyin": dict(_TOKENS),
             "chars": dict(_TOKENS),
-            "all": dict(_TOKENS),
+            **{name: dict(_TOKENS) for name in WEIGHTED_FIELDS.values()},
             "payload": {"type": "text", "index": False},
             "link_keys": dict(_KEYWORD),
             "cluster_evidence": {"type": "object", "enabled": False},
@@ -142,18 +148,11 @@ def record_document(record: Record) -> dict[str, Any]:
         "text": {name: text.fields[name] for name in TEXT_FIELDS},
         "pinyin": text.fields["pinyin"],
         "chars": text.fields["chars"],
-        "all": weighted_tokens(text.fields),
+        **dict.fromkeys(WEIGHTED_FIELDS.values()),
+        **weighted_texts(text.fields),
         "payload": record.model_dump_json(),
         "link_keys": stored_link_keys(profile_of(record)),
     }
-
-
-def weighted_tokens(fields: dict[str, str]) -> str:
-    """Every token of every scored field, repeated by the field's weight: its frequency here is the weighted
-    frequency the embedded index's bm25 uses, and the whole record shares one length normalization."""
-    return " ".join(
-        " ".join([token] * int(FIELD_WEIGHTS[name])) for name in FIELD_WEIGHTS for token in fields[name].split()
-    )
 
 
 def document_record(source: dict[str, Any]) -> Record:

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.analysis import Alternative, QueryTerm
+from indexer.analysis import TEXT_FIELDS, Alternative, QueryTerm
 from indexer.backends.base import FACET_FIELDS, FILTER_FIELDS, SearchQuery
 from indexer.backends.cursor import Cursor, decode_cursor
-from indexer.backends.es_mapping import FACET_KEYWORDS, FIELD_WEIGHTS
+from indexer.backends.es_mapping import FACET_KEYWORDS
+from indexer.backends.weighted_fields import WEIGHTED_FIELDS
 from indexer.errors import QueryError
 from indexer.match_plan import AllOf, Plan, every_term
 
@@ -30,10 +31,7 @@ SORTS: dict[str, list[dict[str, str]]] = {
     "newest": [{"sort_date": "desc"}, {"uid": "asc"}],
     "popular": [{"popularity": "desc"}, {"uid": "asc"}],
 }
-_TEXT_FIELDS = [
-    f"text.{name}^{FIELD_WEIGHTS[name]:g}"
-    for name in ("title", "subtitle", "tags", "description", "people", "provider")
-]
+_TEXT_FIELDS = [f"text.{name}" for name in TEXT_FIELDS]
 _YEAR_MICROS = 365 * 86_400 * 1_000_000
 
 
@@ -125,20 +123,32 @@ def _alternative(alt: Alternative) -> dict[str, Any]:
 
 
 def _unweighted(alt: Alternative) -> dict[str, Any]:
+    scored_in = WEIGHTED_FIELDS[alt.field]
     if alt.phrase:
-        if alt.field == "text":
-            return {"multi_match": {"query": " ".join(alt.tokens), "type": "phrase", "fields": _TEXT_FIELDS}}
-        boost = FIELD_WEIGHTS[alt.field]
-        return {"match_phrase": {alt.field: {"query": " ".join(alt.tokens), "boost": boost}}}
-    if alt.field == "text":
-        return _all([_scored({"multi_match": {"query": t, "fields": _TEXT_FIELDS}}, t) for t in alt.tokens])
-    return _all([_scored({"match": {alt.field: t}}, t) for t in alt.tokens])
+        text = " ".join(alt.tokens)
+        return _scored(_matching(alt.field, text, phrase=True), {"match_phrase": {scored_in: text}})
+    return _all([_scored(_matching(alt.field, t, phrase=False), {"match": {scored_in: t}}) for t in alt.tokens])
 
 
-def _scored(match: dict[str, Any], token: str) -> dict[str, Any]:
-    """`match` decides whether the token matches; the score comes from the `all` field, where it counts as
-    the embedded index's bm25 counts it: weighted by field, normalized by the length of the whole record."""
-    return {"bool": {"filter": [match], "must": [{"match": {"all": token}}]}}
+def _matching(group: str, text: str, *, phrase: bool) -> dict[str, Any]:
+    """An unscored clause matching the token or phrase in the group's own fields."""
+    fields = _TEXT_FIELDS if group == "text" else [group]
+    if len(fields) == 1:
+        return {"match_phrase" if phrase else "match": {fields[0]: text}}
+    return {"multi_match": {"query": text, "fields": fields, **({"type": "phrase"} if phrase else {})}}
+
+
+def held_anywhere(token: str) -> dict[str, Any]:
+    """An unscored clause matching the records holding `token` in any field a query matches in."""
+    return {"bool": {"should": [{"term": {field: token}} for field in (*_TEXT_FIELDS, "pinyin", "chars")]}}
+
+
+def _scored(match: dict[str, Any], score: dict[str, Any]) -> dict[str, Any]:
+    """`match` decides whether the token or phrase matches; the score comes from the group's weighted field
+    (es_mapping, weighted_fields), where it counts as the derived tantivy index counts it: one bm25 over its
+    weighted counts, normalized by the group's weighted length. A document not yet analysed with those fields (an
+    index older than mapping version 4, while es_analysis catches it up) matches, scoring nothing there."""
+    return {"bool": {"filter": [match], "should": [score]}}
 
 
 def _all(clauses: list[dict[str, Any]]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from indexer.backends.es_query import (
     Page,
     Ranking,
     also_on_body,
+    held_anywhere,
     or_in_theme,
     page_of,
     parse_facets,
@@ -128,9 +129,9 @@ class EsSearch:
         return SearchResult(total=total, hits=self._hits(hits, terms=terms), facets=facets, next_cursor=next_cursor)
 
     def _frequencies(self, tokens: Sequence[str]) -> tuple[dict[str, int], int]:
-        """Records holding each token (the `all` field holds every token of every field), and all records:
-        the document frequencies match_plan weighs terms by, counted as the embedded index's fts5vocab does."""
-        aggs = {f"t{i}": {"filter": {"term": {"all": token}}} for i, token in enumerate(tokens)}
+        """Records holding each token in any field a query matches in, and all records: the document frequencies
+        match_plan weighs terms by, counted as the embedded index's fts5vocab does."""
+        aggs = {f"t{i}": {"filter": held_anywhere(token)} for i, token in enumerate(tokens)}
         with self._errors("count the records holding the query words"):
             response = self.client.search(index=self.alias, size=0, track_total_hits=True, aggs=aggs or None)
         found = {token: int(response["aggregations"][f"t{i}"]["doc_count"]) for i, token in enumerate(tokens)}

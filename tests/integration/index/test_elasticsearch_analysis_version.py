@@ -19,7 +19,8 @@ from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.es_analysis import AFTER_META, TO_META, index_meta
 from indexer.backends.es_bulk import BulkOptions
-from indexer.backends.es_mapping import ANALYSIS_META, index_template, mappings, record_document, weighted_tokens
+from indexer.backends.es_mapping import ANALYSIS_META, index_template, mappings, record_document
+from indexer.backends.weighted_fields import weighted_texts
 from tests.support.noida import elasticsearch_engine, test_alias
 from tests.support.older_analysis import without_initials
 
@@ -68,8 +69,8 @@ def older_index(url: str) -> str:
         for record in records():
             document = record_document(record)
             document["pinyin"] = without_initials(document["pinyin"])
-            document["all"] = weighted_tokens({**document["text"], "pinyin": document["pinyin"],
-                                               "chars": document["chars"]})  # fmt: skip
+            document.update(weighted_texts({**document["text"], "pinyin": document["pinyin"],
+                                            "chars": document["chars"]}))  # fmt: skip
             client.index(index=alias, id=record.uid, document=document)
         client.indices.refresh(index=alias)
     finally:
