@@ -433,8 +433,9 @@ def _rounded(weight: float) -> float:
 
 
 def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
-    """The plan of a query's terms: every term when one or none is known, else the weighted rule."""
-    if len(terms) < 2:
+    """The plan of a query's terms: every term when one or none is known or when the subject it names is in no
+    record (`subject_absent`), else the weighted rule."""
+    if len(terms) < 2 or subject_absent(terms, frequencies):
         return every_term(len(terms))
     found, total = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
     counts = [term_frequency(t, found) for t in terms]
@@ -453,6 +454,38 @@ def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
     if not optional:
         return required
     return AllOf((required, AnyOf(tuple(sorted(used | set(optional))))))
+
+
+def subject_absent(terms: Sequence[QueryTerm], frequencies: Frequencies) -> bool:
+    """Whether words typed as a query (not a learner's question) name a subject no record holds in any form,
+    beside words of theirs that records hold but that are common in general Chinese: 马拉松 of 马拉松训练, beside
+    训练. The catalogue has nothing on it, and the records holding the other word are about something else
+    (声乐基础训练, 记忆力训练): the query then asks for every term, finds nothing, and no fallback relaxes it.
+
+    The subject is a noun of two characters or more, rare in general Chinese (`rarity_factor` 1: 马拉松, 水管;
+    not 苹果 0.92), not a qualifier and not a run of stray characters, none of whose alternatives (pinyin words,
+    sub-words, thesaurus words) any record holds. A query with a held word that rare is left to the weighted
+    rule: that word may be what it asks about. So is a learner's question (`QueryTerm.asked`): its words and the
+    tags of its records may still reach what it asks (老伴走了心里难受, whose 老伴 no record of the held-out set
+    holds, finds the courses on grief that way; measured, the rule applied to questions too emptied that answer
+    and 老母亲病危最后的日子怎么照顾's, which had found relevant records, beside six of main's that had found none)."""
+    if len(terms) < 2 or any(term.asked for term in terms):
+        return False
+    found, _ = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
+    held = [term_frequency(term, found) > 0 for term in terms]
+    if not any(held) or any(term_factor(t) >= 1.0 for t, h in zip(terms, held, strict=True) if h):
+        return False
+    return any(_names_a_subject(t) for t, h in zip(terms, held, strict=True) if not h)
+
+
+def _names_a_subject(term: QueryTerm) -> bool:
+    """A noun of two characters or more, rare in general Chinese, saying what a query is about (`subject_absent`)."""
+    if len(term.text) < 2 or term.framing or term.qualifier or not _CJK.fullmatch(term.text):
+        return False
+    if stray_characters(term) or rarity_factor(term.text) < 1.0:
+        return False
+    tags = rjieba.tag(term.text, False)
+    return len(tags) == 1 and tags[0][1].startswith("n")
 
 
 def _threshold(order: Sequence[int], weights: Sequence[float], need: float) -> Plan | bool | None:

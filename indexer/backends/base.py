@@ -27,6 +27,7 @@ from indexer.match_plan import (
     match_plan,
     missing_terms,
     says_something,
+    subject_absent,
     term_tokens,
     theme_characters_term,
     tiers_differ,
@@ -187,12 +188,13 @@ def search_in_steps(
     plan = match_plan(terms, frequencies)
     result = run(terms, plan=plan, widened=False)
     widened = False
-    if terms and result.total == 0 and can_widen(terms):
+    absent = subject_absent(terms, frequencies)  # nothing on what it asks: no fallback relaxes it
+    if terms and result.total == 0 and can_widen(terms) and not absent:
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
         terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
         plan = match_plan(terms, frequencies)
         result = run(terms, plan=plan, widened=True)
-    if result.total == 0 and len(terms) > 1:
+    if result.total == 0 and len(terms) > 1 and not absent:
         plan = any_of_content(terms)
         result = run(terms, plan=plan, widened=widened)
     if result.total == 0 and themes and terms:

@@ -475,3 +475,24 @@ def test_a_questions_one_subject_word_in_a_title_outranks_the_word_in_passing(ca
     assert set(found[:4]) == {"pc1", "sj1", "sj2", "sj3"}  # the courses about phones, though 手机 says little
     assert {"pp0", "pp1", "pp2"} <= set(found[4:])  # the records holding it in passing still found, after them
     assert found_ids(catalogue, "手机 点")[0].startswith("pp")  # words typed apart: each counts wherever it stands
+
+
+TRAINING = [
+    make_record("tr1", "声乐基础训练", themes=["闲暇生活"], description="发声训练与气息练习，适合合唱团新学员。"),
+    make_record("tr2", "记忆力训练", themes=["心理健康"], description="每天十分钟的记忆训练，延缓大脑衰老。"),
+    make_record("kn1", "膝盖疼痛的居家护理", themes=["养生保健"], description="膝盖疼了怎么办？康复师教您护膝。"),
+]
+"""Courses training a voice and a memory, and one on knees: none on running a marathon."""
+
+
+def test_typed_words_whose_subject_no_record_holds_find_nothing(catalogue: IndexBackend) -> None:
+    """No record holds 马拉松 (a noun as rare in general Chinese as a subject's name) in any form, and the records
+    holding 训练 train a voice or a memory: 马拉松训练, typed together or apart, finds nothing instead of a relaxed
+    page of them. 训练 alone still finds them, and a learner's question naming the absent subject is still answered
+    by what it asks that records hold (膝盖 of 跑马拉松膝盖疼怎么办)."""
+    catalogue.upsert(TRAINING)
+    for q in ("马拉松训练", "马拉松 训练"):
+        result = catalogue.search(SearchQuery(q=q))
+        assert (result.total, result.hits) == (0, []), q
+    assert set(found_ids(catalogue, "训练")) == {"tr1", "tr2"}
+    assert found_ids(catalogue, "跑马拉松膝盖疼怎么办")[:1] == ["kn1"]
