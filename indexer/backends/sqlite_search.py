@@ -588,27 +588,38 @@ def _first_rows(
     generation: int,
 ) -> list[_Row]:
     """The first `take` rows by (ascending key, uid)."""
-    tied: list[_Row] = []
     if len(ids) > take:
         bound = kth_smallest(ascending, take)
         at = ascending == bound
         if np.count_nonzero(at) > TIES_READ:  # the rows before the bound, then the first of the tie by uid
             before = ascending < bound
-            tied = _ties_in_uid_order(
-                conn, ids[at], keys[at][:1].tolist()[0], take=take - int(np.count_nonzero(before)), after_uid=None,
-                uids_of=uids_of, generation=generation,
+            head = _ranked(conn, ids[before], keys[before], ascending[before], uids_of=uids_of, generation=generation)
+            return head + _ties_in_uid_order(
+                conn, ids[at], keys[at][:1].tolist()[0], take=take - len(head), after_uid=None, uids_of=uids_of,
+                generation=generation,
             )  # fmt: skip
-            ids, keys, ascending = ids[before], keys[before], ascending[before]
-        else:
-            near = ascending <= bound  # keeps every tie at the boundary
-            ids, keys, ascending = ids[near], keys[near], ascending[near]
+        near = ascending <= bound  # keeps every tie at the boundary
+        ids, keys, ascending = ids[near], keys[near], ascending[near]
+    return _ranked(conn, ids, keys, ascending, uids_of=uids_of, generation=generation)[:take]
+
+
+def _ranked(
+    conn: sqlite3.Connection,
+    ids: IntArray,
+    keys: npt.NDArray[Any],
+    ascending: npt.NDArray[Any],
+    *,
+    uids_of: Callable[[sqlite3.Connection, IntArray, int], dict[int, str]],
+    generation: int,
+) -> list[_Row]:
+    """Rows `ids` by (ascending key, uid), those of `conn`'s snapshot only."""
     uids = uids_of(conn, ids, generation)
     ranked = sorted(
         (order, uids[row_id], row_id, key)
         for order, row_id, key in zip(ascending.tolist(), ids.tolist(), keys.tolist(), strict=True)
         if row_id in uids  # a row written after this snapshot began is not on the page
     )
-    return [(row_id, uid, key) for _, uid, row_id, key in ranked[:take]] + tied
+    return [(row_id, uid, key) for _, uid, row_id, key in ranked]
 
 
 TIES_READ = 2048
