@@ -473,9 +473,10 @@ def subject_absent(terms: Sequence[QueryTerm], frequencies: Frequencies) -> bool
         return False
     found, _ = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
     held = [term_frequency(term, found) > 0 for term in terms]
-    if not any(held) or any(term_factor(t) >= 1.0 for t, h in zip(terms, held, strict=True) if h):
+    unheld = [term for term, h in zip(terms, held, strict=True) if not h]
+    if len(unheld) in (0, len(terms)) or not any(_names_a_subject(term) for term in unheld):
         return False
-    return any(_names_a_subject(t) for t, h in zip(terms, held, strict=True) if not h)
+    return all(term_factor(term) < 1.0 for term, h in zip(terms, held, strict=True) if h)
 
 
 def _names_a_subject(term: QueryTerm) -> bool:
