@@ -456,19 +456,27 @@ def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
     return AllOf((required, AnyOf(tuple(sorted(used | set(optional))))))
 
 
+COMMON_HELD = 0.8
+"""`term_factor` below which a word records hold says too little to answer a query whose subject no record
+holds (`subject_absent`): 训练 0.76, 手机 0.68, 家里 0.6; not 维修 0.93 or 书法 0.97, a subject's name itself
+(书法 字帖, where no record holds 字帖, still finds the calligraphy courses)."""
+
+
 def subject_absent(terms: Sequence[QueryTerm], frequencies: Frequencies) -> bool:
     """Whether words typed as a query (not a learner's question) name a subject no record holds in any form,
-    beside words of theirs that records hold but that are common in general Chinese: 马拉松 of 马拉松训练, beside
-    训练. The catalogue has nothing on it, and the records holding the other word are about something else
-    (声乐基础训练, 记忆力训练): the query then asks for every term, finds nothing, and no fallback relaxes it.
+    beside words of theirs that records hold but that are common in general Chinese (COMMON_HELD): 马拉松 of
+    马拉松训练, beside 训练. The catalogue has nothing on it, and the records holding the other word are about
+    something else (声乐基础训练, 记忆力训练): the query then asks for every term, finds nothing, and no fallback
+    relaxes it.
 
     The subject is a noun of two characters or more, rare in general Chinese (`rarity_factor` 1: 马拉松, 水管;
     not 苹果 0.92), not a qualifier and not a run of stray characters, none of whose alternatives (pinyin words,
-    sub-words, thesaurus words) any record holds. A query with a held word that rare is left to the weighted
-    rule: that word may be what it asks about. So is a learner's question (`QueryTerm.asked`): its words and the
-    tags of its records may still reach what it asks (老伴走了心里难受, whose 老伴 no record of the held-out set
-    holds, finds the courses on grief that way; measured, the rule applied to questions too emptied that answer
-    and 老母亲病危最后的日子怎么照顾's, which had found relevant records, beside six of main's that had found none)."""
+    sub-words, thesaurus words) any record holds. A query with a held word saying more than COMMON_HELD (书法 of
+    书法 字帖) is left to the weighted rule: that word may be what it asks about. So is a learner's question
+    (`QueryTerm.asked`): its words and the tags of its records may still reach what it asks (老伴走了心里难受, whose
+    老伴 no record of the held-out set holds, finds the courses on grief that way; measured, the rule applied to
+    questions too emptied that answer and 老母亲病危最后的日子怎么照顾's, which had found relevant records, beside
+    six of main's that had found none)."""
     if len(terms) < 2 or any(term.asked for term in terms):
         return False
     found, _ = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
@@ -476,7 +484,7 @@ def subject_absent(terms: Sequence[QueryTerm], frequencies: Frequencies) -> bool
     unheld = [term for term, h in zip(terms, held, strict=True) if not h]
     if len(unheld) in (0, len(terms)) or not any(_names_a_subject(term) for term in unheld):
         return False
-    return all(term_factor(term) < 1.0 for term, h in zip(terms, held, strict=True) if h)
+    return all(term_factor(term) < COMMON_HELD for term, h in zip(terms, held, strict=True) if h)
 
 
 def _names_a_subject(term: QueryTerm) -> bool:
