@@ -18,6 +18,7 @@ from indexer.match_plan import (
     plan_holds,
     qualifiers,
     stray_characters,
+    subject_absent,
     term_frequency,
     term_tokens,
     theme_characters_term,
@@ -53,6 +54,19 @@ def test_words_of_like_weight_each_qualify_alone() -> None:
 def test_a_word_nothing_holds_weighs_nothing() -> None:
     plan = match_plan(parse_query("书法 量子"), _counts({"书法": 300}, 1_000_000))
     assert plan == 0
+
+
+def test_a_typed_subject_no_record_holds_beside_an_everyday_word_finds_nothing() -> None:
+    """马拉松 (no record holds it) beside 训练 (common in general Chinese) names a subject the catalogue lacks: every
+    term is required. Beside 书法, a subject's name records hold, the weighted rule stays; so it does for a
+    learner's question, whose other words may still reach what it asks."""
+    held = _counts({"训练": 900, "书法": 300, "膝盖": 40, "疼": 500, "跑": 800}, 1_000_000)
+    marathon = parse_query("马拉松训练", vocabulary=bundled_vocabulary())
+    assert subject_absent(marathon, held)
+    assert match_plan(marathon, held) == AllOf((0, 1))
+    assert not subject_absent(parse_query("书法 字帖", vocabulary=bundled_vocabulary()), held)
+    question = parse_query("跑马拉松膝盖疼怎么办", vocabulary=bundled_vocabulary())
+    assert any(term.text == "马拉松" for term in question) and not subject_absent(question, held)
 
 
 def test_a_very_common_optional_word_is_left_unscored() -> None:
