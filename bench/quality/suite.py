@@ -160,6 +160,7 @@ def _relevance(backend: IndexBackend, judgements: list[Judgement],
         row: dict[str, Any] = {"q": judgement.q, "theme": judgement.theme, "class": judgement.query_class,
                                "total": result.total, "relaxed": result.relaxed, "top": ranked[:10],
                                "top_titles": [hit.record.title for hit in result.hits[:10]],
+                               "top_scores": [hit.score for hit in result.hits[:10]],
                                "grades_top": [grades.get(uid, 0) for uid in ranked[:10]]}  # fmt: skip
         if grades:
             row.update({"ndcg@10": ndcg(ranked, grades), "recall@50": recall(ranked, grades, DEPTH),
