@@ -433,9 +433,8 @@ def _rounded(weight: float) -> float:
 
 
 def match_plan(terms: Sequence[QueryTerm], frequencies: Frequencies) -> Plan:
-    """The plan of a query's terms: every term when one or none is known or when the subject it names is in no
-    record (`subject_absent`), else the weighted rule."""
-    if len(terms) < 2 or subject_absent(terms, frequencies):
+    """The plan of a query's terms: every term when one or none is known, else the weighted rule."""
+    if len(terms) < 2:
         return every_term(len(terms))
     found, total = frequencies(sorted(set().union(*(term_tokens(t) for t in terms))))
     counts = [term_frequency(t, found) for t in terms]
@@ -466,8 +465,8 @@ def subject_absent(terms: Sequence[QueryTerm], frequencies: Frequencies) -> bool
     """Whether words typed as a query (not a learner's question) name a subject no record holds in any form,
     beside words of theirs that records hold but that are common in general Chinese (COMMON_HELD): 马拉松 of
     马拉松训练, beside 训练. The catalogue has nothing on it, and the records holding the other word are about
-    something else (声乐基础训练, 记忆力训练): the query then asks for every term, finds nothing, and no fallback
-    relaxes it.
+    something else (声乐基础训练, 记忆力训练): the search (backends.base.search_in_steps) then asks for every term in
+    place of its `match_plan`, finds nothing, and no fallback relaxes it.
 
     The subject is a noun of two characters or more, rare in general Chinese (`rarity_factor` 1: 马拉松, 水管;
     not 苹果 0.92), not a qualifier and not a run of stray characters, none of whose alternatives (pinyin words,

@@ -23,6 +23,7 @@ from indexer.match_plan import (
     any_of_content,
     coordination_tier,
     coordination_weights,
+    every_term,
     feedback_term,
     match_plan,
     missing_terms,
@@ -180,15 +181,15 @@ def search_in_steps(
     frequencies = _remembered(frequencies)
     related = for_theme_filter(vocabulary.related) if themes else vocabulary.related
     terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
+    absent = subject_absent(terms, frequencies)  # nothing on what it asks: every term, and no fallback relaxes it
+    plan = every_term(len(terms)) if absent else match_plan(terms, frequencies)
     if names_filtered_theme(terms, themes, frequencies, theme_words=vocabulary.theme_words):
-        result = run(terms, plan=match_plan(terms, frequencies), widened=False, in_theme=True)
+        result = run(terms, plan=plan, widened=False, in_theme=True)
         if shown is not None:
             shown(result.hits)
         return _news_after_courses(_with_missing(terms, result, always=True))
-    plan = match_plan(terms, frequencies)
     result = run(terms, plan=plan, widened=False)
     widened = False
-    absent = subject_absent(terms, frequencies)  # nothing on what it asks: no fallback relaxes it
     if terms and result.total == 0 and can_widen(terms) and not absent:
         terms, widened = parse_query(q, widen=True, vocabulary=vocabulary), True
         terms = _known(terms, frequencies=frequencies, titles_of=titles_of, related=related)
